@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -124,13 +125,15 @@ func (h *Hub) Watch(ctx context.Context, from int64, f registry.WatchFilter) (re
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &watcher{hub: h, cursor: from, filter: f, ch: make(chan registry.Event, 64), cancel: cancel, done: make(chan struct{})}
+	w.progress.Store(from)
 	go w.run(ctx)
 	return w, nil
 }
 
 type watcher struct {
-	hub    *Hub
-	cursor int64
+	hub      *Hub
+	cursor   int64
+	progress atomic.Int64
 	filter registry.WatchFilter
 	ch     chan registry.Event
 	cancel context.CancelFunc
@@ -148,15 +151,15 @@ func (w *watcher) run(ctx context.Context) {
 			return
 		}
 		for _, e := range batch {
+			if w.filter.Match(&e) {
+				select {
+				case w.ch <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
 			w.cursor = e.Revision
-			if !w.filter.Match(&e) {
-				continue
-			}
-			select {
-			case w.ch <- e:
-			case <-ctx.Done():
-				return
-			}
+			w.progress.Store(e.Revision)
 		}
 		if len(batch) > 0 {
 			continue
@@ -170,6 +173,8 @@ func (w *watcher) run(ctx context.Context) {
 }
 
 func (w *watcher) Events() <-chan registry.Event { return w.ch }
+
+func (w *watcher) Progress() int64 { return w.progress.Load() }
 
 func (w *watcher) Err() error {
 	select {
