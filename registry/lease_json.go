@@ -60,4 +60,3 @@ func parseDuration(field string, raw json.RawMessage) (time.Duration, error) {
 	}
 	return time.Duration(n), nil
 }
-

@@ -134,11 +134,11 @@ type watcher struct {
 	hub      *Hub
 	cursor   int64
 	progress atomic.Int64
-	filter registry.WatchFilter
-	ch     chan registry.Event
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
+	filter   registry.WatchFilter
+	ch       chan registry.Event
+	cancel   context.CancelFunc
+	done     chan struct{}
+	err      error
 }
 
 func (w *watcher) run(ctx context.Context) {
