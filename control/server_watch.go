@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -97,6 +98,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			res.Events = collect(watcher, res.Events)
 		}
 	case <-ctx.Done():
+	case <-serve.DrainSignal(r.Context()):
 	}
 	// Stop, then take what the watcher already delivered: Progress then
 	// tells where the next poll must start so nothing is skipped.
@@ -171,6 +173,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, index int64, f r
 				return
 			}
 		case <-r.Context().Done():
+			return
+		case <-serve.DrainSignal(r.Context()):
 			return
 		}
 		if flusher != nil {

@@ -45,9 +45,11 @@ func (h *Hub) Publish(events ...registry.Event) {
 		return
 	}
 	for _, e := range events {
-		if e.Revision <= h.last {
+		if e.Revision < h.last {
 			continue // already published (replayed on reconnect)
 		}
+		// Equal revisions are allowed: one etcd transaction can change
+		// several keys at one revision.
 		if h.size == len(h.ring) {
 			h.floor = h.ring[h.start].Revision
 			h.ring[h.start] = e
@@ -71,6 +73,41 @@ func (h *Hub) Advance(rev int64) {
 		h.last = rev
 		if h.size == 0 {
 			h.floor = rev
+		}
+	}
+}
+
+// Reset drops the history and moves to rev: every watcher that has not
+// reached rev ends with a CompactedError and must list again. The etcd
+// store uses it when its own watch lost events.
+func (h *Hub) Reset(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.start, h.size = 0, 0
+	h.last, h.floor = max(h.last, rev), max(h.last, rev)
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// WaitFor blocks until revision rev was published or ctx ends.
+func (h *Hub) WaitFor(ctx context.Context, rev int64) error {
+	for {
+		h.mu.Lock()
+		last, changed, closed := h.last, h.changed, h.closed
+		h.mu.Unlock()
+		switch {
+		case last >= rev:
+			return nil
+		case closed:
+			return registry.ErrClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
