@@ -204,3 +204,17 @@ func TestSDKConfigPublishGetListen(t *testing.T) {
 		t.Fatalf("config still stored after delete: %v", err)
 	}
 }
+
+func withAuth(user, pass string) []constant.ClientOption {
+	return []constant.ClientOption{constant.WithUsername(user), constant.WithPassword(pass)}
+}
+
+func subscribeParam(service string, rec *pushRecorder) vo.SubscribeParam {
+	return vo.SubscribeParam{ServiceName: service, SubscribeCallback: rec.callback}
+}
+
+func registerParam(service, ip string, port uint64) vo.RegisterInstanceParam {
+	return vo.RegisterInstanceParam{Ip: ip, Port: port, ServiceName: service, Weight: 1, Enable: true, Healthy: true, Ephemeral: true}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -54,7 +54,9 @@ type subKey struct {
 	clusters string
 }
 
-func (s subscription) key() subKey { return subKey{sid: s.sid, service: s.service, clusters: s.clusters} }
+func (s subscription) key() subKey {
+	return subKey{sid: s.sid, service: s.service, clusters: s.clusters}
+}
 
 func newConn(parent context.Context, id, remote string) *conn {
 	ctx, cancel := context.WithCancel(parent)
