@@ -1,6 +1,7 @@
 package nacos_test
 
 import (
+	"github.com/meshbridge/meshbridge/adapters/nacos/config"
 	"io"
 	"net/http"
 	"strings"
@@ -54,3 +55,5 @@ func postForm(t testing.TB, e *env, path, form string) string {
 	}
 	return body
 }
+
+func configMD5(s string) string { return config.MD5(s) }
