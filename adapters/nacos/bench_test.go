@@ -103,7 +103,9 @@ func BenchmarkPushFanout1000(b *testing.B) {
 		wg.Wait()
 		b.StopTimer()
 		slices.Sort(latencies)
-		pct := func(p float64) float64 { return float64(latencies[int(p*float64(subscribers-1))].Microseconds()) / 1000 }
+		pct := func(p float64) float64 {
+			return float64(latencies[int(p*float64(subscribers-1))].Microseconds()) / 1000
+		}
 		b.ReportMetric(pct(0.50), "p50-ms")
 		b.ReportMetric(pct(0.99), "p99-ms")
 		b.ReportMetric(pct(1), "max-ms")
