@@ -184,13 +184,17 @@ func TestSDKConfigPublishGetListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Change it through the v1 HTTP API: the gRPC listener must hear of it.
+	// The SDK registers its listener with the server on its own schedule
+	// (a batch listen every 5 s), so a change made before that is found by
+	// the md5 comparison of the next batch listen rather than pushed; allow
+	// two rounds. The push itself is timed in TestGRPCPushIsAcknowledgedAndConfigChangesNotified.
 	postForm(t, e, "/nacos/v1/cs/configs", "dataId=app.yaml&group=DEFAULT_GROUP&content=a%3A+2")
 	select {
 	case data := <-changes:
 		if data != "a: 2" {
 			t.Fatalf("listener got %q", data)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(12 * time.Second):
 		t.Fatal("no config change notification")
 	}
 	if kv, err := e.store.GetKV(context.Background(), "nacos/config/public/DEFAULT_GROUP/app.yaml"); err != nil || string(kv.Value) != "a: 2" {
