@@ -125,7 +125,8 @@ type process struct {
 func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
-	args := append([]string{"--data-dir", dataDir, "--control-listen", addr}, extra...)
+	// Registry front-ends are off unless a test turns one on.
+	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen="}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	p := &process{cmd: cmd, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -287,4 +288,63 @@ func TestSIGTERMDrains(t *testing.T) {
 	if !stopped {
 		t.Fatalf("no clean stop logged:\n%s", p.stderr)
 	}
+}
+
+// freePortPair finds a port p with p+offset also free (Nacos puts gRPC at HTTP + 1000).
+func freePortPair(t *testing.T, offset int) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		if p+offset > 65535 {
+			ln.Close()
+			continue
+		}
+		ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+offset))
+		ln.Close()
+		if err == nil {
+			ln2.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// TestRegistryViewsShareOneRegistry registers through the control API and
+// reads the instance back through each mounted registry front-end.
+func TestRegistryViewsShareOneRegistry(t *testing.T) {
+	nacosPort := freePortPair(t, 1000)
+	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, _ := control.NewClient("http://" + p.addr)
+	if _, err := client.Register(ctx, &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/nacos/v1/ns/instance/list?serviceName=orders", nacosPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Hosts []struct {
+			IP   string `json:"ip"`
+			Port int    `json:"port"`
+		} `json:"hosts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Hosts) != 1 || list.Hosts[0].IP != "10.0.0.7" || list.Hosts[0].Port != 8080 {
+		t.Fatalf("nacos view: %+v", list)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", nacosPort+1000), 5*time.Second)
+	if err != nil {
+		t.Fatalf("nacos gRPC port not served: %v", err)
+	}
+	conn.Close()
 }
