@@ -1,0 +1,93 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+)
+
+// Fixed component names.
+const (
+	ComponentRegistry = "registry"
+	// ComponentEdge is the sidecar the traffic generator sends through.
+	ComponentEdge = "edge"
+)
+
+// InstanceName is the component name of one app instance; its sidecar is
+// InstanceName + SidecarSuffix.
+func InstanceName(service, version string, i int) string {
+	return fmt.Sprintf("%s-%s-%d", service, version, i)
+}
+
+// SidecarSuffix ends the name of an instance's sidecar.
+const SidecarSuffix = "-sidecar"
+
+// AppComponent is one app instance of the topology.
+type AppComponent struct {
+	Name    string
+	Service *Service
+	Version *Version
+	Index   int
+}
+
+// Apps lists every app instance of the topology, in start order.
+func (t *Topology) Apps() []AppComponent {
+	var out []AppComponent
+	for si := range t.Services {
+		s := &t.Services[si]
+		for vi := range s.Versions {
+			v := &s.Versions[vi]
+			for i := range v.Instances {
+				out = append(out, AppComponent{Name: InstanceName(s.Name, v.Name, i), Service: s, Version: v, Index: i})
+			}
+		}
+	}
+	return out
+}
+
+// ComponentNames lists every component: registry, edge, apps and sidecars.
+func (t *Topology) ComponentNames() []string {
+	out := []string{ComponentRegistry, ComponentEdge}
+	for _, a := range t.Apps() {
+		out = append(out, a.Name)
+		if a.Service.HasSidecar() {
+			out = append(out, a.Name+SidecarSuffix)
+		}
+	}
+	return out
+}
+
+// Match returns the components whose names match pattern (path.Match
+// syntax: orders-v2-*, *-sidecar).
+func Match(names []string, pattern string) []string {
+	var out []string
+	for _, n := range names {
+		if ok, _ := path.Match(pattern, n); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// RoutingLabels maps a version's labels to instance metadata: the keys the
+// mesh routes on keep their names, any other becomes label.<key>.
+func RoutingLabels(v *Version) map[string]string {
+	out := map[string]string{"version": v.Name}
+	for k, val := range v.Labels {
+		switch k {
+		case "version", "canary", "shadow", "subset", "zone":
+			out[k] = val
+		default:
+			out["label."+k] = val
+		}
+	}
+	return out
+}
+
+// Labels are the labels the mesh sees on the version's instances.
+func Labels(v *Version) map[string]string {
+	out := map[string]string{"version": v.Name}
+	for k, val := range v.Labels {
+		out[k] = val
+	}
+	return out
+}

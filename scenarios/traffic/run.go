@@ -1,0 +1,264 @@
+package traffic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sample is one request's outcome.
+type Sample struct {
+	Class string `json:"class"`
+	// Offset is when the request was due, from the start of the run.
+	Offset  time.Duration `json:"offset"`
+	Latency time.Duration `json:"latency"`
+	Status  int           `json:"status"`
+	Err     string        `json:"error,omitempty"`
+	// Versions maps each demo service on the answer's path to the version
+	// that served it; Instance is the target's instance.
+	Versions map[string]string `json:"versions,omitempty"`
+	Instance string            `json:"instance,omitempty"`
+}
+
+// OK reports whether the request got a 2xx answer.
+func (s *Sample) OK() bool { return s.Err == "" && s.Status >= 200 && s.Status < 300 }
+
+// answer is the part of the demo app's JSON answer the generator reads.
+type answer struct {
+	Service    string  `json:"service"`
+	Version    string  `json:"version"`
+	Instance   string  `json:"instance"`
+	Downstream *answer `json:"downstream"`
+}
+
+// Run is a running or finished traffic run.
+type Run struct {
+	plan     Plan
+	started  time.Time
+	done     chan struct{}
+	sent     atomic.Int64
+	finished atomic.Int64
+	failed   atomic.Int64
+	mu       sync.Mutex
+	samples  []Sample
+	ended    time.Time
+}
+
+// Start begins the run; it ends by itself after the planned requests, or
+// when ctx ends (requests in flight are then cancelled and recorded).
+func Start(ctx context.Context, p Plan) (*Run, error) {
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	r := &Run{plan: p, started: time.Now(), done: make(chan struct{})}
+	go r.loop(ctx)
+	return r, nil
+}
+
+func (r *Run) loop(ctx context.Context) {
+	defer close(r.done)
+	total := r.plan.total()
+	interval := time.Duration(float64(time.Second) / r.plan.Rate)
+	sem := make(chan struct{}, r.plan.MaxInFlight)
+	var wg sync.WaitGroup
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for i := range total {
+		due := time.Duration(i) * interval
+		if wait := time.Until(r.started.Add(due)); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				wg.Wait()
+				r.finish()
+				return
+			}
+		} else if ctx.Err() != nil {
+			break
+		}
+		class := r.plan.classOf(i)
+		r.sent.Add(1)
+		select {
+		case sem <- struct{}{}:
+		default:
+			// Open loop: a request due while the cap is reached is not
+			// delayed (that would hide the overload); it fails.
+			r.record(Sample{Class: className(class), Offset: due, Err: "overloaded: maxInFlight reached"})
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r.record(r.send(ctx, class, due))
+		}()
+	}
+	wg.Wait()
+	r.finish()
+}
+
+func className(c *Class) string {
+	if c == nil {
+		return DefaultClass
+	}
+	return c.Name
+}
+
+func (r *Run) finish() {
+	r.mu.Lock()
+	r.ended = time.Now()
+	r.mu.Unlock()
+}
+
+func (r *Run) record(s Sample) {
+	r.finished.Add(1)
+	if !s.OK() {
+		r.failed.Add(1)
+	}
+	r.mu.Lock()
+	r.samples = append(r.samples, s)
+	r.mu.Unlock()
+}
+
+// maxAnswer bounds how much of an answer is read.
+const maxAnswer = 64 << 10
+
+func (r *Run) send(ctx context.Context, class *Class, due time.Duration) Sample {
+	s := Sample{Class: className(class), Offset: due}
+	ctx, cancel := context.WithTimeout(ctx, r.plan.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.plan.Method, r.plan.URL, nil)
+	if err != nil {
+		s.Err = err.Error()
+		return s
+	}
+	for k, v := range r.plan.Headers {
+		req.Header.Set(k, v)
+	}
+	if class != nil {
+		for k, v := range class.Headers {
+			req.Header.Set(k, v)
+		}
+	}
+	start := time.Now()
+	resp, err := r.plan.Client.Do(req)
+	if err != nil {
+		s.Latency = time.Since(start)
+		s.Err = shortErr(err)
+		return s
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	resp.Body.Close()
+	s.Latency = time.Since(start)
+	s.Status = resp.StatusCode
+	if err != nil {
+		s.Err = "reading the answer: " + shortErr(err)
+		return s
+	}
+	var a answer
+	if json.Unmarshal(body, &a) == nil && a.Service != "" {
+		s.Instance = a.Instance
+		s.Versions = map[string]string{}
+		for hop := &a; hop != nil; hop = hop.Downstream {
+			s.Versions[strings.ToLower(hop.Service)] = hop.Version
+		}
+	}
+	return s
+}
+
+// shortErr drops the URL noise from transport errors.
+func shortErr(err error) string {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) && ue.Unwrap() != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "timeout"
+		}
+		return ue.Unwrap().Error()
+	}
+	return err.Error()
+}
+
+// Wait blocks until the run ends or ctx does.
+func (r *Run) Wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done is closed when the run has ended.
+func (r *Run) Done() <-chan struct{} { return r.done }
+
+// Name is the run's name.
+func (r *Run) Name() string { return r.plan.Name }
+
+// Progress is a live view of a run.
+type Progress struct {
+	Name                string
+	Planned, Sent, Done int
+	Failed              int
+	Elapsed             time.Duration
+	Versions            map[string]int // target service's version -> answers
+	Finished            bool
+}
+
+// Progress returns counts so far.
+func (r *Run) Progress() Progress {
+	p := Progress{Name: r.plan.Name, Planned: r.plan.total(), Sent: int(r.sent.Load()), Done: int(r.finished.Load()),
+		Failed: int(r.failed.Load()), Elapsed: time.Since(r.started), Versions: map[string]int{}}
+	select {
+	case <-r.done:
+		p.Finished = true
+	default:
+	}
+	target := targetService(r.plan.URL)
+	r.mu.Lock()
+	for i := range r.samples {
+		if v, ok := r.samples[i].Versions[target]; ok && r.samples[i].OK() {
+			p.Versions[v]++
+		}
+	}
+	r.mu.Unlock()
+	return p
+}
+
+// Samples returns a copy of the samples recorded so far.
+func (r *Run) Samples() []Sample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Sample(nil), r.samples...)
+}
+
+// Window is when the run started and ended (zero end while running).
+func (r *Run) Window() (start, end time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started, r.ended
+}
+
+// Target is the service the run calls.
+func (r *Run) Target() string { return targetService(r.plan.URL) }
+
+func targetService(rawURL string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(rawURL, "http://"), "https://")
+	if i := strings.IndexAny(host, "/:?"); i >= 0 {
+		host = host[:i]
+	}
+	return strings.ToLower(host)
+}
+
+// String summarises a run in one line.
+func (p Progress) String() string {
+	return fmt.Sprintf("%s %d/%d sent, %d failed", p.Name, p.Sent, p.Planned, p.Failed)
+}

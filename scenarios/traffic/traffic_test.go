@@ -1,0 +1,148 @@
+package traffic
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// demoLike answers like the demo app: its version depends on a header, and
+// calls to /call answer with a downstream hop.
+func demoLike(t *testing.T, delay time.Duration) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		version := "v1"
+		if r.Header.Get("X-Canary") == "true" {
+			version = "v2"
+		}
+		if r.Header.Get("X-Fail") != "" {
+			w.WriteHeader(503)
+		}
+		fmt.Fprintf(w, `{"service":"Front","version":"f1","instance":"f-0","downstream":{"service":"orders","version":%q,"instance":"o-1"}}`, version)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// proxiedClient sends every request to srv as an HTTP proxy would receive it.
+func proxiedClient(srv *httptest.Server) *http.Client {
+	u, _ := url.Parse(srv.URL)
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u), MaxIdleConnsPerHost: 100}}
+}
+
+func TestRunColoursSharesAndRecordsVersions(t *testing.T) {
+	srv := demoLike(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := Start(ctx, Plan{
+		Name: "t", URL: "http://front/call/orders/", Method: "GET", Rate: 200, Requests: 500,
+		Classes: []Class{{Name: "colored", Share: 0.2, Headers: map[string]string{"X-Canary": "true"}}},
+		Timeout: 5 * time.Second, MaxInFlight: 1000, Client: proxiedClient(srv),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	samples := r.Samples()
+	if len(samples) != 500 {
+		t.Fatalf("%d samples, want 500", len(samples))
+	}
+	all := Summarise(samples, "")
+	colored := Summarise(samples, "colored")
+	if all.Failed != 0 || math.Abs(float64(colored.Requests)-100) > 2 {
+		t.Fatalf("summary all %+v, colored %d requests (want 100±2)", all, colored.Requests)
+	}
+	shares, n := Shares(samples, "colored", "orders")
+	if shares["v2"] != 1 || n != colored.Requests {
+		t.Fatalf("colored shares %v over %d", shares, n)
+	}
+	shares, _ = Shares(samples, DefaultClass, "orders")
+	if shares["v1"] != 1 {
+		t.Fatalf("default shares %v", shares)
+	}
+	// Service names are matched case-insensitively (Eureka upper-cases).
+	if shares, _ := Shares(samples, "", "front"); shares["f1"] != 1 {
+		t.Fatalf("front shares %v", shares)
+	}
+	// Progress counts the versions of the target service (front).
+	if p := r.Progress(); !p.Finished || p.Sent != 500 || p.Done != 500 || p.Versions["f1"] != 500 {
+		t.Fatalf("progress %+v", p)
+	}
+}
+
+func TestRunIsOpenLoop(t *testing.T) {
+	// A server that takes 200 ms per answer with one request allowed in
+	// flight: a closed-loop client would slow down; this one must keep its
+	// schedule and report the requests it could not start.
+	srv := demoLike(t, 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := Start(ctx, Plan{Name: "t", URL: "http://front/", Method: "GET", Rate: 100, Requests: 50,
+		Timeout: 5 * time.Second, MaxInFlight: 1, Client: proxiedClient(srv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	s := Summarise(r.Samples(), "")
+	if took > 2*time.Second || s.Errors["overloaded: maxInFlight reached"] < 40 {
+		t.Fatalf("took %v, summary %+v: want the schedule kept (~0.5 s + one answer) and most requests overloaded", took, s)
+	}
+}
+
+func TestRunStopsWhenCancelled(t *testing.T) {
+	srv := demoLike(t, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := Start(ctx, Plan{Name: "t", URL: "http://front/", Method: "GET", Rate: 50, Duration: time.Hour,
+		Timeout: time.Second, MaxInFlight: 10, Client: proxiedClient(srv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if err := r.Wait(wctx); err != nil {
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+func TestSummaryCountsStatusErrorsAndPercentiles(t *testing.T) {
+	var samples []Sample
+	for i := 1; i <= 100; i++ {
+		samples = append(samples, Sample{Class: DefaultClass, Status: 200, Latency: time.Duration(i) * time.Millisecond})
+	}
+	samples = append(samples, Sample{Class: DefaultClass, Status: 503, Latency: time.Millisecond}, Sample{Class: DefaultClass, Err: "timeout"})
+	s := Summarise(samples, "")
+	if s.Requests != 102 || s.Failed != 2 || s.Errors["status 503"] != 1 || s.Errors["timeout"] != 1 {
+		t.Fatalf("summary %+v", s)
+	}
+	if s.P50 != 50*time.Millisecond || s.P99 != 99*time.Millisecond || s.Max != 100*time.Millisecond {
+		t.Fatalf("percentiles p50 %v p99 %v max %v", s.P50, s.P99, s.Max)
+	}
+}
+
+func TestPlanValidation(t *testing.T) {
+	c := &http.Client{}
+	for _, p := range []Plan{
+		{Name: "a", Rate: 0, Requests: 1, Timeout: time.Second, MaxInFlight: 1, Client: c},
+		{Name: "b", Rate: 1, Timeout: time.Second, MaxInFlight: 1, Client: c},
+		{Name: "c", Rate: 1, Requests: 1, Timeout: time.Second, MaxInFlight: 1},
+	} {
+		if _, err := Start(context.Background(), p); err == nil {
+			t.Fatalf("plan %s accepted", p.Name)
+		}
+	}
+}
