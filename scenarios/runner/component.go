@@ -1,0 +1,157 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Binaries the scenarios run.
+const (
+	BinRegistry = "registry-adapter"
+	BinSidecar  = "sidecar"
+	BinDemoApp  = "demoapp"
+)
+
+// Component roles.
+const (
+	RoleRegistry = "registry"
+	RoleSidecar  = "sidecar"
+	RoleApp      = "app"
+)
+
+// Port is one named listener of a component.
+type Port struct {
+	Name string
+	// Container is the port inside a container (the binary's default).
+	Container int
+	// Follows makes a process provider allocate this port at the port of
+	// Follows plus Offset (Nacos gRPC sits at the HTTP port + 1000).
+	Follows string
+	Offset  int
+}
+
+// Probe is an HTTP GET that answers 200 once the component is ready.
+type Probe struct {
+	Port string
+	Path string
+}
+
+// Component is one process or container of a topology.
+type Component struct {
+	Name   string
+	Role   string
+	Binary string
+	Ports  []Port
+	// Args builds the command line once every address is known.
+	Args  func(n Net) []string
+	Ready Probe
+	// Pod names the component whose network namespace this one shares in
+	// containers (an app joins its sidecar); processes ignore it.
+	Pod string
+	// App details, for assertions.
+	Service, Version string
+	Labels           map[string]string
+}
+
+// Net answers addresses once a provider has placed every component.
+type Net interface {
+	// Listen is the address comp listens on for port.
+	Listen(comp, port string) string
+	// Dial is the address other components use to reach comp's port (a
+	// fault proxy in front of it when the component is proxied).
+	Dial(comp, port string) string
+	// Local is the address of comp's port from inside its own pod.
+	Local(comp, port string) string
+	// DataDir is a directory the component may keep state in across restarts.
+	DataDir(comp string) string
+}
+
+// Env is what a provider gets to work with.
+type Env struct {
+	// BinDir holds the built binaries (static, CGO_ENABLED=0).
+	BinDir string
+	// WorkDir holds logs and data of this run.
+	WorkDir string
+	// Scenario names the run (container networks and labels use it).
+	Scenario string
+	// Proxied reports whether a component's inbound links pass through a fault proxy.
+	Proxied func(comp string) bool
+	Log     *slog.Logger
+}
+
+// ErrUnsupported is returned by a provider for a fault it cannot inject.
+var ErrUnsupported = errors.New("not supported by this provider")
+
+// Provider starts and breaks components.
+type Provider interface {
+	// Prepare places every component (ports, networks) before any starts.
+	Prepare(ctx context.Context, comps []*Component, env Env) (Net, error)
+	// Start starts a component (again, after Stop) and returns once its
+	// readiness probe passes.
+	Start(ctx context.Context, c *Component) error
+	// Stop stops a component: SIGTERM and a drain, or SIGKILL when kill.
+	Stop(ctx context.Context, name string, kill bool) error
+	Pause(ctx context.Context, name string) error
+	Resume(ctx context.Context, name string) error
+	// Latency, Cut and Heal break a component's inbound links.
+	Latency(ctx context.Context, name string, delay, jitter time.Duration) error
+	Cut(ctx context.Context, name string) error
+	Heal(ctx context.Context, name string) error
+	// HostAddr is where the runner reaches comp's port (asked each time:
+	// a restarted container has new host ports).
+	HostAddr(ctx context.Context, comp, port string) (string, error)
+	// Logs says where a component's output is kept.
+	Logs(comp string) string
+	// Close stops everything the provider started, whatever state it is in.
+	Close(ctx context.Context) error
+}
+
+// Factory creates a provider; Available says why it cannot run here ("" if it can).
+type Factory struct {
+	New       func() Provider
+	Available func(ctx context.Context) string
+}
+
+var (
+	providersMu sync.RWMutex
+	providers   = map[string]Factory{}
+)
+
+// RegisterProvider makes a provider available by name; an empty or
+// duplicate name panics (registration happens in init).
+func RegisterProvider(name string, f Factory) {
+	providersMu.Lock()
+	defer providersMu.Unlock()
+	if name == "" || f.New == nil {
+		panic("runner: provider registered without a name or constructor")
+	}
+	if _, dup := providers[name]; dup {
+		panic(fmt.Sprintf("runner: provider %q registered twice", name))
+	}
+	providers[name] = f
+}
+
+// LookupProvider returns a registered provider factory.
+func LookupProvider(name string) (Factory, bool) {
+	providersMu.RLock()
+	defer providersMu.RUnlock()
+	f, ok := providers[name]
+	return f, ok
+}
+
+// Providers lists the registered provider names.
+func Providers() []string {
+	providersMu.RLock()
+	defer providersMu.RUnlock()
+	out := make([]string, 0, len(providers))
+	for n := range providers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

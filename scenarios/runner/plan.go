@@ -1,0 +1,145 @@
+package runner
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/meshbridge/meshbridge/scenarios/spec"
+)
+
+// registryPorts are the registry-adapter's listeners, by front-end.
+var registryPorts = map[string][]Port{
+	"control": {{Name: "control", Container: 8700}},
+	"eureka":  {{Name: "eureka", Container: 8761}},
+	"consul":  {{Name: "consul", Container: 8500}},
+	"nacos":   {{Name: "nacos", Container: 8848}, {Name: "nacos-grpc", Container: 9848, Follows: "nacos", Offset: 1000}},
+}
+
+// heartbeat is the demo apps' registry heartbeat: short, so restarts and
+// expiry show within a scenario's time.
+const heartbeat = "1s"
+
+// plan turns a topology into components in start order: registry, edge
+// sidecar, then each instance's sidecar and app. adapterFlags are the
+// flags the registry-adapter binary knows (front-ends it was built with).
+func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) {
+	fronts := s.FrontEnds()
+	for _, fe := range fronts {
+		if !adapterFlags[fe+"-listen"] {
+			return nil, fmt.Errorf("the scenario needs the %s API, but this registry-adapter has no --%s-listen (the %s front-end is not built in yet)", fe, fe, fe)
+		}
+	}
+	reg := &Component{Name: spec.ComponentRegistry, Role: RoleRegistry, Binary: BinRegistry,
+		Ports: append([]Port(nil), registryPorts["control"]...), Ready: Probe{Port: "control", Path: "/readyz"}}
+	for _, fe := range fronts {
+		reg.Ports = append(reg.Ports, registryPorts[fe]...)
+	}
+	reg.Args = func(n Net) []string {
+		args := []string{"--data-dir", n.DataDir(reg.Name), "--control-listen", n.Listen(reg.Name, "control")}
+		if s.Topology.Registry.Store == "etcd" {
+			args = append(args, "--store", "etcd", "--etcd-endpoints", strings.Join(s.Topology.Registry.EtcdEndpoints, ","))
+		}
+		// Every front-end the binary knows is set: on where needed, off
+		// (empty) otherwise, so nothing grabs the registries' default ports.
+		var known []string
+		for f := range adapterFlags {
+			if fe, ok := strings.CutSuffix(f, "-listen"); ok && fe != "control" && registryPorts[fe] != nil {
+				known = append(known, fe)
+			}
+		}
+		sort.Strings(known)
+		for _, fe := range known {
+			addr := ""
+			if slices.Contains(fronts, fe) {
+				addr = n.Listen(reg.Name, fe)
+			}
+			args = append(args, "--"+fe+"-listen="+addr)
+		}
+		return args
+	}
+	comps := []*Component{reg, sidecar(spec.ComponentEdge, "edge", "")}
+	for _, a := range s.Topology.Apps() {
+		app := a
+		c := &Component{Name: app.Name, Role: RoleApp, Binary: BinDemoApp,
+			Ports: []Port{{Name: "http", Container: 8080}}, Ready: Probe{Port: "http", Path: "/actuator/health"},
+			Service: app.Service.Name, Version: app.Version.Name, Labels: spec.Labels(app.Version)}
+		sc := ""
+		if app.Service.HasSidecar() {
+			sc = app.Name + spec.SidecarSuffix
+			c.Pod = sc
+			comps = append(comps, sidecar(sc, app.Service.Name, app.Name))
+		}
+		c.Args = func(n Net) []string {
+			advertise := n.Dial(c.Name, "http")
+			args := []string{"--service", app.Service.Name, "--app-version", app.Version.Name, "--instance-id", app.Name,
+				"--listen", n.Listen(c.Name, "http"), "--heartbeat", heartbeat,
+				"--metadata", pairs(spec.RoutingLabels(app.Version)), "--registry", app.Service.Registry,
+				"--registry-url", registryURL(n, app.Service.Registry),
+				"--latency", app.Version.Latency.String(),
+				"--error-rate", strconv.FormatFloat(float64(app.Version.ErrorRate), 'f', -1, 64),
+				"--error-status", strconv.Itoa(app.Version.ErrorStatus)}
+			if app.Service.Registry == "nacos" {
+				_, port, _ := net.SplitHostPort(n.Dial(spec.ComponentRegistry, "nacos-grpc"))
+				args = append(args, "--nacos-grpc-port", port)
+			}
+			if sc != "" {
+				advertise = n.Dial(sc, "ingress")
+				args = append(args, "--egress", "http://"+n.Local(sc, "egress"))
+			}
+			return append(args, "--advertise", advertise)
+		}
+		comps = append(comps, c)
+	}
+	return comps, nil
+}
+
+// sidecar is a sidecar component for service, forwarding ingress to app
+// (none for the edge, which only sends).
+func sidecar(name, service, app string) *Component {
+	c := &Component{Name: name, Role: RoleSidecar, Binary: BinSidecar,
+		Ports: []Port{{Name: "egress", Container: 15001}, {Name: "ingress", Container: 15006}, {Name: "admin", Container: 15000}},
+		Ready: Probe{Port: "admin", Path: "/readyz"}}
+	c.Args = func(n Net) []string {
+		args := []string{"--service", service, "--control", "http://" + n.Dial(spec.ComponentRegistry, "control"),
+			"--egress", n.Listen(name, "egress"), "--ingress", n.Listen(name, "ingress"), "--admin", n.Listen(name, "admin")}
+		if app != "" {
+			_, port, _ := net.SplitHostPort(n.Local(app, "http"))
+			args = append(args, "--service-ports", "rest:"+port)
+		}
+		return args
+	}
+	return c
+}
+
+func registryURL(n Net, kind string) string {
+	switch kind {
+	case "eureka":
+		return "http://" + n.Dial(spec.ComponentRegistry, "eureka") + "/eureka"
+	case "consul":
+		return "http://" + n.Dial(spec.ComponentRegistry, "consul")
+	case "nacos":
+		return "http://" + n.Dial(spec.ComponentRegistry, "nacos")
+	default:
+		return "http://" + n.Dial(spec.ComponentRegistry, "control")
+	}
+}
+
+func pairs(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k + "=" + m[k])
+	}
+	return b.String()
+}
