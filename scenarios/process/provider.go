@@ -412,4 +412,3 @@ func (p *Provider) Stray() []int {
 	}
 	return out
 }
-
