@@ -75,6 +75,8 @@ type Net interface {
 type Env struct {
 	// BinDir holds the built binaries (static, CGO_ENABLED=0).
 	BinDir string
+	// Root is the module root (Dockerfiles live under build/docker), if known.
+	Root string
 	// WorkDir holds logs and data of this run.
 	WorkDir string
 	// Scenario names the run (container networks and labels use it).

@@ -92,7 +92,12 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	if err != nil {
 		return r.fail(report.Error, err.Error())
 	}
-	binDir, err := r.binaries(ctx, work)
+	root := r.opts.ModuleRoot
+	if root == "" {
+		wd, _ := os.Getwd()
+		root, _ = ModuleRoot(wd) // only needed to build, or for Dockerfiles
+	}
+	binDir, err := r.binaries(ctx, root, work)
 	if err != nil {
 		var me *MissingError
 		if errors.As(err, &me) {
@@ -122,7 +127,7 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 		}
 		return false
 	}
-	if r.net, err = r.prov.Prepare(ctx, r.comps, Env{BinDir: binDir, WorkDir: work, Scenario: s.Name, Proxied: proxied, Log: r.log}); err != nil {
+	if r.net, err = r.prov.Prepare(ctx, r.comps, Env{BinDir: binDir, Root: root, WorkDir: work, Scenario: s.Name, Proxied: proxied, Log: r.log}); err != nil {
 		return r.fail(report.Error, err.Error())
 	}
 	r.progress = newProgressLine(opts.Progress, opts.TTY, s.Name)
@@ -153,18 +158,13 @@ func (r *run) workDir() (string, error) {
 	return os.MkdirTemp("", "scenario-"+r.s.Name+"-")
 }
 
-func (r *run) binaries(ctx context.Context, work string) (string, error) {
+func (r *run) binaries(ctx context.Context, root, work string) (string, error) {
 	names := []string{BinRegistry, BinSidecar, BinDemoApp}
 	if r.opts.BinDir != "" {
 		return r.opts.BinDir, HaveBinaries(r.opts.BinDir, names...)
 	}
-	root := r.opts.ModuleRoot
 	if root == "" {
-		wd, _ := os.Getwd()
-		var err error
-		if root, err = ModuleRoot(wd); err != nil {
-			return "", err
-		}
+		return "", fmt.Errorf("runner: no meshbridge checkout to build from (run inside it, or give prebuilt binaries)")
 	}
 	dir := filepath.Join(work, "bin")
 	return dir, Build(ctx, root, dir, names...)

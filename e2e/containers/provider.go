@@ -1,0 +1,482 @@
+package containers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	tc "github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/meshbridge/meshbridge/scenarios/runner"
+)
+
+// Name is the provider's registered name.
+const Name = "container"
+
+// ImageRepo prefixes the images built for scenarios (meshbridge/<binary>:scenario).
+const ImageRepo = "meshbridge"
+
+func init() {
+	// Ryuk (the reaper container) would have to be pulled; this provider
+	// removes what it starts itself.
+	setDefaultEnv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	// Mapped ports are published on the host's loopback; without this
+	// testcontainers may guess a gateway address instead.
+	setDefaultEnv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	runner.RegisterProvider(Name, runner.Factory{New: func() runner.Provider { return New() }, Available: Available})
+}
+
+func setDefaultEnv(k, v string) {
+	if os.Getenv(k) == "" {
+		os.Setenv(k, v)
+	}
+}
+
+// Timeouts of the provider.
+const (
+	readyTimeout = 60 * time.Second
+	stopTimeout  = 10 * time.Second
+	pingTimeout  = 5 * time.Second
+)
+
+// Available says why no container can run here ("" when a Docker engine answers).
+func Available(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	cli, err := tc.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return "container provider: no Docker engine: " + err.Error()
+	}
+	defer cli.Close()
+	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
+		return "container provider: the Docker engine does not answer: " + err.Error()
+	}
+	return ""
+}
+
+// Provider runs components as containers.
+type Provider struct {
+	env     runner.Env
+	comps   map[string]*runner.Component
+	members map[string][]*runner.Component // pod owner -> components sharing its network
+	cli     *tc.DockerClient
+	net     *tc.DockerNetwork
+	mu      sync.Mutex
+	ctrs    map[string]*tc.DockerContainer
+	images  map[string]string
+	logs    map[string]*os.File
+}
+
+// New returns an empty provider.
+func New() *Provider {
+	return &Provider{comps: map[string]*runner.Component{}, members: map[string][]*runner.Component{},
+		ctrs: map[string]*tc.DockerContainer{}, images: map[string]string{}, logs: map[string]*os.File{}}
+}
+
+var _ runner.Provider = (*Provider)(nil)
+
+// owner is the component whose network namespace c lives in.
+func (p *Provider) owner(c string) string {
+	if comp := p.comps[c]; comp != nil && comp.Pod != "" {
+		return comp.Pod
+	}
+	return c
+}
+
+// Prepare builds one image per binary and creates the scenario's network.
+func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env runner.Env) (runner.Net, error) {
+	p.env = env
+	if env.Log != nil {
+		// testcontainers narrates every container; keep that at debug level.
+		tclog.SetDefault(printfLogger{env.Log.With("component", "testcontainers")})
+	}
+	for _, c := range comps {
+		p.comps[c.Name] = c
+	}
+	for _, c := range comps {
+		if p.env.Proxied != nil && p.env.Proxied(c.Name) {
+			return nil, fmt.Errorf("container provider: topology.proxied (%s) needs the process provider; cut and heal use network disconnects here", c.Name)
+		}
+		o := p.owner(c.Name)
+		p.members[o] = append(p.members[o], c)
+	}
+	var err error
+	if p.cli, err = tc.NewDockerClientWithOpts(ctx); err != nil {
+		return nil, fmt.Errorf("container provider: %w", err)
+	}
+	for _, c := range comps {
+		if _, done := p.images[c.Binary]; done {
+			continue
+		}
+		img, err := p.buildImage(ctx, c.Binary)
+		if err != nil {
+			return nil, err
+		}
+		p.images[c.Binary] = img
+	}
+	if p.net, err = tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{"meshbridge.scenario": env.Scenario})); err != nil {
+		return nil, fmt.Errorf("container provider: network: %w", err)
+	}
+	return containerNet{p}, nil
+}
+
+// buildImage builds meshbridge/<binary>:scenario from build/docker/<binary>.Dockerfile
+// with a context holding only the binary.
+func (p *Provider) buildImage(ctx context.Context, binary string) (string, error) {
+	dockerfile := filepath.Join(p.env.Root, "build", "docker", binary+".Dockerfile")
+	df, err := os.ReadFile(dockerfile)
+	if err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
+	dir, err := os.MkdirTemp(p.env.WorkDir, "image-"+binary+"-")
+	if err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644); err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
+	if err := copyFile(filepath.Join(p.env.BinDir, binary), filepath.Join(dir, binary)); err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
+	prov, err := tc.NewDockerProvider()
+	if err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
+	defer prov.Close()
+	var buildLog strings.Builder
+	tag, err := prov.BuildImage(ctx, &tc.ContainerRequest{FromDockerfile: tc.FromDockerfile{
+		Context: dir, Dockerfile: "Dockerfile", Repo: ImageRepo + "/" + binary, Tag: "scenario", KeepImage: true,
+		BuildLogWriter: &buildLog,
+	}})
+	if err != nil {
+		return "", fmt.Errorf("container provider: build image of %s: %w\n%s", binary, err, buildLog.String())
+	}
+	return tag, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func (p *Provider) port(comp, name string) int {
+	for _, port := range p.comps[comp].Ports {
+		if port.Name == name {
+			return port.Container
+		}
+	}
+	return 0
+}
+
+type containerNet struct{ p *Provider }
+
+func (n containerNet) Listen(comp, port string) string {
+	return "0.0.0.0:" + strconv.Itoa(n.p.port(comp, port))
+}
+
+// Dial reaches the pod owner's alias on the scenario network.
+func (n containerNet) Dial(comp, port string) string {
+	return n.p.owner(comp) + ":" + strconv.Itoa(n.p.port(comp, port))
+}
+
+func (n containerNet) Local(comp, port string) string {
+	return "127.0.0.1:" + strconv.Itoa(n.p.port(comp, port))
+}
+
+func (containerNet) DataDir(string) string { return "/data" }
+
+// Logs is the component's log file (container output is copied there when
+// the container stops).
+func (p *Provider) Logs(comp string) string {
+	return filepath.Join(p.env.WorkDir, comp, comp+".log")
+}
+
+// Start creates and starts the component's container, or starts it again
+// after Stop, and waits for its readiness probe over a mapped port.
+func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
+	p.mu.Lock()
+	ctr := p.ctrs[c.Name]
+	p.mu.Unlock()
+	if ctr != nil {
+		if err := ctr.Start(ctx); err != nil {
+			return fmt.Errorf("container provider: start %s again: %w", c.Name, err)
+		}
+		return p.waitReady(ctx, c)
+	}
+	req := tc.ContainerRequest{
+		Image:  p.images[c.Binary],
+		Name:   p.env.Scenario + "-" + c.Name + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+		Cmd:    c.Args(containerNet{p}),
+		Labels: map[string]string{"meshbridge.scenario": p.env.Scenario, "meshbridge.component": c.Name},
+	}
+	if c.Pod != "" {
+		p.mu.Lock()
+		owner := p.ctrs[c.Pod]
+		p.mu.Unlock()
+		if owner == nil {
+			return fmt.Errorf("container provider: %s joins %s, which is not started", c.Name, c.Pod)
+		}
+		id := owner.GetContainerID()
+		req.HostConfigModifier = func(hc *container.HostConfig) { hc.NetworkMode = container.NetworkMode("container:" + id) }
+	} else {
+		req.Networks = []string{p.net.Name}
+		req.NetworkAliases = map[string][]string{p.net.Name: {c.Name}}
+		for _, m := range p.members[c.Name] {
+			for _, port := range m.Ports {
+				req.ExposedPorts = append(req.ExposedPorts, strconv.Itoa(port.Container)+"/tcp")
+			}
+		}
+		req.HostConfigModifier = func(hc *container.HostConfig) {
+			// Publish on loopback only: nothing outside this machine reaches a scenario.
+			for port, bindings := range hc.PortBindings {
+				for i := range bindings {
+					bindings[i].HostIP = netip.MustParseAddr(loopback)
+				}
+				hc.PortBindings[port] = bindings
+			}
+		}
+	}
+	gc, err := tc.GenericContainer(ctx, tc.GenericContainerRequest{ContainerRequest: req, Started: true})
+	if gc != nil {
+		dc, _ := gc.(*tc.DockerContainer)
+		p.mu.Lock()
+		p.ctrs[c.Name] = dc
+		p.mu.Unlock()
+	}
+	if err != nil {
+		return fmt.Errorf("container provider: start %s: %w", c.Name, err)
+	}
+	return p.waitReady(ctx, c)
+}
+
+func (p *Provider) container(name string) (*tc.DockerContainer, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.ctrs[name]
+	if c == nil {
+		return nil, fmt.Errorf("container provider: %s was never started", name)
+	}
+	return c, nil
+}
+
+// HostAddr maps the port through the pod owner's container; it is asked
+// every time because a container that stopped and started again has new
+// host ports.
+func (p *Provider) HostAddr(ctx context.Context, comp, port string) (string, error) {
+	if p.comps[comp] == nil || p.port(comp, port) == 0 {
+		return "", fmt.Errorf("container provider: %s has no port %q", comp, port)
+	}
+	ctr, err := p.container(p.owner(comp))
+	if err != nil {
+		return "", err
+	}
+	mapped, err := ctr.MappedPort(ctx, strconv.Itoa(p.port(comp, port))+"/tcp")
+	if err != nil {
+		return "", fmt.Errorf("container provider: port %s of %s: %w", port, comp, err)
+	}
+	return loopback + ":" + strconv.Itoa(int(mapped.Num())), nil
+}
+
+const loopback = "127.0.0.1"
+
+// waitReady polls the readiness probe over HTTP: a FROM scratch image has
+// no shell for an in-container check.
+func (p *Provider) waitReady(ctx context.Context, c *runner.Component) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var last error
+	for {
+		addr, err := p.HostAddr(ctx, c.Name, c.Ready.Port)
+		if err == nil {
+			var req *http.Request
+			req, err = http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+c.Ready.Path, nil)
+			if err == nil {
+				var resp *http.Response
+				if resp, err = hc.Do(req); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return nil
+					}
+					err = fmt.Errorf("%s answered %d", c.Ready.Path, resp.StatusCode)
+				}
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			p.saveLogs(context.Background(), c.Name)
+			return fmt.Errorf("container provider: %s not ready within %v: %v (log %s)", c.Name, readyTimeout, last, p.Logs(c.Name))
+		case <-t.C:
+		}
+	}
+}
+
+// saveLogs copies a container's output to its log file.
+func (p *Provider) saveLogs(ctx context.Context, name string) {
+	ctr, err := p.container(name)
+	if err != nil {
+		return
+	}
+	rc, err := ctr.Logs(ctx)
+	if err != nil {
+		return
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(filepath.Dir(p.Logs(name)), 0o755); err != nil {
+		return
+	}
+	f, err := os.Create(p.Logs(name))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, rc) // best effort: logs are for a human reading a failure
+}
+
+// Stop stops the container (SIGTERM, SIGKILL after stopTimeout), or kills
+// it at once.
+func (p *Provider) Stop(ctx context.Context, name string, kill bool) error {
+	ctr, err := p.container(name)
+	if err != nil {
+		return err
+	}
+	if kill {
+		if _, err := p.cli.ContainerKill(ctx, ctr.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+			return fmt.Errorf("container provider: kill %s: %w", name, err)
+		}
+		return nil
+	}
+	d := stopTimeout
+	if err := ctr.Stop(ctx, &d); err != nil {
+		return fmt.Errorf("container provider: stop %s: %w", name, err)
+	}
+	return nil
+}
+
+// Pause freezes the container's processes.
+func (p *Provider) Pause(ctx context.Context, name string) error {
+	ctr, err := p.container(name)
+	if err != nil {
+		return err
+	}
+	_, err = p.cli.ContainerPause(ctx, ctr.GetContainerID(), client.ContainerPauseOptions{})
+	return err
+}
+
+// Resume thaws a paused container.
+func (p *Provider) Resume(ctx context.Context, name string) error {
+	ctr, err := p.container(name)
+	if err != nil {
+		return err
+	}
+	_, err = p.cli.ContainerUnpause(ctx, ctr.GetContainerID(), client.ContainerUnpauseOptions{})
+	return err
+}
+
+// Latency needs a fault proxy, which only the process provider places.
+func (p *Provider) Latency(context.Context, string, time.Duration, time.Duration) error {
+	return fmt.Errorf("latency: %w (use the process provider with topology.proxied)", runner.ErrUnsupported)
+}
+
+// Cut disconnects the component's pod from the scenario network.
+func (p *Provider) Cut(ctx context.Context, name string) error {
+	ctr, err := p.container(p.owner(name))
+	if err != nil {
+		return err
+	}
+	_, err = p.cli.NetworkDisconnect(ctx, p.net.ID, client.NetworkDisconnectOptions{Container: ctr.GetContainerID(), Force: true})
+	return err
+}
+
+// Heal connects the pod again under its alias.
+func (p *Provider) Heal(ctx context.Context, name string) error {
+	owner := p.owner(name)
+	ctr, err := p.container(owner)
+	if err != nil {
+		return err
+	}
+	_, err = p.cli.NetworkConnect(ctx, p.net.ID, client.NetworkConnectOptions{Container: ctr.GetContainerID(),
+		EndpointConfig: &network.EndpointSettings{Aliases: []string{owner}}})
+	return err
+}
+
+// Close saves every container's log, removes the containers (pod members
+// before their owners) and the network.
+func (p *Provider) Close(ctx context.Context) error {
+	p.mu.Lock()
+	var members, owners []string
+	for name := range p.ctrs {
+		if p.owner(name) != name {
+			members = append(members, name)
+		} else {
+			owners = append(owners, name)
+		}
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, group := range [][]string{members, owners} {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, name := range group {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.saveLogs(ctx, name)
+				ctr, _ := p.container(name)
+				if err := ctr.Terminate(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("remove %s: %w", name, err))
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if p.net != nil {
+		if err := p.net.Remove(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("remove network: %w", err))
+		}
+	}
+	if p.cli != nil {
+		p.cli.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// printfLogger sends testcontainers' messages to slog at debug level.
+type printfLogger struct{ log *slog.Logger }
+
+func (l printfLogger) Printf(format string, args ...any) {
+	l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, args...)))
+}
