@@ -1,0 +1,115 @@
+package process_test
+
+import (
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+
+	"github.com/meshbridge/meshbridge/e2e/framework"
+	"github.com/meshbridge/meshbridge/scenarios/report"
+)
+
+const specTimeout = framework.ScenarioTimeout + 30*time.Second
+
+// run runs a shipped scenario and expects it to pass, dumping the report
+// (steps, figures, log paths) when it does not.
+func run(ctx SpecContext, name string) *report.Result {
+	s, err := framework.Scenario(name)
+	Expect(err).NotTo(HaveOccurred())
+	res := framework.Run(ctx, s, "process", bin)
+	if res.Status == report.Skipped {
+		Skip(res.Reason)
+	}
+	Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
+	AddReportEntry(name, framework.Summary(res))
+	return res
+}
+
+var _ = Describe("canary by header", func() {
+	It("sends every coloured request to the canary and no other", func(ctx SpecContext) {
+		res := run(ctx, "canary-by-header")
+		t := framework.Traffic(res, "main")
+		Expect(t.Classes["colored"].Summary.Requests).To(Equal(200))
+		Expect(t.Classes["colored"].Shares).To(Equal(map[string]float64{"v2": 1}))
+		Expect(t.Classes["default"].Shares).To(Equal(map[string]float64{"v1": 1}))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("weighted split", func() {
+	It("holds 90/10 within three points over 2,000 requests", func(ctx SpecContext) {
+		res := run(ctx, "weighted-split")
+		t := framework.Traffic(res, "split")
+		Expect(t.Summary.Requests).To(Equal(2000))
+		Expect(t.Classes["default"].Shares["v1"]).To(BeNumerically("~", 0.90, 0.03))
+		Expect(t.Classes["default"].Shares["v2"]).To(BeNumerically("~", 0.10, 0.03))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("two canaries with overlapping matchers", func() {
+	It("resolves a request matching both by priority", func(ctx SpecContext) {
+		res := run(ctx, "canary-priority")
+		users := framework.Traffic(res, "users")
+		Expect(users.Classes["beta"].Shares).To(Equal(map[string]float64{"v2": 1}))
+		Expect(users.Classes["known"].Shares).To(Equal(map[string]float64{"v3": 1}))
+		// After the priorities are swapped the same users land on the other canary.
+		swapped := framework.Traffic(res, "swapped")
+		Expect(swapped.Classes["beta"].Shares).To(Equal(map[string]float64{"v3": 1}))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("shadow traffic", func() {
+	It("mirrors a bounded share, leaves the primary alone and keeps the shadow isolated", func(ctx SpecContext) {
+		res := run(ctx, "shadow-mirror")
+		base, mirrored := framework.Traffic(res, "baseline"), framework.Traffic(res, "mirrored")
+		Expect(mirrored.Summary.ErrorRate).To(BeNumerically("<=", base.Summary.ErrorRate))
+		Expect(mirrored.Classes["default"].Shares).To(Equal(map[string]float64{"v1": 1}))
+		Expect(framework.Step(res, "assert", "the shadow never receives").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("registry restart", func() {
+	It("loses no instance and keeps errors under the bound when the adapter is killed mid-traffic", func(ctx SpecContext) {
+		res := run(ctx, "registry-restart")
+		during := framework.Traffic(res, "during")
+		Expect(during.Summary.Requests).To(Equal(1500))
+		Expect(during.Summary.ErrorRate).To(BeNumerically("<=", 0.01))
+		Expect(framework.Step(res, "kill", "registry").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("the runner itself", func() {
+	It("fails a scenario whose expectation the mesh does not meet, naming the step", func(ctx SpecContext) {
+		s, err := framework.Scenario("../testdata/must-fail.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		res := framework.Run(ctx, s, "process", bin)
+		Expect(res.Status).To(Equal(report.Failed), framework.Summary(res))
+		wrong := framework.Step(res, "assert", "wrong on purpose")
+		Expect(wrong.Status).To(Equal(report.Failed))
+		Expect(wrong.Message).To(ContainSubstring("v2 got 0.00%"))
+		// The failed check did not stop the later ones.
+		Expect(res.Steps[len(res.Steps)-1].Status).To(Equal(report.Passed))
+		Expect(res.WorkDir).NotTo(BeEmpty(), "a failed run keeps its logs")
+	}, SpecTimeout(specTimeout))
+
+	It("stops every component when interrupted and exits non-zero", func(ctx SpecContext) {
+		root, err := framework.Root()
+		Expect(err).NotTo(HaveOccurred())
+		cmd := exec.Command(bin+"/scenario", "run", "--bin", bin, root+"/scenarios/registry-restart.yaml")
+		out := gbytes.NewBuffer()
+		sess, err := gexec.Start(cmd, out, out)
+		Expect(err).NotTo(HaveOccurred())
+		defer sess.Kill()
+		Eventually(out).WithTimeout(time.Minute).Should(gbytes.Say(`during`))
+		Expect(framework.Stray(bin)).NotTo(BeEmpty(), "the topology should be running")
+		sess.Signal(syscall.SIGINT)
+		Eventually(sess).WithTimeout(time.Minute).Should(gexec.Exit(1))
+		Expect(strings.Contains(string(out.Contents()), "interrupted")).To(BeTrue(), string(out.Contents()))
+		Expect(framework.Stray(bin)).To(BeEmpty())
+	}, SpecTimeout(2*time.Minute))
+})
