@@ -480,3 +480,30 @@ type printfLogger struct{ log *slog.Logger }
 func (l printfLogger) Printf(format string, args ...any) {
 	l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
+
+// Leftovers lists containers and networks a scenario's runs left behind
+// (by the meshbridge.scenario label); after a run there must be none.
+func Leftovers(ctx context.Context, scenario string) ([]string, error) {
+	cli, err := tc.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	f := make(client.Filters).Add("label", "meshbridge.scenario="+scenario)
+	var out []string
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range ctrs.Items {
+		out = append(out, "container "+c.ID[:12]+" "+strings.Join(c.Names, ","))
+	}
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nets.Items {
+		out = append(out, "network "+n.Name)
+	}
+	return out, nil
+}

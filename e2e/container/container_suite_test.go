@@ -1,0 +1,37 @@
+// Package container_test runs the canary scenario with the container
+// provider: images built locally from build/docker, one Docker network.
+// Without a Docker engine the suite is skipped with the reason.
+package container_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/meshbridge/meshbridge/e2e/containers"
+	"github.com/meshbridge/meshbridge/e2e/framework"
+)
+
+var bin string
+
+func TestContainerScenarios(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if why := containers.Available(ctx); why != "" {
+		t.Skip("container scenarios skipped: " + why)
+	}
+	var err error
+	bin, err = framework.Build(ctx)
+	if reason, err := framework.SkipReason(err); reason != "" {
+		t.Skip("container scenarios skipped: " + reason)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	RegisterFailHandler(Fail)
+	SetDefaultEventuallyTimeout(30 * time.Second)
+	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
+	RunSpecs(t, "container scenarios")
+}
