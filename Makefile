@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-fuzz bench lint fmt generate clean
+.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,15 @@ test-unit:
 # Each fuzz target runs briefly here; FUZZTIME=5m make test-fuzz for a longer run.
 test-fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
+
+# The e2e suites also run under test-unit (MODULES has e2e); this target runs
+# them alone, verbosely, so skip reasons (no Docker, a binary missing) show.
+test-e2e: ## run the scenario suites (processes; containers where Docker answers)
+	cd e2e && $(GO) test -count=1 -timeout 20m -v ./...
+
+images: build ## build the FROM scratch images meshbridge/<binary>:$(VERSION) from bin/
+	@set -e; for b in registry-adapter sidecar demoapp; do \
+		if [ -x $(BIN)/$$b ]; then docker build -q -f build/docker/$$b.Dockerfile -t meshbridge/$$b:$(VERSION) $(BIN); fi; done
 
 bench: ## run the benchmarks (figures go to docs/benchmarks.md)
 	./scripts/bench.sh
