@@ -16,6 +16,7 @@ type progressLine struct {
 	mu    sync.Mutex
 	text  string
 	live  func() string
+	wmu   sync.Mutex // serialises writes of the line and clear
 	stopc chan struct{}
 	done  chan struct{}
 	width int
@@ -43,13 +44,12 @@ func (p *progressLine) loop() {
 	for {
 		select {
 		case <-p.stopc:
-			if p.tty && p.width > 0 {
-				fmt.Fprintf(p.w, "\r%*s\r", p.width, "")
-			}
+			p.clear()
 			return
 		case <-t.C:
 		}
 		line := p.render()
+		p.wmu.Lock()
 		if p.tty {
 			pad := max(0, p.width-len(line))
 			fmt.Fprintf(p.w, "\r%s%*s", line, pad, "")
@@ -57,6 +57,7 @@ func (p *progressLine) loop() {
 		} else if line != last {
 			fmt.Fprintln(p.w, line)
 		}
+		p.wmu.Unlock()
 		last = line
 	}
 }
@@ -104,4 +105,17 @@ func (p *progressLine) stop() {
 		close(p.stopc)
 	}
 	<-p.done
+}
+
+// clear blanks a redrawn line so other output starts on a clean line.
+func (p *progressLine) clear() {
+	if p == nil || p.w == nil || !p.tty {
+		return
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if p.width > 0 {
+		fmt.Fprintf(p.w, "\r%*s\r", p.width, "")
+		p.width = 0
+	}
 }

@@ -238,6 +238,7 @@ func (r *run) announce(ctx context.Context) {
 	if w == nil {
 		return
 	}
+	r.progress.clear()
 	line := func(what, comp, port, path string) {
 		if addr, err := r.prov.HostAddr(ctx, comp, port); err == nil {
 			fmt.Fprintf(w, "  %-28s http://%s%s\n", what, addr, path)

@@ -53,6 +53,9 @@ func (r *run) runSteps(ctx context.Context) {
 			r.res.Status = report.Failed
 		default:
 			rep.Status, rep.Message = report.Error, err.Error()
+			if ctx.Err() != nil {
+				rep.Message = "interrupted: " + context.Cause(ctx).Error()
+			}
 			r.res.Status = report.Failed
 			stopped = true
 		}
@@ -332,7 +335,7 @@ func summaryLine(t *trafficRun) string {
 }
 
 // liveTraffic renders the running traffic for the progress line: sent,
-// failed and the split per version so far.
+// failed and the split per version so far, per class when there are classes.
 func (r *run) liveTraffic() string {
 	var parts []string
 	for _, t := range r.trafficOrder() {
@@ -340,17 +343,37 @@ func (r *run) liveTraffic() string {
 			continue
 		}
 		p := t.run.Progress()
-		total := 0
-		for _, n := range p.Versions {
-			total += n
+		line := fmt.Sprintf("%s %d/%d sent, %d failed", p.Name, p.Sent, p.Planned, p.Failed)
+		if len(t.spec.Classes) == 0 {
+			line += ", " + report.FormatShares(shareOf(p.Versions))
+		} else {
+			for _, c := range append([]string{spec.DefaultClass}, classNames(t.spec)...) {
+				line += fmt.Sprintf(" | %s: %s", c, report.FormatShares(shareOf(p.Classes[c])))
+			}
 		}
-		shares := map[string]float64{}
-		for v, n := range p.Versions {
-			shares[v] = float64(n) / float64(max(total, 1))
-		}
-		parts = append(parts, fmt.Sprintf("%s %d/%d sent, %d failed, %s", p.Name, p.Sent, p.Planned, p.Failed, report.FormatShares(shares)))
+		parts = append(parts, line)
 	}
-	return strings.Join(parts, " | ")
+	return strings.Join(parts, " || ")
+}
+
+func classNames(t *spec.Traffic) []string {
+	var out []string
+	for _, c := range t.Classes {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func shareOf(counts map[string]int) map[string]float64 {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	out := map[string]float64{}
+	for v, n := range counts {
+		out[v] = float64(n) / float64(max(total, 1))
+	}
+	return out
 }
 
 func (r *run) appFault(ctx context.Context, c *Component, f *spec.AppFault) error {

@@ -287,7 +287,7 @@ func (v *stepValidator) trafficStep(f string, t *Traffic) {
 	v.errs.Add(t.Rate <= 0 || t.Rate > 5000, f+".rate", "must be more than 0 and at most 5000 requests per second")
 	v.errs.Add((t.Requests > 0) == (t.Duration > 0), f, "set exactly one of requests and duration")
 	v.errs.Add(t.Requests < 0 || t.Requests > 1_000_000, f+".requests", "must be 1-1000000")
-	v.errs.Add(t.Duration < 0 || t.Duration > 30*time.Minute, f+".duration", "must be at most 30m")
+	v.errs.Add(t.Duration < 0 || t.Duration > 2*time.Hour, f+".duration", "must be at most 2h (every answer is kept in memory)")
 	v.errs.Add(t.Timeout <= 0, f+".timeout", "must be positive")
 	v.errs.Add(t.MaxInFlight < 1, f+".maxInFlight", "must be at least 1")
 	via := Match(v.names, t.Via)

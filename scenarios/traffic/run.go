@@ -209,14 +209,17 @@ type Progress struct {
 	Planned, Sent, Done int
 	Failed              int
 	Elapsed             time.Duration
-	Versions            map[string]int // target service's version -> answers
-	Finished            bool
+	// Versions counts answers per version of the target service; Classes
+	// the same per class.
+	Versions map[string]int
+	Classes  map[string]map[string]int
+	Finished bool
 }
 
 // Progress returns counts so far.
 func (r *Run) Progress() Progress {
 	p := Progress{Name: r.plan.Name, Planned: r.plan.total(), Sent: int(r.sent.Load()), Done: int(r.finished.Load()),
-		Failed: int(r.failed.Load()), Elapsed: time.Since(r.started), Versions: map[string]int{}}
+		Failed: int(r.failed.Load()), Elapsed: time.Since(r.started), Versions: map[string]int{}, Classes: map[string]map[string]int{}}
 	select {
 	case <-r.done:
 		p.Finished = true
@@ -225,8 +228,13 @@ func (r *Run) Progress() Progress {
 	target := targetService(r.plan.URL)
 	r.mu.Lock()
 	for i := range r.samples {
-		if v, ok := r.samples[i].Versions[target]; ok && r.samples[i].OK() {
+		x := &r.samples[i]
+		if v, ok := x.Versions[target]; ok && x.OK() {
 			p.Versions[v]++
+			if p.Classes[x.Class] == nil {
+				p.Classes[x.Class] = map[string]int{}
+			}
+			p.Classes[x.Class][v]++
 		}
 	}
 	r.mu.Unlock()
