@@ -89,15 +89,21 @@ func binaryFlags(ctx context.Context, path string) (map[string]bool, error) {
 			return nil, fmt.Errorf("runner: %s --help: %w", path, err)
 		}
 	}
+	flags := helpFlags(out.String())
+	if len(flags) == 0 {
+		return nil, fmt.Errorf("runner: %s --help listed no flags", path)
+	}
+	return flags, nil
+}
+
+// helpFlags reads flag names from Go flag package usage text.
+func helpFlags(help string) map[string]bool {
 	flags := map[string]bool{}
-	sc := bufio.NewScanner(&out)
+	sc := bufio.NewScanner(strings.NewReader(help))
 	for sc.Scan() {
 		if m := flagRE.FindStringSubmatch(sc.Text()); m != nil {
 			flags[m[1]] = true
 		}
 	}
-	if len(flags) == 0 {
-		return nil, fmt.Errorf("runner: %s --help listed no flags", path)
-	}
-	return flags, nil
+	return flags
 }
