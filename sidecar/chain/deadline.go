@@ -47,7 +47,7 @@ func Discard(resp *http.Response) {
 	// Draining a few KiB keeps the keep-alive connection; past that,
 	// closing (and reconnecting later) is cheaper than reading.
 	_, _ = io.CopyN(io.Discard, resp.Body, 8<<10) // best effort: the body is thrown away
-	_ = resp.Body.Close()                          // nothing to do about a close error on a discarded body
+	_ = resp.Body.Close()                         // nothing to do about a close error on a discarded body
 }
 
 // Sleep waits d or until ctx ends; it reports whether the full time passed.
