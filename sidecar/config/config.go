@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 )
 
@@ -20,8 +21,9 @@ type Config struct {
 	Limits      Limits      `yaml:"limits"`
 	// DrainTimeout is how long requests in flight may finish after SIGTERM (default 20s).
 	DrainTimeout time.Duration `yaml:"drainTimeout"`
-	// LogLevel is debug, info, warn or error (default info).
-	LogLevel string `yaml:"logLevel"`
+	// Log sets the level (debug, info, warn, error; default info) and the
+	// format (text or json; default text).
+	Log logging.Config `yaml:"log"`
 	// Handlers holds each handler's settings by name, decoded onto the
 	// handler's defaults; filled by Load (absent sections get defaults).
 	Handlers map[string]chain.Config `yaml:"-"`
@@ -202,7 +204,6 @@ func Default() *Config {
 		Routing:      Routing{MaxCanaries: 5},
 		Limits:       Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second},
 		DrainTimeout: 20 * time.Second,
-		LogLevel:     "info",
 		Handlers:     defaultHandlers(),
 	}
 }

@@ -2,16 +2,14 @@ package config
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
-	"regexp"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	iconfig "github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 )
 
@@ -96,28 +94,4 @@ func Parse(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-func strictDecode(data []byte, out any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	err := dec.Decode(out)
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	return friendly(err)
-}
-
-var notFound = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// friendly rewrites yaml.v3's "field x not found in type config.Config"
-// into "unknown key \"x\"", keeping the line number.
-func friendly(err error) error {
-	var te *yaml.TypeError
-	if !errors.As(err, &te) {
-		return err
-	}
-	msgs := make([]string, len(te.Errors))
-	for i, m := range te.Errors {
-		msgs[i] = notFound.ReplaceAllString(m, `unknown key "$1"`)
-	}
-	return errors.New(strings.Join(msgs, "; "))
-}
+func strictDecode(data []byte, out any) error { return iconfig.Decode(data, out) }

@@ -3,12 +3,13 @@ package config
 import (
 	"errors"
 	"fmt"
-	"log/slog"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 )
@@ -145,9 +146,8 @@ func (c *Config) Validate() error {
 	if c.DrainTimeout <= 0 {
 		add("drainTimeout", "must be > 0")
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		add("logLevel", "must be debug, info, warn or error, got %q", c.LogLevel)
+	if _, err := logging.New(c.Log, io.Discard); err != nil {
+		errs = append(errs, err)
 	}
 	for _, n := range chain.Names() {
 		if h := c.Handlers[n]; h != nil {
