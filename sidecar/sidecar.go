@@ -105,7 +105,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 		Tables: s.tables, Chain: out,
 		Resolver: &proxy.NameResolver{StripSuffixes: cfg.Egress.Resolver.StripSuffixes, Aliases: cfg.Egress.Resolver.Aliases},
 		Allow:    cfg.Egress.AllowHosts, Direct: s.transport.Send,
-		MaxBody:  cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
+		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
 	})
 	ports := make([]proxy.AppPort, len(cfg.Service.Ports))
 	for i, p := range cfg.Service.Ports {

@@ -107,6 +107,10 @@ func (c *circuit) trip(now time.Time) {
 
 func (c *circuit) reset() {
 	c.state, c.consecutive, c.probes, c.successes = Closed, 0, 0, 0
+	c.resetWindow()
+}
+
+func (c *circuit) resetWindow() {
 	for i := range c.window {
 		c.window[i].start, c.window[i].total, c.window[i].failures = 0, 0, 0
 	}
@@ -116,7 +120,7 @@ func (c *circuit) reset() {
 func (c *circuit) count(now time.Time, window time.Duration, failure bool) (total, failures int) {
 	size := window / buckets
 	if size != c.bucketSize {
-		c.reset() // the policy changed the window: start counting afresh
+		c.resetWindow() // the policy changed the window: start counting afresh
 		c.bucketSize = size
 	}
 	slot := now.UnixNano() / int64(size)
