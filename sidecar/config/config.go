@@ -204,6 +204,7 @@ func Default() *Config {
 		Routing:      Routing{MaxCanaries: 5},
 		Limits:       Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second},
 		DrainTimeout: 20 * time.Second,
+		Log:          logging.Config{Level: "info", Format: "text"},
 		Handlers:     defaultHandlers(),
 	}
 }

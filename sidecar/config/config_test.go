@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,70 @@ func equalPorts(a, b []config.Port) bool {
 		}
 	}
 	return true
+}
+
+// configs/sidecar.yaml documents every default: loading it must give
+// exactly config.Default() (with the example's service name).
+func TestExampleConfigShowsDefaults(t *testing.T) {
+	got, err := load("../../configs/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+	want.Service.Name = got.Service.Name
+	a, b := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
+	emptyToNil(a)
+	emptyToNil(b)
+	if !reflect.DeepEqual(got, want) {
+		for i := range a.NumField() {
+			if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+				t.Errorf("%s: example %+v, default %+v", a.Type().Field(i).Name, a.Field(i).Interface(), b.Field(i).Interface())
+			}
+		}
+		for n, h := range want.Handlers {
+			if !reflect.DeepEqual(got.Handlers[n], h) {
+				t.Errorf("handlers.%s: example %+v, default %+v", n, got.Handlers[n], h)
+			}
+		}
+	}
+	// And every handler has a section in the example.
+	for n := range want.Handlers {
+		data, _ := os.ReadFile("../../configs/sidecar.yaml")
+		if !strings.Contains(string(data), "\n  "+n+":") {
+			t.Errorf("configs/sidecar.yaml has no handlers.%s section", n)
+		}
+	}
+}
+
+// emptyToNil turns empty maps and slices into nil, recursively, so "{}" in
+// YAML compares equal to an unset default.
+func emptyToNil(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			emptyToNil(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Field(i).CanSet() {
+				emptyToNil(v.Field(i))
+			}
+		}
+	case reflect.Map:
+		if v.Len() == 0 && v.CanSet() {
+			v.Set(reflect.Zero(v.Type()))
+			return
+		}
+		for _, k := range v.MapKeys() {
+			emptyToNil(v.MapIndex(k))
+		}
+	case reflect.Slice:
+		if v.Len() == 0 && v.CanSet() {
+			v.Set(reflect.Zero(v.Type()))
+			return
+		}
+		for i := range v.Len() {
+			emptyToNil(v.Index(i))
+		}
+	}
 }
