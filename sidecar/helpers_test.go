@@ -247,3 +247,18 @@ func splitHostPort(addr string) (string, int, error) {
 	n, err := strconv.Atoi(p)
 	return h, n, err
 }
+
+func newSidecar(cfg *config.Config, ctl sidecar.Control, eg, in, ad net.Listener) (*sidecar.Sidecar, error) {
+	return sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: quietLogger(), Egress: eg, Ingress: in, Admin: ad})
+}
+
+// grepLines returns the lines of s containing sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
