@@ -18,6 +18,7 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
+	"github.com/meshbridge/meshbridge/sidecar/meshview"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/proxy"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -62,6 +63,7 @@ type Sidecar struct {
 
 	draining atomic.Bool
 	locals   *locals
+	view     atomic.Pointer[meshview.View]
 }
 
 // New builds a sidecar from a validated config. It opens no socket and
@@ -129,6 +131,15 @@ func (s *Sidecar) Metrics() *metrics.Set { return s.metrics }
 // per-service listeners).
 func (s *Sidecar) Egress() *proxy.Egress { return s.egress }
 
+// MeshView is the registry the discovery front-ends are mounted over, or
+// nil when discovery mode is off or Run has not started it yet.
+func (s *Sidecar) MeshView() registry.Store {
+	if v := s.view.Load(); v != nil {
+		return v
+	}
+	return nil
+}
+
 // Ready reports whether the sidecar should get traffic.
 func (s *Sidecar) Ready() error {
 	switch {
@@ -171,6 +182,20 @@ func (s *Sidecar) Run(ctx context.Context) (err error) {
 		}()
 	}
 	s.locals.start(bg, &wg, servers[1].ln.Addr())
+	var disc *discovery
+	if s.cfg.Discovery.Enabled {
+		disc, err = s.startDiscovery(bg, &wg, servers[1].ln.Addr())
+		if disc != nil {
+			s.view.Store(disc.view)
+		}
+		if err != nil {
+			for _, sv := range servers {
+				_ = sv.ln.Close() // failing before serving
+			}
+			disc.stop(context.Background())
+			return err
+		}
+	}
 
 	errc := make(chan error, len(servers))
 	for _, sv := range servers {
@@ -185,7 +210,7 @@ func (s *Sidecar) Run(ctx context.Context) (err error) {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	s.drain(servers)
+	s.drain(servers, disc)
 	return err
 }
 
@@ -224,7 +249,7 @@ func (s *Sidecar) bind() ([]server, error) {
 	return out, nil
 }
 
-func (s *Sidecar) drain(servers []server) {
+func (s *Sidecar) drain(servers []server, disc *discovery) {
 	s.draining.Store(true)
 	s.logger.Info("draining", "timeout", s.cfg.DrainTimeout)
 	// Callers stop choosing this instance first; then the listeners close
@@ -243,6 +268,7 @@ func (s *Sidecar) drain(servers []server) {
 			}
 		}()
 	}
+	disc.stop(ctx)
 	wg.Wait()
 	s.logger.Info("drained")
 }
