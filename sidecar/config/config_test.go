@@ -197,3 +197,19 @@ func emptyToNil(v reflect.Value) {
 		}
 	}
 }
+
+// Parse never panics and either fails or yields a config Validate can judge.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "service: {name: a}", "handlers: {retry: {attempts: 3}}", "handlers:\n  retry:\n", "egress: [1,2]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4096 {
+			return
+		}
+		cfg, err := config.Parse(data)
+		if err == nil {
+			_ = cfg.Validate()
+		}
+	})
+}
