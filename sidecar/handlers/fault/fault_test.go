@@ -10,7 +10,9 @@ import (
 )
 
 func TestFault(t *testing.T) {
-	ok := func(*chain.Exchange) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil }
+	ok := func(*chain.Exchange) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	}
 	r, _ := http.NewRequest("GET", "/", nil)
 
 	abort := New(&Config{AbortPercent: 100, AbortStatus: 429}, chain.Inbound, metrics.New())

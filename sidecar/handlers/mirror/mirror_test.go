@@ -43,7 +43,9 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 	}
 	h := New(&Config{QueueSize: 1, Workers: 1, MaxBody: 16, Timeout: time.Second}, send, m, nil)
 	defer h.Cleanup()
-	primary := func(*chain.Exchange) (*http.Response, error) { return &http.Response{StatusCode: 200, Body: http.NoBody}, nil }
+	primary := func(*chain.Exchange) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+	}
 	serve := func(body string) {
 		r, _ := http.NewRequest("POST", "http://s/", strings.NewReader(body))
 		ex := chain.NewExchange(r, chain.Outbound, nil)
