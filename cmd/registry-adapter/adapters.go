@@ -17,12 +17,25 @@ type adapterFlag struct {
 	apply       func(cfg *Config, value string)
 }
 
-// adapterFlags lists the registry front-ends' flags; each adapter adds its own.
-var adapterFlags = []adapterFlag{}
+// adapterFlags lists the registry front-ends' flags; each adapter's file adds its own.
+var adapterFlags []adapterFlag
 
-// mountAdapters builds the Eureka, Consul and Nacos front-ends over the store,
-// adds their listeners to the group and starts their background work. The
-// returned function stops that work after the listeners drained.
-func mountAdapters(ctx context.Context, cfg Config, store registry.Store, log *slog.Logger, reg prometheus.Registerer, group *serve.Group) (stop func(), err error) {
-	return func() {}, nil
+// mountEnv is what an adapter needs to mount itself.
+type mountEnv struct {
+	cfg   Config
+	store registry.Store
+	log   *slog.Logger
+	reg   prometheus.Registerer
+	group *serve.Group
+	// run adds a server that is not a plain HTTP handler (gRPC, a server with
+	// its own drain); it must return when ctx ends.
+	run func(name string, fn func(ctx context.Context) error)
+	// onStop adds cleanup that runs after every listener drained.
+	onStop func(func())
 }
+
+// mounter mounts one adapter if its configuration enables it.
+type mounter func(env *mountEnv) error
+
+// mounters lists the front-ends, each registered from its own file.
+var mounters []mounter

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -157,12 +158,49 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxBodyBytes: cfg.Control.MaxBodyBytes, Logger: log, Registerer: reg, Gatherer: reg,
 	})
 	group.Add(serve.Listener{Name: "control", Addr: cfg.Control.Listen, Handler: ctl.Handler()})
-	stopAdapters, err := mountAdapters(ctx, cfg, store, log, reg, group)
-	if err != nil {
-		return err
+	return runAll(ctx, &mountEnv{cfg: cfg, store: store, log: log, reg: reg, group: group})
+}
+
+// runAll mounts every adapter and serves until ctx ends; the first failure
+// of any server stops the others.
+func runAll(ctx context.Context, env *mountEnv) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type runner struct {
+		name string
+		fn   func(context.Context) error
 	}
-	defer stopAdapters()
-	return group.Serve(ctx)
+	var runners []runner
+	var stops []func()
+	env.run = func(name string, fn func(context.Context) error) { runners = append(runners, runner{name, fn}) }
+	env.onStop = func(f func()) { stops = append(stops, f) }
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+	for _, m := range mounters {
+		if err := m(env); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, len(runners)+1)
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.fn(ctx); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", r.name, err)
+				cancel()
+			}
+		}()
+	}
+	err := env.group.Serve(ctx)
+	cancel()
+	wg.Wait()
+	close(errc)
+	return errors.Join(err, <-errc)
 }
 
 func openStore(ctx context.Context, c StoreConfig, log *slog.Logger, reg prometheus.Registerer) (registry.Store, error) {

@@ -22,6 +22,12 @@ import (
 // embeddable server package) on loopback ports.
 func startEtcd(t *testing.T) *clientv3.Client {
 	t.Helper()
+	return startEtcdFor(t)
+}
+
+// startEtcdFor works for tests and benchmarks alike.
+func startEtcdFor(t testing.TB) *clientv3.Client {
+	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Dir = t.TempDir()
 	cfg.LogLevel = "error"
@@ -49,7 +55,7 @@ func startEtcd(t *testing.T) *clientv3.Client {
 	return cli
 }
 
-func freeURL(t *testing.T) url.URL {
+func freeURL(t testing.TB) url.URL {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
