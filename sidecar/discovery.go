@@ -16,9 +16,10 @@ import (
 // discovery runs discovery mode: the per-service loopback listeners, the
 // mesh view and the registry front-ends registered with meshview.
 type discovery struct {
-	alloc *meshview.Allocator
-	view  *meshview.View
-	lns   map[string]net.Listener // front-end name -> listener
+	alloc   *meshview.Allocator
+	view    *meshview.View
+	fronts  []meshview.FrontEnd
+	serving bool
 }
 
 // startDiscovery builds the view over the control plane, follows the
@@ -30,7 +31,7 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 		return nil, errors.New("sidecar: discovery mode needs a control-plane client")
 	}
 	so := proxy.ServerOptions{ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, IdleTimeout: c.Limits.IdleTimeout, MaxHeaderBytes: c.Limits.MaxHeaderBytes, Logger: s.logger}
-	d := &discovery{lns: map[string]net.Listener{}}
+	d := &discovery{}
 	d.alloc = meshview.NewAllocator(c.Discovery.LoopbackHost, c.Discovery.FirstPort, c.Discovery.LastPort, func(service string) *http.Server {
 		return proxy.NewServer(s.egress.ForService(service), so)
 	}, s.opts.Logger)
@@ -58,20 +59,24 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 		if err != nil {
 			return d, fmt.Errorf("sidecar: discovery %s: %w", fe.name, err)
 		}
-		ln, err := net.Listen("tcp", fe.addr)
-		if err != nil {
-			return d, fmt.Errorf("sidecar: discovery %s listener on %s: %w", fe.name, fe.addr, err)
+		if err := front.Listen(fe.addr); err != nil {
+			return d, fmt.Errorf("sidecar: discovery %s on %s: %w", fe.name, fe.addr, err)
 		}
-		d.lns[fe.name] = ln
-		s.logger.Info("discovery front-end listening", "front_end", fe.name, "addr", ln.Addr().String())
+		d.fronts = append(d.fronts, front)
+		s.logger.Info("discovery front-end listening", "front_end", fe.name, "addr", fe.addr)
+	}
+	// Serve only once every front-end could bind, so a failure leaves
+	// nothing half-started.
+	for _, front := range d.fronts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := front.Serve(ctx, ln); err != nil && ctx.Err() == nil {
-				s.logger.Error("discovery front-end failed", "front_end", fe.name, "error", err)
+			if err := front.Serve(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("discovery front-end failed", "error", err)
 			}
 		}()
 	}
+	d.serving = true
 	return d, nil
 }
 
@@ -79,6 +84,11 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 func (d *discovery) stop(ctx context.Context) {
 	if d == nil {
 		return
+	}
+	if !d.serving {
+		for _, f := range d.fronts {
+			_ = f.Close() // never served: release the sockets
+		}
 	}
 	d.alloc.Shutdown(ctx)
 	_ = d.view.Close() // only ends watches; cannot fail

@@ -1,9 +1,12 @@
 package sidecar_test
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,5 +69,104 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 	}
 	if orders.hits.Load() == 0 {
 		t.Error("orders app never reached")
+	}
+}
+
+// freePortPair finds a port p with p+1000 free too (Nacos gRPC).
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if p+1000 > 65535 {
+			continue
+		}
+		if l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+1000)); err == nil {
+			l2.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// Discovery mode with the real Nacos front-end: a Nacos 1.x-style client
+// registers and looks up over HTTP on localhost.
+func TestDiscoveryModeNacos(t *testing.T) {
+	cp := startControl(t)
+	orders := startEcho(t, "orders-1")
+	appSidecar(t, cp, "orders", orders, nil, nil)
+	nacosPort := freePortPair(t)
+	first := freePortPair(t)
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Service.Name = "shop"
+		c.Control.Address = cp.url
+		c.Control.WatchWait = time.Second
+		c.Discovery = config.Discovery{Enabled: true, Nacos: "127.0.0.1:" + strconv.Itoa(nacosPort), LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+	})
+	startSidecar(t, cfg, cp.client)
+	base := "http://127.0.0.1:" + strconv.Itoa(nacosPort)
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := http.Get(base + "/nacos/v1/ns/instance/list?serviceName=DEFAULT_GROUP%40%40orders")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var info struct {
+			Hosts []struct {
+				IP   string
+				Port int
+			}
+		}
+		return json.NewDecoder(resp.Body).Decode(&info) == nil && len(info.Hosts) == 1
+	})
+	form := url.Values{"serviceName": {"DEFAULT_GROUP@@shop"}, "ip": {"127.0.0.1"}, "port": {"8080"}, "ephemeral": {"true"}, "metadata": {`{"version":"v3"}`}}
+	resp, err := http.PostForm(base+"/nacos/v1/ns/instance", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" {
+		t.Fatalf("register answered %d %q", resp.StatusCode, b)
+	}
+	var shop *registry.Instance
+	waitFor(t, 10*time.Second, func() bool {
+		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		shop = list[0]
+		return true
+	})
+	if shop.Port == 8080 || shop.Labels["version"] != "v3" {
+		t.Errorf("control plane has shop at %s labels %v; want the sidecar ingress and version v3", shop.Address(), shop.Labels)
+	}
+	resp, err = http.Get(base + "/nacos/v1/ns/instance/list?serviceName=DEFAULT_GROUP%40%40orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Hosts []struct {
+			IP   string `json:"ip"`
+			Port int    `json:"port"`
+		} `json:"hosts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || len(info.Hosts) != 1 {
+		t.Fatalf("orders lookup: %+v, %v", info, err)
+	}
+	resp.Body.Close()
+	got, err := http.Get("http://" + net.JoinHostPort(info.Hosts[0].IP, strconv.Itoa(info.Hosts[0].Port)) + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(got.Body)
+	got.Body.Close()
+	if string(b) != "orders-1" {
+		t.Errorf("calling the looked-up address answered %q, want orders-1 (through the mesh)", b)
 	}
 }

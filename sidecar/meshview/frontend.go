@@ -3,7 +3,6 @@ package meshview
 import (
 	"context"
 	"log/slog"
-	"net"
 	"sort"
 	"sync"
 
@@ -13,8 +12,14 @@ import (
 // FrontEnd is one registry protocol (Eureka, Consul, Nacos) served over
 // the view on localhost.
 type FrontEnd interface {
-	// Serve serves on ln until ctx ends, then drains and returns.
-	Serve(ctx context.Context, ln net.Listener) error
+	// Listen binds the front-end's sockets for the configured address (a
+	// protocol may bind more than one: Nacos adds gRPC at port + 1000).
+	Listen(addr string) error
+	// Serve serves until ctx ends, then drains, stops background work and
+	// returns. It is called once, after a successful Listen.
+	Serve(ctx context.Context) error
+	// Close releases what Listen bound when Serve will not run.
+	Close() error
 }
 
 // FrontEndFunc builds a front-end over store for namespace.
