@@ -32,7 +32,7 @@ type echo struct {
 	handle func(w http.ResponseWriter, r *http.Request)
 }
 
-func startEcho(t *testing.T, id string) *echo {
+func startEcho(t testing.TB, id string) *echo {
 	t.Helper()
 	e := &echo{id: id}
 	ln := listen(t)
@@ -67,7 +67,7 @@ func (e *echo) instance(service string, labels map[string]string) *registry.Inst
 	return inst
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,7 +95,7 @@ type harness struct {
 	rev     atomic.Int64
 }
 
-func testConfig(t *testing.T, mutate func(*config.Config)) *config.Config {
+func testConfig(t testing.TB, mutate func(*config.Config)) *config.Config {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Service.Name = "caller"
@@ -113,7 +113,7 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func startSidecar(t *testing.T, cfg *config.Config, ctl sidecar.Control) *harness {
+func startSidecar(t testing.TB, cfg *config.Config, ctl sidecar.Control) *harness {
 	t.Helper()
 	eg, in, ad := listen(t), listen(t), listen(t)
 	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: quietLogger(), Egress: eg, Ingress: in, Admin: ad})

@@ -1,0 +1,56 @@
+package sidecar_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/sidecar/config"
+)
+
+// BenchmarkSidecarPair measures one request with a 1 KiB body and answer
+// through egress sidecar -> ingress sidecar -> app, all in this process
+// (scripts/bench-sidecar.sh measures separate processes against nginx).
+func BenchmarkSidecarPair(b *testing.B) {
+	app := startEcho(b, "echo-1")
+	answer := bytes.Repeat([]byte("x"), 1024)
+	app.handle = func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(answer) }
+	server := startSidecar(b, testConfig(b, func(c *config.Config) {
+		c.Service.Name = "echo"
+		_, port, _ := splitHostPort(app.addr)
+		c.Service.Ports = []config.Port{{Name: "rest", Port: port, Protocol: "http"}}
+	}), nil)
+	client := startSidecar(b, testConfig(b, nil), nil)
+	host, port, _ := splitHostPort(server.ingress)
+	inst := &registry.Instance{ID: "echo-1", Service: "echo", Host: host, Port: port}
+	inst.Normalize()
+	client.set([]*registry.Instance{inst})
+	server.set([]*registry.Instance{inst})
+	proxyURL, _ := url.Parse("http://" + client.egress)
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL), MaxIdleConnsPerHost: 64}}
+	body := bytes.Repeat([]byte("y"), 1024)
+	b.ReportAllocs()
+	b.SetBytes(2048)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := hc.Post("http://echo/", "application/octet-stream", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	hc.CloseIdleConnections()
+}
+
