@@ -53,4 +53,3 @@ func BenchmarkSidecarPair(b *testing.B) {
 	b.StopTimer()
 	hc.CloseIdleConnections()
 }
-
