@@ -17,7 +17,7 @@ import (
 func BenchmarkSidecarPair(b *testing.B) {
 	app := startEcho(b, "echo-1")
 	answer := bytes.Repeat([]byte("x"), 1024)
-	app.handle = func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(answer) }
+	app.setHandle(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(answer) })
 	server := startSidecar(b, testConfig(b, func(c *config.Config) {
 		c.Service.Name = "echo"
 		_, port, _ := splitHostPort(app.addr)

@@ -28,9 +28,12 @@ type echo struct {
 	hits   atomic.Int64
 	shadow atomic.Int64 // hits carrying X-Mesh-Shadow: true
 	srv    *http.Server
-	// handle, when set, replaces the default answer.
-	handle func(w http.ResponseWriter, r *http.Request)
+	// handle, when set (setHandle), replaces the default answer.
+	handle atomic.Pointer[http.HandlerFunc]
 }
+
+// setHandle replaces the echo's answer; safe while it serves.
+func (e *echo) setHandle(f http.HandlerFunc) { e.handle.Store(&f) }
 
 func startEcho(t testing.TB, id string) *echo {
 	t.Helper()
@@ -42,12 +45,12 @@ func startEcho(t testing.TB, id string) *echo {
 		if r.Header.Get("X-Mesh-Shadow") == "true" {
 			e.shadow.Add(1)
 		}
-		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("X-Instance", e.id)
-		if e.handle != nil {
-			e.handle(w, r)
+		if h := e.handle.Load(); h != nil {
+			(*h)(w, r)
 			return
 		}
+		_, _ = io.Copy(io.Discard, r.Body)
 		_, _ = io.WriteString(w, e.id)
 	}), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = e.srv.Serve(ln) }()

@@ -214,11 +214,11 @@ func TestHealthCheckSetsStatus(t *testing.T) {
 	var healthy atomic.Bool
 	healthy.Store(true)
 	app := startEcho(t, "orders-1")
-	app.handle = func(w http.ResponseWriter, r *http.Request) {
+	app.setHandle(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/health" && !healthy.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-	}
+	})
 	h := appSidecar(t, cp, "orders", app, nil, func(c *config.Config) {
 		c.HealthCheck = config.HealthCheck{Kind: "http", Path: "/health", Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond, UnhealthyThreshold: 2, HealthyThreshold: 1}
 	})

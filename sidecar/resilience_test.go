@@ -2,7 +2,9 @@ package sidecar_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,7 +28,7 @@ func TestRetryBudgetCapsRetries(t *testing.T) {
 	})
 	h := startSidecar(t, cfg, nil)
 	bad := startEcho(t, "failing")
-	bad.handle = func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }
+	bad.setHandle(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
 	pol := &control.ServicePolicy{Service: "orders", Retry: &control.RetryPolicy{Attempts: 3, RetryOn: []string{"503"}, BudgetPercent: 20}}
 	h.set([]*registry.Instance{bad.instance("orders", nil)}, resource(t, control.KindServicePolicy, "p", pol))
 	const n = 400
@@ -70,11 +72,11 @@ func TestBreakerTransitions(t *testing.T) {
 	var failing atomic.Bool
 	failing.Store(true)
 	up := startEcho(t, "up")
-	up.handle = func(w http.ResponseWriter, r *http.Request) {
+	up.setHandle(func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
-	}
+	})
 	pol := &control.ServicePolicy{Service: "orders", CircuitBreaker: &control.BreakerPolicy{
 		ConsecutiveFailures: 5, OpenDuration: dur(300 * time.Millisecond), HalfOpenRequests: 1,
 	}}
@@ -131,7 +133,7 @@ func TestOutlierEjection(t *testing.T) {
 	cfg := testConfig(t, func(c *config.Config) { c.Handlers["retry"].(*retry.Config).Attempts = 0 })
 	h := startSidecar(t, cfg, nil)
 	good, bad := startEcho(t, "good"), startEcho(t, "bad")
-	bad.handle = func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }
+	bad.setHandle(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) })
 	pol := &control.ServicePolicy{Service: "orders", OutlierDetection: &control.OutlierPolicy{Consecutive5xx: 3, BaseEjectionTime: dur(time.Minute), MaxEjectionPercent: 50}}
 	h.set([]*registry.Instance{good.instance("orders", nil), bad.instance("orders", nil)}, resource(t, control.KindServicePolicy, "p", pol))
 	for range 10 { // round robin: bad sees at least 3 in a row of its own
@@ -157,13 +159,13 @@ func TestMirrorDoesNotAffectPrimary(t *testing.T) {
 	release := make(chan struct{})
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
-	mirror.handle = func(w http.ResponseWriter, r *http.Request) {
+	mirror.setHandle(func(w http.ResponseWriter, r *http.Request) {
 		select { // the mirror hangs until the test lets it go, then fails
 		case <-release:
 		case <-r.Context().Done():
 		}
 		w.WriteHeader(http.StatusInternalServerError)
-	}
+	})
 	rule := &control.MirrorRule{Service: "orders", Percent: 100, Subset: map[string]string{"shadow": "true"}}
 	h.set([]*registry.Instance{
 		primary.instance("orders", nil),
@@ -285,5 +287,39 @@ func TestHotRuleSwapUnderLoad(t *testing.T) {
 	}
 	if v1.hits.Load() == 0 || v2.hits.Load() == 0 {
 		t.Errorf("swaps did not take effect: v1 %d v2 %d", v1.hits.Load(), v2.hits.Load())
+	}
+}
+
+// A POST that met a connect failure is sent again, body intact, although
+// POST is not retried once the upstream may have seen it.
+func TestRetryPostAfterConnectFailureKeepsBody(t *testing.T) {
+	h := startSidecar(t, testConfig(t, nil), nil)
+	good := startEcho(t, "good")
+	good.setHandle(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		_, _ = w.Write(b)
+	})
+	dead := listen(t)
+	_, port, _ := splitHostPort(dead.Addr().String())
+	dead.Close()
+	deadInst := good.instance("orders", nil)
+	deadInst.ID, deadInst.Port = "dead", port
+	h.set([]*registry.Instance{good.instance("orders", nil), deadInst})
+	for i := range 20 {
+		payload := strings.Repeat("p", 100+i)
+		resp, err := h.client.Post("http://orders/", "text/plain", strings.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || string(b) != payload {
+			t.Fatalf("POST %d: %d %q; want the payload echoed", i, resp.StatusCode, b)
+		}
+	}
+	// Some POSTs met the dead instance first (until outlier detection
+	// ejected it) and were retried.
+	if m := scrape(t, h.admin); !contains(m, `meshbridge_sidecar_retries_total{service="orders"}`) {
+		t.Errorf("no retry happened, so the test proved nothing:\n%s", grepLines(m, "retries"))
 	}
 }

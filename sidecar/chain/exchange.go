@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
@@ -59,6 +60,7 @@ type Exchange struct {
 
 	body         []byte
 	bodyBuffered bool
+	guard        *guardedBody
 }
 
 // NewExchange starts an exchange for req.
@@ -124,11 +126,39 @@ func (ex *Exchange) BufferBody(max int64) bool {
 	return true
 }
 
-// Replayable reports whether the request may be sent again.
+// Replayable reports whether the request may be sent again: its body is
+// buffered, empty, or guarded and not yet read from.
 func (ex *Exchange) Replayable() bool {
 	r := ex.Request
-	return ex.bodyBuffered || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
+	return ex.bodyBuffered || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 ||
+		ex.guard != nil && !ex.guard.touched.Load()
 }
+
+// GuardBody keeps the body from being closed by a failed attempt and notes
+// whether any of it was read, so a request that failed before sending a
+// byte (a connect failure) can go again without buffering its body.
+func (ex *Exchange) GuardBody() {
+	r := ex.Request
+	if ex.bodyBuffered || ex.guard != nil || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	ex.guard = &guardedBody{r: r.Body}
+	r.Body = ex.guard
+}
+
+// guardedBody passes reads through, records that one happened, and leaves
+// closing to the server that owns the body.
+type guardedBody struct {
+	r       io.ReadCloser
+	touched atomic.Bool
+}
+
+func (g *guardedBody) Read(p []byte) (int, error) {
+	g.touched.Store(true)
+	return g.r.Read(p)
+}
+
+func (g *guardedBody) Close() error { return nil }
 
 // Body returns the buffered body (nil if none was buffered or it is empty).
 func (ex *Exchange) Body() []byte { return ex.body }

@@ -109,14 +109,21 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 		return h.try(ex, p, next)
 	}
 	methodOK := p.Methods[ex.Request.Method]
-	replayable := ex.BufferBody(h.maxBody)
+	// A method that may be retried after the upstream saw the request needs
+	// its body kept; otherwise only connect failures are retried, and for
+	// those a body nobody read yet can simply be sent again.
+	if methodOK {
+		ex.BufferBody(h.maxBody)
+	} else {
+		ex.GuardBody()
+	}
 	for attempt := 0; ; attempt++ {
 		ex.Attempt = attempt
 		resp, err := h.try(ex, p, next)
 		if !h.retriable(&p, methodOK, resp, err) || attempt >= p.Attempts || ex.Context().Err() != nil {
 			return resp, err
 		}
-		if !replayable {
+		if !ex.Replayable() {
 			h.metrics.RetriesDenied.WithLabelValues(service, "not_replayable").Inc()
 			return resp, err
 		}
