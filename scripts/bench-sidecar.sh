@@ -70,8 +70,9 @@ ingress: {listen: "127.0.0.1:18106"}
 admin: {listen: "127.0.0.1:18100"}
 log: {level: warn}
 YAML
-"$OUT/sidecar" --config "$OUT/run/server.yaml" & SERVER_PID=$!; PIDS+=($SERVER_PID)
-"$OUT/sidecar" --config "$OUT/run/client.yaml" & CLIENT_PID=$!; PIDS+=($CLIENT_PID)
+# SIDECAR_GOMAXPROCS caps the sidecars' Go scheduler (default: all cores).
+GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/server.yaml" & SERVER_PID=$!; PIDS+=($SERVER_PID)
+GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/client.yaml" & CLIENT_PID=$!; PIDS+=($CLIENT_PID)
 wait_http http://127.0.0.1:18100/readyz
 end=$((SECONDS + 20))
 until curl -fsS http://127.0.0.1:18100/config | grep -q '127.0.0.1:18006'; do

@@ -63,7 +63,8 @@ func init() { RegisterUpstream("plain", newPlain) }
 
 // plain speaks cleartext HTTP/1.1 (keep-alive pool) and h2c.
 type plain struct {
-	http1 *http.Transport
+	h1    *h1pool         // HTTP/1.1 unless a connection cap is set
+	http1 *http.Transport // HTTP/1.1 with MaxConnsPerHost
 	h2c   *http.Transport
 }
 
@@ -94,17 +95,27 @@ func newPlain(cfg *Config) (Upstream, error) {
 	}
 	h2.HTTP2.PingTimeout = 15 * time.Second
 	h2.HTTP2.SendPingTimeout = 30 * time.Second
-	return &plain{http1: h1, h2c: h2}, nil
+	pl := &plain{http1: h1, h2c: h2}
+	if cfg.MaxConnsPerHost == 0 {
+		pl.h1 = newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize)
+	}
+	return pl, nil
 }
 
 func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error) {
-	if http2 {
+	switch {
+	case http2:
 		return p.h2c.RoundTrip(req)
+	case p.h1 != nil:
+		return p.h1.RoundTrip(req)
 	}
 	return p.http1.RoundTrip(req)
 }
 
 func (p *plain) CloseIdleConnections() {
+	if p.h1 != nil {
+		p.h1.closeIdle()
+	}
 	p.http1.CloseIdleConnections()
 	p.h2c.CloseIdleConnections()
 }
