@@ -59,7 +59,7 @@ service: {name: echo, register: true, advertiseHost: 127.0.0.1, ports: [{name: r
 control: {address: "http://127.0.0.1:18700"}
 egress: {listen: "127.0.0.1:18011"}
 ingress: {listen: "127.0.0.1:18006"}
-admin: {listen: "127.0.0.1:18010"}
+admin: {listen: "127.0.0.1:18010", pprof: true}
 log: {level: warn}
 YAML
 cat > "$OUT/run/client.yaml" <<YAML
@@ -67,7 +67,7 @@ service: {name: client, ports: [{name: rest, port: 18081}]}
 control: {address: "http://127.0.0.1:18700"}
 egress: {listen: "127.0.0.1:18001"}
 ingress: {listen: "127.0.0.1:18106"}
-admin: {listen: "127.0.0.1:18100"}
+admin: {listen: "127.0.0.1:18100", pprof: true}
 log: {level: warn}
 YAML
 # SIDECAR_GOMAXPROCS caps the sidecars' Go scheduler (default: all cores).
@@ -118,6 +118,10 @@ RES="$OUT/run/results.jsonl"
 echo "== rate runs: $RATE rps for $DURATION each" >&2
 load -label direct -url http://127.0.0.1:18080/ -qps "$RATE" -duration "$DURATION" >> "$RES"
 load -label "server sidecar only" -url http://127.0.0.1:18006/ -qps "$RATE" -duration "$DURATION" -pids "$SERVER_PID" >> "$RES"
+if [ -n "${PROFILE:-}" ]; then # CPU profiles of both sidecars during the pair run
+  curl -s -o "$OUT/client.pprof" "http://127.0.0.1:18100/debug/pprof/profile?seconds=5" &
+  curl -s -o "$OUT/server.pprof" "http://127.0.0.1:18010/debug/pprof/profile?seconds=5" &
+fi
 load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
 load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"
 echo "== max throughput: $CONNS connections for $MAXDUR each" >&2
