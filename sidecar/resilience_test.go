@@ -77,10 +77,16 @@ func TestBreakerTransitions(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 		}
 	})
-	pol := &control.ServicePolicy{Service: "orders", CircuitBreaker: &control.BreakerPolicy{
-		ConsecutiveFailures: 5, OpenDuration: dur(300 * time.Millisecond), HalfOpenRequests: 1,
-	}}
-	h.set([]*registry.Instance{up.instance("orders", nil)}, resource(t, control.KindServicePolicy, "p", pol))
+	// The open time is switched by re-applying the policy (the circuit's
+	// state survives table swaps), so no step depends on how fast this
+	// machine is: long while the test asserts "open", short to reach half-open.
+	policy := func(open time.Duration) {
+		pol := &control.ServicePolicy{Service: "orders", CircuitBreaker: &control.BreakerPolicy{
+			ConsecutiveFailures: 5, OpenDuration: dur(open), HalfOpenRequests: 1,
+		}}
+		h.set([]*registry.Instance{up.instance("orders", nil)}, resource(t, control.KindServicePolicy, "p", pol))
+	}
+	policy(time.Minute)
 	for i := range 5 {
 		if resp, _ := h.get(t, "orders", "/", nil); resp.StatusCode != 500 {
 			t.Fatalf("request %d: status %d, want the upstream's 500", i, resp.StatusCode)
@@ -98,16 +104,19 @@ func TestBreakerTransitions(t *testing.T) {
 		t.Fatalf("upstream got %d requests while the breaker was open", up.hits.Load()-before)
 	}
 	// Half-open after openDuration: one probe, which fails and reopens.
-	waitFor(t, 3*time.Second, func() bool {
+	policy(50 * time.Millisecond)
+	waitFor(t, 5*time.Second, func() bool {
 		resp, _ := h.get(t, "orders", "/", nil)
 		return resp.StatusCode == 500
 	})
+	policy(time.Minute)
 	if resp, _ := h.get(t, "orders", "/", nil); resp.Header.Get("X-Mesh-Error") != "circuit_open" {
 		t.Fatalf("failed probe must reopen the breaker; got %d", resp.StatusCode)
 	}
 	// The upstream recovers: the next probe succeeds and the breaker closes.
 	failing.Store(false)
-	waitFor(t, 3*time.Second, func() bool {
+	policy(50 * time.Millisecond)
+	waitFor(t, 5*time.Second, func() bool {
 		resp, _ := h.get(t, "orders", "/", nil)
 		return resp.StatusCode == 200
 	})
@@ -203,7 +212,7 @@ func TestMirrorDoesNotAffectPrimary(t *testing.T) {
 func TestRateLimitOutbound(t *testing.T) {
 	h := startSidecar(t, testConfig(t, nil), nil)
 	up := startEcho(t, "up")
-	pol := &control.ServicePolicy{Service: "orders", RateLimit: &control.RateLimitPolicy{Outbound: &control.TokenBucket{RPS: 1, Burst: 5}}}
+	pol := &control.ServicePolicy{Service: "orders", RateLimit: &control.RateLimitPolicy{Outbound: &control.TokenBucket{RPS: 0.01, Burst: 5}}}
 	h.set([]*registry.Instance{up.instance("orders", nil)}, resource(t, control.KindServicePolicy, "p", pol))
 	ok, limited := 0, 0
 	for range 20 {
@@ -215,9 +224,9 @@ func TestRateLimitOutbound(t *testing.T) {
 			limited++
 		}
 	}
-	// 5 from the burst, maybe one more refilled during the loop.
-	if ok < 5 || ok > 7 || ok+limited != 20 {
-		t.Errorf("ok %d limited %d; want about 5 through and the rest 429", ok, limited)
+	// 5 from the burst; at 0.01 rps nothing refills during the test.
+	if ok != 5 || limited != 15 {
+		t.Errorf("ok %d limited %d; want 5 through and the rest 429", ok, limited)
 	}
 }
 
@@ -282,7 +291,7 @@ func TestHotRuleSwapUnderLoad(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	wg.Wait()
-	if failed.Load() != 0 || total.Load() < 100 {
+	if failed.Load() != 0 || total.Load() < 20 {
 		t.Errorf("%d of %d requests failed across %d swaps", failed.Load(), total.Load(), swaps)
 	}
 	if v1.hits.Load() == 0 || v2.hits.Load() == 0 {
