@@ -2,8 +2,8 @@ package wire
 
 import (
 	"maps"
-	"reflect"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
