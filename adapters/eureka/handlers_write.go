@@ -132,7 +132,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, app, id string) 
 	if !s.found(w, "cancel", err) {
 		return
 	}
-	s.awaitView(ctx, s.store.Revision())
+	s.awaitGone(ctx, out)
 	s.log.Debug("cancelled", "app", app, "instance", out.ID)
 	w.WriteHeader(http.StatusOK)
 }
@@ -287,6 +287,18 @@ func (s *Server) awaitView(ctx context.Context, rev int64) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteVisibleWait)
 	defer cancel()
 	s.view.waitFor(ctx, rev)
+}
+
+// awaitGone waits (bounded) until bulk reads no longer show a removed
+// instance. The store's delete revision is not returned, so this waits
+// for the instance rather than for a revision.
+func (s *Server) awaitGone(ctx context.Context, removed *registry.Instance) {
+	if !s.running.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.WriteVisibleWait)
+	defer cancel()
+	s.view.waitGone(ctx, removed.Key(), removed.Revision)
 }
 
 // readBody reads the request body up to the limit: 413 when larger, 400

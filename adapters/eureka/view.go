@@ -181,12 +181,27 @@ func (v *view) changedLocked() {
 	v.changed = make(chan struct{})
 }
 
-// waitFor blocks until the view has applied revision rev, the view is
-// ready, or ctx ends; it reports whether the revision was reached.
+// waitFor blocks until the view has applied revision rev, or ctx ends;
+// it reports whether the revision was reached.
 func (v *view) waitFor(ctx context.Context, rev int64) bool {
+	return v.waitUntil(ctx, func() bool { return v.rev >= rev })
+}
+
+// waitGone blocks until the view no longer holds the instance at revision
+// rev (it was removed, or replaced by a newer registration), or ctx ends.
+func (v *view) waitGone(ctx context.Context, key registry.InstanceKey, rev int64) bool {
+	return v.waitUntil(ctx, func() bool {
+		en := v.entries[key]
+		return en == nil || en.inst.Revision > rev
+	})
+}
+
+// waitUntil blocks until the view is ready and cond (called under the
+// read lock) holds, or ctx ends.
+func (v *view) waitUntil(ctx context.Context, cond func() bool) bool {
 	for {
 		v.mu.RLock()
-		done := v.ready && v.rev >= rev
+		done := v.ready && cond()
 		ch := v.changed
 		v.mu.RUnlock()
 		if done {
