@@ -65,10 +65,20 @@ func (v *view) prune(now time.Time, retention time.Duration) {
 // reconcile hash of the whole current registry (so a client that applied
 // it can check it is in step).
 func (v *view) deltaDocument(now time.Time, retention time.Duration) *deltaDoc {
+	cutoff := now.Add(-retention)
+	// Fast path: most requests find the document built and nothing to prune.
+	v.mu.RLock()
+	if c := v.delta.cache; c != nil && c.rev == v.rev && c.count == len(v.delta.items) &&
+		(len(v.delta.items) == 0 || !v.delta.items[0].at.Before(cutoff)) {
+		v.mu.RUnlock()
+		return c
+	}
+	v.mu.RUnlock()
+
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	d := &v.delta
-	d.prune(now.Add(-retention))
+	d.prune(cutoff)
 	var oldest time.Time
 	if len(d.items) > 0 {
 		oldest = d.items[0].at

@@ -68,7 +68,7 @@ func (p *payload) gzipped(build func() []byte) []byte {
 func gzipBytes(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/8 + 64)
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression) // the level is valid
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // the level is valid
 	// Writes to a bytes.Buffer cannot fail.
 	_, _ = zw.Write(b)
 	_ = zw.Close()

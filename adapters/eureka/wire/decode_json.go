@@ -17,6 +17,8 @@ func DecodeInstanceJSON(data []byte) (*Instance, error) {
 	var doc struct {
 		Instance *jsonInstance `json:"instance"`
 	}
+	// Jackson skips a UTF-8 byte order mark; so do we.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil {

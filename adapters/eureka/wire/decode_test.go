@@ -120,6 +120,10 @@ func TestDecodeDefaults(t *testing.T) {
 		{"numbers as strings and the reverse",
 			`{"instance":{"countryId":"7","lastDirtyTimestamp":12.0,"hostName":42}}`, ``,
 			func(i *Instance) bool { return i.CountryID == 7 && i.LastDirtyTimestamp == 12 && i.HostName == "42" }},
+		{"byte order mark and declared encodings",
+			"\xef\xbb\xbf" + `{"instance":{"hostName":"h"}}`,
+			`<?xml version="1.0" encoding="ISO-8859-1"?>` + "<instance><hostName>h\xe9</hostName></instance>",
+			func(i *Instance) bool { return i.HostName == "h" || i.HostName == "h\u00e9" }},
 		{"XStream-coded metadata names", ``, `<instance><metadata><a__b_-c>1</a__b_-c><d_e>2</d_e></metadata></instance>`,
 			func(i *Instance) bool { return maps.Equal(i.Metadata, map[string]string{"a_b$c": "1", "d_e": "2"}) }},
 	} {

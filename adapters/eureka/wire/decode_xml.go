@@ -16,6 +16,7 @@ import (
 // absent fields take InstanceInfo's defaults.
 func DecodeInstanceXML(data []byte) (*Instance, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = charsetReader
 	root, err := nextStart(d)
 	if err != nil {
 		return nil, fmt.Errorf("decode instance XML: %w", err)
@@ -276,4 +277,23 @@ func atoi(field, text string) (int, error) {
 		return 0, fmt.Errorf("%s: not a number: %.30q", field, text)
 	}
 	return n, nil
+}
+
+// charsetReader lets documents declare the single-byte encodings Java
+// clients may name besides UTF-8 (which needs no reader).
+func charsetReader(label string, r io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "iso-8859-1", "iso8859-1", "latin1", "us-ascii", "ascii":
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		var out strings.Builder
+		out.Grow(len(b))
+		for _, c := range b {
+			out.WriteRune(rune(c))
+		}
+		return strings.NewReader(out.String()), nil
+	}
+	return nil, fmt.Errorf("unsupported encoding %q", label)
 }
