@@ -126,7 +126,7 @@ func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
 	// Registry front-ends are off unless a test turns one on.
-	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen="}, extra...)
+	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen=", "--eureka-listen="}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	p := &process{cmd: cmd, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -318,7 +318,8 @@ func freePortPair(t *testing.T, offset int) int {
 // reads the instance back through each mounted registry front-end.
 func TestRegistryViewsShareOneRegistry(t *testing.T) {
 	nacosPort := freePortPair(t, 1000)
-	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
+	eurekaAddr := freeAddr(t)
+	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort), "--eureka-listen="+eurekaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	client, _ := control.NewClient("http://" + p.addr)
@@ -347,4 +348,39 @@ func TestRegistryViewsShareOneRegistry(t *testing.T) {
 		t.Fatalf("nacos gRPC port not served: %v", err)
 	}
 	conn.Close()
+
+	// Eureka shows it as app ORDERS with VIP orders (the view follows the
+	// store's watch, so poll briefly).
+	var app struct {
+		Application struct {
+			Name     string `json:"name"`
+			Instance []struct {
+				InstanceID string `json:"instanceId"`
+				VIPAddress string `json:"vipAddress"`
+				Port       struct {
+					Number int `json:"$"`
+				} `json:"port"`
+			} `json:"instance"`
+		} `json:"application"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+eurekaAddr+"/eureka/apps/ORDERS", nil)
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&app)
+			resp.Body.Close()
+		}
+		if err == nil && len(app.Application.Instance) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("eureka view: %v %+v", err, app)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if in := app.Application.Instance[0]; app.Application.Name != "ORDERS" || in.InstanceID != "o-1" || in.VIPAddress != "orders" || in.Port.Number != 8080 {
+		t.Fatalf("eureka view: %+v", app)
+	}
 }
