@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type testEnv struct {
 	http   *httptest.Server
 	client *api.Client
 	url    string
+	close  func()
 }
 
 type envOption func(*Options)
@@ -65,20 +67,24 @@ func newEnvAt(t *testing.T, dir string, mods ...envOption) *testEnv {
 		t.Fatalf("consul client: %v", err)
 	}
 	env := &testEnv{t: t, store: st, srv: srv, http: hs, client: client, url: hs.URL}
-	t.Cleanup(func() {
-		hs.CloseClientConnections()
-		hs.Close()
-		cancel()
-		select {
-		case err := <-runDone:
-			if err != nil {
-				t.Errorf("Run: %v", err)
+	var once sync.Once
+	env.close = func() {
+		once.Do(func() {
+			hs.CloseClientConnections()
+			hs.Close()
+			cancel()
+			select {
+			case err := <-runDone:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("Run did not stop")
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not stop")
-		}
-		st.Close()
-	})
+			st.Close()
+		})
+	}
+	t.Cleanup(env.close)
 	waitFor(t, 5*time.Second, "adapter running", func() bool { return srv.running.Load() })
 	return env
 }

@@ -109,26 +109,54 @@ func (s *Server) kvKeys(w http.ResponseWriter, r *http.Request, prefix string) e
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		keys := []string{}
-		seen := map[string]bool{}
-		for _, e := range entries {
-			k := e.Key
-			if sep != "" {
-				if i := strings.Index(k[len(prefix):], sep); i >= 0 {
-					k = k[:len(prefix)+i+len(sep)]
-				}
-			}
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
+		names := make([]string, len(entries))
+		for i, e := range entries {
+			names[i] = e.Key
 		}
-		sort.Strings(keys)
+		keys := rollupKeys(prefix, sep, names)
 		if len(keys) == 0 && prefix != "" {
 			return readResult{status: http.StatusNotFound, index: idx}, wake, nil
 		}
 		return readResult{body: keys, index: idx}, wake, nil
 	})
+}
+
+// casParam reads ?cas= as the store's expected revision (-1 when absent:
+// no check).
+func casParam(r *http.Request) (expect int64, cas bool, err error) {
+	q := r.URL.Query()
+	if _, ok := q["cas"]; !ok {
+		return -1, false, nil
+	}
+	n, perr := strconv.ParseUint(q.Get("cas"), 10, 64)
+	if perr != nil || n > 1<<62 {
+		return 0, false, errorf(http.StatusBadRequest, "Invalid cas index: %q", q.Get("cas"))
+	}
+	return int64(n), true, nil
+}
+
+// rollupKeys lists the keys under prefix, sorted, cutting each after the
+// first separator that follows the prefix (so "a/b/c" under "a/" with "/"
+// lists as "a/b/"), without duplicates. Keys outside prefix are skipped.
+func rollupKeys(prefix, sep string, keys []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if sep != "" {
+			if i := strings.Index(k[len(prefix):], sep); i >= 0 {
+				k = k[:len(prefix)+i+len(sep)]
+			}
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // conflicting answers Consul's 400 when flags that do not compose are combined.
@@ -170,14 +198,9 @@ func (s *Server) kvPut(w http.ResponseWriter, r *http.Request, key string) error
 		}
 		kv.Flags = f
 	}
-	expect := int64(-1)
-	_, cas := q["cas"]
-	if cas {
-		n, err := strconv.ParseUint(q.Get("cas"), 10, 64)
-		if err != nil || n > 1<<62 {
-			return errorf(http.StatusBadRequest, "Invalid cas index: %q", q.Get("cas"))
-		}
-		expect = int64(n)
+	expect, cas, err := casParam(r)
+	if err != nil {
+		return err
 	}
 	if r.ContentLength > maxKVValueBytes {
 		return kvTooLarge(r.ContentLength)
@@ -227,16 +250,11 @@ func (s *Server) kvDelete(w http.ResponseWriter, r *http.Request, key string) er
 	if key == "" {
 		return errorf(http.StatusBadRequest, "Missing key name")
 	}
-	expect := int64(-1)
-	_, cas := q["cas"]
-	if cas {
-		n, err := strconv.ParseUint(q.Get("cas"), 10, 64)
-		if err != nil || n > 1<<62 {
-			return errorf(http.StatusBadRequest, "Invalid cas index: %q", q.Get("cas"))
-		}
-		expect = int64(n)
+	expect, cas, err := casParam(r)
+	if err != nil {
+		return err
 	}
-	_, err := s.store.DeleteKV(r.Context(), key, expect)
+	_, err = s.store.DeleteKV(r.Context(), key, expect)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		// Consul deletes are idempotent; a CAS delete of a missing key succeeds too.

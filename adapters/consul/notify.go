@@ -76,12 +76,7 @@ func (n *notifier) reset(rev int64) {
 func (n *notifier) instanceChanged(serviceKey string, rev int64) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t := n.services[serviceKey]
-	if t == nil {
-		t = &topic{}
-		n.services[serviceKey] = t
-	}
-	t.fire(rev)
+	n.serviceTopicLocked(serviceKey).fire(rev)
 	n.catalog.fire(rev)
 }
 
@@ -107,12 +102,7 @@ func (n *notifier) kvChanged(e *registry.Event) {
 func (n *notifier) service(serviceKey string) (int64, <-chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	t := n.services[serviceKey]
-	if t == nil {
-		t = &topic{}
-		n.services[serviceKey] = t
-	}
-	rev, ch := t.wait()
+	rev, ch := n.serviceTopicLocked(serviceKey).wait()
 	return max(rev, n.floor), ch
 }
 
@@ -141,4 +131,13 @@ func (n *notifier) kvPrefix(prefix string, exact bool) (int64, <-chan struct{}) 
 	}
 	_, ch := n.kv.wait()
 	return idx, ch
+}
+
+func (n *notifier) serviceTopicLocked(serviceKey string) *topic {
+	t := n.services[serviceKey]
+	if t == nil {
+		t = &topic{}
+		n.services[serviceKey] = t
+	}
+	return t
 }

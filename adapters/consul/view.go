@@ -185,7 +185,7 @@ func (s *Server) serviceChecks(inst *registry.Instance, name string) []*wire.Hea
 				Interval:                       wire.FormatDuration(c.Interval),
 				Timeout:                        wire.FormatDuration(c.Timeout),
 				DeregisterCriticalServiceAfter: wire.FormatDuration(c.DeregisterAfter),
-				TTL:                            wire.FormatDuration(c.TTL),
+				TTL:                            c.TTL,
 			},
 			CreateIndex: idx,
 			ModifyIndex: idx,
@@ -235,7 +235,7 @@ func (s *Server) synthesizedCheck(inst *registry.Instance, name string, tags []s
 	def := wire.HealthCheckDefinition{}
 	if inst.Ephemeral && inst.Lease.Duration > 0 {
 		typ = typeTTL
-		def.TTL = wire.FormatDuration(inst.Lease.Duration)
+		def.TTL = inst.Lease.Duration
 	}
 	origin := originName(inst)
 	return &wire.HealthCheck{

@@ -1,5 +1,7 @@
 package wire
 
+import "time"
+
 // Node is a catalog node (api.Node, structs.Node).
 type Node struct {
 	ID              string
@@ -47,7 +49,9 @@ type HealthCheckDefinition struct {
 	Interval                       string              `json:",omitempty"`
 	Timeout                        string              `json:",omitempty"`
 	DeregisterCriticalServiceAfter string              `json:",omitempty"`
-	TTL                            string              `json:",omitempty"`
+	// TTL is nanoseconds: Consul writes it without the string treatment
+	// the other durations get.
+	TTL time.Duration `json:",omitempty"`
 }
 
 // HealthCheck is one check (api.HealthCheck, structs.HealthCheck).
