@@ -243,8 +243,13 @@ func (s *Server) agentDeregister(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("consul: deregister %q: %w", id, err)
 	}
 	// The delete event follows; forget the service now so an immediate
-	// second deregister gets Consul's 404.
+	// second deregister gets Consul's 404, and wait for the event so that
+	// a read right after this answer no longer shows the service.
 	s.agent.remove(inst.Key())
+	key := inst.Key()
+	if _, rev, err := s.store.List(r.Context(), registry.Filter{Namespace: key.Namespace, Group: key.Group, Service: key.ServiceKey, ID: key.ID}); err == nil {
+		s.settle(r.Context(), rev)
+	}
 	return nil
 }
 

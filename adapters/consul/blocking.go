@@ -55,11 +55,12 @@ func (o queryOptions) timeout() time.Duration {
 
 // readResult is one answer of a read endpoint.
 type readResult struct {
-	body   any    // JSON-encoded; nil writes no body
-	raw    []byte // written as is when rawOK
-	rawOK  bool
-	status int // 0 means 200
-	index  int64
+	body    any    // JSON-encoded; nil writes no body
+	encoded []byte // body already encoded (by the read cache)
+	raw     []byte // written as is when rawOK
+	rawOK   bool
+	status  int // 0 means 200
+	index   int64
 }
 
 // readFunc computes a read's answer. It must take its wake channel from
@@ -75,6 +76,12 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, read readFunc
 	if err != nil {
 		return err
 	}
+	// Without Run nothing would invalidate a cached answer: read fresh.
+	if s.running.Load() {
+		key := cacheKey(r)
+		uncached := read
+		read = func() (readResult, <-chan struct{}, error) { return s.cache.get(key, uncached) }
+	}
 	res, wake, err := read()
 	if err != nil {
 		return err
@@ -82,6 +89,8 @@ func (s *Server) serveRead(w http.ResponseWriter, r *http.Request, read readFunc
 	if q.index > 0 && uint64(res.index) <= q.index && s.running.Load() {
 		timer := time.NewTimer(q.timeout())
 		defer timer.Stop()
+		s.blocked.Add(1)
+		defer s.blocked.Add(-1)
 	wait:
 		for uint64(res.index) <= q.index {
 			select {
@@ -132,6 +141,10 @@ func (s *Server) writeRead(w http.ResponseWriter, r *http.Request, res readResul
 		h.Set("Content-Length", strconv.Itoa(len(res.raw)))
 		w.WriteHeader(status)
 		_, _ = w.Write(res.raw) // a vanished client is not an error to report
+	case res.encoded != nil:
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write(res.encoded) // a vanished client is not an error to report
 	case res.body == nil:
 		h.Set("Content-Type", plainContentType)
 		w.WriteHeader(status)

@@ -183,3 +183,40 @@ func TestKV(t *testing.T) {
 		t.Fatalf("empty value encoded as %s, want null as Consul writes it", body)
 	}
 }
+
+// Reads are served from a shared cache between changes; a read right
+// after a write must still see the write.
+func TestReadAfterWrite(t *testing.T) {
+	env := newEnv(t)
+	kv := env.client.KV()
+	agent := env.client.Agent()
+	for i := range 40 {
+		v := []byte{byte('a' + i%26)}
+		if _, err := kv.Put(&api.KVPair{Key: "raw/k", Value: v}, nil); err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := kv.Get("raw/k", nil)
+		if err != nil || p == nil || !bytes.Equal(p.Value, v) {
+			t.Fatalf("round %d: read %+v after writing %q (%v)", i, p, v, err)
+		}
+		if _, err := kv.Delete("raw/k", nil); err != nil {
+			t.Fatal(err)
+		}
+		if p, _, err := kv.Get("raw/k", nil); err != nil || p != nil {
+			t.Fatalf("round %d: read %+v after delete (%v)", i, p, err)
+		}
+		if err := agent.ServiceRegister(&api.AgentServiceRegistration{ID: "rw-1", Name: "rw", Port: i + 1}); err != nil {
+			t.Fatal(err)
+		}
+		es, _, err := env.client.Health().Service("rw", "", false, nil)
+		if err != nil || len(es) != 1 || es[0].Service.Port != i+1 {
+			t.Fatalf("round %d: health after register = %v (%v)", i, es, err)
+		}
+		if err := agent.ServiceDeregister("rw-1"); err != nil {
+			t.Fatal(err)
+		}
+		if es, _, err := env.client.Health().Service("rw", "", false, nil); err != nil || len(es) != 0 {
+			t.Fatalf("round %d: health after deregister = %v (%v)", i, es, err)
+		}
+	}
+}

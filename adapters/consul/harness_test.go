@@ -20,7 +20,7 @@ import (
 // testEnv is an adapter on a 127.0.0.1 listener over a fresh embedded
 // store, with a consul/api client pointed at it.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	store  *embedded.Store
 	srv    *Server
 	http   *httptest.Server
@@ -31,12 +31,12 @@ type testEnv struct {
 
 type envOption func(*Options)
 
-func newEnv(t *testing.T, mods ...envOption) *testEnv {
+func newEnv(t testing.TB, mods ...envOption) *testEnv {
 	t.Helper()
 	return newEnvAt(t, t.TempDir(), mods...)
 }
 
-func newEnvAt(t *testing.T, dir string, mods ...envOption) *testEnv {
+func newEnvAt(t testing.TB, dir string, mods ...envOption) *testEnv {
 	t.Helper()
 	st, err := embedded.Open(embedded.Options{Dir: dir, Expiry: embedded.ExpiryOptions{Disabled: true},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -90,7 +90,7 @@ func newEnvAt(t *testing.T, dir string, mods ...envOption) *testEnv {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -134,3 +134,8 @@ func (e *testEnv) instances(service string) []*registry.Instance {
 	}
 	return insts
 }
+
+// benchEnv is the test environment used by benchmarks.
+type benchEnv = testEnv
+
+func newBenchEnv(b *testing.B) *benchEnv { return newEnv(b) }

@@ -213,7 +213,7 @@ func (s *Server) kvPut(w http.ResponseWriter, r *http.Request, key string) error
 		return kvTooLarge(int64(len(body)))
 	}
 	kv.Value = body
-	_, err = s.store.PutKV(r.Context(), kv, expect)
+	stored, err := s.store.PutKV(r.Context(), kv, expect)
 	switch {
 	case errors.Is(err, registry.ErrConflict) && cas:
 		writeJSON(w, http.StatusOK, false)
@@ -223,8 +223,18 @@ func (s *Server) kvPut(w http.ResponseWriter, r *http.Request, key string) error
 	case err != nil:
 		return fmt.Errorf("consul: put key %q: %w", key, err)
 	}
+	s.settle(r.Context(), stored.Revision)
 	writeJSON(w, http.StatusOK, true)
 	return nil
+}
+
+// settleKV waits until a delete under key is reflected in blocking-query
+// state, so a read right after the answer does not see the key. A delete
+// returns no revision; listing the key gives one at least as new.
+func (s *Server) settleKV(r *http.Request, key string) {
+	if _, rev, err := s.store.ListKV(r.Context(), key); err == nil {
+		s.settle(r.Context(), rev)
+	}
 }
 
 func kvTooLarge(n int64) error {
@@ -244,6 +254,7 @@ func (s *Server) kvDelete(w http.ResponseWriter, r *http.Request, key string) er
 		if _, err := s.store.DeleteKVPrefix(r.Context(), key); err != nil {
 			return fmt.Errorf("consul: delete prefix %q: %w", key, err)
 		}
+		s.settleKV(r, key)
 		writeJSON(w, http.StatusOK, true)
 		return nil
 	}
@@ -264,6 +275,7 @@ func (s *Server) kvDelete(w http.ResponseWriter, r *http.Request, key string) er
 	case err != nil:
 		return fmt.Errorf("consul: delete key %q: %w", key, err)
 	}
+	s.settleKV(r, key)
 	writeJSON(w, http.StatusOK, true)
 	return nil
 }

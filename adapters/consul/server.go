@@ -24,9 +24,11 @@ type Server struct {
 	notify *notifier
 	agent  *agentState
 	prober *prober
+	cache  *readCache
 
 	handler http.Handler
 	running atomic.Bool
+	blocked atomic.Int64  // requests parked in a blocking query
 	stopped chan struct{} // closed when Run returns: blocking queries answer at once
 	runOnce sync.Once
 
@@ -45,6 +47,7 @@ func New(store registry.Store, opts Options) *Server {
 		notify:     newNotifier(),
 		agent:      newAgentState(),
 		prober:     newProber(),
+		cache:      newReadCache(),
 		stopped:    make(chan struct{}),
 		probeSlots: make(chan struct{}, o.MaxConcurrentProbes),
 	}
@@ -109,7 +112,10 @@ func (s *Server) resync(ctx context.Context) (registry.Watcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consul: list local services: %w", err)
 	}
-	w, err := s.store.Watch(ctx, rev, registry.WatchFilter{Kinds: []registry.ObjectKind{registry.KindInstance, registry.KindKV}})
+	// Every kind, resources included, so that the applied revision follows
+	// the store's and a handler waiting for its write never waits for a
+	// revision this stream would not bring.
+	w, err := s.store.Watch(ctx, rev, registry.WatchFilter{})
 	if err != nil {
 		return nil, fmt.Errorf("consul: watch store: %w", err)
 	}
