@@ -6,8 +6,11 @@ import (
 	"sync"
 )
 
-// maxCachedReads bounds the read cache; past it the cache starts over.
-const maxCachedReads = 4096
+// Bounds of the read cache; past either it starts over.
+const (
+	maxCachedReads = 4096
+	maxCachedBytes = 64 << 20
+)
 
 // readCache shares one computed answer among the readers of the same query
 // until the data behind it changes. When a change wakes a thousand
@@ -19,6 +22,7 @@ const maxCachedReads = 4096
 type readCache struct {
 	mu      sync.Mutex
 	entries map[string]*cachedRead
+	bytes   int // encoded bytes held, roughly
 }
 
 type cachedRead struct {
@@ -71,21 +75,21 @@ func (c *readCache) get(key string, read readFunc) (readResult, <-chan struct{},
 			}
 			continue
 		}
-		if len(c.entries) >= maxCachedReads {
+		if len(c.entries) >= maxCachedReads || c.bytes >= maxCachedBytes {
 			clear(c.entries)
+			c.bytes = 0
 		}
 		e = &cachedRead{done: make(chan struct{})}
 		c.entries[key] = e
 		c.mu.Unlock()
 		e.res, e.wake, e.err = encodeRead(read)
 		close(e.done)
-		if e.err != nil {
-			c.mu.Lock()
-			if c.entries[key] == e {
-				delete(c.entries, key)
-			}
-			c.mu.Unlock()
+		c.mu.Lock()
+		if e.err != nil && c.entries[key] == e {
+			delete(c.entries, key)
 		}
+		c.bytes += len(e.res.encoded) + len(e.res.raw)
+		c.mu.Unlock()
 		return e.res, e.wake, e.err
 	}
 }

@@ -11,6 +11,12 @@ import (
 // past it they collapse into one floor that applies to every prefix.
 const maxTombstones = 10000
 
+// maxServiceTopics bounds the per-service topics (queries for names that
+// never existed create them too); past it, topics nobody waits on are
+// dropped and their indexes folded into the floor, which keeps every
+// index monotonic.
+const maxServiceTopics = 50000
+
 // notifier turns the store's change stream into per-topic indexes and wake
 // channels for blocking queries. A thousand watchers of one service share
 // one channel, and a change to another service does not wake them.
@@ -136,6 +142,14 @@ func (n *notifier) kvPrefix(prefix string, exact bool) (int64, <-chan struct{}) 
 func (n *notifier) serviceTopicLocked(serviceKey string) *topic {
 	t := n.services[serviceKey]
 	if t == nil {
+		if len(n.services) >= maxServiceTopics {
+			for key, old := range n.services {
+				if old.ch == nil {
+					n.floor = max(n.floor, old.rev)
+					delete(n.services, key)
+				}
+			}
+		}
 		t = &topic{}
 		n.services[serviceKey] = t
 	}
