@@ -13,6 +13,7 @@ type Config struct {
 	Store   StoreConfig    `yaml:"store"`
 	Control ControlConfig  `yaml:"control"`
 	Nacos   NacosConfig    `yaml:"nacos"`
+	Consul  ConsulConfig   `yaml:"consul"`
 	HTTP    HTTPConfig     `yaml:"http"`
 	Log     logging.Config `yaml:"log"`
 }
@@ -85,6 +86,7 @@ func DefaultConfig() Config {
 		},
 		Control: ControlConfig{Listen: ":8700", MaxCanariesPerService: 5, MaxBodyBytes: 1 << 20},
 		Nacos:   NacosConfig{Listen: ":8848", Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour}},
+		Consul:  ConsulConfig{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1"},
 		HTTP:    HTTPConfig{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second},
 		Log:     logging.Config{Level: "info", Format: "text"},
 	}
@@ -111,5 +113,6 @@ func (c *Config) Validate() error {
 	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idle_timeout", "must be positive")
 	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdown_timeout", "must be positive")
 	c.Nacos.validate(&errs)
+	c.Consul.validate(&errs)
 	return errs.Err()
 }
