@@ -19,6 +19,10 @@ func (s *Server) agentServices(w http.ResponseWriter, r *http.Request) error {
 	for _, inst := range s.agent.all() {
 		out[inst.ID] = s.serviceView(inst, inst.Service)
 	}
+	out, err := applyFilter(r, out)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -31,6 +35,10 @@ func (s *Server) agentChecks(w http.ResponseWriter, r *http.Request) error {
 		for _, c := range s.serviceChecks(inst, inst.Service) {
 			out[c.CheckID] = c
 		}
+	}
+	out, err := applyFilter(r, out)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -54,29 +54,33 @@ func (s *Server) catalogServices(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		byKey := map[string][]*registry.Instance{}
-		var order []string
-		for _, i := range insts {
-			if _, ok := byKey[i.ServiceKey]; !ok {
-				order = append(order, i.ServiceKey)
-			}
-			byKey[i.ServiceKey] = append(byKey[i.ServiceKey], i)
+		idx := indexOf(topic, insts)
+		names := s.displayNames(insts)
+		rows := make([]*wire.CatalogService, len(insts))
+		for n, i := range insts {
+			rows[n] = s.catalogView(i, names[i.ServiceKey])
 		}
-		out := make(map[string][]string, len(order))
-		for _, key := range order {
-			group := byKey[key]
-			tags := []string{}
-			for _, i := range group {
-				for _, t := range i.Tags {
-					if !slices.Contains(tags, t) {
-						tags = append(tags, t)
-					}
+		rows, err = applyFilter(r, rows)
+		if err != nil {
+			return readResult{}, nil, err
+		}
+		out := map[string][]string{}
+		for _, row := range rows {
+			tags := out[row.ServiceName]
+			if tags == nil {
+				tags = []string{}
+			}
+			for _, t := range row.ServiceTags {
+				if !slices.Contains(tags, t) {
+					tags = append(tags, t)
 				}
 			}
-			slices.Sort(tags)
-			out[displayName(group)] = tags
+			out[row.ServiceName] = tags
 		}
-		return readResult{body: out, index: indexOf(topic, insts)}, wake, nil
+		for _, tags := range out {
+			slices.Sort(tags)
+		}
+		return readResult{body: out, index: idx}, wake, nil
 	})
 }
 
@@ -95,6 +99,10 @@ func (s *Server) catalogService(w http.ResponseWriter, r *http.Request) error {
 		for _, i := range insts {
 			out = append(out, s.catalogView(i, display))
 		}
+		out, err = applyFilter(r, out)
+		if err != nil {
+			return readResult{}, nil, err
+		}
 		return readResult{body: out, index: idx}, wake, nil
 	})
 }
@@ -103,7 +111,11 @@ func (s *Server) catalogService(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) error {
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
 		topic, wake := s.notify.catalogTopic()
-		return readResult{body: []*wire.Node{s.node.node}, index: topic}, wake, nil
+		nodes, err := applyFilter(r, []*wire.Node{s.node.node})
+		if err != nil {
+			return readResult{}, nil, err
+		}
+		return readResult{body: nodes, index: topic}, wake, nil
 	})
 }
 

@@ -46,6 +46,10 @@ func (s *Server) healthService(w http.ResponseWriter, r *http.Request) error {
 			}
 			out = append(out, e)
 		}
+		out, err = applyFilter(r, out)
+		if err != nil {
+			return readResult{}, nil, err
+		}
 		return readResult{body: out, index: idx}, wake, nil
 	})
 }
@@ -65,6 +69,10 @@ func (s *Server) healthChecks(w http.ResponseWriter, r *http.Request) error {
 		out := []*wire.HealthCheck{}
 		for _, i := range insts {
 			out = append(out, s.serviceChecks(i, display)...)
+		}
+		out, err = applyFilter(r, out)
+		if err != nil {
+			return readResult{}, nil, err
 		}
 		return readResult{body: out, index: idx}, wake, nil
 	})
@@ -115,6 +123,10 @@ func (s *Server) readChecks(r *http.Request, keep func(*wire.HealthCheck) bool) 
 				out = append(out, c)
 			}
 		}
+	}
+	out, err = applyFilter(r, out)
+	if err != nil {
+		return readResult{}, nil, err
 	}
 	return readResult{body: out, index: indexOf(topic, insts)}, wake, nil
 }

@@ -111,9 +111,6 @@ func (s *Server) checkScope(r *http.Request) *httpError {
 	if p := q.Get("partition"); p != "" && p != "default" {
 		return errorf(http.StatusBadRequest, "Invalid query parameter: \"partition\" - Partitions are a Consul Enterprise feature")
 	}
-	if _, ok := q["filter"]; ok && q.Get("filter") != "" {
-		return errorf(http.StatusBadRequest, "meshbridge: the filter query parameter is not supported")
-	}
 	_, stale := q["stale"]
 	_, consistent := q["consistent"]
 	if stale && consistent {
