@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,9 @@ func (s *Server) agentRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Looked up before the write: the change stream may replace it in the
+	// agent state as soon as the new registration lands.
+	old := s.agent.service(id)
 	stored, err := s.store.Register(r.Context(), inst)
 	if errors.Is(err, registry.ErrInvalid) {
 		return errorf(http.StatusBadRequest, "Validation failed: %v", err)
@@ -52,7 +56,7 @@ func (s *Server) agentRegister(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Consul service IDs are unique per agent: the same ID registered
 	// earlier under another name is replaced.
-	if old := s.agent.service(id); old != nil && old.Key() != stored.Key() {
+	if old != nil && old.Key() != stored.Key() {
 		if _, err := s.store.Deregister(r.Context(), old.Key()); err != nil && !errors.Is(err, registry.ErrNotFound) {
 			return fmt.Errorf("consul: replace %q: %w", id, err)
 		}
@@ -175,6 +179,10 @@ func (s *Server) buildInstance(def *wire.ServiceDefinition, id string, checks []
 		}
 		if old := byID[cr.ID]; old != nil {
 			cr.Status, cr.Output = old.Status, old.Output
+		}
+		if named[cr.ID] {
+			// The same CheckID twice: the later definition wins, as in Consul.
+			recs = slices.DeleteFunc(recs, func(c *checkRecord) bool { return c.ID == cr.ID })
 		}
 		named[cr.ID] = true
 		recs = append(recs, cr)

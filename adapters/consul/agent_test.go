@@ -140,3 +140,49 @@ func TestServiceRegisterWithHTTPCheck(t *testing.T) {
 		t.Fatalf("stored health = %+v", got)
 	}
 }
+
+func TestRegistrationChecksMergeAndReplace(t *testing.T) {
+	env := newEnv(t)
+	agent := env.client.Agent()
+	reg := &api.AgentServiceRegistration{ID: "m-1", Name: "m", Port: 1, Checks: api.AgentServiceChecks{
+		{TTL: "30s"}, {TTL: "30s", CheckID: "extra", Name: "Extra"},
+	}}
+	if err := agent.ServiceRegister(reg); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := agent.Checks()
+	if err != nil || checks["service:m-1:1"] == nil || checks["extra"] == nil || checks["extra"].Name != "Extra" {
+		t.Fatalf("checks = %v, %v (want service:m-1:1 and extra)", checks, err)
+	}
+	if err := agent.PassTTL("extra", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	// Registering again without "extra" keeps it (Consul merges checks) and keeps its state.
+	reg.Checks = api.AgentServiceChecks{{TTL: "30s", CheckID: "other"}}
+	if err := agent.ServiceRegister(reg); err != nil {
+		t.Fatal(err)
+	}
+	checks, _ = agent.Checks()
+	if checks["extra"] == nil || checks["extra"].Status != api.HealthPassing || checks["other"] == nil {
+		t.Fatalf("after re-register: %v", checks)
+	}
+	// replace-existing-checks drops the ones not named.
+	if err := agent.ServiceRegisterOpts(reg, api.ServiceRegisterOpts{ReplaceExistingChecks: true}); err != nil {
+		t.Fatal(err)
+	}
+	checks, _ = agent.Checks()
+	if len(checks) != 1 || checks["other"] == nil {
+		t.Fatalf("after replace-existing-checks: %v", checks)
+	}
+	// Same ID under another name replaces the service, as Consul IDs are per agent.
+	if err := agent.ServiceRegister(&api.AgentServiceRegistration{ID: "m-1", Name: "renamed", Port: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if len(env.instances("m")) != 0 || len(env.instances("renamed")) != 1 {
+		t.Fatalf("rename: m=%v renamed=%v", env.instances("m"), env.instances("renamed"))
+	}
+	waitFor(t, 5*time.Second, "agent sees the renamed service", func() bool {
+		svcs, err := agent.Services()
+		return err == nil && len(svcs) == 1 && svcs["m-1"] != nil && svcs["m-1"].Service == "renamed"
+	})
+}
