@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,6 +62,82 @@ func (s *Server) ttlCheck(r *http.Request, id, status, output string) error {
 		return fmt.Errorf("consul: update check %q: %w", id, err)
 	}
 	s.agent.written(id, info.defKey, status, output, now)
+	s.settle(r.Context(), stored.Revision)
+	return nil
+}
+
+// agentCheckRegister serves PUT /v1/agent/check/register: a check added to
+// a service registered here. Node-level checks (no ServiceID) are refused:
+// the adapter's node has only its own serfHealth check.
+func (s *Server) agentCheckRegister(w http.ResponseWriter, r *http.Request) error {
+	def, err := wire.DecodeCheckDefinition(r.Body)
+	if err != nil {
+		return decodeError(err)
+	}
+	c := &def.Check
+	if c.Name == "" {
+		return errorf(http.StatusBadRequest, "Missing check name")
+	}
+	if c.Status != "" && !wire.ValidStatus(c.Status) {
+		return errorf(http.StatusBadRequest, "Bad check status")
+	}
+	if err := c.Validate(); err != nil {
+		return errorf(http.StatusBadRequest, "Invalid check: %v", err)
+	}
+	switch c.Kind() {
+	case typeTTL, typeHTTP, typeTCP:
+	default:
+		return errorf(http.StatusBadRequest, "Invalid check: meshbridge runs TTL, HTTP and TCP checks only; %s checks are not supported", c.Kind())
+	}
+	if def.ServiceID == "" {
+		return errorf(http.StatusBadRequest, "meshbridge: node-level checks are not supported; give the ServiceID of a service registered here")
+	}
+	inst := s.agent.service(def.ServiceID)
+	if inst == nil {
+		return errorf(http.StatusNotFound, "ServiceID %q does not exist", def.ServiceID)
+	}
+	c.CheckID = def.ID
+	if c.CheckID == "" {
+		c.CheckID = c.Name
+	}
+	if len(c.CheckID) > maxCheckIDLength {
+		return errorf(http.StatusBadRequest, "Invalid check: CheckID longer than %d characters", maxCheckIDLength)
+	}
+	rec := checkFromDefinition(c, inst.ID, inst.Service, 0, 1)
+	stored, err := s.store.Update(r.Context(), inst.Key(), func(i *registry.Instance) error {
+		_, recs := readRecords(i)
+		recs = slices.DeleteFunc(recs, func(old *checkRecord) bool { return old.ID == rec.ID })
+		return writeChecks(i, append(recs, rec))
+	})
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return errorf(http.StatusNotFound, "ServiceID %q does not exist", def.ServiceID)
+	case errors.Is(err, registry.ErrInvalid):
+		return errorf(http.StatusBadRequest, "Invalid check: %v", err)
+	case err != nil:
+		return fmt.Errorf("consul: register check %q: %w", rec.ID, err)
+	}
+	s.settle(r.Context(), stored.Revision)
+	return nil
+}
+
+// agentCheckDeregister serves PUT /v1/agent/check/deregister/{id}.
+func (s *Server) agentCheckDeregister(w http.ResponseWriter, r *http.Request) error {
+	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/check/deregister/")
+	info, ok := s.agent.check(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)
+	}
+	stored, err := s.store.Update(r.Context(), info.key, func(i *registry.Instance) error {
+		_, recs := readRecords(i)
+		return writeChecks(i, slices.DeleteFunc(recs, func(c *checkRecord) bool { return c.ID == id }))
+	})
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		return errorf(http.StatusNotFound, "Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)
+	case err != nil:
+		return fmt.Errorf("consul: deregister check %q: %w", id, err)
+	}
 	s.settle(r.Context(), stored.Revision)
 	return nil
 }

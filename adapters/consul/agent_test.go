@@ -186,3 +186,39 @@ func TestRegistrationChecksMergeAndReplace(t *testing.T) {
 		return err == nil && len(svcs) == 1 && svcs["m-1"] != nil && svcs["m-1"].Service == "renamed"
 	})
 }
+
+func TestCheckRegisterAndDeregister(t *testing.T) {
+	env := newEnv(t)
+	agent := env.client.Agent()
+	if err := agent.ServiceRegister(&api.AgentServiceRegistration{ID: "c-1", Name: "c", Port: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.CheckRegister(&api.AgentCheckRegistration{ID: "c-1-ttl", Name: "c ttl", ServiceID: "c-1",
+		AgentServiceCheck: api.AgentServiceCheck{TTL: "30s"}}); err != nil {
+		t.Fatalf("check register: %v", err)
+	}
+	checks, err := agent.Checks()
+	if err != nil || checks["c-1-ttl"] == nil || checks["c-1-ttl"].Status != api.HealthCritical || checks["c-1-ttl"].ServiceID != "c-1" {
+		t.Fatalf("checks = %v, %v", checks, err)
+	}
+	if insts := env.instances("c"); insts[0].Health != "critical" {
+		t.Fatalf("health with a critical check = %s", insts[0].Health)
+	}
+	if err := agent.PassTTL("c-1-ttl", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := agent.CheckDeregister("c-1-ttl"); err != nil {
+		t.Fatalf("check deregister: %v", err)
+	}
+	checks, _ = agent.Checks()
+	if len(checks) != 0 {
+		t.Fatalf("after deregister: %v", checks)
+	}
+	if err := agent.CheckDeregister("c-1-ttl"); err == nil {
+		t.Fatal("deregistering an unknown check succeeded")
+	}
+	err = agent.CheckRegister(&api.AgentCheckRegistration{Name: "orphan", ServiceID: "nope", AgentServiceCheck: api.AgentServiceCheck{TTL: "1s"}})
+	if se, ok := err.(api.StatusError); !ok || se.Code != 404 {
+		t.Fatalf("check for an unknown service: %v", err)
+	}
+}

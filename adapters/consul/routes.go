@@ -16,6 +16,8 @@ func (s *Server) routes() http.Handler {
 		"/v1/agent/check/warn/":          {put, s.agentCheckWarn},
 		"/v1/agent/check/fail/":          {put, s.agentCheckFail},
 		"/v1/agent/check/update/":        {put, s.agentCheckUpdate},
+		"/v1/agent/check/register":       {put, s.agentCheckRegister},
+		"/v1/agent/check/deregister/":    {put, s.agentCheckDeregister},
 		"/v1/agent/services":             {get, s.agentServices},
 		"/v1/agent/service/":             {get, s.agentService},
 		"/v1/agent/checks":               {get, s.agentChecks},

@@ -85,3 +85,22 @@ func FuzzDecodeCheckUpdate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeCheckDefinition(f *testing.F) {
+	for _, seed := range []string{
+		`{"ID":"c1","Name":"c","ServiceID":"web-1","TTL":"10s"}`,
+		`{"Name":"c","service_id":"web-1","HTTP":"http://x","Interval":"5s","Token":"t"}`,
+		`{"ID":null,"CheckID":"x"}`, `{}`, `[]`, `null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		def, err := DecodeCheckDefinition(bytes.NewReader(data))
+		if err == nil && def == nil {
+			t.Fatal("nil definition without error")
+		}
+		if err == nil {
+			_ = def.Check.Validate()
+		}
+	})
+}

@@ -302,3 +302,54 @@ func DecodeCheckUpdate(r io.Reader) (*CheckUpdate, error) {
 	}
 	return &u, nil
 }
+
+// CheckDefinition is the body of PUT /v1/agent/check/register: a check
+// with its own ID and the service it belongs to.
+type CheckDefinition struct {
+	ID        string
+	ServiceID string
+	Check     CheckType
+}
+
+// DecodeCheckDefinition reads a check registration strictly. The check's
+// own fields decode as in a service registration; ID, ServiceID, Token,
+// Namespace and Partition are taken first (field names match without case,
+// as encoding/json matches them).
+func DecodeCheckDefinition(r io.Reader) (*CheckDefinition, error) {
+	var raw map[string]json.RawMessage
+	if err := decodeStrict(r, &raw); err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("expected a JSON object")
+	}
+	def := &CheckDefinition{}
+	for key, v := range raw {
+		var target *string
+		var discard string
+		switch {
+		case strings.EqualFold(key, "ID"):
+			target = &def.ID
+		case strings.EqualFold(key, "ServiceID"), key == "service_id":
+			target = &def.ServiceID
+		case strings.EqualFold(key, "Token"), strings.EqualFold(key, "Namespace"), strings.EqualFold(key, "Partition"):
+			target = &discard
+		default:
+			continue
+		}
+		if string(v) != "null" {
+			if err := json.Unmarshal(v, target); err != nil {
+				return nil, fmt.Errorf("%s: %w", key, err)
+			}
+		}
+		delete(raw, key)
+	}
+	rest, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := def.Check.UnmarshalJSON(rest); err != nil {
+		return nil, err
+	}
+	return def, nil
+}
