@@ -67,6 +67,7 @@ func (s *Server) checkPass(ctx context.Context, now time.Time, reap bool) {
 				if !lc.ttlExpired && now.After(lc.ttlDeadline) {
 					lc.ttlExpired = true
 					lc.pendingOutput = nil
+					s.met.ttlExpiry.Inc()
 					writes = append(writes, checkWrite{id: id, defKey: lc.defKey, key: lc.key,
 						status: statusCritical, output: ttlExpiredOutput(lc.lastOutput)})
 					continue
@@ -103,6 +104,7 @@ func (s *Server) checkPass(ctx context.Context, now time.Time, reap bool) {
 		_, err := s.store.Deregister(ctx, key)
 		switch {
 		case err == nil:
+			s.met.reaped.Inc()
 			s.log.Info("deregistered service critical past DeregisterCriticalServiceAfter", "service_id", key.ID, "service", key.ServiceKey)
 		case errors.Is(err, registry.ErrNotFound), ctx.Err() != nil:
 		default:
@@ -165,6 +167,7 @@ func (s *Server) runProbe(ctx context.Context, job probeJob) {
 	}
 	status, output := s.prober.probe(ctx, &job.rec)
 	<-s.probeSlots
+	s.met.probes.WithLabelValues(job.rec.Type, status).Inc()
 	if ctx.Err() != nil {
 		return
 	}

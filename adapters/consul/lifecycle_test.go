@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestDeregisterCriticalServiceAfter(t *testing.T) {
@@ -84,5 +85,31 @@ func TestStateSurvivesRestart(t *testing.T) {
 	// The TTL check keeps running after the restart.
 	if err := env2.client.Agent().PassTTL("service:keep-1", ""); err != nil {
 		t.Fatalf("pass after restart: %v", err)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	env := newEnv(t, func(o *Options) { o.Metrics = reg })
+	if err := env.client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "met-1", Name: "met", Port: 1,
+		Check: &api.AgentServiceCheck{TTL: "30s"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	if got["meshbridge_consul_local_services"] != 1 || got["meshbridge_consul_checks/critical"] != 1 || got["meshbridge_consul_checks/passing"] != 0 {
+		t.Fatalf("metrics = %v", got)
 	}
 }

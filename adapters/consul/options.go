@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -26,6 +28,8 @@ type Options struct {
 	Namespace string
 	// Logger receives the adapter's logs (default slog.Default()).
 	Logger *slog.Logger
+	// Metrics, when set, receives the adapter's Prometheus metrics.
+	Metrics prometheus.Registerer
 
 	// CheckReapInterval is how often services critical for longer than their
 	// DeregisterCriticalServiceAfter are removed (default 30s, Consul's).

@@ -25,6 +25,7 @@ type Server struct {
 	agent  *agentState
 	prober *prober
 	cache  *readCache
+	met    *metrics
 
 	handler http.Handler
 	running atomic.Bool
@@ -51,6 +52,7 @@ func New(store registry.Store, opts Options) *Server {
 		stopped:    make(chan struct{}),
 		probeSlots: make(chan struct{}, o.MaxConcurrentProbes),
 	}
+	s.met = newMetrics(o.Metrics, s)
 	s.handler = s.routes()
 	return s
 }
