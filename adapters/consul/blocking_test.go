@@ -120,3 +120,45 @@ func TestBadWaitAndIndex(t *testing.T) {
 		t.Errorf("unknown dc: %d %q", status, body)
 	}
 }
+
+func TestAgentServiceHashBlocking(t *testing.T) {
+	env := newEnv(t)
+	agent := env.client.Agent()
+	reg := &api.AgentServiceRegistration{ID: "h-1", Name: "h", Port: 1, Tags: []string{"a"}}
+	if err := agent.ServiceRegister(reg); err != nil {
+		t.Fatal(err)
+	}
+	svc, meta, err := agent.Service("h-1", nil)
+	if err != nil || svc.ID != "h-1" || meta.LastContentHash == "" || svc.ContentHash != meta.LastContentHash {
+		t.Fatalf("service = %+v, meta %+v, %v", svc, meta, err)
+	}
+	start := time.Now()
+	_, meta2, err := agent.Service("h-1", &api.QueryOptions{WaitHash: meta.LastContentHash, WaitTime: 500 * time.Millisecond})
+	if err != nil || time.Since(start) < 450*time.Millisecond || meta2.LastContentHash != meta.LastContentHash {
+		t.Fatalf("unchanged hash query returned after %v with %+v, %v", time.Since(start), meta2, err)
+	}
+	done := make(chan *api.AgentService, 1)
+	go func() {
+		s, _, err := agent.Service("h-1", &api.QueryOptions{WaitHash: meta.LastContentHash, WaitTime: 20 * time.Second})
+		if err != nil {
+			s = nil
+		}
+		done <- s
+	}()
+	time.Sleep(100 * time.Millisecond)
+	reg.Tags = []string{"b"}
+	if err := agent.ServiceRegister(reg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-done:
+		if s == nil || len(s.Tags) != 1 || s.Tags[0] != "b" {
+			t.Fatalf("woken service = %+v", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("hash blocking query did not wake")
+	}
+	if _, _, err := agent.Service("nope", nil); err == nil {
+		t.Fatal("unknown service ID answered")
+	}
+}
