@@ -13,15 +13,15 @@ import (
 )
 
 func (s *Server) agentCheckPass(w http.ResponseWriter, r *http.Request) error {
-	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/pass/"), statusPassing, r.URL.Query().Get("note"))
+	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/pass/"), statusPassing, query(r).Get("note"))
 }
 
 func (s *Server) agentCheckWarn(w http.ResponseWriter, r *http.Request) error {
-	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/warn/"), statusWarning, r.URL.Query().Get("note"))
+	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/warn/"), statusWarning, query(r).Get("note"))
 }
 
 func (s *Server) agentCheckFail(w http.ResponseWriter, r *http.Request) error {
-	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/fail/"), statusCritical, r.URL.Query().Get("note"))
+	return s.ttlCheck(r, strings.TrimPrefix(r.URL.Path, "/v1/agent/check/fail/"), statusCritical, query(r).Get("note"))
 }
 
 // agentCheckUpdate serves PUT /v1/agent/check/update/{id} {"Status","Output"}.

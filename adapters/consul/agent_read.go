@@ -52,7 +52,7 @@ func (s *Server) agentService(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hash := r.URL.Query().Get("hash")
+	hash := query(r).Get("hash")
 	var timer <-chan time.Time
 	if hash != "" && s.running.Load() {
 		t := time.NewTimer(q.timeout())

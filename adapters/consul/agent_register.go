@@ -27,7 +27,7 @@ func (s *Server) agentRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := query(r)
 	replace := len(q["replace-existing-checks"]) > 0 &&
 		(q.Get("replace-existing-checks") == "" || q.Get("replace-existing-checks") == "true")
 
@@ -271,7 +271,7 @@ func (s *Server) agentMaintenance(w http.ResponseWriter, r *http.Request) error 
 	if id == "" {
 		return errorf(http.StatusBadRequest, "Missing service ID")
 	}
-	q := r.URL.Query()
+	q := query(r)
 	if _, ok := q["enable"]; !ok {
 		return errorf(http.StatusBadRequest, "Missing value for enable")
 	}

@@ -3,6 +3,7 @@ package consul
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sync"
 )
 
@@ -37,9 +38,13 @@ func newReadCache() *readCache { return &readCache{entries: map[string]*cachedRe
 // cacheKey identifies a query by its path and the parameters that shape
 // its answer (not the blocking parameters or the token).
 func cacheKey(r *http.Request) string {
-	q := r.URL.Query()
-	for _, k := range []string{"index", "wait", "token", "hash"} {
-		q.Del(k)
+	q := url.Values{}
+	for k, v := range query(r) {
+		switch k {
+		case "index", "wait", "token", "hash":
+		default:
+			q[k] = v
+		}
 	}
 	return r.URL.Path + "?" + q.Encode()
 }

@@ -39,7 +39,7 @@ func (s *Server) readService(r *http.Request, name string) ([]*registry.Instance
 	}
 	idx := indexOf(topic, insts)
 	display := displayName(insts)
-	if tags, ok := r.URL.Query()["tag"]; ok {
+	if tags, ok := query(r)["tag"]; ok {
 		insts = slices.DeleteFunc(insts, func(i *registry.Instance) bool { return !hasTags(i, tags) })
 	}
 	return insts, display, idx, wake, nil

@@ -11,7 +11,7 @@ import (
 // so selectors such as Service.Meta.version or "primary" in ServiceTags mean
 // the same as on Consul. rows is a slice or map; the same type comes back.
 func applyFilter[T any](r *http.Request, rows T) (T, error) {
-	expr := r.URL.Query().Get("filter")
+	expr := query(r).Get("filter")
 	if expr == "" {
 		return rows, nil
 	}

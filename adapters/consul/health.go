@@ -12,7 +12,7 @@ import (
 // false, present without a value is true, else strconv.ParseBool. Spring
 // Cloud Consul always sends passing=true or passing=false.
 func boolParam(r *http.Request, key string) (bool, error) {
-	q := r.URL.Query()
+	q := query(r)
 	if _, ok := q[key]; !ok {
 		return false, nil
 	}

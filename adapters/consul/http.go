@@ -1,11 +1,14 @@
 package consul
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +51,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // the client going away is not our error to report
 }
@@ -62,10 +66,27 @@ func decodeError(err error) *httpError {
 	return errorf(http.StatusBadRequest, "Request decode failed: %v", err)
 }
 
+// queryKey keeps a request's parsed query in its context, so that the
+// handlers of a request parse the query once.
+type queryKey struct{}
+
+// withQuery parses the query once for everything that follows.
+func withQuery(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), queryKey{}, r.URL.Query()))
+}
+
+// query returns the request's parsed query (read-only).
+func query(r *http.Request) url.Values {
+	if q, ok := r.Context().Value(queryKey{}).(url.Values); ok {
+		return q
+	}
+	return r.URL.Query()
+}
+
 // requestToken finds the ACL token the way Consul's agent does: ?token=
 // first, then X-Consul-Token, then "Authorization: Bearer <token>".
 func requestToken(r *http.Request) string {
-	if t := r.URL.Query().Get("token"); t != "" {
+	if t := query(r).Get("token"); t != "" {
 		return t
 	}
 	if t := r.Header.Get("X-Consul-Token"); t != "" {
@@ -101,7 +122,7 @@ func (s *Server) authorize(r *http.Request) *httpError {
 // checkScope refuses datacenters and namespaces this agent does not serve,
 // as a Consul CE agent with one datacenter does.
 func (s *Server) checkScope(r *http.Request) *httpError {
-	q := r.URL.Query()
+	q := query(r)
 	if dc := q.Get("dc"); dc != "" && dc != s.opts.Datacenter {
 		return errorf(http.StatusInternalServerError, "No path to datacenter")
 	}
@@ -130,6 +151,7 @@ type endpoint struct {
 func (s *Server) wrap(e endpoint) http.Handler {
 	allow := strings.Join(append([]string{"OPTIONS"}, e.methods...), ",")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withQuery(r)
 		if r.Method == http.MethodOptions {
 			w.Header().Set("Allow", allow)
 			return

@@ -16,7 +16,7 @@ import (
 // kv serves /v1/kv/{key} over the store's key space.
 func (s *Server) kv(w http.ResponseWriter, r *http.Request) error {
 	key := strings.TrimPrefix(r.URL.Path, "/v1/kv/")
-	q := r.URL.Query()
+	q := query(r)
 	switch r.Method {
 	case http.MethodGet:
 		if _, ok := q["keys"]; ok {
@@ -68,7 +68,7 @@ func (s *Server) readKV(r *http.Request, key string, recurse bool) ([]*registry.
 // kvGet serves GET /v1/kv/{key}[?recurse][&raw]: 404 when nothing matches,
 // still with an index so blocking clients can wait for the key to appear.
 func (s *Server) kvGet(w http.ResponseWriter, r *http.Request, key string) error {
-	q := r.URL.Query()
+	q := query(r)
 	_, recurse := q["recurse"]
 	_, raw := q["raw"]
 	if !recurse && key == "" {
@@ -96,7 +96,7 @@ func (s *Server) kvGet(w http.ResponseWriter, r *http.Request, key string) error
 // kvKeys serves GET /v1/kv/{prefix}?keys[&separator=]: key names, rolled
 // up at the first separator after the prefix.
 func (s *Server) kvKeys(w http.ResponseWriter, r *http.Request, prefix string) error {
-	q := r.URL.Query()
+	q := query(r)
 	var sep string
 	if _, ok := q["seperator"]; ok { // Consul's historic spelling, still accepted
 		sep = q.Get("seperator")
@@ -124,7 +124,7 @@ func (s *Server) kvKeys(w http.ResponseWriter, r *http.Request, prefix string) e
 // casParam reads ?cas= as the store's expected revision (-1 when absent:
 // no check).
 func casParam(r *http.Request) (expect int64, cas bool, err error) {
-	q := r.URL.Query()
+	q := query(r)
 	if _, ok := q["cas"]; !ok {
 		return -1, false, nil
 	}
@@ -161,7 +161,7 @@ func rollupKeys(prefix, sep string, keys []string) []string {
 
 // conflicting answers Consul's 400 when flags that do not compose are combined.
 func conflicting(r *http.Request, flags ...string) error {
-	q := r.URL.Query()
+	q := query(r)
 	found := false
 	for _, f := range flags {
 		if _, ok := q[f]; ok {
@@ -183,7 +183,7 @@ func (s *Server) kvPut(w http.ResponseWriter, r *http.Request, key string) error
 	if err := conflicting(r, "cas", "acquire", "release"); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := query(r)
 	if _, ok := q["acquire"]; ok {
 		return errorf(http.StatusBadRequest, "meshbridge: sessions (acquire/release) are not supported")
 	}
@@ -249,7 +249,7 @@ func (s *Server) kvDelete(w http.ResponseWriter, r *http.Request, key string) er
 	if err := conflicting(r, "recurse", "cas"); err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := query(r)
 	if _, ok := q["recurse"]; ok {
 		if _, err := s.store.DeleteKVPrefix(r.Context(), key); err != nil {
 			return fmt.Errorf("consul: delete prefix %q: %w", key, err)
