@@ -21,7 +21,7 @@ import (
 // store, with a consul/api client pointed at it.
 type testEnv struct {
 	t      testing.TB
-	store  *embedded.Store
+	store  registry.Store
 	srv    *Server
 	http   *httptest.Server
 	client *api.Client
@@ -43,6 +43,12 @@ func newEnvAt(t testing.TB, dir string, mods ...envOption) *testEnv {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
+	return newEnvOver(t, st, mods...)
+}
+
+// newEnvOver runs the adapter over any store; the environment closes it.
+func newEnvOver(t testing.TB, st registry.Store, mods ...envOption) *testEnv {
+	t.Helper()
 	o := Options{NodeName: "node-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, m := range mods {
 		m(&o)
