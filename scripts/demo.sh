@@ -15,6 +15,7 @@ meshbridge registry-adapter is running (data in $data).
 
   control API   http://127.0.0.1:8700/api/v1/services
   Nacos         http://127.0.0.1:8848/nacos/v1/ns/service/list   (gRPC on :9848)
+  Consul        http://127.0.0.1:8500/v1/catalog/services
   metrics       http://127.0.0.1:8700/metrics
 
 Register an instance and read it back:
@@ -23,6 +24,7 @@ Register an instance and read it back:
        -d '{"id":"orders-1","service":"orders","host":"127.0.0.1","port":8080,"metadata":{"version":"v1"}}'
   curl http://127.0.0.1:8700/api/v1/instances?service=orders
   curl 'http://127.0.0.1:8848/nacos/v1/ns/instance/list?serviceName=orders'
+  curl 'http://127.0.0.1:8500/v1/health/service/orders?passing=true'
 
 Press Ctrl-C to stop; nothing is left running.
 MSG
