@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	consulapi "github.com/hashicorp/consul/api"
+
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
@@ -168,5 +170,65 @@ func TestDiscoveryModeNacos(t *testing.T) {
 	got.Body.Close()
 	if string(b) != "orders-1" {
 		t.Errorf("calling the looked-up address answered %q, want orders-1 (through the mesh)", b)
+	}
+}
+
+// Discovery mode with the real Consul front-end and the real consul/api
+// client: the app registers through its local agent, and a health query
+// answers the caller's loopback port for the target service.
+func TestDiscoveryModeConsul(t *testing.T) {
+	cp := startControl(t)
+	orders := startEcho(t, "orders-1")
+	appSidecar(t, cp, "orders", orders, nil, nil)
+	consulAddr := listen(t)
+	addr := consulAddr.Addr().String()
+	consulAddr.Close()
+	first := freePortPair(t)
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Service.Name = "shop"
+		c.Control.Address = cp.url
+		c.Control.WatchWait = time.Second
+		c.Discovery = config.Discovery{Enabled: true, Consul: addr, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+	})
+	startSidecar(t, cfg, cp.client)
+	client, err := consulapi.NewClient(&consulapi.Config{Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		_, err := client.Agent().Self()
+		return err == nil
+	})
+	if err := client.Agent().ServiceRegister(&consulapi.AgentServiceRegistration{
+		ID: "shop-1", Name: "shop", Address: "127.0.0.1", Port: 8080, Meta: map[string]string{"version": "v3"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var shop *registry.Instance
+	waitFor(t, 10*time.Second, func() bool {
+		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		shop = list[0]
+		return true
+	})
+	if shop.Port == 8080 || shop.Labels["version"] != "v3" || shop.Metadata[meshview.MetaAppPort] != "8080" {
+		t.Errorf("control plane has shop at %s labels %v; want the sidecar ingress, version v3", shop.Address(), shop.Labels)
+	}
+	var entries []*consulapi.ServiceEntry
+	waitFor(t, 10*time.Second, func() bool {
+		entries, _, err = client.Health().Service("orders", "", true, nil)
+		return err == nil && len(entries) == 1
+	})
+	target := net.JoinHostPort(entries[0].Service.Address, strconv.Itoa(entries[0].Service.Port))
+	resp, err := http.Get("http://" + target + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "orders-1" {
+		t.Errorf("calling %s (from Consul) answered %q, want orders-1 through the mesh", target, b)
 	}
 }
