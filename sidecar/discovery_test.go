@@ -11,6 +11,7 @@ import (
 	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
+	"github.com/hudl/fargo"
 
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
@@ -230,5 +231,70 @@ func TestDiscoveryModeConsul(t *testing.T) {
 	resp.Body.Close()
 	if string(b) != "orders-1" {
 		t.Errorf("calling %s (from Consul) answered %q, want orders-1 through the mesh", target, b)
+	}
+}
+
+// TestDiscoveryModeEureka drives discovery mode with the real fargo client:
+// the app registers through its sidecar's Eureka front-end and finds other
+// services at this sidecar's loopback ports.
+func TestDiscoveryModeEureka(t *testing.T) {
+	cp := startControl(t)
+	orders := startEcho(t, "orders-1")
+	appSidecar(t, cp, "orders", orders, nil, nil)
+	eurekaLn := listen(t)
+	addr := eurekaLn.Addr().String()
+	eurekaLn.Close()
+	first := freePortPair(t)
+	cfg := testConfig(t, func(c *config.Config) {
+		c.Service.Name = "shop"
+		c.Control.Address = cp.url
+		c.Control.WatchWait = time.Second
+		c.Discovery = config.Discovery{Enabled: true, Eureka: addr, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+	})
+	startSidecar(t, cfg, cp.client)
+	conn := fargo.NewConn("http://" + addr + "/eureka")
+	conn.UseJson = true
+	waitFor(t, 10*time.Second, func() bool {
+		_, err := conn.GetApps()
+		return err == nil
+	})
+	app := &fargo.Instance{
+		InstanceId: "shop-1", HostName: "127.0.0.1", App: "SHOP", IPAddr: "127.0.0.1", VipAddress: "shop",
+		Port: 8080, PortEnabled: true, Status: fargo.UP, DataCenterInfo: fargo.DataCenterInfo{Name: fargo.MyOwn},
+		LeaseInfo: fargo.LeaseInfo{RenewalIntervalInSecs: 30, DurationInSecs: 90},
+	}
+	app.SetMetadataString("version", "v3")
+	if err := conn.RegisterInstance(app); err != nil {
+		t.Fatal(err)
+	}
+	var shop *registry.Instance
+	waitFor(t, 10*time.Second, func() bool {
+		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
+		if err != nil || len(list) != 1 {
+			return false
+		}
+		shop = list[0]
+		return true
+	})
+	if shop.Port == 8080 || shop.Labels["version"] != "v3" || shop.Metadata[meshview.MetaAppPort] != "8080" {
+		t.Errorf("control plane has shop at %s labels %v; want the sidecar ingress, version v3", shop.Address(), shop.Labels)
+	}
+	var target string
+	waitFor(t, 10*time.Second, func() bool {
+		a, err := conn.GetApp("ORDERS")
+		if err != nil || len(a.Instances) != 1 {
+			return false
+		}
+		target = net.JoinHostPort(a.Instances[0].IPAddr, strconv.Itoa(a.Instances[0].Port))
+		return true
+	})
+	resp, err := http.Get("http://" + target + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "orders-1" {
+		t.Errorf("calling %s (from Eureka) answered %q, want orders-1 through the mesh", target, b)
 	}
 }
