@@ -23,7 +23,7 @@ type fixture struct {
 	client *Client
 }
 
-func newFixture(t *testing.T, opts ServerOptions) *fixture {
+func newFixture(t testing.TB, opts ServerOptions) *fixture {
 	t.Helper()
 	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), History: 64, Expiry: embedded.ExpiryOptions{Disabled: true}})
 	if err != nil {
