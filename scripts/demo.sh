@@ -26,7 +26,6 @@ for r in eureka nacos; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/meshbridge-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 cat >"$work/demo.yaml" <<YAML
 name: demo
 description: make run - a canary by header, live.
@@ -75,6 +74,6 @@ if pgrep -f "$work" >/dev/null 2>&1; then
 	echo "demo: processes still running under $work" >&2
 	exit 1
 fi
-echo "demo: stopped; nothing left running."
+echo "demo: stopped; nothing left running. Logs and data: $work (delete it when done)."
 # An interrupted demo is a normal end.
 [[ $code -eq 0 || $code -eq 1 ]] || exit "$code"
