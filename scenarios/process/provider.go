@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -52,7 +53,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error
-	paused bool
+	paused atomic.Bool // SIGSTOPped: must be thawed before a drain
 	log    *os.File
 }
 
@@ -290,9 +291,8 @@ func (p *Provider) Stop(ctx context.Context, name string, kill bool) error {
 }
 
 func (p *Provider) stop(ctx context.Context, pr *proc, kill bool) error {
-	if pr.paused {
+	if pr.paused.Swap(false) {
 		_ = pr.cmd.Process.Signal(syscall.SIGCONT) // a stopped process cannot drain
-		pr.paused = false
 	}
 	sig := syscall.SIGTERM
 	if kill {
@@ -318,7 +318,7 @@ func (p *Provider) Pause(_ context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	pr.paused = true
+	pr.paused.Store(true)
 	return pr.cmd.Process.Signal(syscall.SIGSTOP)
 }
 
@@ -328,7 +328,7 @@ func (p *Provider) Resume(_ context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	pr.paused = false
+	pr.paused.Store(false)
 	return pr.cmd.Process.Signal(syscall.SIGCONT)
 }
 

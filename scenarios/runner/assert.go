@@ -128,7 +128,7 @@ func (r *run) check(ctx context.Context, a *spec.Assert) (string, error) {
 	case a.Instance != nil:
 		return r.checkInstance(ctx, a.Instance)
 	case a.Received != nil:
-		return r.checkReceived(a.Received)
+		return r.checkReceived(ctx, a.Received)
 	}
 	return "", fmt.Errorf("empty assertion")
 }
@@ -204,14 +204,14 @@ func (r *run) advertised(c *Component) string {
 	return r.net.Dial(c.Name, "http")
 }
 
-func (r *run) checkReceived(c *spec.Received) (string, error) {
+func (r *run) checkReceived(ctx context.Context, c *spec.Received) (string, error) {
 	var before, after statsSnapshot
 	var sent int
 	if c.Traffic != "" {
 		t := r.traffic[c.Traffic]
 		before, after, sent = t.before, t.after, len(t.run.Samples())
 	} else {
-		after = r.settledStats(context.Background())
+		after = r.settledStats(ctx)
 	}
 	count := int64(0)
 	var apps []string

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/scenarios/report"
 	"github.com/meshbridge/meshbridge/scenarios/spec"
 )
@@ -51,7 +50,6 @@ type run struct {
 	comps    []*Component
 	byName   map[string]*Component
 	names    []string
-	control  *control.Client
 	hc       *http.Client // plain client for admin, stats and registry views
 	res      *report.Result
 	traffic  map[string]*trafficRun
@@ -224,12 +222,7 @@ func (r *run) startAll(ctx context.Context) error {
 			return err
 		}
 	}
-	addr, err := r.prov.HostAddr(ctx, spec.ComponentRegistry, "control")
-	if err != nil {
-		return err
-	}
-	r.control, err = control.NewClient("http://"+addr, control.WithRetries(3, 200*time.Millisecond), control.WithLogger(r.log))
-	return err
+	return nil
 }
 
 // announce prints where to look while the scenario runs.
