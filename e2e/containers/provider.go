@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -307,39 +306,16 @@ func (p *Provider) HostAddr(ctx context.Context, comp, port string) (string, err
 
 const loopback = "127.0.0.1"
 
-// waitReady polls the readiness probe over HTTP: a FROM scratch image has
-// no shell for an in-container check.
+// waitReady polls the readiness probe over a mapped port.
 func (p *Provider) waitReady(ctx context.Context, c *runner.Component) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	var last error
-	for {
-		addr, err := p.HostAddr(ctx, c.Name, c.Ready.Port)
-		if err == nil {
-			var req *http.Request
-			req, err = http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+c.Ready.Path, nil)
-			if err == nil {
-				var resp *http.Response
-				if resp, err = hc.Do(req); err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusOK {
-						return nil
-					}
-					err = fmt.Errorf("%s answered %d", c.Ready.Path, resp.StatusCode)
-				}
-			}
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			p.saveLogs(context.Background(), c.Name)
-			return fmt.Errorf("container provider: %s not ready within %v: %v (log %s)", c.Name, readyTimeout, last, p.Logs(c.Name))
-		case <-t.C:
-		}
+	addr := func(ctx context.Context) (string, error) { return p.HostAddr(ctx, c.Name, c.Ready.Port) }
+	if err := runner.WaitReady(ctx, c, addr, nil); err != nil {
+		p.saveLogs(context.Background(), c.Name)
+		return fmt.Errorf("container provider: %w (log %s)", err, p.Logs(c.Name))
 	}
+	return nil
 }
 
 // saveLogs copies a container's output to its log file.

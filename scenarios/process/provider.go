@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -231,30 +230,14 @@ func (pr *proc) done() bool {
 func (p *Provider) waitReady(ctx context.Context, c *runner.Component, pr *proc) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	url := "http://" + p.addr(c.Name, c.Ready.Port) + c.Ready.Path
-	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	var last error
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("%s answered %d", c.Ready.Path, resp.StatusCode)
+	addr := func(context.Context) (string, error) { return p.addr(c.Name, c.Ready.Port), nil }
+	if err := runner.WaitReady(ctx, c, addr, pr.exited); err != nil {
+		if errors.Is(err, runner.ErrExited) {
+			err = fmt.Errorf("%s exited before it was ready (%v)", c.Name, pr.err)
 		}
-		last = err
-		select {
-		case <-pr.exited:
-			return fmt.Errorf("process: %s exited before it was ready (%v); log %s:\n%s", c.Name, pr.err, p.Logs(c.Name), tail(p.Logs(c.Name)))
-		case <-ctx.Done():
-			return fmt.Errorf("process: %s not ready within %v: %v; log %s:\n%s", c.Name, readyTimeout, last, p.Logs(c.Name), tail(p.Logs(c.Name)))
-		case <-tick.C:
-		}
+		return fmt.Errorf("process: %w; log %s:\n%s", err, p.Logs(c.Name), tail(p.Logs(c.Name)))
 	}
+	return nil
 }
 
 // tail returns the last lines of a log file.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -156,4 +157,51 @@ func Providers() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// ErrExited is returned by WaitReady when the component's process ended.
+var ErrExited = errors.New("exited before it was ready")
+
+// WaitReady polls c's readiness probe (an HTTP GET from the runner's host:
+// FROM scratch images have no shell for an in-container check) until it
+// answers 200, ctx ends or exited is closed. addr is asked on every try
+// because a restarted container's host port changes.
+func WaitReady(ctx context.Context, c *Component, addr func(context.Context) (string, error), exited <-chan struct{}) error {
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var last error
+	for {
+		last = probe(ctx, hc, c, addr)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-exited:
+			return ErrExited
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w", c.Name, last)
+		case <-t.C:
+		}
+	}
+}
+
+func probe(ctx context.Context, hc *http.Client, c *Component, addr func(context.Context) (string, error)) error {
+	a, err := addr(ctx)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a+c.Ready.Path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %d", c.Ready.Path, resp.StatusCode)
+	}
+	return nil
 }
