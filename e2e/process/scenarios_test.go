@@ -38,6 +38,8 @@ var _ = Describe("canary by header", func() {
 		Expect(t.Classes["colored"].Summary.Requests).To(Equal(200))
 		Expect(t.Classes["colored"].Shares).To(Equal(map[string]float64{"v2": 1}))
 		Expect(t.Classes["default"].Shares).To(Equal(map[string]float64{"v1": 1}))
+		// Through front, which copies X-Canary onto its call to orders.
+		Expect(framework.Step(res, "assert", "the colour propagates").Status).To(Equal(report.Passed))
 	}, SpecTimeout(specTimeout))
 })
 
@@ -80,6 +82,14 @@ var _ = Describe("registry restart", func() {
 		Expect(during.Summary.Requests).To(Equal(1500))
 		Expect(during.Summary.ErrorRate).To(BeNumerically("<=", 0.01))
 		Expect(framework.Step(res, "kill", "registry").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("link faults", func() {
+	It("shows injected latency and absorbs a cut link with retries", func(ctx SpecContext) {
+		res := run(ctx, "link-faults")
+		Expect(framework.Traffic(res, "slow").Summary.P99).To(BeNumerically(">=", 100*time.Millisecond))
+		Expect(framework.Traffic(res, "cut").Summary.ErrorRate).To(BeNumerically("<=", 0.005))
 	}, SpecTimeout(specTimeout))
 })
 

@@ -168,6 +168,9 @@ func checkLatency(c *spec.LatencyCheck, s traffic.Summary) (string, error) {
 			bad = append(bad, fmt.Sprintf("%s %s > %s", l.name, l.got.Round(10*time.Microsecond), l.want))
 		}
 	}
+	if c.MinP99 > 0 && s.P99 < c.MinP99 {
+		bad = append(bad, fmt.Sprintf("p99 %s < %s", s.P99.Round(10*time.Microsecond), c.MinP99))
+	}
 	if len(bad) > 0 {
 		return "", fmt.Errorf("%s: %s", msg, strings.Join(bad, ", "))
 	}

@@ -228,6 +228,8 @@ type LatencyCheck struct {
 	P90     time.Duration `yaml:"p90"`
 	P99     time.Duration `yaml:"p99"`
 	Max     time.Duration `yaml:"max"`
+	// MinP99 is a floor: injected latency must show.
+	MinP99 time.Duration `yaml:"minP99"`
 }
 
 // Compare judges a run against a baseline run, as canary analysis does:

@@ -352,7 +352,7 @@ func (v *stepValidator) assert(f string, a *Assert) {
 	case a.Latency != nil:
 		c := a.Latency
 		v.run(f+".latency.traffic", c.Traffic, c.Class)
-		v.errs.Add(c.P50 <= 0 && c.P90 <= 0 && c.P99 <= 0 && c.Max <= 0, f+".latency", "set p50, p90, p99 or max")
+		v.errs.Add(c.P50 <= 0 && c.P90 <= 0 && c.P99 <= 0 && c.Max <= 0 && c.MinP99 <= 0, f+".latency", "set p50, p90, p99, max or minP99")
 	case a.Compare != nil:
 		c := a.Compare
 		v.run(f+".compare.traffic", c.Traffic, c.Class)
