@@ -79,7 +79,7 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	defer cancel()
 	factory, ok := LookupProvider(provName)
 	if !ok {
-		return r.fail(report.Error, fmt.Sprintf("provider %q is not built into this runner (have: %s); the container provider lives in the e2e module", provName, strings.Join(Providers(), ", ")))
+		return r.fail(report.Error, fmt.Sprintf("provider %q is not built into this runner (have: %s); the container provider is in the e2e module: go run ./e2e/cmd/scenario run --provider container FILE", provName, strings.Join(Providers(), ", ")))
 	}
 	if factory.Available != nil {
 		if why := factory.Available(ctx); why != "" {
