@@ -25,6 +25,7 @@ func TestContainerScenarios(t *testing.T) {
 	}
 	var err error
 	bin, err = framework.Build(ctx)
+	defer framework.Cleanup()
 	if reason, err := framework.SkipReason(err); reason != "" {
 		t.Skip("container scenarios skipped: " + reason)
 	} else if err != nil {

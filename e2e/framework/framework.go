@@ -69,6 +69,14 @@ func Build(ctx context.Context) (string, error) {
 	return binDir, buildErr
 }
 
+// Cleanup removes the binaries Build compiled (not a $MESHBRIDGE_E2E_BIN
+// directory); suites call it when their specs are done.
+func Cleanup() {
+	if binDir != "" && os.Getenv(BinEnv) == "" {
+		os.RemoveAll(binDir)
+	}
+}
+
 // SkipReason returns why a suite cannot run, or "" (build errors that are
 // not a missing binary are real failures, returned as err).
 func SkipReason(err error) (string, error) {

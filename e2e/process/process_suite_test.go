@@ -22,6 +22,7 @@ func TestProcessScenarios(t *testing.T) {
 	defer cancel()
 	var err error
 	bin, err = framework.Build(ctx)
+	defer framework.Cleanup()
 	if reason, err := framework.SkipReason(err); reason != "" {
 		t.Skip("process scenarios skipped: " + reason)
 	} else if err != nil {
