@@ -1,0 +1,87 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// Info is what a plugin declares about itself.
+type Info struct {
+	// SDKVersion is the SDK version the plugin was built with.
+	SDKVersion string
+	// Request and Response say which HTTP phases the plugin handles.
+	Request  bool
+	Response bool
+	// RequestBodyLimit is how many body bytes the plugin wants (0: headers only).
+	RequestBodyLimit int
+	// Instances says the plugin is an instance transformer.
+	Instances bool
+}
+
+// HTTP reports whether the plugin handles HTTP calls in either phase.
+func (i Info) HTTP() bool { return i.Request || i.Response }
+
+// Client is a host's handle on one running plugin: go-plugin's Dispense of
+// PluginName returns one. Plugin authors do not need it; it is exported for
+// meshbridge hosts and for tests (TestClient). Errors are gRPC status errors
+// (status.Code tells a deadline from a plugin failure), except that a
+// rejected instance is a *RejectError.
+type Client struct {
+	rpc pluginv1.PluginClient
+}
+
+// Describe asks the plugin what it implements.
+func (c *Client) Describe(ctx context.Context) (Info, error) {
+	m, err := c.rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{
+		SDKVersion:       m.GetSdkVersion(),
+		Request:          m.GetHttpRequest(),
+		Response:         m.GetHttpResponse(),
+		RequestBodyLimit: int(m.GetRequestBodyLimit()),
+		Instances:        m.GetInstanceTransformer(),
+	}
+	if info.RequestBodyLimit < 0 || info.RequestBodyLimit > MaxRequestBodyLimit {
+		return Info{}, fmt.Errorf("plugin declares a request body limit of %d bytes; the most is %d", info.RequestBodyLimit, MaxRequestBodyLimit)
+	}
+	return info, nil
+}
+
+// HandleRequest runs the request phase.
+func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResult, error) {
+	m, err := c.rpc.HandleRequest(ctx, requestToWire(req))
+	if err != nil {
+		return nil, err
+	}
+	return requestResultFromWire(m), nil
+}
+
+// HandleResponse runs the response phase.
+func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*ResponseResult, error) {
+	m, err := c.rpc.HandleResponse(ctx, responseInfoToWire(resp))
+	if err != nil {
+		return nil, err
+	}
+	return &ResponseResult{Header: changesFromWire(m.GetHeaders())}, nil
+}
+
+// TransformInstance asks the plugin to amend or reject inst. A rejection is
+// returned as a *RejectError.
+func (c *Client) TransformInstance(ctx context.Context, inst *Instance) (*Instance, error) {
+	m, err := c.rpc.TransformInstance(ctx, &pluginv1.TransformRequest{Instance: instanceToWire(inst)})
+	if err != nil {
+		return nil, err
+	}
+	if m.GetRejected() {
+		return nil, &RejectError{Reason: m.GetReason()}
+	}
+	out := instanceFromWire(m.GetInstance())
+	if out == nil {
+		return nil, fmt.Errorf("plugin returned neither an instance nor a rejection")
+	}
+	return out, nil
+}
