@@ -54,10 +54,7 @@ func Serve(cfg ServeConfig) {
 		fmt.Fprintf(stderr, "meshbridge plugin %s: invalid ServeConfig: %v\n", binaryName(), err)
 		os.Exit(1)
 	}
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
-		fmt.Fprintf(stderr, notAHostMessage, binaryName())
-		os.Exit(1)
-	}
+	RequireHost()
 	logger := Logger()
 	slog.SetDefault(logger)
 	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
@@ -76,6 +73,18 @@ func Serve(cfg ServeConfig) {
 			Level:      hclog.Warn,
 		}),
 	})
+}
+
+// RequireHost exits with a message saying what this binary is, unless a
+// meshbridge host started it. Serve calls it; a plugin that checks its
+// flags or keys before Serve calls it first (after flag.Parse, so -h still
+// works), so that someone running the binary by hand learns what it is
+// rather than which flag is missing.
+func RequireHost() {
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		fmt.Fprintf(stderr, notAHostMessage, binaryName())
+		os.Exit(1)
+	}
 }
 
 const notAHostMessage = `%s is a meshbridge plugin: it is not meant to be run directly.
