@@ -39,8 +39,32 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	code := m.Run()
+	if leaked := leakedPlugins(5 * time.Second); len(leaked) > 0 {
+		fmt.Fprintf(os.Stderr, "plugin processes outlived their tests: %v\n", leaked)
+		code = 1
+	}
 	_ = os.RemoveAll(dir) // a leftover temp dir is not worth failing the run
 	os.Exit(code)
+}
+
+// leakedPlugins waits up to within for every process running a binary the
+// tests built to be gone, and returns those that are not.
+func leakedPlugins(within time.Duration) map[string][]int {
+	deadline := time.Now().Add(within)
+	for {
+		leaked := map[string][]int{}
+		entries, _ := os.ReadDir(binDir)
+		for _, e := range entries {
+			path := filepath.Join(binDir, e.Name())
+			if pids := processesOf(path); len(pids) > 0 {
+				leaked[path] = pids
+			}
+		}
+		if len(leaked) == 0 || time.Now().After(deadline) {
+			return leaked
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 var builds sync.Map // binary name -> *build
@@ -297,3 +321,5 @@ func startHelperHost(t *testing.T, cfg host.Config) (*exec.Cmd, int) {
 	}
 	return nil, 0
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -73,7 +73,7 @@ func (h *handler) HandleRequest(_ context.Context, req *sdk.Request) (*sdk.Reque
 	if h.delay > 0 {
 		time.Sleep(h.delay)
 	}
-	if req.Path == h.deny {
+	if h.deny != "" && req.Path == h.deny {
 		return sdk.Reply(http.StatusTeapot, http.Header{"X-Denied-By": {"testplugin"}}, []byte("denied\n")), nil
 	}
 	set := http.Header{"X-Plugin-Pid": {strconv.Itoa(os.Getpid())}}
