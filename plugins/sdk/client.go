@@ -3,6 +3,11 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
@@ -30,6 +35,36 @@ func (i Info) HTTP() bool { return i.Request || i.Response }
 // rejected instance is a *RejectError.
 type Client struct {
 	rpc pluginv1.PluginClient
+
+	nextID atomic.Uint64
+	mu     sync.Mutex
+	stream *callStream
+	// unary is set when the plugin has no Calls stream; calls then go one
+	// RPC each.
+	unary bool
+}
+
+// callStream returns the open call stream, opening one if there is none or
+// the last one broke; nil with a nil error means "use unary calls".
+func (c *Client) callStream() (*callStream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unary {
+		return nil, nil
+	}
+	if c.stream != nil && !c.stream.broken() {
+		return c.stream, nil
+	}
+	cs, err := openCallStream(c.rpc)
+	if status.Code(err) == codes.Unimplemented {
+		c.unary = true
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.stream = cs
+	return cs, nil
 }
 
 // Describe asks the plugin what it implements.
@@ -53,7 +88,19 @@ func (c *Client) Describe(ctx context.Context) (Info, error) {
 
 // HandleRequest runs the request phase.
 func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResult, error) {
-	m, err := c.rpc.HandleRequest(ctx, requestToWire(req))
+	msg := requestToWire(req)
+	cs, err := c.callStream()
+	if err != nil {
+		return nil, err
+	}
+	var m *pluginv1.RequestResult
+	if cs == nil {
+		m, err = c.rpc.HandleRequest(ctx, msg)
+	} else {
+		var resp *pluginv1.CallResponse
+		resp, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: msg}})
+		m = resp.GetRequest()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +109,19 @@ func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResul
 
 // HandleResponse runs the response phase.
 func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*ResponseResult, error) {
-	m, err := c.rpc.HandleResponse(ctx, responseInfoToWire(resp))
+	msg := responseInfoToWire(resp)
+	cs, err := c.callStream()
+	if err != nil {
+		return nil, err
+	}
+	var m *pluginv1.ResponseResult
+	if cs == nil {
+		m, err = c.rpc.HandleResponse(ctx, msg)
+	} else {
+		var r *pluginv1.CallResponse
+		r, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Response{Response: msg}})
+		m = r.GetResponse()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +131,19 @@ func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*Respo
 // TransformInstance asks the plugin to amend or reject inst. A rejection is
 // returned as a *RejectError.
 func (c *Client) TransformInstance(ctx context.Context, inst *Instance) (*Instance, error) {
-	m, err := c.rpc.TransformInstance(ctx, &pluginv1.TransformRequest{Instance: instanceToWire(inst)})
+	msg := &pluginv1.TransformRequest{Instance: instanceToWire(inst)}
+	cs, err := c.callStream()
+	if err != nil {
+		return nil, err
+	}
+	var m *pluginv1.TransformResult
+	if cs == nil {
+		m, err = c.rpc.TransformInstance(ctx, msg)
+	} else {
+		var r *pluginv1.CallResponse
+		r, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Transform{Transform: msg}})
+		m = r.GetTransform()
+	}
 	if err != nil {
 		return nil, err
 	}

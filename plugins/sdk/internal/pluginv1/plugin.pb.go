@@ -926,6 +926,302 @@ func (x *TransformResult) GetReason() string {
 	return ""
 }
 
+// CallRequest is one call on the Calls stream.
+type CallRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is chosen by the host, unique among the calls in flight; the
+	// answer carries it back.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// deadline_unix_nano is when the host stops waiting (0: no deadline);
+	// the plugin's handler context ends then.
+	DeadlineUnixNano int64 `protobuf:"varint,2,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	// Types that are valid to be assigned to Call:
+	//
+	//	*CallRequest_Request
+	//	*CallRequest_Response
+	//	*CallRequest_Transform
+	Call          isCallRequest_Call `protobuf_oneof:"call"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallRequest) Reset() {
+	*x = CallRequest{}
+	mi := &file_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallRequest) ProtoMessage() {}
+
+func (x *CallRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallRequest.ProtoReflect.Descriptor instead.
+func (*CallRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CallRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallRequest) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
+}
+
+func (x *CallRequest) GetCall() isCallRequest_Call {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *CallRequest) GetRequest() *HTTPRequest {
+	if x != nil {
+		if x, ok := x.Call.(*CallRequest_Request); ok {
+			return x.Request
+		}
+	}
+	return nil
+}
+
+func (x *CallRequest) GetResponse() *ResponseInfo {
+	if x != nil {
+		if x, ok := x.Call.(*CallRequest_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *CallRequest) GetTransform() *TransformRequest {
+	if x != nil {
+		if x, ok := x.Call.(*CallRequest_Transform); ok {
+			return x.Transform
+		}
+	}
+	return nil
+}
+
+type isCallRequest_Call interface {
+	isCallRequest_Call()
+}
+
+type CallRequest_Request struct {
+	Request *HTTPRequest `protobuf:"bytes,3,opt,name=request,proto3,oneof"`
+}
+
+type CallRequest_Response struct {
+	Response *ResponseInfo `protobuf:"bytes,4,opt,name=response,proto3,oneof"`
+}
+
+type CallRequest_Transform struct {
+	Transform *TransformRequest `protobuf:"bytes,5,opt,name=transform,proto3,oneof"`
+}
+
+func (*CallRequest_Request) isCallRequest_Call() {}
+
+func (*CallRequest_Response) isCallRequest_Call() {}
+
+func (*CallRequest_Transform) isCallRequest_Call() {}
+
+// CallResponse answers the CallRequest with the same id.
+type CallResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*CallResponse_Request
+	//	*CallResponse_Response
+	//	*CallResponse_Transform
+	//	*CallResponse_Error
+	Result        isCallResponse_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallResponse) Reset() {
+	*x = CallResponse{}
+	mi := &file_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallResponse) ProtoMessage() {}
+
+func (x *CallResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallResponse.ProtoReflect.Descriptor instead.
+func (*CallResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CallResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallResponse) GetResult() isCallResponse_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *CallResponse) GetRequest() *RequestResult {
+	if x != nil {
+		if x, ok := x.Result.(*CallResponse_Request); ok {
+			return x.Request
+		}
+	}
+	return nil
+}
+
+func (x *CallResponse) GetResponse() *ResponseResult {
+	if x != nil {
+		if x, ok := x.Result.(*CallResponse_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *CallResponse) GetTransform() *TransformResult {
+	if x != nil {
+		if x, ok := x.Result.(*CallResponse_Transform); ok {
+			return x.Transform
+		}
+	}
+	return nil
+}
+
+func (x *CallResponse) GetError() *CallError {
+	if x != nil {
+		if x, ok := x.Result.(*CallResponse_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isCallResponse_Result interface {
+	isCallResponse_Result()
+}
+
+type CallResponse_Request struct {
+	Request *RequestResult `protobuf:"bytes,2,opt,name=request,proto3,oneof"`
+}
+
+type CallResponse_Response struct {
+	Response *ResponseResult `protobuf:"bytes,3,opt,name=response,proto3,oneof"`
+}
+
+type CallResponse_Transform struct {
+	Transform *TransformResult `protobuf:"bytes,4,opt,name=transform,proto3,oneof"`
+}
+
+type CallResponse_Error struct {
+	Error *CallError `protobuf:"bytes,5,opt,name=error,proto3,oneof"`
+}
+
+func (*CallResponse_Request) isCallResponse_Result() {}
+
+func (*CallResponse_Response) isCallResponse_Result() {}
+
+func (*CallResponse_Transform) isCallResponse_Result() {}
+
+func (*CallResponse_Error) isCallResponse_Result() {}
+
+// CallError is a failed call: code is a gRPC status code, as a unary call
+// would have returned.
+type CallError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallError) Reset() {
+	*x = CallError{}
+	mi := &file_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallError) ProtoMessage() {}
+
+func (x *CallError) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallError.ProtoReflect.Descriptor instead.
+func (*CallError) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CallError) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *CallError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
@@ -1023,12 +1319,30 @@ const file_plugin_proto_rawDesc = "" +
 	"\x0fTransformResult\x12:\n" +
 	"\binstance\x18\x01 \x01(\v2\x1e.meshbridge.plugin.v1.InstanceR\binstance\x12\x1a\n" +
 	"\brejected\x18\x02 \x01(\bR\brejected\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason2\xfc\x02\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x9c\x02\n" +
+	"\vCallRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
+	"\x12deadline_unix_nano\x18\x02 \x01(\x03R\x10deadlineUnixNano\x12=\n" +
+	"\arequest\x18\x03 \x01(\v2!.meshbridge.plugin.v1.HTTPRequestH\x00R\arequest\x12@\n" +
+	"\bresponse\x18\x04 \x01(\v2\".meshbridge.plugin.v1.ResponseInfoH\x00R\bresponse\x12F\n" +
+	"\ttransform\x18\x05 \x01(\v2&.meshbridge.plugin.v1.TransformRequestH\x00R\ttransformB\x06\n" +
+	"\x04call\"\xad\x02\n" +
+	"\fCallResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12?\n" +
+	"\arequest\x18\x02 \x01(\v2#.meshbridge.plugin.v1.RequestResultH\x00R\arequest\x12B\n" +
+	"\bresponse\x18\x03 \x01(\v2$.meshbridge.plugin.v1.ResponseResultH\x00R\bresponse\x12E\n" +
+	"\ttransform\x18\x04 \x01(\v2%.meshbridge.plugin.v1.TransformResultH\x00R\ttransform\x127\n" +
+	"\x05error\x18\x05 \x01(\v2\x1f.meshbridge.plugin.v1.CallErrorH\x00R\x05errorB\b\n" +
+	"\x06result\"9\n" +
+	"\tCallError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage2\xd0\x03\n" +
 	"\x06Plugin\x12Y\n" +
 	"\bDescribe\x12%.meshbridge.plugin.v1.DescribeRequest\x1a&.meshbridge.plugin.v1.DescribeResponse\x12W\n" +
 	"\rHandleRequest\x12!.meshbridge.plugin.v1.HTTPRequest\x1a#.meshbridge.plugin.v1.RequestResult\x12Z\n" +
 	"\x0eHandleResponse\x12\".meshbridge.plugin.v1.ResponseInfo\x1a$.meshbridge.plugin.v1.ResponseResult\x12b\n" +
-	"\x11TransformInstance\x12&.meshbridge.plugin.v1.TransformRequest\x1a%.meshbridge.plugin.v1.TransformResultB@Z>github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1b\x06proto3"
+	"\x11TransformInstance\x12&.meshbridge.plugin.v1.TransformRequest\x1a%.meshbridge.plugin.v1.TransformResult\x12R\n" +
+	"\x05Calls\x12!.meshbridge.plugin.v1.CallRequest\x1a\".meshbridge.plugin.v1.CallResponse(\x010\x01B@Z>github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1b\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -1042,7 +1356,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),  // 0: meshbridge.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil), // 1: meshbridge.plugin.v1.DescribeResponse
@@ -1056,46 +1370,58 @@ var file_plugin_proto_goTypes = []any{
 	(*Instance)(nil),         // 9: meshbridge.plugin.v1.Instance
 	(*TransformRequest)(nil), // 10: meshbridge.plugin.v1.TransformRequest
 	(*TransformResult)(nil),  // 11: meshbridge.plugin.v1.TransformResult
-	nil,                      // 12: meshbridge.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                      // 13: meshbridge.plugin.v1.HeaderChanges.SetEntry
-	nil,                      // 14: meshbridge.plugin.v1.HeaderChanges.AddEntry
-	nil,                      // 15: meshbridge.plugin.v1.DirectResponse.HeadersEntry
-	nil,                      // 16: meshbridge.plugin.v1.ResponseInfo.HeadersEntry
-	nil,                      // 17: meshbridge.plugin.v1.Instance.MetadataEntry
-	nil,                      // 18: meshbridge.plugin.v1.Instance.LabelsEntry
+	(*CallRequest)(nil),      // 12: meshbridge.plugin.v1.CallRequest
+	(*CallResponse)(nil),     // 13: meshbridge.plugin.v1.CallResponse
+	(*CallError)(nil),        // 14: meshbridge.plugin.v1.CallError
+	nil,                      // 15: meshbridge.plugin.v1.HTTPRequest.HeadersEntry
+	nil,                      // 16: meshbridge.plugin.v1.HeaderChanges.SetEntry
+	nil,                      // 17: meshbridge.plugin.v1.HeaderChanges.AddEntry
+	nil,                      // 18: meshbridge.plugin.v1.DirectResponse.HeadersEntry
+	nil,                      // 19: meshbridge.plugin.v1.ResponseInfo.HeadersEntry
+	nil,                      // 20: meshbridge.plugin.v1.Instance.MetadataEntry
+	nil,                      // 21: meshbridge.plugin.v1.Instance.LabelsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	12, // 0: meshbridge.plugin.v1.HTTPRequest.headers:type_name -> meshbridge.plugin.v1.HTTPRequest.HeadersEntry
-	13, // 1: meshbridge.plugin.v1.HeaderChanges.set:type_name -> meshbridge.plugin.v1.HeaderChanges.SetEntry
-	14, // 2: meshbridge.plugin.v1.HeaderChanges.add:type_name -> meshbridge.plugin.v1.HeaderChanges.AddEntry
-	15, // 3: meshbridge.plugin.v1.DirectResponse.headers:type_name -> meshbridge.plugin.v1.DirectResponse.HeadersEntry
+	15, // 0: meshbridge.plugin.v1.HTTPRequest.headers:type_name -> meshbridge.plugin.v1.HTTPRequest.HeadersEntry
+	16, // 1: meshbridge.plugin.v1.HeaderChanges.set:type_name -> meshbridge.plugin.v1.HeaderChanges.SetEntry
+	17, // 2: meshbridge.plugin.v1.HeaderChanges.add:type_name -> meshbridge.plugin.v1.HeaderChanges.AddEntry
+	18, // 3: meshbridge.plugin.v1.DirectResponse.headers:type_name -> meshbridge.plugin.v1.DirectResponse.HeadersEntry
 	4,  // 4: meshbridge.plugin.v1.RequestResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
 	5,  // 5: meshbridge.plugin.v1.RequestResult.response:type_name -> meshbridge.plugin.v1.DirectResponse
 	3,  // 6: meshbridge.plugin.v1.ResponseInfo.request:type_name -> meshbridge.plugin.v1.HTTPRequest
-	16, // 7: meshbridge.plugin.v1.ResponseInfo.headers:type_name -> meshbridge.plugin.v1.ResponseInfo.HeadersEntry
+	19, // 7: meshbridge.plugin.v1.ResponseInfo.headers:type_name -> meshbridge.plugin.v1.ResponseInfo.HeadersEntry
 	4,  // 8: meshbridge.plugin.v1.ResponseResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
-	17, // 9: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
-	18, // 10: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
+	20, // 9: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
+	21, // 10: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
 	9,  // 11: meshbridge.plugin.v1.TransformRequest.instance:type_name -> meshbridge.plugin.v1.Instance
 	9,  // 12: meshbridge.plugin.v1.TransformResult.instance:type_name -> meshbridge.plugin.v1.Instance
-	2,  // 13: meshbridge.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 14: meshbridge.plugin.v1.HeaderChanges.SetEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 15: meshbridge.plugin.v1.HeaderChanges.AddEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 16: meshbridge.plugin.v1.DirectResponse.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 17: meshbridge.plugin.v1.ResponseInfo.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	0,  // 18: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
-	3,  // 19: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
-	7,  // 20: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
-	10, // 21: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
-	1,  // 22: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
-	6,  // 23: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
-	8,  // 24: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
-	11, // 25: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
-	22, // [22:26] is the sub-list for method output_type
-	18, // [18:22] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	3,  // 13: meshbridge.plugin.v1.CallRequest.request:type_name -> meshbridge.plugin.v1.HTTPRequest
+	7,  // 14: meshbridge.plugin.v1.CallRequest.response:type_name -> meshbridge.plugin.v1.ResponseInfo
+	10, // 15: meshbridge.plugin.v1.CallRequest.transform:type_name -> meshbridge.plugin.v1.TransformRequest
+	6,  // 16: meshbridge.plugin.v1.CallResponse.request:type_name -> meshbridge.plugin.v1.RequestResult
+	8,  // 17: meshbridge.plugin.v1.CallResponse.response:type_name -> meshbridge.plugin.v1.ResponseResult
+	11, // 18: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
+	14, // 19: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
+	2,  // 20: meshbridge.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
+	2,  // 21: meshbridge.plugin.v1.HeaderChanges.SetEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
+	2,  // 22: meshbridge.plugin.v1.HeaderChanges.AddEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
+	2,  // 23: meshbridge.plugin.v1.DirectResponse.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
+	2,  // 24: meshbridge.plugin.v1.ResponseInfo.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
+	0,  // 25: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
+	3,  // 26: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
+	7,  // 27: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
+	10, // 28: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
+	12, // 29: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
+	1,  // 30: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
+	6,  // 31: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
+	8,  // 32: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
+	11, // 33: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
+	13, // 34: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
+	30, // [30:35] is the sub-list for method output_type
+	25, // [25:30] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -1103,13 +1429,24 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
+	file_plugin_proto_msgTypes[12].OneofWrappers = []any{
+		(*CallRequest_Request)(nil),
+		(*CallRequest_Response)(nil),
+		(*CallRequest_Transform)(nil),
+	}
+	file_plugin_proto_msgTypes[13].OneofWrappers = []any{
+		(*CallResponse_Request)(nil),
+		(*CallResponse_Response)(nil),
+		(*CallResponse_Transform)(nil),
+		(*CallResponse_Error)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

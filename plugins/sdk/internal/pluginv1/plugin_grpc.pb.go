@@ -32,6 +32,7 @@ const (
 	Plugin_HandleRequest_FullMethodName     = "/meshbridge.plugin.v1.Plugin/HandleRequest"
 	Plugin_HandleResponse_FullMethodName    = "/meshbridge.plugin.v1.Plugin/HandleResponse"
 	Plugin_TransformInstance_FullMethodName = "/meshbridge.plugin.v1.Plugin/TransformInstance"
+	Plugin_Calls_FullMethodName             = "/meshbridge.plugin.v1.Plugin/Calls"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -51,6 +52,11 @@ type PluginClient interface {
 	HandleResponse(ctx context.Context, in *ResponseInfo, opts ...grpc.CallOption) (*ResponseResult, error)
 	// TransformInstance amends or rejects a service instance.
 	TransformInstance(ctx context.Context, in *TransformRequest, opts ...grpc.CallOption) (*TransformResult, error)
+	// Calls carries the same calls over one long-lived stream, many in
+	// flight at once, matched by id. Hosts use it on the hot path: it spares
+	// each call the setup of an HTTP/2 stream (headers, trailers, a server
+	// goroutine), which is most of a unary call's cost between processes.
+	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallRequest, CallResponse], error)
 }
 
 type pluginClient struct {
@@ -101,6 +107,19 @@ func (c *pluginClient) TransformInstance(ctx context.Context, in *TransformReque
 	return out, nil
 }
 
+func (c *pluginClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallRequest, CallResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[0], Plugin_Calls_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CallRequest, CallResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_CallsClient = grpc.BidiStreamingClient[CallRequest, CallResponse]
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -118,6 +137,11 @@ type PluginServer interface {
 	HandleResponse(context.Context, *ResponseInfo) (*ResponseResult, error)
 	// TransformInstance amends or rejects a service instance.
 	TransformInstance(context.Context, *TransformRequest) (*TransformResult, error)
+	// Calls carries the same calls over one long-lived stream, many in
+	// flight at once, matched by id. Hosts use it on the hot path: it spares
+	// each call the setup of an HTTP/2 stream (headers, trailers, a server
+	// goroutine), which is most of a unary call's cost between processes.
+	Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -139,6 +163,9 @@ func (UnimplementedPluginServer) HandleResponse(context.Context, *ResponseInfo) 
 }
 func (UnimplementedPluginServer) TransformInstance(context.Context, *TransformRequest) (*TransformResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method TransformInstance not implemented")
+}
+func (UnimplementedPluginServer) Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method Calls not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -233,6 +260,13 @@ func _Plugin_TransformInstance_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginServer).Calls(&grpc.GenericServerStream[CallRequest, CallResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_CallsServer = grpc.BidiStreamingServer[CallRequest, CallResponse]
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -257,6 +291,13 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Plugin_TransformInstance_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Calls",
+			Handler:       _Plugin_Calls_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "plugin.proto",
 }

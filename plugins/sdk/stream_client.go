@@ -1,0 +1,131 @@
+package sdk
+
+import (
+	"context"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// callStream is the host's end of one Calls stream: callers send under a
+// lock and wait for the answer with their id, which one reader goroutine
+// hands out.
+type callStream struct {
+	s      pluginv1.Plugin_CallsClient
+	cancel context.CancelFunc
+
+	sendMu sync.Mutex
+
+	mu      sync.Mutex
+	pending map[uint64]chan *pluginv1.CallResponse
+	err     error         // why the stream broke; set once
+	done    chan struct{} // closed when it broke
+}
+
+func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
+	// The stream lives until the connection does (go-plugin closes it when
+	// the plugin is stopped) or until it breaks.
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := rpc.Calls(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	cs := &callStream{s: s, cancel: cancel, pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	go cs.receive()
+	return cs, nil
+}
+
+func (cs *callStream) receive() {
+	for {
+		resp, err := cs.s.Recv()
+		if err != nil {
+			cs.fail(err)
+			return
+		}
+		cs.mu.Lock()
+		ch := cs.pending[resp.GetId()]
+		delete(cs.pending, resp.GetId())
+		cs.mu.Unlock()
+		if ch != nil {
+			ch <- resp // buffered: never blocks
+		}
+	}
+}
+
+// fail marks the stream broken; callers waiting on it give up.
+func (cs *callStream) fail(err error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.err != nil {
+		return
+	}
+	cs.err = status.Errorf(codes.Unavailable, "plugin call stream: %v", status.Convert(err).Message())
+	close(cs.done)
+	cs.cancel()
+}
+
+func (cs *callStream) broken() bool {
+	select {
+	case <-cs.done:
+		return true
+	default:
+		return false
+	}
+}
+
+var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
+
+// call sends req and waits for its answer, ctx's end, or the stream's.
+func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
+	req.Id = id
+	if dl, ok := ctx.Deadline(); ok {
+		req.DeadlineUnixNano = dl.UnixNano()
+	}
+	ch := replyPool.Get().(chan *pluginv1.CallResponse)
+	cs.mu.Lock()
+	if cs.err != nil {
+		cs.mu.Unlock()
+		replyPool.Put(ch)
+		return nil, cs.err
+	}
+	cs.pending[id] = ch
+	cs.mu.Unlock()
+
+	cs.sendMu.Lock()
+	err := cs.s.Send(req)
+	cs.sendMu.Unlock()
+	if err != nil {
+		cs.forget(id)
+		cs.fail(err)
+		return nil, cs.err
+	}
+	select {
+	case resp := <-ch:
+		replyPool.Put(ch)
+		if e := resp.GetError(); e != nil {
+			return nil, status.Error(codes.Code(e.GetCode()), e.GetMessage())
+		}
+		return resp, nil
+	case <-ctx.Done():
+		if !cs.forget(id) {
+			<-ch // the answer is on its way into ch: take it so ch can be reused
+		}
+		replyPool.Put(ch)
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case <-cs.done:
+		return nil, cs.err // ch is dropped: the reader may still write to it
+	}
+}
+
+// forget drops a pending call and reports whether it was still pending.
+func (cs *callStream) forget(id uint64) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	_, ok := cs.pending[id]
+	delete(cs.pending, id)
+	return ok
+}
