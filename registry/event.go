@@ -41,7 +41,9 @@ type Event struct {
 // ReasonExpired marks deletes caused by lease expiry.
 const ReasonExpired = "expired"
 
-// WatchFilter narrows a watch; the zero value passes everything.
+// WatchFilter narrows a watch; the zero value passes everything. Without
+// Kinds, setting Service, ResourceKind or KeyPrefix limits the watch to the
+// kinds those fields are about.
 type WatchFilter struct {
 	Kinds []ObjectKind
 	// Service limits instance events to one service.
@@ -54,9 +56,21 @@ type WatchFilter struct {
 
 // Match reports whether e passes the filter.
 func (f WatchFilter) Match(e *Event) bool {
-	if len(f.Kinds) > 0 {
+	kinds := f.Kinds
+	if len(kinds) == 0 {
+		if f.Service != nil {
+			kinds = append(kinds, KindInstance)
+		}
+		if f.ResourceKind != "" {
+			kinds = append(kinds, KindResource)
+		}
+		if f.KeyPrefix != "" {
+			kinds = append(kinds, KindKV)
+		}
+	}
+	if len(kinds) > 0 {
 		ok := false
-		for _, k := range f.Kinds {
+		for _, k := range kinds {
 			ok = ok || k == e.Kind
 		}
 		if !ok {

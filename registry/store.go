@@ -74,6 +74,10 @@ type Watcher interface {
 	Events() <-chan Event
 	// Err says why the watch ended (nil after the caller's context ended).
 	Err() error
+	// Progress is the revision up to which every event was either delivered
+	// to the channel or did not match the filter: after Stop and draining
+	// the channel, a new watch from Progress misses nothing.
+	Progress() int64
 	// Stop ends the watch.
 	Stop()
 }

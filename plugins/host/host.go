@@ -64,6 +64,33 @@ func (h *Host) Plugin(name string) (*Plugin, bool) {
 // Plugins returns every plugin in configuration order.
 func (h *Host) Plugins() []*Plugin { return append([]*Plugin(nil), h.order...) }
 
+// Select returns the named plugins in the order given, or an error naming
+// the first unknown one (for chains and transformer lists in config).
+func (h *Host) Select(names ...string) ([]*Plugin, error) {
+	out := make([]*Plugin, 0, len(names))
+	for _, n := range names {
+		p, ok := h.plugins[n]
+		if !ok {
+			return nil, fmt.Errorf("plugins: no plugin named %q is configured", n)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Transformers returns every plugin that declared the instance transformer
+// kind, in configuration order: what the registry-adapter wraps its store
+// with when its configuration does not list them.
+func (h *Host) Transformers() []*Plugin {
+	var out []*Plugin
+	for _, p := range h.order {
+		if p.Info().Instances {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Close stops every plugin (each gets a few seconds to exit before it is
 // killed) and waits until their processes are reaped. Drain the servers
 // that call plugins first: calls in flight during Close fail with

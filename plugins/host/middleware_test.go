@@ -162,3 +162,21 @@ type discardWriter struct{}
 func (discardWriter) Header() http.Header         { return http.Header{} }
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (discardWriter) WriteHeader(int)             {}
+
+func TestSelectAndTransformers(t *testing.T) {
+	h := startHost(t, pluginConfig(t, "http", "testplugin"), pluginConfig(t, "tagger", "metadata-tagger", "-set", "a=b"),
+		pluginConfig(t, "both", "testplugin", "-transform", "tag"))
+	var names []string
+	for _, p := range h.Transformers() {
+		names = append(names, p.Name())
+	}
+	if strings.Join(names, ",") != "tagger,both" {
+		t.Errorf("Transformers() = %v", names)
+	}
+	if ps, err := h.Select("both", "http"); err != nil || len(ps) != 2 || ps[0].Name() != "both" {
+		t.Errorf("Select: %v, %v", ps, err)
+	}
+	if _, err := h.Select("http", "nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Select of an unknown name: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package embedded
 
 import (
+	"io"
+	"log/slog"
 	"testing"
 
 	"github.com/meshbridge/meshbridge/registry"
@@ -9,7 +11,7 @@ import (
 
 func openTest(t *testing.T, dir string, mod ...func(*Options)) *Store {
 	t.Helper()
-	o := Options{Dir: dir, Expiry: ExpiryOptions{Disabled: true}}
+	o := Options{Dir: dir, Expiry: ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, m := range mod {
 		m(&o)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -44,9 +45,11 @@ func (h *Hub) Publish(events ...registry.Event) {
 		return
 	}
 	for _, e := range events {
-		if e.Revision <= h.last {
+		if e.Revision < h.last {
 			continue // already published (replayed on reconnect)
 		}
+		// Equal revisions are allowed: one etcd transaction can change
+		// several keys at one revision.
 		if h.size == len(h.ring) {
 			h.floor = h.ring[h.start].Revision
 			h.ring[h.start] = e
@@ -70,6 +73,41 @@ func (h *Hub) Advance(rev int64) {
 		h.last = rev
 		if h.size == 0 {
 			h.floor = rev
+		}
+	}
+}
+
+// Reset drops the history and moves to rev: every watcher that has not
+// reached rev ends with a CompactedError and must list again. The etcd
+// store uses it when its own watch lost events.
+func (h *Hub) Reset(rev int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.start, h.size = 0, 0
+	h.last, h.floor = max(h.last, rev), max(h.last, rev)
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// WaitFor blocks until revision rev was published or ctx ends.
+func (h *Hub) WaitFor(ctx context.Context, rev int64) error {
+	for {
+		h.mu.Lock()
+		last, changed, closed := h.last, h.changed, h.closed
+		h.mu.Unlock()
+		switch {
+		case last >= rev:
+			return nil
+		case closed:
+			return registry.ErrClosed
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -124,18 +162,20 @@ func (h *Hub) Watch(ctx context.Context, from int64, f registry.WatchFilter) (re
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &watcher{hub: h, cursor: from, filter: f, ch: make(chan registry.Event, 64), cancel: cancel, done: make(chan struct{})}
+	w.progress.Store(from)
 	go w.run(ctx)
 	return w, nil
 }
 
 type watcher struct {
-	hub    *Hub
-	cursor int64
-	filter registry.WatchFilter
-	ch     chan registry.Event
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
+	hub      *Hub
+	cursor   int64
+	progress atomic.Int64
+	filter   registry.WatchFilter
+	ch       chan registry.Event
+	cancel   context.CancelFunc
+	done     chan struct{}
+	err      error
 }
 
 func (w *watcher) run(ctx context.Context) {
@@ -148,15 +188,15 @@ func (w *watcher) run(ctx context.Context) {
 			return
 		}
 		for _, e := range batch {
+			if w.filter.Match(&e) {
+				select {
+				case w.ch <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
 			w.cursor = e.Revision
-			if !w.filter.Match(&e) {
-				continue
-			}
-			select {
-			case w.ch <- e:
-			case <-ctx.Done():
-				return
-			}
+			w.progress.Store(e.Revision)
 		}
 		if len(batch) > 0 {
 			continue
@@ -170,6 +210,8 @@ func (w *watcher) run(ctx context.Context) {
 }
 
 func (w *watcher) Events() <-chan registry.Event { return w.ch }
+
+func (w *watcher) Progress() int64 { return w.progress.Load() }
 
 func (w *watcher) Err() error {
 	select {

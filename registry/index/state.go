@@ -318,3 +318,18 @@ func compareKeys(a, b registry.InstanceKey) int {
 	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Group, b.Group),
 		cmp.Compare(a.ServiceKey, b.ServiceKey), cmp.Compare(a.ID, b.ID))
 }
+
+// Replace swaps the whole content for a fresh listing at rev (the etcd
+// store's resynchronisation after its watch lost events).
+func (s *State) Replace(rev int64, events []registry.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.instances = map[registry.InstanceKey]*entry{}
+	s.services = map[registry.ServiceID]map[string]*entry{}
+	s.resources = map[registry.ResourceKey]*registry.Resource{}
+	s.kv = map[string]*registry.KV{}
+	for i := range events {
+		s.applyLocked(&events[i])
+	}
+	s.rev = rev
+}

@@ -1,0 +1,220 @@
+package v2
+
+import (
+	"context"
+	"slices"
+
+	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/registry"
+)
+
+// Instance request types (NamingRemoteConstants).
+const (
+	registerInstance        = "registerInstance"
+	deregisterInstance      = "deregisterInstance"
+	batchRegisterInstance   = "batchRegisterInstance"
+	batchDeregisterInstance = "batchDeregisterInstance"
+)
+
+// resolve applies Nacos's name defaults to a naming request.
+func resolve(r namingRequest) (ns, group, service string, err error) {
+	group, service, err = naming.SplitServiceName(r.ServiceName, r.GroupName)
+	return naming.Namespace(r.Namespace), group, service, err
+}
+
+// bind turns a client's instance into a registry instance bound to c: it
+// carries the connection id and a lease that the server renews while c
+// lives, so it also expires if this process dies.
+func (s *Server) bind(c *conn, ns, group, service string, in naming.InstanceInput) (*registry.Instance, error) {
+	inst, err := naming.ToRegistry(naming.Registration{Namespace: ns, Group: group, Service: service, Instance: in})
+	if err != nil {
+		return nil, err
+	}
+	// gRPC instances are ephemeral whatever the flag says: they live with
+	// the connection (persistent ones go over HTTP).
+	inst.Ephemeral = true
+	inst.Attributes[attrConnection] = c.id
+	inst.Lease = registry.Lease{RenewalInterval: s.opts.ConnectionLease / 3, Duration: s.opts.ConnectionLease}
+	return inst, nil
+}
+
+func (s *Server) handleInstance(ctx context.Context, c *conn, p *Payload) (string, responder) {
+	var req instanceRequest
+	if typ, r := decode(p, &req); r != nil {
+		return typ, r
+	}
+	ns, group, service, err := resolve(req.namingRequest)
+	if err != nil {
+		return errorResponse(codeInvalidParam, err.Error())
+	}
+	sid := registry.ServiceID{Namespace: ns, Group: group, ServiceKey: registry.CanonicalServiceKey(service)}
+	switch req.Type {
+	case registerInstance:
+		inst, err := s.bind(c, ns, group, service, req.Instance)
+		if err != nil {
+			return errorResponse(codeInvalidParam, err.Error())
+		}
+		if err := s.publish(ctx, c, sid, []*registry.Instance{inst}); err != nil {
+			return storeError(err)
+		}
+	case deregisterInstance:
+		// Nacos removes whatever the connection published for the
+		// service, without matching ip and port.
+		if err := s.unpublish(ctx, c, sid, nil); err != nil {
+			return storeError(err)
+		}
+	default:
+		return errorResponse(codeInvalidParam, "Unsupported request type "+req.Type)
+	}
+	return "InstanceResponse", &instanceResponse{response: ok(), Type: req.Type}
+}
+
+func (s *Server) handleBatchInstance(ctx context.Context, c *conn, p *Payload) (string, responder) {
+	var req batchInstanceRequest
+	if typ, r := decode(p, &req); r != nil {
+		return typ, r
+	}
+	ns, group, service, err := resolve(req.namingRequest)
+	if err != nil {
+		return errorResponse(codeInvalidParam, err.Error())
+	}
+	sid := registry.ServiceID{Namespace: ns, Group: group, ServiceKey: registry.CanonicalServiceKey(service)}
+	insts := make([]*registry.Instance, 0, len(req.Instances))
+	for _, in := range req.Instances {
+		inst, err := s.bind(c, ns, group, service, in)
+		if err != nil {
+			return errorResponse(codeInvalidParam, err.Error())
+		}
+		insts = append(insts, inst)
+	}
+	switch req.Type {
+	case batchRegisterInstance:
+		err = s.publish(ctx, c, sid, insts)
+	case batchDeregisterInstance:
+		err = s.unpublish(ctx, c, sid, insts)
+	default:
+		return errorResponse(codeInvalidParam, "Unsupported request type "+req.Type)
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	return "BatchInstanceResponse", &instanceResponse{response: ok(), Type: req.Type}
+}
+
+// publish replaces what c published for a service with insts: Nacos keeps
+// one registration per connection and service (a batch is one).
+func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, insts []*registry.Instance) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	keys := make([]registry.InstanceKey, 0, len(insts))
+	for _, inst := range insts {
+		stored, err := s.opts.Store.Register(ctx, inst)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, stored.Key())
+	}
+	for _, old := range c.published[sid] {
+		if !slices.Contains(keys, old) {
+			s.deregisterOwned(ctx, c, old)
+		}
+	}
+	if c.closed.Load() {
+		// The connection ended while we registered: do not leave orphans.
+		for _, k := range keys {
+			s.deregisterOwned(ctx, c, k)
+		}
+		return nil
+	}
+	c.published[sid] = keys
+	return nil
+}
+
+// unpublish removes the given instances (matched by address and cluster)
+// from what c published for the service, or all of them when insts is nil.
+func (s *Server) unpublish(ctx context.Context, c *conn, sid registry.ServiceID, insts []*registry.Instance) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var keep []registry.InstanceKey
+	for _, k := range c.published[sid] {
+		if insts != nil && !slices.ContainsFunc(insts, func(i *registry.Instance) bool { return i.Key() == k }) {
+			keep = append(keep, k)
+			continue
+		}
+		s.deregisterOwned(ctx, c, k)
+	}
+	if len(keep) == 0 {
+		delete(c.published, sid)
+	} else {
+		c.published[sid] = keep
+	}
+	return nil
+}
+
+func (s *Server) handleServiceQuery(ctx context.Context, c *conn, p *Payload) (string, responder) {
+	var req serviceQueryRequest
+	if typ, r := decode(p, &req); r != nil {
+		return typ, r
+	}
+	ns, group, service, err := resolve(req.namingRequest)
+	if err != nil {
+		return errorResponse(codeInvalidParam, err.Error())
+	}
+	insts, err := naming.Instances(ctx, s.opts.Store, ns, group, service)
+	if err != nil {
+		return storeError(err)
+	}
+	q := naming.Query{Namespace: ns, Group: group, Service: service, Clusters: req.Cluster, HealthyOnly: req.HealthyOnly}
+	return "QueryServiceResponse", &serviceInfoResponse{response: ok(), ServiceInfo: naming.Info(insts, q, s.opts.Clock)}
+}
+
+func (s *Server) handleSubscribe(ctx context.Context, c *conn, p *Payload) (string, responder) {
+	var req subscribeServiceRequest
+	if typ, r := decode(p, &req); r != nil {
+		return typ, r
+	}
+	ns, group, service, err := resolve(req.namingRequest)
+	if err != nil {
+		return errorResponse(codeInvalidParam, err.Error())
+	}
+	sub := subscription{
+		sid:       registry.ServiceID{Namespace: ns, Group: group, ServiceKey: registry.CanonicalServiceKey(service)},
+		namespace: req.Namespace, group: group, service: service, clusters: req.Clusters,
+	}
+	// Index the subscription before reading, so no change falls between
+	// the snapshot and the first push.
+	s.mu.Lock()
+	c.mu.Lock()
+	if req.Subscribe {
+		c.subs[sub.key()] = sub
+		set := s.byService[sub.sid]
+		if set == nil {
+			set = map[*conn]struct{}{}
+			s.byService[sub.sid] = set
+		}
+		set[c] = struct{}{}
+	} else {
+		delete(c.subs, sub.key())
+		s.unindexSubLocked(c, sub.sid)
+	}
+	c.mu.Unlock()
+	s.mu.Unlock()
+	insts, err := naming.Instances(ctx, s.opts.Store, ns, group, service)
+	if err != nil {
+		return storeError(err)
+	}
+	q := naming.Query{Namespace: ns, Group: group, Service: service, Clusters: req.Clusters}
+	return "SubscribeServiceResponse", &serviceInfoResponse{response: ok(), ServiceInfo: naming.Info(insts, q, s.opts.Clock)}
+}
+
+func (s *Server) handleServiceList(ctx context.Context, c *conn, p *Payload) (string, responder) {
+	var req serviceListRequest
+	if typ, r := decode(p, &req); r != nil {
+		return typ, r
+	}
+	names, count, err := naming.ServiceNames(ctx, s.opts.Store, req.Namespace, req.GroupName, req.PageNo, req.PageSize)
+	if err != nil {
+		return storeError(err)
+	}
+	return "ServiceListResponse", &serviceListResponse{response: ok(), Count: count, ServiceNames: names}
+}

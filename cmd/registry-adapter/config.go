@@ -1,0 +1,115 @@
+package main
+
+import (
+	"time"
+
+	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/logging"
+)
+
+// Config is the registry-adapter configuration; configs/registry-adapter.yaml
+// documents every key with its default.
+type Config struct {
+	Store   StoreConfig    `yaml:"store"`
+	Control ControlConfig  `yaml:"control"`
+	Nacos   NacosConfig    `yaml:"nacos"`
+	HTTP    HTTPConfig     `yaml:"http"`
+	Log     logging.Config `yaml:"log"`
+}
+
+// StoreConfig chooses and configures the registry backend.
+type StoreConfig struct {
+	// Type is embedded (default) or etcd.
+	Type     string         `yaml:"type"`
+	Embedded EmbeddedConfig `yaml:"embedded"`
+	Etcd     EtcdConfig     `yaml:"etcd"`
+	// History is how many recent events are kept for watches (default 16384).
+	History int          `yaml:"history"`
+	Expiry  ExpiryConfig `yaml:"expiry"`
+}
+
+// EmbeddedConfig configures the embedded store.
+type EmbeddedConfig struct {
+	// Dir holds the write-ahead log and snapshots (default ./data).
+	Dir string `yaml:"dir"`
+	// SnapshotBytes is the log size that triggers a snapshot (default 64 MiB).
+	SnapshotBytes int64 `yaml:"snapshot_bytes"`
+}
+
+// EtcdConfig configures the etcd store.
+type EtcdConfig struct {
+	Endpoints []string `yaml:"endpoints"`
+	// Prefix under which meshbridge keeps its keys (default /meshbridge/).
+	Prefix      string        `yaml:"prefix"`
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+	Username    string        `yaml:"username"`
+	Password    string        `yaml:"password"`
+}
+
+// ExpiryConfig configures lease expiry (embedded store).
+type ExpiryConfig struct {
+	Enabled                   bool          `yaml:"enabled"`
+	Interval                  time.Duration `yaml:"interval"`
+	StartupGrace              time.Duration `yaml:"startup_grace"`
+	SelfPreservationThreshold float64       `yaml:"self_preservation_threshold"`
+	SelfPreservationMinLeases int           `yaml:"self_preservation_min_leases"`
+}
+
+// ControlConfig configures the native control API.
+type ControlConfig struct {
+	// Listen address (default :8700; empty disables).
+	Listen string `yaml:"listen"`
+	// Token required on writes (default none; MESHBRIDGE_CONTROL_TOKEN also sets it).
+	Token                 string `yaml:"token"`
+	MaxCanariesPerService int    `yaml:"max_canaries_per_service"`
+	MaxBodyBytes          int64  `yaml:"max_body_bytes"`
+}
+
+// HTTPConfig holds timeouts shared by every listener.
+type HTTPConfig struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DefaultConfig is the configuration with every default applied.
+func DefaultConfig() Config {
+	return Config{
+		Store: StoreConfig{
+			Type:     "embedded",
+			Embedded: EmbeddedConfig{Dir: "./data", SnapshotBytes: 64 << 20},
+			Etcd:     EtcdConfig{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/meshbridge/", DialTimeout: 5 * time.Second},
+			History:  16384,
+			Expiry: ExpiryConfig{Enabled: true, Interval: 5 * time.Second, StartupGrace: 90 * time.Second,
+				SelfPreservationThreshold: 0.15, SelfPreservationMinLeases: 10},
+		},
+		Control: ControlConfig{Listen: ":8700", MaxCanariesPerService: 5, MaxBodyBytes: 1 << 20},
+		Nacos:   NacosConfig{Listen: ":8848", Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour}},
+		HTTP:    HTTPConfig{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second},
+		Log:     logging.Config{Level: "info", Format: "text"},
+	}
+}
+
+// Validate names every wrong field.
+func (c *Config) Validate() error {
+	var errs config.Errors
+	s := c.Store
+	errs.Add(s.Type != "embedded" && s.Type != "etcd", "store.type", "must be embedded or etcd, got %q", s.Type)
+	errs.Add(s.Type == "embedded" && s.Embedded.Dir == "", "store.embedded.dir", "required")
+	errs.Add(s.Embedded.SnapshotBytes < 1<<20, "store.embedded.snapshot_bytes", "must be at least 1 MiB")
+	errs.Add(s.Type == "etcd" && len(s.Etcd.Endpoints) == 0, "store.etcd.endpoints", "at least one endpoint is required")
+	errs.Add(s.Etcd.DialTimeout <= 0, "store.etcd.dial_timeout", "must be positive")
+	errs.Add(s.History < 16, "store.history", "must be at least 16")
+	errs.Add(s.Expiry.Interval <= 0, "store.expiry.interval", "must be positive")
+	errs.Add(s.Expiry.StartupGrace < 0, "store.expiry.startup_grace", "must not be negative")
+	errs.Add(s.Expiry.SelfPreservationThreshold < 0 || s.Expiry.SelfPreservationThreshold > 1,
+		"store.expiry.self_preservation_threshold", "must be between 0 (off) and 1")
+	errs.Add(s.Expiry.SelfPreservationMinLeases < 0, "store.expiry.self_preservation_min_leases", "must not be negative")
+	errs.Add(c.Control.MaxCanariesPerService < 1, "control.max_canaries_per_service", "must be at least 1")
+	errs.Add(c.Control.MaxBodyBytes < 1024, "control.max_body_bytes", "must be at least 1024")
+	errs.Add(c.HTTP.ReadHeaderTimeout <= 0, "http.read_header_timeout", "must be positive")
+	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idle_timeout", "must be positive")
+	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdown_timeout", "must be positive")
+	c.Nacos.validate(&errs)
+	return errs.Err()
+}

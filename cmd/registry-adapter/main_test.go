@@ -1,0 +1,350 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/registry"
+)
+
+func TestHelpAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != exitOK || !strings.HasPrefix(out.String(), "registry-adapter ") {
+		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-data-dir") {
+		t.Fatalf("--help: %d %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"--bogus"}, &out, &errOut); code != exitUsage {
+		t.Fatalf("unknown flag exit %d", code)
+	}
+}
+
+func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) == 0 {
+		t.Fatal("no bad configs in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"--config", f, "--data-dir", t.TempDir()}, &out, &errOut)
+			if code != exitUsage || !strings.Contains(errOut.String(), strings.TrimSpace(string(want))) {
+				t.Fatalf("exit %d, stderr %q; want it to contain %q", code, errOut.String(), strings.TrimSpace(string(want)))
+			}
+		})
+	}
+}
+
+func TestShippedConfigLoads(t *testing.T) {
+	cfg, err := loadConfig(&flags{configPath: "../../configs/registry-adapter.yaml", extra: emptyExtra()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Control.Listen != def.Control.Listen || cfg.Store.History != def.Store.History {
+		t.Fatalf("shipped config differs from the defaults it documents: %+v", cfg)
+	}
+}
+
+func emptyExtra() map[string]*string {
+	m := map[string]*string{}
+	for _, a := range adapterFlags {
+		v := "\x00"
+		m[a.name] = &v
+	}
+	return m
+}
+
+// binary builds registry-adapter once per test run.
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "registry-adapter-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "registry-adapter")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// process is a running registry-adapter.
+type process struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	exited chan struct{} // closed when the process is gone
+	err    error         // its exit status, once exited is closed
+}
+
+func start(t *testing.T, dataDir string, extra ...string) *process {
+	t.Helper()
+	addr := freeAddr(t)
+	// Registry front-ends are off unless a test turns one on.
+	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen="}, extra...)
+	cmd := exec.Command(binary(t), args...)
+	p := &process{cmd: cmd, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("registry-adapter not ready: %v\n%s", err, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAcknowledgedWritesSurviveSIGKILL kills the adapter in the middle of a
+// burst of registrations and checks that every write acknowledged before the
+// kill is there after a restart.
+func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir)
+	client, err := control.NewClient("http://"+p.addr, control.WithRetries(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	stopWriting := make(chan struct{})
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stopWriting:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%d", w, i)
+				in := &registry.Instance{ID: id, Service: fmt.Sprintf("svc-%d", i%50), Host: "10.1.0.1", Port: 8000 + w}
+				if _, err := client.Register(ctx, in); err != nil {
+					return // the process is gone
+				}
+				mu.Lock()
+				acked[registry.NewInstanceKey("", "", in.Service, id).String()] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	// Let the burst run, then kill without warning.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 300 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	close(stopWriting)
+	wg.Wait()
+	mu.Lock()
+	ackedCount := len(acked)
+	mu.Unlock()
+	if ackedCount < 100 {
+		t.Fatalf("only %d writes acknowledged before the kill; the burst did not run", ackedCount)
+	}
+
+	p2 := start(t, dir)
+	client2, _ := control.NewClient("http://" + p2.addr)
+	list, _, err := client2.Instances(ctx, registry.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, i := range list {
+		have[i.Key().String()] = true
+	}
+	missing := 0
+	for k := range acked {
+		if !have[k] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d acknowledged writes lost after SIGKILL", missing, ackedCount)
+	}
+	t.Logf("%d acknowledged writes, all present after restart (%d stored)", ackedCount, len(list))
+}
+
+// TestSIGTERMDrains checks that a long-poll in flight is answered and the
+// process exits 0 promptly on SIGTERM.
+func TestSIGTERMDrains(t *testing.T) {
+	p := start(t, t.TempDir())
+	pollDone := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + p.addr + "/api/v1/watch?index=1&wait=5m")
+		if err != nil {
+			pollDone <- err
+			return
+		}
+		defer resp.Body.Close()
+		var res control.WatchResult
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+			pollDone <- err
+			return
+		}
+		if resp.StatusCode != 200 {
+			pollDone <- fmt.Errorf("status %d", resp.StatusCode)
+			return
+		}
+		pollDone <- nil
+	}()
+	time.Sleep(200 * time.Millisecond) // let the poll reach the server
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-pollDone:
+		if err != nil {
+			t.Fatalf("long-poll during drain: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("long-poll not answered during drain")
+	}
+	select {
+	case <-p.exited:
+		if p.err != nil {
+			t.Fatalf("exit: %v\n%s", p.err, p.stderr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("process did not exit after SIGTERM")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(p.stderr.Bytes()))
+	stopped := false
+	for sc.Scan() {
+		stopped = stopped || strings.Contains(sc.Text(), "registry-adapter stopped")
+	}
+	if !stopped {
+		t.Fatalf("no clean stop logged:\n%s", p.stderr)
+	}
+}
+
+// freePortPair finds a port p with p+offset also free (Nacos puts gRPC at HTTP + 1000).
+func freePortPair(t *testing.T, offset int) int {
+	t.Helper()
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		if p+offset > 65535 {
+			ln.Close()
+			continue
+		}
+		ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+offset))
+		ln.Close()
+		if err == nil {
+			ln2.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
+
+// TestRegistryViewsShareOneRegistry registers through the control API and
+// reads the instance back through each mounted registry front-end.
+func TestRegistryViewsShareOneRegistry(t *testing.T) {
+	nacosPort := freePortPair(t, 1000)
+	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, _ := control.NewClient("http://" + p.addr)
+	if _, err := client.Register(ctx, &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/nacos/v1/ns/instance/list?serviceName=orders", nacosPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Hosts []struct {
+			IP   string `json:"ip"`
+			Port int    `json:"port"`
+		} `json:"hosts"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Hosts) != 1 || list.Hosts[0].IP != "10.0.0.7" || list.Hosts[0].Port != 8080 {
+		t.Fatalf("nacos view: %+v", list)
+	}
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", nacosPort+1000), 5*time.Second)
+	if err != nil {
+		t.Fatalf("nacos gRPC port not served: %v", err)
+	}
+	conn.Close()
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type sample struct {
+	Listen string `yaml:"listen"`
+	Store  struct {
+		Dir     string        `yaml:"dir"`
+		Timeout time.Duration `yaml:"timeout"`
+	} `yaml:"store"`
+}
+
+func TestDecode(t *testing.T) {
+	cases := []struct {
+		name, yaml, wantErr string
+	}{
+		{"ok", "listen: ':1'\nstore:\n  dir: /x\n  timeout: 2s\n", ""},
+		{"empty keeps defaults", "", ""},
+		{"unknown top key", "listen: ':1'\ncolour: red\n", `line 2: unknown key "colour"`},
+		{"unknown nested key", "store:\n  dri: /x\n", `line 2: unknown key "dri"`},
+		{"bad duration", "store:\n  timeout: soon\n", "line 2"},
+		{"two documents", "listen: a\n---\nlisten: b\n", "one YAML document"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s sample
+			s.Listen = "default"
+			err := Decode([]byte(tc.yaml), &s)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadKeepsDefaultsAndBoundsSize(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(p, []byte("store:\n  dir: /data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var s sample
+	s.Listen = ":8700"
+	if err := Load(p, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Listen != ":8700" || s.Store.Dir != "/data" {
+		t.Fatalf("got %+v", s)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, make([]byte, MaxFileSize+10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Load(big, &s); err == nil || !strings.Contains(err.Error(), "larger") {
+		t.Fatalf("big file: %v", err)
+	}
+	if err := Load(filepath.Join(dir, "missing.yaml"), &s); err == nil {
+		t.Fatal("missing file accepted")
+	}
+}

@@ -1,0 +1,179 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registry/storetest"
+)
+
+// startEtcd runs a real, single-member etcd server in-process (the
+// embeddable server package) on loopback ports.
+func startEtcd(t *testing.T) *clientv3.Client {
+	t.Helper()
+	return startEtcdFor(t)
+}
+
+// startEtcdFor works for tests and benchmarks alike.
+func startEtcdFor(t testing.TB) *clientv3.Client {
+	t.Helper()
+	cfg := embed.NewConfig()
+	cfg.Dir = t.TempDir()
+	cfg.LogLevel = "error"
+	cfg.Logger = "zap"
+	cfg.LogOutputs = []string{"stderr"}
+	client, peer := freeURL(t), freeURL(t)
+	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
+	cfg.InitialCluster = cfg.Name + "=" + peer.String()
+	e, err := embed.StartEtcd(cfg)
+	if err != nil {
+		t.Fatalf("start etcd: %v", err)
+	}
+	t.Cleanup(e.Close)
+	select {
+	case <-e.Server.ReadyNotify():
+	case <-time.After(30 * time.Second):
+		t.Fatal("etcd did not become ready")
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{client.Host}, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+func freeURL(t testing.TB) url.URL {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return url.URL{Scheme: "http", Host: ln.Addr().String()}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestConformance(t *testing.T) {
+	cli := startEtcd(t)
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		// Each case gets its own prefix: an empty store on a shared server.
+		s, err := Open(context.Background(), Options{Client: cli, Prefix: fmt.Sprintf("/t%d/", n.Add(1)), History: 64, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// Two replicas on one etcd see each other's writes, and a lease held in
+// etcd expires the instance with no replica running expiry.
+func TestReplicasShareRegistryAndLeasesExpire(t *testing.T) {
+	cli := startEtcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := Open(ctx, Options{Client: cli, Prefix: "/shared/", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, Options{Client: cli, Prefix: "/shared/", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	w, err := b.Watch(ctx, 0, registry.WatchFilter{Kinds: []registry.ObjectKind{registry.KindInstance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	in := storetest.Instance("orders", "short-lived")
+	in.Lease.Duration = 2 * time.Second
+	got, err := a.Register(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-w.Events():
+		if e.Type != registry.EventPut || e.Instance.ID != "short-lived" || e.Revision != got.Revision {
+			t.Fatalf("replica b saw %+v", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("replica b did not see the registration")
+	}
+	// Replica b can renew what a registered (the lease lives in etcd).
+	if err := b.Renew(ctx, got.Key()); err != nil {
+		t.Fatalf("renew through b: %v", err)
+	}
+	// Without renewals etcd expires the lease and both replicas drop it.
+	select {
+	case e := <-w.Events():
+		if e.Type != registry.EventDelete || e.Instance.ID != "short-lived" {
+			t.Fatalf("expected the expiry delete, got %+v", e)
+		}
+	case <-ctx.Done():
+		t.Fatal("lease did not expire")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, err := a.Get(ctx, got.Key()); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica a still holds the expired instance")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.Renew(ctx, got.Key()); err == nil {
+		t.Fatal("renew of an expired instance succeeded")
+	}
+}
+
+// A store opened later loads what is already in etcd.
+func TestOpenLoadsExistingState(t *testing.T) {
+	cli := startEtcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := Open(ctx, Options{Client: cli, Prefix: "/load/", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Register(ctx, storetest.Instance("orders", "o-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutKV(ctx, &registry.KV{Key: "cfg/x", Value: []byte("1")}, -1); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b, err := Open(ctx, Options{Client: cli, Prefix: "/load/", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	inst, err := b.Get(ctx, got.Key())
+	if err != nil || inst.Revision != got.Revision || inst.Host != "10.0.0.1" {
+		t.Fatalf("loaded %+v, %v", inst, err)
+	}
+	if kv, err := b.GetKV(ctx, "cfg/x"); err != nil || string(kv.Value) != "1" {
+		t.Fatalf("loaded kv %+v, %v", kv, err)
+	}
+	if b.Revision() < got.Revision {
+		t.Fatalf("revision %d behind %d", b.Revision(), got.Revision)
+	}
+}
