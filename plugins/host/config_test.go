@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/plugins/host"
 )
@@ -73,5 +75,55 @@ func TestConfigDefaults(t *testing.T) {
 	if c.Timeout.D() != host.DefaultTimeout || c.FailurePolicy != host.FailClosed || c.StartTimeout.D() != host.DefaultStartTimeout ||
 		c.HealthInterval.D() != host.DefaultHealthInterval || c.RestartBackoff.D() != host.DefaultRestartBackoff {
 		t.Fatalf("defaults not applied: %+v", c)
+	}
+}
+
+// loadPlugins decodes a "plugins:" document strictly, as the binaries do.
+func loadPlugins(path string) ([]host.Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var doc struct {
+		Plugins []host.Config `yaml:"plugins"`
+	}
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return doc.Plugins, host.ValidateAll(doc.Plugins)
+}
+
+func TestConfigFiles(t *testing.T) {
+	cfgs, err := loadPlugins("testdata/plugins.yaml")
+	if err != nil {
+		t.Fatalf("testdata/plugins.yaml: %v", err)
+	}
+	if len(cfgs) != 2 || cfgs[0].Timeout.D() != 100*time.Millisecond || cfgs[1].FailurePolicy != host.FailOpen ||
+		cfgs[1].RestartMaxDelay.D() != time.Minute || cfgs[0].Env["JWT_HS256_SECRET"] == "" {
+		t.Fatalf("decoded %+v", cfgs)
+	}
+
+	bad, err := filepath.Glob("testdata/*.bad.yaml")
+	if err != nil || len(bad) == 0 {
+		t.Fatalf("no bad configs: %v", err)
+	}
+	for _, path := range bad {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(raw), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("%s must start with a '# want: <error text>' line", path)
+			}
+			if _, err := loadPlugins(path); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("want an error containing %q, got %v", want, err)
+			}
+		})
 	}
 }
