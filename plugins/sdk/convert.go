@@ -10,26 +10,34 @@ import (
 // a message is marshalled (or a plain value handed over) right after it is
 // built, and nothing keeps both.
 
-func headersToWire(h http.Header) map[string]*pluginv1.HeaderValues {
+// headersToWire flattens h into name/value pairs.
+func headersToWire(h http.Header) []string {
 	if len(h) == 0 {
 		return nil
 	}
-	out := make(map[string]*pluginv1.HeaderValues, len(h))
+	n := 0
+	for _, vs := range h {
+		n += 2 * len(vs)
+	}
+	out := make([]string, 0, n)
 	for k, vs := range h {
-		out[k] = &pluginv1.HeaderValues{Values: vs}
+		for _, v := range vs {
+			out = append(out, k, v)
+		}
 	}
 	return out
 }
 
-func headersFromWire(m map[string]*pluginv1.HeaderValues) http.Header {
-	if len(m) == 0 {
-		return http.Header{}
+// headersFromWire rebuilds a header set from name/value pairs; names are
+// canonicalised, as a plugin may send any spelling. An odd last element
+// (a name without a value) is dropped.
+func headersFromWire(kv []string) http.Header {
+	h := make(http.Header, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k := http.CanonicalHeaderKey(kv[i])
+		h[k] = append(h[k], kv[i+1])
 	}
-	out := make(http.Header, len(m))
-	for k, vs := range m {
-		out[http.CanonicalHeaderKey(k)] = vs.GetValues()
-	}
-	return out
+	return h
 }
 
 func requestToWire(r *Request) *pluginv1.HTTPRequest {

@@ -148,51 +148,6 @@ func (x *DescribeResponse) GetInstanceTransformer() bool {
 	return false
 }
 
-// HeaderValues are the values of one header, in order.
-type HeaderValues struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Values        []string               `protobuf:"bytes,1,rep,name=values,proto3" json:"values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *HeaderValues) Reset() {
-	*x = HeaderValues{}
-	mi := &file_plugin_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *HeaderValues) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*HeaderValues) ProtoMessage() {}
-
-func (x *HeaderValues) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use HeaderValues.ProtoReflect.Descriptor instead.
-func (*HeaderValues) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *HeaderValues) GetValues() []string {
-	if x != nil {
-		return x.Values
-	}
-	return nil
-}
-
 type HTTPRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
@@ -203,8 +158,8 @@ type HTTPRequest struct {
 	RawQuery   string `protobuf:"bytes,5,opt,name=raw_query,json=rawQuery,proto3" json:"raw_query,omitempty"`
 	Proto      string `protobuf:"bytes,6,opt,name=proto,proto3" json:"proto,omitempty"`
 	RemoteAddr string `protobuf:"bytes,7,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
-	// headers are keyed by canonical header name.
-	Headers map[string]*HeaderValues `protobuf:"bytes,8,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// headers: name/value pairs, names in canonical form.
+	Headers []string `protobuf:"bytes,8,rep,name=headers,proto3" json:"headers,omitempty"`
 	// body holds at most request_body_limit bytes; empty for headers-only plugins.
 	Body []byte `protobuf:"bytes,9,opt,name=body,proto3" json:"body,omitempty"`
 	// body_truncated: the body was longer than the limit and body holds its start.
@@ -217,7 +172,7 @@ type HTTPRequest struct {
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +184,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +197,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{3}
+	return file_plugin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -294,7 +249,7 @@ func (x *HTTPRequest) GetRemoteAddr() string {
 	return ""
 }
 
-func (x *HTTPRequest) GetHeaders() map[string]*HeaderValues {
+func (x *HTTPRequest) GetHeaders() []string {
 	if x != nil {
 		return x.Headers
 	}
@@ -324,17 +279,19 @@ func (x *HTTPRequest) GetContentLength() int64 {
 
 // HeaderChanges are applied in order: remove, then set, then add.
 type HeaderChanges struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Set           map[string]*HeaderValues `protobuf:"bytes,1,rep,name=set,proto3" json:"set,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Add           map[string]*HeaderValues `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Remove        []string                 `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// set and add: name/value pairs.
+	Set []string `protobuf:"bytes,1,rep,name=set,proto3" json:"set,omitempty"`
+	Add []string `protobuf:"bytes,2,rep,name=add,proto3" json:"add,omitempty"`
+	// remove: names.
+	Remove        []string `protobuf:"bytes,3,rep,name=remove,proto3" json:"remove,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HeaderChanges) Reset() {
 	*x = HeaderChanges{}
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +303,7 @@ func (x *HeaderChanges) String() string {
 func (*HeaderChanges) ProtoMessage() {}
 
 func (x *HeaderChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,17 +316,17 @@ func (x *HeaderChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeaderChanges.ProtoReflect.Descriptor instead.
 func (*HeaderChanges) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4}
+	return file_plugin_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *HeaderChanges) GetSet() map[string]*HeaderValues {
+func (x *HeaderChanges) GetSet() []string {
 	if x != nil {
 		return x.Set
 	}
 	return nil
 }
 
-func (x *HeaderChanges) GetAdd() map[string]*HeaderValues {
+func (x *HeaderChanges) GetAdd() []string {
 	if x != nil {
 		return x.Add
 	}
@@ -385,17 +342,18 @@ func (x *HeaderChanges) GetRemove() []string {
 
 // DirectResponse answers a request without calling the rest of the chain.
 type DirectResponse struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Status        int32                    `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
-	Headers       map[string]*HeaderValues `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          []byte                   `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Status int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	// headers: name/value pairs.
+	Headers       []string `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body          []byte   `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DirectResponse) Reset() {
 	*x = DirectResponse{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +365,7 @@ func (x *DirectResponse) String() string {
 func (*DirectResponse) ProtoMessage() {}
 
 func (x *DirectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +378,7 @@ func (x *DirectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectResponse.ProtoReflect.Descriptor instead.
 func (*DirectResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DirectResponse) GetStatus() int32 {
@@ -430,7 +388,7 @@ func (x *DirectResponse) GetStatus() int32 {
 	return 0
 }
 
-func (x *DirectResponse) GetHeaders() map[string]*HeaderValues {
+func (x *DirectResponse) GetHeaders() []string {
 	if x != nil {
 		return x.Headers
 	}
@@ -458,7 +416,7 @@ type RequestResult struct {
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +428,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +441,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequestResult) GetHeaders() *HeaderChanges {
@@ -510,17 +468,18 @@ func (x *RequestResult) GetState() string {
 type ResponseInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// request is the request as it left the request phase, without its body.
-	Request       *HTTPRequest             `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
-	Status        int32                    `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
-	Headers       map[string]*HeaderValues `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	State         string                   `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Request *HTTPRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Status  int32        `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	// headers: the response's name/value pairs.
+	Headers       []string `protobuf:"bytes,3,rep,name=headers,proto3" json:"headers,omitempty"`
+	State         string   `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResponseInfo) Reset() {
 	*x = ResponseInfo{}
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +491,7 @@ func (x *ResponseInfo) String() string {
 func (*ResponseInfo) ProtoMessage() {}
 
 func (x *ResponseInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +504,7 @@ func (x *ResponseInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseInfo.ProtoReflect.Descriptor instead.
 func (*ResponseInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{7}
+	return file_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ResponseInfo) GetRequest() *HTTPRequest {
@@ -562,7 +521,7 @@ func (x *ResponseInfo) GetStatus() int32 {
 	return 0
 }
 
-func (x *ResponseInfo) GetHeaders() map[string]*HeaderValues {
+func (x *ResponseInfo) GetHeaders() []string {
 	if x != nil {
 		return x.Headers
 	}
@@ -586,7 +545,7 @@ type ResponseResult struct {
 
 func (x *ResponseResult) Reset() {
 	*x = ResponseResult{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +557,7 @@ func (x *ResponseResult) String() string {
 func (*ResponseResult) ProtoMessage() {}
 
 func (x *ResponseResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +570,7 @@ func (x *ResponseResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseResult.ProtoReflect.Descriptor instead.
 func (*ResponseResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ResponseResult) GetHeaders() *HeaderChanges {
@@ -652,7 +611,7 @@ type Instance struct {
 
 func (x *Instance) Reset() {
 	*x = Instance{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +623,7 @@ func (x *Instance) String() string {
 func (*Instance) ProtoMessage() {}
 
 func (x *Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +636,7 @@ func (x *Instance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instance.ProtoReflect.Descriptor instead.
 func (*Instance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Instance) GetId() string {
@@ -829,7 +788,7 @@ type TransformRequest struct {
 
 func (x *TransformRequest) Reset() {
 	*x = TransformRequest{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +800,7 @@ func (x *TransformRequest) String() string {
 func (*TransformRequest) ProtoMessage() {}
 
 func (x *TransformRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +813,7 @@ func (x *TransformRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformRequest.ProtoReflect.Descriptor instead.
 func (*TransformRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TransformRequest) GetInstance() *Instance {
@@ -877,7 +836,7 @@ type TransformResult struct {
 
 func (x *TransformResult) Reset() {
 	*x = TransformResult{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +848,7 @@ func (x *TransformResult) String() string {
 func (*TransformResult) ProtoMessage() {}
 
 func (x *TransformResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +861,7 @@ func (x *TransformResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformResult.ProtoReflect.Descriptor instead.
 func (*TransformResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TransformResult) GetInstance() *Instance {
@@ -947,7 +906,7 @@ type CallRequest struct {
 
 func (x *CallRequest) Reset() {
 	*x = CallRequest{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -959,7 +918,7 @@ func (x *CallRequest) String() string {
 func (*CallRequest) ProtoMessage() {}
 
 func (x *CallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -972,7 +931,7 @@ func (x *CallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRequest.ProtoReflect.Descriptor instead.
 func (*CallRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CallRequest) GetId() uint64 {
@@ -1062,7 +1021,7 @@ type CallResponse struct {
 
 func (x *CallResponse) Reset() {
 	*x = CallResponse{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1033,7 @@ func (x *CallResponse) String() string {
 func (*CallResponse) ProtoMessage() {}
 
 func (x *CallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1046,7 @@ func (x *CallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallResponse.ProtoReflect.Descriptor instead.
 func (*CallResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CallResponse) GetId() uint64 {
@@ -1180,7 +1139,7 @@ type CallError struct {
 
 func (x *CallError) Reset() {
 	*x = CallError{}
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1151,7 @@ func (x *CallError) String() string {
 func (*CallError) ProtoMessage() {}
 
 func (x *CallError) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1164,7 @@ func (x *CallError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallError.ProtoReflect.Descriptor instead.
 func (*CallError) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{14}
+	return file_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CallError) GetCode() int32 {
@@ -1234,9 +1193,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\fhttp_request\x18\x02 \x01(\bR\vhttpRequest\x12#\n" +
 	"\rhttp_response\x18\x03 \x01(\bR\fhttpResponse\x12,\n" +
 	"\x12request_body_limit\x18\x04 \x01(\x03R\x10requestBodyLimit\x121\n" +
-	"\x14instance_transformer\x18\x05 \x01(\bR\x13instanceTransformer\"&\n" +
-	"\fHeaderValues\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xc5\x03\n" +
+	"\x14instance_transformer\x18\x05 \x01(\bR\x13instanceTransformer\"\xb5\x02\n" +
 	"\vHTTPRequest\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x16\n" +
 	"\x06scheme\x18\x02 \x01(\tR\x06scheme\x12\x12\n" +
@@ -1245,44 +1202,29 @@ const file_plugin_proto_rawDesc = "" +
 	"\traw_query\x18\x05 \x01(\tR\brawQuery\x12\x14\n" +
 	"\x05proto\x18\x06 \x01(\tR\x05proto\x12\x1f\n" +
 	"\vremote_addr\x18\a \x01(\tR\n" +
-	"remoteAddr\x12H\n" +
-	"\aheaders\x18\b \x03(\v2..meshbridge.plugin.v1.HTTPRequest.HeadersEntryR\aheaders\x12\x12\n" +
+	"remoteAddr\x12\x18\n" +
+	"\aheaders\x18\b \x03(\tR\aheaders\x12\x12\n" +
 	"\x04body\x18\t \x01(\fR\x04body\x12%\n" +
 	"\x0ebody_truncated\x18\n" +
 	" \x01(\bR\rbodyTruncated\x12%\n" +
-	"\x0econtent_length\x18\v \x01(\x03R\rcontentLength\x1a^\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meshbridge.plugin.v1.HeaderValuesR\x05value:\x028\x01\"\xdf\x02\n" +
-	"\rHeaderChanges\x12>\n" +
-	"\x03set\x18\x01 \x03(\v2,.meshbridge.plugin.v1.HeaderChanges.SetEntryR\x03set\x12>\n" +
-	"\x03add\x18\x02 \x03(\v2,.meshbridge.plugin.v1.HeaderChanges.AddEntryR\x03add\x12\x16\n" +
-	"\x06remove\x18\x03 \x03(\tR\x06remove\x1aZ\n" +
-	"\bSetEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meshbridge.plugin.v1.HeaderValuesR\x05value:\x028\x01\x1aZ\n" +
-	"\bAddEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meshbridge.plugin.v1.HeaderValuesR\x05value:\x028\x01\"\xe9\x01\n" +
+	"\x0econtent_length\x18\v \x01(\x03R\rcontentLength\"K\n" +
+	"\rHeaderChanges\x12\x10\n" +
+	"\x03set\x18\x01 \x03(\tR\x03set\x12\x10\n" +
+	"\x03add\x18\x02 \x03(\tR\x03add\x12\x16\n" +
+	"\x06remove\x18\x03 \x03(\tR\x06remove\"V\n" +
 	"\x0eDirectResponse\x12\x16\n" +
-	"\x06status\x18\x01 \x01(\x05R\x06status\x12K\n" +
-	"\aheaders\x18\x02 \x03(\v21.meshbridge.plugin.v1.DirectResponse.HeadersEntryR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\x1a^\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meshbridge.plugin.v1.HeaderValuesR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\x06status\x18\x01 \x01(\x05R\x06status\x12\x18\n" +
+	"\aheaders\x18\x02 \x03(\tR\aheaders\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xa6\x01\n" +
 	"\rRequestResult\x12=\n" +
 	"\aheaders\x18\x01 \x01(\v2#.meshbridge.plugin.v1.HeaderChangesR\aheaders\x12@\n" +
 	"\bresponse\x18\x02 \x01(\v2$.meshbridge.plugin.v1.DirectResponseR\bresponse\x12\x14\n" +
-	"\x05state\x18\x03 \x01(\tR\x05state\"\xa4\x02\n" +
+	"\x05state\x18\x03 \x01(\tR\x05state\"\x93\x01\n" +
 	"\fResponseInfo\x12;\n" +
 	"\arequest\x18\x01 \x01(\v2!.meshbridge.plugin.v1.HTTPRequestR\arequest\x12\x16\n" +
-	"\x06status\x18\x02 \x01(\x05R\x06status\x12I\n" +
-	"\aheaders\x18\x03 \x03(\v2/.meshbridge.plugin.v1.ResponseInfo.HeadersEntryR\aheaders\x12\x14\n" +
-	"\x05state\x18\x04 \x01(\tR\x05state\x1a^\n" +
-	"\fHeadersEntry\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meshbridge.plugin.v1.HeaderValuesR\x05value:\x028\x01\"O\n" +
+	"\x06status\x18\x02 \x01(\x05R\x06status\x12\x18\n" +
+	"\aheaders\x18\x03 \x03(\tR\aheaders\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\"O\n" +
 	"\x0eResponseResult\x12=\n" +
 	"\aheaders\x18\x01 \x01(\v2#.meshbridge.plugin.v1.HeaderChangesR\aheaders\"\xd2\x05\n" +
 	"\bInstance\x12\x0e\n" +
@@ -1356,72 +1298,56 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),  // 0: meshbridge.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil), // 1: meshbridge.plugin.v1.DescribeResponse
-	(*HeaderValues)(nil),     // 2: meshbridge.plugin.v1.HeaderValues
-	(*HTTPRequest)(nil),      // 3: meshbridge.plugin.v1.HTTPRequest
-	(*HeaderChanges)(nil),    // 4: meshbridge.plugin.v1.HeaderChanges
-	(*DirectResponse)(nil),   // 5: meshbridge.plugin.v1.DirectResponse
-	(*RequestResult)(nil),    // 6: meshbridge.plugin.v1.RequestResult
-	(*ResponseInfo)(nil),     // 7: meshbridge.plugin.v1.ResponseInfo
-	(*ResponseResult)(nil),   // 8: meshbridge.plugin.v1.ResponseResult
-	(*Instance)(nil),         // 9: meshbridge.plugin.v1.Instance
-	(*TransformRequest)(nil), // 10: meshbridge.plugin.v1.TransformRequest
-	(*TransformResult)(nil),  // 11: meshbridge.plugin.v1.TransformResult
-	(*CallRequest)(nil),      // 12: meshbridge.plugin.v1.CallRequest
-	(*CallResponse)(nil),     // 13: meshbridge.plugin.v1.CallResponse
-	(*CallError)(nil),        // 14: meshbridge.plugin.v1.CallError
-	nil,                      // 15: meshbridge.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                      // 16: meshbridge.plugin.v1.HeaderChanges.SetEntry
-	nil,                      // 17: meshbridge.plugin.v1.HeaderChanges.AddEntry
-	nil,                      // 18: meshbridge.plugin.v1.DirectResponse.HeadersEntry
-	nil,                      // 19: meshbridge.plugin.v1.ResponseInfo.HeadersEntry
-	nil,                      // 20: meshbridge.plugin.v1.Instance.MetadataEntry
-	nil,                      // 21: meshbridge.plugin.v1.Instance.LabelsEntry
+	(*HTTPRequest)(nil),      // 2: meshbridge.plugin.v1.HTTPRequest
+	(*HeaderChanges)(nil),    // 3: meshbridge.plugin.v1.HeaderChanges
+	(*DirectResponse)(nil),   // 4: meshbridge.plugin.v1.DirectResponse
+	(*RequestResult)(nil),    // 5: meshbridge.plugin.v1.RequestResult
+	(*ResponseInfo)(nil),     // 6: meshbridge.plugin.v1.ResponseInfo
+	(*ResponseResult)(nil),   // 7: meshbridge.plugin.v1.ResponseResult
+	(*Instance)(nil),         // 8: meshbridge.plugin.v1.Instance
+	(*TransformRequest)(nil), // 9: meshbridge.plugin.v1.TransformRequest
+	(*TransformResult)(nil),  // 10: meshbridge.plugin.v1.TransformResult
+	(*CallRequest)(nil),      // 11: meshbridge.plugin.v1.CallRequest
+	(*CallResponse)(nil),     // 12: meshbridge.plugin.v1.CallResponse
+	(*CallError)(nil),        // 13: meshbridge.plugin.v1.CallError
+	nil,                      // 14: meshbridge.plugin.v1.Instance.MetadataEntry
+	nil,                      // 15: meshbridge.plugin.v1.Instance.LabelsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	15, // 0: meshbridge.plugin.v1.HTTPRequest.headers:type_name -> meshbridge.plugin.v1.HTTPRequest.HeadersEntry
-	16, // 1: meshbridge.plugin.v1.HeaderChanges.set:type_name -> meshbridge.plugin.v1.HeaderChanges.SetEntry
-	17, // 2: meshbridge.plugin.v1.HeaderChanges.add:type_name -> meshbridge.plugin.v1.HeaderChanges.AddEntry
-	18, // 3: meshbridge.plugin.v1.DirectResponse.headers:type_name -> meshbridge.plugin.v1.DirectResponse.HeadersEntry
-	4,  // 4: meshbridge.plugin.v1.RequestResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
-	5,  // 5: meshbridge.plugin.v1.RequestResult.response:type_name -> meshbridge.plugin.v1.DirectResponse
-	3,  // 6: meshbridge.plugin.v1.ResponseInfo.request:type_name -> meshbridge.plugin.v1.HTTPRequest
-	19, // 7: meshbridge.plugin.v1.ResponseInfo.headers:type_name -> meshbridge.plugin.v1.ResponseInfo.HeadersEntry
-	4,  // 8: meshbridge.plugin.v1.ResponseResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
-	20, // 9: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
-	21, // 10: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
-	9,  // 11: meshbridge.plugin.v1.TransformRequest.instance:type_name -> meshbridge.plugin.v1.Instance
-	9,  // 12: meshbridge.plugin.v1.TransformResult.instance:type_name -> meshbridge.plugin.v1.Instance
-	3,  // 13: meshbridge.plugin.v1.CallRequest.request:type_name -> meshbridge.plugin.v1.HTTPRequest
-	7,  // 14: meshbridge.plugin.v1.CallRequest.response:type_name -> meshbridge.plugin.v1.ResponseInfo
-	10, // 15: meshbridge.plugin.v1.CallRequest.transform:type_name -> meshbridge.plugin.v1.TransformRequest
-	6,  // 16: meshbridge.plugin.v1.CallResponse.request:type_name -> meshbridge.plugin.v1.RequestResult
-	8,  // 17: meshbridge.plugin.v1.CallResponse.response:type_name -> meshbridge.plugin.v1.ResponseResult
-	11, // 18: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
-	14, // 19: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
-	2,  // 20: meshbridge.plugin.v1.HTTPRequest.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 21: meshbridge.plugin.v1.HeaderChanges.SetEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 22: meshbridge.plugin.v1.HeaderChanges.AddEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 23: meshbridge.plugin.v1.DirectResponse.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	2,  // 24: meshbridge.plugin.v1.ResponseInfo.HeadersEntry.value:type_name -> meshbridge.plugin.v1.HeaderValues
-	0,  // 25: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
-	3,  // 26: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
-	7,  // 27: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
-	10, // 28: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
-	12, // 29: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
-	1,  // 30: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
-	6,  // 31: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
-	8,  // 32: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
-	11, // 33: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
-	13, // 34: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
-	30, // [30:35] is the sub-list for method output_type
-	25, // [25:30] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	3,  // 0: meshbridge.plugin.v1.RequestResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
+	4,  // 1: meshbridge.plugin.v1.RequestResult.response:type_name -> meshbridge.plugin.v1.DirectResponse
+	2,  // 2: meshbridge.plugin.v1.ResponseInfo.request:type_name -> meshbridge.plugin.v1.HTTPRequest
+	3,  // 3: meshbridge.plugin.v1.ResponseResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
+	14, // 4: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
+	15, // 5: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
+	8,  // 6: meshbridge.plugin.v1.TransformRequest.instance:type_name -> meshbridge.plugin.v1.Instance
+	8,  // 7: meshbridge.plugin.v1.TransformResult.instance:type_name -> meshbridge.plugin.v1.Instance
+	2,  // 8: meshbridge.plugin.v1.CallRequest.request:type_name -> meshbridge.plugin.v1.HTTPRequest
+	6,  // 9: meshbridge.plugin.v1.CallRequest.response:type_name -> meshbridge.plugin.v1.ResponseInfo
+	9,  // 10: meshbridge.plugin.v1.CallRequest.transform:type_name -> meshbridge.plugin.v1.TransformRequest
+	5,  // 11: meshbridge.plugin.v1.CallResponse.request:type_name -> meshbridge.plugin.v1.RequestResult
+	7,  // 12: meshbridge.plugin.v1.CallResponse.response:type_name -> meshbridge.plugin.v1.ResponseResult
+	10, // 13: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
+	13, // 14: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
+	0,  // 15: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
+	2,  // 16: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
+	6,  // 17: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
+	9,  // 18: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
+	11, // 19: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
+	1,  // 20: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
+	5,  // 21: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
+	7,  // 22: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
+	10, // 23: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
+	12, // 24: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -1429,12 +1355,12 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
-	file_plugin_proto_msgTypes[12].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[11].OneofWrappers = []any{
 		(*CallRequest_Request)(nil),
 		(*CallRequest_Response)(nil),
 		(*CallRequest_Transform)(nil),
 	}
-	file_plugin_proto_msgTypes[13].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[12].OneofWrappers = []any{
 		(*CallResponse_Request)(nil),
 		(*CallResponse_Response)(nil),
 		(*CallResponse_Transform)(nil),
@@ -1446,7 +1372,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
