@@ -202,7 +202,7 @@ func (p *Plugin) callContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithTimeout(ctx, p.cfg.Timeout.D())
 }
 
-// done records a call's outcome and turns an error into a CallError that
+// finish records a call's outcome and turns an error into a CallError that
 // says why. A call abandoned by its caller (the client went away) returns
 // the caller's context error and is not held against the plugin.
 func (p *Plugin) finish(ctx context.Context, call string, start time.Time, err error) error {
