@@ -107,11 +107,13 @@ func procCPU(b *testing.B, pid int) time.Duration {
 // alternating one-second slices so both see the same machine, and reports
 // the latency percentiles and what the plugin adds. Run it with
 // -benchtime=1x; every iteration is one full measurement.
+// PLUGIN_BENCH_RPS sets another rate.
 func BenchmarkChainLatency(b *testing.B) {
-	const (
-		rate   = 2000
-		slices = 5 // seconds per case
-	)
+	const slices = 5 // seconds per case
+	rate := 2000
+	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
+		rate = v // other rates, to tell queueing from the cost of a call
+	}
 	h := startHost(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
 	payload := strings.Repeat("x", 1024)
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
