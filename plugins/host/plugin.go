@@ -242,62 +242,72 @@ func statusMessage(err error) string {
 	return err.Error()
 }
 
-// HandleRequest runs the plugin's request phase. An error is a *CallError
-// (apply the policy: FailOpen) or the caller's context error.
-func (p *Plugin) HandleRequest(ctx context.Context, req *sdk.Request) (*sdk.RequestResult, error) {
-	inst, err := p.current("request")
+// call runs one call on the current process, bounded by the timeout, and
+// records its outcome; check, when set, vets an answer (a plugin's answer
+// can break the protocol's rules).
+func call[T any](ctx context.Context, p *Plugin, name string, do func(context.Context, *sdk.Client) (T, error), check func(T) error) (T, error) {
+	var zero T
+	inst, err := p.current(name)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	cctx, cancel := p.callContext(ctx)
 	defer cancel()
 	start := time.Now()
-	res, err := inst.rpc.HandleRequest(cctx, req)
-	if err == nil && res.Response != nil && (res.Response.Status < 200 || res.Response.Status > 599) {
-		err = fmt.Errorf("direct response with status %d (must be 200-599)", res.Response.Status)
+	out, err := do(cctx, inst.rpc)
+	if err == nil && check != nil {
+		err = check(out)
 	}
-	if err := p.finish(ctx, "request", start, err); err != nil {
-		return nil, err
+	if err := p.finish(ctx, name, start, err); err != nil {
+		return zero, err
 	}
-	return res, nil
+	return out, nil
+}
+
+// HandleRequest runs the plugin's request phase. An error is a *CallError
+// (apply the policy: FailOpen) or the caller's context error.
+func (p *Plugin) HandleRequest(ctx context.Context, req *sdk.Request) (*sdk.RequestResult, error) {
+	return call(ctx, p, "request", func(ctx context.Context, c *sdk.Client) (*sdk.RequestResult, error) {
+		return c.HandleRequest(ctx, req)
+	}, checkRequestResult)
+}
+
+func checkRequestResult(res *sdk.RequestResult) error {
+	if res.Response != nil && (res.Response.Status < 200 || res.Response.Status > 599) {
+		return fmt.Errorf("direct response with status %d (must be 200-599)", res.Response.Status)
+	}
+	return nil
 }
 
 // HandleResponse runs the plugin's response phase.
 func (p *Plugin) HandleResponse(ctx context.Context, resp *sdk.ResponseInfo) (*sdk.ResponseResult, error) {
-	inst, err := p.current("response")
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := p.callContext(ctx)
-	defer cancel()
-	start := time.Now()
-	res, err := inst.rpc.HandleResponse(cctx, resp)
-	if err := p.finish(ctx, "response", start, err); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return call(ctx, p, "response", func(ctx context.Context, c *sdk.Client) (*sdk.ResponseResult, error) {
+		return c.HandleResponse(ctx, resp)
+	}, nil)
 }
 
 // TransformInstance runs the plugin's instance transformer. A rejection is
 // a *RejectedError; other errors are *CallError or the caller's context error.
 func (p *Plugin) TransformInstance(ctx context.Context, in *sdk.Instance) (*sdk.Instance, error) {
-	inst, err := p.current("transform")
+	var reason *string
+	out, err := call(ctx, p, "transform", func(ctx context.Context, c *sdk.Client) (*sdk.Instance, error) {
+		out, err := c.TransformInstance(ctx, in)
+		if r, ok := sdk.IsReject(err); ok {
+			reason = &r.Reason
+			return nil, nil // a rejection is an answer, not a failure
+		}
+		return out, err
+	}, func(out *sdk.Instance) error {
+		if reason != nil {
+			return nil
+		}
+		return checkIdentity(in, out)
+	})
 	if err != nil {
 		return nil, err
 	}
-	cctx, cancel := p.callContext(ctx)
-	defer cancel()
-	start := time.Now()
-	out, err := inst.rpc.TransformInstance(cctx, in)
-	if r, ok := sdk.IsReject(err); ok {
-		_ = p.finish(ctx, "transform", start, nil) // a rejection is an answer
-		return nil, &RejectedError{Plugin: p.cfg.Name, Reason: r.Reason}
-	}
-	if err == nil {
-		err = checkIdentity(in, out)
-	}
-	if err := p.finish(ctx, "transform", start, err); err != nil {
-		return nil, err
+	if reason != nil {
+		return nil, &RejectedError{Plugin: p.cfg.Name, Reason: *reason}
 	}
 	return out, nil
 }

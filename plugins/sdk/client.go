@@ -6,9 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
@@ -56,10 +53,6 @@ func (c *Client) callStream() (*callStream, error) {
 		return c.stream, nil
 	}
 	cs, err := openCallStream(c.rpc)
-	if status.Code(err) == codes.Unimplemented {
-		c.unary = true
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -86,21 +79,36 @@ func (c *Client) Describe(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
+// invoke makes one call: on the call stream, or as its own RPC when the
+// plugin has no stream.
+func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, unary func() (T, error), pick func(*pluginv1.CallResponse) T) (T, error) {
+	var zero T
+	cs, err := c.callStream()
+	if err != nil {
+		return zero, err
+	}
+	if cs == nil {
+		return unary()
+	}
+	resp, err := cs.call(ctx, c.nextID.Add(1), req)
+	if err != nil && cs.unsupported() {
+		c.mu.Lock()
+		c.unary = true
+		c.mu.Unlock()
+		return unary()
+	}
+	if err != nil {
+		return zero, err
+	}
+	return pick(resp), nil
+}
+
 // HandleRequest runs the request phase.
 func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResult, error) {
 	msg := requestToWire(req)
-	cs, err := c.callStream()
-	if err != nil {
-		return nil, err
-	}
-	var m *pluginv1.RequestResult
-	if cs == nil {
-		m, err = c.rpc.HandleRequest(ctx, msg)
-	} else {
-		var resp *pluginv1.CallResponse
-		resp, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: msg}})
-		m = resp.GetRequest()
-	}
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: msg}},
+		func() (*pluginv1.RequestResult, error) { return c.rpc.HandleRequest(ctx, msg) },
+		(*pluginv1.CallResponse).GetRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -110,18 +118,9 @@ func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResul
 // HandleResponse runs the response phase.
 func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*ResponseResult, error) {
 	msg := responseInfoToWire(resp)
-	cs, err := c.callStream()
-	if err != nil {
-		return nil, err
-	}
-	var m *pluginv1.ResponseResult
-	if cs == nil {
-		m, err = c.rpc.HandleResponse(ctx, msg)
-	} else {
-		var r *pluginv1.CallResponse
-		r, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Response{Response: msg}})
-		m = r.GetResponse()
-	}
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Response{Response: msg}},
+		func() (*pluginv1.ResponseResult, error) { return c.rpc.HandleResponse(ctx, msg) },
+		(*pluginv1.CallResponse).GetResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -132,18 +131,9 @@ func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*Respo
 // returned as a *RejectError.
 func (c *Client) TransformInstance(ctx context.Context, inst *Instance) (*Instance, error) {
 	msg := &pluginv1.TransformRequest{Instance: instanceToWire(inst)}
-	cs, err := c.callStream()
-	if err != nil {
-		return nil, err
-	}
-	var m *pluginv1.TransformResult
-	if cs == nil {
-		m, err = c.rpc.TransformInstance(ctx, msg)
-	} else {
-		var r *pluginv1.CallResponse
-		r, err = cs.call(ctx, c.nextID.Add(1), &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Transform{Transform: msg}})
-		m = r.GetTransform()
-	}
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Transform{Transform: msg}},
+		func() (*pluginv1.TransformResult, error) { return c.rpc.TransformInstance(ctx, msg) },
+		(*pluginv1.CallResponse).GetTransform)
 	if err != nil {
 		return nil, err
 	}

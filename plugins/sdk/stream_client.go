@@ -63,7 +63,11 @@ func (cs *callStream) fail(err error) {
 	if cs.err != nil {
 		return
 	}
-	cs.err = status.Errorf(codes.Unavailable, "plugin call stream: %v", status.Convert(err).Message())
+	code := codes.Unavailable
+	if status.Code(err) == codes.Unimplemented {
+		code = codes.Unimplemented // a plugin without the stream: see unsupported
+	}
+	cs.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
 	close(cs.done)
 	cs.cancel()
 }
@@ -75,6 +79,12 @@ func (cs *callStream) broken() bool {
 	default:
 		return false
 	}
+}
+
+// unsupported reports that the stream ended because the plugin does not
+// serve it at all.
+func (cs *callStream) unsupported() bool {
+	return cs.broken() && status.Code(cs.err) == codes.Unimplemented
 }
 
 var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
