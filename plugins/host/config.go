@@ -29,12 +29,13 @@ const (
 
 // Defaults for Config fields left zero.
 const (
-	DefaultTimeout         = 250 * time.Millisecond
-	DefaultStartTimeout    = 10 * time.Second
-	DefaultHealthInterval  = 5 * time.Second
-	DefaultHealthTimeout   = 2 * time.Second
-	DefaultRestartBackoff  = 100 * time.Millisecond
-	DefaultRestartMaxDelay = 30 * time.Second
+	DefaultTimeout            = 250 * time.Millisecond
+	DefaultStartTimeout       = 10 * time.Second
+	DefaultHealthInterval     = 5 * time.Second
+	DefaultHealthTimeout      = 2 * time.Second
+	DefaultRestartBackoff     = 100 * time.Millisecond
+	DefaultRestartMaxDelay    = 30 * time.Second
+	DefaultMaxConcurrentCalls = 1024
 )
 
 // Config describes one plugin, as listed under "plugins:" in a binary's
@@ -81,6 +82,10 @@ type Config struct {
 	// failed attempt up to RestartMaxDelay (default 30s).
 	RestartBackoff  control.Duration `json:"restartBackoff,omitempty" yaml:"restartBackoff,omitempty"`
 	RestartMaxDelay control.Duration `json:"restartMaxDelay,omitempty" yaml:"restartMaxDelay,omitempty"`
+	// MaxConcurrentCalls bounds the calls in flight to the plugin (default
+	// 1024); beyond it calls fail at once as unavailable, so a plugin that
+	// stalls cannot pile up work on either side.
+	MaxConcurrentCalls int `json:"maxConcurrentCalls,omitempty" yaml:"maxConcurrentCalls,omitempty"`
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -98,6 +103,9 @@ func (c Config) WithDefaults() Config {
 	setDefault(&c.RestartMaxDelay, DefaultRestartMaxDelay)
 	if c.FailurePolicy == "" {
 		c.FailurePolicy = FailClosed
+	}
+	if c.MaxConcurrentCalls == 0 {
+		c.MaxConcurrentCalls = DefaultMaxConcurrentCalls
 	}
 	return c
 }
@@ -143,6 +151,9 @@ func (c Config) Validate(field string) error {
 		if d < 0 {
 			bad(name, "must not be negative")
 		}
+	}
+	if c.MaxConcurrentCalls < 0 {
+		bad("maxConcurrentCalls", "must not be negative")
 	}
 	if c.RestartMaxDelay < c.RestartBackoff {
 		bad("restartMaxDelay", "must be at least restartBackoff (%s)", c.RestartBackoff.D())

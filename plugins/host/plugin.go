@@ -35,6 +35,7 @@ type Plugin struct {
 	done chan struct{}
 	once sync.Once
 
+	inFlight                                    atomic.Int64
 	ok, failed, timedOut, unavailable, restarts atomic.Int64
 }
 
@@ -47,6 +48,8 @@ type Stats struct {
 	OK, Failed, TimedOut, Unavailable int64
 	// Restarts counts starts after the first.
 	Restarts int64
+	// InFlight is the number of calls waiting for the plugin now.
+	InFlight int64
 }
 
 // startPlugin starts the first process; the plugin is returned only if it
@@ -93,7 +96,7 @@ func (p *Plugin) FailOpen() bool { return p.cfg.FailurePolicy == FailOpen }
 func (p *Plugin) Stats() Stats {
 	s := Stats{
 		OK: p.ok.Load(), Failed: p.failed.Load(), TimedOut: p.timedOut.Load(),
-		Unavailable: p.unavailable.Load(), Restarts: p.restarts.Load(),
+		Unavailable: p.unavailable.Load(), Restarts: p.restarts.Load(), InFlight: p.inFlight.Load(),
 	}
 	if inst := p.cur.Load(); inst != nil {
 		s.PID = inst.pid
@@ -192,9 +195,14 @@ func (p *Plugin) current(call string) (*instance, error) {
 	if inst := p.cur.Load(); inst != nil {
 		return inst, nil
 	}
+	return nil, p.unavailableCall(call, "not running")
+}
+
+// unavailableCall counts a call refused before it reached the plugin.
+func (p *Plugin) unavailableCall(call, why string) error {
 	p.unavailable.Add(1)
 	p.metrics.result(call, resultUnavailable)
-	return nil, &CallError{Plugin: p.cfg.Name, Call: call, Err: fmt.Errorf("%w: not running", ErrUnavailable)}
+	return &CallError{Plugin: p.cfg.Name, Call: call, Err: fmt.Errorf("%w: %s", ErrUnavailable, why)}
 }
 
 // callContext bounds one call by the plugin's timeout.
@@ -251,6 +259,11 @@ func call[T any](ctx context.Context, p *Plugin, name string, do func(context.Co
 	if err != nil {
 		return zero, err
 	}
+	if n := p.inFlight.Add(1); n > int64(p.cfg.MaxConcurrentCalls) {
+		p.inFlight.Add(-1)
+		return zero, p.unavailableCall(name, fmt.Sprintf("%d calls already in flight", n-1))
+	}
+	defer p.inFlight.Add(-1)
 	cctx, cancel := p.callContext(ctx)
 	defer cancel()
 	start := time.Now()

@@ -357,3 +357,30 @@ func processesOf(path string) []int {
 	}
 	return pids
 }
+
+func TestConcurrentCallLimit(t *testing.T) {
+	cfg := pluginConfig(t, "narrow", "testplugin", "-delay", "2s")
+	cfg.MaxConcurrentCalls = 1
+	p := mustPlugin(t, startHost(t, cfg), "narrow")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}})
+		first <- err
+	}()
+	eventually(t, 5*time.Second, "the first call in flight", func() bool { return p.Stats().InFlight == 1 })
+	_, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}})
+	if !errors.Is(err, host.ErrUnavailable) || !strings.Contains(err.Error(), "in flight") {
+		t.Fatalf("second call: want ErrUnavailable for too many calls, got %v", err)
+	}
+	if p.Stats().InFlight != 1 {
+		t.Error("the refused call waited for the first one to finish; it should fail at once")
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first call: %v", err)
+	}
+	if s := p.Stats(); s.InFlight != 0 || s.OK != 1 || s.Unavailable != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
