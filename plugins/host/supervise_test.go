@@ -384,3 +384,67 @@ func TestConcurrentCallLimit(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// TestRestartBackoff makes every restart fail for a while: the delays
+// between attempts double up to the maximum, and the plugin comes back
+// once it can start again.
+func TestRestartBackoff(t *testing.T) {
+	block := filepath.Join(t.TempDir(), "block")
+	cfg := pluginConfig(t, "flaky", "testplugin", "-fail-start-if-exists", block)
+	cfg.RestartBackoff = control.Duration(10 * time.Millisecond)
+	cfg.RestartMaxDelay = control.Duration(80 * time.Millisecond)
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p := mustPlugin(t, startHostWith(t, host.Options{Logger: logger}, cfg), "flaky")
+	oldPID := p.Stats().PID
+
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var delays []string
+	eventually(t, 20*time.Second, "six failed restarts", func() bool {
+		delays = retryDelays(logs.String())
+		return len(delays) >= 6
+	})
+	want := []string{"20ms", "40ms", "80ms", "80ms", "80ms", "80ms"}
+	if strings.Join(delays[:6], " ") != strings.Join(want, " ") {
+		t.Errorf("retry delays %v, want %v", delays, want)
+	}
+	if !strings.Contains(logs.String(), block+" exists") {
+		t.Error("the failed restarts do not carry the plugin's output")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}}); !errors.Is(err, host.ErrUnavailable) {
+		t.Errorf("a call while the plugin cannot start: want ErrUnavailable, got %v", err)
+	}
+
+	if err := os.Remove(block); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the plugin to come back", func() bool {
+		s := p.Stats()
+		return s.Restarts == 1 && s.PID != 0 && s.PID != oldPID
+	})
+	if _, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}}); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// retryDelays lists the retry_in values of the host's "restart failed" lines.
+func retryDelays(logs string) []string {
+	var out []string
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `"msg":"plugin restart failed"`) {
+			continue
+		}
+		if _, rest, ok := strings.Cut(line, `"retry_in":"`); ok {
+			d, _, _ := strings.Cut(rest, `"`)
+			out = append(out, d)
+		}
+	}
+	return out
+}

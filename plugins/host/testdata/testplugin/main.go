@@ -21,6 +21,7 @@ import (
 func main() {
 	delay := flag.Duration("delay", 0, "sleep this long in every request phase, ignoring the deadline")
 	failStart := flag.String("fail-start", "", "print this to stderr and exit 3 instead of serving")
+	failIfExists := flag.String("fail-start-if-exists", "", "fail to start (as -fail-start) while this file exists")
 	bodyLimit := flag.Int("body-limit", 0, "request body bytes to ask for")
 	response := flag.Bool("response", false, "serve a response phase that adds X-Response-Phase")
 	responseFail := flag.Bool("response-fail", false, "fail every response phase")
@@ -30,6 +31,11 @@ func main() {
 	transform := flag.String("transform", "", "instance transformer mode: tag, fail, change-id or invalid")
 	flag.Parse()
 	sdk.RequireHost()
+	if *failIfExists != "" {
+		if _, err := os.Stat(*failIfExists); err == nil {
+			*failStart = "refusing to start: " + *failIfExists + " exists"
+		}
+	}
 	if *failStart != "" {
 		fmt.Fprintln(os.Stderr, *failStart)
 		os.Exit(3)
