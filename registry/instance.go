@@ -182,9 +182,17 @@ func (i *Instance) Key() InstanceKey {
 // ServiceID returns the identity of the instance's service.
 func (i *Instance) ServiceID() ServiceID { return i.Key().Service() }
 
-// EffectiveStatus is the overridden status when one is set, else the status.
+// EffectiveStatus applies Eureka's override rules: an instance that itself
+// reports DOWN or STARTING keeps that status (the client knows best), an
+// OUT_OF_SERVICE override always wins, and otherwise an override, when set,
+// replaces the reported status.
 func (i *Instance) EffectiveStatus() Status {
-	if i.OverriddenStatus != "" && i.OverriddenStatus != StatusUnknown {
+	switch {
+	case i.OverriddenStatus == StatusOutOfService:
+		return StatusOutOfService
+	case i.Status == StatusDown || i.Status == StatusStarting:
+		return i.Status
+	case i.OverriddenStatus != "" && i.OverriddenStatus != StatusUnknown:
 		return i.OverriddenStatus
 	}
 	return i.Status

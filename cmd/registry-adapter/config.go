@@ -12,7 +12,9 @@ import (
 type Config struct {
 	Store   StoreConfig    `yaml:"store"`
 	Control ControlConfig  `yaml:"control"`
+	Eureka  EurekaConfig   `yaml:"eureka"`
 	Nacos   NacosConfig    `yaml:"nacos"`
+	Consul  ConsulConfig   `yaml:"consul"`
 	HTTP    HTTPConfig     `yaml:"http"`
 	Log     logging.Config `yaml:"log"`
 }
@@ -84,7 +86,9 @@ func DefaultConfig() Config {
 				SelfPreservationThreshold: 0.15, SelfPreservationMinLeases: 10},
 		},
 		Control: ControlConfig{Listen: ":8700", MaxCanariesPerService: 5, MaxBodyBytes: 1 << 20},
+		Eureka:  EurekaConfig{Listen: ":8761", Namespace: "public", DeltaRetention: 3 * time.Minute, MaxBodyBytes: 1 << 20},
 		Nacos:   NacosConfig{Listen: ":8848", Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour}},
+		Consul:  ConsulConfig{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1"},
 		HTTP:    HTTPConfig{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second},
 		Log:     logging.Config{Level: "info", Format: "text"},
 	}
@@ -110,6 +114,8 @@ func (c *Config) Validate() error {
 	errs.Add(c.HTTP.ReadHeaderTimeout <= 0, "http.read_header_timeout", "must be positive")
 	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idle_timeout", "must be positive")
 	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdown_timeout", "must be positive")
+	c.Eureka.validate(&errs)
 	c.Nacos.validate(&errs)
+	c.Consul.validate(&errs)
 	return errs.Err()
 }

@@ -126,7 +126,7 @@ func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
 	// Registry front-ends are off unless a test turns one on.
-	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen="}, extra...)
+	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen=", "--eureka-listen=", "--consul-listen="}, extra...)
 	cmd := exec.Command(binary(t), args...)
 	p := &process{cmd: cmd, addr: addr, stderr: &bytes.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
@@ -318,7 +318,8 @@ func freePortPair(t *testing.T, offset int) int {
 // reads the instance back through each mounted registry front-end.
 func TestRegistryViewsShareOneRegistry(t *testing.T) {
 	nacosPort := freePortPair(t, 1000)
-	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
+	eurekaAddr, consulAddr := freeAddr(t), freeAddr(t)
+	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort), "--eureka-listen="+eurekaAddr, "--consul-listen="+consulAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	client, _ := control.NewClient("http://" + p.addr)
@@ -347,4 +348,61 @@ func TestRegistryViewsShareOneRegistry(t *testing.T) {
 		t.Fatalf("nacos gRPC port not served: %v", err)
 	}
 	conn.Close()
+
+	// Eureka shows it as app ORDERS with VIP orders (the view follows the
+	// store's watch, so poll briefly).
+	var app struct {
+		Application struct {
+			Name     string `json:"name"`
+			Instance []struct {
+				InstanceID string `json:"instanceId"`
+				VIPAddress string `json:"vipAddress"`
+				Port       struct {
+					Number int `json:"$"`
+				} `json:"port"`
+			} `json:"instance"`
+		} `json:"application"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+eurekaAddr+"/eureka/apps/ORDERS", nil)
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&app)
+			resp.Body.Close()
+		}
+		if err == nil && len(app.Application.Instance) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("eureka view: %v %+v", err, app)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if in := app.Application.Instance[0]; app.Application.Name != "ORDERS" || in.InstanceID != "o-1" || in.VIPAddress != "orders" || in.Port.Number != 8080 {
+		t.Fatalf("eureka view: %+v", app)
+	}
+
+	cresp, err := http.Get("http://" + consulAddr + "/v1/health/service/orders?passing=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cresp.Body.Close()
+	var entries []struct {
+		Service struct {
+			ID      string
+			Address string
+			Port    int
+		}
+	}
+	if err := json.NewDecoder(cresp.Body).Decode(&entries); err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Service.ID != "o-1" || entries[0].Service.Address != "10.0.0.7" || entries[0].Service.Port != 8080 {
+		t.Fatalf("consul view: %+v", entries)
+	}
+	if cresp.Header.Get("X-Consul-Index") == "" {
+		t.Fatal("consul view without X-Consul-Index")
+	}
 }

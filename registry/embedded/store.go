@@ -250,6 +250,11 @@ func (s *Store) flush() {
 	s.metrics.fsyncSeconds.Observe(time.Since(start).Seconds())
 	s.metrics.walBytes.Add(float64(len(buf)))
 	s.walSize += int64(len(buf))
+	if err == nil {
+		// Publish before waking the writers, so that once a write returns,
+		// Revision() and new watches already include it.
+		s.hub.Publish(events...)
+	}
 	s.fmu.Lock()
 	if err != nil {
 		// A failed fsync leaves the file in an unknown state: stop accepting writes.
@@ -261,9 +266,6 @@ func (s *Store) flush() {
 	close(s.flushed)
 	s.flushed = make(chan struct{})
 	s.fmu.Unlock()
-	if err == nil {
-		s.hub.Publish(events...)
-	}
 }
 
 // snapshot writes the whole state and empties the log. Writers wait meanwhile.

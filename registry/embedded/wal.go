@@ -55,7 +55,11 @@ func readRecords(path string, fn func(*registry.Event) error) (good int64, torn 
 		return 0, false, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
+	return decodeRecords(bufio.NewReaderSize(f, 1<<20), fn)
+}
+
+// decodeRecords reads records from r; see readRecords.
+func decodeRecords(r io.Reader, fn func(*registry.Event) error) (good int64, torn bool, err error) {
 	var hdr [headerSize]byte
 	for {
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {

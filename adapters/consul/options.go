@@ -1,0 +1,95 @@
+package consul
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshbridge/meshbridge/registry"
+)
+
+// Options configure a Server. Zero values take the defaults named beside
+// each field.
+type Options struct {
+	// ACLToken, when set, is required on every request except /v1/status/*,
+	// in X-Consul-Token, "Authorization: Bearer" or ?token=. Empty disables ACLs.
+	ACLToken string
+	// Datacenter is the one datacenter served (default "dc1").
+	Datacenter string
+	// NodeName is the agent's node name (default: the host name, else "meshbridge").
+	NodeName string
+	// NodeAddress is the node's address, used for services registered
+	// without an Address (default "127.0.0.1").
+	NodeAddress string
+	// Namespace is the registry namespace served (default "public").
+	Namespace string
+	// Logger receives the adapter's logs (default slog.Default()).
+	Logger *slog.Logger
+	// Metrics, when set, receives the adapter's Prometheus metrics.
+	Metrics prometheus.Registerer
+
+	// CheckReapInterval is how often services critical for longer than their
+	// DeregisterCriticalServiceAfter are removed (default 30s, Consul's).
+	CheckReapInterval time.Duration
+	// MinDeregisterAfter is the smallest DeregisterCriticalServiceAfter
+	// honoured; smaller values are raised to it (default 1m, Consul's).
+	MinDeregisterAfter time.Duration
+	// CheckUpdateInterval limits how often a check whose output changed but
+	// whose status did not is written to the store (default 5m, Consul's).
+	CheckUpdateInterval time.Duration
+	// MaxConcurrentProbes bounds the HTTP and TCP checks running at once (default 64).
+	MaxConcurrentProbes int
+}
+
+func (o Options) withDefaults() Options {
+	if o.Datacenter == "" {
+		o.Datacenter = "dc1"
+	}
+	if o.NodeName == "" {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			o.NodeName = h
+		} else {
+			o.NodeName = "meshbridge"
+		}
+	}
+	if o.NodeAddress == "" {
+		o.NodeAddress = "127.0.0.1"
+	}
+	if o.Namespace == "" {
+		o.Namespace = registry.DefaultNamespace
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.CheckReapInterval <= 0 {
+		o.CheckReapInterval = 30 * time.Second
+	}
+	if o.MinDeregisterAfter <= 0 {
+		o.MinDeregisterAfter = time.Minute
+	}
+	if o.CheckUpdateInterval <= 0 {
+		o.CheckUpdateInterval = 5 * time.Minute
+	}
+	if o.MaxConcurrentProbes <= 0 {
+		o.MaxConcurrentProbes = 64
+	}
+	return o
+}
+
+// Validate names the first wrong field.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Namespace != "" && !registry.ValidName(o.Namespace) {
+		errs = append(errs, errors.New("consul.namespace: must be a valid name"))
+	}
+	if o.Datacenter != "" && !registry.ValidName(o.Datacenter) {
+		errs = append(errs, errors.New("consul.datacenter: must be a valid name"))
+	}
+	if o.NodeName != "" && !registry.ValidName(o.NodeName) {
+		errs = append(errs, errors.New("consul.nodeName: must be a valid name"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,144 @@
+package eureka
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	logging "github.com/op/go-logging"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registry/embedded"
+)
+
+func TestMain(m *testing.M) {
+	// fargo logs every request at INFO; keep test output to failures.
+	logging.SetLevel(logging.CRITICAL, "fargo")
+	os.Exit(m.Run())
+}
+
+// testEnv is a running adapter over a fresh embedded store.
+type testEnv struct {
+	t     *testing.T
+	store *embedded.Store
+	srv   *Server
+	http  *httptest.Server
+	url   string // base URL, e.g. http://127.0.0.1:1234
+}
+
+type envOption func(*embedded.Options, *Options)
+
+func withExpiry(e embedded.ExpiryOptions) envOption {
+	return func(so *embedded.Options, _ *Options) { so.Expiry = e }
+}
+
+func withOptions(fn func(*Options)) envOption {
+	return func(_ *embedded.Options, o *Options) { fn(o) }
+}
+
+// newEnv starts a store, a Server following it, and an HTTP test server.
+// Everything stops when the test ends.
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	so := embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quietLogger()}
+	o := Options{Logger: quietLogger()}
+	for _, fn := range opts {
+		fn(&so, &o)
+	}
+	store, err := embedded.Open(so)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	srv, err := New(store, o)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("run did not stop")
+		}
+		store.Close()
+	})
+	env := &testEnv{t: t, store: store, srv: srv, http: hs, url: hs.URL}
+	env.waitReady()
+	return env
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (e *testEnv) waitReady() {
+	e.t.Helper()
+	eventually(e.t, 5*time.Second, "view ready", func() bool { return e.srv.view.isReady() })
+}
+
+// do sends a request and returns status, headers and body.
+func (e *testEnv) do(method, path string, body string, headers ...string) (int, http.Header, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatalf("request: %v", err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	// No transparent gzip: tests look at what the server sent.
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// mustList lists the namespace's instances.
+func (e *testEnv) mustList() []*registry.Instance {
+	e.t.Helper()
+	list, _, err := e.store.List(context.Background(), registry.Filter{Namespace: registry.DefaultNamespace})
+	if err != nil {
+		e.t.Fatalf("list: %v", err)
+	}
+	return list
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,77 @@
+package wire
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// XStream's XmlFriendlyNameCoder, configured as Eureka configures it
+// (dollar replacement "_-", escape replacement "__"), maps names to element
+// names: "$" becomes "_-" and "_" becomes "__". That is why the registry
+// document has <versions__delta>, and why a metadata key "a_b" comes back
+// from a real server as <a__b>.
+
+// EncodeXMLName applies XStream's name coding.
+func EncodeXMLName(name string) string {
+	if !strings.ContainsAny(name, "$_") {
+		return name
+	}
+	var b strings.Builder
+	b.Grow(len(name) + 4)
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; c {
+		case '$':
+			b.WriteString("_-")
+		case '_':
+			b.WriteString("__")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// DecodeXMLName reverses EncodeXMLName; a lone "_" stays as it is.
+func DecodeXMLName(name string) string {
+	if !strings.Contains(name, "_") {
+		return name
+	}
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' && i+1 < len(name) {
+			switch name[i+1] {
+			case '-':
+				b.WriteByte('$')
+				i++
+				continue
+			case '_':
+				b.WriteByte('_')
+				i++
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// validXMLName reports whether s can be an element name without a
+// namespace prefix. XStream writes any key as it is; we leave out metadata
+// entries whose keys would make the whole document unparsable.
+func validXMLName(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r) || r == 0xB7 || unicode.Is(unicode.Mn, r)):
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/meshbridge/meshbridge/adapters/consul"
+	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/registry"
+)
+
+// ConsulConfig configures the Consul HTTP API front-end.
+type ConsulConfig struct {
+	// Listen is the HTTP address (default :8500; empty disables Consul).
+	Listen string `yaml:"listen"`
+	// Datacenter is the one datacenter served (default dc1).
+	Datacenter string `yaml:"datacenter"`
+	// NodeName is the agent's node name (default: the host name).
+	NodeName string `yaml:"node_name"`
+	// NodeAddress is the node address, used for services registered without one (default 127.0.0.1).
+	NodeAddress string `yaml:"node_address"`
+	// ACLToken, when set, is required on every call but /v1/status/*
+	// (default none; MESHBRIDGE_CONSUL_TOKEN also sets it).
+	ACLToken string `yaml:"acl_token"`
+}
+
+func init() {
+	adapterFlags = append(adapterFlags, adapterFlag{
+		name:  "consul-listen",
+		usage: "Consul HTTP API `address` (consul.listen, default :8500; empty disables)",
+		apply: func(cfg *Config, v string) { cfg.Consul.Listen = v },
+	})
+	mounters = append(mounters, mountConsul)
+}
+
+func (c *ConsulConfig) validate(errs *config.Errors) {
+	if c.Listen == "" {
+		return
+	}
+	_, _, err := net.SplitHostPort(c.Listen)
+	errs.Add(err != nil, "consul.listen", "must be host:port, got %q", c.Listen)
+	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
+	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.node_name", "must be a valid name")
+}
+
+func mountConsul(env *mountEnv) error {
+	c := env.cfg.Consul
+	if c.Listen == "" {
+		env.log.Info("consul front-end disabled")
+		return nil
+	}
+	if t := os.Getenv("MESHBRIDGE_CONSUL_TOKEN"); t != "" && c.ACLToken == "" {
+		c.ACLToken = t
+	}
+	srv := consul.New(env.store, consul.Options{
+		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress,
+		Logger: env.log, Metrics: env.reg,
+	})
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("consul listener on %s: %w", c.Listen, err)
+	}
+	env.log.Info("listening", "listener", "consul", "addr", ln.Addr().String())
+	// Run feeds blocking queries and runs checks; when it stops, parked
+	// blocking queries answer at once, so Serve drains quickly.
+	env.run("consul", srv.Run)
+	env.run("consul-http", func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	return nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registry/embedded"
+)
+
+// buildBinary compiles cmd/sidecar once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sidecar")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestRunFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"version", []string{"--version"}, exitOK, "sidecar dev", ""},
+		{"help", []string{"--help"}, exitOK, "", "-service-ports ports"},
+		{"no service", nil, exitUsage, "", "service.name: required"},
+		{"bad key", []string{"--config", "testdata/unknown-key.bad.yaml"}, exitUsage, "", `line 3: unknown key "prots"`},
+		{"bad ports", []string{"--service", "a", "--service-ports", "rest"}, exitUsage, "", "name:port"},
+		{"stray argument", []string{"extra"}, exitUsage, "", "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code || !strings.Contains(stdout.String(), tt.out) || !strings.Contains(stderr.String(), tt.err) {
+				t.Errorf("run(%v) = %d\nstdout %q\nstderr %q\nwant %d, stdout ~%q, stderr ~%q", tt.args, code, stdout.String(), stderr.String(), tt.code, tt.out, tt.err)
+			}
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// The built binary finishes a request in flight after SIGTERM, then exits 0
+// and stops listening.
+func TestDrainOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	// A control plane with one slow app instance.
+	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cln, _ := net.Listen("tcp", "127.0.0.1:0")
+	csrv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = csrv.Serve(cln) }()
+	defer csrv.Close()
+	controlURL := "http://" + cln.Addr().String()
+
+	var inFlight atomic.Int64
+	aln, _ := net.Listen("tcp", "127.0.0.1:0")
+	app := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		time.Sleep(800 * time.Millisecond)
+		_, _ = io.WriteString(w, "slow answer")
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = app.Serve(aln) }()
+	defer app.Close()
+	client, _ := control.NewClient(controlURL)
+	_, port, _ := net.SplitHostPort(aln.Addr().String())
+	p, _ := strconv.Atoi(port)
+	if _, err := client.Register(ctx, &registry.Instance{ID: "slow-1", Service: "slow", Host: "127.0.0.1", Port: p}); err != nil {
+		t.Fatal(err)
+	}
+
+	egress, ingress, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "--service", "caller", "--control", controlURL,
+		"--egress", egress, "--ingress", ingress, "--admin", admin)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("sidecar stderr:\n%s", stderr.String())
+		}
+	}()
+	// Ready once the first table arrived.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + admin + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("sidecar never became ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	proxyURL, _ := url.Parse("http://" + egress)
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}, Timeout: 10 * time.Second}
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := hc.Get("http://slow/work")
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{resp.StatusCode, string(b), err}
+	}()
+	for inFlight.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("request never reached the app")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.status != 200 || r.body != "slow answer" {
+		t.Errorf("request in flight during SIGTERM: status %d body %q err %v; want 200 \"slow answer\"", r.status, r.body, r.err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Errorf("sidecar exit: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("sidecar did not exit after SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "drained") {
+		t.Errorf("no drain in the log")
+	}
+	if c, err := net.DialTimeout("tcp", egress, time.Second); err == nil {
+		c.Close()
+		t.Error("egress still listening after exit")
+	}
+}

@@ -1,0 +1,37 @@
+package registry
+
+import "testing"
+
+func TestEffectiveStatusFollowsEurekaRules(t *testing.T) {
+	cases := []struct {
+		status, override, want Status
+	}{
+		{StatusUp, "", StatusUp},
+		{StatusUp, StatusOutOfService, StatusOutOfService},
+		{StatusDown, StatusOutOfService, StatusOutOfService},
+		{StatusDown, StatusUp, StatusDown},         // the client's DOWN wins over an UP override
+		{StatusStarting, StatusUp, StatusStarting}, // likewise STARTING
+		{StatusUp, StatusDown, StatusDown},
+		{StatusUp, StatusUnknown, StatusUp},
+	}
+	for _, c := range cases {
+		i := &Instance{Status: c.status, OverriddenStatus: c.override}
+		if got := i.EffectiveStatus(); got != c.want {
+			t.Errorf("status %s override %q: got %s, want %s", c.status, c.override, got, c.want)
+		}
+	}
+}
+
+func TestNormalizeDerivesLabels(t *testing.T) {
+	i := &Instance{Service: " Orders ", Metadata: map[string]string{"version": "v2", "label.tier": "gold", "other": "x"}, Labels: map[string]string{"version": "explicit"}}
+	i.Normalize()
+	if i.ServiceKey != "orders" || i.Service != "Orders" {
+		t.Fatalf("service %q key %q", i.Service, i.ServiceKey)
+	}
+	if i.Labels["version"] != "explicit" || i.Labels["tier"] != "gold" || i.Labels["other"] != "" {
+		t.Fatalf("labels %v", i.Labels)
+	}
+	if i.Namespace != DefaultNamespace || i.Group != DefaultGroup || i.Cluster != DefaultCluster || i.Weight != 1 || i.Status != StatusUp || i.Health != HealthPassing {
+		t.Fatalf("defaults %+v", i)
+	}
+}

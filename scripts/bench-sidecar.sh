@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Sidecar benchmark: load generator -> sidecar egress -> sidecar ingress ->
+# echo app, against direct calls, one sidecar (ingress only) and an nginx
+# reverse-proxy pair, in the same run. 1 KiB request and response bodies.
+# Prints a markdown table (also written to $OUT/results.md) for
+# docs/benchmarks.md.
+#
+# Usage: scripts/bench-sidecar.sh            (RATE=1000 DURATION=10s MAXDUR=5s CONNS=32)
+# Installs Debian's nginx with apt-get when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT="${OUT:-tmp/bench-sidecar}"
+RATE="${RATE:-1000}"
+DURATION="${DURATION:-10s}"
+MAXDUR="${MAXDUR:-5s}"
+CONNS="${CONNS:-32}"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+rm -rf "$OUT/run" && mkdir -p "$OUT/run"
+
+echo "== building" >&2
+go build -o "$OUT/bench" ./sidecar/bench
+go build -o "$OUT/sidecar" ./cmd/sidecar
+
+if ! command -v nginx >/dev/null 2>&1; then
+  echo "== installing nginx (Debian package)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >&2
+fi
+NGINX="$(command -v nginx)"
+
+PIDS=()
+cleanup() {
+  # Newest first: the sidecars deregister before the control plane goes.
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill "${PIDS[$i]}" 2>/dev/null || true; done
+  for c in n1 n2; do
+    [ -f "$OUT/run/$c.pid" ] && kill "$(cat "$OUT/run/$c.pid")" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_http() { # url, seconds
+  local end=$((SECONDS + ${2:-20}))
+  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
+    [ $SECONDS -lt $end ] || { echo "timeout waiting for $1" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
+echo "== starting echo app, control plane, two sidecars, two nginx" >&2
+"$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
+"$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
+wait_http http://127.0.0.1:18700/healthz
+
+cat > "$OUT/run/server.yaml" <<YAML
+service: {name: echo, register: true, advertiseHost: 127.0.0.1, ports: [{name: rest, port: 18080}]}
+control: {address: "http://127.0.0.1:18700"}
+egress: {listen: "127.0.0.1:18011"}
+ingress: {listen: "127.0.0.1:18006"}
+admin: {listen: "127.0.0.1:18010", pprof: true}
+log: {level: warn}
+YAML
+cat > "$OUT/run/client.yaml" <<YAML
+service: {name: client, ports: [{name: rest, port: 18081}]}
+control: {address: "http://127.0.0.1:18700"}
+egress: {listen: "127.0.0.1:18001"}
+ingress: {listen: "127.0.0.1:18106"}
+admin: {listen: "127.0.0.1:18100", pprof: true}
+log: {level: warn}
+YAML
+# SIDECAR_GOMAXPROCS caps the sidecars' Go scheduler (default: all cores).
+GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/server.yaml" & SERVER_PID=$!; PIDS+=($SERVER_PID)
+GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/client.yaml" & CLIENT_PID=$!; PIDS+=($CLIENT_PID)
+wait_http http://127.0.0.1:18100/readyz
+end=$((SECONDS + 20))
+until curl -fsS http://127.0.0.1:18100/config | grep -q '127.0.0.1:18006'; do
+  [ $SECONDS -lt $end ] || { echo "client sidecar never learned the echo instance" >&2; exit 1; }
+  sleep 0.1
+done
+
+for n in 1 2; do
+  if [ $n = 1 ]; then listen=18201; up=18202; else listen=18202; up=18080; fi
+  mkdir -p "$OUT/run/n$n"
+  cat > "$OUT/run/n$n.conf" <<NGINX
+user root;
+worker_processes auto;
+pid $OUT/run/n$n.pid;
+error_log $OUT/run/n$n.err warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $OUT/run/n$n/body;
+  proxy_temp_path $OUT/run/n$n/proxy;
+  fastcgi_temp_path $OUT/run/n$n/fastcgi;
+  uwsgi_temp_path $OUT/run/n$n/uwsgi;
+  scgi_temp_path $OUT/run/n$n/scgi;
+  upstream next { server 127.0.0.1:$up; keepalive 64; }
+  server {
+    listen 127.0.0.1:$listen;
+    location / {
+      proxy_pass http://next;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+  "$NGINX" -c "$OUT/run/n$n.conf" -p "$OUT/run/n$n"
+done
+wait_http http://127.0.0.1:18201/
+nginx_pids() { for c in n1 n2; do m=$(cat "$OUT/run/$c.pid"); echo "$m"; pgrep -P "$m"; done | paste -sd, -; }
+
+load() { "$OUT/bench" load "$@"; }
+RES="$OUT/run/results.jsonl"
+: > "$RES"
+echo "== rate runs: $RATE rps for $DURATION each" >&2
+load -label direct -url http://127.0.0.1:18080/ -qps "$RATE" -duration "$DURATION" >> "$RES"
+load -label "server sidecar only" -url http://127.0.0.1:18006/ -qps "$RATE" -duration "$DURATION" -pids "$SERVER_PID" >> "$RES"
+if [ -n "${PROFILE:-}" ]; then # CPU profiles of both sidecars during the pair run
+  curl -s -o "$OUT/client.pprof" "http://127.0.0.1:18100/debug/pprof/profile?seconds=5" &
+  curl -s -o "$OUT/server.pprof" "http://127.0.0.1:18010/debug/pprof/profile?seconds=5" &
+fi
+load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
+load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"
+echo "== max throughput: $CONNS connections for $MAXDUR each" >&2
+load -label direct -max -conns "$CONNS" -url http://127.0.0.1:18080/ -duration "$MAXDUR" >> "$RES"
+load -label "sidecar pair" -max -conns "$CONNS" -url http://echo/ -proxy http://127.0.0.1:18001 -duration "$MAXDUR" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
+load -label "nginx pair" -max -conns "$CONNS" -url http://127.0.0.1:18201/ -duration "$MAXDUR" -pids "$(nginx_pids)" >> "$RES"
+
+python3 - "$RES" "$RATE" > "$OUT/results.md" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rate = [r for r in rows if r["mode"] == "rate"]
+mx = [r for r in rows if r["mode"] == "max"]
+direct = next(r for r in rate if r["label"] == "direct")
+hops = {"direct": 0, "server sidecar only": 1, "sidecar pair": 2, "nginx pair": 2}
+print(f"Open loop at {sys.argv[2]} rps, 1 KiB bodies (latency in ms; added = minus direct; per hop = added / hops):\n")
+print("| case | p50 | p90 | p99 | max | added p50 | added p99 | per hop p50 | per hop p99 | errors | dropped | CPU cores per 1k rps | RSS MiB (peak) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for r in rate:
+    h = hops.get(r["label"], 0)
+    a50, a99 = r["p50_ms"] - direct["p50_ms"], r["p99_ms"] - direct["p99_ms"]
+    ph = (f"{a50/h:.3f} | {a99/h:.3f}" if h else "- | -")
+    cpu = f'{r.get("cpu_cores_per_1k_rps", 0):.3f}' if r.get("cpu_seconds") else "-"
+    mem = f'{r.get("rss_mib", 0):.1f} ({r.get("peak_rss_mib", 0):.1f})' if r.get("rss_mib") else "-"
+    print(f'| {r["label"]} | {r["p50_ms"]:.3f} | {r["p90_ms"]:.3f} | {r["p99_ms"]:.3f} | {r["max_ms"]:.2f} | {a50:.3f} | {a99:.3f} | {ph} | {r["errors"]} | {r["dropped"]} | {cpu} | {mem} |')
+print(f"\nMaximum throughput, closed loop:\n")
+print("| case | requests/s | p50 ms | p99 ms | errors | CPU seconds |")
+print("|---|---|---|---|---|---|")
+for r in mx:
+    cpu = f'{r.get("cpu_seconds", 0):.1f}' if r.get("cpu_seconds") else "-"
+    print(f'| {r["label"]} | {r["rps"]:.0f} | {r["p50_ms"]:.3f} | {r["p99_ms"]:.3f} | {r["errors"]} | {cpu} |')
+PY
+cat "$OUT/results.md"

@@ -1,0 +1,40 @@
+// Command bench is the sidecar benchmark's toolbox, used by
+// scripts/bench-sidecar.sh:
+//
+//	bench echo    -listen 127.0.0.1:18080 -size 1024       an echo app answering size bytes
+//	bench control -listen 127.0.0.1:18700 -dir DIR         a control API over an embedded store
+//	bench load    -url URL [-proxy URL] -qps 1000 -duration 10s -body 1024 [-pids 1,2]
+//	bench load    -url URL -max -conns 32 -duration 5s     closed-loop maximum throughput
+//
+// load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
+// missed because every connection is busy are dropped and counted, never
+// sent late in a burst) and prints one JSON line: latency percentiles,
+// achieved rate, errors, and the CPU seconds and peak RSS of -pids.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "echo":
+		err = runEcho(os.Args[2:])
+	case "control":
+		err = runControl(os.Args[2:])
+	case "load":
+		err = runLoad(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,188 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/sidecar/table"
+)
+
+// Direction is the way traffic flows through the sidecar.
+type Direction uint8
+
+// Directions.
+const (
+	Outbound Direction = iota // app → mesh (egress)
+	Inbound                   // mesh → app (ingress)
+)
+
+func (d Direction) String() string {
+	if d == Inbound {
+		return "inbound"
+	}
+	return "outbound"
+}
+
+// Exchange is one request on its way through a chain. Handlers fill in the
+// routing decisions as it goes: the router sets Pool and Candidates, the
+// load balancer sets Endpoint, the transport sends.
+type Exchange struct {
+	// Request is the request to send upstream: already stripped of
+	// hop-by-hop headers, Host kept as the caller sent it.
+	Request   *http.Request
+	Direction Direction
+	Start     time.Time
+	// Table is the routing table read once when the request arrived.
+	Table *table.Table
+	// Service is the target service (outbound) or the local one (inbound);
+	// nil when the table does not know it.
+	Service *table.Service
+	// Pool is the set of endpoints the router chose; Candidates is the part
+	// of it still eligible (outlier detection removes ejected endpoints).
+	Pool       *table.Pool
+	Candidates []*table.Endpoint
+	// Endpoint is the endpoint the next attempt goes to.
+	Endpoint *table.Endpoint
+	// Tried lists endpoints earlier attempts went to, so retries go elsewhere.
+	Tried []*table.Endpoint
+	// Attempt counts attempts from 0.
+	Attempt int
+	// HTTP2 says the next hop is spoken to in HTTP/2 (h2c), as the caller did.
+	HTTP2 bool
+	// Shadow is true for requests that carry X-Mesh-Shadow: true.
+	Shadow bool
+
+	body         []byte
+	bodyBuffered bool
+	guard        *guardedBody
+}
+
+// NewExchange starts an exchange for req.
+func NewExchange(req *http.Request, dir Direction, t *table.Table) *Exchange {
+	return &Exchange{
+		Request:   req,
+		Direction: dir,
+		Start:     time.Now(),
+		Table:     t,
+		HTTP2:     req.ProtoMajor == 2,
+		Shadow:    IsShadow(req.Header),
+	}
+}
+
+// IsShadow reports whether h carries the shadow header with value true.
+func IsShadow(h http.Header) bool {
+	v := h[http.CanonicalHeaderKey(control.HeaderShadow)]
+	return len(v) > 0 && strings.EqualFold(v[0], "true")
+}
+
+// Context is the request's context.
+func (ex *Exchange) Context() context.Context { return ex.Request.Context() }
+
+// Subset is the name of the chosen pool, for metrics ("" before routing).
+func (ex *Exchange) Subset() string {
+	if ex.Pool == nil {
+		return ""
+	}
+	return ex.Pool.Name
+}
+
+// ServiceName is the target service's key, or "" when unknown.
+func (ex *Exchange) ServiceName() string {
+	if ex.Service == nil {
+		return ""
+	}
+	return ex.Service.Key
+}
+
+// BufferBody reads the request body into memory when it is at most max
+// bytes, so the request can be sent more than once (retry, mirror). It
+// reports whether the body can be replayed. A body of unknown length
+// (streams, gRPC) is never buffered.
+func (ex *Exchange) BufferBody(max int64) bool {
+	if ex.bodyBuffered {
+		return true
+	}
+	r := ex.Request
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		ex.bodyBuffered = true
+		return true
+	}
+	if r.ContentLength < 0 || r.ContentLength > max {
+		return false
+	}
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		// Leave the exchange unreplayable; the transport will send what is
+		// left and the upstream will see the short body, as without us.
+		return false
+	}
+	ex.body, ex.bodyBuffered = buf, true
+	return true
+}
+
+// Replayable reports whether the request may be sent again: its body is
+// buffered, empty, or guarded and not yet read from.
+func (ex *Exchange) Replayable() bool {
+	r := ex.Request
+	return ex.bodyBuffered || r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 ||
+		ex.guard != nil && !ex.guard.touched.Load()
+}
+
+// GuardBody keeps the body from being closed by a failed attempt and notes
+// whether any of it was read, so a request that failed before sending a
+// byte (a connect failure) can go again without buffering its body.
+func (ex *Exchange) GuardBody() {
+	r := ex.Request
+	if ex.bodyBuffered || ex.guard != nil || r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	ex.guard = &guardedBody{r: r.Body}
+	r.Body = ex.guard
+}
+
+// guardedBody passes reads through, records that one happened, and leaves
+// closing to the server that owns the body.
+type guardedBody struct {
+	r       io.ReadCloser
+	touched atomic.Bool
+}
+
+func (g *guardedBody) Read(p []byte) (int, error) {
+	g.touched.Store(true)
+	return g.r.Read(p)
+}
+
+func (g *guardedBody) Close() error { return nil }
+
+// Body returns the buffered body (nil if none was buffered or it is empty).
+func (ex *Exchange) Body() []byte { return ex.body }
+
+// OutboundRequest returns the request for one attempt at addr: a shallow
+// copy with its own URL and, when buffered, a fresh body reader.
+func (ex *Exchange) OutboundRequest(ctx context.Context, addr string) *http.Request {
+	out := ex.Request.WithContext(ctx)
+	u := *out.URL
+	u.Scheme, u.Host = "http", addr
+	out.URL = &u
+	if ex.bodyBuffered {
+		if len(ex.body) == 0 {
+			out.Body = http.NoBody
+		} else {
+			out.Body = io.NopCloser(bytes.NewReader(ex.body))
+		}
+		out.GetBody = nil
+	}
+	return out
+}
+
+// SetBody makes b the exchange's (replayable) body.
+func (ex *Exchange) SetBody(b []byte) {
+	ex.body, ex.bodyBuffered = b, true
+	ex.Request.ContentLength = int64(len(b))
+}

@@ -1,0 +1,32 @@
+package sidecar
+
+import (
+	"fmt"
+
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/config"
+	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
+)
+
+// buildChain builds one direction's handlers in order and compiles them.
+// The transport handler is shared by both directions (one set of
+// connection pools) and handed to the others as deps.Send.
+func buildChain(names []string, cfg *config.Config, deps chain.Deps, tr *transport.Handler) (chain.Next, []chain.Handler, error) {
+	var hs []chain.Handler
+	for _, n := range names {
+		if n == transport.Name {
+			hs = append(hs, tr)
+			continue
+		}
+		k, ok := chain.Lookup(n)
+		if !ok {
+			return nil, hs, fmt.Errorf("sidecar: unknown handler %q", n)
+		}
+		h, err := k.New(cfg.Handlers[n], deps)
+		if err != nil {
+			return nil, hs, fmt.Errorf("sidecar: %s handler %s: %w", deps.Direction, n, err)
+		}
+		hs = append(hs, h)
+	}
+	return chain.Compile(hs, nil), hs, nil
+}

@@ -1,0 +1,49 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures the transport handler.
+type Config struct {
+	// Kind is the upstream implementation (default "plain").
+	Kind string `yaml:"kind"`
+	// DialTimeout bounds connecting to an endpoint (default 2s).
+	DialTimeout time.Duration `yaml:"dialTimeout"`
+	// MaxIdleConnsPerHost is the keep-alive pool size per endpoint (default 256).
+	MaxIdleConnsPerHost int `yaml:"maxIdleConnsPerHost"`
+	// MaxConnsPerHost caps connections per endpoint, 0 for no cap (default 0).
+	MaxConnsPerHost int `yaml:"maxConnsPerHost"`
+	// IdleConnTimeout closes pooled connections idle this long (default 90s).
+	IdleConnTimeout time.Duration `yaml:"idleConnTimeout"`
+	// BufferSize is the read and write buffer per connection in bytes (default 16384).
+	BufferSize int `yaml:"bufferSize"`
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() *Config {
+	return &Config{Kind: "plain", DialTimeout: 2 * time.Second, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, BufferSize: 16 << 10}
+}
+
+// Validate implements chain.Config.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, ok := lookupUpstream(c.Kind); !ok {
+		errs = append(errs, errUnknownKind(c.Kind))
+	}
+	if c.DialTimeout <= 0 {
+		errs = append(errs, errors.New("dialTimeout: must be > 0"))
+	}
+	if c.MaxIdleConnsPerHost < 0 || c.MaxConnsPerHost < 0 {
+		errs = append(errs, errors.New("maxIdleConnsPerHost, maxConnsPerHost: must be >= 0"))
+	}
+	if c.IdleConnTimeout <= 0 {
+		errs = append(errs, errors.New("idleConnTimeout: must be > 0"))
+	}
+	if c.BufferSize < 1024 || c.BufferSize > 1<<20 {
+		errs = append(errs, fmt.Errorf("bufferSize: must be 1024-1048576, got %d", c.BufferSize))
+	}
+	return errors.Join(errs...)
+}

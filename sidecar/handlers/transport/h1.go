@@ -1,0 +1,212 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// h1pool is an HTTP/1.1 client with keep-alive pools per address that
+// writes the request and reads the response on the caller's goroutine.
+// net/http's Transport hands every request to a writer and a reader
+// goroutine per connection; at the rates a sidecar sees per connection,
+// those hand-offs (and the thread wake-ups behind them) cost more than the
+// proxying itself. This client does one thing, plain HTTP/1.1 to an
+// address, and leaves h2c and everything else to net/http.
+type h1pool struct {
+	dialer      *net.Dialer
+	maxIdle     int
+	idleTimeout time.Duration
+	bufSize     int
+
+	mu        sync.Mutex
+	idle      map[string][]*h1conn
+	lastSweep time.Time
+}
+
+type h1conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	addr     string
+	lastUsed time.Time
+}
+
+func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize int) *h1pool {
+	return &h1pool{dialer: d, maxIdle: maxIdle, idleTimeout: idleTimeout, bufSize: bufSize, idle: map[string][]*h1conn{}}
+}
+
+// get returns an idle connection that is still open, or dials a new one.
+func (p *h1pool) get(ctx context.Context, addr string) (*h1conn, bool, error) {
+	now := time.Now()
+	for {
+		p.mu.Lock()
+		list := p.idle[addr]
+		if len(list) == 0 {
+			p.mu.Unlock()
+			break
+		}
+		c := list[len(list)-1]
+		p.idle[addr] = list[:len(list)-1]
+		p.mu.Unlock()
+		if now.Sub(c.lastUsed) < p.idleTimeout && c.alive() {
+			return c, true, nil
+		}
+		c.nc.Close()
+	}
+	nc, err := p.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, false, err
+	}
+	return &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}, false, nil
+}
+
+func (p *h1pool) put(c *h1conn) {
+	now := time.Now()
+	c.lastUsed = now
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idle == nil || len(p.idle[c.addr]) >= p.maxIdle {
+		c.nc.Close()
+		return
+	}
+	p.idle[c.addr] = append(p.idle[c.addr], c)
+	if now.Sub(p.lastSweep) > p.idleTimeout/2 {
+		p.lastSweep = now
+		for addr, list := range p.idle {
+			kept := list[:0]
+			for _, ic := range list {
+				if now.Sub(ic.lastUsed) < p.idleTimeout {
+					kept = append(kept, ic)
+				} else {
+					ic.nc.Close()
+				}
+			}
+			if len(kept) == 0 {
+				delete(p.idle, addr)
+			} else {
+				p.idle[addr] = kept
+			}
+		}
+	}
+}
+
+func (p *h1pool) closeIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, list := range p.idle {
+		for _, c := range list {
+			c.nc.Close()
+		}
+	}
+	p.idle = map[string][]*h1conn{}
+}
+
+// errStale marks a reused connection the peer had closed before answering.
+var errStale = errors.New("keep-alive connection closed by the peer")
+
+// RoundTrip sends req to req.URL.Host. A request that found a reused
+// connection dead before any answer is sent again on a new one when its
+// body can be (no body); other failures are returned as they are.
+func (p *h1pool) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	for {
+		c, reused, err := p.get(ctx, req.URL.Host)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := p.exchange(ctx, c, req)
+		if err == nil {
+			return resp, nil
+		}
+		c.nc.Close()
+		if reused && errors.Is(err, errStale) && (req.Body == nil || req.Body == http.NoBody) && ctx.Err() == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+}
+
+func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*http.Response, error) {
+	// Cancelling the request unblocks reads and writes at once.
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	if err := req.Write(c.bw); err != nil {
+		stop()
+		return nil, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		stop()
+		return nil, err
+	}
+	var resp *http.Response
+	for {
+		r, err := http.ReadResponse(c.br, req)
+		if err != nil {
+			stop()
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+				return nil, errStale
+			}
+			return nil, err
+		}
+		// Informational answers (100 Continue, 103 Early Hints) precede the real one.
+		if r.StatusCode >= 100 && r.StatusCode < 200 && r.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		resp = r
+		break
+	}
+	reusable := !resp.Close && !req.Close
+	resp.Body = &h1body{rc: resp.Body, c: c, pool: p, stop: stop, reusable: reusable}
+	return resp, nil
+}
+
+// h1body returns the connection to the pool once the body was read to the
+// end, and closes it when the reader gives up early.
+type h1body struct {
+	rc       io.ReadCloser
+	c        *h1conn
+	pool     *h1pool
+	stop     func() bool
+	reusable bool
+	done     bool
+}
+
+func (b *h1body) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.finish(true)
+	} else if err != nil {
+		b.finish(false)
+	}
+	return n, err
+}
+
+func (b *h1body) Close() error {
+	if !b.done {
+		b.finish(false)
+	}
+	return nil
+}
+
+func (b *h1body) finish(complete bool) {
+	b.done = true
+	// A cancellation that already fired left a deadline on the connection.
+	fired := !b.stop()
+	if complete && b.reusable && !fired {
+		b.pool.put(b.c)
+		return
+	}
+	b.c.nc.Close()
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package transport
+
+// alive cannot peek without blocking here; a dead pooled connection shows
+// up as a failed request, which RoundTrip retries on a new connection when
+// the request has no body.
+func (c *h1conn) alive() bool { return c.br.Buffered() == 0 }

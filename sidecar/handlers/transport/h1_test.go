@@ -1,0 +1,178 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func newPool() *h1pool {
+	return newH1Pool(&net.Dialer{Timeout: time.Second}, 8, time.Minute, 4096)
+}
+
+func get(t *testing.T, p *h1pool, url string, body io.Reader) (*http.Response, string) {
+	t.Helper()
+	method := http.MethodGet
+	if body != nil {
+		method = http.MethodPost
+	}
+	req, _ := http.NewRequest(method, url, body)
+	resp, err := p.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func TestH1KeepAliveReuseAndStale(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		io.WriteString(w, r.Method+" "+r.URL.Path+" "+string(b))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	p := newPool()
+	defer p.closeIdle()
+	for i := range 5 {
+		if _, b := get(t, p, srv.URL+"/a", strings.NewReader("x")); b != "POST /a x" {
+			t.Fatalf("request %d answered %q", i, b)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections for 5 sequential requests, want 1 reused", n)
+	}
+	// The server drops its idle connections; the next request must notice
+	// the dead pooled connection and use a new one.
+	srv.CloseClientConnections()
+	// Wait for the FIN to arrive (the pooled connection's peek sees it).
+	addr := srv.Listener.Addr().String()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.mu.Lock()
+		c := p.idle[addr][0]
+		p.mu.Unlock()
+		if !c.alive() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("closed connection still looks alive")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, b := get(t, p, srv.URL+"/b", nil); b != "GET /b " {
+		t.Errorf("after the server closed idle connections: %q", b)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}
+
+func TestH1ChunkedTrailersHeadAndInformational(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/chunked":
+			w.Header().Set("Trailer", "X-Sum")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "part1-")
+			w.(http.Flusher).Flush()
+			io.WriteString(w, "part2")
+			w.Header().Set("X-Sum", "42")
+		case "/early":
+			w.Header().Set("Link", "</x>")
+			w.WriteHeader(http.StatusEarlyHints)
+			io.WriteString(w, "final")
+		default:
+			w.Header().Set("Content-Length", "5")
+			io.WriteString(w, "hello")
+		}
+	}))
+	defer srv.Close()
+	p := newPool()
+	defer p.closeIdle()
+	resp, b := get(t, p, srv.URL+"/chunked", nil)
+	if b != "part1-part2" || resp.Trailer.Get("X-Sum") != "42" {
+		t.Errorf("chunked: %q trailer %v", b, resp.Trailer)
+	}
+	req, _ := http.NewRequest(http.MethodHead, srv.URL+"/", nil)
+	hr, err := p.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := io.ReadAll(hr.Body)
+	hr.Body.Close()
+	if len(hb) != 0 || hr.ContentLength != 5 {
+		t.Errorf("HEAD: body %q length %d", hb, hr.ContentLength)
+	}
+	// The connection is still in step after HEAD.
+	if _, b := get(t, p, srv.URL+"/early", nil); b != "final" {
+		t.Errorf("after 103: %q", b)
+	}
+}
+
+// A body not read to the end closes the connection instead of pooling it.
+func TestH1UnreadBodyNotPooled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("z", 100000))
+	}))
+	defer srv.Close()
+	p := newPool()
+	defer p.closeIdle()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	resp, err := p.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	resp.Body.Read(buf)
+	resp.Body.Close()
+	p.mu.Lock()
+	n := len(p.idle[srv.Listener.Addr().String()])
+	p.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d idle connections after an abandoned body, want 0", n)
+	}
+}
+
+// Cancelling the request unblocks a read that waits for the upstream.
+func TestH1Cancel(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		bufio.NewReader(c).ReadString('\n') // read the request, never answer
+		time.Sleep(5 * time.Second)
+		c.Close()
+	}()
+	p := newPool()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ln.Addr().String()+"/", nil)
+	start := time.Now()
+	if _, err := p.RoundTrip(req); err == nil {
+		t.Fatal("no error from an upstream that never answers")
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("cancel took %v", time.Since(start))
+	}
+}

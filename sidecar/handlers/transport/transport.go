@@ -1,0 +1,86 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+)
+
+// Name is the handler's registered name.
+const Name = "transport"
+
+func init() {
+	chain.Register(chain.Kind{
+		Name:      Name,
+		NewConfig: func() chain.Config { return DefaultConfig() },
+		New: func(cfg chain.Config, _ chain.Deps) (chain.Handler, error) {
+			return New(cfg.(*Config))
+		},
+	})
+}
+
+// Handler sends exchanges upstream. It is always the last handler.
+type Handler struct {
+	up Upstream
+}
+
+// New builds a transport handler.
+func New(cfg *Config) (*Handler, error) {
+	fn, ok := lookupUpstream(cfg.Kind)
+	if !ok {
+		return nil, errUnknownKind(cfg.Kind)
+	}
+	up, err := fn(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{up: up}, nil
+}
+
+// Name implements chain.Handler.
+func (h *Handler) Name() string { return Name }
+
+// Serve implements chain.Handler; it never calls next.
+func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error) {
+	ep := ex.Endpoint
+	if ep == nil {
+		return nil, &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonNoHealthy}
+	}
+	ctx := ex.Context()
+	req := ex.OutboundRequest(ctx, ep.Address)
+	ep.Stats.Active.Add(1)
+	resp, err := h.up.RoundTrip(req, ex.HTTP2)
+	ep.Stats.Active.Add(-1)
+	if err != nil {
+		return nil, Classify(ctx, err)
+	}
+	return resp, nil
+}
+
+// Send is the transport as a chain.Next, for handlers that send side requests.
+func (h *Handler) Send(ex *chain.Exchange) (*http.Response, error) { return h.Serve(ex, nil) }
+
+// CloseIdleConnections drops pooled connections.
+func (h *Handler) CloseIdleConnections() { h.up.CloseIdleConnections() }
+
+// Classify turns a round-trip error into a chain error: connect failures
+// (nothing was sent, always safe to retry), timeouts, cancellations by the
+// caller, and resets (the request may have reached the upstream).
+func Classify(ctx context.Context, err error) *chain.Error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return &chain.Error{Status: http.StatusGatewayTimeout, Reason: chain.ReasonTimeout, Err: err}
+	case ctx.Err() != nil:
+		return &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: err}
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonConnect, Err: err}
+	}
+	return &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonReset, Err: err}
+}
+
+var _ chain.Handler = (*Handler)(nil)

@@ -1,0 +1,127 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Upstream sends requests to the next hop: another sidecar's ingress, an
+// app, or a plain server.
+type Upstream interface {
+	// RoundTrip sends req (URL host already set to the endpoint address),
+	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise.
+	RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
+	// CloseIdleConnections drops pooled connections (on drain).
+	CloseIdleConnections()
+}
+
+// NewUpstreamFunc builds an Upstream from the transport config.
+type NewUpstreamFunc func(cfg *Config) (Upstream, error)
+
+var (
+	upstreamsMu sync.RWMutex
+	upstreams   = map[string]NewUpstreamFunc{}
+)
+
+// RegisterUpstream adds an upstream kind ("plain", later "mtls"). An empty
+// or duplicate name panics.
+func RegisterUpstream(name string, fn NewUpstreamFunc) {
+	upstreamsMu.Lock()
+	defer upstreamsMu.Unlock()
+	if name == "" || fn == nil {
+		panic("transport: upstream kind needs a name and a constructor")
+	}
+	if _, dup := upstreams[name]; dup {
+		panic("transport: upstream kind " + name + " registered twice")
+	}
+	upstreams[name] = fn
+}
+
+func lookupUpstream(name string) (NewUpstreamFunc, bool) {
+	upstreamsMu.RLock()
+	defer upstreamsMu.RUnlock()
+	fn, ok := upstreams[name]
+	return fn, ok
+}
+
+func upstreamNames() []string {
+	upstreamsMu.RLock()
+	defer upstreamsMu.RUnlock()
+	out := make([]string, 0, len(upstreams))
+	for n := range upstreams {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func init() { RegisterUpstream("plain", newPlain) }
+
+// plain speaks cleartext HTTP/1.1 (keep-alive pool) and h2c.
+type plain struct {
+	h1    *h1pool         // HTTP/1.1 unless a connection cap is set
+	http1 *http.Transport // HTTP/1.1 with MaxConnsPerHost
+	h2c   *http.Transport
+}
+
+func newPlain(cfg *Config) (Upstream, error) {
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	base := func() *http.Transport {
+		return &http.Transport{
+			Proxy:                 nil, // never follow HTTP_PROXY: we are the proxy
+			DialContext:           dialer.DialContext,
+			MaxIdleConns:          0, // no global cap; per host below
+			MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+			MaxConnsPerHost:       cfg.MaxConnsPerHost,
+			IdleConnTimeout:       cfg.IdleConnTimeout,
+			DisableCompression:    true, // pass bodies through as they are
+			ExpectContinueTimeout: time.Second,
+			WriteBufferSize:       cfg.BufferSize,
+			ReadBufferSize:        cfg.BufferSize,
+		}
+	}
+	h1 := base()
+	h1.Protocols = new(http.Protocols)
+	h1.Protocols.SetHTTP1(true)
+	h2 := base()
+	h2.Protocols = new(http.Protocols)
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	if h2.HTTP2 == nil {
+		h2.HTTP2 = &http.HTTP2Config{}
+	}
+	h2.HTTP2.PingTimeout = 15 * time.Second
+	h2.HTTP2.SendPingTimeout = 30 * time.Second
+	pl := &plain{http1: h1, h2c: h2}
+	if cfg.MaxConnsPerHost == 0 {
+		pl.h1 = newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize)
+	}
+	return pl, nil
+}
+
+func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error) {
+	switch {
+	case http2:
+		return p.h2c.RoundTrip(req)
+	case p.h1 != nil:
+		return p.h1.RoundTrip(req)
+	}
+	return p.http1.RoundTrip(req)
+}
+
+func (p *plain) CloseIdleConnections() {
+	if p.h1 != nil {
+		p.h1.closeIdle()
+	}
+	p.http1.CloseIdleConnections()
+	p.h2c.CloseIdleConnections()
+}
+
+var _ Upstream = (*plain)(nil)
+
+func errUnknownKind(kind string) error {
+	return fmt.Errorf("kind: unknown upstream %q (known: %v)", kind, upstreamNames())
+}

@@ -1,0 +1,109 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Set is every metric the sidecar exports.
+type Set struct {
+	Registry *prometheus.Registry
+
+	Requests         *prometheus.CounterVec   // direction, service, subset, code
+	Duration         *prometheus.HistogramVec // direction, service, subset
+	Errors           *prometheus.CounterVec   // direction, service, subset, reason
+	InFlight         *prometheus.GaugeVec     // direction
+	BreakerState     *prometheus.GaugeVec     // service (0 closed, 1 half-open, 2 open)
+	BreakerChanges   *prometheus.CounterVec   // service, state
+	EjectedInstances *prometheus.GaugeVec     // service
+	Ejections        *prometheus.CounterVec   // service
+	Retries          *prometheus.CounterVec   // service
+	RetriesDenied    *prometheus.CounterVec   // service, reason
+	MirrorSent       *prometheus.CounterVec   // service
+	MirrorDropped    *prometheus.CounterVec   // service, reason
+	RateLimited      *prometheus.CounterVec   // direction, service
+	Faults           *prometheus.CounterVec   // direction, service, type
+	TableRevision    prometheus.Gauge
+	TableSwaps       prometheus.Counter
+	HealthStatus     prometheus.Gauge
+}
+
+// Namespace prefixes every metric name.
+const Namespace = "meshbridge_sidecar"
+
+// New builds a Set on a fresh registry that also carries the Go and process
+// collectors.
+func New() *Set {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	s := &Set{Registry: r}
+	s.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "requests_total",
+		Help: "Requests handled, by direction, target service, subset and response code."}, []string{"direction", "service", "subset", "code"})
+	s.Duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "request_duration_seconds",
+		Help:    "Time from request arrival to response headers, by direction, service and subset.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+		[]string{"direction", "service", "subset"})
+	s.Errors = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "request_errors_total",
+		Help: "Requests answered by the sidecar itself, by reason (connect_failure, timeout, circuit_open, ...)."}, []string{"direction", "service", "subset", "reason"})
+	s.InFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "requests_in_flight",
+		Help: "Requests being handled now."}, []string{"direction"})
+	s.BreakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "breaker_state",
+		Help: "Circuit breaker state per target service: 0 closed, 1 half-open, 2 open."}, []string{"service"})
+	s.BreakerChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "breaker_transitions_total",
+		Help: "Circuit breaker state changes, by the state entered."}, []string{"service", "state"})
+	s.EjectedInstances = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "ejected_instances",
+		Help: "Instances currently ejected by outlier detection."}, []string{"service"})
+	s.Ejections = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "ejections_total",
+		Help: "Outlier ejections."}, []string{"service"})
+	s.Retries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "retries_total",
+		Help: "Retried attempts."}, []string{"service"})
+	s.RetriesDenied = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "retries_denied_total",
+		Help: "Retries not made, by reason (budget, not_replayable)."}, []string{"service", "reason"})
+	s.MirrorSent = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "mirror_requests_total",
+		Help: "Mirrored requests sent."}, []string{"service"})
+	s.MirrorDropped = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "mirror_dropped_total",
+		Help: "Mirror copies not sent, by reason (queue_full, body_too_large, no_endpoint, error)."}, []string{"service", "reason"})
+	s.RateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "rate_limited_total",
+		Help: "Requests refused by a token bucket."}, []string{"direction", "service"})
+	s.Faults = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "faults_injected_total",
+		Help: "Injected faults, by type (delay, abort)."}, []string{"direction", "service", "type"})
+	s.TableRevision = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "table_revision",
+		Help: "Control-plane revision of the routing table in use."})
+	s.TableSwaps = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "table_swaps_total",
+		Help: "Routing tables published."})
+	s.HealthStatus = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "app_healthy",
+		Help: "Result of the local app health check: 1 healthy, 0 not (or not checked yet)."})
+	for _, c := range []prometheus.Collector{s.Requests, s.Duration, s.Errors, s.InFlight, s.BreakerState, s.BreakerChanges,
+		s.EjectedInstances, s.Ejections, s.Retries, s.RetriesDenied, s.MirrorSent, s.MirrorDropped, s.RateLimited,
+		s.Faults, s.TableRevision, s.TableSwaps, s.HealthStatus} {
+		f(c)
+	}
+	return s
+}
+
+// codes caches the label strings of status codes.
+var codes = func() [600]string {
+	var c [600]string
+	for i := range c {
+		c[i] = strconv.Itoa(i)
+	}
+	return c
+}()
+
+// Code returns the label for a status code.
+func Code(code int) string {
+	if code >= 0 && code < len(codes) {
+		return codes[code]
+	}
+	return strconv.Itoa(code)
+}
+
+// Observe records one finished request.
+func (s *Set) Observe(direction, service, subset string, code int, d time.Duration) {
+	s.Requests.WithLabelValues(direction, service, subset, Code(code)).Inc()
+	s.Duration.WithLabelValues(direction, service, subset).Observe(d.Seconds())
+}

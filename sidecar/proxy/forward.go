@@ -1,0 +1,141 @@
+package proxy
+
+import (
+	"io"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"sync"
+
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+)
+
+// hopHeaders are meaningful for one connection only and never forwarded
+// (RFC 9110 7.6.1). TE is kept when it says "trailers": gRPC needs it.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// outbound turns a server request into the request to forward: a shallow
+// copy without hop-by-hop headers. The header map is copied only when a
+// header has to go, so the common keep-alive request costs no header copy.
+func outbound(r *http.Request) *http.Request {
+	out := r.WithContext(r.Context())
+	out.RequestURI = ""
+	out.Close = false
+	if needsCleaning(r.Header) {
+		h := r.Header.Clone()
+		removeHopHeaders(h)
+		if te := r.Header.Values("Te"); len(te) > 0 && hasToken(te, "trailers") {
+			h.Set("Te", "trailers")
+		}
+		out.Header = h
+	}
+	if out.Header == nil {
+		out.Header = http.Header{}
+	}
+	return out
+}
+
+func needsCleaning(h http.Header) bool {
+	for _, k := range hopHeaders {
+		if _, ok := h[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func removeHopHeaders(h http.Header) {
+	for _, f := range h["Connection"] {
+		for _, sf := range strings.Split(f, ",") {
+			if sf = textproto.TrimString(sf); sf != "" {
+				h.Del(sf)
+			}
+		}
+	}
+	for _, k := range hopHeaders {
+		delete(h, k)
+	}
+}
+
+func hasToken(vs []string, token string) bool {
+	for _, v := range vs {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(textproto.TrimString(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// writeResponse streams resp to w: headers (minus hop-by-hop), body, then
+// trailers. Streaming responses (gRPC, server-sent events, unknown length)
+// are flushed after every read so nothing waits in a buffer.
+func writeResponse(w http.ResponseWriter, resp *http.Response) error {
+	defer resp.Body.Close()
+	h := w.Header()
+	if needsCleaning(resp.Header) {
+		removeHopHeaders(resp.Header)
+	}
+	for k, vv := range resp.Header {
+		h[k] = vv
+	}
+	w.WriteHeader(resp.StatusCode)
+	flush := resp.ContentLength == -1 || isStreaming(resp.Header.Get("Content-Type"))
+	rc := http.NewResponseController(w)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var err error
+	for {
+		n, rerr := resp.Body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if flush {
+				if ferr := rc.Flush(); ferr != nil {
+					return ferr
+				}
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	// Trailers are known only now; the prefix form needs no announcement.
+	for k, vv := range resp.Trailer {
+		h[http.TrailerPrefix+k] = vv
+	}
+	return err
+}
+
+func isStreaming(ct string) bool {
+	return strings.HasPrefix(ct, "application/grpc") || strings.HasPrefix(ct, "text/event-stream")
+}
+
+// writeError answers a request the sidecar could not forward.
+func writeError(w http.ResponseWriter, ce *chain.Error) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Mesh-Error", ce.Reason)
+	status := ce.Status
+	if status == 499 {
+		status = http.StatusBadGateway // the caller is gone; nobody reads this
+	}
+	w.WriteHeader(status)
+	msg := ce.Reason
+	if ce.Err != nil {
+		msg += ": " + ce.Err.Error()
+	}
+	_, _ = io.WriteString(w, msg+"\n") // the caller may be gone; nothing to do
+}

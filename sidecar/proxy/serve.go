@@ -1,0 +1,61 @@
+package proxy
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/metrics"
+)
+
+// runner runs one direction's compiled chain and writes the outcome.
+type runner struct {
+	dir     chain.Direction
+	next    chain.Next
+	metrics *metrics.Set
+	logger  *slog.Logger
+	// maxBody refuses requests that declare a larger body (0: no limit).
+	maxBody int64
+}
+
+// errReadBody marks a failure reading the upstream body after the headers
+// went out: the only honest thing left is to abort the response.
+var errReadBody = errors.New("upstream body read failed")
+
+func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel string) {
+	dirLabel := rn.dir.String()
+	inflight := rn.metrics.InFlight.WithLabelValues(dirLabel)
+	inflight.Inc()
+	defer inflight.Dec()
+	if rn.maxBody > 0 && ex.Request.ContentLength > rn.maxBody {
+		rn.fail(w, ex, serviceLabel, &chain.Error{Status: http.StatusRequestEntityTooLarge, Reason: "body_too_large",
+			Err: errors.New("request body larger than the sidecar's limit")})
+		return
+	}
+	resp, err := rn.next(ex)
+	if err != nil {
+		rn.fail(w, ex, serviceLabel, chain.AsError(err))
+		return
+	}
+	rn.metrics.Observe(dirLabel, serviceLabel, ex.Subset(), resp.StatusCode, time.Since(ex.Start))
+	if err := writeResponse(w, resp); err != nil {
+		if ex.Context().Err() == nil {
+			rn.logger.Debug("response copy ended early", "service", serviceLabel, "error", err)
+			// Ending the handler normally would tell the caller the body
+			// was complete; aborting resets the stream or connection.
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+func (rn *runner) fail(w http.ResponseWriter, ex *chain.Exchange, serviceLabel string, ce *chain.Error) {
+	dirLabel := rn.dir.String()
+	rn.metrics.Errors.WithLabelValues(dirLabel, serviceLabel, ex.Subset(), ce.Reason).Inc()
+	rn.metrics.Observe(dirLabel, serviceLabel, ex.Subset(), ce.Status, time.Since(ex.Start))
+	if ce.Reason != chain.ReasonCanceled {
+		rn.logger.Debug("request failed in the sidecar", "direction", dirLabel, "service", serviceLabel, "reason", ce.Reason, "error", ce.Err)
+	}
+	writeError(w, ce)
+}

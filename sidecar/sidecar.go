@@ -1,0 +1,292 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/sidecar/admin"
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/config"
+	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
+	"github.com/meshbridge/meshbridge/sidecar/meshview"
+	"github.com/meshbridge/meshbridge/sidecar/metrics"
+	"github.com/meshbridge/meshbridge/sidecar/proxy"
+	"github.com/meshbridge/meshbridge/sidecar/table"
+)
+
+// Control is the part of the control-plane client the sidecar uses;
+// *control.Client implements it.
+type Control interface {
+	Sync(ctx context.Context, opts control.SyncOptions, h control.SyncHandler) error
+	Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error)
+	Deregister(ctx context.Context, key registry.InstanceKey) error
+	Renew(ctx context.Context, key registry.InstanceKey) error
+	SetStatus(ctx context.Context, key registry.InstanceKey, status registry.Status) (*registry.Instance, error)
+	ClearStatus(ctx context.Context, key registry.InstanceKey) (*registry.Instance, error)
+}
+
+var _ Control = (*control.Client)(nil)
+
+// Options are what New needs besides the config.
+type Options struct {
+	// Control is the control plane; nil runs without one (the table is
+	// then fed through Tables(), as tests do).
+	Control Control
+	Logger  *slog.Logger
+	// Egress, Ingress and Admin, when set, are used instead of listening on
+	// the configured addresses (tests pass 127.0.0.1:0 listeners).
+	Egress, Ingress, Admin net.Listener
+}
+
+// Sidecar is one data-plane proxy.
+type Sidecar struct {
+	cfg     *config.Config
+	opts    Options
+	logger  *slog.Logger
+	metrics *metrics.Set
+	tables  *table.Holder
+
+	transport *transport.Handler
+	handlers  []chain.Handler
+	egress    *proxy.Egress
+	ingress   *proxy.Ingress
+
+	draining atomic.Bool
+	locals   *locals
+	view     atomic.Pointer[meshview.View]
+}
+
+// New builds a sidecar from a validated config. It opens no socket and
+// starts nothing; Run does.
+func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s = &Sidecar{cfg: cfg, opts: opts, logger: opts.Logger.With("component", "sidecar"), metrics: metrics.New()}
+	defer func() {
+		if err != nil {
+			s.cleanup() // handlers built so far may hold goroutines
+		}
+	}()
+	s.tables = table.NewHolder(table.Options{Namespace: cfg.Service.Namespace, MaxCanaries: cfg.Routing.MaxCanaries}, opts.Logger)
+	s.tables.OnSwap(func(t *table.Table) {
+		s.metrics.TableRevision.Set(float64(t.Revision))
+		s.metrics.TableSwaps.Inc()
+	})
+	s.transport, err = transport.New(cfg.Handlers[transport.Name].(*transport.Config))
+	if err != nil {
+		return nil, fmt.Errorf("sidecar: transport: %w", err)
+	}
+	s.handlers = append(s.handlers, s.transport)
+	deps := chain.Deps{Logger: opts.Logger, Metrics: s.metrics, LocalService: cfg.Service.Name, Send: s.transport.Send}
+
+	deps.Direction = chain.Outbound
+	out, hs, err := buildChain(cfg.Egress.Chain, cfg, deps, s.transport)
+	s.handlers = append(s.handlers, hs...)
+	if err != nil {
+		return nil, err
+	}
+	deps.Direction = chain.Inbound
+	in, hs, err := buildChain(cfg.Ingress.Chain, cfg, deps, s.transport)
+	s.handlers = append(s.handlers, hs...)
+	if err != nil {
+		return nil, err
+	}
+
+	s.egress = proxy.NewEgress(proxy.EgressOptions{
+		Tables: s.tables, Chain: out,
+		Resolver: &proxy.NameResolver{StripSuffixes: cfg.Egress.Resolver.StripSuffixes, Aliases: cfg.Egress.Resolver.Aliases},
+		Allow:    cfg.Egress.AllowHosts, Direct: s.transport.Send,
+		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
+	})
+	ports := make([]proxy.AppPort, len(cfg.Service.Ports))
+	for i, p := range cfg.Service.Ports {
+		ports[i] = proxy.AppPort{Name: p.Name, Port: p.Port, Protocol: p.Protocol, Address: net.JoinHostPort(cfg.Service.Host, strconv.Itoa(p.Port))}
+	}
+	s.ingress = proxy.NewIngress(proxy.IngressOptions{
+		Tables: s.tables, Chain: in, Service: cfg.Service.Name, Ports: ports,
+		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
+	})
+	s.locals = newLocals(s)
+	return s, nil
+}
+
+// Tables is the routing-table holder (tests feed it directly).
+func (s *Sidecar) Tables() *table.Holder { return s.tables }
+
+// Metrics is the sidecar's metric set.
+func (s *Sidecar) Metrics() *metrics.Set { return s.metrics }
+
+// Egress is the egress handler (discovery mode mounts ForService on
+// per-service listeners).
+func (s *Sidecar) Egress() *proxy.Egress { return s.egress }
+
+// MeshView is the registry the discovery front-ends are mounted over, or
+// nil when discovery mode is off or Run has not started it yet.
+func (s *Sidecar) MeshView() registry.Store {
+	if v := s.view.Load(); v != nil {
+		return v
+	}
+	return nil
+}
+
+// Ready reports whether the sidecar should get traffic.
+func (s *Sidecar) Ready() error {
+	switch {
+	case s.draining.Load():
+		return errors.New("draining")
+	case !s.tables.Ready():
+		return errors.New("waiting for the first routing table from the control plane")
+	}
+	return nil
+}
+
+type server struct {
+	name string
+	srv  *http.Server
+	ln   net.Listener
+}
+
+// Run serves until ctx ends, then drains: the sidecar reports not ready,
+// deregisters its own registration, lets requests in flight finish for up
+// to drainTimeout on the ingress and egress listeners, then stops
+// background work and closes connections.
+func (s *Sidecar) Run(ctx context.Context) (err error) {
+	defer s.cleanup()
+	servers, err := s.bind()
+	if err != nil {
+		return err
+	}
+	bg, stopBg := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		stopBg()
+		wg.Wait()
+	}()
+	if s.opts.Control != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Sync only returns when bg ends; it retries by itself.
+			_ = s.opts.Control.Sync(bg, control.SyncOptions{Filter: registry.Filter{Namespace: s.cfg.Service.Namespace}, Wait: s.cfg.Control.WatchWait}, s.tables)
+		}()
+	}
+	s.locals.start(bg, &wg, servers[1].ln.Addr())
+	var disc *discovery
+	if s.cfg.Discovery.Enabled {
+		disc, err = s.startDiscovery(bg, &wg, servers[1].ln.Addr())
+		if disc != nil {
+			s.view.Store(disc.view)
+		}
+		if err != nil {
+			for _, sv := range servers {
+				_ = sv.ln.Close() // failing before serving
+			}
+			disc.stop(context.Background())
+			return err
+		}
+	}
+
+	errc := make(chan error, len(servers))
+	for _, sv := range servers {
+		s.logger.Info("listening", "listener", sv.name, "addr", sv.ln.Addr().String())
+		go func() {
+			if err := sv.srv.Serve(sv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("sidecar: %s listener: %w", sv.name, err)
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	s.drain(servers, disc)
+	return err
+}
+
+// bind opens the listeners (or takes the given ones) and builds servers:
+// egress, ingress, admin in that order.
+func (s *Sidecar) bind() ([]server, error) {
+	c := s.cfg
+	so := proxy.ServerOptions{ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, IdleTimeout: c.Limits.IdleTimeout, MaxHeaderBytes: c.Limits.MaxHeaderBytes, Logger: s.logger}
+	specs := []struct {
+		name string
+		ln   net.Listener
+		addr string
+		h    http.Handler
+	}{
+		{"egress", s.opts.Egress, c.Egress.Listen, s.egress},
+		{"ingress", s.opts.Ingress, c.Ingress.Listen, s.ingress},
+		{"admin", s.opts.Admin, c.Admin.Listen, admin.Handler(admin.Options{
+			Tables: s.tables, Gatherer: s.metrics.Registry, Ready: s.Ready, Pprof: c.Admin.Pprof,
+			Config: func() any { return c.Redacted() },
+		})},
+	}
+	var out []server
+	for _, sp := range specs {
+		ln := sp.ln
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", sp.addr); err != nil {
+				for _, o := range out {
+					_ = o.ln.Close() // we are failing anyway
+				}
+				return nil, fmt.Errorf("sidecar: %s listener on %s: %w", sp.name, sp.addr, err)
+			}
+		}
+		out = append(out, server{name: sp.name, srv: proxy.NewServer(sp.h, so), ln: ln})
+	}
+	return out, nil
+}
+
+func (s *Sidecar) drain(servers []server, disc *discovery) {
+	s.draining.Store(true)
+	s.logger.Info("draining", "timeout", s.cfg.DrainTimeout)
+	// Callers stop choosing this instance first; then the listeners close
+	// and the requests in flight finish.
+	s.locals.deregister()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, sv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sv.srv.Shutdown(ctx); err != nil {
+				s.logger.Warn("listener did not drain in time; closing", "listener", sv.name, "error", err)
+				_ = sv.srv.Close() // drain time is up
+			}
+		}()
+	}
+	disc.stop(ctx)
+	wg.Wait()
+	s.logger.Info("drained")
+}
+
+// cleanup stops handler goroutines and drops pooled connections; safe to
+// call more than once and after a half-done New.
+func (s *Sidecar) cleanup() {
+	for _, h := range s.handlers {
+		if c, ok := h.(chain.Cleaner); ok {
+			if err := c.Cleanup(); err != nil {
+				s.logger.Warn("handler cleanup", "handler", h.Name(), "error", err)
+			}
+		}
+	}
+	if s.transport != nil {
+		s.transport.CloseIdleConnections()
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) bool { return chain.Sleep(ctx, d) }
