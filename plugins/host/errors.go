@@ -20,6 +20,10 @@ var (
 	ErrFailed = errors.New("plugin call failed")
 )
 
+// ErrRequestBody: the request body could not be read for a plugin that
+// asked for it (the client's fault: answer 400).
+var ErrRequestBody = errors.New("read request body")
+
 // CallError reports a failed plugin call.
 type CallError struct {
 	Plugin string

@@ -3,8 +3,6 @@ package host_test
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,124 +11,32 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/plugins/host"
+	"github.com/meshbridge/meshbridge/plugins/host/internal/plugintest"
 )
-
-// binDir holds the plugin binaries the tests build, once per test run.
-var binDir string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		runHelperHost()
 		return
 	}
-	dir, err := os.MkdirTemp("", "meshbridge-plugin-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	if leaked := leakedPlugins(5 * time.Second); len(leaked) > 0 {
-		fmt.Fprintf(os.Stderr, "plugin processes outlived their tests: %v\n", leaked)
-		code = 1
-	}
-	_ = os.RemoveAll(dir) // a leftover temp dir is not worth failing the run
-	os.Exit(code)
+	os.Exit(plugintest.Main(m))
 }
 
-// leakedPlugins waits up to within for every process running a binary the
-// tests built to be gone, and returns those that are not.
-func leakedPlugins(within time.Duration) map[string][]int {
-	deadline := time.Now().Add(within)
-	for {
-		leaked := map[string][]int{}
-		entries, _ := os.ReadDir(binDir)
-		for _, e := range entries {
-			path := filepath.Join(binDir, e.Name())
-			if pids := processesOf(path); len(pids) > 0 {
-				leaked[path] = pids
-			}
-		}
-		if len(leaked) == 0 || time.Now().After(deadline) {
-			return leaked
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-var builds sync.Map // binary name -> *build
-
-type build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// binary builds an example plugin (plugins/examples/<name>) or the test
-// plugin ("testplugin") with go build, once per test run, and returns its path.
-func binary(t testing.TB, name string) string {
-	t.Helper()
-	v, _ := builds.LoadOrStore(name, &build{})
-	b := v.(*build)
-	b.once.Do(func() {
-		dir, pkg := "../examples", "./"+name
-		if name == "testplugin" {
-			dir, pkg = ".", "./testdata/testplugin"
-		}
-		b.path = filepath.Join(binDir, name)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.path, pkg)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatal(b.err)
-	}
-	return b.path
-}
-
-func checksum(t testing.TB, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// pluginConfig is a configuration for a built plugin with test-friendly
-// timings: a generous call timeout (the machine is shared) and quick
-// restarts.
-func pluginConfig(t testing.TB, name, bin string, args ...string) host.Config {
-	path := binary(t, bin)
-	return host.Config{
-		Name:            name,
-		Path:            path,
-		Args:            args,
-		SHA256:          checksum(t, path),
-		Timeout:         control.Duration(5 * time.Second),
-		RestartBackoff:  control.Duration(20 * time.Millisecond),
-		RestartMaxDelay: control.Duration(time.Second),
-		HealthInterval:  control.Duration(time.Second),
-	}
-}
+// binary, checksum and pluginConfig are plugintest's, under short names.
+var (
+	binary       = plugintest.Binary
+	checksum     = plugintest.Checksum
+	pluginConfig = plugintest.Config
+	processGone  = plugintest.ProcessGone
+	processesOf  = plugintest.ProcessesOf
+)
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
@@ -250,19 +156,6 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// processGone reports whether pid has exited: no /proc entry, or a zombie
-// waiting for a parent that is not ours to make reap it.
-func processGone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	// The state follows the command name in parentheses: "pid (comm) S ...".
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
 }
 
 // The helper host: the crash test runs this test binary as a host that

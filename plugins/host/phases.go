@@ -28,8 +28,8 @@ type requestOutcome struct {
 // that asked for it: the client's fault (400), not the plugin's.
 type bodyError struct{ err error }
 
-func (e *bodyError) Error() string { return "read request body: " + e.err.Error() }
-func (e *bodyError) Unwrap() error { return e.err }
+func (e *bodyError) Error() string   { return ErrRequestBody.Error() + ": " + e.err.Error() }
+func (e *bodyError) Unwrap() []error { return []error{ErrRequestBody, e.err} }
 
 // requestPhase runs the plugin's request phase on r and applies its header
 // changes to r. Errors: *bodyError, the caller's context error, or a

@@ -21,8 +21,8 @@ type Next func(*http.Request) (*http.Response, error)
 // the response's headers. When a call fails, a fail-open plugin is skipped;
 // a fail-closed one makes Do return a *CallError, which the caller answers
 // with 503. A request body that cannot be read for the plugin gives an
-// error wrapping the read error; a request whose context ended gives the
-// context's error.
+// error wrapping ErrRequestBody (answer 400); a request whose context ended
+// gives the context's error.
 func Do(p *Plugin, req *http.Request, next Next) (*http.Response, error) {
 	if err := checkHTTP(p); err != nil {
 		return nil, err
