@@ -1,11 +1,15 @@
 package host_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/plugins/sdk"
 )
 
@@ -102,38 +107,33 @@ func procCPU(b *testing.B, pid int) time.Duration {
 }
 
 // BenchmarkChainLatency sends an open-loop load of 2,000 requests per
-// second (uniform, no catch-up) through an HTTP server whose chain is either
-// the upstream alone or the header-injector plugin in front of it, in
+// second (uniform, no catch-up) to an HTTP server whose chain is either the
+// upstream alone or the header-injector plugin in front of it, in
 // alternating one-second slices so both see the same machine, and reports
-// the latency percentiles and what the plugin adds. Run it with
-// -benchtime=1x; every iteration is one full measurement.
-// PLUGIN_BENCH_RPS sets another rate.
+// the latency percentiles and what the plugin adds. The servers, the host
+// and the plugin run in a process of their own (this test binary started
+// as a bench server), as a sidecar would, so the load generator does not
+// take the host's CPUs. Run it with -benchtime=1x; every iteration is one
+// full measurement. PLUGIN_BENCH_RPS sets another rate.
 func BenchmarkChainLatency(b *testing.B) {
 	const slices = 5 // seconds per case
 	rate := 2000
 	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
 		rate = v // other rates, to tell queueing from the cost of a call
 	}
-	h := startHost(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
-	payload := strings.Repeat("x", 1024)
-	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, payload)
-	})
-	plain := httptest.NewServer(upstream)
-	defer plain.Close()
-	withPlugin := chainServer(b, mustPlugin(b, h, "inject"), upstream)
+	plainURL, pluginURL := startBenchServer(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	defer client.CloseIdleConnections()
 	// Warm up connections and the plugin path.
-	openLoop(b, client, plain.URL, rate, 500*time.Millisecond)
-	openLoop(b, client, withPlugin.URL, rate, 500*time.Millisecond)
+	openLoop(b, client, plainURL, rate, 500*time.Millisecond)
+	openLoop(b, client, pluginURL, rate, 500*time.Millisecond)
 
 	for b.Loop() {
 		var base, plug []time.Duration
 		for range slices {
-			base = append(base, openLoop(b, client, plain.URL, rate, time.Second)...)
-			plug = append(plug, openLoop(b, client, withPlugin.URL, rate, time.Second)...)
+			base = append(base, openLoop(b, client, plainURL, rate, time.Second)...)
+			plug = append(plug, openLoop(b, client, pluginURL, rate, time.Second)...)
 		}
 		bp50, bp99 := percentile(base, 50), percentile(base, 99)
 		pp50, pp99 := percentile(plug, 50), percentile(plug, 99)
@@ -145,6 +145,93 @@ func BenchmarkChainLatency(b *testing.B) {
 		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
 		b.ReportMetric(float64(len(base)+len(plug)), "requests")
 	}
+}
+
+// The bench server: this test binary, started with benchServerEnv set to a
+// plugin's configuration, serves the upstream alone and behind the plugin
+// on two loopback listeners, prints both URLs, and stops (plugin included)
+// when its standard input closes.
+const benchServerEnv = "MESHBRIDGE_PLUGIN_BENCH_SERVER"
+
+func runBenchServer() int {
+	var cfg host.Config
+	if err := json.Unmarshal([]byte(os.Getenv(benchServerEnv)), &cfg); err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	defer h.Close()
+	payload := strings.Repeat("x", 1024)
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, payload)
+	})
+	p, _ := h.Plugin(cfg.Name)
+	withPlugin, err := host.HTTPMiddleware(p, upstream)
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	plain, plugged := httptest.NewServer(upstream), httptest.NewServer(withPlugin)
+	defer plain.Close()
+	defer plugged.Close()
+	fmt.Println("urls", plain.URL, plugged.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
+	return 0
+}
+
+func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL string) {
+	b.Helper()
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchServerEnv+"="+string(raw))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close() // the server stops its plugin and exits
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		s.Scan()
+		line <- s.Text()
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case l := <-line:
+		f := strings.Fields(l)
+		if len(f) != 3 || f[0] != "urls" {
+			b.Fatalf("bench server said %q", l)
+		}
+		return f[1], f[2]
+	case <-time.After(30 * time.Second):
+		b.Fatal("bench server did not start")
+	}
+	return "", ""
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

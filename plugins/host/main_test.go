@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 		runHelperHost()
 		return
 	}
+	if os.Getenv(benchServerEnv) != "" {
+		os.Exit(runBenchServer())
+	}
 	os.Exit(plugintest.Main(m))
 }
 
