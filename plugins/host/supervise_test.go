@@ -341,3 +341,46 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestStoppedPluginDoesNotHoldCallers stops the plugin process (SIGSTOP)
+// and sends more than the stream's flow-control window can hold: every call
+// must still end at its own timeout, long before the health check (set far
+// away here) would replace the plugin.
+func TestStoppedPluginDoesNotHoldCallers(t *testing.T) {
+	cfg := pluginConfig(t, "stopped", "testplugin")
+	cfg.Timeout = control.Duration(200 * time.Millisecond)
+	cfg.HealthInterval = control.Duration(time.Minute)
+	p := mustPlugin(t, startHost(t, cfg), "stopped")
+	pid := p.Stats().PID
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Let it go before Close, which would otherwise wait for it to die.
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+
+	big := strings.Repeat("x", 8<<10) // 8 KiB a call: the 64 KiB window fills after a few
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	start := time.Now()
+	for range 64 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{"X-Big": {big}}})
+			errs <- err
+		})
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("calls to a stopped plugin still waiting after %s; each should end at its 200ms timeout", time.Since(start))
+	}
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, host.ErrTimeout) && !errors.Is(err, host.ErrUnavailable) {
+			t.Errorf("want a timeout or unavailable error, got %v", err)
+		}
+	}
+}

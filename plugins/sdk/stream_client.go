@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -17,7 +18,9 @@ type callStream struct {
 	s      pluginv1.Plugin_CallsClient
 	cancel context.CancelFunc
 
-	sendMu sync.Mutex
+	// sendSlot is held while a message is being sent (gRPC streams take
+	// one sender at a time); waiting for it respects the caller's context.
+	sendSlot chan struct{}
 
 	mu      sync.Mutex
 	pending map[uint64]chan *pluginv1.CallResponse
@@ -34,7 +37,7 @@ func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
 		cancel()
 		return nil, err
 	}
-	cs := &callStream{s: s, cancel: cancel, pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
 	go cs.receive()
 	return cs, nil
 }
@@ -105,13 +108,12 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 	cs.pending[id] = ch
 	cs.mu.Unlock()
 
-	cs.sendMu.Lock()
-	err := cs.s.Send(req)
-	cs.sendMu.Unlock()
-	if err != nil {
-		cs.forget(id)
-		cs.fail(err)
-		return nil, cs.err
+	if err := cs.send(ctx, req); err != nil {
+		if !cs.forget(id) {
+			<-ch // answered after all: take it so ch can be reused
+		}
+		replyPool.Put(ch)
+		return nil, err
 	}
 	select {
 	case resp := <-ch:
@@ -129,6 +131,32 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 	case <-cs.done:
 		return nil, cs.err // ch is dropped: the reader may still write to it
 	}
+}
+
+// send sends one message. A plugin that stops reading (hung, stopped)
+// fills the stream's flow-control window and then blocks the sender, which
+// gRPC would not let go before the stream ends: when the caller's context
+// ends first, the stream is broken so that neither this caller nor those
+// queued behind it wait for the health check to notice.
+func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error {
+	select {
+	case cs.sendSlot <- struct{}{}:
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	case <-cs.done:
+		return cs.err
+	}
+	defer func() { <-cs.sendSlot }()
+	stop := context.AfterFunc(ctx, func() {
+		cs.fail(fmt.Errorf("a send outlived its call's deadline: the plugin is not reading"))
+	})
+	err := cs.s.Send(req)
+	stop()
+	if err != nil {
+		cs.fail(err)
+		return cs.err
+	}
+	return nil
 }
 
 // forget drops a pending call and reports whether it was still pending.
