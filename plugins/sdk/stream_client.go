@@ -2,7 +2,9 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -152,6 +154,15 @@ func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error
 	})
 	err := cs.s.Send(req)
 	stop()
+	if errors.Is(err, io.EOF) {
+		// The stream has ended; gRPC gives the reason to the receiver.
+		select {
+		case <-cs.done:
+		case <-ctx.Done():
+			cs.fail(ctx.Err())
+		}
+		return cs.err
+	}
 	if err != nil {
 		cs.fail(err)
 		return cs.err
