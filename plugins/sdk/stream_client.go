@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,6 +25,8 @@ type callStream struct {
 	// sendSlot is held while a message is being sent (gRPC streams take
 	// one sender at a time); waiting for it respects the caller's context.
 	sendSlot chan struct{}
+	// sending is the number of the send in progress (0: none).
+	sending, sends atomic.Uint64
 
 	mu      sync.Mutex
 	pending map[uint64]chan *pluginv1.CallResponse
@@ -135,11 +139,17 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 	}
 }
 
+// stuckSend is how long a send may go on after its caller's context
+// ended before the stream is declared stuck. A send takes microseconds
+// unless the plugin stopped reading.
+const stuckSend = 250 * time.Millisecond
+
 // send sends one message. A plugin that stops reading (hung, stopped)
 // fills the stream's flow-control window and then blocks the sender, which
-// gRPC would not let go before the stream ends: when the caller's context
-// ends first, the stream is broken so that neither this caller nor those
-// queued behind it wait for the health check to notice.
+// gRPC would not let go before the stream ends: when a send is still
+// blocked stuckSend after its caller's context ended, the stream is broken,
+// so that neither this caller nor those queued behind it (who give up at
+// their own deadlines) wait for the health check to notice.
 func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error {
 	select {
 	case cs.sendSlot <- struct{}{}:
@@ -149,10 +159,17 @@ func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error
 		return cs.err
 	}
 	defer func() { <-cs.sendSlot }()
+	n := cs.sends.Add(1)
+	cs.sending.Store(n)
 	stop := context.AfterFunc(ctx, func() {
-		cs.fail(fmt.Errorf("a send outlived its call's deadline: the plugin is not reading"))
+		time.AfterFunc(stuckSend, func() {
+			if cs.sending.Load() == n {
+				cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
+			}
+		})
 	})
 	err := cs.s.Send(req)
+	cs.sending.Store(0)
 	stop()
 	if errors.Is(err, io.EOF) {
 		// The stream has ended; gRPC gives the reason to the receiver.
