@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -12,61 +11,9 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// maxCASAttempts bounds optimistic write loops under contention.
-const maxCASAttempts = 16
-
 func notFound(what string) error { return fmt.Errorf("%s: %w", what, registry.ErrNotFound) }
 
-// current reads one key from etcd (not the local index) for a write.
-func (s *Store) current(ctx context.Context, key string) (registry.Event, int64, clientv3.LeaseID, bool, error) {
-	resp, err := s.cli.Get(ctx, key)
-	if err != nil {
-		return registry.Event{}, 0, 0, false, fmt.Errorf("etcd: get %s: %w", key, err)
-	}
-	if len(resp.Kvs) == 0 {
-		return registry.Event{}, 0, 0, false, nil
-	}
-	kv := resp.Kvs[0]
-	e, err := s.decode(kv)
-	return e, kv.ModRevision, clientv3.LeaseID(kv.Lease), true, err
-}
-
-// casPut writes value at key if the key is still at modRev (0: absent), with
-// opts (a lease, or IgnoreLease). It returns the new revision and whether
-// the compare held.
-func (s *Store) casPut(ctx context.Context, key string, modRev int64, value any, opts ...clientv3.OpOption) (int64, bool, error) {
-	data, err := json.Marshal(value)
-	if err != nil {
-		return 0, false, fmt.Errorf("etcd: encode %s: %w", key, err)
-	}
-	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", modRev)).
-		Then(clientv3.OpPut(key, string(data), opts...)).
-		Commit()
-	if err != nil {
-		return 0, false, fmt.Errorf("etcd: write %s: %w", key, err)
-	}
-	return resp.Header.Revision, resp.Succeeded, nil
-}
-
-// casDelete deletes key if it is still at modRev.
-func (s *Store) casDelete(ctx context.Context, key string, modRev int64) (int64, bool, error) {
-	resp, err := s.cli.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", modRev)).
-		Then(clientv3.OpDelete(key)).
-		Commit()
-	if err != nil {
-		return 0, false, fmt.Errorf("etcd: delete %s: %w", key, err)
-	}
-	return resp.Header.Revision, resp.Succeeded, nil
-}
-
-// settle waits until the local index has applied rev, so a caller reads
-// its own write.
-func (s *Store) settle(ctx context.Context, rev int64) error {
-	return s.hub.WaitFor(ctx, rev)
-}
-
+// begin checks the store is open and bounds one operation.
 func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc, error) {
 	if s.isClosed() {
 		return nil, nil, registry.ErrClosed
@@ -96,42 +43,28 @@ func (s *Store) Register(ctx context.Context, in *registry.Instance) (*registry.
 	}
 	probe := in.Clone()
 	probe.Normalize()
-	key := s.instanceKey(probe.Key())
-	for range maxCASAttempts {
-		cur, modRev, lease, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
+	var inst *registry.Instance
+	rev, err := s.casWrite(ctx, s.instanceKey(probe.Key()), func(cur current) (write, error) {
+		var err error
+		if inst, err = registry.PrepareRegister(cur.event.Instance, in, time.Now()); err != nil {
+			return write{}, err
 		}
-		var prev *registry.Instance
-		if exists {
-			prev = cur.Instance
-		}
-		inst, err := registry.PrepareRegister(prev, in, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		var opts []clientv3.OpOption
+		w := write{put: inst}
 		if inst.Ephemeral && inst.Lease.Duration > 0 {
-			lease, err = s.ensureLease(ctx, lease, inst.Lease.Duration)
+			lease, err := s.ensureLease(ctx, cur.lease, inst.Lease.Duration)
 			if err != nil {
-				return nil, err
+				return write{}, err
 			}
-			opts = append(opts, clientv3.WithLease(lease))
+			w.opts = append(w.opts, clientv3.WithLease(lease))
 		}
-		rev, ok, err := s.casPut(ctx, key, modRev, inst, opts...)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			inst.Revision = rev
-			if err := s.settle(ctx, rev); err != nil {
-				return nil, err
-			}
-			s.state.Renew(inst.Key(), inst.Lease.LastRenewal)
-			return inst, nil
-		}
+		return w, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("etcd: register %s: too much contention: %w", key, registry.ErrConflict)
+	inst.Revision = rev
+	s.state.Renew(inst.Key(), inst.Lease.LastRenewal)
+	return inst, nil
 }
 
 // ensureLease refreshes an existing lease with the right TTL or grants a new one.
@@ -157,30 +90,24 @@ func (s *Store) Deregister(ctx context.Context, k registry.InstanceKey) (*regist
 		return nil, err
 	}
 	defer cancel()
-	key := s.instanceKey(k)
-	for range maxCASAttempts {
-		cur, modRev, lease, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
+	var gone current
+	_, err = s.casWrite(ctx, s.instanceKey(k), func(cur current) (write, error) {
+		if !cur.exists {
+			return write{}, notFound("instance " + k.String())
 		}
-		if !exists {
-			return nil, notFound("instance " + k.String())
-		}
-		rev, ok, err := s.casDelete(ctx, key, modRev)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			if lease != 0 {
-				// Best effort: the lease held only this key and expires anyway.
-				if _, err := s.cli.Revoke(ctx, lease); err != nil {
-					s.log.Debug("revoke lease", "error", err)
-				}
-			}
-			return cur.Instance, s.settle(ctx, rev)
+		gone = cur
+		return write{delete: true}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if gone.lease != 0 {
+		// Best effort: the lease held only this key and expires anyway.
+		if _, err := s.cli.Revoke(ctx, gone.lease); err != nil {
+			s.log.Debug("revoke lease", "error", err)
 		}
 	}
-	return nil, fmt.Errorf("etcd: deregister %s: too much contention: %w", key, registry.ErrConflict)
+	return gone.event.Instance, nil
 }
 
 // Renew keeps an instance's etcd lease alive.
@@ -236,35 +163,23 @@ func (s *Store) update(ctx context.Context, k registry.InstanceKey, next func(*r
 		return nil, err
 	}
 	defer cancel()
-	key := s.instanceKey(k)
-	for range maxCASAttempts {
-		cur, modRev, _, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
+	var inst *registry.Instance
+	rev, err := s.casWrite(ctx, s.instanceKey(k), func(cur current) (write, error) {
+		if !cur.exists {
+			return write{}, notFound("instance " + k.String())
 		}
-		if !exists {
-			return nil, notFound("instance " + k.String())
-		}
-		inst, err := next(cur.Instance, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		rev, ok, err := s.casPut(ctx, key, modRev, inst, clientv3.WithIgnoreLease())
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			inst.Revision = rev
-			if err := s.settle(ctx, rev); err != nil {
-				return nil, err
-			}
-			if local := s.state.Instance(k); local != nil {
-				inst.Lease.LastRenewal = local.Lease.LastRenewal
-			}
-			return inst, nil
-		}
+		var err error
+		inst, err = next(cur.event.Instance, time.Now())
+		return write{put: inst, opts: []clientv3.OpOption{clientv3.WithIgnoreLease()}}, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("etcd: update %s: too much contention: %w", key, registry.ErrConflict)
+	inst.Revision = rev
+	if local := s.state.Instance(k); local != nil {
+		inst.Lease.LastRenewal = local.Lease.LastRenewal
+	}
+	return inst, nil
 }
 
 // Get returns one instance from the local index.
@@ -300,30 +215,17 @@ func (s *Store) PutResource(ctx context.Context, r *registry.Resource, expect in
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	key := s.resourceKey(r.Key())
-	for range maxCASAttempts {
-		cur, modRev, _, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		var prev *registry.Resource
-		if exists {
-			prev = cur.Resource
-		}
-		next, err := registry.PrepareResource(prev, r, expect, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		rev, ok, err := s.casPut(ctx, key, modRev, next)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			next.Revision = rev
-			return next, s.settle(ctx, rev)
-		}
+	var next *registry.Resource
+	rev, err := s.casWrite(ctx, s.resourceKey(r.Key()), func(cur current) (write, error) {
+		var err error
+		next, err = registry.PrepareResource(cur.event.Resource, r, expect, time.Now())
+		return write{put: next}, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("etcd: put %s: too much contention: %w", key, registry.ErrConflict)
+	next.Revision = rev
+	return next, nil
 }
 
 // GetResource returns one resource from the local index.
@@ -347,27 +249,15 @@ func (s *Store) DeleteResource(ctx context.Context, k registry.ResourceKey, expe
 		return nil, err
 	}
 	defer cancel()
-	key := s.resourceKey(k)
-	for range maxCASAttempts {
-		cur, modRev, _, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
+	var gone *registry.Resource
+	_, err = s.casWrite(ctx, s.resourceKey(k), func(cur current) (write, error) {
+		if !cur.exists {
+			return write{}, notFound("resource " + k.String())
 		}
-		if !exists {
-			return nil, notFound("resource " + k.String())
-		}
-		if err := registry.CheckExpect(k.String(), modRev, true, expect); err != nil {
-			return nil, err
-		}
-		rev, ok, err := s.casDelete(ctx, key, modRev)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return cur.Resource, s.settle(ctx, rev)
-		}
-	}
-	return nil, fmt.Errorf("etcd: delete %s: too much contention: %w", key, registry.ErrConflict)
+		gone = cur.event.Resource
+		return write{delete: true}, registry.CheckExpect(k.String(), cur.modRev, true, expect)
+	})
+	return gone, err
 }
 
 // PutKV creates or replaces a key with compare-and-set.
@@ -383,33 +273,22 @@ func (s *Store) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*regi
 	if err := kv.Validate(); err != nil {
 		return nil, err
 	}
-	key := s.kvKey(kv.Key)
-	for range maxCASAttempts {
-		cur, modRev, _, exists, err := s.current(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		var prev *registry.KV
-		if exists {
-			prev = cur.KV
-		}
-		next, err := registry.PrepareKV(prev, kv, expect, time.Now())
-		if err != nil {
-			return nil, err
-		}
-		rev, ok, err := s.casPut(ctx, key, modRev, next)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			next.Revision = rev
-			if prev == nil {
-				next.CreateRevision = rev
-			}
-			return next, s.settle(ctx, rev)
-		}
+	var next *registry.KV
+	created := false
+	rev, err := s.casWrite(ctx, s.kvKey(kv.Key), func(cur current) (write, error) {
+		var err error
+		next, err = registry.PrepareKV(cur.event.KV, kv, expect, time.Now())
+		created = !cur.exists
+		return write{put: next}, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("etcd: put %s: too much contention: %w", key, registry.ErrConflict)
+	next.Revision = rev
+	if created {
+		next.CreateRevision = rev
+	}
+	return next, nil
 }
 
 // GetKV reads one key from the local index.
@@ -433,27 +312,15 @@ func (s *Store) DeleteKV(ctx context.Context, key string, expect int64) (*regist
 		return nil, err
 	}
 	defer cancel()
-	ekey := s.kvKey(key)
-	for range maxCASAttempts {
-		cur, modRev, _, exists, err := s.current(ctx, ekey)
-		if err != nil {
-			return nil, err
+	var gone *registry.KV
+	_, err = s.casWrite(ctx, s.kvKey(key), func(cur current) (write, error) {
+		if !cur.exists {
+			return write{}, notFound("key " + key)
 		}
-		if !exists {
-			return nil, notFound("key " + key)
-		}
-		if err := registry.CheckExpect(key, modRev, true, expect); err != nil {
-			return nil, err
-		}
-		rev, ok, err := s.casDelete(ctx, ekey, modRev)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return cur.KV, s.settle(ctx, rev)
-		}
-	}
-	return nil, fmt.Errorf("etcd: delete %s: too much contention: %w", ekey, registry.ErrConflict)
+		gone = cur.event.KV
+		return write{delete: true}, registry.CheckExpect(key, cur.modRev, true, expect)
+	})
+	return gone, err
 }
 
 // DeleteKVPrefix deletes every key with the prefix in one transaction.
