@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/plugins/host"
 )
 
 // Config is the registry-adapter configuration; configs/registry-adapter.yaml
@@ -17,6 +18,9 @@ type Config struct {
 	Consul  ConsulConfig   `yaml:"consul"`
 	HTTP    HTTPConfig     `yaml:"http"`
 	Log     logging.Config `yaml:"log"`
+	// Plugins are out-of-process plugins; every instance-transformer plugin
+	// runs on every registration, whichever API it came through (default none).
+	Plugins []host.Config `yaml:"plugins"`
 }
 
 // StoreConfig chooses and configures the registry backend.
@@ -116,6 +120,9 @@ func (c *Config) Validate() error {
 	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdownTimeout", "must be positive")
 	c.Eureka.validate(&errs)
 	c.Nacos.validate(&errs)
+	if err := host.ValidateAll(c.Plugins); err != nil {
+		errs = append(errs, err.Error())
+	}
 	c.Consul.validate(&errs)
 	return errs.Err()
 }
