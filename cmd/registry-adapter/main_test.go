@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +19,12 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 )
+
+// TestMain fails the run if a plugin process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
 func TestHelpAndVersion(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -415,20 +417,10 @@ func TestRegistryViewsShareOneRegistry(t *testing.T) {
 // Eureka API both pass through it; one without the required key is refused
 // and nothing is stored.
 func TestTransformerPluginOnEveryRegistration(t *testing.T) {
-	plug := filepath.Join(t.TempDir(), "metadata-tagger")
-	build := exec.Command("go", "build", "-o", plug, "./metadata-tagger")
-	build.Dir = "../../plugins/examples"
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build plugin: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(plug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
+	plug := plugintest.Binary(t, "metadata-tagger")
 	cfgPath := filepath.Join(t.TempDir(), "adapter.yaml")
 	cfg := fmt.Sprintf("plugins:\n  - name: tagger\n    path: %s\n    args: [\"-set\", \"env=prod\", \"-require\", \"team\"]\n    sha256: %s\n",
-		plug, hex.EncodeToString(sum[:]))
+		plug, plugintest.Checksum(t, plug))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +431,7 @@ func TestTransformerPluginOnEveryRegistration(t *testing.T) {
 	client, _ := control.NewClient("http://" + p.addr)
 
 	before, _, _ := client.Instances(ctx, registry.Filter{})
-	_, err = client.Register(ctx, &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080})
+	_, err := client.Register(ctx, &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080})
 	if !errors.Is(err, registry.ErrInvalid) {
 		t.Fatalf("registration without team: %v, want an invalid-input refusal", err)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +20,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -37,6 +36,9 @@ func buildBinary(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestMain fails the run if a plugin process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
 func TestRunFlags(t *testing.T) {
 	tests := []struct {
@@ -197,17 +199,7 @@ func TestPluginInInboundChain(t *testing.T) {
 		t.Skip("builds and runs the binaries")
 	}
 	bin := buildBinary(t)
-	plug := filepath.Join(t.TempDir(), "header-injector")
-	build := exec.Command("go", "build", "-o", plug, "./header-injector")
-	build.Dir = "../../plugins/examples"
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build plugin: %v\n%s", err, out)
-	}
-	data, err := os.ReadFile(plug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(data)
+	plug := plugintest.Binary(t, "header-injector")
 
 	seen := make(chan string, 1)
 	aln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -240,7 +232,7 @@ plugins:
 handlers:
   plugin:
     plugins: [inject]
-`, appPort, ingress, plug, hex.EncodeToString(sum[:]))
+`, appPort, ingress, plug, plugintest.Checksum(t, plug))
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/plugins/host"
-	"github.com/meshbridge/meshbridge/plugins/host/internal/plugintest"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 )
 
 func TestMain(m *testing.M) {

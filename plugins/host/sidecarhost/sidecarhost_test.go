@@ -17,7 +17,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/plugins/host"
-	"github.com/meshbridge/meshbridge/plugins/host/internal/plugintest"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/plugins/host/sidecarhost"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/plugin"

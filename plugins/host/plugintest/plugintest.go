@@ -65,7 +65,7 @@ func Binary(t testing.TB, name string) string {
 	b := v.(*build)
 	b.once.Do(func() {
 		_, self, _, _ := runtime.Caller(0)
-		hostDir := filepath.Join(filepath.Dir(self), "..", "..")
+		hostDir := filepath.Join(filepath.Dir(self), "..")
 		dir, pkg := filepath.Join(hostDir, "..", "examples"), "./"+name
 		if name == "testplugin" {
 			dir, pkg = hostDir, "./testdata/testplugin"
