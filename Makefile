@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean
+.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean plugins
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,6 +18,10 @@ help: ## list the targets
 build: ## build every binary into bin/
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+plugins: ## build every example plugin into bin/plugins/
+	@mkdir -p $(BIN)/plugins
+	cd plugins/examples && CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(CURDIR)/$(BIN)/plugins/ ./...
 
 run: build ## run the demo on embedded defaults
 	./scripts/demo.sh

@@ -1,6 +1,6 @@
 module github.com/meshbridge/meshbridge/e2e
 
-go 1.26.0
+go 1.26.7
 
 require (
 	github.com/meshbridge/meshbridge v0.0.0

@@ -18,12 +18,12 @@ type ConsulConfig struct {
 	// Datacenter is the one datacenter served (default dc1).
 	Datacenter string `yaml:"datacenter"`
 	// NodeName is the agent's node name (default: the host name).
-	NodeName string `yaml:"node_name"`
+	NodeName string `yaml:"nodeName"`
 	// NodeAddress is the node address, used for services registered without one (default 127.0.0.1).
-	NodeAddress string `yaml:"node_address"`
+	NodeAddress string `yaml:"nodeAddress"`
 	// ACLToken, when set, is required on every call but /v1/status/*
 	// (default none; MESHBRIDGE_CONSUL_TOKEN also sets it).
-	ACLToken string `yaml:"acl_token"`
+	ACLToken string `yaml:"aclToken"`
 }
 
 func init() {
@@ -42,7 +42,7 @@ func (c *ConsulConfig) validate(errs *config.Errors) {
 	_, _, err := net.SplitHostPort(c.Listen)
 	errs.Add(err != nil, "consul.listen", "must be host:port, got %q", c.Listen)
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
-	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.node_name", "must be a valid name")
+	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.nodeName", "must be a valid name")
 }
 
 func mountConsul(env *mountEnv) error {

@@ -21,11 +21,11 @@ type EurekaConfig struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
 	// DeltaRetention is how long a change stays in /apps/delta (default 3m).
-	DeltaRetention time.Duration `yaml:"delta_retention"`
+	DeltaRetention time.Duration `yaml:"deltaRetention"`
 	// DisableDelta answers /apps/delta with 403 (clients fetch in full; default false).
-	DisableDelta bool `yaml:"disable_delta"`
+	DisableDelta bool `yaml:"disableDelta"`
 	// MaxBodyBytes: larger registrations get 413 (default 1 MiB).
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
 }
 
 func init() {
@@ -43,8 +43,8 @@ func (c *EurekaConfig) validate(errs *config.Errors) {
 	}
 	_, _, err := net.SplitHostPort(c.Listen)
 	errs.Add(err != nil, "eureka.listen", "must be host:port, got %q", c.Listen)
-	errs.Add(c.DeltaRetention <= 0, "eureka.delta_retention", "must be positive")
-	errs.Add(c.MaxBodyBytes < 1024, "eureka.max_body_bytes", "must be at least 1024")
+	errs.Add(c.DeltaRetention <= 0, "eureka.deltaRetention", "must be positive")
+	errs.Add(c.MaxBodyBytes < 1024, "eureka.maxBodyBytes", "must be at least 1024")
 	errs.Add(c.Username == "" && c.Password != "", "eureka.username", "required when a password is set")
 }
 

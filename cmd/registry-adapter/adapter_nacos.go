@@ -17,7 +17,7 @@ type NacosConfig struct {
 	// Listen is the HTTP address (default :8848; empty disables Nacos).
 	Listen string `yaml:"listen"`
 	// GRPCListen is the gRPC address (default: the HTTP port + 1000, as Nacos 2.x clients expect).
-	GRPCListen string          `yaml:"grpc_listen"`
+	GRPCListen string          `yaml:"grpcListen"`
 	Auth       NacosAuthConfig `yaml:"auth"`
 }
 
@@ -26,7 +26,7 @@ type NacosAuthConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// Secret signs tokens (at least 32 bytes; no default). MESHBRIDGE_NACOS_AUTH_SECRET also sets it.
 	Secret   string            `yaml:"secret"`
-	TokenTTL time.Duration     `yaml:"token_ttl"`
+	TokenTTL time.Duration     `yaml:"tokenTTL"`
 	Users    map[string]string `yaml:"users"`
 }
 
@@ -49,7 +49,7 @@ func (c *NacosConfig) validate(errs *config.Errors) {
 		_, gerr := nacos.GRPCAddr(c.Listen)
 		errs.Add(gerr != nil, "nacos.listen", "%v", gerr)
 	}
-	errs.Add(c.Auth.TokenTTL < 0, "nacos.auth.token_ttl", "must not be negative")
+	errs.Add(c.Auth.TokenTTL < 0, "nacos.auth.tokenTTL", "must not be negative")
 }
 
 func mountNacos(env *mountEnv) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/internal/serve"
+	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/registry/etcd"
@@ -150,6 +151,17 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
+	if len(cfg.Plugins) > 0 {
+		plugins, err := host.Start(ctx, cfg.Plugins, host.Options{Logger: log, Metrics: reg})
+		if err != nil {
+			return err
+		}
+		defer plugins.Close() // after the listeners drained, before the store closes
+		if store, err = host.TransformingStore(store, plugins.Transformers()...); err != nil {
+			return err
+		}
+		log.Info("instance transformers on every registration", "plugins", len(plugins.Transformers()))
+	}
 	group := serve.NewGroup(log, serve.Timeouts{
 		ReadHeader: cfg.HTTP.ReadHeaderTimeout, Idle: cfg.HTTP.IdleTimeout, Shutdown: cfg.HTTP.ShutdownTimeout,
 	})

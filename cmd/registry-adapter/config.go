@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/plugins/host"
 )
 
 // Config is the registry-adapter configuration; configs/registry-adapter.yaml
@@ -17,6 +18,9 @@ type Config struct {
 	Consul  ConsulConfig   `yaml:"consul"`
 	HTTP    HTTPConfig     `yaml:"http"`
 	Log     logging.Config `yaml:"log"`
+	// Plugins are out-of-process plugins; every instance-transformer plugin
+	// runs on every registration, whichever API it came through (default none).
+	Plugins []host.Config `yaml:"plugins"`
 }
 
 // StoreConfig chooses and configures the registry backend.
@@ -35,7 +39,7 @@ type EmbeddedConfig struct {
 	// Dir holds the write-ahead log and snapshots (default ./data).
 	Dir string `yaml:"dir"`
 	// SnapshotBytes is the log size that triggers a snapshot (default 64 MiB).
-	SnapshotBytes int64 `yaml:"snapshot_bytes"`
+	SnapshotBytes int64 `yaml:"snapshotBytes"`
 }
 
 // EtcdConfig configures the etcd store.
@@ -43,7 +47,7 @@ type EtcdConfig struct {
 	Endpoints []string `yaml:"endpoints"`
 	// Prefix under which meshbridge keeps its keys (default /meshbridge/).
 	Prefix      string        `yaml:"prefix"`
-	DialTimeout time.Duration `yaml:"dial_timeout"`
+	DialTimeout time.Duration `yaml:"dialTimeout"`
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
 }
@@ -52,9 +56,9 @@ type EtcdConfig struct {
 type ExpiryConfig struct {
 	Enabled                   bool          `yaml:"enabled"`
 	Interval                  time.Duration `yaml:"interval"`
-	StartupGrace              time.Duration `yaml:"startup_grace"`
-	SelfPreservationThreshold float64       `yaml:"self_preservation_threshold"`
-	SelfPreservationMinLeases int           `yaml:"self_preservation_min_leases"`
+	StartupGrace              time.Duration `yaml:"startupGrace"`
+	SelfPreservationThreshold float64       `yaml:"selfPreservationThreshold"`
+	SelfPreservationMinLeases int           `yaml:"selfPreservationMinLeases"`
 }
 
 // ControlConfig configures the native control API.
@@ -63,15 +67,15 @@ type ControlConfig struct {
 	Listen string `yaml:"listen"`
 	// Token required on writes (default none; MESHBRIDGE_CONTROL_TOKEN also sets it).
 	Token                 string `yaml:"token"`
-	MaxCanariesPerService int    `yaml:"max_canaries_per_service"`
-	MaxBodyBytes          int64  `yaml:"max_body_bytes"`
+	MaxCanariesPerService int    `yaml:"maxCanariesPerService"`
+	MaxBodyBytes          int64  `yaml:"maxBodyBytes"`
 }
 
 // HTTPConfig holds timeouts shared by every listener.
 type HTTPConfig struct {
-	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
-	IdleTimeout       time.Duration `yaml:"idle_timeout"`
-	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
 }
 
 // DefaultConfig is the configuration with every default applied.
@@ -100,22 +104,25 @@ func (c *Config) Validate() error {
 	s := c.Store
 	errs.Add(s.Type != "embedded" && s.Type != "etcd", "store.type", "must be embedded or etcd, got %q", s.Type)
 	errs.Add(s.Type == "embedded" && s.Embedded.Dir == "", "store.embedded.dir", "required")
-	errs.Add(s.Embedded.SnapshotBytes < 1<<20, "store.embedded.snapshot_bytes", "must be at least 1 MiB")
+	errs.Add(s.Embedded.SnapshotBytes < 1<<20, "store.embedded.snapshotBytes", "must be at least 1 MiB")
 	errs.Add(s.Type == "etcd" && len(s.Etcd.Endpoints) == 0, "store.etcd.endpoints", "at least one endpoint is required")
-	errs.Add(s.Etcd.DialTimeout <= 0, "store.etcd.dial_timeout", "must be positive")
+	errs.Add(s.Etcd.DialTimeout <= 0, "store.etcd.dialTimeout", "must be positive")
 	errs.Add(s.History < 16, "store.history", "must be at least 16")
 	errs.Add(s.Expiry.Interval <= 0, "store.expiry.interval", "must be positive")
-	errs.Add(s.Expiry.StartupGrace < 0, "store.expiry.startup_grace", "must not be negative")
+	errs.Add(s.Expiry.StartupGrace < 0, "store.expiry.startupGrace", "must not be negative")
 	errs.Add(s.Expiry.SelfPreservationThreshold < 0 || s.Expiry.SelfPreservationThreshold > 1,
-		"store.expiry.self_preservation_threshold", "must be between 0 (off) and 1")
-	errs.Add(s.Expiry.SelfPreservationMinLeases < 0, "store.expiry.self_preservation_min_leases", "must not be negative")
-	errs.Add(c.Control.MaxCanariesPerService < 1, "control.max_canaries_per_service", "must be at least 1")
-	errs.Add(c.Control.MaxBodyBytes < 1024, "control.max_body_bytes", "must be at least 1024")
-	errs.Add(c.HTTP.ReadHeaderTimeout <= 0, "http.read_header_timeout", "must be positive")
-	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idle_timeout", "must be positive")
-	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdown_timeout", "must be positive")
+		"store.expiry.selfPreservationThreshold", "must be between 0 (off) and 1")
+	errs.Add(s.Expiry.SelfPreservationMinLeases < 0, "store.expiry.selfPreservationMinLeases", "must not be negative")
+	errs.Add(c.Control.MaxCanariesPerService < 1, "control.maxCanariesPerService", "must be at least 1")
+	errs.Add(c.Control.MaxBodyBytes < 1024, "control.maxBodyBytes", "must be at least 1024")
+	errs.Add(c.HTTP.ReadHeaderTimeout <= 0, "http.readHeaderTimeout", "must be positive")
+	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idleTimeout", "must be positive")
+	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdownTimeout", "must be positive")
 	c.Eureka.validate(&errs)
 	c.Nacos.validate(&errs)
+	if err := host.ValidateAll(c.Plugins); err != nil {
+		errs = append(errs, err.Error())
+	}
 	c.Consul.validate(&errs)
 	return errs.Err()
 }

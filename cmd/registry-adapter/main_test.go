@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,8 +19,12 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 )
+
+// TestMain fails the run if a plugin process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
 func TestHelpAndVersion(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -404,5 +409,54 @@ func TestRegistryViewsShareOneRegistry(t *testing.T) {
 	}
 	if cresp.Header.Get("X-Consul-Index") == "" {
 		t.Fatal("consul view without X-Consul-Index")
+	}
+}
+
+// TestTransformerPluginOnEveryRegistration runs the metadata-tagger example
+// as a real plugin process: registrations through the control API and the
+// Eureka API both pass through it; one without the required key is refused
+// and nothing is stored.
+func TestTransformerPluginOnEveryRegistration(t *testing.T) {
+	plug := plugintest.Binary(t, "metadata-tagger")
+	cfgPath := filepath.Join(t.TempDir(), "adapter.yaml")
+	cfg := fmt.Sprintf("plugins:\n  - name: tagger\n    path: %s\n    args: [\"-set\", \"env=prod\", \"-require\", \"team\"]\n    sha256: %s\n",
+		plug, plugintest.Checksum(t, plug))
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eurekaAddr := freeAddr(t)
+	p := start(t, t.TempDir(), "--config", cfgPath, "--eureka-listen="+eurekaAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client, _ := control.NewClient("http://" + p.addr)
+
+	before, _, _ := client.Instances(ctx, registry.Filter{})
+	_, err := client.Register(ctx, &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080})
+	if !errors.Is(err, registry.ErrInvalid) {
+		t.Fatalf("registration without team: %v, want an invalid-input refusal", err)
+	}
+	got, err := client.Register(ctx, &registry.Instance{ID: "o-2", Service: "orders", Host: "10.0.0.7", Port: 8081, Metadata: map[string]string{"team": "payments"}})
+	if err != nil || got.Metadata["env"] != "prod" {
+		t.Fatalf("registration with team: %+v, %v", got, err)
+	}
+	// The same plugin sees Eureka registrations.
+	body := `{"instance":{"instanceId":"e-1","hostName":"h","app":"ORDERS","ipAddr":"10.0.0.8","status":"UP",
+"port":{"$":8080,"@enabled":"true"},"securePort":{"$":443,"@enabled":"false"},"vipAddress":"orders",
+"dataCenterInfo":{"@class":"com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo","name":"MyOwn"},"metadata":{"team":"search"}}}`
+	resp, err := http.Post("http://"+eurekaAddr+"/eureka/apps/ORDERS", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("eureka register: %d", resp.StatusCode)
+	}
+	e1, err := client.Instance(ctx, registry.NewInstanceKey("", "", "orders", "e-1"))
+	if err != nil || e1.Metadata["env"] != "prod" || e1.Metadata["team"] != "search" {
+		t.Fatalf("eureka registration not transformed: %+v, %v", e1, err)
+	}
+	after, _, _ := client.Instances(ctx, registry.Filter{})
+	if len(after) != len(before)+2 {
+		t.Fatalf("%d instances stored, want %d (the refused one must not be there)", len(after), len(before)+2)
 	}
 }

@@ -104,6 +104,9 @@ func loadConfig(f *flags) (*config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if err := checkPluginNames(cfg); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	return cfg, nil
 }
 
@@ -140,6 +143,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		ctl = c
 	}
+	stopPlugins, err := startPlugins(ctx, cfg, log)
+	if err != nil {
+		log.Error("plugins failed to start", "error", err)
+		return exitFailed
+	}
+	defer stopPlugins()
 	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: log})
 	if err != nil {
 		log.Error("sidecar failed to start", "error", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -34,6 +36,9 @@ func buildBinary(t *testing.T) string {
 	}
 	return bin
 }
+
+// TestMain fails the run if a plugin process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
 func TestRunFlags(t *testing.T) {
 	tests := []struct {
@@ -184,5 +189,88 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", egress, time.Second); err == nil {
 		c.Close()
 		t.Error("egress still listening after exit")
+	}
+}
+
+// A real plugin process in the built sidecar's inbound chain: the
+// header-injector example adds a header the app then sees.
+func TestPluginInInboundChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries")
+	}
+	bin := buildBinary(t)
+	plug := plugintest.Binary(t, "header-injector")
+
+	seen := make(chan string, 1)
+	aln, _ := net.Listen("tcp", "127.0.0.1:0")
+	app := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case seen <- r.Header.Get("X-Team"):
+		default:
+		}
+		_, _ = io.WriteString(w, "ok")
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = app.Serve(aln) }()
+	defer app.Close()
+	_, appPort, _ := net.SplitHostPort(aln.Addr().String())
+
+	ingress, egress, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	cfgPath := filepath.Join(t.TempDir(), "sidecar.yaml")
+	cfg := fmt.Sprintf(`service:
+  name: app
+  ports: [{name: rest, port: %s}]
+control:
+  address: ""
+ingress:
+  listen: %s
+  chain: [plugin, transport]
+plugins:
+  - name: inject
+    path: %s
+    args: ["-set", "X-Team: payments"]
+    sha256: %s
+handlers:
+  plugin:
+    plugins: [inject]
+`, appPort, ingress, plug, plugintest.Checksum(t, plug))
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "--config", cfgPath, "--egress", egress, "--admin", admin)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sidecar stderr:\n%s", stderr.String())
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + ingress + "/hello")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ingress never answered: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case got := <-seen:
+		if got != "payments" {
+			t.Fatalf("app saw X-Team %q, want the plugin's payments", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("app never called")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 )
 
@@ -21,6 +22,9 @@ type Config struct {
 	Limits      Limits      `yaml:"limits"`
 	// DrainTimeout is how long requests in flight may finish after SIGTERM (default 20s).
 	DrainTimeout time.Duration `yaml:"drainTimeout"`
+	// Plugins are the out-of-process plugins this sidecar starts (default
+	// none); the plugin handler runs them by name. See docs/plugins.md.
+	Plugins []host.Config `yaml:"plugins"`
 	// Log sets the level (debug, info, warn, error; default info) and the
 	// format (text or json; default text).
 	Log logging.Config `yaml:"log"`

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 )
@@ -23,6 +24,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if err := host.ValidateAll(c.Plugins); err != nil {
+		errs = append(errs, err)
 	}
 	s := &c.Service
 	if !registry.ValidName(s.Name) {

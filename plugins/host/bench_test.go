@@ -1,0 +1,291 @@
+package host_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/plugins/host"
+	"github.com/meshbridge/meshbridge/plugins/sdk"
+)
+
+// benchHeaders are what a typical service-to-service call carries.
+var benchHeaders = http.Header{
+	"Accept":          {"application/json"},
+	"Accept-Encoding": {"gzip"},
+	"User-Agent":      {"Java/17 RestTemplate"},
+	"X-B3-Traceid":    {"463ac35c9f6413ad48485a3953bb6124"},
+	"X-B3-Spanid":     {"a2fb4a1d1a96d312"},
+	"X-Request-Id":    {"0f8fad5b-d9cb-469f-a165-70867728950e"},
+	"Authorization":   {"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.sig"},
+}
+
+// BenchmarkPluginCall measures one header-only request-phase call of the
+// header-injector through the host (gRPC over a Unix socket with mTLS), one
+// caller at a time and with parallel callers.
+func BenchmarkPluginCall(b *testing.B) {
+	h := startHost(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
+	p := mustPlugin(b, h, "inject")
+	req := &sdk.Request{Method: "GET", Scheme: "http", Host: "orders", Path: "/orders/42", Header: benchHeaders}
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		cpu := startCPU(b, p.Stats().PID)
+		for b.Loop() {
+			if _, err := p.HandleRequest(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cpu.report(b)
+	})
+	b.Run("parallel", func(b *testing.B) {
+		cpu := startCPU(b, p.Stats().PID)
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := p.HandleRequest(ctx, req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		cpu.report(b)
+	})
+}
+
+// cpuMeter measures the CPU time the host (this process) and the plugin
+// process spend per call: unlike wall time, it hardly depends on what
+// else the shared machine is doing.
+type cpuMeter struct {
+	pid          int
+	host, plugin time.Duration
+}
+
+func startCPU(b *testing.B, pluginPID int) *cpuMeter {
+	return &cpuMeter{pid: pluginPID, host: selfCPU(b), plugin: procCPU(b, pluginPID)}
+}
+
+func (m *cpuMeter) report(b *testing.B) {
+	n := float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "calls/s")
+	b.ReportMetric(us(selfCPU(b)-m.host)/n, "host-cpu-µs/call")
+	b.ReportMetric(us(procCPU(b, m.pid)-m.plugin)/n, "plugin-cpu-µs/call")
+}
+
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU reads utime+stime of a process from /proc (in clock ticks of
+// 10ms: run long enough for that to be small).
+func procCPU(b *testing.B, pid int) time.Duration {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// BenchmarkChainLatency sends an open-loop load of 2,000 requests per
+// second (uniform, no catch-up) to an HTTP server whose chain is either the
+// upstream alone or the header-injector plugin in front of it, in
+// alternating one-second slices so both see the same machine, and reports
+// the latency percentiles and what the plugin adds. The servers, the host
+// and the plugin run in a process of their own (this test binary started
+// as a bench server), as a sidecar would, so the load generator does not
+// take the host's CPUs. Run it with -benchtime=1x; every iteration is one
+// full measurement. PLUGIN_BENCH_RPS sets another rate.
+func BenchmarkChainLatency(b *testing.B) {
+	const slices = 5 // seconds per case
+	rate := 2000
+	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
+		rate = v // other rates, to tell queueing from the cost of a call
+	}
+	plainURL, pluginURL := startBenchServer(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+	defer client.CloseIdleConnections()
+	// Warm up connections and the plugin path.
+	openLoop(b, client, plainURL, rate, 500*time.Millisecond)
+	openLoop(b, client, pluginURL, rate, 500*time.Millisecond)
+
+	for b.Loop() {
+		var base, plug []time.Duration
+		for range slices {
+			base = append(base, openLoop(b, client, plainURL, rate, time.Second)...)
+			plug = append(plug, openLoop(b, client, pluginURL, rate, time.Second)...)
+		}
+		bp50, bp99 := percentile(base, 50), percentile(base, 99)
+		pp50, pp99 := percentile(plug, 50), percentile(plug, 99)
+		b.ReportMetric(us(bp50), "base-p50-µs")
+		b.ReportMetric(us(bp99), "base-p99-µs")
+		b.ReportMetric(us(pp50), "plugin-p50-µs")
+		b.ReportMetric(us(pp99), "plugin-p99-µs")
+		b.ReportMetric(us(pp50-bp50), "added-p50-µs")
+		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
+		b.ReportMetric(float64(len(base)+len(plug)), "requests")
+	}
+}
+
+// The bench server: this test binary, started with benchServerEnv set to a
+// plugin's configuration, serves the upstream alone and behind the plugin
+// on two loopback listeners, prints both URLs, and stops (plugin included)
+// when its standard input closes.
+const benchServerEnv = "MESHBRIDGE_PLUGIN_BENCH_SERVER"
+
+func runBenchServer() int {
+	var cfg host.Config
+	if err := json.Unmarshal([]byte(os.Getenv(benchServerEnv)), &cfg); err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	defer h.Close()
+	payload := strings.Repeat("x", 1024)
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, payload)
+	})
+	p, _ := h.Plugin(cfg.Name)
+	withPlugin, err := host.HTTPMiddleware(p, upstream)
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	plain, plugged := httptest.NewServer(upstream), httptest.NewServer(withPlugin)
+	defer plain.Close()
+	defer plugged.Close()
+	fmt.Println("urls", plain.URL, plugged.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
+	return 0
+}
+
+func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL string) {
+	b.Helper()
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), benchServerEnv+"="+string(raw))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close() // the server stops its plugin and exits
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(stdout)
+		s.Scan()
+		line <- s.Text()
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case l := <-line:
+		f := strings.Fields(l)
+		if len(f) != 3 || f[0] != "urls" {
+			b.Fatalf("bench server said %q", l)
+		}
+		return f[1], f[2]
+	case <-time.After(30 * time.Second):
+		b.Fatal("bench server did not start")
+	}
+	return "", ""
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100]
+}
+
+// openLoop sends GET url at rate per second for d, each request on its own
+// goroutine at its scheduled time; when the sender falls behind it does not
+// send the missed requests in a burst. It returns every latency.
+func openLoop(b *testing.B, client *http.Client, url string, rate int, d time.Duration) []time.Duration {
+	interval := time.Second / time.Duration(rate)
+	ctx, cancel := context.WithTimeout(context.Background(), d+10*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, int(d/interval))
+	var wg sync.WaitGroup
+	start := time.Now()
+	next := start
+	for time.Since(start) < d {
+		if wait := time.Until(next); wait > 0 {
+			time.Sleep(wait)
+		}
+		next = next.Add(interval)
+		if late := time.Since(next); late > interval {
+			next = time.Now() // no catch-up
+		}
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			req.Header = benchHeaders.Clone()
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			elapsed := time.Since(t0)
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+			mu.Lock()
+			lat = append(lat, elapsed)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return lat
+}

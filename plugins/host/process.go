@@ -1,0 +1,208 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+
+	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk"
+)
+
+// maxReplyBytes caps what a plugin may send back in one answer (a direct
+// response body, an instance), so a faulty plugin cannot make the host
+// allocate without bound.
+const maxReplyBytes = 8 << 20
+
+// stopGrace is how long a graceful stop waits before killing the process.
+const stopGrace = 3 * time.Second
+
+// instance is one run of a plugin process.
+type instance struct {
+	client  *plugin.Client
+	rpc     *sdk.Client
+	conn    *grpc.ClientConn
+	pid     int
+	info    sdk.Info
+	started time.Time
+	// cancel ends the connection watcher.
+	cancel context.CancelFunc
+}
+
+// launch starts the plugin process, checks its checksum and handshake, and
+// asks what it implements. On error nothing is left running.
+func (p *Plugin) launch() (*instance, error) {
+	sum, err := hex.DecodeString(p.cfg.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: sha256: %w", p.cfg.Name, err)
+	}
+	cmd := exec.Command(p.path, p.cfg.Args...)
+	cmd.Env = p.env()
+	setProcAttr(cmd)
+	tail := newTailBuffer(20)
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.HostPluginSets(),
+		Cmd:              cmd,
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AutoMTLS:         true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		StartTimeout:     p.cfg.StartTimeout.D(),
+		Logger:           newHCLogAdapter(p.log),
+		Stderr:           tail,
+		SyncStdout:       &lineLogger{l: p.log, stream: "stdout"},
+		SyncStderr:       &lineLogger{l: p.log, stream: "stderr"},
+		SkipHostEnv:      true,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))},
+	})
+	inst, err := p.connect(client, cmd)
+	if err != nil {
+		client.Kill()
+		return nil, p.startError(err, tail)
+	}
+	return inst, nil
+}
+
+func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (*instance, error) {
+	proto, err := client.Client() // starts the process and does the handshake
+	if err != nil {
+		return nil, err
+	}
+	raw, err := proto.Dispense(sdk.PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("dispense: %w", err)
+	}
+	rpc, ok := raw.(*sdk.Client)
+	grpcClient, isGRPC := proto.(*plugin.GRPCClient)
+	if !ok || !isGRPC {
+		return nil, fmt.Errorf("unexpected plugin client %T over %T", raw, proto)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
+	defer cancel()
+	info, err := rpc.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("describe: %w", err)
+	}
+	if !info.HTTP() && !info.Instances {
+		return nil, errors.New("describe: the plugin implements no kind")
+	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	inst := &instance{
+		client: client, rpc: rpc, conn: grpcClient.Conn, pid: cmd.Process.Pid,
+		info: info, started: time.Now(), cancel: stopWatch,
+	}
+	go inst.watchConn(watchCtx, p.wake)
+	return inst, nil
+}
+
+func (p *Plugin) startError(err error, tail *tailBuffer) error {
+	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		got := "unreadable"
+		if b, rerr := os.ReadFile(p.path); rerr == nil {
+			s := sha256.Sum256(b)
+			got = hex.EncodeToString(s[:])
+		}
+		return fmt.Errorf("plugin %q: refusing to start %s: its sha256 is %s but the configuration says %s (rebuilt or replaced binary? update sha256 after checking it): %w",
+			p.cfg.Name, p.path, got, strings.ToLower(p.cfg.SHA256), err)
+	}
+	msg := fmt.Sprintf("plugin %q: start %s: %v", p.cfg.Name, p.path, err)
+	if out := tail.String(); out != "" {
+		msg += "\nits last output:\n" + out
+	}
+	return &startErr{msg: msg, err: err}
+}
+
+type startErr struct {
+	msg string
+	err error
+}
+
+func (e *startErr) Error() string { return e.msg }
+func (e *startErr) Unwrap() error { return e.err }
+
+// env is the plugin's environment: PATH, TMPDIR and HOME from the host, the
+// configured variables, and the host's log level.
+func (p *Plugin) env() []string {
+	var env []string
+	for _, k := range []string{"PATH", "TMPDIR", "HOME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	keys := make([]string, 0, len(p.cfg.Env))
+	for k := range p.cfg.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+p.cfg.Env[k])
+	}
+	return append(env, sdk.LogLevelEnv+"="+levelName(p.log))
+}
+
+// watchConn wakes the supervisor whenever the connection leaves the ready
+// state, which is how a crashed plugin is noticed at once even when no call
+// is in flight.
+func (in *instance) watchConn(ctx context.Context, wake func()) {
+	state := in.conn.GetState()
+	for in.conn.WaitForStateChange(ctx, state) {
+		state = in.conn.GetState()
+		if state != connectivity.Ready {
+			wake()
+		}
+	}
+}
+
+// healthy runs one health check.
+func (in *instance) healthy(timeout time.Duration) error {
+	if in.client.Exited() {
+		return errors.New("process exited")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res, err := healthpb.NewHealthClient(in.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	if res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		return fmt.Errorf("health check: status %s", res.GetStatus())
+	}
+	return nil
+}
+
+// stop ends the process. A graceful stop asks the plugin to shut down and
+// kills it after stopGrace; a hard stop kills it at once (it crashed or
+// hangs). Either way the process group goes too, so nothing the plugin
+// started outlives it, and the process is reaped.
+func (in *instance) stop(graceful bool) {
+	in.cancel()
+	if !graceful {
+		killGroup(in.pid)
+	}
+	done := make(chan struct{})
+	go func() {
+		in.client.Kill() // closes the connection, waits for the process and reaps it
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		killGroup(in.pid)
+		<-done
+	}
+	killGroup(in.pid) // whatever the plugin started in its group
+}
+
+var _ io.Writer = (*tailBuffer)(nil)

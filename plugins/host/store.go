@@ -1,0 +1,120 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk"
+	"github.com/meshbridge/meshbridge/registry"
+)
+
+// TransformingStore wraps store so that every Register, from any API (the
+// Eureka, Consul, Nacos and control front-ends all call Register), first
+// runs the instance transformers in order. A rejection fails the
+// registration with a *RejectedError, which wraps registry.ErrInvalid; a
+// failed call of a fail-closed transformer fails it with a *CallError (the
+// front-end's 5xx), of a fail-open one skips that transformer. Everything
+// else goes straight to store. It fails if a plugin is not an instance
+// transformer.
+func TransformingStore(store registry.Store, transformers ...*Plugin) (registry.Store, error) {
+	for _, t := range transformers {
+		if !t.Info().Instances {
+			return nil, fmt.Errorf("plugins: %q is not an instance transformer plugin", t.Name())
+		}
+	}
+	ts := &transformingStore{Store: store, transformers: transformers}
+	// Keep the optional capabilities of the wrapped store visible.
+	if sp, ok := store.(registry.SelfPreservation); ok {
+		return &transformingPreservingStore{transformingStore: ts, SelfPreservation: sp}, nil
+	}
+	return ts, nil
+}
+
+type transformingStore struct {
+	registry.Store
+	transformers []*Plugin
+}
+
+type transformingPreservingStore struct {
+	*transformingStore
+	registry.SelfPreservation
+}
+
+// Register transforms inst, then registers the result.
+func (s *transformingStore) Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error) {
+	out, err := Transform(ctx, inst, s.transformers...)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Register(ctx, out)
+}
+
+// Transform runs transformers in order over a copy of inst and returns the
+// amended copy; inst is not changed. The transformers see the instance with
+// defaults filled in; an instance that is invalid to begin with fails with
+// its validation error and no plugin is called. The syncer calls this on
+// each record it copies; the registry-adapter gets it through
+// TransformingStore.
+func Transform(ctx context.Context, inst *registry.Instance, transformers ...*Plugin) (*registry.Instance, error) {
+	if inst == nil {
+		return nil, fmt.Errorf("plugins: transform: %w: no instance", registry.ErrInvalid)
+	}
+	if len(transformers) == 0 {
+		return inst, nil
+	}
+	// Plugins see defaults, but only the labels the client set: labels
+	// derived from metadata are derived again by the store after the
+	// plugins changed the metadata.
+	view := inst.Clone()
+	explicitLabels := maps.Clone(inst.Labels)
+	view.Normalize()
+	if err := view.Validate(); err != nil {
+		return nil, err
+	}
+	view.Labels = explicitLabels
+
+	cur := toSDKInstance(view)
+	for _, t := range transformers {
+		out, err := t.TransformInstance(ctx, cur)
+		var callErr *CallError
+		switch {
+		case err == nil:
+			cur = out
+		case errors.As(err, &callErr) && t.FailOpen():
+			continue
+		default:
+			return nil, err
+		}
+	}
+	result := view.Clone()
+	applySDKInstance(result, cur)
+	// A plugin's mistake must not be reported as the client's bad input.
+	check := result.Clone()
+	check.Normalize()
+	if err := check.Validate(); err != nil {
+		return nil, fmt.Errorf("plugins: transform %s: %w: the transformers produced an invalid instance: %v", inst.ID, ErrFailed, err)
+	}
+	return result, nil
+}
+
+func toSDKInstance(i *registry.Instance) *sdk.Instance {
+	return &sdk.Instance{
+		ID: i.ID, Service: i.Service, Namespace: i.Namespace, Group: i.Group,
+		Cluster: i.Cluster, Zone: i.Zone, Host: i.Host, Port: i.Port, SecurePort: i.SecurePort,
+		SecureEnabled: i.SecureEnabled, Scheme: i.Scheme, Status: string(i.Status), Health: string(i.Health),
+		Weight: i.Weight, Disabled: i.Disabled, Ephemeral: i.Ephemeral,
+		Metadata: maps.Clone(i.Metadata), Tags: append([]string(nil), i.Tags...), Labels: maps.Clone(i.Labels),
+		Origin: i.Origin,
+	}
+}
+
+// applySDKInstance copies the fields a plugin may change onto i.
+func applySDKInstance(i *registry.Instance, s *sdk.Instance) {
+	i.Cluster, i.Zone, i.Host = s.Cluster, s.Zone, s.Host
+	i.Port, i.SecurePort, i.SecureEnabled, i.Scheme = s.Port, s.SecurePort, s.SecureEnabled, s.Scheme
+	i.Status, i.Health = registry.Status(s.Status), registry.Health(s.Health)
+	i.Weight, i.Disabled = s.Weight, s.Disabled
+	i.Metadata, i.Tags, i.Labels = s.Metadata, s.Tags, s.Labels
+}

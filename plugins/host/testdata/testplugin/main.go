@@ -1,0 +1,124 @@
+// Command testplugin is the host tests' plugin: one binary whose flags make
+// it slow, failing, spawning a child, or reporting what it saw, so the
+// tests can drive every path of the host through a real process.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk"
+)
+
+func main() {
+	delay := flag.Duration("delay", 0, "sleep this long in every request phase, ignoring the deadline")
+	failStart := flag.String("fail-start", "", "print this to stderr and exit 3 instead of serving")
+	failIfExists := flag.String("fail-start-if-exists", "", "fail to start (as -fail-start) while this file exists")
+	bodyLimit := flag.Int("body-limit", 0, "request body bytes to ask for")
+	response := flag.Bool("response", false, "serve a response phase that adds X-Response-Phase")
+	responseFail := flag.Bool("response-fail", false, "fail every response phase")
+	deny := flag.String("deny-path", "", "answer 418 directly for this path")
+	echoEnv := flag.String("echo-env", "", "comma-separated variables to report in X-Env-<NAME> request headers")
+	child := flag.Bool("child", false, "start a long sleep child process and report its pid in X-Child-Pid")
+	transform := flag.String("transform", "", "instance transformer mode: tag, fail, change-id or invalid")
+	flag.Parse()
+	sdk.RequireHost()
+	if *failIfExists != "" {
+		if _, err := os.Stat(*failIfExists); err == nil {
+			*failStart = "refusing to start: " + *failIfExists + " exists"
+		}
+	}
+	if *failStart != "" {
+		fmt.Fprintln(os.Stderr, *failStart)
+		os.Exit(3)
+	}
+	log := sdk.Logger()
+
+	childPid := 0
+	if *child {
+		cmd := exec.Command("sleep", "600")
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "start child:", err)
+			os.Exit(3)
+		}
+		childPid = cmd.Process.Pid
+	}
+
+	h := &handler{delay: *delay, deny: *deny, childPid: childPid, responseFail: *responseFail}
+	if *echoEnv != "" {
+		h.echoEnv = strings.Split(*echoEnv, ",")
+	}
+	cfg := sdk.ServeConfig{Request: h, RequestBodyLimit: *bodyLimit}
+	if *response || *responseFail {
+		cfg.Response = h
+	}
+	if *transform != "" {
+		cfg.Instances = transformer(*transform)
+	}
+	log.Info("test plugin ready", "pid", os.Getpid(), "transform", *transform)
+	sdk.Serve(cfg)
+}
+
+type handler struct {
+	delay        time.Duration
+	deny         string
+	echoEnv      []string
+	childPid     int
+	responseFail bool
+}
+
+func (h *handler) HandleRequest(_ context.Context, req *sdk.Request) (*sdk.RequestResult, error) {
+	if h.delay > 0 {
+		time.Sleep(h.delay)
+	}
+	if h.deny != "" && req.Path == h.deny {
+		return sdk.Reply(http.StatusTeapot, http.Header{"X-Denied-By": {"testplugin"}}, []byte("denied\n")), nil
+	}
+	set := http.Header{"X-Plugin-Pid": {strconv.Itoa(os.Getpid())}}
+	if req.Body != nil {
+		set.Set("X-Body-Seen", string(req.Body))
+		set.Set("X-Body-Truncated", strconv.FormatBool(req.BodyTruncated))
+	}
+	for _, k := range h.echoEnv {
+		set.Set("X-Env-"+k, os.Getenv(k))
+	}
+	if h.childPid != 0 {
+		set.Set("X-Child-Pid", strconv.Itoa(h.childPid))
+	}
+	return &sdk.RequestResult{Header: sdk.HeaderChanges{Set: set}, State: req.Path}, nil
+}
+
+func (h *handler) HandleResponse(_ context.Context, resp *sdk.ResponseInfo) (*sdk.ResponseResult, error) {
+	if h.responseFail {
+		return nil, errors.New("response phase broken on purpose")
+	}
+	return &sdk.ResponseResult{Header: sdk.HeaderChanges{Set: http.Header{
+		"X-Response-Phase": {fmt.Sprintf("status=%d state=%s", resp.Status, resp.State)},
+	}}}, nil
+}
+
+func transformer(mode string) sdk.InstanceTransformerFunc {
+	return func(_ context.Context, in *sdk.Instance) (*sdk.Instance, error) {
+		switch mode {
+		case "fail":
+			return nil, errors.New("transformer broken on purpose")
+		case "change-id":
+			in.ID += "-renamed"
+		case "invalid":
+			in.Status = "SLEEPY"
+		}
+		if in.Metadata == nil {
+			in.Metadata = map[string]string{}
+		}
+		in.Metadata["seen-by"] = "testplugin"
+		return in, nil
+	}
+}

@@ -1,0 +1,148 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// Info is what a plugin declares about itself.
+type Info struct {
+	// SDKVersion is the SDK version the plugin was built with.
+	SDKVersion string
+	// Request and Response say which HTTP phases the plugin handles.
+	Request  bool
+	Response bool
+	// RequestBodyLimit is how many body bytes the plugin wants (0: headers only).
+	RequestBodyLimit int
+	// Instances says the plugin is an instance transformer.
+	Instances bool
+}
+
+// HTTP reports whether the plugin handles HTTP calls in either phase.
+func (i Info) HTTP() bool { return i.Request || i.Response }
+
+// Client is a host's handle on one running plugin: go-plugin's Dispense of
+// PluginName returns one. Plugin authors do not need it; it is exported for
+// meshbridge hosts and for tests (TestClient). Errors are gRPC status errors
+// (status.Code tells a deadline from a plugin failure), except that a
+// rejected instance is a *RejectError.
+type Client struct {
+	rpc pluginv1.PluginClient
+
+	nextID atomic.Uint64
+	mu     sync.Mutex
+	stream *callStream
+	// unary is set when the plugin has no Calls stream; calls then go one
+	// RPC each.
+	unary bool
+}
+
+// callStream returns the open call stream, opening one if there is none or
+// the last one broke; nil with a nil error means "use unary calls".
+func (c *Client) callStream() (*callStream, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unary {
+		return nil, nil
+	}
+	if c.stream != nil && !c.stream.broken() {
+		return c.stream, nil
+	}
+	cs, err := openCallStream(c.rpc)
+	if err != nil {
+		return nil, err
+	}
+	c.stream = cs
+	return cs, nil
+}
+
+// Describe asks the plugin what it implements.
+func (c *Client) Describe(ctx context.Context) (Info, error) {
+	m, err := c.rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{
+		SDKVersion:       m.GetSdkVersion(),
+		Request:          m.GetHttpRequest(),
+		Response:         m.GetHttpResponse(),
+		RequestBodyLimit: int(m.GetRequestBodyLimit()),
+		Instances:        m.GetInstanceTransformer(),
+	}
+	if info.RequestBodyLimit < 0 || info.RequestBodyLimit > MaxRequestBodyLimit {
+		return Info{}, fmt.Errorf("plugin declares a request body limit of %d bytes; the most is %d", info.RequestBodyLimit, MaxRequestBodyLimit)
+	}
+	return info, nil
+}
+
+// invoke makes one call: on the call stream, or as its own RPC when the
+// plugin has no stream.
+func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, unary func() (T, error), pick func(*pluginv1.CallResponse) T) (T, error) {
+	var zero T
+	cs, err := c.callStream()
+	if err != nil {
+		return zero, err
+	}
+	if cs == nil {
+		return unary()
+	}
+	resp, err := cs.call(ctx, c.nextID.Add(1), req)
+	if err != nil && cs.unsupported() {
+		c.mu.Lock()
+		c.unary = true
+		c.mu.Unlock()
+		return unary()
+	}
+	if err != nil {
+		return zero, err
+	}
+	return pick(resp), nil
+}
+
+// HandleRequest runs the request phase.
+func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResult, error) {
+	msg := requestToWire(req)
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: msg}},
+		func() (*pluginv1.RequestResult, error) { return c.rpc.HandleRequest(ctx, msg) },
+		(*pluginv1.CallResponse).GetRequest)
+	if err != nil {
+		return nil, err
+	}
+	return requestResultFromWire(m), nil
+}
+
+// HandleResponse runs the response phase.
+func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*ResponseResult, error) {
+	msg := responseInfoToWire(resp)
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Response{Response: msg}},
+		func() (*pluginv1.ResponseResult, error) { return c.rpc.HandleResponse(ctx, msg) },
+		(*pluginv1.CallResponse).GetResponse)
+	if err != nil {
+		return nil, err
+	}
+	return &ResponseResult{Header: changesFromWire(m.GetHeaders())}, nil
+}
+
+// TransformInstance asks the plugin to amend or reject inst. A rejection is
+// returned as a *RejectError.
+func (c *Client) TransformInstance(ctx context.Context, inst *Instance) (*Instance, error) {
+	msg := &pluginv1.TransformRequest{Instance: instanceToWire(inst)}
+	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Transform{Transform: msg}},
+		func() (*pluginv1.TransformResult, error) { return c.rpc.TransformInstance(ctx, msg) },
+		(*pluginv1.CallResponse).GetTransform)
+	if err != nil {
+		return nil, err
+	}
+	if m.GetRejected() {
+		return nil, &RejectError{Reason: m.GetReason()}
+	}
+	out := instanceFromWire(m.GetInstance())
+	if out == nil {
+		return nil, fmt.Errorf("plugin returned neither an instance nor a rejection")
+	}
+	return out, nil
+}

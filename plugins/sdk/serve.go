@@ -1,0 +1,115 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	plugin "github.com/hashicorp/go-plugin"
+)
+
+// MaxRequestBodyLimit is the most of a request body a plugin can ask for.
+const MaxRequestBodyLimit = 1 << 20
+
+// ServeConfig says what a plugin implements. Set at least one handler.
+type ServeConfig struct {
+	// Request handles the request phase of HTTP calls (HTTP handler kind).
+	Request RequestHandler
+	// Response, optional, handles the response phase. Leave it nil unless
+	// needed: every response phase is one more call per request.
+	Response ResponseHandler
+	// RequestBodyLimit is how many bytes of the request body the plugin
+	// wants to see (0, the default: headers only; at most
+	// MaxRequestBodyLimit). Bodies cost a copy and a bigger message on
+	// every call: ask only when the decision depends on the body.
+	RequestBodyLimit int
+	// Instances amends or rejects service instances (instance transformer kind).
+	Instances InstanceTransformer
+}
+
+// Validate checks the configuration.
+func (c *ServeConfig) Validate() error {
+	var errs []error
+	if c.Request == nil && c.Response == nil && c.Instances == nil {
+		errs = append(errs, errors.New("nothing to serve: set Request, Response or Instances"))
+	}
+	if c.RequestBodyLimit < 0 || c.RequestBodyLimit > MaxRequestBodyLimit {
+		errs = append(errs, fmt.Errorf("RequestBodyLimit: must be 0-%d, got %d", MaxRequestBodyLimit, c.RequestBodyLimit))
+	}
+	if c.RequestBodyLimit > 0 && c.Request == nil {
+		errs = append(errs, errors.New("RequestBodyLimit: needs a Request handler"))
+	}
+	return errors.Join(errs...)
+}
+
+// Serve runs the plugin until the host stops it, then returns. Call it
+// last in main. Run by hand (without a host), it explains what the binary
+// is and exits with status 1.
+func Serve(cfg ServeConfig) {
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "meshbridge plugin %s: invalid ServeConfig: %v\n", binaryName(), err)
+		os.Exit(1)
+	}
+	RequireHost()
+	logger := Logger()
+	slog.SetDefault(logger)
+	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
+
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig: Handshake,
+		VersionedPlugins: map[int]plugin.PluginSet{
+			ProtocolVersion: {PluginName: &grpcPlugin{server: newServer(cfg, logger)}},
+		},
+		GRPCServer: plugin.DefaultGRPCServer,
+		// go-plugin's own messages, in the same JSON form as Logger's.
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:       "go-plugin",
+			Output:     stderr,
+			JSONFormat: true,
+			Level:      hclog.Warn,
+		}),
+	})
+}
+
+// RequireHost exits with a message saying what this binary is, unless a
+// meshbridge host started it. Serve calls it; a plugin that checks its
+// flags or keys before Serve calls it first (after flag.Parse, so -h still
+// works), so that someone running the binary by hand learns what it is
+// rather than which flag is missing.
+func RequireHost() {
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		fmt.Fprintf(stderr, notAHostMessage, binaryName())
+		os.Exit(1)
+	}
+}
+
+const notAHostMessage = `%s is a meshbridge plugin: it is not meant to be run directly.
+
+A meshbridge binary (sidecar, registry-adapter, registrysync, mockserver)
+starts it when it is listed under "plugins:" in that binary's configuration,
+with its path and sha256 checksum. See docs/plugins.md.
+`
+
+func binaryName() string { return filepath.Base(os.Args[0]) }
+
+// exitWithParent ends the plugin when the host that started it is gone
+// (the plugin was re-parented). On Linux the host also asks the kernel to
+// kill its plugins when it dies; this covers the other systems and the
+// corner cases of that mechanism.
+func exitWithParent(logger *slog.Logger, ppid int, every time.Duration) {
+	if ppid <= 1 {
+		return // started by init: there is no host process to follow
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for range t.C {
+		if os.Getppid() != ppid {
+			logger.Warn("host process is gone, exiting", "host_pid", ppid)
+			os.Exit(2)
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// callStream is the host's end of one Calls stream: callers send under a
+// lock and wait for the answer with their id, which one reader goroutine
+// hands out.
+type callStream struct {
+	s      pluginv1.Plugin_CallsClient
+	cancel context.CancelFunc
+
+	// sendSlot is held while a message is being sent (gRPC streams take
+	// one sender at a time); waiting for it respects the caller's context.
+	sendSlot chan struct{}
+	// sending is the number of the send in progress (0: none).
+	sending, sends atomic.Uint64
+
+	mu      sync.Mutex
+	pending map[uint64]chan *pluginv1.CallResponse
+	err     error         // why the stream broke; set once
+	done    chan struct{} // closed when it broke
+}
+
+func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
+	// The stream lives until the connection does (go-plugin closes it when
+	// the plugin is stopped) or until it breaks.
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := rpc.Calls(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	go cs.receive()
+	return cs, nil
+}
+
+func (cs *callStream) receive() {
+	for {
+		resp, err := cs.s.Recv()
+		if err != nil {
+			cs.fail(err)
+			return
+		}
+		cs.mu.Lock()
+		ch := cs.pending[resp.GetId()]
+		delete(cs.pending, resp.GetId())
+		cs.mu.Unlock()
+		if ch != nil {
+			ch <- resp // buffered: never blocks
+		}
+	}
+}
+
+// fail marks the stream broken; callers waiting on it give up.
+func (cs *callStream) fail(err error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.err != nil {
+		return
+	}
+	code := codes.Unavailable
+	if status.Code(err) == codes.Unimplemented {
+		code = codes.Unimplemented // a plugin without the stream: see unsupported
+	}
+	cs.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
+	close(cs.done)
+	cs.cancel()
+}
+
+func (cs *callStream) broken() bool {
+	select {
+	case <-cs.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// unsupported reports that the stream ended because the plugin does not
+// serve it at all.
+func (cs *callStream) unsupported() bool {
+	return cs.broken() && status.Code(cs.err) == codes.Unimplemented
+}
+
+var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
+
+// call sends req and waits for its answer, ctx's end, or the stream's.
+func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
+	req.Id = id
+	if dl, ok := ctx.Deadline(); ok {
+		req.DeadlineUnixNano = dl.UnixNano()
+	}
+	ch := replyPool.Get().(chan *pluginv1.CallResponse)
+	cs.mu.Lock()
+	if cs.err != nil {
+		cs.mu.Unlock()
+		replyPool.Put(ch)
+		return nil, cs.err
+	}
+	cs.pending[id] = ch
+	cs.mu.Unlock()
+
+	if err := cs.send(ctx, req); err != nil {
+		if !cs.forget(id) {
+			<-ch // answered after all: take it so ch can be reused
+		}
+		replyPool.Put(ch)
+		return nil, err
+	}
+	select {
+	case resp := <-ch:
+		replyPool.Put(ch)
+		if e := resp.GetError(); e != nil {
+			return nil, status.Error(codes.Code(e.GetCode()), e.GetMessage())
+		}
+		return resp, nil
+	case <-ctx.Done():
+		if !cs.forget(id) {
+			<-ch // the answer is on its way into ch: take it so ch can be reused
+		}
+		replyPool.Put(ch)
+		return nil, status.FromContextError(ctx.Err()).Err()
+	case <-cs.done:
+		return nil, cs.err // ch is dropped: the reader may still write to it
+	}
+}
+
+// stuckSend is how long a send may go on after its caller's context
+// ended before the stream is declared stuck. A send takes microseconds
+// unless the plugin stopped reading.
+const stuckSend = 250 * time.Millisecond
+
+// send sends one message. A plugin that stops reading (hung, stopped)
+// fills the stream's flow-control window and then blocks the sender, which
+// gRPC would not let go before the stream ends: when a send is still
+// blocked stuckSend after its caller's context ended, the stream is broken,
+// so that neither this caller nor those queued behind it (who give up at
+// their own deadlines) wait for the health check to notice.
+func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error {
+	select {
+	case cs.sendSlot <- struct{}{}:
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	case <-cs.done:
+		return cs.err
+	}
+	defer func() { <-cs.sendSlot }()
+	n := cs.sends.Add(1)
+	cs.sending.Store(n)
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(stuckSend, func() {
+			if cs.sending.Load() == n {
+				cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
+			}
+		})
+	})
+	err := cs.s.Send(req)
+	cs.sending.Store(0)
+	stop()
+	if errors.Is(err, io.EOF) {
+		// The stream has ended; gRPC gives the reason to the receiver.
+		select {
+		case <-cs.done:
+		case <-ctx.Done():
+			cs.fail(ctx.Err())
+		}
+		return cs.err
+	}
+	if err != nil {
+		cs.fail(err)
+		return cs.err
+	}
+	return nil
+}
+
+// forget drops a pending call and reports whether it was still pending.
+func (cs *callStream) forget(id uint64) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	_, ok := cs.pending[id]
+	delete(cs.pending, id)
+	return ok
+}

@@ -1,0 +1,71 @@
+package sdk_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk"
+)
+
+// TestConcurrentCalls runs many calls at once over the call stream, each
+// answered after its own delay: every caller gets its own answer, and a
+// call whose deadline passes fails alone.
+func TestConcurrentCalls(t *testing.T) {
+	c := sdk.TestClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+		if _, ok := ctx.Deadline(); !ok {
+			return nil, fmt.Errorf("the handler's context has no deadline")
+		}
+		n, _ := strconv.Atoi(r.Header.Get("N"))
+		select {
+		case <-time.After(time.Duration(n%7) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return &sdk.RequestResult{Header: sdk.HeaderChanges{Set: http.Header{"N": {r.Header.Get("N")}}}}, nil
+	})})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i := range 64 {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			n := strconv.Itoa(i)
+			res, err := c.HandleRequest(ctx, &sdk.Request{Header: http.Header{"N": {n}}})
+			if err != nil {
+				errs <- fmt.Errorf("call %s: %v", n, err)
+				return
+			}
+			if got := res.Header.Set.Get("N"); got != n {
+				errs <- fmt.Errorf("call %s got the answer of call %s", n, got)
+			}
+		})
+	}
+	wg.Go(func() {
+		// 6 ms of work against a 1 ms deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		if _, err := c.HandleRequest(ctx, &sdk.Request{Header: http.Header{"N": {"6"}}}); status.Code(err) != codes.DeadlineExceeded {
+			errs <- fmt.Errorf("short deadline: want DeadlineExceeded, got %v", err)
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// The stream is still good after a call timed out on it.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.HandleRequest(ctx, &sdk.Request{Header: http.Header{"N": {"1"}}}); err != nil {
+		t.Fatalf("after a timeout: %v", err)
+	}
+}
