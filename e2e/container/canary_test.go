@@ -27,3 +27,14 @@ var _ = Describe("canary by header in containers", func() {
 		Eventually(func(ctx SpecContext) ([]string, error) { return containers.Leftovers(ctx, s.Name) }).WithContext(ctx).Should(BeEmpty())
 	}, SpecTimeout(framework.ScenarioTimeout+time.Minute))
 })
+
+var _ = Describe("restarts in containers", func() {
+	It("restarts a pod and the registry, whose host ports change, and serves cleanly after", func(ctx SpecContext) {
+		s, err := framework.Scenario("../testdata/container-restart.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		res := framework.Run(ctx, s, containers.Name, bin)
+		Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
+		Expect(framework.Traffic(res, "after").Summary.Failed).To(BeZero())
+		Eventually(func(ctx SpecContext) ([]string, error) { return containers.Leftovers(ctx, s.Name) }).WithContext(ctx).Should(BeEmpty())
+	}, SpecTimeout(framework.ScenarioTimeout+time.Minute))
+})

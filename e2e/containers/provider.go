@@ -2,6 +2,7 @@ package containers
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,8 @@ func init() {
 	// Mapped ports are published on the host's loopback; without this
 	// testcontainers may guess a gateway address instead.
 	setDefaultEnv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	// Quiet until a run hands over its logger (Prepare).
+	tclog.SetDefault(tclog.NewNoopLogger())
 	runner.RegisterProvider(Name, runner.Factory{New: func() runner.Provider { return New() }, Available: Available})
 }
 
@@ -150,6 +153,9 @@ func (p *Provider) buildImage(ctx context.Context, binary string) (string, error
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644); err != nil {
 		return "", fmt.Errorf("container provider: %w", err)
 	}
+	if err := checkStatic(filepath.Join(p.env.BinDir, binary)); err != nil {
+		return "", fmt.Errorf("container provider: %w", err)
+	}
 	if err := copyFile(filepath.Join(p.env.BinDir, binary), filepath.Join(dir, binary)); err != nil {
 		return "", fmt.Errorf("container provider: %w", err)
 	}
@@ -167,6 +173,22 @@ func (p *Provider) buildImage(ctx context.Context, binary string) (string, error
 		return "", fmt.Errorf("container provider: build image of %s: %w\n%s", binary, err, buildLog.String())
 	}
 	return tag, nil
+}
+
+// checkStatic refuses a dynamically linked binary: a FROM scratch image has
+// no loader, and the container would die with a puzzling "no such file".
+func checkStatic(path string) error {
+	f, err := elf.Open(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return fmt.Errorf("%s is dynamically linked; a FROM scratch image needs a static binary (CGO_ENABLED=0, as make build does)", path)
+		}
+	}
+	return nil
 }
 
 func copyFile(from, to string) error {
@@ -228,7 +250,16 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 		if err := ctr.Start(ctx); err != nil {
 			return fmt.Errorf("container provider: start %s again: %w", c.Name, err)
 		}
-		return p.waitReady(ctx, c)
+		if err := p.waitReady(ctx, c); err != nil {
+			return err
+		}
+		// A pod starts as a unit: its members join the new network namespace.
+		for _, m := range p.podMembers(c.Name) {
+			if err := p.Start(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	req := tc.ContainerRequest{
 		Image:  p.images[c.Binary],
@@ -340,12 +371,33 @@ func (p *Provider) saveLogs(ctx context.Context, name string) {
 	_, _ = io.Copy(f, rc) // best effort: logs are for a human reading a failure
 }
 
+// podMembers are the started components living in owner's network
+// namespace, owner excluded.
+func (p *Provider) podMembers(owner string) []*runner.Component {
+	var out []*runner.Component
+	for _, m := range p.members[owner] {
+		if m.Name == owner {
+			continue
+		}
+		if _, err := p.container(m.Name); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Stop stops the container (SIGTERM, SIGKILL after stopTimeout), or kills
-// it at once.
+// it at once. Stopping a pod owner stops its members first: they cannot
+// outlive the network namespace they share.
 func (p *Provider) Stop(ctx context.Context, name string, kill bool) error {
 	ctr, err := p.container(name)
 	if err != nil {
 		return err
+	}
+	for _, m := range p.podMembers(name) {
+		if err := p.Stop(ctx, m.Name, kill); err != nil {
+			return err
+		}
 	}
 	if kill {
 		if _, err := p.cli.ContainerKill(ctx, ctr.GetContainerID(), client.ContainerKillOptions{Signal: "KILL"}); err != nil {
