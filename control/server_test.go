@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ServerOptions) *fixture {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), History: 64, Expiry: embedded.ExpiryOptions{Disabled: true}})
+	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), History: 64, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/registry/etcd/etcdtest"
 	"github.com/meshbridge/meshbridge/registry/storetest"
 )
 
@@ -21,7 +22,12 @@ var (
 // etcd once; the server lives until the test binary exits.
 func populated(b *testing.B) *Store {
 	benchOnce.Do(func() {
-		cli := startEtcdFor(b)
+		// Not etcdtest.Start: the server outlives the benchmark that first
+		// asks for it and stops with the process.
+		cli, _, err := etcdtest.LaunchTemp()
+		if err != nil {
+			b.Fatal(err)
+		}
 		s, err := Open(context.Background(), Options{Client: cli, Prefix: "/bench/", Logger: quiet})
 		if err != nil {
 			b.Fatal(err)

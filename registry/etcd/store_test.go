@@ -16,18 +16,8 @@ import (
 	"github.com/meshbridge/meshbridge/registry/storetest"
 )
 
-// startEtcd runs a real, single-member etcd server in-process (the
-// embeddable server package) on loopback ports.
-func startEtcd(t *testing.T) *clientv3.Client {
-	t.Helper()
-	return startEtcdFor(t)
-}
-
-// startEtcdFor works for tests and benchmarks alike.
-func startEtcdFor(t testing.TB) *clientv3.Client {
-	t.Helper()
-	return etcdtest.Start(t)
-}
+// startEtcd runs a real, single-member etcd server in-process for one test.
+func startEtcd(t *testing.T) *clientv3.Client { return etcdtest.Start(t) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 

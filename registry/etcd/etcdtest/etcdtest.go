@@ -1,11 +1,14 @@
-// Package etcdtest starts a real, single-member etcd server in-process on
-// loopback ports for tests and benchmarks of code that runs over the etcd
-// store.
+// Package etcdtest runs a real, single-member etcd server in-process (etcd's
+// embeddable server package) on loopback ports, for tests and benchmarks of
+// code that talks to etcd.
 package etcdtest
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 
@@ -13,43 +16,75 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 )
 
-// Start runs an etcd server for the test and returns a client to it; both
-// are closed when the test ends.
+// Start runs a server for one test and returns a client; both stop when the
+// test ends.
 func Start(t testing.TB) *clientv3.Client {
 	t.Helper()
+	cli, stop, err := Launch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return cli
+}
+
+// Launch runs a server with its data in dir and returns a client and a stop
+// function. Benchmarks that share one server across several benchmark
+// functions use it directly and let the process exit stop it.
+func Launch(dir string) (*clientv3.Client, func(), error) {
 	cfg := embed.NewConfig()
-	cfg.Dir = t.TempDir()
+	cfg.Dir = dir
 	cfg.LogLevel = "error"
 	cfg.Logger = "zap"
 	cfg.LogOutputs = []string{"stderr"}
-	client, peer := freeURL(t), freeURL(t)
+	client, err := freeURL()
+	if err != nil {
+		return nil, nil, err
+	}
+	peer, err := freeURL()
+	if err != nil {
+		return nil, nil, err
+	}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	cfg.InitialCluster = cfg.Name + "=" + peer.String()
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		t.Fatalf("start etcd: %v", err)
+		return nil, nil, fmt.Errorf("start etcd: %w", err)
 	}
-	t.Cleanup(e.Close)
 	select {
 	case <-e.Server.ReadyNotify():
 	case <-time.After(30 * time.Second):
-		t.Fatal("etcd did not become ready")
+		e.Close()
+		return nil, nil, errors.New("etcd did not become ready in 30s")
 	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{client.Host}, DialTimeout: 5 * time.Second})
 	if err != nil {
-		t.Fatal(err)
+		e.Close()
+		return nil, nil, err
 	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
+	return cli, func() { cli.Close(); e.Close() }, nil
 }
 
-func freeURL(t testing.TB) url.URL {
-	t.Helper()
+// LaunchTemp is Launch in a fresh temporary directory.
+func LaunchTemp() (*clientv3.Client, func(), error) {
+	dir, err := os.MkdirTemp("", "etcdtest-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cli, stop, err := Launch(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return cli, func() { stop(); os.RemoveAll(dir) }, nil
+}
+
+func freeURL() (url.URL, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return url.URL{}, err
 	}
 	defer ln.Close()
-	return url.URL{Scheme: "http", Host: ln.Addr().String()}
+	return url.URL{Scheme: "http", Host: ln.Addr().String()}, nil
 }
