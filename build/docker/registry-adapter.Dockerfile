@@ -2,6 +2,7 @@
 # static binary (make build; CGO_ENABLED=0), e.g. `make images`.
 # No shell in the image: probe it over HTTP (GET :8700/readyz).
 FROM scratch
+LABEL org.meshbridge.binary="registry-adapter"
 # WORKDIR creates the directories the store and temp files need.
 WORKDIR /tmp
 WORKDIR /data

@@ -131,6 +131,12 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 		}
 		p.images[c.Binary] = img
 	}
+	// Each build re-tags meshbridge/<binary>:scenario; the image it replaced
+	// is left dangling. Remove those (ours only, by label).
+	if _, err := p.cli.ImagePrune(ctx, client.ImagePruneOptions{Filters: make(client.Filters).
+		Add("dangling", "true").Add("label", "org.meshbridge.binary")}); err != nil && env.Log != nil {
+		env.Log.Warn("could not prune replaced images", "error", err)
+	}
 	if p.net, err = tcnetwork.New(ctx, tcnetwork.WithLabels(map[string]string{"meshbridge.scenario": env.Scenario})); err != nil {
 		return nil, fmt.Errorf("container provider: network: %w", err)
 	}
