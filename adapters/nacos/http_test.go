@@ -218,7 +218,7 @@ func TestHTTPAuth(t *testing.T) {
 	code, body = do(t, e, http.MethodPost, "/nacos/v1/auth/users/login", "username=nacos&password=s3cret", nil)
 	var login struct {
 		AccessToken string  `json:"accessToken"`
-		TokenTTL    float64 `json:"tokenTTL"`
+		TokenTTL    float64 `json:"tokenTtl"`
 	}
 	if code != 200 || json.Unmarshal([]byte(body), &login) != nil || login.AccessToken == "" || login.TokenTTL != 1 {
 		t.Fatalf("login: %d %s", code, body)

@@ -50,7 +50,7 @@ func token(r *http.Request, p *params) string {
 type loginResponse struct {
 	AccessToken string `json:"accessToken"`
 	// TokenTTL is in seconds and must be a number: the Go SDK type-asserts it.
-	TokenTTL    int64  `json:"tokenTTL"`
+	TokenTTL    int64  `json:"tokenTtl"`
 	GlobalAdmin bool   `json:"globalAdmin"`
 	Username    string `json:"username"`
 }
