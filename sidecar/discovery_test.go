@@ -2,6 +2,7 @@ package sidecar_test
 
 import (
 	"encoding/json"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"net"
 	"net/http"
@@ -27,9 +28,7 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 	orders := startEcho(t, "orders-1")
 	appSidecar(t, cp, "orders", orders, nil, nil)
 
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	first := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	first := loopback.Port(t, 20)
 	cfg := testConfig(t, func(c *config.Config) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
@@ -75,36 +74,14 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 	}
 }
 
-// freePortPair finds a port p with p+1000 free too (Nacos gRPC).
-func freePortPair(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if p+1000 > 65535 {
-			continue
-		}
-		if l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+1000)); err == nil {
-			l2.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
-}
-
 // Discovery mode with the real Nacos front-end: a Nacos 1.x-style client
 // registers and looks up over HTTP on localhost.
 func TestDiscoveryModeNacos(t *testing.T) {
 	cp := startControl(t)
 	orders := startEcho(t, "orders-1")
 	appSidecar(t, cp, "orders", orders, nil, nil)
-	nacosPort := freePortPair(t)
-	first := freePortPair(t)
+	nacosPort := loopback.Port(t, 1000)
+	first := loopback.Port(t, 20)
 	cfg := testConfig(t, func(c *config.Config) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
@@ -181,10 +158,8 @@ func TestDiscoveryModeConsul(t *testing.T) {
 	cp := startControl(t)
 	orders := startEcho(t, "orders-1")
 	appSidecar(t, cp, "orders", orders, nil, nil)
-	consulAddr := listen(t)
-	addr := consulAddr.Addr().String()
-	consulAddr.Close()
-	first := freePortPair(t)
+	addr := loopback.Addr(t)
+	first := loopback.Port(t, 20)
 	cfg := testConfig(t, func(c *config.Config) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
@@ -241,10 +216,8 @@ func TestDiscoveryModeEureka(t *testing.T) {
 	cp := startControl(t)
 	orders := startEcho(t, "orders-1")
 	appSidecar(t, cp, "orders", orders, nil, nil)
-	eurekaLn := listen(t)
-	addr := eurekaLn.Addr().String()
-	eurekaLn.Close()
-	first := freePortPair(t)
+	addr := loopback.Addr(t)
+	first := loopback.Port(t, 20)
 	cfg := testConfig(t, func(c *config.Config) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url

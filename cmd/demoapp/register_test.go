@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -169,9 +170,7 @@ func TestRunRejectsBadFlagsNamingThem(t *testing.T) {
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := loopback.Addr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var errOut bytes.Buffer

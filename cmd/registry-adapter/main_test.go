@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"net"
 	"net/http"
 	"os"
@@ -108,16 +109,6 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // process is a running registry-adapter.
 type process struct {
 	cmd    *exec.Cmd
@@ -129,7 +120,7 @@ type process struct {
 
 func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := loopback.Addr(t)
 	// Registry front-ends are off unless a test turns one on.
 	args := append([]string{"--data-dir", dataDir, "--control-listen", addr, "--nacos-listen=", "--eureka-listen=", "--consul-listen="}, extra...)
 	cmd := exec.Command(binary(t), args...)
@@ -295,35 +286,11 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 }
 
-// freePortPair finds a port p with p+offset also free (Nacos puts gRPC at HTTP + 1000).
-func freePortPair(t *testing.T, offset int) int {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		if p+offset > 65535 {
-			ln.Close()
-			continue
-		}
-		ln2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+offset))
-		ln.Close()
-		if err == nil {
-			ln2.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
-}
-
 // TestRegistryViewsShareOneRegistry registers through the control API and
 // reads the instance back through each mounted registry front-end.
 func TestRegistryViewsShareOneRegistry(t *testing.T) {
-	nacosPort := freePortPair(t, 1000)
-	eurekaAddr, consulAddr := freeAddr(t), freeAddr(t)
+	nacosPort := loopback.Port(t, 1000)
+	eurekaAddr, consulAddr := loopback.Addr(t), loopback.Addr(t)
 	p := start(t, t.TempDir(), fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort), "--eureka-listen="+eurekaAddr, "--consul-listen="+consulAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -424,7 +391,7 @@ func TestTransformerPluginOnEveryRegistration(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eurekaAddr := freeAddr(t)
+	eurekaAddr := loopback.Addr(t)
 	p := start(t, t.TempDir(), "--config", cfgPath, "--eureka-listen="+eurekaAddr)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

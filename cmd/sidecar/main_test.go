@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -65,16 +66,6 @@ func TestRunFlags(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // The built binary finishes a request in flight after SIGTERM, then exits 0
 // and stops listening.
 func TestDrainOnSIGTERM(t *testing.T) {
@@ -113,7 +104,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	egress, ingress, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	egress, ingress, admin := loopback.Addr(t), loopback.Addr(t), loopback.Addr(t)
 	var stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "--service", "caller", "--control", controlURL,
 		"--egress", egress, "--ingress", ingress, "--admin", admin)
@@ -214,7 +205,7 @@ func TestPluginInInboundChain(t *testing.T) {
 	defer app.Close()
 	_, appPort, _ := net.SplitHostPort(aln.Addr().String())
 
-	ingress, egress, admin := freeAddr(t), freeAddr(t), freeAddr(t)
+	ingress, egress, admin := loopback.Addr(t), loopback.Addr(t), loopback.Addr(t)
 	cfgPath := filepath.Join(t.TempDir(), "sidecar.yaml")
 	cfg := fmt.Sprintf(`service:
   name: app

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/meshbridge/meshbridge/internal/procstate"
 	"io"
 	"log/slog"
 	"net/http"
@@ -353,6 +354,9 @@ func TestStoppedPluginDoesNotHoldCallers(t *testing.T) {
 	p := mustPlugin(t, startHost(t, cfg), "stopped")
 	pid := p.Stats().PID
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := procstate.WaitStopped(pid, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Let it go before Close, which would otherwise wait for it to die.

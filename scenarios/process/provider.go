@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/procstate"
 	"net"
 	"os"
 	"os/exec"
@@ -76,7 +78,7 @@ func (p *Provider) Prepare(_ context.Context, comps []*runner.Component, env run
 			if port.Follows != "" {
 				continue
 			}
-			n, err := freePort(followers(c, port.Name))
+			n, err := loopback.FreePort(followers(c, port.Name)...)
 			if err != nil {
 				return nil, fmt.Errorf("process: ports of %s: %w", c.Name, err)
 			}
@@ -113,43 +115,6 @@ func followers(c *runner.Component, name string) []int {
 		}
 	}
 	return out
-}
-
-// freePort finds a free loopback port whose port+offset are free too.
-func freePort(offsets []int) (int, error) {
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ok := true
-		var extra []net.Listener
-		for _, off := range offsets {
-			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+off))
-			if err != nil {
-				ok = false
-				break
-			}
-			extra = append(extra, l)
-		}
-		ln.Close()
-		for _, l := range extra {
-			l.Close()
-		}
-		if ok && port+maxOffset(offsets) <= 65535 {
-			return port, nil
-		}
-	}
-	return 0, errors.New("no free port pair found")
-}
-
-func maxOffset(offs []int) int {
-	m := 0
-	for _, o := range offs {
-		m = max(m, o)
-	}
-	return m
 }
 
 func (p *Provider) addr(comp, port string) string {
@@ -302,7 +267,12 @@ func (p *Provider) Pause(_ context.Context, name string) error {
 		return err
 	}
 	pr.paused.Store(true)
-	return pr.cmd.Process.Signal(syscall.SIGSTOP)
+	if err := pr.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	// The stop reaches each thread asynchronously: wait until every one is
+	// stopped, so nothing the caller does next is still answered.
+	return procstate.WaitStopped(pr.cmd.Process.Pid, 2*time.Second)
 }
 
 // Resume thaws a paused component.

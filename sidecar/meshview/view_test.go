@@ -3,6 +3,7 @@ package meshview_test
 import (
 	"context"
 	"errors"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -42,18 +43,6 @@ func startControl(t *testing.T) *control.Client {
 	return c
 }
 
-// freeRange finds n consecutive free loopback ports (best effort).
-func freeRange(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return p
-}
-
 // serviceEcho answers with the service its listener is bound to.
 func serviceEcho(service string) *http.Server {
 	return &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +53,7 @@ func serviceEcho(service string) *http.Server {
 func setup(t *testing.T) (*meshview.View, *meshview.Allocator, *control.Client, chan registry.InstanceKey) {
 	t.Helper()
 	c := startControl(t)
-	first := freeRange(t)
+	first := loopback.Port(t, 50)
 	alloc := meshview.NewAllocator("127.0.0.1", first, first+50, serviceEcho, quiet())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -218,7 +207,7 @@ func TestDiscoveryAnswersLoopbackPerService(t *testing.T) {
 
 // When the range is used up, extra services are left out, not failed.
 func TestAllocatorExhausted(t *testing.T) {
-	first := freeRange(t)
+	first := loopback.Port(t, 50)
 	alloc := meshview.NewAllocator("127.0.0.1", first, first, serviceEcho, quiet())
 	defer alloc.Shutdown(context.Background())
 	if _, _, err := alloc.Endpoint("a"); err != nil {

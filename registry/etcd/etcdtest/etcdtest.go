@@ -6,7 +6,7 @@ package etcdtest
 import (
 	"errors"
 	"fmt"
-	"net"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"net/url"
 	"os"
 	"testing"
@@ -81,10 +81,6 @@ func LaunchTemp() (*clientv3.Client, func(), error) {
 }
 
 func freeURL() (url.URL, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return url.URL{}, err
-	}
-	defer ln.Close()
-	return url.URL{Scheme: "http", Host: ln.Addr().String()}, nil
+	addr, err := loopback.FreeAddr()
+	return url.URL{Scheme: "http", Host: addr}, err
 }

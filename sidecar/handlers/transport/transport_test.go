@@ -2,8 +2,8 @@ package transport
 
 import (
 	"context"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -27,9 +27,7 @@ func TestSendAndClassify(t *testing.T) {
 		io.WriteString(w, r.Host)
 	}))
 	defer srv.Close()
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := loopback.Addr(t) // free, and below the ephemeral range: nothing will be listening
 
 	h, err := New(DefaultConfig())
 	if err != nil {
