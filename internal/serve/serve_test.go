@@ -1,0 +1,94 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// A long-poll parked in a handler sees the drain signal and answers, and the
+// group's Serve returns well before the shutdown timeout.
+func TestServeDrainsLongPolls(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parked := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(parked)
+		select {
+		case <-DrainSignal(r.Context()):
+			io.WriteString(w, "drained")
+		case <-time.After(time.Minute):
+			io.WriteString(w, "timed out")
+		}
+	})
+	g := NewGroup(quiet, Timeouts{Shutdown: 20 * time.Second})
+	g.Add(Listener{Name: "api", Listener: ln, Handler: h})
+	g.Add(Listener{Name: "off"}) // empty address: disabled
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(ctx) }()
+	answer := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			answer <- err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		answer <- string(b)
+	}()
+	select {
+	case <-parked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the handler")
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case got := <-answer:
+		if got != "drained" {
+			t.Fatalf("long-poll answered %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("long-poll not answered during the drain")
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("drain took %v", d)
+	}
+	if DrainSignal(context.Background()) != nil {
+		t.Fatal("a context outside a group has a drain signal")
+	}
+}
+
+func TestBindReportsPortConflicts(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	g := NewGroup(quiet, Timeouts{})
+	g.Add(Listener{Name: "first", Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
+	g.Add(Listener{Name: "clash", Addr: busy.Addr().String(), Handler: http.NotFoundHandler()})
+	err = g.Bind()
+	if err == nil || !strings.Contains(err.Error(), "clash listener") {
+		t.Fatalf("bind: %v", err)
+	}
+}
