@@ -1,6 +1,8 @@
-// Package container_test runs the canary scenario with the container
-// provider: images built locally from build/docker, one Docker network.
-// Without a Docker engine the suite is skipped with the reason.
+// Package container_test runs scenarios with the container provider:
+// images built locally from build/docker, one Docker network; canary by
+// header, restarts, and an extra container from an image built here (a
+// stand-in for a pulled registry image). Without a Docker engine the suite
+// is skipped with the reason.
 package container_test
 
 import (

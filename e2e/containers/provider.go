@@ -2,7 +2,6 @@ package containers
 
 import (
 	"context"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +39,7 @@ func init() {
 	setDefaultEnv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 	// Quiet until a run hands over its logger (Prepare).
 	tclog.SetDefault(tclog.NewNoopLogger())
-	runner.RegisterProvider(Name, runner.Factory{New: func() runner.Provider { return New() }, Available: Available})
+	runner.RegisterProvider(Name, runner.Factory{New: func() runner.Provider { return New() }, Available: Available, RunsImages: true})
 }
 
 func setDefaultEnv(k, v string) {
@@ -82,12 +81,14 @@ type Provider struct {
 	ctrs    map[string]*tc.DockerContainer
 	images  map[string]string
 	logs    map[string]*os.File
+	// pullTimeout bounds each image pull (tests shorten it).
+	pullTimeout time.Duration
 }
 
 // New returns an empty provider.
 func New() *Provider {
 	return &Provider{comps: map[string]*runner.Component{}, members: map[string][]*runner.Component{},
-		ctrs: map[string]*tc.DockerContainer{}, images: map[string]string{}, logs: map[string]*os.File{}}
+		ctrs: map[string]*tc.DockerContainer{}, images: map[string]string{}, logs: map[string]*os.File{}, pullTimeout: defaultPullTimeout}
 }
 
 var _ runner.Provider = (*Provider)(nil)
@@ -121,7 +122,12 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 	if p.cli, err = tc.NewDockerClientWithOpts(ctx); err != nil {
 		return nil, fmt.Errorf("container provider: %w", err)
 	}
+	var pulls []*imageComponent
 	for _, c := range comps {
+		if c.Image != "" {
+			pulls = append(pulls, &imageComponent{name: c.Name, image: c.Image})
+			continue
+		}
 		if _, done := p.images[c.Binary]; done {
 			continue
 		}
@@ -130,6 +136,9 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 			return nil, err
 		}
 		p.images[c.Binary] = img
+	}
+	if err := p.pullMissing(ctx, pulls); err != nil {
+		return nil, err
 	}
 	// Each build re-tags meshbridge/<binary>:scenario; the image it replaced
 	// is left dangling. Remove those (ours only, by label).
@@ -141,77 +150,6 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 		return nil, fmt.Errorf("container provider: network: %w", err)
 	}
 	return containerNet{p}, nil
-}
-
-// buildImage builds meshbridge/<binary>:scenario from build/docker/<binary>.Dockerfile
-// with a context holding only the binary.
-func (p *Provider) buildImage(ctx context.Context, binary string) (string, error) {
-	dockerfile := filepath.Join(p.env.Root, "build", "docker", binary+".Dockerfile")
-	df, err := os.ReadFile(dockerfile)
-	if err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	dir, err := os.MkdirTemp(p.env.WorkDir, "image-"+binary+"-")
-	if err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), df, 0o644); err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	if err := checkStatic(filepath.Join(p.env.BinDir, binary)); err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	if err := copyFile(filepath.Join(p.env.BinDir, binary), filepath.Join(dir, binary)); err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	prov, err := tc.NewDockerProvider()
-	if err != nil {
-		return "", fmt.Errorf("container provider: %w", err)
-	}
-	defer prov.Close()
-	var buildLog strings.Builder
-	tag, err := prov.BuildImage(ctx, &tc.ContainerRequest{FromDockerfile: tc.FromDockerfile{
-		Context: dir, Dockerfile: "Dockerfile", Repo: ImageRepo + "/" + binary, Tag: "scenario", KeepImage: true,
-		BuildLogWriter: &buildLog,
-	}})
-	if err != nil {
-		return "", fmt.Errorf("container provider: build image of %s: %w\n%s", binary, err, buildLog.String())
-	}
-	return tag, nil
-}
-
-// checkStatic refuses a dynamically linked binary: a FROM scratch image has
-// no loader, and the container would die with a puzzling "no such file".
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	for _, prog := range f.Progs {
-		if prog.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked; a FROM scratch image needs a static binary (CGO_ENABLED=0, as make build does)", path)
-		}
-	}
-	return nil
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func (p *Provider) port(comp, name string) int {
@@ -267,12 +205,7 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 		}
 		return nil
 	}
-	req := tc.ContainerRequest{
-		Image:  p.images[c.Binary],
-		Name:   p.env.Scenario + "-" + c.Name + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
-		Cmd:    c.Args(containerNet{p}),
-		Labels: map[string]string{"meshbridge.scenario": p.env.Scenario, "meshbridge.component": c.Name},
-	}
+	req := p.request(c)
 	if c.Pod != "" {
 		p.mu.Lock()
 		owner := p.ctrs[c.Pod]
@@ -313,6 +246,23 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 	return p.waitReady(ctx, c)
 }
 
+// request describes c's container before its network is chosen: the
+// image built for its binary or the one it names, its command line (an
+// image's own CMD when it has no arguments), environment and labels.
+func (p *Provider) request(c *runner.Component) tc.ContainerRequest {
+	req := tc.ContainerRequest{
+		Image:  p.images[c.Binary],
+		Name:   p.env.Scenario + "-" + c.Name + "-" + strconv.FormatInt(time.Now().UnixNano()%1e6, 36),
+		Cmd:    c.Args(containerNet{p}),
+		Env:    c.Env,
+		Labels: map[string]string{"meshbridge.scenario": p.env.Scenario, "meshbridge.component": c.Name},
+	}
+	if c.Image != "" {
+		req.Image = c.Image
+	}
+	return req
+}
+
 func (p *Provider) container(name string) (*tc.DockerContainer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -345,7 +295,11 @@ const loopback = "127.0.0.1"
 
 // waitReady polls the readiness probe over a mapped port.
 func (p *Provider) waitReady(ctx context.Context, c *runner.Component) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	timeout := readyTimeout
+	if c.Ready.Timeout > 0 {
+		timeout = c.Ready.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	addr := func(ctx context.Context) (string, error) { return p.HostAddr(ctx, c.Name, c.Ready.Port) }
 	if err := runner.WaitReady(ctx, c, addr, nil); err != nil {

@@ -72,6 +72,13 @@ var _ runner.Provider = (*Provider)(nil)
 func (p *Provider) Prepare(_ context.Context, comps []*runner.Component, env runner.Env) (runner.Net, error) {
 	p.env = env
 	for _, c := range comps {
+		if c.Image != "" {
+			// The runner refuses such a scenario first (Factory.RunsImages);
+			// this guards callers that drive the provider directly.
+			return nil, fmt.Errorf("process: topology.containers (%s: %s): the process provider cannot run images", c.Name, c.Image)
+		}
+	}
+	for _, c := range comps {
 		p.comps[c.Name] = c
 		ports := map[string]int{}
 		for _, port := range c.Ports {

@@ -140,3 +140,16 @@ func TestProcessLifecycleAndFaults(t *testing.T) {
 		t.Fatalf("log of two runs (start and exit markers): %v\n%s", err, b)
 	}
 }
+
+func TestPrepareRefusesImages(t *testing.T) {
+	p := New()
+	img := &runner.Component{Name: "consul", Role: runner.RoleContainer, Image: "hashicorp/consul:1.19",
+		Ports: []runner.Port{{Name: "http", Container: 8500}}, Args: func(runner.Net) []string { return nil }}
+	_, err := p.Prepare(context.Background(), []*runner.Component{appComponent("orders-v1-0"), img}, runner.Env{WorkDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "topology.containers (consul: hashicorp/consul:1.19): the process provider cannot run images") {
+		t.Fatalf("err = %v", err)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -18,7 +18,9 @@ func results() []*Result {
 			Traffic: []TrafficReport{{Name: "t", Service: "orders", Summary: traffic.Summary{Requests: 10}, Classes: map[string]ClassReport{"default": {Shares: map[string]float64{"v1": 0.9, "v2": 0.1}}}}}},
 		{Name: "bad", Provider: "process", Status: Failed, WorkDir: "/tmp/w",
 			Steps: []Step{{Index: 0, Action: "assert", Detail: "share", Status: Failed, Message: "v2 got 0%\nmore"}, {Index: 1, Action: "wait", Status: Skipped}}},
-		{Name: "nodocker", Provider: "container", Status: Skipped, Reason: "no Docker engine"},
+		{Name: "nodocker", Provider: "container", Status: Skipped, Reason: "no Docker engine",
+			Containers: []Container{{Name: "consul", Image: "hashicorp/consul:1.19", Ports: map[string]int{"http": 8500}}},
+			Traffic:    []TrafficReport{{Name: "leader", Container: "consul", Summary: traffic.Summary{Requests: 5}}}},
 		{Name: "broken", Provider: "process", Status: Error, Reason: "registry not ready"},
 	}
 }
@@ -50,13 +52,15 @@ func TestJSONAndSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back struct{ Results []*Result }
-	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back.Results) != 4 || back.Results[0].Traffic[0].Classes["default"].Shares["v2"] != 0.1 {
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back.Results) != 4 || back.Results[0].Traffic[0].Classes["default"].Shares["v2"] != 0.1 ||
+		back.Results[2].Containers[0].Ports["http"] != 8500 || back.Results[2].Traffic[0].Container != "consul" {
 		t.Fatalf("JSON round trip: %v %+v", err, back)
 	}
 	b.Reset()
 	WriteSummary(&b, results())
 	out := b.String()
-	for _, want := range []string{"PASSED  ok", "FAIL  0 assert", "v1 90.0%  v2 10.0%", "logs kept in /tmp/w", "scenarios: 1 passed, 2 failed, 1 skipped"} {
+	for _, want := range []string{"PASSED  ok", "FAIL  0 assert", "v1 90.0%  v2 10.0%", "logs kept in /tmp/w", "container consul: hashicorp/consul:1.19",
+		"traffic leader -> container consul: 5 requests", "scenarios: 1 passed, 2 failed, 1 skipped"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("summary lacks %q:\n%s", want, out)
 		}

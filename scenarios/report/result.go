@@ -26,11 +26,13 @@ type Result struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration"`
 	// Setup is how long building and starting the topology took.
-	Setup   time.Duration     `json:"setup"`
-	Steps   []Step            `json:"steps"`
-	Traffic []TrafficReport   `json:"traffic,omitempty"`
-	WorkDir string            `json:"workDir,omitempty"`
-	Logs    map[string]string `json:"logs,omitempty"`
+	Setup time.Duration `json:"setup"`
+	// Containers are the extra containers the topology names.
+	Containers []Container       `json:"containers,omitempty"`
+	Steps      []Step            `json:"steps"`
+	Traffic    []TrafficReport   `json:"traffic,omitempty"`
+	WorkDir    string            `json:"workDir,omitempty"`
+	Logs       map[string]string `json:"logs,omitempty"`
 }
 
 // Step is one step's outcome.
@@ -44,12 +46,23 @@ type Step struct {
 	Duration time.Duration `json:"duration"`
 }
 
+// Container is an extra container of the topology, started from an image.
+type Container struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	// Ports are its ports inside the container, by name (the host ports
+	// change when it restarts).
+	Ports map[string]int `json:"ports"`
+}
+
 // TrafficReport describes one traffic run.
 type TrafficReport struct {
-	Name    string                 `json:"name"`
-	Service string                 `json:"service"`
-	Summary traffic.Summary        `json:"summary"`
-	Classes map[string]ClassReport `json:"classes"`
+	Name    string `json:"name"`
+	Service string `json:"service,omitempty"`
+	// Container is the target when the run went to a container.
+	Container string                 `json:"container,omitempty"`
+	Summary   traffic.Summary        `json:"summary"`
+	Classes   map[string]ClassReport `json:"classes"`
 }
 
 // ClassReport is one class of a traffic run.

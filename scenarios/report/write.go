@@ -130,6 +130,9 @@ func WriteSummary(w io.Writer, results []*Result) {
 		if r.Reason != "" {
 			fmt.Fprintf(w, "  %s\n", indent(r.Reason, "  "))
 		}
+		for _, c := range r.Containers {
+			fmt.Fprintf(w, "  container %s: %s\n", c.Name, c.Image)
+		}
 		for _, st := range r.Steps {
 			mark := map[string]string{Passed: "ok  ", Failed: "FAIL", Error: "ERR ", Skipped: "skip"}[st.Status]
 			fmt.Fprintf(w, "  %s %2d %-8s %s (%s)\n", mark, st.Index, st.Action, st.Detail, st.Duration.Round(time.Millisecond))
@@ -141,7 +144,11 @@ func WriteSummary(w io.Writer, results []*Result) {
 		}
 		for _, t := range r.Traffic {
 			s := t.Summary
-			fmt.Fprintf(w, "  traffic %s -> %s: %d requests, %.2f%% failed, p50 %s p90 %s p99 %s\n", t.Name, t.Service, s.Requests,
+			target := t.Service
+			if t.Container != "" {
+				target = "container " + t.Container
+			}
+			fmt.Fprintf(w, "  traffic %s -> %s: %d requests, %.2f%% failed, p50 %s p90 %s p99 %s\n", t.Name, target, s.Requests,
 				s.ErrorRate*100, s.P50.Round(10*time.Microsecond), s.P90.Round(10*time.Microsecond), s.P99.Round(10*time.Microsecond))
 			classes := make([]string, 0, len(t.Classes))
 			for c := range t.Classes {
@@ -149,7 +156,8 @@ func WriteSummary(w io.Writer, results []*Result) {
 			}
 			sort.Strings(classes)
 			for _, c := range classes {
-				fmt.Fprintf(w, "    %-10s %5d requests  %s\n", c, t.Classes[c].Summary.Requests, FormatShares(t.Classes[c].Shares))
+				line := fmt.Sprintf("    %-10s %5d requests  %s", c, t.Classes[c].Summary.Requests, FormatShares(t.Classes[c].Shares))
+				fmt.Fprintln(w, strings.TrimRight(line, " "))
 			}
 		}
 		if r.Failed() && r.WorkDir != "" {

@@ -27,17 +27,24 @@ func describeAssert(a *spec.Assert) string {
 	case a.Compare != nil:
 		return fmt.Sprintf("compare %s against %s", a.Compare.Traffic, a.Compare.Baseline)
 	case a.Instances != nil:
-		return fmt.Sprintf("instances %s view %s = %d", a.Instances.Service, a.Instances.View, a.Instances.Count)
+		return fmt.Sprintf("instances %s view %s%s = %d", a.Instances.Service, a.Instances.View, fromSuffix(a.Instances.From), a.Instances.Count)
 	case a.Instance != nil:
 		state := "present"
 		if !a.Instance.Present {
 			state = "gone"
 		}
-		return fmt.Sprintf("instance %s %s in %s view", a.Instance.Component, state, a.Instance.View)
+		return fmt.Sprintf("instance %s %s in %s view%s", a.Instance.Component, state, a.Instance.View, fromSuffix(a.Instance.From))
 	case a.Received != nil:
 		return fmt.Sprintf("received %s %v %s", a.Received.Service, a.Received.Labels, a.Received.Kind)
 	}
 	return ""
+}
+
+func fromSuffix(from string) string {
+	if from == "" {
+		return ""
+	}
+	return " from " + from
 }
 
 func orAll(class string) string {
@@ -111,7 +118,7 @@ func (r *run) check(ctx context.Context, a *spec.Assert) (string, error) {
 		return msg, nil
 	case a.Instances != nil:
 		c := a.Instances
-		list, err := r.view(ctx, c.View, c.Service, c.Labels)
+		list, err := r.view(ctx, c.View, c.From, c.Service, c.Labels)
 		if err != nil {
 			return "", err
 		}
@@ -122,7 +129,7 @@ func (r *run) check(ctx context.Context, a *spec.Assert) (string, error) {
 			}
 		}
 		if n != c.Count {
-			return "", fmt.Errorf("the %s view shows %d instances of %s, want %d", c.View, n, c.Service, c.Count)
+			return "", fmt.Errorf("the %s view%s shows %d instances of %s, want %d", c.View, fromSuffix(c.From), n, c.Service, c.Count)
 		}
 		return fmt.Sprintf("%d instances", n), nil
 	case a.Instance != nil:
@@ -182,7 +189,7 @@ func (r *run) checkInstance(ctx context.Context, c *spec.OneInstance) (string, e
 	for _, name := range spec.Match(r.names, c.Component) {
 		comp := r.byName[name]
 		want := r.advertised(comp)
-		list, err := r.view(ctx, c.View, comp.Service, nil)
+		list, err := r.view(ctx, c.View, c.From, comp.Service, nil)
 		if err != nil {
 			return "", err
 		}
@@ -192,7 +199,7 @@ func (r *run) checkInstance(ctx context.Context, c *spec.OneInstance) (string, e
 		}
 		if found != c.Present {
 			state := map[bool]string{true: "is", false: "is not"}[found]
-			return "", fmt.Errorf("%s (%s) %s in the %s view", name, want, state, c.View)
+			return "", fmt.Errorf("%s (%s) %s in the %s view%s", name, want, state, c.View, fromSuffix(c.From))
 		}
 		msgs = append(msgs, name)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -23,6 +25,9 @@ const (
 	RoleRegistry = "registry"
 	RoleSidecar  = "sidecar"
 	RoleApp      = "app"
+	// RoleContainer is an extra container from topology.containers: an
+	// image, not one of meshbridge's binaries.
+	RoleContainer = "container"
 )
 
 // Port is one named listener of a component.
@@ -36,10 +41,15 @@ type Port struct {
 	Offset  int
 }
 
-// Probe is an HTTP GET that answers 200 once the component is ready.
+// Probe is an HTTP GET that answers Status (default 200), with Body in
+// its answer when set, once the component is ready.
 type Probe struct {
-	Port string
-	Path string
+	Port   string
+	Path   string
+	Status int
+	Body   string
+	// Timeout bounds the wait (0: the provider's default).
+	Timeout time.Duration
 }
 
 // Component is one process or container of a topology.
@@ -47,7 +57,12 @@ type Component struct {
 	Name   string
 	Role   string
 	Binary string
-	Ports  []Port
+	// Image, for RoleContainer, is the image reference to run instead of a
+	// binary; Env is set in it. Args then replace the image's CMD (nil
+	// keeps it).
+	Image string
+	Env   map[string]string
+	Ports []Port
 	// Args builds the command line once every address is known.
 	Args  func(n Net) []string
 	Ready Probe
@@ -118,6 +133,9 @@ type Provider interface {
 type Factory struct {
 	New       func() Provider
 	Available func(ctx context.Context) string
+	// RunsImages says the provider can run components from images
+	// (topology.containers).
+	RunsImages bool
 }
 
 var (
@@ -162,9 +180,12 @@ func Providers() []string {
 // ErrExited is returned by WaitReady when the component's process ended.
 var ErrExited = errors.New("exited before it was ready")
 
+// maxProbeBody bounds what a readiness probe reads of an answer.
+const maxProbeBody = 64 << 10
+
 // WaitReady polls c's readiness probe (an HTTP GET from the runner's host:
 // FROM scratch images have no shell for an in-container check) until it
-// answers 200, ctx ends or exited is closed. addr is asked on every try
+// answers as expected, ctx ends or exited is closed. addr is asked on every try
 // because a restarted container's host port changes.
 func WaitReady(ctx context.Context, c *Component, addr func(context.Context) (string, error), exited <-chan struct{}) error {
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
@@ -172,9 +193,13 @@ func WaitReady(ctx context.Context, c *Component, addr func(context.Context) (st
 	defer t.Stop()
 	var last error
 	for {
-		last = probe(ctx, hc, c, addr)
-		if last == nil {
+		err := probe(ctx, hc, c, addr)
+		if err == nil {
 			return nil
+		}
+		if last == nil || ctx.Err() == nil {
+			// A probe cut short by the deadline says less than the one before.
+			last = err
 		}
 		select {
 		case <-exited:
@@ -199,9 +224,23 @@ func probe(ctx context.Context, hc *http.Client, c *Component, addr func(context
 	if err != nil {
 		return err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %d", c.Ready.Path, resp.StatusCode)
+	defer resp.Body.Close()
+	want := c.Ready.Status
+	if want == 0 {
+		want = http.StatusOK
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s answered %d, want %d", c.Ready.Path, resp.StatusCode, want)
+	}
+	if c.Ready.Body == "" {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProbeBody))
+	if err != nil {
+		return fmt.Errorf("%s: reading the answer: %w", c.Ready.Path, err)
+	}
+	if !strings.Contains(string(body), c.Ready.Body) {
+		return fmt.Errorf("%s answered without %q: %.200s", c.Ready.Path, c.Ready.Body, body)
 	}
 	return nil
 }

@@ -104,11 +104,12 @@ func (r *run) forEachSidecar(ctx context.Context, check func(context.Context, st
 }
 
 // waitMesh waits until every sidecar's table holds every app instance as a
-// healthy endpoint of its service.
+// healthy endpoint of its service (apps registered with a container's
+// registry are not in the mesh: nothing syncs them into the adapter).
 func (r *run) waitMesh(ctx context.Context) error {
 	want := map[string]int{}
 	for _, c := range r.comps {
-		if c.Role == RoleApp {
+		if c.Role == RoleApp && r.meshed(c.Service) {
 			want[strings.ToLower(c.Service)]++
 		}
 	}
@@ -227,4 +228,14 @@ func equalStats(a, b statsSnapshot) bool {
 		}
 	}
 	return true
+}
+
+// meshed reports whether service registers with the registry-adapter.
+func (r *run) meshed(service string) bool {
+	for i := range r.s.Topology.Services {
+		if svc := &r.s.Topology.Services[i]; svc.Name == service {
+			return svc.Meshed()
+		}
+	}
+	return false
 }

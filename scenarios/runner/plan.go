@@ -23,8 +23,8 @@ var registryPorts = map[string][]Port{
 // expiry show within a scenario's time.
 const heartbeat = "1s"
 
-// plan turns a topology into components in start order: registry, edge
-// sidecar, then each instance's sidecar and app. adapterFlags are the
+// plan turns a topology into components in start order: registry, extra
+// containers, edge sidecar, then each instance's sidecar and app. adapterFlags are the
 // flags the registry-adapter binary knows (front-ends it was built with).
 func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) {
 	fronts := s.FrontEnds()
@@ -61,7 +61,11 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 		}
 		return args
 	}
-	comps := []*Component{reg, sidecar(spec.ComponentEdge, "edge", "")}
+	comps := []*Component{reg}
+	for i := range s.Topology.Containers {
+		comps = append(comps, containerComponent(&s.Topology.Containers[i]))
+	}
+	comps = append(comps, sidecar(spec.ComponentEdge, "edge", ""))
 	for _, a := range s.Topology.Apps() {
 		app := a
 		c := &Component{Name: app.Name, Role: RoleApp, Binary: BinDemoApp,
@@ -78,13 +82,13 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 			args := []string{"--service", app.Service.Name, "--app-version", app.Version.Name, "--instance-id", app.Name,
 				"--listen", n.Listen(c.Name, "http"), "--heartbeat", heartbeat,
 				"--metadata", pairs(spec.RoutingLabels(app.Version)), "--registry", app.Service.Registry,
-				"--registry-url", registryURL(n, app.Service.Registry),
+				"--registry-url", registryURL(n, app.Service.Registry, app.Service.RegistryContainer),
 				"--latency", app.Version.Latency.String(),
 				"--error-rate", strconv.FormatFloat(float64(app.Version.ErrorRate), 'f', -1, 64),
 				"--error-status", strconv.Itoa(app.Version.ErrorStatus)}
-			if app.Service.Registry == "nacos" {
-				_, port, _ := net.SplitHostPort(n.Dial(spec.ComponentRegistry, "nacos-grpc"))
-				args = append(args, "--nacos-grpc-port", port)
+			if comp, port := nacosGRPC(s, app.Service); comp != "" {
+				_, p, _ := net.SplitHostPort(n.Dial(comp, port))
+				args = append(args, "--nacos-grpc-port", p)
 			}
 			if sc != "" {
 				advertise = n.Dial(sc, "ingress")
@@ -115,17 +119,57 @@ func sidecar(name, service, app string) *Component {
 	return c
 }
 
-func registryURL(n Net, kind string) string {
-	switch kind {
-	case "eureka":
-		return "http://" + n.Dial(spec.ComponentRegistry, "eureka") + "/eureka"
-	case "consul":
-		return "http://" + n.Dial(spec.ComponentRegistry, "consul")
-	case "nacos":
-		return "http://" + n.Dial(spec.ComponentRegistry, "nacos")
+// registryURL is where an app of this registry kind registers: the
+// registry-adapter's front-end, or a container's port named http.
+func registryURL(n Net, kind, container string) string {
+	addr := ""
+	switch {
+	case container != "":
+		addr = n.Dial(container, spec.ContainerHTTPPort)
+	case kind == "eureka" || kind == "consul" || kind == "nacos":
+		addr = n.Dial(spec.ComponentRegistry, kind)
 	default:
-		return "http://" + n.Dial(spec.ComponentRegistry, "control")
+		addr = n.Dial(spec.ComponentRegistry, "control")
 	}
+	if kind == "eureka" {
+		return "http://" + addr + "/eureka"
+	}
+	return "http://" + addr
+}
+
+// nacosGRPCPort names the port of a Nacos server container that carries
+// gRPC, when it is not the HTTP port + 1000 (the clients' default).
+const nacosGRPCPort = "grpc"
+
+// nacosGRPC names the component and port whose gRPC address a Nacos app
+// must be told: the registry's, or a container's declared grpc port; ""
+// leaves the client's default.
+func nacosGRPC(s *spec.Scenario, svc *spec.Service) (comp, port string) {
+	if svc.Registry != "nacos" {
+		return "", ""
+	}
+	if svc.RegistryContainer == "" {
+		return spec.ComponentRegistry, "nacos-grpc"
+	}
+	for _, p := range s.Topology.Container(svc.RegistryContainer).Ports {
+		if p.Name == nacosGRPCPort {
+			return svc.RegistryContainer, nacosGRPCPort
+		}
+	}
+	return "", ""
+}
+
+// containerComponent is an extra container: an image with its ports, env,
+// arguments and readiness check.
+func containerComponent(ct *spec.Container) *Component {
+	c := &Component{Name: ct.Name, Role: RoleContainer, Image: ct.Image, Env: ct.Env,
+		Ready: Probe{Port: ct.Ready.Port, Path: ct.Ready.Path, Status: ct.Ready.Status, Body: ct.Ready.Body, Timeout: ct.Ready.Timeout}}
+	for _, p := range ct.Ports {
+		c.Ports = append(c.Ports, Port{Name: p.Name, Container: p.Port})
+	}
+	args := slices.Clone(ct.Args) // nil keeps the image's CMD
+	c.Args = func(Net) []string { return args }
+	return c
 }
 
 func pairs(m map[string]string) string {

@@ -81,6 +81,13 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	if !ok {
 		return r.fail(report.Error, fmt.Sprintf("provider %q is not built into this runner (have: %s); the container provider is in the e2e module: go run ./e2e/cmd/scenario run --provider container FILE", provName, strings.Join(Providers(), ", ")))
 	}
+	for _, c := range s.Topology.Containers {
+		r.res.Containers = append(r.res.Containers, containerReport(&c))
+	}
+	if len(s.Topology.Containers) > 0 && !factory.RunsImages {
+		c := s.Topology.Containers[0]
+		return r.fail(report.Error, fmt.Sprintf("topology.containers (%s: %s): the %s provider cannot run images; run the scenario with the container provider (go run ./e2e/cmd/scenario run --provider container FILE)", c.Name, c.Image, provName))
+	}
 	if factory.Available != nil {
 		if why := factory.Available(ctx); why != "" {
 			return r.fail(report.Skipped, why)
@@ -193,18 +200,21 @@ func (r *run) cleanup(work string) {
 	os.RemoveAll(work)
 }
 
-// startAll starts the registry, then every sidecar, then every app; each
+// startAll starts the extra containers (the registry may keep its store
+// in one), then the registry, then every sidecar, then every app; each
 // phase in parallel.
 func (r *run) startAll(ctx context.Context) error {
-	phases := [][]*Component{nil, nil, nil}
+	phases := [][]*Component{nil, nil, nil, nil}
 	for _, c := range r.comps {
 		switch c.Role {
-		case RoleRegistry:
+		case RoleContainer:
 			phases[0] = append(phases[0], c)
-		case RoleSidecar:
+		case RoleRegistry:
 			phases[1] = append(phases[1], c)
-		default:
+		case RoleSidecar:
 			phases[2] = append(phases[2], c)
+		default:
+			phases[3] = append(phases[3], c)
 		}
 	}
 	for _, phase := range phases {
@@ -252,4 +262,20 @@ func (r *run) announce(ctx context.Context) {
 			line(c.Name+" metrics", c.Name, "admin", "/metrics")
 		}
 	}
+	for _, c := range r.comps {
+		if c.Role == RoleContainer {
+			for _, p := range c.Ports {
+				line(c.Name+" "+p.Name+" ("+c.Image+")", c.Name, p.Name, "")
+			}
+		}
+	}
+}
+
+// containerReport describes an extra container for the report.
+func containerReport(c *spec.Container) report.Container {
+	out := report.Container{Name: c.Name, Image: c.Image, Ports: map[string]int{}}
+	for _, p := range c.Ports {
+		out.Ports[p.Name] = p.Port
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -87,14 +88,18 @@ func (r *run) trafficOrder() []*trafficRun {
 
 func trafficReport(t *trafficRun) report.TrafficReport {
 	samples := t.run.Samples()
-	rep := report.TrafficReport{Name: t.spec.Name, Service: t.spec.Service, Summary: traffic.Summarise(samples, ""), Classes: map[string]report.ClassReport{}}
+	rep := report.TrafficReport{Name: t.spec.Name, Service: t.spec.Service, Container: t.spec.Container,
+		Summary: traffic.Summarise(samples, ""), Classes: map[string]report.ClassReport{}}
 	classes := []string{spec.DefaultClass}
 	for _, c := range t.spec.Classes {
 		classes = append(classes, c.Name)
 	}
 	for _, c := range classes {
-		shares, _ := traffic.Shares(samples, c, strings.ToLower(t.spec.Service))
-		rep.Classes[c] = report.ClassReport{Summary: traffic.Summarise(samples, c), Shares: shares}
+		cr := report.ClassReport{Summary: traffic.Summarise(samples, c)}
+		if t.spec.Container == "" { // a container's answers name no versions
+			cr.Shares, _ = traffic.Shares(samples, c, strings.ToLower(t.spec.Service))
+		}
+		rep.Classes[c] = cr
 	}
 	return rep
 }
@@ -116,7 +121,11 @@ func describe(st *spec.Step) (action, detail string) {
 		if t.Background {
 			bg = " in the background"
 		}
-		return "traffic", fmt.Sprintf("%s: %s%s at %g/s for %s%s", t.Name, t.Service, t.Path, t.Rate, bound, bg)
+		target := t.Service
+		if t.Container != "" {
+			target = "container " + t.Container + " "
+		}
+		return "traffic", fmt.Sprintf("%s: %s%s at %g/s for %s%s", t.Name, target, t.Path, t.Rate, bound, bg)
 	case st.Await != "":
 		return "await", st.Await
 	case st.Wait != nil:
@@ -283,16 +292,21 @@ func (r *run) delete(ctx context.Context, d *spec.Delete) (string, error) {
 }
 
 func (r *run) startTraffic(ctx context.Context, t *spec.Traffic) (string, error) {
-	egress, err := r.prov.HostAddr(ctx, t.Via, "egress")
-	if err != nil {
-		return "", err
+	transport := &http.Transport{MaxIdleConnsPerHost: t.MaxInFlight, MaxConnsPerHost: 0,
+		IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+	host := t.Service
+	if t.Container != "" {
+		host = t.Container
+		transport.DialContext = r.dialContainer(t.Container)
+	} else {
+		egress, err := r.prov.HostAddr(ctx, t.Via, "egress")
+		if err != nil {
+			return "", err
+		}
+		transport.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: egress})
 	}
-	proxyURL, _ := url.Parse("http://" + egress)
-	client := &http.Client{Transport: &http.Transport{
-		Proxy: http.ProxyURL(proxyURL), MaxIdleConnsPerHost: t.MaxInFlight, MaxConnsPerHost: 0,
-		IdleConnTimeout: 30 * time.Second, DisableCompression: true,
-	}}
-	p := traffic.Plan{Name: t.Name, URL: "http://" + t.Service + t.Path, Method: t.Method, Rate: t.Rate,
+	client := &http.Client{Transport: transport}
+	p := traffic.Plan{Name: t.Name, URL: "http://" + host + t.Path, Method: t.Method, Rate: t.Rate,
 		Requests: t.Requests, Duration: t.Duration, Headers: t.Headers, Timeout: t.Timeout, MaxInFlight: t.MaxInFlight, Client: client}
 	for _, c := range t.Classes {
 		p.Classes = append(p.Classes, traffic.Class{Name: c.Name, Share: float64(c.Share), Headers: c.Headers})
@@ -316,6 +330,21 @@ func (r *run) startTraffic(ctx context.Context, t *spec.Traffic) (string, error)
 	return summaryLine(tr), nil
 }
 
+// dialContainer dials a container's published http port, looked up on
+// every new connection: a container restarted or healed mid-run has a new
+// host port, and one that is cut or stopped has none, which fails that
+// request as an unreachable server would.
+func (r *run) dialContainer(name string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		addr, err := r.prov.HostAddr(ctx, name, spec.ContainerHTTPPort)
+		if err != nil {
+			return nil, err
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
 func (r *run) awaitTraffic(ctx context.Context, t *trafficRun) error {
 	if err := t.run.Wait(ctx); err != nil {
 		t.cancel()
@@ -330,6 +359,9 @@ func (r *run) awaitTraffic(ctx context.Context, t *trafficRun) error {
 func summaryLine(t *trafficRun) string {
 	samples := t.run.Samples()
 	s := traffic.Summarise(samples, "")
+	if t.spec.Container != "" {
+		return fmt.Sprintf("%d requests, %.2f%% failed, p99 %s", s.Requests, s.ErrorRate*100, s.P99.Round(10*time.Microsecond))
+	}
 	shares, _ := traffic.Shares(samples, "", strings.ToLower(t.spec.Service))
 	return fmt.Sprintf("%d requests, %.2f%% failed, p99 %s; %s", s.Requests, s.ErrorRate*100, s.P99.Round(10*time.Microsecond), report.FormatShares(shares))
 }
@@ -344,9 +376,12 @@ func (r *run) liveTraffic() string {
 		}
 		p := t.run.Progress()
 		line := fmt.Sprintf("%s %d/%d sent, %d failed", p.Name, p.Sent, p.Planned, p.Failed)
-		if len(t.spec.Classes) == 0 {
+		switch {
+		case t.spec.Container != "":
+			// A container's answers name no versions.
+		case len(t.spec.Classes) == 0:
 			line += ", " + report.FormatShares(shareOf(p.Versions))
-		} else {
+		default:
 			for _, c := range append([]string{spec.DefaultClass}, classNames(t.spec)...) {
 				line += fmt.Sprintf(" | %s: %s", c, report.FormatShares(shareOf(p.Classes[c])))
 			}

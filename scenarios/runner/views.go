@@ -20,9 +20,25 @@ type viewInstance struct {
 	Healthy bool
 }
 
+// viewSource is where a registry API is read: the registry-adapter's
+// front-end for that API, or a container's port named http (a real
+// registry server).
+type viewSource struct {
+	comp, port string
+}
+
+func sourceOf(kind, from string) viewSource {
+	if from != "" {
+		return viewSource{comp: from, port: spec.ContainerHTTPPort}
+	}
+	return viewSource{comp: spec.ComponentRegistry, port: kind}
+}
+
 // view lists a service's instances through one registry API, the way a
-// client of that registry would see them.
-func (r *run) view(ctx context.Context, kind, service string, labels map[string]string) ([]viewInstance, error) {
+// client of that registry would see them; from names a container serving
+// that API instead of the registry-adapter.
+func (r *run) view(ctx context.Context, kind, from, service string, labels map[string]string) ([]viewInstance, error) {
+	src := sourceOf(kind, from)
 	switch kind {
 	case "control":
 		c, err := r.ctl(ctx)
@@ -39,17 +55,17 @@ func (r *run) view(ctx context.Context, kind, service string, labels map[string]
 		}
 		return out, nil
 	case "eureka":
-		return r.eurekaView(ctx, service)
+		return r.eurekaView(ctx, src, service)
 	case "consul":
-		return r.consulView(ctx, service)
+		return r.consulView(ctx, src, service)
 	case "nacos":
-		return r.nacosView(ctx, service)
+		return r.nacosView(ctx, src, service)
 	}
 	return nil, fmt.Errorf("unknown view %q", kind)
 }
 
-func (r *run) viewGet(ctx context.Context, port, path string, header http.Header, out any) (int, error) {
-	addr, err := r.prov.HostAddr(ctx, spec.ComponentRegistry, port)
+func (r *run) viewGet(ctx context.Context, src viewSource, path string, header http.Header, out any) (int, error) {
+	addr, err := r.prov.HostAddr(ctx, src.comp, src.port)
 	if err != nil {
 		return 0, err
 	}
@@ -71,7 +87,7 @@ func (r *run) viewGet(ctx context.Context, port, path string, header http.Header
 	return resp.StatusCode, json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 16<<20)).Decode(out)
 }
 
-func (r *run) eurekaView(ctx context.Context, service string) ([]viewInstance, error) {
+func (r *run) eurekaView(ctx context.Context, src viewSource, service string) ([]viewInstance, error) {
 	var body struct {
 		Application struct {
 			Instance []struct {
@@ -84,7 +100,7 @@ func (r *run) eurekaView(ctx context.Context, service string) ([]viewInstance, e
 			} `json:"instance"`
 		} `json:"application"`
 	}
-	code, err := r.viewGet(ctx, "eureka", "/eureka/apps/"+url.PathEscape(strings.ToUpper(service)), http.Header{"Accept": {"application/json"}}, &body)
+	code, err := r.viewGet(ctx, src, "/eureka/apps/"+url.PathEscape(strings.ToUpper(service)), http.Header{"Accept": {"application/json"}}, &body)
 	if err != nil || code == http.StatusNotFound {
 		return nil, err
 	}
@@ -102,7 +118,7 @@ func (r *run) eurekaView(ctx context.Context, service string) ([]viewInstance, e
 	return out, nil
 }
 
-func (r *run) consulView(ctx context.Context, service string) ([]viewInstance, error) {
+func (r *run) consulView(ctx context.Context, src viewSource, service string) ([]viewInstance, error) {
 	var body []struct {
 		Node struct {
 			Address string `json:"Address"`
@@ -115,7 +131,7 @@ func (r *run) consulView(ctx context.Context, service string) ([]viewInstance, e
 			Status string `json:"Status"`
 		} `json:"Checks"`
 	}
-	code, err := r.viewGet(ctx, "consul", "/v1/health/service/"+url.PathEscape(service), nil, &body)
+	code, err := r.viewGet(ctx, src, "/v1/health/service/"+url.PathEscape(service), nil, &body)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +153,7 @@ func (r *run) consulView(ctx context.Context, service string) ([]viewInstance, e
 	return out, nil
 }
 
-func (r *run) nacosView(ctx context.Context, service string) ([]viewInstance, error) {
+func (r *run) nacosView(ctx context.Context, src viewSource, service string) ([]viewInstance, error) {
 	var body struct {
 		Hosts []struct {
 			IP      string `json:"ip"`
@@ -145,7 +161,7 @@ func (r *run) nacosView(ctx context.Context, service string) ([]viewInstance, er
 			Healthy bool   `json:"healthy"`
 		} `json:"hosts"`
 	}
-	code, err := r.viewGet(ctx, "nacos", "/nacos/v1/ns/instance/list?serviceName="+url.QueryEscape(service), nil, &body)
+	code, err := r.viewGet(ctx, src, "/nacos/v1/ns/instance/list?serviceName="+url.QueryEscape(service), nil, &body)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,8 @@ func Parse(data []byte) (*Scenario, error) {
 	if err := config.Decode(data, &s); err != nil {
 		return nil, err
 	}
-	s.StepLines = stepLines(data)
+	s.StepLines = itemLines(data, "steps")
+	s.ContainerLines = itemLines(data, "topology", "containers")
 	s.applyDefaults()
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -40,20 +41,37 @@ func Parse(data []byte) (*Scenario, error) {
 	return &s, nil
 }
 
-// stepLines finds the line of every item under the top-level "steps" key.
-func stepLines(data []byte) []int {
+// itemLines finds the line of every item of the list at path (keys from
+// the top, as "topology", "containers").
+func itemLines(data []byte, path ...string) []int {
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
 		return nil
 	}
-	m := root.Content[0]
+	n := root.Content[0]
+	for _, key := range path {
+		n = mapValue(n, key)
+		if n == nil {
+			return nil
+		}
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var lines []int
+	for _, item := range n.Content {
+		lines = append(lines, item.Line)
+	}
+	return lines
+}
+
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == "steps" {
-			var lines []int
-			for _, item := range m.Content[i+1].Content {
-				lines = append(lines, item.Line)
-			}
-			return lines
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
 		}
 	}
 	return nil

@@ -44,9 +44,41 @@ func (t *Topology) Apps() []AppComponent {
 	return out
 }
 
-// ComponentNames lists every component: registry, edge, apps and sidecars.
+// ContainerHTTPPort names the container port that services, views and
+// traffic steps use when they refer to a container.
+const ContainerHTTPPort = "http"
+
+// Container returns the topology's container of that name, or nil.
+func (t *Topology) Container(name string) *Container {
+	for i := range t.Containers {
+		if t.Containers[i].Name == name {
+			return &t.Containers[i]
+		}
+	}
+	return nil
+}
+
+// Meshed reports whether the service's instances register with the
+// registry-adapter, so the sidecars route to them.
+func (s *Service) Meshed() bool { return s.RegistryContainer == "" }
+
+// IsApp reports whether name is a demo app instance of the topology.
+func (t *Topology) IsApp(name string) bool {
+	for _, a := range t.Apps() {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ComponentNames lists every component: registry, edge, containers, apps
+// and sidecars.
 func (t *Topology) ComponentNames() []string {
 	out := []string{ComponentRegistry, ComponentEdge}
+	for _, c := range t.Containers {
+		out = append(out, c.Name)
+	}
 	for _, a := range t.Apps() {
 		out = append(out, a.Name)
 		if a.Service.HasSidecar() {

@@ -23,6 +23,8 @@ type Scenario struct {
 	Path string `yaml:"-"`
 	// StepLines holds each step's line in the file, for messages.
 	StepLines []int `yaml:"-"`
+	// ContainerLines holds each topology.containers item's line.
+	ContainerLines []int `yaml:"-"`
 }
 
 // Topology is what the scenario starts before its first step.
@@ -32,6 +34,51 @@ type Topology struct {
 	// Proxied names components (patterns with *) whose inbound links pass
 	// through a fault proxy, so latency and cut steps can target them.
 	Proxied []string `yaml:"proxied"`
+	// Containers are extra containers started from any image (a real
+	// Consul, Nacos or Eureka server, say) on the scenario network; only
+	// the container provider runs them.
+	Containers []Container `yaml:"containers"`
+}
+
+// Container is an extra container started from an image.
+type Container struct {
+	// Name is its component name and its host name on the scenario network.
+	Name string `yaml:"name"`
+	// Image is a reference with a tag or digest (hashicorp/consul:1.19);
+	// pulled when it is not present locally.
+	Image string `yaml:"image"`
+	// Ports it listens on inside the container; each is published on the
+	// host's 127.0.0.1. The port named http is the one steps and services
+	// refer to.
+	Ports []ContainerPort `yaml:"ports"`
+	// Env is set in the container (on top of the image's).
+	Env map[string]string `yaml:"env"`
+	// Args replace the image's CMD (the arguments to its entrypoint);
+	// empty keeps the image's own.
+	Args []string `yaml:"args"`
+	// Ready is the HTTP check that says the container is up (required).
+	Ready Readiness `yaml:"ready"`
+}
+
+// ContainerPort is one named TCP port of a container.
+type ContainerPort struct {
+	Name string `yaml:"name"`
+	Port int    `yaml:"port"`
+}
+
+// Readiness is an HTTP GET from the runner's host through a published port.
+type Readiness struct {
+	// Port names one of the container's ports.
+	Port string `yaml:"port"`
+	// Path is requested (required, starts with /).
+	Path string `yaml:"path"`
+	// Status the answer must have (default 200).
+	Status int `yaml:"status"`
+	// Body is text the answer must contain (default: anything).
+	Body string `yaml:"body"`
+	// Timeout bounds the wait, each start and restart (default 2m, at
+	// most 10m); an image pull before the first start is bounded apart.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Registry configures the registry-adapter.
@@ -53,8 +100,13 @@ type Service struct {
 	Registry string `yaml:"registry"`
 	// Sidecar puts a sidecar beside every instance (default true); without
 	// one the instance registers its own address.
-	Sidecar  *bool     `yaml:"sidecar"`
-	Versions []Version `yaml:"versions"`
+	Sidecar *bool `yaml:"sidecar"`
+	// RegistryContainer names a container (topology.containers) running a
+	// real registry server: the instances register there, through its port
+	// named http, instead of with the registry-adapter. The mesh does not
+	// see them (nothing syncs that registry into the adapter yet).
+	RegistryContainer string    `yaml:"registryContainer"`
+	Versions          []Version `yaml:"versions"`
 }
 
 // HasSidecar reports whether instances get a sidecar.
@@ -135,8 +187,13 @@ type Delete struct {
 type Traffic struct {
 	// Name identifies the run for assertions (required, unique).
 	Name string `yaml:"name"`
-	// Service is the target (the Host of http://<service>/<path>).
+	// Service is the target (the Host of http://<service>/<path>), sent
+	// through a sidecar's egress.
 	Service string `yaml:"service"`
+	// Container is the other kind of target (exactly one of the two): a
+	// container's port named http, reached by the runner on its published
+	// host port, not through the mesh.
+	Container string `yaml:"container"`
 	// Path (default /) and Method (default GET).
 	Path   string `yaml:"path"`
 	Method string `yaml:"method"`
@@ -158,7 +215,8 @@ type Traffic struct {
 	// as an error ("overloaded"), as an open-loop generator must.
 	Timeout     time.Duration `yaml:"timeout"`
 	MaxInFlight int           `yaml:"maxInFlight"`
-	// Via is the sidecar whose egress carries the traffic (default edge).
+	// Via is the sidecar whose egress carries the traffic (default edge;
+	// not with Container).
 	Via string `yaml:"via"`
 }
 
@@ -247,7 +305,10 @@ type Compare struct {
 // InstanceCheck: the number of instances of a service a registry view shows.
 type InstanceCheck struct {
 	// View is control (default), eureka, consul or nacos.
-	View    string            `yaml:"view"`
+	View string `yaml:"view"`
+	// From names a container whose port named http serves the view (a
+	// real registry server) instead of the registry-adapter.
+	From    string            `yaml:"from"`
 	Service string            `yaml:"service"`
 	Labels  map[string]string `yaml:"labels"`
 	Count   int               `yaml:"count"`
@@ -257,7 +318,9 @@ type InstanceCheck struct {
 
 // OneInstance: one app's instance is (or is not) in a registry view.
 type OneInstance struct {
-	View      string `yaml:"view"`
+	View string `yaml:"view"`
+	// From reads the view from a container, as in InstanceCheck.
+	From      string `yaml:"from"`
 	Component string `yaml:"component"`
 	Present   bool   `yaml:"present"`
 }

@@ -40,6 +40,15 @@ func (s *Scenario) applyDefaults() {
 	if s.Topology.Registry.Store == "" {
 		s.Topology.Registry.Store = "embedded"
 	}
+	for i := range s.Topology.Containers {
+		r := &s.Topology.Containers[i].Ready
+		if r.Status == 0 {
+			r.Status = 200
+		}
+		if r.Timeout == 0 {
+			r.Timeout = DefaultReadyTimeout
+		}
+	}
 	for i := range s.Topology.Services {
 		svc := &s.Topology.Services[i]
 		if svc.Registry == "" {
@@ -69,7 +78,7 @@ func (s *Scenario) applyDefaults() {
 			if t.MaxInFlight == 0 {
 				t.MaxInFlight = 512
 			}
-			if t.Via == "" {
+			if t.Via == "" && t.Container == "" {
 				t.Via = ComponentEdge
 			}
 		}
@@ -102,13 +111,15 @@ func (s *Scenario) FrontEnds() []string {
 		add(k)
 	}
 	for _, svc := range s.Topology.Services {
-		add(svc.Registry)
+		if svc.Meshed() {
+			add(svc.Registry)
+		}
 	}
 	for _, st := range s.Steps {
-		if a := st.Assert; a != nil && a.Instances != nil {
+		if a := st.Assert; a != nil && a.Instances != nil && a.Instances.From == "" {
 			add(a.Instances.View)
 		}
-		if a := st.Assert; a != nil && a.Instance != nil {
+		if a := st.Assert; a != nil && a.Instance != nil && a.Instance.From == "" {
 			add(a.Instance.View)
 		}
 	}
@@ -122,7 +133,10 @@ func (s *Scenario) Validate() error {
 	errs.Add(!nameRE.MatchString(s.Name), "name", "required: lower-case letters, digits and '-', at most 32, got %q", s.Name)
 	errs.Add(s.Provider != ProviderProcess && s.Provider != ProviderContainer, "provider", "must be process or container, got %q", s.Provider)
 	errs.Add(s.Timeout < 0, "timeout", "must be positive")
+	errs.Add(len(s.Topology.Containers) > 0 && s.Provider != ProviderContainer, "topology.containers",
+		"need provider: container (the %s provider runs meshbridge's own binaries, not images)", s.Provider)
 	s.Topology.validate(&errs)
+	s.Topology.validateContainers(&errs, s.ContainerLines)
 	names := s.Topology.ComponentNames()
 	v := stepValidator{s: s, errs: &errs, names: names, traffic: map[string]*Traffic{}, classes: map[string][]string{}}
 	errs.Add(len(s.Steps) == 0, "steps", "at least one step is required")
@@ -149,6 +163,10 @@ func (t *Topology) validate(errs *config.Errors) {
 		errs.Add(seen[svc.Name], f+".name", "duplicate service %q", svc.Name)
 		seen[svc.Name] = true
 		errs.Add(!slices.Contains(registryKinds, svc.Registry), f+".registry", "must be one of %s, got %q", strings.Join(registryKinds, ", "), svc.Registry)
+		if svc.RegistryContainer != "" {
+			t.containerRef(errs, f+".registryContainer", svc.RegistryContainer)
+			errs.Add(svc.Registry == "control", f+".registryContainer", "needs registry eureka, consul or nacos (the control API is the registry-adapter's own)")
+		}
 		errs.Add(len(svc.Versions) == 0, f+".versions", "at least one version is required")
 		vseen := map[string]bool{}
 		for j, v := range svc.Versions {
@@ -224,7 +242,7 @@ func (v *stepValidator) step(i int, st *Step) {
 	case st.AppFault != nil:
 		a := st.AppFault
 		for _, n := range v.components(f+".appFault.component", a.Component) {
-			v.errs.Add(n == ComponentRegistry || n == ComponentEdge || strings.HasSuffix(n, SidecarSuffix), f+".appFault.component", "%q is not a demo app", n)
+			v.errs.Add(!v.s.Topology.IsApp(n), f+".appFault.component", "%q is not a demo app", n)
 		}
 		v.errs.Add(a.Latency == nil && a.ErrorRate == nil && a.Status == 0, f+".appFault", "set latency, errorRate or status")
 		v.errs.Add(a.Latency != nil && (*a.Latency < 0 || *a.Latency > time.Minute), f+".appFault.latency", "must be 0-1m")
@@ -282,7 +300,7 @@ func (a *Apply) SpecJSON() json.RawMessage {
 func (v *stepValidator) trafficStep(f string, t *Traffic) {
 	v.errs.Add(!nameRE.MatchString(t.Name), f+".name", "required: lower-case letters, digits and '-', got %q", t.Name)
 	v.errs.Add(v.traffic[t.Name] != nil, f+".name", "duplicate traffic run %q", t.Name)
-	v.errs.Add(!slices.ContainsFunc(v.s.Topology.Services, func(s Service) bool { return s.Name == t.Service }), f+".service", "%q is not a service of the topology", t.Service)
+	v.trafficTarget(f, t)
 	v.errs.Add(!strings.HasPrefix(t.Path, "/"), f+".path", "must start with /")
 	v.errs.Add(t.Rate <= 0 || t.Rate > 5000, f+".rate", "must be more than 0 and at most 5000 requests per second")
 	v.errs.Add((t.Requests > 0) == (t.Duration > 0), f, "set exactly one of requests and duration")
@@ -290,8 +308,10 @@ func (v *stepValidator) trafficStep(f string, t *Traffic) {
 	v.errs.Add(t.Duration < 0 || t.Duration > 2*time.Hour, f+".duration", "must be at most 2h (every answer is kept in memory)")
 	v.errs.Add(t.Timeout <= 0, f+".timeout", "must be positive")
 	v.errs.Add(t.MaxInFlight < 1, f+".maxInFlight", "must be at least 1")
-	via := Match(v.names, t.Via)
-	v.errs.Add(len(via) != 1 || (via[0] != ComponentEdge && !strings.HasSuffix(via[0], SidecarSuffix)), f+".via", "must name one sidecar, got %q", t.Via)
+	if t.Container == "" {
+		via := Match(v.names, t.Via)
+		v.errs.Add(len(via) != 1 || (via[0] != ComponentEdge && !strings.HasSuffix(via[0], SidecarSuffix)), f+".via", "must name one sidecar, got %q", t.Via)
+	}
 	total := 0.0
 	classes := []string{DefaultClass}
 	for i, c := range t.Classes {
@@ -344,7 +364,9 @@ func (v *stepValidator) assert(f string, a *Assert) {
 	switch {
 	case a.Share != nil:
 		c := a.Share
-		v.run(f+".share.traffic", c.Traffic, c.Class)
+		if t := v.run(f+".share.traffic", c.Traffic, c.Class); t != nil && t.Container != "" {
+			v.errs.Add(true, f+".share.traffic", "%q goes to container %q, whose answers name no versions", c.Traffic, t.Container)
+		}
 		v.errs.Add(c.Service != "" && services[c.Service] == nil, f+".share.service", "%q is not a service of the topology", c.Service)
 		v.errs.Add(len(c.Expect) == 0, f+".share.expect", "name at least one version")
 	case a.ErrorRate != nil:
@@ -365,12 +387,14 @@ func (v *stepValidator) assert(f string, a *Assert) {
 		v.errs.Add(c.Service == "", f+".instances.service", "required")
 		v.errs.Add(c.Count < 0, f+".instances.count", "must not be negative")
 		v.errs.Add(len(c.Labels) > 0 && c.View != "control", f+".instances.labels", "label filters need the control view")
+		v.from(f+".instances", c.View, c.From)
 	case a.Instance != nil:
 		c := a.Instance
 		v.errs.Add(!slices.Contains(registryKinds, c.View), f+".instance.view", "must be one of %s, got %q", strings.Join(registryKinds, ", "), c.View)
 		for _, n := range v.components(f+".instance.component", c.Component) {
-			v.errs.Add(n == ComponentRegistry || n == ComponentEdge || strings.HasSuffix(n, SidecarSuffix), f+".instance.component", "%q is not a demo app", n)
+			v.errs.Add(!v.s.Topology.IsApp(n), f+".instance.component", "%q is not a demo app", n)
 		}
+		v.from(f+".instance", c.View, c.From)
 	case a.Received != nil:
 		c := a.Received
 		if c.Traffic != "" {
