@@ -104,7 +104,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 	}
 
 	s.egress = proxy.NewEgress(proxy.EgressOptions{
-		Tables: s.tables, Chain: out,
+		Tables: s.tables, Chain: out.Serve,
 		Resolver: &proxy.NameResolver{StripSuffixes: cfg.Egress.Resolver.StripSuffixes, Aliases: cfg.Egress.Resolver.Aliases},
 		Allow:    cfg.Egress.AllowHosts, Direct: s.transport.Send,
 		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
@@ -114,7 +114,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 		ports[i] = proxy.AppPort{Name: p.Name, Port: p.Port, Protocol: p.Protocol, Address: net.JoinHostPort(cfg.Service.Host, strconv.Itoa(p.Port))}
 	}
 	s.ingress = proxy.NewIngress(proxy.IngressOptions{
-		Tables: s.tables, Chain: in, Service: cfg.Service.Name, Ports: ports,
+		Tables: s.tables, Chain: in.Serve, Service: cfg.Service.Name, Ports: ports,
 		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
 	})
 	s.locals = newLocals(s)

@@ -61,6 +61,16 @@ type Exchange struct {
 	body         []byte
 	bodyBuffered bool
 	guard        *guardedBody
+
+	// deadline bounds the exchange (zero: none). It is a plain value so
+	// that a timeout costs no context and no timer unless a handler asks
+	// for Context; the transport turns it into a connection deadline.
+	deadline time.Time
+	// ctx is the request's context bounded by ctxDeadline, built by
+	// Context on demand; cancels are released by Release.
+	ctx         context.Context
+	ctxDeadline time.Time
+	cancels     []context.CancelFunc
 }
 
 // NewExchange starts an exchange for req.
@@ -75,14 +85,54 @@ func NewExchange(req *http.Request, dir Direction, t *table.Table) *Exchange {
 	}
 }
 
+var shadowKey = http.CanonicalHeaderKey(control.HeaderShadow)
+
 // IsShadow reports whether h carries the shadow header with value true.
 func IsShadow(h http.Header) bool {
-	v := h[http.CanonicalHeaderKey(control.HeaderShadow)]
+	v := h[shadowKey]
 	return len(v) > 0 && strings.EqualFold(v[0], "true")
 }
 
-// Context is the request's context.
-func (ex *Exchange) Context() context.Context { return ex.Request.Context() }
+// Context is the request's context, ending at the exchange's deadline when
+// one is set. The bounded context is built on first use, so handlers that
+// never ask for it (the common path) cost no context or timer; what it
+// holds is freed by Release.
+func (ex *Exchange) Context() context.Context {
+	parent := ex.Request.Context()
+	if ex.deadline.IsZero() {
+		return parent
+	}
+	if ex.ctx == nil || !ex.ctxDeadline.Equal(ex.deadline) {
+		ctx, cancel := context.WithDeadline(parent, ex.deadline)
+		ex.ctx, ex.ctxDeadline = ctx, ex.deadline
+		ex.cancels = append(ex.cancels, cancel)
+	}
+	return ex.ctx
+}
+
+// Deadline returns the time the exchange must be over by, if any.
+func (ex *Exchange) Deadline() (time.Time, bool) { return ex.deadline, !ex.deadline.IsZero() }
+
+// Err reports why the exchange should stop: the caller's context error,
+// or context.DeadlineExceeded once the deadline passed; nil otherwise.
+func (ex *Exchange) Err() error {
+	if err := ex.Request.Context().Err(); err != nil {
+		return err
+	}
+	if !ex.deadline.IsZero() && !time.Now().Before(ex.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// Release frees the contexts Context built. The listener calls it once the
+// response is written; it is safe to call more than once.
+func (ex *Exchange) Release() {
+	for _, c := range ex.cancels {
+		c()
+	}
+	ex.cancels, ex.ctx = nil, nil
+}
 
 // Subset is the name of the chosen pool, for metrics ("" before routing).
 func (ex *Exchange) Subset() string {

@@ -51,7 +51,7 @@ func NewEgress(opts EgressOptions) *Egress {
 		opts.DialTimeout = 2 * time.Second
 	}
 	lg := opts.Logger.With("component", "sidecar.egress")
-	return &Egress{opts: opts, rn: runner{dir: chain.Outbound, next: opts.Chain, metrics: opts.Metrics, logger: lg, maxBody: opts.MaxBody}}
+	return &Egress{opts: opts, rn: newRunner(chain.Outbound, opts.Chain, opts.Metrics, lg, opts.MaxBody)}
 }
 
 var errUnknownService = errors.New("host is not a mesh service and not in egress.allowHosts")

@@ -54,8 +54,8 @@ func NewIngress(opts IngressOptions) *Ingress {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	in := &Ingress{opts: opts, rn: runner{dir: chain.Inbound, next: opts.Chain, metrics: opts.Metrics,
-		logger: opts.Logger.With("component", "sidecar.ingress"), maxBody: opts.MaxBody}, ports: opts.Ports}
+	in := &Ingress{opts: opts, rn: newRunner(chain.Inbound, opts.Chain, opts.Metrics,
+		opts.Logger.With("component", "sidecar.ingress"), opts.MaxBody), ports: opts.Ports}
 	for i, p := range opts.Ports {
 		ep := &table.Endpoint{ID: p.Name, Address: p.Address, Protocol: p.Protocol, Stats: &table.Stats{}}
 		if i == 0 {
