@@ -153,8 +153,16 @@ func (s *Sidecar) Ready() error {
 
 type server struct {
 	name string
-	srv  *http.Server
+	srv  listenerServer
 	ln   net.Listener
+}
+
+// listenerServer is what serves a listener: the proxy's server for the
+// data path, net/http's for admin.
+type listenerServer interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+	Close() error
 }
 
 // Run serves until ctx ends, then drains: the sidecar reports not ready,
@@ -244,9 +252,23 @@ func (s *Sidecar) bind() ([]server, error) {
 				return nil, fmt.Errorf("sidecar: %s listener on %s: %w", sp.name, sp.addr, err)
 			}
 		}
-		out = append(out, server{name: sp.name, srv: proxy.NewServer(sp.h, so), ln: ln})
+		var srv listenerServer = proxy.NewServer(sp.h, so)
+		if sp.name == "admin" {
+			srv = adminServer(sp.h, so)
+		}
+		out = append(out, server{name: sp.name, srv: srv, ln: ln})
 	}
 	return out, nil
+}
+
+// adminServer serves the admin listener with net/http: it carries little
+// traffic, and pprof and metrics need nothing the proxy server adds.
+func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: so.ReadHeaderTimeout, IdleTimeout: so.IdleTimeout, MaxHeaderBytes: so.MaxHeaderBytes}
+	if so.Logger != nil {
+		srv.ErrorLog = slog.NewLogLogger(so.Logger.Handler(), slog.LevelDebug)
+	}
+	return srv
 }
 
 func (s *Sidecar) drain(servers []server, disc *discovery) {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // framingHeaders are written from the request's fields, never copied from
@@ -45,7 +46,7 @@ func writeRequest(bw *bufio.Writer, req *http.Request) error {
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
 	bw.WriteString(host)
 	bw.WriteString("\r\n")
-	writeHeader(bw, req.Header)
+	wire.WriteHeader(bw, req.Header, framingHeaders)
 
 	body := req.Body
 	if body == http.NoBody {
@@ -60,11 +61,11 @@ func writeRequest(bw *bufio.Writer, req *http.Request) error {
 	case chunked:
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
 		if len(req.Trailer) > 0 {
-			writeTrailerNames(bw, req.Trailer)
+			wire.WriteTrailerNames(bw, req.Trailer)
 		}
 	case length > 0 || methodExpectsBody(req.Method):
 		bw.WriteString("Content-Length: ")
-		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), length, 10))
+		wire.WriteInt(bw, length)
 		bw.WriteString("\r\n")
 	}
 	if req.Close {
@@ -106,42 +107,6 @@ func writeRequestTarget(bw *bufio.Writer, req *http.Request) {
 		bw.WriteByte('?')
 		bw.WriteString(u.RawQuery)
 	}
-}
-
-// writeHeader writes every header but the framing ones. Like net/http, it
-// drops fields with invalid names and turns line breaks in values into
-// spaces, so a value can never start a header of its own.
-func writeHeader(bw *bufio.Writer, h http.Header) {
-	for k, vv := range h {
-		if framingHeaders[k] || !httpguts.ValidHeaderFieldName(k) {
-			continue
-		}
-		for _, v := range vv {
-			bw.WriteString(k)
-			bw.WriteString(": ")
-			if strings.ContainsAny(v, "\r\n") {
-				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
-			}
-			bw.WriteString(strings.Trim(v, " \t"))
-			bw.WriteString("\r\n")
-		}
-	}
-}
-
-func writeTrailerNames(bw *bufio.Writer, trailer http.Header) {
-	bw.WriteString("Trailer: ")
-	first := true
-	for k := range trailer {
-		if !httpguts.ValidHeaderFieldName(k) {
-			continue
-		}
-		if !first {
-			bw.WriteByte(',')
-		}
-		bw.WriteString(k)
-		first = false
-	}
-	bw.WriteString("\r\n")
 }
 
 // methodExpectsBody lists the methods that get "Content-Length: 0" when
@@ -192,10 +157,7 @@ func writeChunked(bw *bufio.Writer, body io.Reader, trailer http.Header) error {
 		for {
 			n, rerr := body.Read(buf)
 			if n > 0 {
-				bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(n), 16))
-				bw.WriteString("\r\n")
-				bw.Write(buf[:n])
-				bw.WriteString("\r\n")
+				wire.WriteChunk(bw, buf[:n])
 				if err := bw.Flush(); err != nil {
 					return err
 				}
@@ -209,7 +171,7 @@ func writeChunked(bw *bufio.Writer, body io.Reader, trailer http.Header) error {
 		}
 	}
 	bw.WriteString("0\r\n")
-	writeHeader(bw, trailer)
+	wire.WriteHeader(bw, trailer, framingHeaders)
 	bw.WriteString("\r\n")
 	return nil
 }
