@@ -37,6 +37,7 @@ type h1conn struct {
 	addr     string
 	lastUsed time.Time
 	deadline time.Time // what the connection's deadline is set to
+	probe    probe     // liveness check state (h1_alive_*.go)
 }
 
 func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize int) *h1pool {
@@ -175,7 +176,7 @@ func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*h
 	}
 	var resp *http.Response
 	for {
-		r, err := http.ReadResponse(c.br, req)
+		r, err := readResponse(c.br, req)
 		if err != nil {
 			stop()
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
