@@ -197,7 +197,7 @@ func (c *conn) readRequest() (*http.Request, error) {
 		peek, _ := c.br.Peek(4) // ReadRequest reports the error, if any
 		_, _ = c.br.Discard(leadingCRLF(peek))
 	}
-	req, err := http.ReadRequest(c.br)
+	req, err := readRequest(c.br)
 	if c.br.Buffered() > 0 || err == nil {
 		c.state.CompareAndSwap(stateIdle, stateActive)
 		c.state.CompareAndSwap(stateNew, stateActive)

@@ -2,14 +2,13 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
-	"io"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // readResponse reads the response to req from br. The common case, an
@@ -22,7 +21,7 @@ import (
 // also gives the errors. The fast path accepts exactly what net/http
 // accepts and yields the same response (FuzzReadResponse checks it).
 func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
-	head, ok := peekHead(br)
+	head, ok := wire.PeekHead(br)
 	if !ok {
 		return http.ReadResponse(br, req)
 	}
@@ -32,46 +31,17 @@ func readResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	}
 	_, _ = br.Discard(n) // peeked, so it cannot fail
 	if resp.ContentLength > 0 && bodyExpected(resp, req) {
-		resp.Body = &fixedBody{br: br, remain: resp.ContentLength}
+		resp.Body = wire.NewFixedBody(br, resp.ContentLength, 0)
 	} else {
 		resp.Body = http.NoBody
 	}
 	return resp, nil
 }
 
-// peekHead returns the response head, up to and including the empty
-// line, without consuming it; false when it does not end with CRLF CRLF
-// within the buffer (or the connection failed: net/http reports that).
-func peekHead(br *bufio.Reader) ([]byte, bool) {
-	from := 0
-	for n := 1; ; {
-		b, err := br.Peek(n)
-		if err != nil {
-			return nil, false
-		}
-		b, _ = br.Peek(br.Buffered()) // everything already here
-		// A head ends at the first empty line. A bare LF anywhere is left
-		// to net/http (textproto accepts LF line endings).
-		if i := bytes.Index(b[from:], []byte("\n\r\n")); i >= 0 {
-			end := from + i + 3
-			if bytes.Count(b[:end], []byte("\n")) != bytes.Count(b[:end], []byte("\r\n")) {
-				return nil, false
-			}
-			return b[:end], true
-		}
-		if bytes.Contains(b[max(from-1, 0):], []byte("\n\n")) || len(b) == br.Size() {
-			return nil, false
-		}
-		from = max(len(b)-2, 0)
-		n = len(b) + 1
-	}
-}
-
 // parseHead parses a CRLF-terminated head; ok is false for anything the
 // fast path leaves to net/http. n is the head's length.
 func parseHead(b []byte, req *http.Request) (resp *http.Response, n int, ok bool) {
 	head := string(b)
-	n = len(head)
 	line, rest, _ := strings.Cut(head, "\r\n")
 	proto, status, found := strings.Cut(line, " ")
 	if !found || proto != "HTTP/1.1" {
@@ -86,34 +56,15 @@ func parseHead(b []byte, req *http.Request) (resp *http.Response, n int, ok bool
 	if err != nil || statusCode < 0 {
 		return nil, 0, false
 	}
-	resp = &http.Response{Status: status, StatusCode: statusCode, Proto: proto, ProtoMajor: 1, ProtoMinor: 1, Request: req}
-
-	lines := strings.Count(rest, "\r\n") - 1 // the last one ends the head
-	h := make(http.Header, lines)
-	values := make([]string, lines)
-	for i := 0; i < lines; i++ {
-		line, rest, _ = strings.Cut(rest, "\r\n")
-		if line == "" || line[0] == ' ' || line[0] == '\t' {
-			return nil, 0, false // folded or empty: net/http's rules
-		}
-		k, v, found := strings.Cut(line, ":")
-		if !found || !httpguts.ValidHeaderFieldName(k) || !validValue(v) {
-			return nil, 0, false
-		}
-		key := textproto.CanonicalMIMEHeaderKey(k)
-		v = strings.Trim(v, " \t")
-		if vv := h[key]; vv != nil {
-			h[key] = append(vv, v)
-		} else {
-			values[i] = v
-			h[key] = values[i : i+1 : i+1]
-		}
+	h, ok := wire.ParseFields(rest[:len(rest)-2]) // the empty line ends the head
+	if !ok {
+		return nil, 0, false
 	}
-	resp.Header = h
+	resp = &http.Response{Status: status, StatusCode: statusCode, Proto: proto, ProtoMajor: 1, ProtoMinor: 1, Header: h, Request: req}
 	if !frame(resp, req) {
 		return nil, 0, false
 	}
-	return resp, n, true
+	return resp, len(head), true
 }
 
 // frame applies net/http's framing rules for the cases the fast path
@@ -127,11 +78,7 @@ func frame(resp *http.Response, req *http.Request) bool {
 	if _, tr := h["Trailer"]; tr {
 		return false
 	}
-	if hp := h["Pragma"]; len(hp) > 0 && hp[0] == "no-cache" {
-		if _, cc := h["Cache-Control"]; !cc {
-			h["Cache-Control"] = []string{"no-cache"}
-		}
-	}
+	wire.FixPragma(h)
 	if httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		resp.Close = true
 		delete(h, "Connection")
@@ -170,42 +117,3 @@ func bodyExpected(resp *http.Response, req *http.Request) bool {
 func bodyAllowed(status int) bool {
 	return status/100 != 1 && status != http.StatusNoContent && status != http.StatusNotModified
 }
-
-// validValue reports whether a header value has only bytes textproto
-// accepts: visible characters, space, tab and obs-text.
-func validValue(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// fixedBody reads a body of known length, as net/http's body does: EOF
-// comes with the last bytes, and a connection that ends early gives
-// io.ErrUnexpectedEOF.
-type fixedBody struct {
-	br     *bufio.Reader
-	remain int64
-}
-
-func (b *fixedBody) Read(p []byte) (int, error) {
-	if b.remain <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.remain {
-		p = p[:b.remain]
-	}
-	n, err := b.br.Read(p)
-	b.remain -= int64(n)
-	switch {
-	case err == io.EOF && b.remain > 0:
-		err = io.ErrUnexpectedEOF
-	case err == nil && b.remain == 0:
-		err = io.EOF
-	}
-	return n, err
-}
-
-func (b *fixedBody) Close() error { return nil }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // responseSeeds are heads the fast path takes and heads it leaves to
@@ -107,7 +109,7 @@ func TestReadResponseFastPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := resp.Body.(*fixedBody); !ok {
+	if _, ok := resp.Body.(*wire.FixedBody); !ok {
 		t.Fatalf("body %T: the fast path was not taken", resp.Body)
 	}
 	b, _ := io.ReadAll(resp.Body)
