@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -302,8 +301,8 @@ func isReadError(err error) bool {
 // serveRequest runs the handler for req and finishes its response; it
 // reports whether the connection may carry another request.
 func (c *conn) serveRequest(req *http.Request) bool {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := &requestContext{}
+	defer ctx.cancel()
 	req = req.WithContext(ctx)
 	w := &c.res
 	body := req.Body
@@ -326,7 +325,7 @@ func (c *conn) serveRequest(req *http.Request) bool {
 	if !w.body.done {
 		req.Body = &w.body
 	}
-	c.startTimer(cancel)
+	c.startTimer(ctx)
 
 	if req.Method == http.MethodOptions && req.RequestURI == "*" {
 		w.header.Set("Content-Length", "0") // OPTIONS * asks about the server, as net/http answers it
@@ -344,13 +343,13 @@ func (c *conn) serveRequest(req *http.Request) bool {
 
 // startTimer arms the watch for this request: if it is still running
 // after watchAfter and its body was read, the connection is watched.
-func (c *conn) startTimer(cancel context.CancelFunc) {
+func (c *conn) startTimer(ctx *requestContext) {
 	if c.watch == nil {
 		c.watch = time.AfterFunc(time.Hour, c.watchDue)
 		c.watch.Stop()
 	}
 	c.cr.mu.Lock()
-	c.res.cancel, c.res.watchDue = cancel, false
+	c.res.ctx, c.res.watchDue = ctx, false
 	c.cr.mu.Unlock()
 	c.watch.Reset(c.srv.opts.watchAfter)
 }
@@ -358,16 +357,16 @@ func (c *conn) startTimer(cancel context.CancelFunc) {
 // watchDue runs on the timer's goroutine when a request ran watchAfter.
 func (c *conn) watchDue() {
 	c.cr.mu.Lock()
-	if c.res.cancel == nil {
+	ctx := c.res.ctx
+	if ctx == nil {
 		c.cr.mu.Unlock()
 		return // the request ended meanwhile
 	}
 	c.res.watchDue = true
 	start := c.res.body.done
-	cancel := c.res.cancel
 	c.cr.mu.Unlock()
 	if start {
-		c.cr.startWatch(cancel)
+		c.cr.startWatch(ctx)
 	}
 }
 
@@ -376,17 +375,17 @@ func (c *conn) bodyDone() {
 	c.cr.mu.Lock()
 	c.res.body.done = true
 	start := c.res.watchDue
-	cancel := c.res.cancel
+	ctx := c.res.ctx
 	c.cr.mu.Unlock()
-	if start && cancel != nil {
-		c.cr.startWatch(cancel)
+	if start && ctx != nil {
+		c.cr.startWatch(ctx)
 	}
 }
 
 func (c *conn) stopTimer() {
 	c.watch.Stop()
 	c.cr.mu.Lock()
-	c.res.cancel, c.res.watchDue = nil, false
+	c.res.ctx, c.res.watchDue = nil, false
 	c.cr.mu.Unlock()
 	c.cr.stopWatch()
 }
@@ -399,10 +398,10 @@ func (w connWriter) Write(p []byte) (int, error) {
 	n, err := w.c.nc.Write(p)
 	if err != nil && w.c.broken.CompareAndSwap(false, true) {
 		w.c.cr.mu.Lock()
-		cancel := w.c.res.cancel
+		ctx := w.c.res.ctx
 		w.c.cr.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		if ctx != nil {
+			ctx.cancel()
 		}
 	}
 	return n, err

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"io"
 	"math"
 	"net"
@@ -25,8 +24,8 @@ type connReader struct {
 	aborted  bool // the background read was ended on purpose
 	hasByte  bool // the background read got a byte (a pipelined request)
 	byteBuf  [1]byte
-	// cancel ends the request the background read watches.
-	cancel context.CancelFunc
+	// watched is the request the background read watches.
+	watched *requestContext
 }
 
 func newConnReader(nc net.Conn) *connReader {
@@ -88,13 +87,13 @@ func (cr *connReader) Read(p []byte) (int, error) {
 // startWatch reads one byte in the background: an error or EOF means the
 // client went away (or broke the connection) and cancels the request; a
 // byte is the start of a pipelined request and is kept for the next Read.
-func (cr *connReader) startWatch(cancel context.CancelFunc) {
+func (cr *connReader) startWatch(ctx *requestContext) {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
 	if cr.inRead || cr.hasByte {
 		return // already watching, or the next request is already here
 	}
-	cr.inRead, cr.aborted, cr.cancel = true, false, cancel
+	cr.inRead, cr.aborted, cr.watched = true, false, ctx
 	go cr.watch()
 }
 
@@ -105,9 +104,9 @@ func (cr *connReader) watch() {
 		cr.hasByte = true
 	}
 	if err != nil && !cr.aborted {
-		cr.cancel() // the client is gone (or the connection broke)
+		cr.watched.cancel() // the client is gone (or the connection broke)
 	}
-	cr.inRead, cr.aborted, cr.cancel = false, false, nil
+	cr.inRead, cr.aborted, cr.watched = false, false, nil
 	cr.mu.Unlock()
 	cr.cond.Broadcast()
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -46,9 +45,9 @@ type response struct {
 
 	body requestBody
 	cont *continueReader
-	// cancel and watchDue are guarded by the connection reader's lock:
-	// the watch timer reads them from its own goroutine.
-	cancel   context.CancelFunc
+	// ctx and watchDue are guarded by the connection reader's lock: the
+	// watch timer reads them from its own goroutine.
+	ctx      *requestContext
 	watchDue bool
 }
 

@@ -37,6 +37,7 @@ type h1conn struct {
 	addr     string
 	lastUsed time.Time
 	deadline time.Time // what the connection's deadline is set to
+	abort    func()    // ends a blocked read or write at once
 	probe    probe     // liveness check state (h1_alive_*.go)
 }
 
@@ -74,6 +75,7 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time) (*h1c
 		return nil, false, err
 	}
 	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}
+	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) } // built once per connection; closing follows
 	if err := c.setDeadline(deadline); err != nil {
 		nc.Close()
 		return nil, false, err
@@ -132,6 +134,26 @@ func (p *h1pool) closeIdle() {
 	p.idle = map[string][]*h1conn{}
 }
 
+// aLongTimeAgo is a deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// afterFuncer is a context that runs a function once it is done without
+// deriving a context for it; the proxy's HTTP/1.1 server gives its
+// requests one. context.AfterFunc would allocate a derived context (and
+// its parent's map of children) per request.
+type afterFuncer interface {
+	AfterFunc(f func()) (stop func() bool)
+}
+
+// afterFunc is context.AfterFunc, using the context's own AfterFunc when
+// it has one.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if a, ok := ctx.(afterFuncer); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
+}
+
 // errStale marks a reused connection the peer had closed before answering.
 var errStale = errors.New("keep-alive connection closed by the peer")
 
@@ -164,9 +186,7 @@ func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Respons
 func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*http.Response, error) {
 	// Cancelling the request unblocks reads and writes at once. The
 	// deadline it leaves marks the connection as not reusable.
-	stop := context.AfterFunc(ctx, func() {
-		c.nc.SetDeadline(time.Unix(1, 0))
-	})
+	stop := afterFunc(ctx, c.abort)
 	if err := writeRequest(c.bw, req); err != nil {
 		stop()
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
