@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,16 @@ type Exchange struct {
 	ctx         context.Context
 	ctxDeadline time.Time
 	cancels     []context.CancelFunc
+
+	// own holds the request when the exchange owns a copy of it
+	// (NewExchangeCopy); first and firstURL hold the first attempt's
+	// request. Living in the exchange, they cost no allocation of their
+	// own. Later attempts get fresh copies: an HTTP/2 round trip may still
+	// read the previous one.
+	own      http.Request
+	first    http.Request
+	firstURL url.URL
+	attempts int
 }
 
 // NewExchange starts an exchange for req.
@@ -83,6 +94,16 @@ func NewExchange(req *http.Request, dir Direction, t *table.Table) *Exchange {
 		HTTP2:     req.ProtoMajor == 2,
 		Shadow:    IsShadow(req.Header),
 	}
+}
+
+// NewExchangeCopy starts an exchange for a shallow copy of r that the
+// exchange owns and may change (the listeners pass the server's request,
+// which handlers must leave alone). The copy lives in the exchange.
+func NewExchangeCopy(r *http.Request, dir Direction, t *table.Table) *Exchange {
+	ex := &Exchange{Direction: dir, Start: time.Now(), Table: t, HTTP2: r.ProtoMajor == 2, Shadow: IsShadow(r.Header)}
+	ex.own = *r
+	ex.Request = &ex.own
+	return ex
 }
 
 var shadowKey = http.CanonicalHeaderKey(control.HeaderShadow)
@@ -216,10 +237,18 @@ func (ex *Exchange) Body() []byte { return ex.body }
 // OutboundRequest returns the request for one attempt at addr: a shallow
 // copy with its own URL and, when buffered, a fresh body reader.
 func (ex *Exchange) OutboundRequest(ctx context.Context, addr string) *http.Request {
-	out := ex.Request.WithContext(ctx)
-	u := *out.URL
-	u.Scheme, u.Host = "http", addr
-	out.URL = &u
+	var out *http.Request
+	if ex.attempts == 0 && ctx == ex.Request.Context() {
+		ex.first, ex.firstURL = *ex.Request, *ex.Request.URL
+		out = &ex.first
+		out.URL = &ex.firstURL
+	} else {
+		out = ex.Request.WithContext(ctx)
+		u := *out.URL
+		out.URL = &u
+	}
+	ex.attempts++
+	out.URL.Scheme, out.URL.Host = "http", addr
 	if ex.bodyBuffered {
 		if len(ex.body) == 0 {
 			out.Body = http.NoBody

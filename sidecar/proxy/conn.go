@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -137,7 +138,11 @@ func (c *conn) serve() {
 				return
 			}
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+		// The header clock matters only for a head still coming; most
+		// arrive whole, and setting a deadline is not free.
+		if b, _ := c.br.Peek(c.br.Buffered()); !bytes.Contains(b, []byte("\r\n\r\n")) {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+		}
 	}
 }
 

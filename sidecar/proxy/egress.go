@@ -91,7 +91,7 @@ func (e *Egress) ForService(name string) http.Handler {
 }
 
 func (e *Egress) serve(w http.ResponseWriter, r *http.Request, tbl *table.Table, svc *table.Service, name string) {
-	ex := chain.NewExchange(outbound(r), chain.Outbound, tbl)
+	ex := newExchange(r, chain.Outbound, tbl)
 	if svc == nil {
 		e.rn.fail(w, ex, name, &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonUnknownService, Err: errUnknownService})
 		return
@@ -102,7 +102,7 @@ func (e *Egress) serve(w http.ResponseWriter, r *http.Request, tbl *table.Table,
 
 // passthrough forwards a plain HTTP request to a host outside the mesh.
 func (e *Egress) passthrough(w http.ResponseWriter, r *http.Request, tbl *table.Table, hostport string) {
-	ex := chain.NewExchange(outbound(r), chain.Outbound, tbl)
+	ex := newExchange(r, chain.Outbound, tbl)
 	ex.Endpoint = &table.Endpoint{ID: hostport, Address: hostport, Stats: &table.Stats{}}
 	rn := e.rn
 	rn.next = e.opts.Direct

@@ -71,7 +71,7 @@ func NewIngress(opts IngressOptions) *Ingress {
 // ServeHTTP forwards to the local app through the inbound chain.
 func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tbl := in.opts.Tables.Load()
-	ex := chain.NewExchange(outbound(r), chain.Inbound, tbl)
+	ex := newExchange(r, chain.Inbound, tbl)
 	ex.Service = tbl.Service(in.opts.Service)
 	ep := in.primary
 	if in.grpc != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {

@@ -19,10 +19,10 @@ import (
 type requestContext struct {
 	canceled atomic.Bool
 
-	mu    sync.Mutex
-	err   error
-	done  chan struct{} // made on demand
-	funcs  []afterFunc // waiting for the end; usually one, in inline
+	mu     sync.Mutex
+	err    error
+	done   chan struct{} // made on demand
+	funcs  []afterFunc   // waiting for the end; usually one, in inline
 	inline [1]afterFunc
 	seq    uint64
 }
