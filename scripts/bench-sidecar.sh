@@ -121,6 +121,8 @@ load -label "server sidecar only" -url http://127.0.0.1:18006/ -qps "$RATE" -dur
 if [ -n "${PROFILE:-}" ]; then # CPU profiles of both sidecars during the pair run
   curl -s -o "$OUT/client.pprof" "http://127.0.0.1:18100/debug/pprof/profile?seconds=5" &
   curl -s -o "$OUT/server.pprof" "http://127.0.0.1:18010/debug/pprof/profile?seconds=5" &
+  curl -s -o "$OUT/client.allocs.pprof" "http://127.0.0.1:18100/debug/pprof/allocs?seconds=5" &
+  curl -s -o "$OUT/server.allocs.pprof" "http://127.0.0.1:18010/debug/pprof/allocs?seconds=5" &
 fi
 load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
 load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"

@@ -8,10 +8,11 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
 )
 
-// buildChain builds one direction's handlers in order and compiles them.
-// The transport handler is shared by both directions (one set of
+// buildChain builds one direction's handlers in order and compiles them
+// per target service (chain.Plan), so handlers with nothing to do for a
+// service are not in its chain. The transport handler is shared by both directions (one set of
 // connection pools) and handed to the others as deps.Send.
-func buildChain(names []string, cfg *config.Config, deps chain.Deps, tr *transport.Handler) (chain.Next, []chain.Handler, error) {
+func buildChain(names []string, cfg *config.Config, deps chain.Deps, tr *transport.Handler) (*chain.Plan, []chain.Handler, error) {
 	var hs []chain.Handler
 	for _, n := range names {
 		if n == transport.Name {
@@ -28,5 +29,5 @@ func buildChain(names []string, cfg *config.Config, deps chain.Deps, tr *transpo
 		}
 		hs = append(hs, h)
 	}
-	return chain.Compile(hs, nil), hs, nil
+	return chain.NewPlan(hs, nil), hs, nil
 }

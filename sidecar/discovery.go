@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"sync"
 
 	"github.com/meshbridge/meshbridge/registry"
@@ -32,7 +31,7 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 	}
 	so := proxy.ServerOptions{ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, IdleTimeout: c.Limits.IdleTimeout, MaxHeaderBytes: c.Limits.MaxHeaderBytes, Logger: s.logger}
 	d := &discovery{}
-	d.alloc = meshview.NewAllocator(c.Discovery.LoopbackHost, c.Discovery.FirstPort, c.Discovery.LastPort, func(service string) *http.Server {
+	d.alloc = meshview.NewAllocator(c.Discovery.LoopbackHost, c.Discovery.FirstPort, c.Discovery.LastPort, func(service string) meshview.Server {
 		return proxy.NewServer(s.egress.ForService(service), so)
 	}, s.opts.Logger)
 	port := 0

@@ -104,7 +104,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 	}
 
 	s.egress = proxy.NewEgress(proxy.EgressOptions{
-		Tables: s.tables, Chain: out,
+		Tables: s.tables, Chain: out.Serve,
 		Resolver: &proxy.NameResolver{StripSuffixes: cfg.Egress.Resolver.StripSuffixes, Aliases: cfg.Egress.Resolver.Aliases},
 		Allow:    cfg.Egress.AllowHosts, Direct: s.transport.Send,
 		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
@@ -114,7 +114,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 		ports[i] = proxy.AppPort{Name: p.Name, Port: p.Port, Protocol: p.Protocol, Address: net.JoinHostPort(cfg.Service.Host, strconv.Itoa(p.Port))}
 	}
 	s.ingress = proxy.NewIngress(proxy.IngressOptions{
-		Tables: s.tables, Chain: in, Service: cfg.Service.Name, Ports: ports,
+		Tables: s.tables, Chain: in.Serve, Service: cfg.Service.Name, Ports: ports,
 		MaxBody: cfg.Limits.MaxRequestBody, Metrics: s.metrics, Logger: opts.Logger,
 	})
 	s.locals = newLocals(s)
@@ -153,8 +153,16 @@ func (s *Sidecar) Ready() error {
 
 type server struct {
 	name string
-	srv  *http.Server
+	srv  listenerServer
 	ln   net.Listener
+}
+
+// listenerServer is what serves a listener: the proxy's server for the
+// data path, net/http's for admin.
+type listenerServer interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+	Close() error
 }
 
 // Run serves until ctx ends, then drains: the sidecar reports not ready,
@@ -244,9 +252,23 @@ func (s *Sidecar) bind() ([]server, error) {
 				return nil, fmt.Errorf("sidecar: %s listener on %s: %w", sp.name, sp.addr, err)
 			}
 		}
-		out = append(out, server{name: sp.name, srv: proxy.NewServer(sp.h, so), ln: ln})
+		var srv listenerServer = proxy.NewServer(sp.h, so)
+		if sp.name == "admin" {
+			srv = adminServer(sp.h, so)
+		}
+		out = append(out, server{name: sp.name, srv: srv, ln: ln})
 	}
 	return out, nil
+}
+
+// adminServer serves the admin listener with net/http: it carries little
+// traffic, and pprof and metrics need nothing the proxy server adds.
+func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: so.ReadHeaderTimeout, IdleTimeout: so.IdleTimeout, MaxHeaderBytes: so.MaxHeaderBytes}
+	if so.Logger != nil {
+		srv.ErrorLog = slog.NewLogLogger(so.Logger.Handler(), slog.LevelDebug)
+	}
+	return srv
 }
 
 func (s *Sidecar) drain(servers []server, disc *discovery) {

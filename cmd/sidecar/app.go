@@ -134,6 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sidecar: config:", err)
 		return exitUsage
 	}
+	sidecar.ApplyRuntime(cfg.Runtime, os.Getenv, log)
 	var ctl sidecar.Control
 	if cfg.Control.Address != "" {
 		c, err := control.NewClient(cfg.Control.Address, control.WithToken(cfg.Control.Token), control.WithLogger(log))

@@ -7,35 +7,24 @@ import (
 	"time"
 )
 
-// WithTimeout runs next with the request bound to a context that ends after
-// d. The deadline covers the whole exchange, body included; the context is
-// released when the response body is closed.
+// WithTimeout runs next with the exchange bound to end within d (or
+// earlier, when an outer deadline is sooner). The deadline covers the
+// whole exchange, response body included: the transport puts it on the
+// connection. An attempt that fails because the deadline passed, while the
+// caller is still there, becomes a 504 timeout.
 func WithTimeout(ex *Exchange, d time.Duration, next Next) (*http.Response, error) {
-	orig := ex.Request
-	ctx, cancel := context.WithTimeout(orig.Context(), d)
-	ex.Request = orig.WithContext(ctx)
-	resp, err := next(ex)
-	ex.Request = orig
-	if err != nil || resp == nil {
-		if ctx.Err() == context.DeadlineExceeded && orig.Context().Err() == nil {
-			err = &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout, Err: err}
-		}
-		cancel()
-		return resp, err
+	outer := ex.deadline
+	dl := time.Now().Add(d)
+	if !outer.IsZero() && outer.Before(dl) {
+		dl = outer
 	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
+	ex.deadline = dl
+	resp, err := next(ex)
+	ex.deadline = outer
+	if err != nil && !IsReason(err, ReasonTimeout) && !time.Now().Before(dl) && ex.Request.Context().Err() == nil {
+		err = &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout, Err: err}
+	}
+	return resp, err
 }
 
 // Discard closes a response that will not be forwarded. Small bodies are

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,26 @@ type Exchange struct {
 	body         []byte
 	bodyBuffered bool
 	guard        *guardedBody
+
+	// deadline bounds the exchange (zero: none). It is a plain value so
+	// that a timeout costs no context and no timer unless a handler asks
+	// for Context; the transport turns it into a connection deadline.
+	deadline time.Time
+	// ctx is the request's context bounded by ctxDeadline, built by
+	// Context on demand; cancels are released by Release.
+	ctx         context.Context
+	ctxDeadline time.Time
+	cancels     []context.CancelFunc
+
+	// own holds the request when the exchange owns a copy of it
+	// (NewExchangeCopy); first and firstURL hold the first attempt's
+	// request. Living in the exchange, they cost no allocation of their
+	// own. Later attempts get fresh copies: an HTTP/2 round trip may still
+	// read the previous one.
+	own      http.Request
+	first    http.Request
+	firstURL url.URL
+	attempts int
 }
 
 // NewExchange starts an exchange for req.
@@ -75,14 +96,64 @@ func NewExchange(req *http.Request, dir Direction, t *table.Table) *Exchange {
 	}
 }
 
+// NewExchangeCopy starts an exchange for a shallow copy of r that the
+// exchange owns and may change (the listeners pass the server's request,
+// which handlers must leave alone). The copy lives in the exchange.
+func NewExchangeCopy(r *http.Request, dir Direction, t *table.Table) *Exchange {
+	ex := &Exchange{Direction: dir, Start: time.Now(), Table: t, HTTP2: r.ProtoMajor == 2, Shadow: IsShadow(r.Header)}
+	ex.own = *r
+	ex.Request = &ex.own
+	return ex
+}
+
+var shadowKey = http.CanonicalHeaderKey(control.HeaderShadow)
+
 // IsShadow reports whether h carries the shadow header with value true.
 func IsShadow(h http.Header) bool {
-	v := h[http.CanonicalHeaderKey(control.HeaderShadow)]
+	v := h[shadowKey]
 	return len(v) > 0 && strings.EqualFold(v[0], "true")
 }
 
-// Context is the request's context.
-func (ex *Exchange) Context() context.Context { return ex.Request.Context() }
+// Context is the request's context, ending at the exchange's deadline when
+// one is set. The bounded context is built on first use, so handlers that
+// never ask for it (the common path) cost no context or timer; what it
+// holds is freed by Release.
+func (ex *Exchange) Context() context.Context {
+	parent := ex.Request.Context()
+	if ex.deadline.IsZero() {
+		return parent
+	}
+	if ex.ctx == nil || !ex.ctxDeadline.Equal(ex.deadline) {
+		ctx, cancel := context.WithDeadline(parent, ex.deadline)
+		ex.ctx, ex.ctxDeadline = ctx, ex.deadline
+		ex.cancels = append(ex.cancels, cancel)
+	}
+	return ex.ctx
+}
+
+// Deadline returns the time the exchange must be over by, if any.
+func (ex *Exchange) Deadline() (time.Time, bool) { return ex.deadline, !ex.deadline.IsZero() }
+
+// Err reports why the exchange should stop: the caller's context error,
+// or context.DeadlineExceeded once the deadline passed; nil otherwise.
+func (ex *Exchange) Err() error {
+	if err := ex.Request.Context().Err(); err != nil {
+		return err
+	}
+	if !ex.deadline.IsZero() && !time.Now().Before(ex.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// Release frees the contexts Context built. The listener calls it once the
+// response is written; it is safe to call more than once.
+func (ex *Exchange) Release() {
+	for _, c := range ex.cancels {
+		c()
+	}
+	ex.cancels, ex.ctx = nil, nil
+}
 
 // Subset is the name of the chosen pool, for metrics ("" before routing).
 func (ex *Exchange) Subset() string {
@@ -166,10 +237,18 @@ func (ex *Exchange) Body() []byte { return ex.body }
 // OutboundRequest returns the request for one attempt at addr: a shallow
 // copy with its own URL and, when buffered, a fresh body reader.
 func (ex *Exchange) OutboundRequest(ctx context.Context, addr string) *http.Request {
-	out := ex.Request.WithContext(ctx)
-	u := *out.URL
-	u.Scheme, u.Host = "http", addr
-	out.URL = &u
+	var out *http.Request
+	if ex.attempts == 0 && ctx == ex.Request.Context() {
+		ex.first, ex.firstURL = *ex.Request, *ex.Request.URL
+		out = &ex.first
+		out.URL = &ex.firstURL
+	} else {
+		out = ex.Request.WithContext(ctx)
+		u := *out.URL
+		out.URL = &u
+	}
+	ex.attempts++
+	out.URL.Scheme, out.URL.Host = "http", addr
 	if ex.bodyBuffered {
 		if len(ex.body) == 0 {
 			out.Body = http.NoBody

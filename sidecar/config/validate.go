@@ -147,6 +147,18 @@ func (c *Config) Validate() error {
 	if c.Limits.ReadHeaderTimeout <= 0 || c.Limits.IdleTimeout <= 0 {
 		add("limits.readHeaderTimeout", "readHeaderTimeout and idleTimeout must be > 0")
 	}
+	switch r := c.Runtime; {
+	case r.GCPercent < -1:
+		add("runtime.gcPercent", "must be -1 (off) or >= 0, got %d", r.GCPercent)
+	case r.GCPercent == -1 && r.MemoryLimit == 0:
+		add("runtime.gcPercent", "-1 turns the collector off and needs runtime.memoryLimit")
+	}
+	if c.Runtime.MemoryLimit < 0 {
+		add("runtime.memoryLimit", "must not be negative")
+	}
+	if c.Runtime.MaxProcs < 0 {
+		add("runtime.maxProcs", "must not be negative")
+	}
 	if c.DrainTimeout <= 0 {
 		add("drainTimeout", "must be > 0")
 	}

@@ -14,8 +14,16 @@ import (
 // ErrExhausted is returned when every port of the range is taken.
 var ErrExhausted = errors.New("meshview: no free loopback port left in the range")
 
+// Server serves one service's listener; *http.Server and the sidecar's
+// proxy.Server are ones.
+type Server interface {
+	Serve(ln net.Listener) error
+	Shutdown(ctx context.Context) error
+	Close() error
+}
+
 // ServerFactory builds the server for one service's listener.
-type ServerFactory func(service string) *http.Server
+type ServerFactory func(service string) Server
 
 // Allocator gives every target service its own loopback listener, served
 // by a handler bound to that service. A service keeps its port for the
@@ -29,7 +37,7 @@ type Allocator struct {
 	mu     sync.Mutex
 	next   int
 	ports  map[string]int
-	srvs   []*http.Server
+	srvs   []Server
 	closed bool
 }
 

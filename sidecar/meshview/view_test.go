@@ -44,7 +44,7 @@ func startControl(t *testing.T) *control.Client {
 }
 
 // serviceEcho answers with the service its listener is bound to.
-func serviceEcho(service string) *http.Server {
+func serviceEcho(service string) meshview.Server {
 	return &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, service)
 	})}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,4 +107,45 @@ func Code(code int) string {
 func (s *Set) Observe(direction, service, subset string, code int, d time.Duration) {
 	s.Requests.WithLabelValues(direction, service, subset, Code(code)).Inc()
 	s.Duration.WithLabelValues(direction, service, subset).Observe(d.Seconds())
+}
+
+// Direction records the requests of one direction. It keeps the metrics
+// it looked up by label values, so a request costs a map load instead of
+// the label hashing and locking of WithLabelValues. It holds one entry per
+// series the Set exports anyway (service, subset and code), no more.
+type Direction struct {
+	set      *Set
+	name     string
+	InFlight prometheus.Gauge
+	series   sync.Map // seriesKey -> *series
+}
+
+type seriesKey struct {
+	service, subset string
+	code            int
+}
+
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// Direction returns the recorder for one direction ("inbound", "outbound").
+func (s *Set) Direction(name string) *Direction {
+	return &Direction{set: s, name: name, InFlight: s.InFlight.WithLabelValues(name)}
+}
+
+// Observe records one finished request.
+func (d *Direction) Observe(service, subset string, code int, took time.Duration) {
+	k := seriesKey{service, subset, code}
+	v, ok := d.series.Load(k)
+	if !ok {
+		v, _ = d.series.LoadOrStore(k, &series{
+			requests: d.set.Requests.WithLabelValues(d.name, service, subset, Code(code)),
+			duration: d.set.Duration.WithLabelValues(d.name, service, subset),
+		})
+	}
+	sr := v.(*series)
+	sr.requests.Inc()
+	sr.duration.Observe(took.Seconds())
 }

@@ -51,7 +51,7 @@ func NewEgress(opts EgressOptions) *Egress {
 		opts.DialTimeout = 2 * time.Second
 	}
 	lg := opts.Logger.With("component", "sidecar.egress")
-	return &Egress{opts: opts, rn: runner{dir: chain.Outbound, next: opts.Chain, metrics: opts.Metrics, logger: lg, maxBody: opts.MaxBody}}
+	return &Egress{opts: opts, rn: newRunner(chain.Outbound, opts.Chain, opts.Metrics, lg, opts.MaxBody)}
 }
 
 var errUnknownService = errors.New("host is not a mesh service and not in egress.allowHosts")
@@ -91,7 +91,7 @@ func (e *Egress) ForService(name string) http.Handler {
 }
 
 func (e *Egress) serve(w http.ResponseWriter, r *http.Request, tbl *table.Table, svc *table.Service, name string) {
-	ex := chain.NewExchange(outbound(r), chain.Outbound, tbl)
+	ex := newExchange(r, chain.Outbound, tbl)
 	if svc == nil {
 		e.rn.fail(w, ex, name, &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonUnknownService, Err: errUnknownService})
 		return
@@ -102,7 +102,7 @@ func (e *Egress) serve(w http.ResponseWriter, r *http.Request, tbl *table.Table,
 
 // passthrough forwards a plain HTTP request to a host outside the mesh.
 func (e *Egress) passthrough(w http.ResponseWriter, r *http.Request, tbl *table.Table, hostport string) {
-	ex := chain.NewExchange(outbound(r), chain.Outbound, tbl)
+	ex := newExchange(r, chain.Outbound, tbl)
 	ex.Endpoint = &table.Endpoint{ID: hostport, Address: hostport, Stats: &table.Stats{}}
 	rn := e.rn
 	rn.next = e.opts.Direct

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
 // hopHeaders are meaningful for one connection only and never forwarded
@@ -17,17 +18,24 @@ var hopHeaders = []string{
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// outbound turns a server request into the request to forward: a shallow
-// copy without hop-by-hop headers. The header map is copied only when a
-// header has to go, so the common keep-alive request costs no header copy.
-func outbound(r *http.Request) *http.Request {
-	out := r.WithContext(r.Context())
+// newExchange starts an exchange for the request to forward: the
+// exchange's own shallow copy of r without hop-by-hop headers.
+func newExchange(r *http.Request, dir chain.Direction, tbl *table.Table) *chain.Exchange {
+	ex := chain.NewExchangeCopy(r, dir, tbl)
+	forwardable(ex.Request)
+	return ex
+}
+
+// forwardable turns out, a shallow copy of a server request, into the
+// request to forward. The header map is copied only when a header has to
+// go, so the common keep-alive request costs no header copy.
+func forwardable(out *http.Request) {
 	out.RequestURI = ""
 	out.Close = false
-	if needsCleaning(r.Header) {
-		h := r.Header.Clone()
+	if needsCleaning(out.Header) {
+		h := out.Header.Clone()
 		removeHopHeaders(h)
-		if te := r.Header.Values("Te"); len(te) > 0 && hasToken(te, "trailers") {
+		if te := out.Header.Values("Te"); len(te) > 0 && hasToken(te, "trailers") {
 			h.Set("Te", "trailers")
 		}
 		out.Header = h
@@ -35,7 +43,6 @@ func outbound(r *http.Request) *http.Request {
 	if out.Header == nil {
 		out.Header = http.Header{}
 	}
-	return out
 }
 
 func needsCleaning(h http.Header) bool {

@@ -54,8 +54,8 @@ func NewIngress(opts IngressOptions) *Ingress {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	in := &Ingress{opts: opts, rn: runner{dir: chain.Inbound, next: opts.Chain, metrics: opts.Metrics,
-		logger: opts.Logger.With("component", "sidecar.ingress"), maxBody: opts.MaxBody}, ports: opts.Ports}
+	in := &Ingress{opts: opts, rn: newRunner(chain.Inbound, opts.Chain, opts.Metrics,
+		opts.Logger.With("component", "sidecar.ingress"), opts.MaxBody), ports: opts.Ports}
 	for i, p := range opts.Ports {
 		ep := &table.Endpoint{ID: p.Name, Address: p.Address, Protocol: p.Protocol, Stats: &table.Stats{}}
 		if i == 0 {
@@ -71,7 +71,7 @@ func NewIngress(opts IngressOptions) *Ingress {
 // ServeHTTP forwards to the local app through the inbound chain.
 func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tbl := in.opts.Tables.Load()
-	ex := chain.NewExchange(outbound(r), chain.Inbound, tbl)
+	ex := newExchange(r, chain.Inbound, tbl)
 	ex.Service = tbl.Service(in.opts.Service)
 	ep := in.primary
 	if in.grpc != nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {

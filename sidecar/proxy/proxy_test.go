@@ -129,7 +129,7 @@ func TestOutboundStripsHopHeaders(t *testing.T) {
 	r.Header.Set("Keep-Alive", "timeout=5")
 	r.Header.Set("Te", "trailers, deflate")
 	r.Header.Set("X-Canary", "true")
-	out := outbound(r)
+	out := newExchange(r, chain.Outbound, nil).Request
 	for _, h := range []string{"Connection", "X-Private", "Keep-Alive"} {
 		if out.Header.Get(h) != "" {
 			t.Errorf("%s forwarded", h)
@@ -143,7 +143,7 @@ func TestOutboundStripsHopHeaders(t *testing.T) {
 	}
 	plain := httptest.NewRequest("GET", "http://orders/", nil)
 	plain.Header.Set("X-A", "1")
-	if o := outbound(plain); !sameMap(o.Header, plain.Header) {
+	if o := newExchange(plain, chain.Outbound, nil).Request; !sameMap(o.Header, plain.Header) {
 		t.Error("a clean request's headers were copied or changed")
 	}
 }

@@ -23,8 +23,11 @@ type NameResolver struct {
 
 // Resolve implements Resolver.
 func (n *NameResolver) Resolve(host string) (string, bool) {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	// Most hosts carry no port; SplitHostPort would build an error for them.
+	if strings.IndexByte(host, ':') >= 0 {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if host == "" {

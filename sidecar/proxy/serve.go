@@ -15,6 +15,8 @@ type runner struct {
 	dir     chain.Direction
 	next    chain.Next
 	metrics *metrics.Set
+	// observe is the direction's request metrics, looked up once.
+	observe *metrics.Direction
 	logger  *slog.Logger
 	// maxBody refuses requests that declare a larger body (0: no limit).
 	maxBody int64
@@ -24,11 +26,14 @@ type runner struct {
 // went out: the only honest thing left is to abort the response.
 var errReadBody = errors.New("upstream body read failed")
 
+func newRunner(dir chain.Direction, next chain.Next, m *metrics.Set, logger *slog.Logger, maxBody int64) runner {
+	return runner{dir: dir, next: next, metrics: m, observe: m.Direction(dir.String()), logger: logger, maxBody: maxBody}
+}
+
 func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel string) {
-	dirLabel := rn.dir.String()
-	inflight := rn.metrics.InFlight.WithLabelValues(dirLabel)
-	inflight.Inc()
-	defer inflight.Dec()
+	defer ex.Release()
+	rn.observe.InFlight.Inc()
+	defer rn.observe.InFlight.Dec()
 	if rn.maxBody > 0 && ex.Request.ContentLength > rn.maxBody {
 		rn.fail(w, ex, serviceLabel, &chain.Error{Status: http.StatusRequestEntityTooLarge, Reason: "body_too_large",
 			Err: errors.New("request body larger than the sidecar's limit")})
@@ -39,7 +44,7 @@ func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel st
 		rn.fail(w, ex, serviceLabel, chain.AsError(err))
 		return
 	}
-	rn.metrics.Observe(dirLabel, serviceLabel, ex.Subset(), resp.StatusCode, time.Since(ex.Start))
+	rn.observe.Observe(serviceLabel, ex.Subset(), resp.StatusCode, time.Since(ex.Start))
 	if err := writeResponse(w, resp); err != nil {
 		if ex.Context().Err() == nil {
 			rn.logger.Debug("response copy ended early", "service", serviceLabel, "error", err)
@@ -53,7 +58,7 @@ func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel st
 func (rn *runner) fail(w http.ResponseWriter, ex *chain.Exchange, serviceLabel string, ce *chain.Error) {
 	dirLabel := rn.dir.String()
 	rn.metrics.Errors.WithLabelValues(dirLabel, serviceLabel, ex.Subset(), ce.Reason).Inc()
-	rn.metrics.Observe(dirLabel, serviceLabel, ex.Subset(), ce.Status, time.Since(ex.Start))
+	rn.observe.Observe(serviceLabel, ex.Subset(), ce.Status, time.Since(ex.Start))
 	if ce.Reason != chain.ReasonCanceled {
 		rn.logger.Debug("request failed in the sidecar", "direction", dirLabel, "service", serviceLabel, "reason", ce.Reason, "error", ce.Err)
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,39 +20,234 @@ type ServerOptions struct {
 	// MaxHeaderBytes bounds request headers (default 64 KiB).
 	MaxHeaderBytes int
 	Logger         *slog.Logger
+
+	// watchAfter overrides watchAfter (tests).
+	watchAfter time.Duration
 }
 
-// NewServer returns an http.Server for handler that speaks HTTP/1.1 and h2c
-// (HTTP/2 with prior knowledge, what gRPC clients send in cleartext).
-func NewServer(handler http.Handler, opts ServerOptions) *http.Server {
-	if opts.ReadHeaderTimeout <= 0 {
-		opts.ReadHeaderTimeout = 10 * time.Second
+func (o ServerOptions) withDefaults() ServerOptions {
+	if o.ReadHeaderTimeout <= 0 {
+		o.ReadHeaderTimeout = 10 * time.Second
 	}
-	if opts.IdleTimeout <= 0 {
-		opts.IdleTimeout = 120 * time.Second
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 120 * time.Second
 	}
-	if opts.MaxHeaderBytes <= 0 {
-		opts.MaxHeaderBytes = 64 << 10
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 64 << 10
 	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.watchAfter <= 0 {
+		o.watchAfter = watchAfter
+	}
+	return o
+}
+
+// Server serves one sidecar listener: HTTP/1.1 on its own connection loop
+// and HTTP/2 with prior knowledge (h2c, what gRPC clients send in
+// cleartext) through net/http.
+//
+// The HTTP/1.1 loop exists because a proxy pays net/http's per-request
+// costs twice per hop: a goroutine that watches every connection between
+// requests, a response object and its buffers per request, a write for
+// the head and another for the body. Here the handler runs on the
+// connection's goroutine, buffers live as long as the connection, a
+// response leaves in one write, and a request is watched for its client
+// going away only once it has run for a while (watchAfter), when the
+// watch costs nothing next to the request. Requests are parsed by
+// net/http's own parser (http.ReadRequest), so framing and header rules
+// stay the standard library's.
+type Server struct {
+	handler http.Handler
+	opts    ServerOptions
+	logger  *slog.Logger
+
+	h2    *http.Server
+	h2ln  *handoffListener
+	h2run sync.Once
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	closing   atomic.Bool // Shutdown or Close called
+	h2done    chan struct{}
+}
+
+// NewServer returns a server for handler.
+func NewServer(handler http.Handler, opts ServerOptions) *Server {
+	opts = opts.withDefaults()
+	s := &Server{handler: handler, opts: opts, logger: opts.Logger,
+		listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}, h2done: make(chan struct{})}
 	p := new(http.Protocols)
-	p.SetHTTP1(true)
 	p.SetUnencryptedHTTP2(true)
-	srv := &http.Server{
+	s.h2 = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
 		Protocols:         p,
+		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
-	if opts.Logger != nil {
-		srv.ErrorLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
+	s.h2ln = newHandoffListener()
+	return s
+}
+
+// Handler is the handler the server runs.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve accepts connections on ln until Shutdown or Close, then returns
+// http.ErrServerClosed; other accept failures end it with their error.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.track(ln) {
+		_ = ln.Close() // closed before it started
+		return http.ErrServerClosed
 	}
-	return srv
+	defer s.untrack(ln)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and the like: back off, as net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logger.Warn("accept failed; retrying", "error", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc)
+		if c == nil {
+			_ = nc.Close() // the server is closing
+			continue
+		}
+		go c.serve()
+	}
+}
+
+func (s *Server) track(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(ln net.Listener) {
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+}
+
+// serveH2 hands a connection that opened with the HTTP/2 preface to
+// net/http's server, started on first use.
+func (s *Server) serveH2(nc net.Conn) {
+	s.h2run.Do(func() {
+		go func() {
+			defer close(s.h2done)
+			_ = s.h2.Serve(s.h2ln) // ends with ErrServerClosed when we shut it down
+		}()
+	})
+	if !s.h2ln.give(nc) {
+		_ = nc.Close() // the server is closing
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for the
+// requests in flight to finish (connections close after their response)
+// or for ctx to end, whichever comes first; then it returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closeListeners()
+	h2err := make(chan error, 1)
+	go func() { h2err <- s.shutdownH2(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.closeIdle() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			<-h2err
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return <-h2err
+}
+
+func (s *Server) shutdownH2(ctx context.Context) error {
+	s.h2run.Do(func() { close(s.h2done) }) // never started: nothing to wait for
+	s.h2ln.Close()
+	err := s.h2.Shutdown(ctx)
+	<-s.h2done
+	return err
+}
+
+// Close closes the listeners and every connection at once.
+func (s *Server) Close() error {
+	s.closeListeners()
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.nc.Close() // cutting it is the point
+	}
+	s.mu.Unlock()
+	s.h2run.Do(func() { close(s.h2done) })
+	s.h2ln.Close()
+	return s.h2.Close()
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing.Store(true)
+	for ln := range s.listeners {
+		_ = ln.Close() // Serve sees the error and returns ErrServerClosed
+	}
+}
+
+// closeIdle closes connections waiting for a request and reports whether
+// none is left.
+func (s *Server) closeIdle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for c := range s.conns {
+		if c.closeIfIdle(now) {
+			delete(s.conns, c)
+		}
+	}
+	return len(s.conns) == 0
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{srv: s, nc: nc, accepted: time.Now()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return nil
+	}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
 }
 
 // Serve runs srv on ln until ctx ends, then drains: it stops accepting,
 // lets requests in flight finish for up to drain, and closes the rest.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, drain time.Duration) error {
+func Serve(ctx context.Context, srv *Server, ln net.Listener, drain time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

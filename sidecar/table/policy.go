@@ -74,6 +74,9 @@ func (r *RetryOn) Status(code int) bool {
 	return r.codes[code/64]&(1<<(code%64)) != 0
 }
 
+// AnyStatus reports whether some response status is retried.
+func (r *RetryOn) AnyStatus() bool { return r.codes != [10]uint64{} }
+
 func (r *RetryOn) addCode(code int) {
 	if code >= 0 && code < 640 {
 		r.codes[code/64] |= 1 << (code % 64)

@@ -55,10 +55,10 @@ func New(cfg *Config, m *metrics.Set, logger *slog.Logger) *Handler {
 // Name implements chain.Handler.
 func (h *Handler) Name() string { return Name }
 
-func (h *Handler) policy(ex *chain.Exchange) (table.Breaker, bool) {
+func (h *Handler) policy(s *table.Service) (table.Breaker, bool) {
 	p := h.def
-	if ex.Service != nil && ex.Service.Policy != nil && ex.Service.Policy.Breaker != nil {
-		o := ex.Service.Policy.Breaker
+	if s != nil && s.Policy != nil && s.Policy.Breaker != nil {
+		o := s.Policy.Breaker
 		p.ConsecutiveFailures, p.ErrorRatePercent = o.ConsecutiveFailures, o.ErrorRatePercent
 		p.MinRequests = cmp.Or(o.MinRequests, p.MinRequests)
 		p.Window = cmp.Or(o.Window, p.Window)
@@ -78,9 +78,15 @@ func (h *Handler) circuit(service string) *circuit {
 
 var errOpen = errors.New("circuit breaker is open")
 
+// Active implements chain.Selective: services with a breaker turned on.
+func (h *Handler) Active(s *table.Service) bool {
+	_, on := h.policy(s)
+	return on
+}
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
-	p, on := h.policy(ex)
+	p, on := h.policy(ex.Service)
 	if !on {
 		return next(ex)
 	}
@@ -113,4 +119,7 @@ func (h *Handler) changed(service string, st State) {
 	h.logger.Info("circuit breaker changed state", "service", service, "state", st.String())
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

@@ -43,6 +43,15 @@ func (h *Handler) Name() string { return Name }
 
 var errInjected = errors.New("fault injected")
 
+// Active implements chain.Selective: outbound calls to a service with a
+// fault policy, and every request when a default fault is configured.
+func (h *Handler) Active(s *table.Service) bool {
+	if h.dir == chain.Outbound && s != nil && s.Policy != nil && s.Policy.Fault != nil {
+		return true
+	}
+	return h.def.DelayPercent > 0 || h.def.AbortPercent > 0
+}
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
 	f := &h.def
@@ -65,4 +74,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	return next(ex)
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

@@ -71,6 +71,9 @@ func New(cfg *Config, send chain.Next, m *metrics.Set, logger *slog.Logger) *Han
 // Name implements chain.Handler.
 func (h *Handler) Name() string { return Name }
 
+// Active implements chain.Selective: services with a mirror rule.
+func (h *Handler) Active(s *table.Service) bool { return s != nil && s.Mirror != nil }
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
 	if s := ex.Service; s != nil && s.Mirror != nil && !ex.Shadow && rand.Float64()*100 < s.Mirror.Percent {
@@ -127,6 +130,7 @@ func (h *Handler) sendCopy(j *job) {
 	req := j.req.WithContext(ctx)
 	req.Body = http.NoBody
 	ex := chain.NewExchange(req, chain.Outbound, nil)
+	defer ex.Release()
 	ex.HTTP2 = j.http2
 	ex.Endpoint = ep
 	ex.Pool = j.pool
@@ -155,6 +159,7 @@ func (h *Handler) Cleanup() error {
 }
 
 var (
-	_ chain.Handler = (*Handler)(nil)
-	_ chain.Cleaner = (*Handler)(nil)
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Cleaner   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
 )

@@ -50,10 +50,10 @@ func New(cfg *Config, m *metrics.Set, logger *slog.Logger) *Handler {
 // Name implements chain.Handler.
 func (h *Handler) Name() string { return Name }
 
-func (h *Handler) policy(ex *chain.Exchange) table.Outlier {
+func (h *Handler) policy(s *table.Service) table.Outlier {
 	p := h.def
-	if ex.Service != nil && ex.Service.Policy != nil && ex.Service.Policy.Outlier != nil {
-		o := ex.Service.Policy.Outlier
+	if s != nil && s.Policy != nil && s.Policy.Outlier != nil {
+		o := s.Policy.Outlier
 		p.Consecutive5xx = o.Consecutive5xx
 		p.BaseEjectionTime = cmp.Or(o.BaseEjectionTime, p.BaseEjectionTime)
 		p.MaxEjectionPercent = cmp.Or(o.MaxEjectionPercent, p.MaxEjectionPercent)
@@ -61,9 +61,12 @@ func (h *Handler) policy(ex *chain.Exchange) table.Outlier {
 	return p
 }
 
+// Active implements chain.Selective: services with detection turned on.
+func (h *Handler) Active(s *table.Service) bool { return h.policy(s).Consecutive5xx > 0 }
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
-	p := h.policy(ex)
+	p := h.policy(ex.Service)
 	if p.Consecutive5xx == 0 {
 		return next(ex)
 	}
@@ -165,4 +168,7 @@ func (h *Handler) mayEject(s *table.Service, p *table.Outlier, now time.Time) bo
 	return ejected < limit
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
 // Name is the handler's registered name.
@@ -61,4 +62,10 @@ func (passthrough) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, e
 	return next(ex)
 }
 
-var _ chain.Handler = passthrough{}
+// Active implements chain.Selective: an empty slot is left out of every chain.
+func (passthrough) Active(*table.Service) bool { return false }
+
+var (
+	_ chain.Handler   = passthrough{}
+	_ chain.Selective = passthrough{}
+)

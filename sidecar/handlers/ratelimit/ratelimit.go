@@ -9,6 +9,7 @@ import (
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
+	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
 // Name is the handler's registered name.
@@ -50,18 +51,26 @@ func (h *Handler) Name() string { return Name }
 
 var errLimited = errors.New("rate limit exceeded")
 
-// Serve implements chain.Handler.
-func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
-	spec := h.def
-	if ex.Service != nil && ex.Service.Policy != nil {
-		tb := ex.Service.Policy.RateOutbound
+// spec returns the bucket that applies to s: its policy's, else the default.
+func (h *Handler) spec(s *table.Service) control.TokenBucket {
+	if s != nil && s.Policy != nil {
+		tb := s.Policy.RateOutbound
 		if h.dir == chain.Inbound {
-			tb = ex.Service.Policy.RateInbound
+			tb = s.Policy.RateInbound
 		}
 		if tb != nil {
-			spec = *tb
+			return *tb
 		}
 	}
+	return h.def
+}
+
+// Active implements chain.Selective: only services with a rate.
+func (h *Handler) Active(s *table.Service) bool { return h.spec(s).RPS > 0 }
+
+// Serve implements chain.Handler.
+func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
+	spec := h.spec(ex.Service)
 	if spec.RPS <= 0 {
 		return next(ex)
 	}
@@ -81,4 +90,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	return next(ex)
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

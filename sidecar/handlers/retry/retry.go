@@ -99,6 +99,31 @@ func (h *Handler) budget(service string) *budget {
 	return b.(*budget)
 }
 
+// Active implements chain.Selective: services where some route retries or
+// bounds its attempts.
+func (h *Handler) Active(s *table.Service) bool {
+	if s == nil || s.Policy == nil {
+		return h.acts(nil)
+	}
+	if h.acts(s.Policy.Retry) {
+		return true
+	}
+	for _, r := range s.Policy.Routes {
+		if r.Retry != nil && h.acts(r.Retry) {
+			return true
+		}
+	}
+	return false
+}
+
+// acts reports whether a retry policy (nil: the defaults) does anything.
+func (h *Handler) acts(over *table.Retry) bool {
+	if over == nil {
+		return h.def.Attempts > 0 || h.def.PerTryTimeout > 0
+	}
+	return over.Attempts > 0 || cmp.Or(over.PerTryTimeout, h.def.PerTryTimeout) > 0
+}
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
 	p := h.policy(ex)
@@ -109,10 +134,11 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 		return h.try(ex, p, next)
 	}
 	methodOK := p.Methods[ex.Request.Method]
-	// A method that may be retried after the upstream saw the request needs
-	// its body kept; otherwise only connect failures are retried, and for
-	// those a body nobody read yet can simply be sent again.
-	if methodOK {
+	// A request that may be retried after the upstream saw it (a reset or
+	// a retried status) needs its body kept; otherwise only connect
+	// failures are retried, and for those a body nobody read yet can
+	// simply be sent again.
+	if methodOK && (p.On.Reset || p.On.AnyStatus()) {
 		ex.BufferBody(h.maxBody)
 	} else {
 		ex.GuardBody()
@@ -120,7 +146,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	for attempt := 0; ; attempt++ {
 		ex.Attempt = attempt
 		resp, err := h.try(ex, p, next)
-		if !h.retriable(&p, methodOK, resp, err) || attempt >= p.Attempts || ex.Context().Err() != nil {
+		if !h.retriable(&p, methodOK, resp, err) || attempt >= p.Attempts || ex.Err() != nil {
 			return resp, err
 		}
 		if !ex.Replayable() {
@@ -169,4 +195,7 @@ func (h *Handler) retriable(p *table.Retry, methodOK bool, resp *http.Response, 
 	return methodOK && p.On.Status(resp.StatusCode)
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
 // Name is the handler's registered name.
@@ -47,6 +48,26 @@ func (h *Handler) For(ex *chain.Exchange) time.Duration {
 	return h.def
 }
 
+// Active implements chain.Selective: every service when a default is set,
+// else those whose policy sets a timeout.
+func (h *Handler) Active(s *table.Service) bool {
+	if h.def > 0 {
+		return true
+	}
+	if s == nil || s.Policy == nil {
+		return false
+	}
+	if s.Policy.Timeout > 0 {
+		return true
+	}
+	for _, r := range s.Policy.Routes {
+		if r.Timeout > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
 	d := h.For(ex)
@@ -56,4 +77,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	return chain.WithTimeout(ex, d, next)
 }
 
-var _ chain.Handler = (*Handler)(nil)
+var (
+	_ chain.Handler   = (*Handler)(nil)
+	_ chain.Selective = (*Handler)(nil)
+)

@@ -36,6 +36,9 @@ type h1conn struct {
 	bw       *bufio.Writer
 	addr     string
 	lastUsed time.Time
+	deadline time.Time // what the connection's deadline is set to
+	abort    func()    // ends a blocked read or write at once
+	probe    probe     // liveness check state (h1_alive_*.go)
 }
 
 func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize int) *h1pool {
@@ -43,7 +46,9 @@ func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize in
 }
 
 // get returns an idle connection that is still open, or dials a new one.
-func (p *h1pool) get(ctx context.Context, addr string) (*h1conn, bool, error) {
+// The connection's deadline is set to deadline (zero: none) before the
+// liveness check, so a deadline left from its last use cannot fail it.
+func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time) (*h1conn, bool, error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -55,16 +60,37 @@ func (p *h1pool) get(ctx context.Context, addr string) (*h1conn, bool, error) {
 		c := list[len(list)-1]
 		p.idle[addr] = list[:len(list)-1]
 		p.mu.Unlock()
-		if now.Sub(c.lastUsed) < p.idleTimeout && c.alive() {
+		if now.Sub(c.lastUsed) < p.idleTimeout && c.setDeadline(deadline) == nil && c.alive() {
 			return c, true, nil
 		}
 		c.nc.Close()
+	}
+	if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	nc, err := p.dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, false, err
 	}
-	return &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}, false, nil
+	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}
+	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) } // built once per connection; closing follows
+	if err := c.setDeadline(deadline); err != nil {
+		nc.Close()
+		return nil, false, err
+	}
+	return c, false, nil
+}
+
+// setDeadline bounds the connection's reads and writes, skipping the call
+// when nothing changes (no deadline now or before: the common idle case).
+func (c *h1conn) setDeadline(t time.Time) error {
+	if t.Equal(c.deadline) {
+		return nil
+	}
+	c.deadline = t
+	return c.nc.SetDeadline(t)
 }
 
 func (p *h1pool) put(c *h1conn) {
@@ -108,16 +134,37 @@ func (p *h1pool) closeIdle() {
 	p.idle = map[string][]*h1conn{}
 }
 
+// aLongTimeAgo is a deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// afterFuncer is a context that runs a function once it is done without
+// deriving a context for it; the proxy's HTTP/1.1 server gives its
+// requests one. context.AfterFunc would allocate a derived context (and
+// its parent's map of children) per request.
+type afterFuncer interface {
+	AfterFunc(f func()) (stop func() bool)
+}
+
+// afterFunc is context.AfterFunc, using the context's own AfterFunc when
+// it has one.
+func afterFunc(ctx context.Context, f func()) (stop func() bool) {
+	if a, ok := ctx.(afterFuncer); ok {
+		return a.AfterFunc(f)
+	}
+	return context.AfterFunc(ctx, f)
+}
+
 // errStale marks a reused connection the peer had closed before answering.
 var errStale = errors.New("keep-alive connection closed by the peer")
 
-// RoundTrip sends req to req.URL.Host. A request that found a reused
-// connection dead before any answer is sent again on a new one when its
-// body can be (no body); other failures are returned as they are.
-func (p *h1pool) RoundTrip(req *http.Request) (*http.Response, error) {
+// RoundTrip sends req to req.URL.Host, the whole exchange (response body
+// included) bounded by deadline when it is not zero. A request that found
+// a reused connection dead before any answer is sent again on a new one
+// when its body can be (no body); other failures are returned as they are.
+func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Response, error) {
 	ctx := req.Context()
 	for {
-		c, reused, err := p.get(ctx, req.URL.Host)
+		c, reused, err := p.get(ctx, req.URL.Host, deadline)
 		if err != nil {
 			return nil, err
 		}
@@ -137,19 +184,19 @@ func (p *h1pool) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*http.Response, error) {
-	// Cancelling the request unblocks reads and writes at once.
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-	if err := req.Write(c.bw); err != nil {
+	// Cancelling the request unblocks reads and writes at once. The
+	// deadline it leaves marks the connection as not reusable.
+	stop := afterFunc(ctx, c.abort)
+	if err := writeRequest(c.bw, req); err != nil {
 		stop()
-		return nil, err
-	}
-	if err := c.bw.Flush(); err != nil {
-		stop()
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			return nil, errStale
+		}
 		return nil, err
 	}
 	var resp *http.Response
 	for {
-		r, err := http.ReadResponse(c.br, req)
+		r, err := readResponse(c.br, req)
 		if err != nil {
 			stop()
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {

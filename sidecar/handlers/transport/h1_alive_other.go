@@ -2,6 +2,9 @@
 
 package transport
 
+// probe is empty where connections cannot be peeked at.
+type probe struct{}
+
 // alive cannot peek without blocking here; a dead pooled connection shows
 // up as a failed request, which RoundTrip retries on a new connection when
 // the request has no body.

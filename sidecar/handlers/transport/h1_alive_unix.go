@@ -4,26 +4,39 @@ package transport
 
 import "syscall"
 
+// probe peeks at an idle connection without blocking. It is built once
+// per connection so a check allocates nothing.
+type probe struct {
+	rc    syscall.RawConn
+	check func(fd uintptr) bool
+	ok    bool
+	buf   [1]byte
+}
+
 // alive checks, without blocking, that the peer has not closed an idle
 // connection (and sent nothing unasked).
 func (c *h1conn) alive() bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
-		return true
+	p := &c.probe
+	if p.rc == nil {
+		sc, ok := c.nc.(syscall.Conn)
+		if !ok {
+			return true
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return false
+		}
+		p.rc, p.check = rc, p.peek
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
-	var buf [1]byte
-	err = rc.Read(func(fd uintptr) bool {
-		n, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ok = n < 0 && (rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK)
-		return true // never wait
-	})
-	return err == nil && ok
+	p.ok = false
+	return p.rc.Read(p.check) == nil && p.ok
+}
+
+func (p *probe) peek(fd uintptr) bool {
+	n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	p.ok = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+	return true // never wait
 }

@@ -24,7 +24,7 @@ func get(t *testing.T, p *h1pool, url string, body io.Reader) (*http.Response, s
 		method = http.MethodPost
 	}
 	req, _ := http.NewRequest(method, url, body)
-	resp, err := p.RoundTrip(req)
+	resp, err := p.RoundTrip(req, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestH1ChunkedTrailersHeadAndInformational(t *testing.T) {
 		t.Errorf("chunked: %q trailer %v", b, resp.Trailer)
 	}
 	req, _ := http.NewRequest(http.MethodHead, srv.URL+"/", nil)
-	hr, err := p.RoundTrip(req)
+	hr, err := p.RoundTrip(req, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestH1UnreadBodyNotPooled(t *testing.T) {
 	p := newPool()
 	defer p.closeIdle()
 	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
-	resp, err := p.RoundTrip(req)
+	resp, err := p.RoundTrip(req, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +169,76 @@ func TestH1Cancel(t *testing.T) {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ln.Addr().String()+"/", nil)
 	start := time.Now()
-	if _, err := p.RoundTrip(req); err == nil {
+	if _, err := p.RoundTrip(req, time.Time{}); err == nil {
 		t.Fatal("no error from an upstream that never answers")
 	}
 	if time.Since(start) > 2*time.Second {
 		t.Errorf("cancel took %v", time.Since(start))
+	}
+}
+
+// The deadline bounds the response body too, and a connection that hit it
+// is not pooled; a deadline left on an idle connection does not harm it.
+func TestH1DeadlineCoversBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/stall" {
+			io.WriteString(w, "ok")
+			return
+		}
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "part")
+		w.(http.Flusher).Flush()
+		select { // the rest never comes before the deadline
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	p := newPool()
+	defer p.closeIdle()
+	idle := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.idle[srv.Listener.Addr().String()])
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/stall", nil)
+	resp, err := p.RoundTrip(req, time.Now().Add(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Fatal("body read past the deadline")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("body read ended %v after it started, want at the deadline", d)
+	}
+	if n := idle(); n != 0 {
+		t.Errorf("%d idle connections after a deadline, want 0", n)
+	}
+
+	old := time.Now().Add(20 * time.Millisecond)
+	req, _ = http.NewRequest(http.MethodGet, srv.URL+"/ok", nil)
+	resp, err = p.RoundTrip(req, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := idle(); n != 1 {
+		t.Fatalf("%d idle connections, want the one just used", n)
+	}
+	for time.Now().Before(old.Add(10 * time.Millisecond)) { // until the old deadline passed
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, b := get(t, p, srv.URL+"/again", nil); b != "ok" {
+		t.Errorf("after an expired deadline on the idle connection: %q", b)
+	}
+	if n := idle(); n != 1 {
+		t.Errorf("%d idle connections, want the pooled one reused", n)
 	}
 }

@@ -49,15 +49,32 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 	if ep == nil {
 		return nil, &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonNoHealthy}
 	}
-	ctx := ex.Context()
-	req := ex.OutboundRequest(ctx, ep.Address)
+	if err := ex.Err(); err != nil {
+		return nil, h.classify(ex, err)
+	}
+	deadline, _ := ex.Deadline()
+	var resp *http.Response
+	var err error
 	ep.Stats.Active.Add(1)
-	resp, err := h.up.RoundTrip(req, ex.HTTP2)
+	if du, ok := h.up.(DeadlineUpstream); ok {
+		resp, err = du.RoundTripDeadline(ex.OutboundRequest(ex.Request.Context(), ep.Address), ex.HTTP2, deadline)
+	} else {
+		resp, err = h.up.RoundTrip(ex.OutboundRequest(ex.Context(), ep.Address), ex.HTTP2)
+	}
 	ep.Stats.Active.Add(-1)
 	if err != nil {
-		return nil, Classify(ctx, err)
+		return nil, h.classify(ex, err)
 	}
 	return resp, nil
+}
+
+// classify is Classify with the exchange's deadline: a failure once it
+// passed is a timeout, unless the caller left first.
+func (h *Handler) classify(ex *chain.Exchange, err error) *chain.Error {
+	if ex.Request.Context().Err() == nil && errors.Is(ex.Err(), context.DeadlineExceeded) {
+		return &chain.Error{Status: http.StatusGatewayTimeout, Reason: chain.ReasonTimeout, Err: err}
+	}
+	return Classify(ex.Request.Context(), err)
 }
 
 // Send is the transport as a chain.Next, for handlers that send side requests.

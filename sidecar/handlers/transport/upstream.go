@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -17,6 +19,17 @@ type Upstream interface {
 	RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
 	// CloseIdleConnections drops pooled connections (on drain).
 	CloseIdleConnections()
+}
+
+// DeadlineUpstream is an Upstream that takes the exchange's deadline as a
+// value, so a bounded request needs no context and no timer of its own
+// (the plain kind puts it on the connection). Upstreams without it get the
+// deadline in the request's context.
+type DeadlineUpstream interface {
+	Upstream
+	// RoundTripDeadline is RoundTrip with the whole exchange, response body
+	// included, bounded by deadline (zero: no bound).
+	RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error)
 }
 
 // NewUpstreamFunc builds an Upstream from the transport config.
@@ -103,13 +116,45 @@ func newPlain(cfg *Config) (Upstream, error) {
 }
 
 func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error) {
-	switch {
-	case http2:
-		return p.h2c.RoundTrip(req)
-	case p.h1 != nil:
-		return p.h1.RoundTrip(req)
+	return p.RoundTripDeadline(req, http2, time.Time{})
+}
+
+func (p *plain) RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error) {
+	if !http2 && p.h1 != nil {
+		return p.h1.RoundTrip(req, deadline)
 	}
-	return p.http1.RoundTrip(req)
+	rt := http.RoundTripper(p.http1)
+	if http2 {
+		rt = p.h2c
+	}
+	return roundTripWithDeadline(rt, req, deadline)
+}
+
+// roundTripWithDeadline bounds a net/http round trip by deadline through
+// the request's context, released when the response body is closed.
+func roundTripWithDeadline(rt http.RoundTripper, req *http.Request, deadline time.Time) (*http.Response, error) {
+	if deadline.IsZero() {
+		return rt.RoundTrip(req)
+	}
+	ctx, cancel := context.WithDeadline(req.Context(), deadline)
+	resp, err := rt.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func (p *plain) CloseIdleConnections() {
@@ -120,7 +165,7 @@ func (p *plain) CloseIdleConnections() {
 	p.h2c.CloseIdleConnections()
 }
 
-var _ Upstream = (*plain)(nil)
+var _ DeadlineUpstream = (*plain)(nil)
 
 func errUnknownKind(kind string) error {
 	return fmt.Errorf("kind: unknown upstream %q (known: %v)", kind, upstreamNames())

@@ -1,0 +1,102 @@
+package proxy
+
+import (
+	"bufio"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
+)
+
+// readRequest reads the next request from br. The common case, an
+// HTTP/1.1 head that is all in the read buffer, ends its lines with CRLF
+// and frames the body by Content-Length (or has none), is parsed here:
+// the head becomes one string the request line and the header values are
+// cut from, where net/http allocates per line. Anything else (chunked
+// bodies, CONNECT, HTTP/1.0, folded lines, a head larger than the buffer,
+// anything malformed) goes to http.ReadRequest, which also gives the
+// errors. The fast path accepts exactly what net/http accepts and yields
+// the same request (FuzzReadRequest checks it).
+func readRequest(br *bufio.Reader) (*http.Request, error) {
+	head, ok := wire.PeekHead(br)
+	if !ok {
+		return http.ReadRequest(br)
+	}
+	req, ok := parseRequestHead(head)
+	if !ok {
+		return http.ReadRequest(br)
+	}
+	_, _ = br.Discard(len(head)) // peeked, so it cannot fail
+	if req.ContentLength > 0 {
+		// Close reads away a short unread rest, as net/http's server does,
+		// so the connection can carry the next request.
+		req.Body = wire.NewFixedBody(br, req.ContentLength, maxPostHandlerRead)
+	} else {
+		req.Body = http.NoBody
+	}
+	return req, nil
+}
+
+// parseRequestHead parses a CRLF-terminated request head; false for
+// anything the fast path leaves to net/http.
+func parseRequestHead(b []byte) (*http.Request, bool) {
+	head := string(b)
+	line, rest, _ := strings.Cut(head, "\r\n")
+	method, target, ok1 := strings.Cut(line, " ")
+	uri, proto, ok2 := strings.Cut(target, " ")
+	if !ok1 || !ok2 || proto != "HTTP/1.1" || !validMethod(method) ||
+		method == http.MethodConnect || method == "PRI" {
+		return nil, false
+	}
+	u, err := url.ParseRequestURI(uri)
+	if err != nil {
+		return nil, false
+	}
+	h, ok := wire.ParseFields(rest[:len(rest)-2]) // the empty line ends the head
+	if !ok {
+		return nil, false
+	}
+	hosts := h["Host"]
+	_, te := h["Transfer-Encoding"]
+	_, tr := h["Trailer"]
+	cl := h["Content-Length"]
+	if len(hosts) > 1 || te || tr || len(cl) > 1 {
+		return nil, false
+	}
+	var length int64
+	if len(cl) == 1 {
+		n, err := strconv.ParseUint(cl[0], 10, 63)
+		if err != nil {
+			return nil, false
+		}
+		length = int64(n)
+	}
+	host := u.Host
+	if host == "" && len(hosts) == 1 {
+		host = hosts[0]
+	}
+	delete(h, "Host")
+	wire.FixPragma(h)
+	return &http.Request{
+		Method: method, URL: u, Proto: proto, ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Host: host, RequestURI: uri, ContentLength: length,
+		Close: httpguts.HeaderValuesContainsToken(h["Connection"], "close"),
+	}, true
+}
+
+// validMethod reports whether m is a token, as net/http requires.
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if !httpguts.IsTokenRune(rune(m[i])) {
+			return false
+		}
+	}
+	return true
+}
