@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -387,9 +389,15 @@ func (p *ServicePolicy) Validate() error {
 			return err
 		}
 	}
-	for k := range p.Headers {
-		if k == "" || strings.ContainsAny(k, " :\r\n") {
+	for k, v := range p.Headers {
+		if !httpguts.ValidHeaderFieldName(k) {
 			return fieldErr("headers", "bad header name %q", k)
+		}
+		if reservedPolicyHeader(k) {
+			return fieldErr("headers", "%q is managed by the mesh or frames the message and cannot be set", k)
+		}
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return fieldErr("headers", "bad value for %q", k)
 		}
 	}
 	return nil
@@ -502,3 +510,14 @@ func positive(field string, d *Duration) error {
 
 // IdempotentMethods are retried by default.
 var IdempotentMethods = []string{http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace}
+
+// reservedPolicyHeader reports names a ServicePolicy may not set: the
+// framing and hop-by-hop headers, Host, and the mesh's own X-Mesh-*.
+func reservedPolicyHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Host", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Te", "Trailer",
+		"Upgrade", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization":
+		return true
+	}
+	return strings.HasPrefix(http.CanonicalHeaderKey(name), "X-Mesh-")
+}

@@ -61,6 +61,8 @@ func TestDefaultChainsPerService(t *testing.T) {
 			}{Percent: 1, Status: 503}}})},
 		{Kind: control.KindServicePolicy, Name: "g", Spec: spec(&control.ServicePolicy{Service: "guarded",
 			CircuitBreaker: &control.BreakerPolicy{ConsecutiveFailures: 3}, Retry: &control.RetryPolicy{Attempts: 0}})},
+		{Kind: control.KindServicePolicy, Name: "h", Spec: spec(&control.ServicePolicy{Service: "headed",
+			Headers: map[string]string{"X-Env": "prod"}})},
 		{Kind: control.KindServicePolicy, Name: "c", Spec: spec(&control.ServicePolicy{Service: "caller",
 			RateLimit: &control.RateLimitPolicy{Inbound: &control.TokenBucket{RPS: 5}}})},
 	}, table.Options{})
@@ -83,6 +85,7 @@ func TestDefaultChainsPerService(t *testing.T) {
 		{out, "limited", append([]string{"ratelimit"}, base...)},
 		{out, "mirrored", append([]string{"mirror"}, base...)},
 		{out, "faulty", append([]string{"fault"}, base...)},
+		{out, "headed", []string{"timeout", "router", "headers", "retry", "outlier", "loadbalance", "transport"}},
 		{out, "guarded", []string{"timeout", "router", "breaker", "outlier", "loadbalance", "transport"}},
 		{in, "plain", []string{"transport"}},
 		{in, "caller", []string{"ratelimit", "transport"}},

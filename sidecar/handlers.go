@@ -6,6 +6,7 @@ package sidecar
 import (
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/breaker"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/fault"
+	_ "github.com/meshbridge/meshbridge/sidecar/handlers/headers"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/loadbalance"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/mirror"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/outlier"

@@ -93,7 +93,7 @@ type Egress struct {
 	// Listen address (default 127.0.0.1:15001; loopback so it is no open proxy).
 	Listen string `yaml:"listen"`
 	// Chain is the ordered outbound handler list (default ratelimit, fault,
-	// mirror, timeout, router, breaker, retry, outlier, loadbalance, plugin, transport).
+	// mirror, timeout, router, headers, breaker, retry, outlier, loadbalance, plugin, transport).
 	Chain []string `yaml:"chain"`
 	// AllowHosts may be reached outside the mesh, by CONNECT or plain HTTP:
 	// "api.example.com", "*.example.com", "host:443" (default none).
@@ -206,7 +206,7 @@ type Runtime struct {
 
 // DefaultEgressChain and DefaultIngressChain are the default handler orders.
 var (
-	DefaultEgressChain  = []string{"ratelimit", "fault", "mirror", "timeout", "router", "breaker", "retry", "outlier", "loadbalance", "plugin", "transport"}
+	DefaultEgressChain  = []string{"ratelimit", "fault", "mirror", "timeout", "router", "headers", "breaker", "retry", "outlier", "loadbalance", "plugin", "transport"}
 	DefaultIngressChain = []string{"ratelimit", "fault", "plugin", "transport"}
 )
 

@@ -13,6 +13,7 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/breaker"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/fault"
+	_ "github.com/meshbridge/meshbridge/sidecar/handlers/headers"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/loadbalance"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/mirror"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/outlier"

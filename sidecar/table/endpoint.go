@@ -33,8 +33,11 @@ type Stats struct {
 	EjectedUntil atomic.Int64
 	// Consecutive5xx counts failures in a row for outlier detection.
 	Consecutive5xx atomic.Int64
-	// Ejections counts ejections; each one lasts longer.
+	// Ejections counts recent ejections; each one lasts longer, and the
+	// count decays while the endpoint behaves (outlier detection's interval).
 	Ejections atomic.Int64
+	// LastEjectionEnd is when the latest ejection ended or ends (unix ns).
+	LastEjectionEnd atomic.Int64
 }
 
 // Ejected reports whether the endpoint is ejected at now.

@@ -13,6 +13,9 @@ type Config struct {
 	// BaseEjectionTime is the first ejection's length; the n-th lasts n times
 	// as long, at most MaxEjectionTime (default 30s).
 	BaseEjectionTime time.Duration `yaml:"baseEjectionTime"`
+	// Interval: each one an instance spends out of ejection takes one off
+	// its ejection count, so the next ejection is shorter (default 10s).
+	Interval time.Duration `yaml:"interval"`
 	// MaxEjectionTime caps one ejection (default 300s).
 	MaxEjectionTime time.Duration `yaml:"maxEjectionTime"`
 	// MaxEjectionPercent of a service's instances may be ejected at once (default 10).
@@ -21,7 +24,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults (Envoy's).
 func DefaultConfig() *Config {
-	return &Config{Consecutive5xx: 5, BaseEjectionTime: 30 * time.Second, MaxEjectionTime: 300 * time.Second, MaxEjectionPercent: 10}
+	return &Config{Consecutive5xx: 5, Interval: 10 * time.Second, BaseEjectionTime: 30 * time.Second, MaxEjectionTime: 300 * time.Second, MaxEjectionPercent: 10}
 }
 
 // Validate implements chain.Config.
@@ -29,6 +32,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.Consecutive5xx < 0 {
 		errs = append(errs, errors.New("consecutive5xx: must not be negative"))
+	}
+	if c.Interval <= 0 {
+		errs = append(errs, errors.New("interval: must be > 0"))
 	}
 	if c.BaseEjectionTime <= 0 || c.MaxEjectionTime < c.BaseEjectionTime {
 		errs = append(errs, errors.New("baseEjectionTime: must be > 0 and at most maxEjectionTime"))

@@ -39,7 +39,8 @@ func New(cfg *Config, m *metrics.Set, logger *slog.Logger) *Handler {
 		logger = slog.Default()
 	}
 	return &Handler{
-		def:     table.Outlier{Consecutive5xx: cfg.Consecutive5xx, BaseEjectionTime: cfg.BaseEjectionTime, MaxEjectionPercent: cfg.MaxEjectionPercent},
+		def: table.Outlier{Consecutive5xx: cfg.Consecutive5xx, Interval: cfg.Interval,
+			BaseEjectionTime: cfg.BaseEjectionTime, MaxEjectionPercent: cfg.MaxEjectionPercent},
 		maxTime: cfg.MaxEjectionTime,
 		metrics: m,
 		logger:  logger.With("component", "sidecar.outlier"),
@@ -55,6 +56,7 @@ func (h *Handler) policy(s *table.Service) table.Outlier {
 	if s != nil && s.Policy != nil && s.Policy.Outlier != nil {
 		o := s.Policy.Outlier
 		p.Consecutive5xx = o.Consecutive5xx
+		p.Interval = cmp.Or(o.Interval, p.Interval)
 		p.BaseEjectionTime = cmp.Or(o.BaseEjectionTime, p.BaseEjectionTime)
 		p.MaxEjectionPercent = cmp.Or(o.MaxEjectionPercent, p.MaxEjectionPercent)
 	}
@@ -138,15 +140,31 @@ func (h *Handler) record(ex *chain.Exchange, e *table.Endpoint, p *table.Outlier
 	if e.Stats.Ejected(now) || ex.Service == nil || !h.mayEject(ex.Service, p, now) {
 		return
 	}
-	n := e.Stats.Ejections.Add(1)
+	n := decayed(e.Stats.Ejections.Load(), e.Stats.LastEjectionEnd.Load(), now, p.Interval) + 1
 	d := min(time.Duration(n)*p.BaseEjectionTime, h.maxTime)
-	if !e.Stats.EjectedUntil.CompareAndSwap(0, now.Add(d).UnixNano()) {
+	until := now.Add(d).UnixNano()
+	if !e.Stats.EjectedUntil.CompareAndSwap(0, until) {
 		return // another request ejected it first
 	}
+	e.Stats.Ejections.Store(n)
+	e.Stats.LastEjectionEnd.Store(until)
 	e.Stats.Consecutive5xx.Store(0)
 	h.metrics.Ejections.WithLabelValues(ex.ServiceName()).Inc()
 	h.metrics.EjectedInstances.WithLabelValues(ex.ServiceName()).Inc()
 	h.logger.Warn("instance ejected", "service", ex.ServiceName(), "instance", e.ID, "address", e.Address, "for", d)
+}
+
+// decayed is an ejection count after the time spent out of ejection since
+// lastEnd: one less per full interval, as Envoy's ejection multiplier.
+func decayed(count, lastEnd int64, now time.Time, interval time.Duration) int64 {
+	if count == 0 || interval <= 0 {
+		return count
+	}
+	out := now.UnixNano() - lastEnd
+	if out <= 0 {
+		return count
+	}
+	return max(0, count-out/int64(interval))
 }
 
 // mayEject reports whether one more instance of s may be ejected.
