@@ -75,5 +75,5 @@ if pgrep -f "$work" >/dev/null 2>&1; then
 	exit 1
 fi
 echo "demo: stopped; nothing left running. Logs and data: $work (delete it when done)."
-# An interrupted demo is a normal end.
-[[ $code -eq 0 || $code -eq 1 ]] || exit "$code"
+# Ctrl-C (the runner exits 130) is how the demo normally ends.
+[[ $code -eq 0 || $code -eq 130 ]] || exit "$code"

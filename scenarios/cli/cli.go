@@ -22,6 +22,8 @@ const (
 	ExitOK     = 0
 	ExitFailed = 1
 	ExitUsage  = 2
+	// ExitInterrupted is the shell's code for a run ended by Ctrl-C.
+	ExitInterrupted = 130
 )
 
 const usage = `scenario: run meshbridge scenario files.
@@ -32,6 +34,7 @@ Usage:
 
 A scenario that fails (or cannot start) makes the exit status 1; skipped
 scenarios (a missing binary, no Docker for the container provider) do not.
+A run stopped by Ctrl-C or SIGTERM exits 130 after stopping everything.
 The format is described in docs/scenarios.md.
 
 Flags of run:
@@ -130,7 +133,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if ctx.Err() != nil {
-		code = ExitFailed
+		code = ExitInterrupted
 	}
 	if err := writeFile(o.junit, results, report.WriteJUnit); err != nil {
 		fmt.Fprintln(stderr, "scenario run: junit:", err)

@@ -22,6 +22,8 @@ func results() []*Result {
 			Containers: []Container{{Name: "consul", Image: "hashicorp/consul:1.19", Ports: map[string]int{"http": 8500}}},
 			Traffic:    []TrafficReport{{Name: "leader", Container: "consul", Summary: traffic.Summary{Requests: 5}}}},
 		{Name: "broken", Provider: "process", Status: Error, Reason: "registry not ready"},
+		{Name: "stopped", Provider: "process", Status: Interrupted, Reason: "interrupted: interrupt signal received",
+			Steps: []Step{{Index: 0, Action: "traffic", Detail: "live", Status: Interrupted, Message: "interrupted: interrupt signal received"}}},
 	}
 }
 
@@ -34,7 +36,7 @@ func TestJUnitCountsAndMessages(t *testing.T) {
 	if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
 		t.Fatalf("not XML: %v\n%s", err, b.String())
 	}
-	if got.Tests != 5 || got.Failures != 1 || got.Errors != 1 || got.Skipped != 2 || len(got.Suites) != 4 {
+	if got.Tests != 6 || got.Failures != 1 || got.Errors != 2 || got.Skipped != 2 || len(got.Suites) != 5 {
 		t.Fatalf("totals %+v", got)
 	}
 	bad := got.Suites[1]
@@ -44,6 +46,10 @@ func TestJUnitCountsAndMessages(t *testing.T) {
 	if got.Suites[2].Cases[0].Skipped == nil || got.Suites[3].Cases[0].Error == nil {
 		t.Fatalf("skip/error cases %+v %+v", got.Suites[2], got.Suites[3])
 	}
+	// An interrupted run is one error, on the step that was cut.
+	if st := got.Suites[4]; len(st.Cases) != 1 || st.Cases[0].Error == nil {
+		t.Fatalf("interrupted suite %+v", st)
+	}
 }
 
 func TestJSONAndSummary(t *testing.T) {
@@ -52,7 +58,7 @@ func TestJSONAndSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back struct{ Results []*Result }
-	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back.Results) != 4 || back.Results[0].Traffic[0].Classes["default"].Shares["v2"] != 0.1 ||
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil || len(back.Results) != 5 || back.Results[0].Traffic[0].Classes["default"].Shares["v2"] != 0.1 ||
 		back.Results[2].Containers[0].Ports["http"] != 8500 || back.Results[2].Traffic[0].Container != "consul" {
 		t.Fatalf("JSON round trip: %v %+v", err, back)
 	}
@@ -60,12 +66,12 @@ func TestJSONAndSummary(t *testing.T) {
 	WriteSummary(&b, results())
 	out := b.String()
 	for _, want := range []string{"PASSED  ok", "FAIL  0 assert", "v1 90.0%  v2 10.0%", "logs kept in /tmp/w", "container consul: hashicorp/consul:1.19",
-		"traffic leader -> container consul: 5 requests", "scenarios: 1 passed, 2 failed, 1 skipped"} {
+		"traffic leader -> container consul: 5 requests", "STOP  0 traffic", "INTERRUPTED  stopped", "scenarios: 1 passed, 2 failed, 1 skipped, 1 interrupted"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("summary lacks %q:\n%s", want, out)
 		}
 	}
-	if !results()[1].Failed() || results()[2].Failed() {
+	if !results()[1].Failed() || results()[2].Failed() || !results()[4].Failed() {
 		t.Fatal("Failed()")
 	}
 }

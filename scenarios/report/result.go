@@ -13,6 +13,9 @@ const (
 	Skipped = "skipped"
 	// Error means the scenario could not run (a build or start failure).
 	Error = "error"
+	// Interrupted means the run was stopped from outside (Ctrl-C, SIGTERM)
+	// before it ended; it does not pass a CI run.
+	Interrupted = "interrupted"
 )
 
 // Result is one scenario run.
@@ -73,4 +76,4 @@ type ClassReport struct {
 }
 
 // Failed reports whether the result should fail a run.
-func (r *Result) Failed() bool { return r.Status == Failed || r.Status == Error }
+func (r *Result) Failed() bool { return r.Status != Passed && r.Status != Skipped }

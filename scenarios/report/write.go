@@ -68,10 +68,13 @@ func WriteJUnit(w io.Writer, results []*Result) error {
 			s.SystemOut = "logs: " + r.WorkDir
 		}
 		switch r.Status {
-		case Error, Skipped:
+		case Error, Skipped, Interrupted:
+			if r.Status == Interrupted && len(r.Steps) > 0 {
+				break // the interrupted step says it
+			}
 			c := junitCase{Name: "run", Classname: r.Name, Time: secs(r.Duration)}
 			m := &junitMessage{Message: firstLine(r.Reason), Text: r.Reason}
-			if r.Status == Error {
+			if r.Status != Skipped {
 				c.Error = m
 				s.Errors++
 			} else {
@@ -86,7 +89,7 @@ func WriteJUnit(w io.Writer, results []*Result) error {
 			case Failed:
 				c.Failure = &junitMessage{Message: firstLine(st.Message), Text: st.Message}
 				s.Failures++
-			case Error:
+			case Error, Interrupted:
 				c.Error = &junitMessage{Message: firstLine(st.Message), Text: st.Message}
 				s.Errors++
 			case Skipped:
@@ -124,7 +127,7 @@ func firstLine(s string) string {
 // WriteSummary writes the human summary: one block per scenario with its
 // steps, traffic figures and failures, then a closing count line.
 func WriteSummary(w io.Writer, results []*Result) {
-	passed, failed, skipped := 0, 0, 0
+	passed, failed, skipped, interrupted := 0, 0, 0, 0
 	for _, r := range results {
 		fmt.Fprintf(w, "\n%s  %s (%s, %s, setup %s)\n", strings.ToUpper(r.Status), r.Name, r.Provider, r.Duration.Round(time.Millisecond), r.Setup.Round(time.Millisecond))
 		if r.Reason != "" {
@@ -134,7 +137,7 @@ func WriteSummary(w io.Writer, results []*Result) {
 			fmt.Fprintf(w, "  container %s: %s\n", c.Name, c.Image)
 		}
 		for _, st := range r.Steps {
-			mark := map[string]string{Passed: "ok  ", Failed: "FAIL", Error: "ERR ", Skipped: "skip"}[st.Status]
+			mark := map[string]string{Passed: "ok  ", Failed: "FAIL", Error: "ERR ", Skipped: "skip", Interrupted: "STOP"}[st.Status]
 			fmt.Fprintf(w, "  %s %2d %-8s %s (%s)\n", mark, st.Index, st.Action, st.Detail, st.Duration.Round(time.Millisecond))
 			if st.Message != "" && st.Status != Passed {
 				fmt.Fprintf(w, "            %s\n", indent(st.Message, "            "))
@@ -168,11 +171,17 @@ func WriteSummary(w io.Writer, results []*Result) {
 			passed++
 		case Skipped:
 			skipped++
+		case Interrupted:
+			interrupted++
 		default:
 			failed++
 		}
 	}
-	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed, %d skipped\n", passed, failed, skipped)
+	fmt.Fprintf(w, "\nscenarios: %d passed, %d failed, %d skipped", passed, failed, skipped)
+	if interrupted > 0 {
+		fmt.Fprintf(w, ", %d interrupted", interrupted)
+	}
+	fmt.Fprintln(w)
 }
 
 // FormatShares renders shares as "v1 90.1%  v2 9.9%", versions sorted.

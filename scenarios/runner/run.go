@@ -73,7 +73,18 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 		traffic: map[string]*trafficRun{}, down: map[string]bool{},
 		hc:  &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}},
 		res: &report.Result{Name: s.Name, File: s.Path, Provider: provName, Started: time.Now(), Steps: []report.Step{}}}
-	defer func() { r.res.Duration = time.Since(r.res.Started) }()
+	outer := ctx // ends only from outside; ctx below also ends on the scenario's timeout
+	defer func() {
+		r.res.Duration = time.Since(r.res.Started)
+		// Whatever failed once the run was stopped from outside failed
+		// because of it.
+		if outer.Err() != nil && r.res.Failed() {
+			r.res.Status = report.Interrupted
+			if !strings.HasPrefix(r.res.Reason, "interrupted") {
+				r.res.Reason = strings.TrimSpace("interrupted: " + context.Cause(outer).Error() + "\n" + r.res.Reason)
+			}
+		}
+	}()
 
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()

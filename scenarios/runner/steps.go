@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -54,10 +55,13 @@ func (r *run) runSteps(ctx context.Context) {
 			r.res.Status = report.Failed
 		default:
 			rep.Status, rep.Message = report.Error, err.Error()
-			if ctx.Err() != nil {
-				rep.Message = "interrupted: " + context.Cause(ctx).Error()
-			}
 			r.res.Status = report.Failed
+			if ctx.Err() != nil {
+				rep.Message = stopReason(ctx, r.s.Timeout)
+				if interrupted(ctx) {
+					rep.Status, r.res.Status = report.Interrupted, report.Interrupted
+				}
+			}
 			stopped = true
 		}
 		r.res.Steps = append(r.res.Steps, rep)
@@ -72,8 +76,21 @@ func (r *run) runSteps(ctx context.Context) {
 		r.res.Traffic = append(r.res.Traffic, trafficReport(t))
 	}
 	if ctx.Err() != nil && r.res.Reason == "" {
-		r.res.Reason = "interrupted: " + context.Cause(ctx).Error()
+		r.res.Reason = stopReason(ctx, r.s.Timeout)
 	}
+}
+
+// interrupted reports whether ctx ended from outside (a signal) rather
+// than by the scenario's own timeout.
+func interrupted(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+}
+
+func stopReason(ctx context.Context, timeout time.Duration) string {
+	if interrupted(ctx) {
+		return "interrupted: " + context.Cause(ctx).Error()
+	}
+	return fmt.Sprintf("the scenario's timeout (%s) ran out", timeout)
 }
 
 func (r *run) trafficOrder() []*trafficRun {
