@@ -271,6 +271,24 @@ func (i *Instance) Normalize() {
 	}
 }
 
+// SetMetadata sets metadata key k to v. A label that was derived from the
+// old value (one of the label keys, or "label.<name>") is dropped so that
+// Normalize derives it again; a label set to anything else stays, as
+// explicit labels win over metadata.
+func (i *Instance) SetMetadata(k, v string) {
+	if i.Metadata == nil {
+		i.Metadata = map[string]string{}
+	}
+	if old, had := i.Metadata[k]; had && old != v {
+		name, derived := strings.CutPrefix(k, LabelMetadataPrefix)
+		derived = derived || slices.Contains(labelMetadataKeys, k)
+		if derived && i.Labels[name] == old {
+			delete(i.Labels, name)
+		}
+	}
+	i.Metadata[k] = v
+}
+
 func (i *Instance) setLabel(k, v string) {
 	if i.Labels == nil {
 		i.Labels = map[string]string{}

@@ -35,3 +35,23 @@ func TestNormalizeDerivesLabels(t *testing.T) {
 		t.Fatalf("defaults %+v", i)
 	}
 }
+
+func TestSetMetadataRederivesLabels(t *testing.T) {
+	i := &Instance{Service: "orders", Metadata: map[string]string{"version": "v1", "label.tier": "gold", "canary": "true"},
+		Labels: map[string]string{"canary": "explicit"}}
+	i.Normalize()
+	i.SetMetadata("version", "v2")
+	i.SetMetadata("label.tier", "silver")
+	i.SetMetadata("canary", "false")
+	i.SetMetadata("new", "x")
+	i.Normalize()
+	want := map[string]string{"version": "v2", "tier": "silver", "canary": "explicit"}
+	for k, v := range want {
+		if i.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q (all %v)", k, i.Labels[k], v, i.Labels)
+		}
+	}
+	if i.Metadata["new"] != "x" || i.Metadata["canary"] != "false" {
+		t.Errorf("metadata %v", i.Metadata)
+	}
+}

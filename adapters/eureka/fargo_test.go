@@ -119,6 +119,13 @@ func TestFargo(t *testing.T) {
 			if st.Metadata["version"] != "v2" || st.Labels["version"] != "v2" || st.Metadata["zone"] != "z1" {
 				t.Errorf("store metadata/labels after update: %v / %v", st.Metadata, st.Labels)
 			}
+			// A changed version moves the label derived from it (canary routing reads labels).
+			if err := conn.AddMetadataString(ins, "version", "v3"); err != nil {
+				t.Fatalf("add metadata: %v", err)
+			}
+			if st := mustGet(t, env, "fargoapp", "fargo-1"); st.Metadata["version"] != "v3" || st.Labels["version"] != "v3" {
+				t.Errorf("store metadata/labels after a second update: %v / %v", st.Metadata, st.Labels)
+			}
 
 			if err := conn.DeregisterInstance(ins); err != nil {
 				t.Fatalf("deregister: %v", err)

@@ -238,11 +238,8 @@ func (s *Server) putMetadata(w http.ResponseWriter, r *http.Request, app, id str
 		return
 	}
 	out, err := s.store.Update(ctx, inst.Key(), func(i *registry.Instance) error {
-		if i.Metadata == nil {
-			i.Metadata = map[string]string{}
-		}
 		for k, vs := range q {
-			i.Metadata[k] = vs[0]
+			i.SetMetadata(k, vs[0])
 			if k == metadataZone {
 				i.Zone = vs[0]
 			}

@@ -210,6 +210,48 @@ func TestMetadataTaggerThroughStore(t *testing.T) {
 		t.Fatalf("stored instance: %v, %v", stored, err)
 	}
 
+	// Updates that change what a client controls go through the plugin too:
+	// a metadata edit is re-tagged, and dropping the required key is refused.
+	up, err := store.Update(ctx, got.Key(), func(i *registry.Instance) error {
+		i.SetMetadata("env", "dev")
+		i.SetMetadata("version", "v3")
+		return nil
+	})
+	if err != nil || up.Metadata["env"] != "prod" || up.Labels[registry.LabelVersion] != "v3" {
+		t.Fatalf("metadata update: %v, %v / labels %v; want env re-tagged prod and label version v3", err, up, up.Labels)
+	}
+	_, err = store.Update(ctx, got.Key(), func(i *registry.Instance) error { delete(i.Metadata, "version"); return nil })
+	if !errors.Is(err, registry.ErrInvalid) {
+		t.Fatalf("update dropping the required key: want a rejection wrapping ErrInvalid, got %v", err)
+	}
+	if cur, _ := base.Get(ctx, got.Key()); cur.Metadata["version"] != "v3" || cur.Revision != up.Revision {
+		t.Fatalf("a rejected update changed the instance: %+v", cur)
+	}
+	// A change landing between the plugins' preview and the write is not
+	// lost: the update starts again from it.
+	bumped := false
+	up, err = store.Update(ctx, got.Key(), func(i *registry.Instance) error {
+		if !bumped {
+			bumped = true
+			if _, err := base.Update(ctx, got.Key(), func(j *registry.Instance) error { j.SetMetadata("owner", "ops"); return nil }); err != nil {
+				return err
+			}
+		}
+		i.SetMetadata("env", "staging")
+		return nil
+	})
+	if err != nil || up.Metadata["owner"] != "ops" || up.Metadata["env"] != "prod" {
+		t.Fatalf("update racing another write: %v, metadata %v; want owner kept and env re-tagged", err, up.Metadata)
+	}
+	// Health changes alone (check results, beats) call no plugin.
+	calls := mustPlugin(t, h, "tagger").Stats().OK
+	if _, err := store.Update(ctx, got.Key(), func(i *registry.Instance) error { i.Health = registry.HealthCritical; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := mustPlugin(t, h, "tagger").Stats().OK - calls; n != 0 {
+		t.Errorf("a health-only update called the plugin %d times", n)
+	}
+
 	// Missing the required key: rejected as invalid input, nothing stored.
 	_, err = store.Register(ctx, &registry.Instance{ID: "orders-2", Service: "orders", Host: "10.0.0.2", Port: 8080})
 	var rejected *host.RejectedError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk"
 	"github.com/meshbridge/meshbridge/registry"
@@ -12,7 +13,9 @@ import (
 
 // TransformingStore wraps store so that every Register, from any API (the
 // Eureka, Consul, Nacos and control front-ends all call Register), first
-// runs the instance transformers in order. A rejection fails the
+// runs the instance transformers in order, and so does every Update that
+// changes what a client controls (metadata, tags, address, weight...;
+// health and status changes alone call no plugin). A rejection fails the
 // registration with a *RejectedError, which wraps registry.ErrInvalid; a
 // failed call of a fail-closed transformer fails it with a *CallError (the
 // front-end's 5xx), of a fail-open one skips that transformer. Everything
@@ -49,6 +52,70 @@ func (s *transformingStore) Register(ctx context.Context, inst *registry.Instanc
 		return nil, err
 	}
 	return s.Store.Register(ctx, out)
+}
+
+// errChangedMeanwhile makes Update try again: the instance changed between
+// the preview the plugins saw and the write.
+var errChangedMeanwhile = errors.New("instance changed during the update")
+
+// Update runs fn; when the result differs from the stored instance in a
+// field a client controls, the transformers amend (or reject) the result
+// as on a registration. The plugins are called outside the store's write,
+// on a preview, and the write only lands if the instance is still the one
+// previewed.
+func (s *transformingStore) Update(ctx context.Context, key registry.InstanceKey, fn func(*registry.Instance) error) (*registry.Instance, error) {
+	const attempts = 5
+	for range attempts {
+		cur, err := s.Store.Get(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		preview := cur.Clone()
+		if err := fn(preview); err != nil {
+			return nil, err
+		}
+		apply := fn
+		if clientFieldsChanged(cur, preview) {
+			out, err := Transform(ctx, preview, s.transformers...)
+			if err != nil {
+				return nil, err
+			}
+			apply = func(i *registry.Instance) error {
+				if err := fn(i); err != nil {
+					return err
+				}
+				copyClientFields(i, out)
+				return nil
+			}
+		}
+		res, err := s.Store.Update(ctx, key, func(i *registry.Instance) error {
+			if i.Revision != cur.Revision {
+				return errChangedMeanwhile
+			}
+			return apply(i)
+		})
+		if !errors.Is(err, errChangedMeanwhile) {
+			return res, err
+		}
+	}
+	return nil, fmt.Errorf("plugins: update %s: %w: it kept changing during %d attempts", key, registry.ErrConflict, attempts)
+}
+
+// clientFieldsChanged reports whether b differs from a in what a client
+// registers and a transformer may amend, health and status aside.
+func clientFieldsChanged(a, b *registry.Instance) bool {
+	return a.Cluster != b.Cluster || a.Zone != b.Zone || a.Host != b.Host || a.Port != b.Port ||
+		a.SecurePort != b.SecurePort || a.SecureEnabled != b.SecureEnabled || a.Scheme != b.Scheme ||
+		a.Weight != b.Weight || a.Disabled != b.Disabled ||
+		!maps.Equal(a.Metadata, b.Metadata) || !slices.Equal(a.Tags, b.Tags) || !maps.Equal(a.Labels, b.Labels)
+}
+
+// copyClientFields sets on dst what the transformers decided in src.
+func copyClientFields(dst, src *registry.Instance) {
+	dst.Cluster, dst.Zone, dst.Host, dst.Port = src.Cluster, src.Zone, src.Host, src.Port
+	dst.SecurePort, dst.SecureEnabled, dst.Scheme = src.SecurePort, src.SecureEnabled, src.Scheme
+	dst.Weight, dst.Disabled = src.Weight, src.Disabled
+	dst.Metadata, dst.Tags, dst.Labels = maps.Clone(src.Metadata), slices.Clone(src.Tags), maps.Clone(src.Labels)
 }
 
 // Transform runs transformers in order over a copy of inst and returns the
