@@ -58,15 +58,18 @@ func TestLeaseExpiry(t *testing.T) {
 	if code, _ := c.heartbeat("dies", "UP", springDirty); code != http.StatusNotFound {
 		t.Errorf("heartbeat after expiry: %d, want 404 so the client registers again", code)
 	}
-	deleted := false
-	for _, a := range c.applications(t, "/apps/delta").Apps {
-		for _, in := range a.Instances {
-			deleted = deleted || in.InstanceID == "dies" && in.ActionType == "DELETED"
+	// The delta is built from the store's watch and may trail the lookup
+	// by a moment (Eureka's own is cached for up to 30 s).
+	eventually(t, 5*time.Second, "the delta to report the eviction as DELETED", func() bool {
+		for _, a := range c.applications(t, "/apps/delta").Apps {
+			for _, in := range a.Instances {
+				if in.InstanceID == "dies" && in.ActionType == "DELETED" {
+					return true
+				}
+			}
 		}
-	}
-	if !deleted {
-		t.Error("delta does not report the eviction as DELETED")
-	}
+		return false
+	})
 	cancel()
 	<-renewed
 	if code, _, _ := env.do(http.MethodGet, "/eureka/apps/ORDERS/lives", "", "Accept", "application/json"); code != http.StatusOK {
