@@ -25,7 +25,7 @@ type Upstream interface {
 	Resource(ctx context.Context, kind, name string) (*registry.Resource, error)
 	Resources(ctx context.Context, kind string) ([]*registry.Resource, int64, error)
 	GetKV(ctx context.Context, key string) (*registry.KV, error)
-	PutKV(ctx context.Context, key string, value []byte) (*registry.KV, error)
+	PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error)
 }
 
 // Options configure a View.
@@ -378,7 +378,7 @@ func (v *View) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*regis
 	if expect != -1 {
 		return nil, ErrUnsupported
 	}
-	return v.opts.Upstream.PutKV(ctx, kv.Key, kv.Value)
+	return v.opts.Upstream.PutKV(ctx, kv, -1)
 }
 
 // GetKV implements registry.Store from the control plane.
