@@ -12,6 +12,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
+	"github.com/meshbridge/meshbridge/registry/storetest"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
 )
 
@@ -75,20 +76,7 @@ func kvSetup(t *testing.T, c *control.Client) *meshview.View {
 	return v
 }
 
-// next receives one event or fails after a bound.
-func next(t *testing.T, w registry.Watcher) registry.Event {
-	t.Helper()
-	select {
-	case e, ok := <-w.Events():
-		if !ok {
-			t.Fatalf("watch ended: %v", w.Err())
-		}
-		return e
-	case <-time.After(10 * time.Second):
-		t.Fatal("no event within 10s")
-	}
-	return registry.Event{}
-}
+func next(t *testing.T, w registry.Watcher) registry.Event { return storetest.Receive(t, w, 1)[0] }
 
 // Reads, writes, compare-and-set and deletes go to the control plane; the
 // revisions the view gives out are its own and work for compare-and-set.
