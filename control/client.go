@@ -75,9 +75,11 @@ func NewClient(baseURL string, opts ...ClientOption) (*Client, error) {
 // requestTimeout bounds a plain request; watches add their wait to it.
 const requestTimeout = 10 * time.Second
 
-// do sends a request and decodes a JSON answer into out (if not nil). It
-// retries connection errors and 5xx answers; every control API call is
-// idempotent (register is an upsert), so retrying is safe.
+// do sends a request to path (escaped) and decodes a JSON answer into out
+// (if not nil). It retries connection errors and 5xx answers; every control
+// API call is idempotent (register is an upsert), so retrying is safe, but a
+// conditional write whose first attempt landed answers as the retry finds
+// the store (conflict, not found).
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body, out any, timeout time.Duration) error {
 	var payload []byte
 	if body != nil {
@@ -86,8 +88,15 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 			return fmt.Errorf("control: encode request: %w", err)
 		}
 	}
+	// path arrives escaped (keys may hold '/', '?' or '%'): keep it as
+	// the raw path so it is not escaped twice.
 	u := *c.base
-	u.Path = c.base.Path + path
+	u.RawPath = c.base.EscapedPath() + path
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return fmt.Errorf("control: bad request path %q: %w", path, err)
+	}
+	u.Path = c.base.Path + unescaped
 	u.RawQuery = query.Encode()
 	var lastErr error
 	for attempt := 0; attempt <= c.retries; attempt++ {
@@ -285,24 +294,6 @@ func (c *Client) Resources(ctx context.Context, kind string) ([]*registry.Resour
 // Delete deletes a resource.
 func (c *Client) Delete(ctx context.Context, kind, name string) error {
 	return c.do(ctx, http.MethodDelete, resourcePath(kind, name), nil, nil, nil, requestTimeout)
-}
-
-// PutKV writes a key.
-func (c *Client) PutKV(ctx context.Context, key string, value []byte) (*registry.KV, error) {
-	var out registry.KV
-	if err := c.do(ctx, http.MethodPut, "/api/v1/kv/"+key, nil, KVRequest{Value: value}, &out, requestTimeout); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// GetKV reads a key.
-func (c *Client) GetKV(ctx context.Context, key string) (*registry.KV, error) {
-	var out registry.KV
-	if err := c.do(ctx, http.MethodGet, "/api/v1/kv/"+key, nil, nil, &out, requestTimeout); err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // WatchQuery encodes a watch filter as WatchFilterFromQuery reads it.

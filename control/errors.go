@@ -70,6 +70,15 @@ func writeErr(w http.ResponseWriter, err error) {
 	writeError(w, status, code, err.Error(), field)
 }
 
+// writeResult answers v, or the error when there is one.
+func writeResult(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

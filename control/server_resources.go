@@ -22,18 +22,6 @@ type PutResourceRequest struct {
 	Spec   json.RawMessage   `json:"spec"`
 }
 
-// KVRequest is the body of PUT /api/v1/kv/{key}.
-type KVRequest struct {
-	Value []byte `json:"value"`
-	Flags uint64 `json:"flags,omitempty"`
-}
-
-// KVsResponse answers GET /api/v1/kv/{prefix}?prefix=true.
-type KVsResponse struct {
-	Revision int64          `json:"revision"`
-	Entries  []*registry.KV `json:"entries"`
-}
-
 func (s *Server) listKinds(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string][]string{"kinds": Kinds()})
 }
@@ -167,71 +155,6 @@ func (s *Server) deleteResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	got, err := s.store.DeleteResource(r.Context(), resourceKey(r), expect)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, got)
-}
-
-func (s *Server) getKV(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
-	if r.URL.Query().Get("prefix") == "true" {
-		list, rev, err := s.store.ListKV(r.Context(), key)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		if list == nil {
-			list = []*registry.KV{}
-		}
-		writeJSON(w, http.StatusOK, KVsResponse{Revision: rev, Entries: list})
-		return
-	}
-	got, err := s.store.GetKV(r.Context(), key)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, got)
-}
-
-func (s *Server) putKV(w http.ResponseWriter, r *http.Request) {
-	expect, err := expectParam(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	var req KVRequest
-	if err := decodeBody(r, &req); err != nil {
-		writeErr(w, err)
-		return
-	}
-	got, err := s.store.PutKV(r.Context(), &registry.KV{Key: r.PathValue("key"), Value: req.Value, Flags: req.Flags}, expect)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, got)
-}
-
-func (s *Server) deleteKV(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
-	if r.URL.Query().Get("prefix") == "true" {
-		n, err := s.store.DeleteKVPrefix(r.Context(), key)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
-		return
-	}
-	expect, err := expectParam(r)
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	got, err := s.store.DeleteKV(r.Context(), key, expect)
 	if err != nil {
 		writeErr(w, err)
 		return

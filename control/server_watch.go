@@ -148,6 +148,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, index int64, f r
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
+	if flusher != nil {
+		flusher.Flush() // the headers now, so the client knows the watch is on
+	}
 	enc := json.NewEncoder(w)
 	beat := time.NewTicker(15 * time.Second)
 	defer beat.Stop()

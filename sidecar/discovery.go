@@ -43,6 +43,7 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 		IngressHost: c.Service.AdvertiseHost, IngressPort: port, Logger: s.opts.Logger,
 		OnRegister:   func(k registry.InstanceKey) { s.locals.add(ctx, k) },
 		OnDeregister: s.locals.remove,
+		KVWait:       c.Control.WatchWait,
 	})
 	s.tables.OnSwap(d.view.Follow)
 	for _, fe := range []struct{ name, addr string }{{"eureka", c.Discovery.Eureka}, {"consul", c.Discovery.Consul}, {"nacos", c.Discovery.Nacos}} {
@@ -73,6 +74,15 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 			if err := front.Serve(ctx); err != nil && ctx.Err() == nil {
 				s.logger.Error("discovery front-end failed", "error", err)
 			}
+		}()
+	}
+	// Only Consul KV and Nacos config read keys: without them the view
+	// need not follow the key space.
+	if c.Discovery.Consul != "" || c.Discovery.Nacos != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.view.RunKV(ctx)
 		}()
 	}
 	d.serving = true

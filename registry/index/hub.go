@@ -179,8 +179,10 @@ type watcher struct {
 }
 
 func (w *watcher) run(ctx context.Context) {
-	defer close(w.done)
+	// done first, so that Err already answers when a reader sees the
+	// channel closed.
 	defer close(w.ch)
+	defer close(w.done)
 	for {
 		batch, changed, err := w.hub.since(w.cursor, 256)
 		if err != nil {

@@ -377,8 +377,8 @@ func testKV(t *testing.T, s registry.Store) {
 	}
 }
 
-// receive reads n events or fails after a bound.
-func receive(t *testing.T, w registry.Watcher, n int) []registry.Event {
+// Receive reads n events from w or fails the test after 10 s.
+func Receive(t *testing.T, w registry.Watcher, n int) []registry.Event {
 	t.Helper()
 	var out []registry.Event
 	timeout := time.After(10 * time.Second)
@@ -408,7 +408,7 @@ func testWatch(t *testing.T, s registry.Store) {
 	must(s.SetStatusOverride(c, a.Key(), registry.StatusDown))
 	must(s.PutResource(c, &registry.Resource{Kind: "K", Name: "n", Spec: json.RawMessage(`1`)}, -1))
 	must(s.Deregister(c, a.Key()))
-	events := receive(t, w, 4)
+	events := Receive(t, w, 4)
 	var last int64
 	for i, e := range events {
 		if e.Revision <= last {
@@ -425,14 +425,14 @@ func testWatch(t *testing.T, s registry.Store) {
 	// Resume from the middle: the same tail comes again.
 	w2 := must(s.Watch(c, events[1].Revision, registry.WatchFilter{}))
 	defer w2.Stop()
-	tail := receive(t, w2, 2)
+	tail := Receive(t, w2, 2)
 	if tail[0].Revision != events[2].Revision || tail[1].Revision != events[3].Revision {
 		t.Fatalf("resume got %d,%d want %d,%d", tail[0].Revision, tail[1].Revision, events[2].Revision, events[3].Revision)
 	}
 	// Resume from before everything we did also works (start is retained).
 	w3 := must(s.Watch(c, start, registry.WatchFilter{}))
 	defer w3.Stop()
-	if got := receive(t, w3, 4); got[0].Revision != events[0].Revision {
+	if got := Receive(t, w3, 4); got[0].Revision != events[0].Revision {
 		t.Fatalf("resume from start got %d", got[0].Revision)
 	}
 	// Stopping closes the channel.
@@ -455,7 +455,7 @@ func testWatchFilter(t *testing.T, s registry.Store) {
 	must(s.Register(c, Instance("payments", "p")))
 	must(s.PutKV(c, &registry.KV{Key: "k", Value: []byte("v")}, -1))
 	must(s.Register(c, Instance("Orders", "o")))
-	got := receive(t, w, 1)
+	got := Receive(t, w, 1)
 	if got[0].Instance.ServiceKey != "orders" {
 		t.Fatalf("filter passed %+v", got[0])
 	}

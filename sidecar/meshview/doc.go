@@ -13,4 +13,8 @@
 //     that port is routed to that service whatever Host header the client
 //     sends. The app's own instances appear there too, at their service's
 //     loopback endpoint.
+//   - Keys (Consul KV, Nacos config) are the control plane's: reads and
+//     writes are forwarded, and RunKV brings the control plane's key
+//     changes into the view's watch stream so blocking queries and config
+//     listeners wake.
 package meshview

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/index"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -25,7 +26,11 @@ type Upstream interface {
 	Resource(ctx context.Context, kind, name string) (*registry.Resource, error)
 	Resources(ctx context.Context, kind string) ([]*registry.Resource, int64, error)
 	GetKV(ctx context.Context, key string) (*registry.KV, error)
-	PutKV(ctx context.Context, key string, value []byte) (*registry.KV, error)
+	PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error)
+	ListKV(ctx context.Context, prefix string) ([]*registry.KV, int64, error)
+	DeleteKV(ctx context.Context, key string, expect int64) (*registry.KV, error)
+	DeleteKVPrefix(ctx context.Context, prefix string) (int, error)
+	WatchOnce(ctx context.Context, index int64, wait time.Duration, f registry.WatchFilter) (control.WatchResult, error)
 }
 
 // Options configure a View.
@@ -42,7 +47,11 @@ type Options struct {
 	// local app's (for the health check); optional.
 	OnRegister   func(registry.InstanceKey)
 	OnDeregister func(registry.InstanceKey)
-	Logger       *slog.Logger
+	// KVWait is how long one request for KV changes waits at the control
+	// plane (default 60s; the control plane may cap it). KVMaxBackoff caps
+	// the delay between attempts while it is unreachable (default 5s).
+	KVWait, KVMaxBackoff time.Duration
+	Logger               *slog.Logger
 }
 
 // Metadata keys the view adds to rewritten registrations.
@@ -56,7 +65,7 @@ const (
 )
 
 // ErrUnsupported is returned for writes the app has no business making
-// through its sidecar (rules, resources, KV compare-and-set and deletes).
+// through its sidecar (rules and other resources).
 var ErrUnsupported = fmt.Errorf("%w: not available through the sidecar's mesh view", registry.ErrInvalid)
 
 // View is the registry.Store mounted under the discovery front-ends.
@@ -64,10 +73,12 @@ type View struct {
 	opts   Options
 	logger *slog.Logger
 
-	mu    sync.Mutex // serialises local writes (revision order)
-	rev   int64
-	state *index.State
-	hub   *index.Hub
+	mu  sync.Mutex // serialises local writes (revision order)
+	rev int64
+	// kvOffset places control-plane KV revisions among the view's (kv.go).
+	kvOffset int64
+	state    *index.State
+	hub      *index.Hub
 	// own holds the app's registrations as the app gave them.
 	own map[registry.InstanceKey]*registry.Instance
 	// synthetic holds the per-service instance currently in the index.
@@ -82,6 +93,12 @@ func New(o Options) *View {
 	}
 	if o.Namespace == "" {
 		o.Namespace = registry.DefaultNamespace
+	}
+	if o.KVWait <= 0 {
+		o.KVWait = 60 * time.Second
+	}
+	if o.KVMaxBackoff <= 0 {
+		o.KVMaxBackoff = 5 * time.Second
 	}
 	return &View{
 		opts: o, logger: o.Logger.With("component", "sidecar.meshview"),
@@ -370,35 +387,6 @@ func (v *View) ListResources(ctx context.Context, kind string) ([]*registry.Reso
 // DeleteResource implements registry.Store: not through the sidecar.
 func (v *View) DeleteResource(context.Context, registry.ResourceKey, int64) (*registry.Resource, error) {
 	return nil, ErrUnsupported
-}
-
-// PutKV implements registry.Store: unconditional puts go to the control
-// plane; compare-and-set does not pass through the sidecar.
-func (v *View) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error) {
-	if expect != -1 {
-		return nil, ErrUnsupported
-	}
-	return v.opts.Upstream.PutKV(ctx, kv.Key, kv.Value)
-}
-
-// GetKV implements registry.Store from the control plane.
-func (v *View) GetKV(ctx context.Context, key string) (*registry.KV, error) {
-	return v.opts.Upstream.GetKV(ctx, key)
-}
-
-// ListKV implements registry.Store: not through the sidecar.
-func (v *View) ListKV(context.Context, string) ([]*registry.KV, int64, error) {
-	return nil, 0, ErrUnsupported
-}
-
-// DeleteKV implements registry.Store: not through the sidecar.
-func (v *View) DeleteKV(context.Context, string, int64) (*registry.KV, error) {
-	return nil, ErrUnsupported
-}
-
-// DeleteKVPrefix implements registry.Store: not through the sidecar.
-func (v *View) DeleteKVPrefix(context.Context, string) (int, error) {
-	return 0, ErrUnsupported
 }
 
 // Close implements registry.Store: watches end.

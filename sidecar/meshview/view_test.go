@@ -227,7 +227,7 @@ func TestUnsupportedWrites(t *testing.T) {
 	if _, err := v.PutResource(ctx(t), &registry.Resource{Kind: "CanaryRule", Name: "x"}, -1); !errors.Is(err, registry.ErrInvalid) {
 		t.Errorf("PutResource: %v", err)
 	}
-	if _, err := v.DeleteKV(ctx(t), "k", -1); !errors.Is(err, registry.ErrInvalid) {
-		t.Errorf("DeleteKV: %v", err)
+	if _, err := v.DeleteResource(ctx(t), registry.ResourceKey{Kind: "CanaryRule", Name: "x"}, -1); !errors.Is(err, registry.ErrInvalid) {
+		t.Errorf("DeleteResource: %v", err)
 	}
 }
