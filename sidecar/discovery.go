@@ -29,7 +29,7 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 	if !ok {
 		return nil, errors.New("sidecar: discovery mode needs a control-plane client")
 	}
-	so := proxy.ServerOptions{ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, IdleTimeout: c.Limits.IdleTimeout, MaxHeaderBytes: c.Limits.MaxHeaderBytes, Logger: s.logger}
+	so := s.serverOptions()
 	d := &discovery{}
 	d.alloc = meshview.NewAllocator(c.Discovery.LoopbackHost, c.Discovery.FirstPort, c.Discovery.LastPort, func(service string) meshview.Server {
 		return proxy.NewServer(s.egress.ForService(service), so)

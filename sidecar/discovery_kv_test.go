@@ -26,28 +26,13 @@ import (
 // rest is headroom for a loaded machine).
 const changeLatency = 1500 * time.Millisecond
 
-// discoverySidecar starts a sidecar in discovery mode with the given
-// front-end addresses set on cfg.Discovery.
-func discoverySidecar(t *testing.T, cp *controlPlane, set func(*config.Discovery)) {
-	t.Helper()
-	first := loopback.Port(t, 20)
-	cfg := testConfig(t, func(c *config.Config) {
-		c.Service.Name = "shop"
-		c.Control.Address = cp.url
-		c.Control.WatchWait = 5 * time.Second
-		c.Discovery = config.Discovery{Enabled: true, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
-		set(&c.Discovery)
-	})
-	startSidecar(t, cfg, cp.client)
-}
-
 // Consul KV through the sidecar with the real consul/api client: reads,
 // writes, flags, listing, check-and-set and deletes land in the control
 // plane, and blocking queries wake when someone else changes a key there.
 func TestDiscoveryModeConsulKV(t *testing.T) {
 	cp := startControl(t)
 	addr := loopback.Addr(t)
-	discoverySidecar(t, cp, func(d *config.Discovery) { d.Consul = addr })
+	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.Consul = addr })
 	client, err := consulapi.NewClient(&consulapi.Config{Address: addr})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +156,7 @@ func TestDiscoveryModeConsulKV(t *testing.T) {
 func TestDiscoveryModeNacosConfig(t *testing.T) {
 	cp := startControl(t)
 	port := loopback.Port(t, 1000)
-	discoverySidecar(t, cp, func(d *config.Discovery) { d.Nacos = "127.0.0.1:" + strconv.Itoa(port) })
+	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.Nacos = "127.0.0.1:" + strconv.Itoa(port) })
 	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/nacos"
 	waitFor(t, 10*time.Second, func() bool {
 		resp, err := http.Get(base + "/v1/cs/configs?dataId=probe&group=DEFAULT_GROUP")

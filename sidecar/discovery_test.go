@@ -28,15 +28,7 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 	orders := startEcho(t, "orders-1")
 	appSidecar(t, cp, "orders", orders, nil, nil)
 
-	first := loopback.Port(t, 20)
-	cfg := testConfig(t, func(c *config.Config) {
-		c.Service.Name = "shop"
-		c.Control.Address = cp.url
-		c.Control.WatchWait = time.Second
-		c.Discovery = config.Discovery{Enabled: true, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
-	})
-	shop := startSidecar(t, cfg, cp.client)
-	waitFor(t, 10*time.Second, func() bool { return shop.sc.MeshView() != nil })
+	shop := discoverySidecar(t, cp, "shop", nil)
 	view := shop.sc.MeshView()
 
 	// The shop app registers itself (as its Eureka client would, through the front-end).
@@ -72,6 +64,25 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 	if orders.hits.Load() == 0 {
 		t.Error("orders app never reached")
 	}
+}
+
+// discoverySidecar starts the sidecar of service in discovery mode (the
+// registry front-ends at their defaults unless set changes them) and waits
+// for its mesh view.
+func discoverySidecar(t *testing.T, cp *controlPlane, service string, set func(*config.Discovery)) *harness {
+	t.Helper()
+	first := loopback.Port(t, 20)
+	h := startSidecar(t, testConfig(t, func(c *config.Config) {
+		c.Service.Name = service
+		c.Control.Address = cp.url
+		c.Control.WatchWait = time.Second
+		c.Discovery = config.Discovery{Enabled: true, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+		if set != nil {
+			set(&c.Discovery)
+		}
+	}), cp.client)
+	waitFor(t, 10*time.Second, func() bool { return h.sc.MeshView() != nil })
+	return h
 }
 
 // Discovery mode with the real Nacos front-end: a Nacos 1.x-style client

@@ -147,6 +147,19 @@ func startSidecar(t testing.TB, cfg *config.Config, ctl sidecar.Control) *harnes
 	return h
 }
 
+// waitStopped waits for a sidecar's Run, cancelled, to return done's error.
+func waitStopped(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sidecar did not stop")
+	}
+}
+
 // set publishes a new table made of instances and resources.
 func (h *harness) set(instances []*registry.Instance, resources ...*registry.Resource) {
 	h.sc.Tables().Snapshot(h.rev.Add(1), instances, resources)

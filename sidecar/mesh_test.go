@@ -263,14 +263,7 @@ func TestDrainDeregisters(t *testing.T) {
 		return err == nil
 	})
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("sidecar did not stop")
-	}
+	waitStopped(t, done)
 	if _, err := cp.client.Instance(testCtx(t, 5*time.Second), key); !errors.Is(err, registry.ErrNotFound) {
 		t.Errorf("after drain: %v; want the instance gone", err)
 	}

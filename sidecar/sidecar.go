@@ -226,7 +226,7 @@ func (s *Sidecar) Run(ctx context.Context) (err error) {
 // egress, ingress, admin in that order.
 func (s *Sidecar) bind() ([]server, error) {
 	c := s.cfg
-	so := proxy.ServerOptions{ReadHeaderTimeout: c.Limits.ReadHeaderTimeout, IdleTimeout: c.Limits.IdleTimeout, MaxHeaderBytes: c.Limits.MaxHeaderBytes, Logger: s.logger}
+	so := s.serverOptions()
 	specs := []struct {
 		name string
 		ln   net.Listener
@@ -259,6 +259,14 @@ func (s *Sidecar) bind() ([]server, error) {
 		out = append(out, server{name: sp.name, srv: srv, ln: ln})
 	}
 	return out, nil
+}
+
+// serverOptions are the limits of the data-path listeners: egress,
+// ingress and the per-service loopback listeners of discovery mode.
+func (s *Sidecar) serverOptions() proxy.ServerOptions {
+	l := s.cfg.Limits
+	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes,
+		TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger}
 }
 
 // adminServer serves the admin listener with net/http: it carries little

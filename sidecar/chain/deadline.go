@@ -33,6 +33,10 @@ func Discard(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		_ = resp.Body.Close() // an upgraded connection has no end to read to
+		return
+	}
 	// Draining a few KiB keeps the keep-alive connection; past that,
 	// closing (and reconnecting later) is cheaper than reading.
 	_, _ = io.CopyN(io.Discard, resp.Body, 8<<10) // best effort: the body is thrown away

@@ -19,6 +19,7 @@ const (
 	ReasonCanceled       = "canceled"
 	ReasonNoTransport    = "no_transport"
 	ReasonPlugin         = "plugin"
+	ReasonBadUpgrade     = "bad_upgrade"
 )
 
 // Error is a request that ends inside the sidecar. Status is what the

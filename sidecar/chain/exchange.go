@@ -58,6 +58,11 @@ type Exchange struct {
 	HTTP2 bool
 	// Shadow is true for requests that carry X-Mesh-Shadow: true.
 	Shadow bool
+	// Upgrade is the protocol an HTTP/1.1 upgrade request asks for
+	// ("websocket"), "" for every other request. Such a request is sent
+	// once (retried only when it could not connect), never mirrored, and
+	// a 101 answer's Body is the upgraded connection (io.ReadWriteCloser).
+	Upgrade string
 
 	body         []byte
 	bodyBuffered bool

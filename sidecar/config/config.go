@@ -182,6 +182,11 @@ type Limits struct {
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	// IdleTimeout closes idle client connections (default 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
+	// TunnelIdleTimeout closes an upgraded connection (WebSocket) or a
+	// CONNECT tunnel after this long without a byte either way; 0 for
+	// never: a tunnel then lives until one of its ends closes it, or the
+	// drain timeout runs out (default 0).
+	TunnelIdleTimeout time.Duration `yaml:"tunnelIdleTimeout"`
 }
 
 // Runtime tunes the Go runtime of the sidecar process; the binary applies

@@ -147,6 +147,9 @@ func (c *Config) Validate() error {
 	if c.Limits.ReadHeaderTimeout <= 0 || c.Limits.IdleTimeout <= 0 {
 		add("limits.readHeaderTimeout", "readHeaderTimeout and idleTimeout must be > 0")
 	}
+	if c.Limits.TunnelIdleTimeout < 0 {
+		add("limits.tunnelIdleTimeout", "must not be negative (0: no idle limit)")
+	}
 	switch r := c.Runtime; {
 	case r.GCPercent < -1:
 		add("runtime.gcPercent", "must be -1 (off) or >= 0, got %d", r.GCPercent)

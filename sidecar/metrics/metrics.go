@@ -27,6 +27,8 @@ type Set struct {
 	MirrorDropped    *prometheus.CounterVec   // service, reason
 	RateLimited      *prometheus.CounterVec   // direction, service
 	Faults           *prometheus.CounterVec   // direction, service, type
+	Upgrades         *prometheus.CounterVec   // direction, service
+	UpgradesOpen     *prometheus.GaugeVec     // direction, service
 	TableRevision    prometheus.Gauge
 	TableSwaps       prometheus.Counter
 	HealthStatus     prometheus.Gauge
@@ -72,6 +74,10 @@ func New() *Set {
 		Help: "Requests refused by a token bucket."}, []string{"direction", "service"})
 	s.Faults = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "faults_injected_total",
 		Help: "Injected faults, by type (delay, abort)."}, []string{"direction", "service", "type"})
+	s.Upgrades = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "upgrades_total",
+		Help: "Connections upgraded (101 Switching Protocols: WebSocket and the like), by direction and service."}, []string{"direction", "service"})
+	s.UpgradesOpen = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "upgrades_open",
+		Help: "Upgraded connections open now, by direction and service."}, []string{"direction", "service"})
 	s.TableRevision = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "table_revision",
 		Help: "Control-plane revision of the routing table in use."})
 	s.TableSwaps = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "table_swaps_total",
@@ -80,7 +86,7 @@ func New() *Set {
 		Help: "Result of the local app health check: 1 healthy, 0 not (or not checked yet)."})
 	for _, c := range []prometheus.Collector{s.Requests, s.Duration, s.Errors, s.InFlight, s.BreakerState, s.BreakerChanges,
 		s.EjectedInstances, s.Ejections, s.Retries, s.RetriesDenied, s.MirrorSent, s.MirrorDropped, s.RateLimited,
-		s.Faults, s.TableRevision, s.TableSwaps, s.HealthStatus} {
+		s.Faults, s.Upgrades, s.UpgradesOpen, s.TableRevision, s.TableSwaps, s.HealthStatus} {
 		f(c)
 	}
 	return s

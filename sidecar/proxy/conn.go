@@ -32,7 +32,10 @@ const (
 	stateNew int32 = iota
 	stateActive
 	stateIdle
-	stateGone // closed, hijacked or handed to HTTP/2
+	// stateTaken: hijacked by a handler that still runs (a tunnel). It
+	// counts as in flight: Shutdown waits for it and Close closes it.
+	stateTaken
+	stateGone // closed, handed to HTTP/2, or hijacked and its handler done
 )
 
 var (

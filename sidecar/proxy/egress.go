@@ -2,11 +2,9 @@ package proxy
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
@@ -35,8 +33,6 @@ type EgressOptions struct {
 type Egress struct {
 	opts EgressOptions
 	rn   runner
-	// tunnels tracks CONNECT tunnels so drain can end them.
-	tunnels sync.WaitGroup
 }
 
 // NewEgress builds the egress handler.
@@ -116,15 +112,16 @@ func hostWithPort(host string) string {
 	return net.JoinHostPort(host, "80")
 }
 
-// connect opens a tunnel to an allowed host (HTTP/1.1 only).
+// connect opens a tunnel to an allowed host (HTTP/1.1 only). Like an
+// upgraded connection it counts as in flight until it ends, so the drain
+// waits for it and then closes it.
 func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 	target := r.Host
 	if !e.opts.Allow.Allow(target) {
 		http.Error(w, "CONNECT to "+target+" is not allowed by egress.allowHosts", http.StatusForbidden)
 		return
 	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
+	if _, ok := w.(http.Hijacker); !ok {
 		http.Error(w, "CONNECT needs HTTP/1.1", http.StatusNotImplemented)
 		return
 	}
@@ -134,44 +131,16 @@ func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "connect "+target+": "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	conn, brw, err := hj.Hijack()
+	tc, err := takeConn(w)
 	if err != nil {
 		_ = up.Close() // we never used it
 		return
 	}
-	e.tunnels.Add(1)
-	defer e.tunnels.Done()
-	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil {
-		_ = conn.Close() // the client is gone
+	if _, err := tc.rw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || tc.rw.Flush() != nil {
+		_ = tc.conn.Close() // the client is gone
 		_ = up.Close()
 		return
 	}
-	// Bytes the client sent after the CONNECT line are already buffered.
-	if n := brw.Reader.Buffered(); n > 0 {
-		b, _ := brw.Reader.Peek(n)
-		if _, err := up.Write(b); err != nil {
-			_ = conn.Close()
-			_ = up.Close()
-			return
-		}
-	}
-	tunnel(conn, up)
-}
-
-// tunnel copies both ways until either side closes.
-func tunnel(a, b net.Conn) {
-	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src) // ends when either side closes; errors are the normal end
-		if tc, ok := dst.(*net.TCPConn); ok {
-			_ = tc.CloseWrite() // half-close so the other side sees EOF
-		}
-		done <- struct{}{}
-	}
-	go cp(a, b)
-	go cp(b, a)
-	<-done
-	<-done
-	_ = a.Close() // both directions are finished
-	_ = b.Close()
+	t := &tunnel{client: tc.conn, fromClient: tc.rw.Reader, upstream: up, idle: tc.idle}
+	t.run()
 }

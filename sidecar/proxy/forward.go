@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/table"
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // hopHeaders are meaningful for one connection only and never forwarded
@@ -19,17 +20,36 @@ var hopHeaders = []string{
 }
 
 // newExchange starts an exchange for the request to forward: the
-// exchange's own shallow copy of r without hop-by-hop headers.
+// exchange's own shallow copy of r without hop-by-hop headers (but for
+// the two an upgrade is made of).
 func newExchange(r *http.Request, dir chain.Direction, tbl *table.Table) *chain.Exchange {
 	ex := chain.NewExchangeCopy(r, dir, tbl)
-	forwardable(ex.Request)
+	ex.Upgrade = upgradeOf(r)
+	forwardable(ex.Request, ex.Upgrade)
 	return ex
+}
+
+// upgradeOf returns the protocol r asks to switch to ("websocket"), or ""
+// when it asks for none. h2c is not passed on: the sidecar speaks HTTP/2
+// to the next hop itself when the caller does (with prior knowledge), and
+// drops the offer as net/http's server does.
+func upgradeOf(r *http.Request) string {
+	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
+		return ""
+	}
+	p := wire.Upgrade(r.Header)
+	if strings.EqualFold(p, "h2c") {
+		return ""
+	}
+	return p
 }
 
 // forwardable turns out, a shallow copy of a server request, into the
 // request to forward. The header map is copied only when a header has to
-// go, so the common keep-alive request costs no header copy.
-func forwardable(out *http.Request) {
+// go, so the common keep-alive request costs no header copy. An upgrade
+// request keeps its Upgrade field and "Connection: Upgrade": they are
+// hop-by-hop, but every hop must pass them on for the upgrade to happen.
+func forwardable(out *http.Request, upgrade string) {
 	out.RequestURI = ""
 	out.Close = false
 	if needsCleaning(out.Header) {
@@ -37,6 +57,10 @@ func forwardable(out *http.Request) {
 		removeHopHeaders(h)
 		if te := out.Header.Values("Te"); len(te) > 0 && hasToken(te, "trailers") {
 			h.Set("Te", "trailers")
+		}
+		if upgrade != "" {
+			h["Connection"] = []string{"Upgrade"}
+			h["Upgrade"] = out.Header["Upgrade"]
 		}
 		out.Header = h
 	}

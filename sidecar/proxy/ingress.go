@@ -78,10 +78,14 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep = in.grpc
 	}
 	ex.Endpoint = ep
-	switch ep.Protocol {
-	case ProtocolHTTP1:
+	switch {
+	case ex.Upgrade != "":
+		// An upgrade is an HTTP/1.1 affair whatever the port speaks
+		// otherwise (WebSocket over HTTP/2 is not supported).
 		ex.HTTP2 = false
-	case ProtocolH2C, ProtocolGRPC:
+	case ep.Protocol == ProtocolHTTP1:
+		ex.HTTP2 = false
+	case ep.Protocol == ProtocolH2C, ep.Protocol == ProtocolGRPC:
 		ex.HTTP2 = true
 	}
 	in.rn.run(w, ex, in.opts.Service)

@@ -183,7 +183,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.hijacked = true
 	w.c.stopTimer()
-	w.c.state.Store(stateGone)
+	w.c.state.Store(stateTaken)
 	_ = w.c.nc.SetDeadline(time.Time{}) // the hijacker sets its own
 	return w.c.nc, bufio.NewReadWriter(w.c.br, w.c.bw), nil
 }

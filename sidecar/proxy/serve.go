@@ -44,6 +44,10 @@ func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel st
 		rn.fail(w, ex, serviceLabel, chain.AsError(err))
 		return
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		rn.upgrade(w, ex, resp, serviceLabel)
+		return
+	}
 	rn.observe.Observe(serviceLabel, ex.Subset(), resp.StatusCode, time.Since(ex.Start))
 	if err := writeResponse(w, resp); err != nil {
 		if ex.Context().Err() == nil {

@@ -19,7 +19,11 @@ type ServerOptions struct {
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds request headers (default 64 KiB).
 	MaxHeaderBytes int
-	Logger         *slog.Logger
+	// TunnelIdleTimeout closes an upgraded connection (WebSocket) or a
+	// CONNECT tunnel after this long without a byte either way (default
+	// 0: never; tunnels end when their ends close them, or at drain).
+	TunnelIdleTimeout time.Duration
+	Logger            *slog.Logger
 
 	// watchAfter overrides watchAfter (tests).
 	watchAfter time.Duration
@@ -162,8 +166,10 @@ func (s *Server) serveH2(nc net.Conn) {
 }
 
 // Shutdown stops accepting, closes idle connections, and waits for the
-// requests in flight to finish (connections close after their response)
-// or for ctx to end, whichever comes first; then it returns ctx's error.
+// requests in flight to finish (connections close after their response;
+// an upgraded connection or a CONNECT tunnel is in flight until it ends)
+// or for ctx to end, whichever comes first; then it returns ctx's error,
+// and Close cuts what is left.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeListeners()
 	h2err := make(chan error, 1)
@@ -192,7 +198,8 @@ func (s *Server) shutdownH2(ctx context.Context) error {
 	return err
 }
 
-// Close closes the listeners and every connection at once.
+// Close closes the listeners and every connection at once, tunnels
+// included.
 func (s *Server) Close() error {
 	s.closeListeners()
 	s.mu.Lock()

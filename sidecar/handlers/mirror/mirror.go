@@ -76,7 +76,8 @@ func (h *Handler) Active(s *table.Service) bool { return s != nil && s.Mirror !=
 
 // Serve implements chain.Handler.
 func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
-	if s := ex.Service; s != nil && s.Mirror != nil && !ex.Shadow && rand.Float64()*100 < s.Mirror.Percent {
+	// An upgrade is not copied: a mirror would hold a tunnel nobody speaks on.
+	if s := ex.Service; s != nil && s.Mirror != nil && !ex.Shadow && ex.Upgrade == "" && rand.Float64()*100 < s.Mirror.Percent {
 		h.enqueue(ex, s.Mirror)
 	}
 	return next(ex)

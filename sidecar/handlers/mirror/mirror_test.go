@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,6 +44,8 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 	}
 	h := New(&Config{QueueSize: 1, Workers: 1, MaxBody: 16, Timeout: time.Second}, send, m, nil)
 	defer h.Cleanup()
+	release := sync.OnceFunc(func() { close(block) })
+	defer release() // before Cleanup, which waits for the blocked worker
 	primary := func(*chain.Exchange) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
 	}
@@ -60,6 +63,12 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 	}
 	serve("one") // taken by the worker, which blocks
 	waitFor(t, func() bool { return len(h.queue) == 0 })
+	up, _ := http.NewRequest("GET", "http://s/ws", nil)
+	upgrade := chain.NewExchange(up, chain.Outbound, nil)
+	upgrade.Service, upgrade.Upgrade = svc, "websocket"
+	if _, err := h.Serve(upgrade, primary); err != nil || len(h.queue) != 0 {
+		t.Fatalf("upgrade: %v, %d copies queued; want none", err, len(h.queue))
+	}
 	serve("two")   // queued
 	serve("three") // queue full: dropped
 	serve(strings.Repeat("x", 17))
@@ -69,7 +78,7 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 	if n := testutil.ToFloat64(m.MirrorDropped.WithLabelValues("s", "body_too_large")); n != 1 {
 		t.Errorf("body_too_large drops = %v, want 1", n)
 	}
-	close(block)
+	release()
 	waitFor(t, func() bool { return testutil.ToFloat64(m.MirrorSent.WithLabelValues("s")) == 2 })
 	if s, _ := got.Load().(string); !strings.HasPrefix(s, "true m ") {
 		t.Errorf("copy = %q; want X-Mesh-Shadow true, sent to the mirror instance m", s)

@@ -133,7 +133,9 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	if p.Attempts == 0 {
 		return h.try(ex, p, next)
 	}
-	methodOK := p.Methods[ex.Request.Method]
+	// An upgrade is retried only when it could not connect: once its
+	// head went out, the upstream may have switched protocols.
+	methodOK := p.Methods[ex.Request.Method] && ex.Upgrade == ""
 	// A request that may be retried after the upstream saw it (a reset or
 	// a retried status) needs its body kept; otherwise only connect
 	// failures are retried, and for those a body nobody read yet can

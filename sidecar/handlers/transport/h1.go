@@ -211,6 +211,9 @@ func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*h
 		resp = r
 		break
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return switched(ctx, c, req, resp, stop)
+	}
 	reusable := !resp.Close && !req.Close
 	resp.Body = &h1body{rc: resp.Body, c: c, pool: p, stop: stop, reusable: reusable}
 	return resp, nil

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 
@@ -61,10 +62,35 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 	} else {
 		resp, err = h.up.RoundTrip(ex.OutboundRequest(ex.Context(), ep.Address), ex.HTTP2)
 	}
-	ep.Stats.Active.Add(-1)
 	if err != nil {
+		ep.Stats.Active.Add(-1)
 		return nil, h.classify(ex, err)
 	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return h.switched(ex, resp)
+	}
+	ep.Stats.Active.Add(-1)
+	return resp, nil
+}
+
+// switched checks a 101 answer: it must carry the upgraded connection,
+// which then counts as in flight on its endpoint until it closes.
+func (h *Handler) switched(ex *chain.Exchange, resp *http.Response) (*http.Response, error) {
+	ep := ex.Endpoint
+	rwc, ok := resp.Body.(io.ReadWriteCloser)
+	var err error
+	switch {
+	case ex.Upgrade == "":
+		err = errUnasked
+	case !ok:
+		err = errNoConn
+	}
+	if err != nil {
+		_ = resp.Body.Close() // nothing can use it
+		ep.Stats.Active.Add(-1)
+		return nil, &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade, Err: err}
+	}
+	resp.Body = hold(rwc, ep.Stats)
 	return resp, nil
 }
 
@@ -92,6 +118,9 @@ func Classify(ctx context.Context, err error) *chain.Error {
 		return &chain.Error{Status: http.StatusGatewayTimeout, Reason: chain.ReasonTimeout, Err: err}
 	case ctx.Err() != nil:
 		return &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: err}
+	}
+	if errors.Is(err, errUnasked) {
+		return &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade, Err: err}
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {

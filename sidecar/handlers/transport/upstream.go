@@ -9,13 +9,18 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // Upstream sends requests to the next hop: another sidecar's ingress, an
 // app, or a plain server.
 type Upstream interface {
 	// RoundTrip sends req (URL host already set to the endpoint address),
-	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise.
+	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise. When req
+	// asks for an upgrade (Connection: Upgrade) and the answer is 101
+	// Switching Protocols, the response's Body is the upgraded connection,
+	// an io.ReadWriteCloser no longer bound by any deadline.
 	RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
 	// CloseIdleConnections drops pooled connections (on drain).
 	CloseIdleConnections()
@@ -76,9 +81,10 @@ func init() { RegisterUpstream("plain", newPlain) }
 
 // plain speaks cleartext HTTP/1.1 (keep-alive pool) and h2c.
 type plain struct {
-	h1    *h1pool         // HTTP/1.1 unless a connection cap is set
-	http1 *http.Transport // HTTP/1.1 with MaxConnsPerHost
-	h2c   *http.Transport
+	h1     *h1pool         // HTTP/1.1 unless a connection cap is set, and upgrades always
+	capped bool            // MaxConnsPerHost is set: other HTTP/1.1 requests use http1
+	http1  *http.Transport // HTTP/1.1 with MaxConnsPerHost
+	h2c    *http.Transport
 }
 
 func newPlain(cfg *Config) (Upstream, error) {
@@ -108,10 +114,11 @@ func newPlain(cfg *Config) (Upstream, error) {
 	}
 	h2.HTTP2.PingTimeout = 15 * time.Second
 	h2.HTTP2.SendPingTimeout = 30 * time.Second
-	pl := &plain{http1: h1, h2c: h2}
-	if cfg.MaxConnsPerHost == 0 {
-		pl.h1 = newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize)
-	}
+	// Upgrades always take the pool: an upgraded connection leaves it, so
+	// the cap would not hold them anyway, and the pool ends the
+	// handshake's deadline where net/http would keep watching a context.
+	pl := &plain{http1: h1, h2c: h2, capped: cfg.MaxConnsPerHost > 0,
+		h1: newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize)}
 	return pl, nil
 }
 
@@ -120,7 +127,7 @@ func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
 }
 
 func (p *plain) RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error) {
-	if !http2 && p.h1 != nil {
+	if !http2 && (!p.capped || wire.Upgrade(req.Header) != "") {
 		return p.h1.RoundTrip(req, deadline)
 	}
 	rt := http.RoundTripper(p.http1)
@@ -158,9 +165,7 @@ func (c *cancelOnClose) Close() error {
 }
 
 func (p *plain) CloseIdleConnections() {
-	if p.h1 != nil {
-		p.h1.closeIdle()
-	}
+	p.h1.closeIdle()
 	p.http1.CloseIdleConnections()
 	p.h2c.CloseIdleConnections()
 }

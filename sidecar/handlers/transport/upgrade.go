@@ -1,0 +1,92 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/table"
+	"github.com/meshbridge/meshbridge/sidecar/wire"
+)
+
+var (
+	// errUnasked is a 101 answer to a request that asked for no upgrade.
+	errUnasked = errors.New("transport: 101 Switching Protocols to a request that asked for no upgrade")
+	// errNoConn is a 101 answer from an upstream that kept the connection.
+	errNoConn = errors.New("transport: 101 Switching Protocols without the upgraded connection")
+)
+
+// switched hands c over as the body of resp, a 101 answer to req. The
+// handshake's deadline and cancellation end here: an upgraded connection
+// lives as long as its two ends want it, and is never pooled.
+func switched(ctx context.Context, c *h1conn, req *http.Request, resp *http.Response, stop func() bool) (*http.Response, error) {
+	if !stop() {
+		return nil, ctx.Err() // cancelled while the answer came
+	}
+	if wire.Upgrade(req.Header) == "" {
+		return nil, errUnasked
+	}
+	if err := c.nc.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	resp.Body = &upgraded{nc: c.nc, br: c.br}
+	return resp, nil
+}
+
+// upgraded is the connection a 101 answer hands over. Reads start with
+// what the response reader already took past the head (a server may speak
+// first); writes go straight to the connection; CloseWrite passes a
+// half-close on.
+type upgraded struct {
+	nc net.Conn
+	br *bufio.Reader // nil once drained
+}
+
+func (u *upgraded) Read(p []byte) (int, error) {
+	if u.br != nil {
+		if u.br.Buffered() > 0 {
+			return u.br.Read(p)
+		}
+		u.br = nil
+	}
+	return u.nc.Read(p)
+}
+
+func (u *upgraded) Write(p []byte) (int, error) { return u.nc.Write(p) }
+
+func (u *upgraded) Close() error { return u.nc.Close() }
+
+// CloseWrite ends the sending side only, so the peer reads EOF and may
+// still answer.
+func (u *upgraded) CloseWrite() error { return closeWrite(u.nc) }
+
+func closeWrite(w any) error {
+	if cw, ok := w.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
+// held is an upgraded connection that counts as a request in flight on
+// its endpoint until it is closed, so that least-request balancing sees
+// long-lived tunnels.
+type held struct {
+	io.ReadWriteCloser
+	stats *table.Stats
+	once  sync.Once
+}
+
+func hold(rwc io.ReadWriteCloser, s *table.Stats) *held { return &held{ReadWriteCloser: rwc, stats: s} }
+
+func (h *held) Close() error {
+	err := h.ReadWriteCloser.Close()
+	h.once.Do(func() { h.stats.Active.Add(-1) })
+	return err
+}
+
+func (h *held) CloseWrite() error { return closeWrite(h.ReadWriteCloser) }
