@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // MaxRequestBodyLimit is the most of a request body a plugin can ask for.
@@ -64,7 +65,9 @@ func Serve(cfg ServeConfig) {
 		VersionedPlugins: map[int]plugin.PluginSet{
 			ProtocolVersion: {PluginName: &grpcPlugin{server: newServer(cfg, logger)}},
 		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, serverOptions()...)...)
+		},
 		// go-plugin's own messages, in the same JSON form as Logger's.
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "go-plugin",
