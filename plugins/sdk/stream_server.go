@@ -50,10 +50,12 @@ type callServer struct {
 
 func (c *callServer) serve() {
 	for {
-		if c.idle.Add(1) > maxIdle {
-			c.idle.Add(-1)
+		// Checked before counting itself, so that idle counts only
+		// goroutines that will take the turn: the receiver relies on it.
+		if c.idle.Load() >= maxIdle {
 			return // enough others wait for the turn
 		}
+		c.idle.Add(1)
 		c.turn.Lock()
 		c.idle.Add(-1)
 		if c.err != nil {
