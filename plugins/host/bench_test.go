@@ -37,7 +37,7 @@ var benchHeaders = http.Header{
 // header-injector through the host (gRPC over a Unix socket with mTLS), one
 // caller at a time and with parallel callers.
 func BenchmarkPluginCall(b *testing.B) {
-	h := startHost(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
+	h := startHost(b, benchConfig(b))
 	p := mustPlugin(b, h, "inject")
 	req := &sdk.Request{Method: "GET", Scheme: "http", Host: "orders", Path: "/orders/42", Header: benchHeaders}
 	ctx := context.Background()
@@ -65,16 +65,28 @@ func BenchmarkPluginCall(b *testing.B) {
 	})
 }
 
+// benchConfig is the header-injector's configuration. PLUGIN_BENCH_GOMAXPROCS
+// sets the plugin's GOMAXPROCS (the SDK's default is 1).
+func benchConfig(b *testing.B) host.Config {
+	cfg := pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments")
+	if v := os.Getenv("PLUGIN_BENCH_GOMAXPROCS"); v != "" {
+		cfg.Env = map[string]string{"GOMAXPROCS": v}
+	}
+	return cfg
+}
+
 // cpuMeter measures the CPU time the host (this process) and the plugin
 // process spend per call: unlike wall time, it hardly depends on what
 // else the shared machine is doing.
 type cpuMeter struct {
-	pid          int
-	host, plugin time.Duration
+	pid                      int
+	host, plugin             time.Duration
+	hostSwitch, pluginSwitch int64
 }
 
 func startCPU(b *testing.B, pluginPID int) *cpuMeter {
-	return &cpuMeter{pid: pluginPID, host: selfCPU(b), plugin: procCPU(b, pluginPID)}
+	return &cpuMeter{pid: pluginPID, host: selfCPU(b), plugin: procCPU(b, pluginPID),
+		hostSwitch: selfSwitches(b), pluginSwitch: procSwitches(b, pluginPID)}
 }
 
 func (m *cpuMeter) report(b *testing.B) {
@@ -82,6 +94,10 @@ func (m *cpuMeter) report(b *testing.B) {
 	b.ReportMetric(n/b.Elapsed().Seconds(), "calls/s")
 	b.ReportMetric(us(selfCPU(b)-m.host)/n, "host-cpu-µs/call")
 	b.ReportMetric(us(procCPU(b, m.pid)-m.plugin)/n, "plugin-cpu-µs/call")
+	// Context switches are thread wake-ups and sleeps: the cost that
+	// makes a call slow in a VM, and a steadier figure than CPU time.
+	b.ReportMetric(float64(selfSwitches(b)-m.hostSwitch)/n, "host-switches/call")
+	b.ReportMetric(float64(procSwitches(b, m.pid)-m.pluginSwitch)/n, "plugin-switches/call")
 }
 
 func selfCPU(b *testing.B) time.Duration {
@@ -90,6 +106,39 @@ func selfCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfSwitches counts this process's context switches so far.
+func selfSwitches(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Nvcsw + ru.Nivcsw
+}
+
+// procSwitches counts a process's context switches so far, over its
+// threads (Go's threads live as long as the process).
+func procSwitches(b *testing.B, pid int) int64 {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, t := range tasks {
+		raw, err := os.ReadFile(dir + "/" + t.Name() + "/status")
+		if err != nil {
+			continue // the thread just ended
+		}
+		for line := range strings.Lines(string(raw)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // procCPU reads utime+stime of a process from /proc (in clock ticks of
@@ -121,7 +170,7 @@ func BenchmarkChainLatency(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
 		rate = v // other rates, to tell queueing from the cost of a call
 	}
-	plainURL, pluginURL := startBenchServer(b, pluginConfig(b, "inject", "header-injector", "-set", "X-Team: payments"))
+	plainURL, pluginURL := startBenchServer(b, benchConfig(b))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	defer client.CloseIdleConnections()

@@ -65,7 +65,7 @@ func (p *Plugin) launch() (*instance, error) {
 		SyncStdout:       &lineLogger{l: p.log, stream: "stdout"},
 		SyncStderr:       &lineLogger{l: p.log, stream: "stderr"},
 		SkipHostEnv:      true,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))},
+		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	})
 	inst, err := p.connect(client, cmd)
 	if err != nil {

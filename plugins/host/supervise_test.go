@@ -362,7 +362,7 @@ func TestStoppedPluginDoesNotHoldCallers(t *testing.T) {
 	// Let it go before Close, which would otherwise wait for it to die.
 	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
 
-	big := strings.Repeat("x", 8<<10) // 8 KiB a call: the 64 KiB window fills after a few
+	big := strings.Repeat("x", 32<<10) // 32 KiB a call: the 1 MiB window fills after about 32
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	start := time.Now()

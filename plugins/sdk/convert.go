@@ -33,9 +33,19 @@ func headersToWire(h http.Header) []string {
 // (a name without a value) is dropped.
 func headersFromWire(kv []string) http.Header {
 	h := make(http.Header, len(kv)/2)
+	// One array holds every name's first value, as net/textproto does: one
+	// allocation instead of one per name. The capacity of 1 makes an
+	// append (a repeated name, or the handler's) copy out.
+	firsts := make([]string, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		k := http.CanonicalHeaderKey(kv[i])
-		h[k] = append(h[k], kv[i+1])
+		if vs, ok := h[k]; ok {
+			h[k] = append(vs, kv[i+1])
+			continue
+		}
+		j := i / 2
+		firsts[j] = kv[i+1]
+		h[k] = firsts[j : j+1 : j+1]
 	}
 	return h
 }

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // MaxRequestBodyLimit is the most of a request body a plugin can ask for.
@@ -55,6 +57,7 @@ func Serve(cfg ServeConfig) {
 		os.Exit(1)
 	}
 	RequireHost()
+	limitProcs()
 	logger := Logger()
 	slog.SetDefault(logger)
 	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
@@ -64,7 +67,9 @@ func Serve(cfg ServeConfig) {
 		VersionedPlugins: map[int]plugin.PluginSet{
 			ProtocolVersion: {PluginName: &grpcPlugin{server: newServer(cfg, logger)}},
 		},
-		GRPCServer: plugin.DefaultGRPCServer,
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return grpc.NewServer(append(opts, serverOptions()...)...)
+		},
 		// go-plugin's own messages, in the same JSON form as Logger's.
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "go-plugin",
@@ -95,6 +100,18 @@ with its path and sha256 checksum. See docs/plugins.md.
 `
 
 func binaryName() string { return filepath.Base(os.Args[0]) }
+
+// limitProcs runs the plugin's Go code on one thread unless the
+// environment sets GOMAXPROCS (the host configuration's env can, for a
+// plugin that needs more CPU). Calls take microseconds; with more than one
+// thread, each of a call's goroutine wake-ups also wakes an idle thread
+// to look for work, which in a VM costs more than the call itself
+// (docs/benchmarks.md, "Plugins").
+func limitProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+}
 
 // exitWithParent ends the plugin when the host that started it is gone
 // (the plugin was re-parented). On Linux the host also asks the kernel to

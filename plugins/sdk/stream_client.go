@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -25,8 +24,8 @@ type callStream struct {
 	// sendSlot is held while a message is being sent (gRPC streams take
 	// one sender at a time); waiting for it respects the caller's context.
 	sendSlot chan struct{}
-	// sending is the number of the send in progress (0: none).
-	sending, sends atomic.Uint64
+	sends    uint64 // sends so far (under sendSlot)
+	stuck    *stuckWatch
 
 	mu      sync.Mutex
 	pending map[uint64]chan *pluginv1.CallResponse
@@ -44,6 +43,9 @@ func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
 		return nil, err
 	}
 	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	cs.stuck = newStuckWatch(func() {
+		cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
+	})
 	go cs.receive()
 	return cs, nil
 }
@@ -79,6 +81,7 @@ func (cs *callStream) fail(err error) {
 	cs.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
 	close(cs.done)
 	cs.cancel()
+	cs.stuck.stop()
 }
 
 func (cs *callStream) broken() bool {
@@ -139,15 +142,15 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 	}
 }
 
-// stuckSend is how long a send may go on after its caller's context
-// ended before the stream is declared stuck. A send takes microseconds
-// unless the plugin stopped reading.
+// stuckSend is how long a send may go on past its caller's deadline (or,
+// without one, its context's end) before the stream is declared stuck. A
+// send takes microseconds unless the plugin stopped reading.
 const stuckSend = 250 * time.Millisecond
 
 // send sends one message. A plugin that stops reading (hung, stopped)
 // fills the stream's flow-control window and then blocks the sender, which
 // gRPC would not let go before the stream ends: when a send is still
-// blocked stuckSend after its caller's context ended, the stream is broken,
+// blocked stuckSend past its caller's deadline, the stream is broken,
 // so that neither this caller nor those queued behind it (who give up at
 // their own deadlines) wait for the health check to notice.
 func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error {
@@ -159,18 +162,18 @@ func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error
 		return cs.err
 	}
 	defer func() { <-cs.sendSlot }()
-	n := cs.sends.Add(1)
-	cs.sending.Store(n)
-	stop := context.AfterFunc(ctx, func() {
-		time.AfterFunc(stuckSend, func() {
-			if cs.sending.Load() == n {
-				cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
-			}
-		})
-	})
+	cs.sends++
+	n := cs.sends
+	if dl, ok := ctx.Deadline(); ok {
+		cs.stuck.begin(n, dl.Add(stuckSend))
+	} else {
+		// Known only when the context ends (hosts always set a deadline).
+		cs.stuck.begin(n, time.Time{})
+		stop := context.AfterFunc(ctx, func() { cs.stuck.arm(n, time.Now().Add(stuckSend)) })
+		defer stop()
+	}
 	err := cs.s.Send(req)
-	cs.sending.Store(0)
-	stop()
+	cs.stuck.end()
 	if errors.Is(err, io.EOF) {
 		// The stream has ended; gRPC gives the reason to the receiver.
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -13,29 +14,70 @@ import (
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
-// Calls serves the host's call stream: each call runs on its own goroutine
-// (a slow call does not hold up the others) and its answer goes back on the
-// stream as soon as it is ready.
+// Calls serves the host's call stream. Its goroutines take turns at
+// receiving: the one that receives a call leaves the turn to another (an
+// idle one, or a new one when none is idle) and answers the call itself.
+// So a call runs where it arrived, without a hand-off to a new goroutine
+// (a wake-up, and a stack to grow, on every call), and a slow call still
+// holds up no other.
 func (s *server) Calls(stream pluginv1.Plugin_CallsServer) error {
-	ctx := stream.Context()
-	var sendMu sync.Mutex
-	var wg sync.WaitGroup
+	c := &callServer{s: s, stream: stream, ctx: stream.Context()}
+	c.serve()
 	// Answers must not be sent after this method returns.
-	defer wg.Wait()
+	c.wg.Wait()
+	if errors.Is(c.err, io.EOF) {
+		return nil
+	}
+	return c.err
+}
+
+// maxIdle is how many goroutines may wait for their turn at receiving;
+// more than that, after a burst of slow calls, end.
+const maxIdle = 4
+
+// callServer is one Calls stream being served.
+type callServer struct {
+	s      *server
+	stream pluginv1.Plugin_CallsServer
+	ctx    context.Context
+
+	turn sync.Mutex // held by the goroutine receiving
+	idle atomic.Int32
+	err  error // why receiving ended (under turn); then every goroutine ends
+	send sync.Mutex
+	wg   sync.WaitGroup
+}
+
+func (c *callServer) serve() {
 	for {
-		req, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
+		// Checked before counting itself, so that idle counts only
+		// goroutines that will take the turn: the receiver relies on it.
+		if c.idle.Load() >= maxIdle {
+			return // enough others wait for the turn
 		}
+		c.idle.Add(1)
+		c.turn.Lock()
+		c.idle.Add(-1)
+		if c.err != nil {
+			c.turn.Unlock()
+			return
+		}
+		req, err := c.stream.Recv()
 		if err != nil {
-			return err
+			c.err = err
+			c.turn.Unlock()
+			return
 		}
-		wg.Go(func() {
-			resp := s.dispatch(ctx, req)
-			sendMu.Lock()
-			defer sendMu.Unlock()
-			_ = stream.Send(resp) // a failed send means the stream is gone, which Recv reports
-		})
+		if c.idle.Load() == 0 {
+			// Nobody waits for the turn: start someone, so that the next
+			// call is received while this one runs.
+			c.wg.Go(c.serve)
+		}
+		c.turn.Unlock()
+		resp := c.s.dispatch(c.ctx, req)
+		c.send.Lock()
+		_ = c.stream.Send(resp) // a failed send means the stream is gone, which Recv reports
+		c.send.Unlock()
 	}
 }
 

@@ -69,3 +69,35 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Fatalf("after a timeout: %v", err)
 	}
 }
+
+// TestSlowCallHoldsUpNoOther blocks one call until a second one has been
+// answered: the stream must serve the second while the first runs.
+func TestSlowCallHoldsUpNoOther(t *testing.T) {
+	release := make(chan struct{})
+	c := sdk.TestClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+		if r.Path == "/slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return &sdk.RequestResult{}, nil
+	})})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	slow := make(chan error, 1)
+	go func() {
+		_, err := c.HandleRequest(ctx, &sdk.Request{Path: "/slow"})
+		slow <- err
+	}()
+	for range 3 { // the slow call may not have arrived first
+		if _, err := c.HandleRequest(ctx, &sdk.Request{Path: "/fast"}); err != nil {
+			t.Fatalf("fast call while a slow one runs: %v", err)
+		}
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatalf("slow call: %v", err)
+	}
+}
