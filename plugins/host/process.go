@@ -26,6 +26,10 @@ import (
 // allocate without bound.
 const maxReplyBytes = 8 << 20
 
+// testHookAfterPin runs, in tests, between pinning the binary and starting
+// it: a test swaps the file there.
+var testHookAfterPin func(path string)
+
 // stopGrace is how long a graceful stop waits before killing the process.
 const stopGrace = 3 * time.Second
 
@@ -48,7 +52,16 @@ func (p *Plugin) launch() (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q: sha256: %w", p.cfg.Name, err)
 	}
-	cmd := exec.Command(p.path, p.cfg.Args...)
+	exe, release, err := pinBinary(p.path)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %q: %w", p.cfg.Name, err)
+	}
+	defer release()
+	if testHookAfterPin != nil {
+		testHookAfterPin(p.path)
+	}
+	cmd := exec.Command(exe, p.cfg.Args...)
+	cmd.Args[0] = p.path // what the plugin sees as its name
 	cmd.Env = p.env()
 	setProcAttr(cmd)
 	tail := newTailBuffer(20)

@@ -388,3 +388,47 @@ func TestStoppedPluginDoesNotHoldCallers(t *testing.T) {
 		}
 	}
 }
+
+// A binary swapped on disk after the host opened it and before the start
+// cannot run: the checksum is checked on, and the process started from,
+// the file the host opened.
+func TestBinarySwappedBeforeStartRunsTheCheckedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "testplugin")
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(binary(t, "testplugin"), path)
+	cfg := pluginConfig(t, "pinned", "testplugin", "-transform", "tag")
+	cfg.Path, cfg.SHA256 = path, checksum(t, path)
+	swapped := false
+	defer host.SetTestHookAfterPin(func(p string) {
+		if p != path || swapped {
+			return
+		}
+		swapped = true
+		other := filepath.Join(dir, "other")
+		copyFile(binary(t, "header-injector"), other)
+		if err := os.Rename(other, path); err != nil {
+			t.Error(err)
+		}
+	})()
+
+	h := startHost(t, cfg)
+	if !swapped {
+		t.Fatal("the hook never ran")
+	}
+	if info := mustPlugin(t, h, "pinned").Info(); !info.Instances {
+		t.Errorf("the running plugin is not the checked testplugin (no instance transformer): %+v", info)
+	}
+	// The checked file was replaced on disk, so the process runs a deleted file.
+	if pids := processesOf(path + " (deleted)"); len(pids) != 1 {
+		t.Errorf("processes running the checked (now replaced) binary: %v; want one", pids)
+	}
+}

@@ -1,0 +1,9 @@
+package host
+
+// SetTestHookAfterPin lets host_test swap a binary between the pinning and
+// the start of a plugin.
+func SetTestHookAfterPin(f func(path string)) (restore func()) {
+	old := testHookAfterPin
+	testHookAfterPin = f
+	return func() { testHookAfterPin = old }
+}
