@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(benchServerEnv) != "" {
 		os.Exit(runBenchServer())
 	}
+	if os.Getenv(socketEchoEnv) != "" {
+		os.Exit(runSocketEcho())
+	}
 	os.Exit(plugintest.Main(m))
 }
 
