@@ -377,3 +377,16 @@ var (
 	_ registry.Store            = (*Store)(nil)
 	_ registry.SelfPreservation = (*Store)(nil)
 )
+
+// Lead returns at once: one process owns the store's directory (the lock
+// file), so it always leads.
+func (s *Store) Lead(ctx context.Context, name string) (context.Context, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	lead, cancel := context.WithCancel(ctx)
+	return lead, cancel, nil
+}
+
+// Shared is false: no other process uses this store's data.
+func (s *Store) Shared() bool { return false }

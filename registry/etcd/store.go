@@ -32,6 +32,11 @@ type Options struct {
 	Metrics prometheus.Registerer
 	// Client, when set, is used instead of dialling Endpoints (tests); it is not closed.
 	Client *clientv3.Client
+	// SessionTTL is how long a leader elected through Lead keeps leading
+	// after its process stops renewing (crash, partition); whole seconds,
+	// at least 1 (default 10s); etcd raises it to its own minimum lease
+	// TTL (about 2s with default timing).
+	SessionTTL time.Duration
 }
 
 // Store is the etcd registry.Store.
@@ -43,6 +48,8 @@ type Store struct {
 	state   *index.State
 	hub     *index.Hub
 	history int
+	// sessionTTL is Options.SessionTTL in whole seconds.
+	sessionTTL int
 
 	leaseMu sync.Mutex
 	leases  map[registry.InstanceKey]clientv3.LeaseID
@@ -73,8 +80,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 10 * time.Second
+	}
 	s := &Store{
-		prefix: o.Prefix, log: o.Logger.With("component", "registry.etcd"), state: index.NewState(),
+		sessionTTL: max(1, int((o.SessionTTL+time.Second-1)/time.Second)),
+		prefix:     o.Prefix, log: o.Logger.With("component", "registry.etcd"), state: index.NewState(),
 		history: o.History, leases: map[registry.InstanceKey]clientv3.LeaseID{},
 		done: make(chan struct{}), closed: make(chan struct{}),
 	}
