@@ -37,9 +37,10 @@ func (s *Server) agentCheckUpdate(w http.ResponseWriter, r *http.Request) error 
 }
 
 // ttlCheck updates a TTL check. A heartbeat that changes nothing resets
-// the timer in memory only; a status change is written through at once,
-// an output-only change at most every CheckUpdateInterval (as Consul
-// syncs them). Unknown checks get Consul's 404, non-TTL checks its 500.
+// the timer in memory only (over a shared store it is also recorded, at
+// most every TTL/4); a status change is written through at once, an
+// output-only change at most every CheckUpdateInterval (as Consul syncs
+// them). Unknown checks get Consul's 404, non-TTL checks its 500.
 func (s *Server) ttlCheck(r *http.Request, id, status, output string) error {
 	info, ok := s.agent.check(id)
 	if !ok {
@@ -50,11 +51,12 @@ func (s *Server) ttlCheck(r *http.Request, id, status, output string) error {
 	}
 	output = truncateOutput(output, maxOutput)
 	now := time.Now()
-	write, info := s.agent.ttlUpdate(id, status, output, now, s.opts.CheckUpdateInterval)
+	write, beatOnly, info := s.agent.ttlUpdate(id, status, output, now, s.opts.CheckUpdateInterval, s.shared)
 	if !write {
 		return nil
 	}
-	stored, err := s.storeCheckState(r.Context(), checkWrite{id: id, defKey: info.defKey, key: info.key, status: status, output: output})
+	stored, err := s.storeCheckState(r.Context(), checkWrite{id: id, defKey: info.defKey, key: info.key,
+		status: status, output: output, heartbeat: info.rec.Heartbeat})
 	switch {
 	case errors.Is(err, errStaleCheck), errors.Is(err, registry.ErrNotFound):
 		return errorf(http.StatusNotFound, "Unknown check ID %q. Ensure that the check ID is passed, not the check name.", id)
@@ -62,7 +64,9 @@ func (s *Server) ttlCheck(r *http.Request, id, status, output string) error {
 		return fmt.Errorf("consul: update check %q: %w", id, err)
 	}
 	s.agent.written(id, info.defKey, status, output, now)
-	s.settle(r.Context(), stored.Revision)
+	if !beatOnly { // a recorded heartbeat changes nothing a client reads
+		s.settle(r.Context(), stored.Revision)
+	}
 	return nil
 }
 

@@ -18,10 +18,24 @@ const checkTick = 250 * time.Millisecond
 // since the writer looked.
 var errStaleCheck = errors.New("check changed meanwhile")
 
+// freshHeartbeatError aborts a TTL expiry when the store holds a heartbeat
+// that keeps the check alive: one another replica recorded, possibly
+// after a pass this replica saw.
+type freshHeartbeatError struct{ at time.Time }
+
+func (e *freshHeartbeatError) Error() string {
+	return "check heartbeat at " + e.at.Format(time.RFC3339Nano) + " keeps it alive"
+}
+
 // checkWrite is a check state to store.
 type checkWrite struct {
 	id, defKey, status, output string
 	key                        registry.InstanceKey
+	// heartbeat, when set, is recorded if newer than the stored one.
+	heartbeat time.Time
+	// expiry marks a TTL expiry: it is dropped if the store holds a
+	// heartbeat that keeps the check alive.
+	expiry bool
 }
 
 // probeJob is a due HTTP or TCP check.
@@ -31,15 +45,17 @@ type probeJob struct {
 	rec    checkRecord
 }
 
-// runChecks drives TTL expiry, HTTP/TCP probes, deferred output writes and
-// the reaping of services critical for too long, until ctx ends.
-func (s *Server) runChecks(ctx context.Context) {
+// runChecks drives TTL expiry, HTTP/TCP probes and the reaping of services
+// critical for too long, while this replica leads (until lead ends); then
+// it waits for the probes in flight, which lead's end cancels.
+func (s *Server) runChecks(lead context.Context) {
 	ticker := time.NewTicker(checkTick)
 	defer ticker.Stop()
+	s.agent.resetProbing()
 	nextReap := time.Now().Add(s.opts.CheckReapInterval)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-lead.Done():
 			s.probes.Wait()
 			return
 		case now := <-ticker.C:
@@ -47,8 +63,49 @@ func (s *Server) runChecks(ctx context.Context) {
 			if reap {
 				nextReap = now.Add(s.opts.CheckReapInterval)
 			}
-			s.checkPass(ctx, now, reap)
+			s.checkPass(lead, now, reap)
 		}
+	}
+}
+
+// runOutputs writes deferred output-only changes, on every replica: the
+// replica that received a TTL update holds its pending output.
+func (s *Server) runOutputs(ctx context.Context) {
+	ticker := time.NewTicker(checkTick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-ticker.C:
+			for _, w := range s.agent.dueOutputs(now, s.opts.CheckUpdateInterval) {
+				s.writeCheck(ctx, w)
+			}
+		}
+	}
+}
+
+// dueOutputs takes the pending outputs that may be written now.
+func (a *agentState) dueOutputs(now time.Time, interval time.Duration) []checkWrite {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var writes []checkWrite
+	for id, lc := range a.checks {
+		if lc.pendingOutput != nil && now.Sub(lc.lastWrite) >= interval {
+			writes = append(writes, checkWrite{id: id, defKey: lc.defKey, key: lc.key,
+				status: lc.rec.Status, output: *lc.pendingOutput})
+			lc.pendingOutput = nil
+		}
+	}
+	return writes
+}
+
+// resetProbing forgets probes a previous leadership left unfinished.
+func (a *agentState) resetProbing() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, lc := range a.checks {
+		lc.probing = false
 	}
 }
 
@@ -67,8 +124,7 @@ func (s *Server) checkPass(ctx context.Context, now time.Time, reap bool) {
 				if !lc.ttlExpired && now.After(lc.ttlDeadline) {
 					lc.ttlExpired = true
 					lc.pendingOutput = nil
-					s.met.ttlExpiry.Inc()
-					writes = append(writes, checkWrite{id: id, defKey: lc.defKey, key: lc.key,
+					writes = append(writes, checkWrite{id: id, defKey: lc.defKey, key: lc.key, expiry: true,
 						status: statusCritical, output: ttlExpiredOutput(lc.lastOutput)})
 					continue
 				}
@@ -78,11 +134,6 @@ func (s *Server) checkPass(ctx context.Context, now time.Time, reap bool) {
 					lc.nextRun = now.Add(lc.rec.Interval)
 					probes = append(probes, probeJob{id: id, defKey: lc.defKey, rec: lc.rec})
 				}
-			}
-			if lc.pendingOutput != nil && now.Sub(lc.lastWrite) >= s.opts.CheckUpdateInterval {
-				writes = append(writes, checkWrite{id: id, defKey: lc.defKey, key: lc.key,
-					status: lc.rec.Status, output: *lc.pendingOutput})
-				lc.pendingOutput = nil
 			}
 			if reap && !reaped && lc.rec.DeregisterAfter > 0 && lc.rec.Status == statusCritical &&
 				!lc.criticalSince.IsZero() && now.Sub(lc.criticalSince) > max(lc.rec.DeregisterAfter, s.opts.MinDeregisterAfter) {
@@ -129,6 +180,13 @@ func (s *Server) writeCheck(ctx context.Context, w checkWrite) {
 	switch {
 	case err == nil:
 		s.agent.written(w.id, w.defKey, w.status, w.output, time.Now())
+		if w.expiry {
+			s.met.ttlExpiry.Inc()
+		}
+	case errors.As(err, new(*freshHeartbeatError)):
+		var fresh *freshHeartbeatError
+		errors.As(err, &fresh)
+		s.agent.keepAlive(w.id, w.defKey, fresh.at, time.Now())
 	case errors.Is(err, errStaleCheck), errors.Is(err, registry.ErrNotFound), ctx.Err() != nil:
 	default:
 		s.log.Error("store check state", "check_id", w.id, "error", err)
@@ -145,7 +203,13 @@ func (s *Server) storeCheckState(ctx context.Context, w checkWrite) (*registry.I
 				if c.definitionKey() != w.defKey {
 					return errStaleCheck
 				}
+				if w.expiry && time.Since(c.Heartbeat) < c.TTL+beatEvery(c.TTL) {
+					return &freshHeartbeatError{at: c.Heartbeat}
+				}
 				c.Status, c.Output = w.status, w.output
+				if w.heartbeat.After(c.Heartbeat) {
+					c.Heartbeat = w.heartbeat
+				}
 				found = true
 			}
 		}

@@ -98,6 +98,7 @@ func (a *agentState) put(inst *registry.Instance, now time.Time) {
 		} else {
 			lc.setStatus(rec.Status, now)
 			lc.rec.Output = rec.Output
+			lc.heartbeat(rec.Heartbeat, now)
 		}
 		a.checks[rec.ID] = lc
 	}
@@ -148,6 +149,45 @@ func newLocalCheck(rec *checkRecord, defKey string, key registry.InstanceKey, no
 		lc.criticalSince = now
 	}
 	return lc
+}
+
+// beatEvery is how often a TTL check's heartbeat is recorded in a shared
+// store. A pass another replica saw may be up to this much newer than the
+// recorded heartbeat, so the TTL deadline a heartbeat sets allows for it.
+func beatEvery(ttl time.Duration) time.Duration { return ttl / 4 }
+
+// heartbeat moves the TTL deadline for a heartbeat recorded in the store
+// (by any replica) that is newer than the one known here.
+func (lc *localCheck) heartbeat(beat, now time.Time) {
+	if lc.rec.Type != typeTTL || !beat.After(lc.rec.Heartbeat) {
+		return
+	}
+	lc.rec.Heartbeat = beat
+	if d := beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL)); d.After(lc.ttlDeadline) {
+		lc.ttlDeadline = d
+		if d.After(now) {
+			lc.ttlExpired = false
+		}
+	}
+}
+
+// keepAlive undoes a TTL expiry the store refused because of a stored
+// heartbeat, moving the deadline as that heartbeat requires.
+func (a *agentState) keepAlive(id, defKey string, beat, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	lc := a.checks[id]
+	if lc == nil || lc.defKey != defKey {
+		return
+	}
+	lc.ttlExpired = false
+	lc.ttlDeadline = beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL))
+	if beat.After(lc.rec.Heartbeat) {
+		lc.rec.Heartbeat = beat
+	}
+	if !lc.ttlDeadline.After(now) { // cannot happen unless clocks jumped: retry next tick
+		lc.ttlDeadline = now
+	}
 }
 
 // setStatus records a status and when it turned critical.
@@ -201,14 +241,17 @@ func (a *agentState) check(id string) (checkInfo, bool) {
 }
 
 // ttlUpdate applies a TTL check update in memory: it resets the timer and
-// reports what must be written to the store (nothing when neither status
-// nor output changed, which keeps heartbeats free of store writes).
-func (a *agentState) ttlUpdate(id, status, output string, now time.Time, outputInterval time.Duration) (write bool, info checkInfo) {
+// reports what must be written to the store. Nothing is written when
+// neither status nor output changed, which keeps heartbeats free of store
+// writes — unless the store is shared, where a heartbeat is recorded at
+// most every beatEvery so the replica running the checks sees it.
+// beatOnly means the write records the heartbeat and changes nothing else.
+func (a *agentState) ttlUpdate(id, status, output string, now time.Time, outputInterval time.Duration, shared bool) (write, beatOnly bool, info checkInfo) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	lc := a.checks[id]
 	if lc == nil {
-		return false, checkInfo{}
+		return false, false, checkInfo{}
 	}
 	lc.ttlDeadline = now.Add(lc.rec.TTL)
 	lc.ttlExpired = false
@@ -217,15 +260,23 @@ func (a *agentState) ttlUpdate(id, status, output string, now time.Time, outputI
 	info.rec.Status, info.rec.Output = status, output
 	switch {
 	case status != lc.rec.Status:
-		lc.pendingOutput = nil
-		return true, info
 	case output != lc.rec.Output && now.Sub(lc.lastWrite) >= outputInterval:
-		lc.pendingOutput = nil
-		return true, info
+	case shared && now.Sub(lc.rec.Heartbeat) >= beatEvery(lc.rec.TTL):
+		beatOnly = output == lc.rec.Output
 	case output != lc.rec.Output:
 		lc.pendingOutput = &output
+		return false, false, info
+	default:
+		return false, false, info
 	}
-	return false, info
+	lc.pendingOutput = nil
+	if shared {
+		// Taken as recorded now, so that concurrent heartbeats do not
+		// all write; a failed write only delays the next record.
+		lc.rec.Heartbeat = now
+		info.rec.Heartbeat = now
+	}
+	return true, beatOnly, info
 }
 
 // written records a successful store write of a check's state.

@@ -37,6 +37,15 @@ func newMetrics(reg prometheus.Registerer, s *Server) *metrics {
 			Name: "meshbridge_consul_local_services",
 			Help: "Services registered through the Consul agent API.",
 		}, func() float64 { return float64(len(s.agent.all())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "meshbridge_consul_check_leader",
+			Help: "1 while this replica leads and runs the checks (probes, TTL expiry, reaping).",
+		}, func() float64 {
+			if s.leading.Load() {
+				return 1
+			}
+			return 0
+		}),
 	}
 	for _, status := range []string{statusPassing, statusWarning, statusCritical} {
 		collectors = append(collectors, prometheus.NewGaugeFunc(prometheus.GaugeOpts{

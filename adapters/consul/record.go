@@ -87,13 +87,18 @@ type checkRecord struct {
 
 	Status string
 	Output string `json:",omitempty"`
+	// Heartbeat is when a replica last saw an update of this TTL check.
+	// It is recorded only when the store is shared by replicas (at most
+	// every TTL/4), so that the replica running the checks sees passes
+	// other replicas received.
+	Heartbeat time.Time `json:",omitzero"`
 }
 
 // definitionKey identifies a check's definition, ignoring its state: a
 // re-registration with the same definition keeps the running check.
 func (c *checkRecord) definitionKey() string {
 	d := *c
-	d.Status, d.Output = "", ""
+	d.Status, d.Output, d.Heartbeat = "", "", time.Time{}
 	b, _ := json.Marshal(d) // plain data: cannot fail
 	return c.ID + "\x00" + string(b)
 }

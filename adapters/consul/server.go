@@ -27,6 +27,11 @@ type Server struct {
 	cache  *readCache
 	met    *metrics
 
+	// shared: other replicas use the store too (registry.Elector.Shared),
+	// so TTL heartbeats are recorded in it for the leader to see.
+	shared  bool
+	leading atomic.Bool // this replica runs the checks
+
 	handler http.Handler
 	running atomic.Bool
 	blocked atomic.Int64  // requests parked in a blocking query
@@ -51,6 +56,9 @@ func New(store registry.Store, opts Options) *Server {
 		cache:      newReadCache(),
 		stopped:    make(chan struct{}),
 		probeSlots: make(chan struct{}, o.MaxConcurrentProbes),
+	}
+	if el, ok := store.(registry.Elector); ok {
+		s.shared = el.Shared()
 	}
 	s.met = newMetrics(o.Metrics, s)
 	s.handler = s.routes()
@@ -78,12 +86,16 @@ func (s *Server) run(ctx context.Context) error {
 		return err
 	}
 	s.running.Store(true)
-	checksDone := make(chan struct{})
+	checksDone := make(chan struct{}, 2)
 	go func() {
-		defer close(checksDone)
-		s.runChecks(ctx)
+		defer func() { checksDone <- struct{}{} }()
+		s.leadChecks(ctx)
 	}()
-	defer func() { cancel(); <-checksDone }()
+	go func() {
+		defer func() { checksDone <- struct{}{} }()
+		s.runOutputs(ctx)
+	}()
+	defer func() { cancel(); <-checksDone; <-checksDone }()
 	for {
 		if err := s.follow(ctx, w); err != nil {
 			w.Stop()

@@ -221,7 +221,7 @@ func openStore(ctx context.Context, c StoreConfig, log *slog.Logger, reg prometh
 		return etcd.Open(ctx, etcd.Options{
 			Endpoints: c.Etcd.Endpoints, Prefix: c.Etcd.Prefix, DialTimeout: c.Etcd.DialTimeout,
 			Username: c.Etcd.Username, Password: c.Etcd.Password, History: c.History,
-			Logger: log, Metrics: reg,
+			SessionTTL: c.Etcd.SessionTTL, Logger: log, Metrics: reg,
 		})
 	default:
 		return embedded.Open(embedded.Options{

@@ -50,6 +50,9 @@ type EtcdConfig struct {
 	DialTimeout time.Duration `yaml:"dialTimeout"`
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
+	// SessionTTL bounds how long a crashed replica keeps leading work that
+	// runs on one replica only (the Consul check runner).
+	SessionTTL time.Duration `yaml:"sessionTTL"`
 }
 
 // ExpiryConfig configures lease expiry (embedded store).
@@ -84,7 +87,7 @@ func DefaultConfig() Config {
 		Store: StoreConfig{
 			Type:     "embedded",
 			Embedded: EmbeddedConfig{Dir: "./data", SnapshotBytes: 64 << 20},
-			Etcd:     EtcdConfig{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/meshbridge/", DialTimeout: 5 * time.Second},
+			Etcd:     EtcdConfig{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/meshbridge/", DialTimeout: 5 * time.Second, SessionTTL: 10 * time.Second},
 			History:  16384,
 			Expiry: ExpiryConfig{Enabled: true, Interval: 5 * time.Second, StartupGrace: 90 * time.Second,
 				SelfPreservationThreshold: 0.15, SelfPreservationMinLeases: 10},
@@ -107,6 +110,7 @@ func (c *Config) Validate() error {
 	errs.Add(s.Embedded.SnapshotBytes < 1<<20, "store.embedded.snapshotBytes", "must be at least 1 MiB")
 	errs.Add(s.Type == "etcd" && len(s.Etcd.Endpoints) == 0, "store.etcd.endpoints", "at least one endpoint is required")
 	errs.Add(s.Etcd.DialTimeout <= 0, "store.etcd.dialTimeout", "must be positive")
+	errs.Add(s.Etcd.SessionTTL < time.Second, "store.etcd.sessionTTL", "must be at least 1s")
 	errs.Add(s.History < 16, "store.history", "must be at least 16")
 	errs.Add(s.Expiry.Interval <= 0, "store.expiry.interval", "must be positive")
 	errs.Add(s.Expiry.StartupGrace < 0, "store.expiry.startupGrace", "must not be negative")
