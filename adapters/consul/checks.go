@@ -231,10 +231,10 @@ func (s *Server) runProbe(ctx context.Context, job probeJob) {
 	}
 	status, output := s.prober.probe(ctx, &job.rec)
 	<-s.probeSlots
-	s.met.probes.WithLabelValues(job.rec.Type, status).Inc()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil { // stopped or lost the lead: the result does not count
 		return
 	}
+	s.met.probes.WithLabelValues(job.rec.Type, status).Inc()
 	now := time.Now()
 	a := s.agent
 	a.mu.Lock()

@@ -14,14 +14,13 @@ import (
 // for SessionTTL — or ctx ends; another process then takes over at most
 // SessionTTL after this one stopped renewing, at once after resign.
 func (s *Store) Lead(ctx context.Context, name string) (context.Context, func(), error) {
-	// The session outlives ctx so that resign can still revoke its lease.
-	sess, err := concurrency.NewSession(s.cli, concurrency.WithTTL(s.sessionTTL), concurrency.WithContext(context.WithoutCancel(ctx)))
+	sess, err := concurrency.NewSession(s.cli, concurrency.WithTTL(s.sessionTTL), concurrency.WithContext(ctx))
 	if err != nil {
 		return nil, nil, fmt.Errorf("etcd: election session: %w", err)
 	}
 	el := concurrency.NewElection(sess, s.electionPrefix(name))
 	if err := el.Campaign(ctx, fmt.Sprintf("%x", sess.Lease())); err != nil {
-		sess.Close()
+		s.dropSession(sess, name)
 		return nil, nil, fmt.Errorf("etcd: campaign for %q: %w", name, err)
 	}
 	lead, cancel := context.WithCancel(ctx)
@@ -39,9 +38,21 @@ func (s *Store) Lead(ctx context.Context, name string) (context.Context, func(),
 		if err := el.Resign(rctx); err != nil {
 			s.log.Warn("resign leadership", "name", name, "error", err)
 		}
-		sess.Close() // revokes the lease: nothing of ours is left behind
+		s.dropSession(sess, name)
 	}
 	return lead, resign, nil
+}
+
+// dropSession revokes an election session's lease, which deletes its keys.
+// Not sess.Close: that revokes with the session's context (the caller's
+// ctx), which may have ended, leaving the lease until its TTL.
+func (s *Store) dropSession(sess *concurrency.Session, name string) {
+	sess.Orphan() // stops the keep-alive
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if _, err := s.cli.Revoke(ctx, sess.Lease()); err != nil {
+		s.log.Debug("revoke election session", "name", name, "error", err)
+	}
 }
 
 // Shared is true: other replicas may use the same etcd keys.

@@ -86,6 +86,10 @@ func TestLeadHandsOverOnResignAndOnLapse(t *testing.T) {
 		}
 		t.Logf("took over %v after the leader's client closed", time.Since(start).Round(time.Millisecond))
 		wa.resign()
+		resp, err := cli.Get(ctx, "/lead.elections/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil || resp.Count != 0 {
+			t.Fatalf("election keys left after every leader resigned or lapsed: %v, %v", resp, err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no takeover after the leader's session lapsed")
 	}
