@@ -151,45 +151,6 @@ func newLocalCheck(rec *checkRecord, defKey string, key registry.InstanceKey, no
 	return lc
 }
 
-// beatEvery is how often a TTL check's heartbeat is recorded in a shared
-// store. A pass another replica saw may be up to this much newer than the
-// recorded heartbeat, so the TTL deadline a heartbeat sets allows for it.
-func beatEvery(ttl time.Duration) time.Duration { return ttl / 4 }
-
-// heartbeat moves the TTL deadline for a heartbeat recorded in the store
-// (by any replica) that is newer than the one known here.
-func (lc *localCheck) heartbeat(beat, now time.Time) {
-	if lc.rec.Type != typeTTL || !beat.After(lc.rec.Heartbeat) {
-		return
-	}
-	lc.rec.Heartbeat = beat
-	if d := beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL)); d.After(lc.ttlDeadline) {
-		lc.ttlDeadline = d
-		if d.After(now) {
-			lc.ttlExpired = false
-		}
-	}
-}
-
-// keepAlive undoes a TTL expiry the store refused because of a stored
-// heartbeat, moving the deadline as that heartbeat requires.
-func (a *agentState) keepAlive(id, defKey string, beat, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	lc := a.checks[id]
-	if lc == nil || lc.defKey != defKey {
-		return
-	}
-	lc.ttlExpired = false
-	lc.ttlDeadline = beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL))
-	if beat.After(lc.rec.Heartbeat) {
-		lc.rec.Heartbeat = beat
-	}
-	if !lc.ttlDeadline.After(now) { // cannot happen unless clocks jumped: retry next tick
-		lc.ttlDeadline = now
-	}
-}
-
 // setStatus records a status and when it turned critical.
 func (lc *localCheck) setStatus(status string, now time.Time) {
 	if status == statusCritical && lc.rec.Status != statusCritical {

@@ -153,8 +153,8 @@ func readRecords(inst *registry.Instance) (*serviceRecord, []*checkRecord) {
 		if !ok {
 			continue
 		}
-		var c checkRecord
-		if json.Unmarshal([]byte(raw), &c) != nil || !validStatus(c.Status) {
+		c, ok := decodeCheck(raw)
+		if !ok {
 			continue
 		}
 		c.ID = id
@@ -162,6 +162,15 @@ func readRecords(inst *registry.Instance) (*serviceRecord, []*checkRecord) {
 	}
 	slices.SortFunc(checks, func(a, b *checkRecord) int { return strings.Compare(a.ID, b.ID) })
 	return svc, checks
+}
+
+// decodeCheck decodes one stored check; ok is false for one that does not
+// decode or has no valid status.
+func decodeCheck(raw string) (c checkRecord, ok bool) {
+	if json.Unmarshal([]byte(raw), &c) != nil || !validStatus(c.Status) {
+		return checkRecord{}, false
+	}
+	return c, true
 }
 
 // writeChecks replaces the check attributes of inst and derives its health

@@ -141,6 +141,26 @@ func TestReplicasShareTTLHeartbeats(t *testing.T) {
 		}
 		return string(insts[0].Health)
 	}
+	// The first pass sets the output ("ok"): a real change. The heartbeats
+	// after it are recorded in the store but must not wake blocking queries.
+	if err := envs[0].client.Agent().PassTTL("hb", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	_, meta, err := envs[0].client.Health().Checks("hb", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revBefore := envs[0].instances("hb")[0].Revision
+	woke := make(chan uint64, 1)
+	go func() {
+		_, m, err := envs[1].client.Health().Checks("hb", &api.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 2 * ttl})
+		if err != nil {
+			woke <- 0
+			return
+		}
+		woke <- m.LastIndex
+	}()
+
 	// Passes go to the follower alone for longer than the TTL (the leader
 	// sees them only through the store), then alternate between both.
 	follower := 1 - leader(t, envs)
@@ -164,6 +184,17 @@ func TestReplicasShareTTLHeartbeats(t *testing.T) {
 			}
 		}
 		time.Sleep(150 * time.Millisecond) // the clients' pass rate
+	}
+	if rev := envs[0].instances("hb")[0].Revision; rev <= revBefore {
+		t.Fatalf("no heartbeat recorded in the store (revision %d, before %d)", rev, revBefore)
+	}
+	select {
+	case idx := <-woke:
+		if idx != meta.LastIndex {
+			t.Fatalf("a blocking query woke with index %d (from %d) while only heartbeats were recorded", idx, meta.LastIndex)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocking query did not return")
 	}
 	waitFor(t, 2*ttl+2*time.Second, "check critical after the passes stop", func() bool { return status() == api.HealthCritical })
 	if since := time.Since(lastPass); since < ttl {

@@ -179,7 +179,9 @@ func (s *Server) apply(e *registry.Event) {
 			// Registered again through another protocol: no longer ours.
 			s.agent.remove(inst.Key())
 		}
-		s.notify.instanceChanged(inst.ServiceKey, e.Revision)
+		if e.Type == registry.EventDelete || !onlyHeartbeatChanged(e.PrevInstance, inst) {
+			s.notify.instanceChanged(inst.ServiceKey, e.Revision)
+		}
 	case registry.KindKV:
 		s.notify.kvChanged(e)
 	}
