@@ -3,8 +3,6 @@ package consul
 import (
 	"context"
 	"time"
-
-	"github.com/meshbridge/meshbridge/registry"
 )
 
 // leadRetry is the pause after a failed campaign (store unreachable).
@@ -12,10 +10,10 @@ const leadRetry = time.Second
 
 // leadChecks runs the checks while this replica leads the election for
 // the namespace's checks, campaigning again whenever leadership is lost,
-// until ctx ends. A store without an election always leads.
+// until ctx ends. Without an Elector this replica always leads.
 func (s *Server) leadChecks(ctx context.Context) {
-	el, ok := s.store.(registry.Elector)
-	if !ok {
+	el := s.opts.Elector
+	if el == nil {
 		s.leading.Store(true)
 		defer s.leading.Store(false)
 		s.runChecks(ctx)

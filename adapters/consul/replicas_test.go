@@ -14,14 +14,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/etcd"
 	"github.com/meshbridge/meshbridge/registry/etcd/etcdtest"
 )
 
+// wrappedStore hides the store's optional interfaces, as a decorating
+// store (plugin transformers) does.
+type wrappedStore struct{ registry.Store }
+
 // newReplicas runs two adapters ("replicas") over one etcd store prefix,
 // each with its own etcd client, and a short election session TTL. It
-// returns them and their clients.
-func newReplicas(t *testing.T) ([2]*testEnv, [2]*clientv3.Client) {
+// returns them and their clients. With wrap, each adapter gets its store
+// wrapped and the election through Options.Elector.
+func newReplicas(t *testing.T, wrap bool) ([2]*testEnv, [2]*clientv3.Client) {
 	t.Helper()
 	cli := etcdtest.Start(t)
 	var envs [2]*testEnv
@@ -37,7 +43,12 @@ func newReplicas(t *testing.T) ([2]*testEnv, [2]*clientv3.Client) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		envs[i], clis[i] = newEnvOver(t, st), c
+		if wrap {
+			envs[i] = newEnvOver(t, wrappedStore{st}, func(o *Options) { o.Elector = st })
+		} else {
+			envs[i] = newEnvOver(t, st)
+		}
+		clis[i] = c
 	}
 	waitFor(t, 10*time.Second, "one replica leads", func() bool { return envs[0].srv.leading.Load() != envs[1].srv.leading.Load() })
 	return envs, clis
@@ -65,7 +76,7 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 	var hits atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer app.Close()
-	envs, _ := newReplicas(t)
+	envs, _ := newReplicas(t, false)
 	const interval = 200 * time.Millisecond
 	if err := envs[0].client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "web-1", Name: "web", Port: 80,
 		Check: &api.AgentServiceCheck{HTTP: app.URL, Interval: interval.String(), Timeout: "1s"}}); err != nil {
@@ -95,12 +106,13 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 }
 
 // A leader cut off from etcd (here: its client closed, as in a crash) loses
-// the lead once its session lapses, and the other replica takes over.
+// the lead once its session lapses, and the other replica takes over. The
+// stores are wrapped: the election comes through Options.Elector.
 func TestReplicasTakeOverFromCrashedLeader(t *testing.T) {
 	var hits atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer app.Close()
-	envs, clis := newReplicas(t)
+	envs, clis := newReplicas(t, true)
 	if err := envs[0].client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "web-1", Name: "web", Port: 80,
 		Check: &api.AgentServiceCheck{HTTP: app.URL, Interval: "200ms", Timeout: "1s"}}); err != nil {
 		t.Fatal(err)
@@ -123,7 +135,7 @@ func TestReplicasTakeOverFromCrashedLeader(t *testing.T) {
 // TTL passes spread over both replicas keep the check passing though
 // only the leader expires TTLs; when they stop, it goes critical.
 func TestReplicasShareTTLHeartbeats(t *testing.T) {
-	envs, _ := newReplicas(t)
+	envs, _ := newReplicas(t, false)
 	const ttl = time.Second
 	if err := envs[0].client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "hb-1", Name: "hb", Port: 80,
 		Check: &api.AgentServiceCheck{CheckID: "hb", TTL: ttl.String(), Status: api.HealthPassing}}); err != nil {

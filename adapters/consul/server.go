@@ -57,9 +57,10 @@ func New(store registry.Store, opts Options) *Server {
 		stopped:    make(chan struct{}),
 		probeSlots: make(chan struct{}, o.MaxConcurrentProbes),
 	}
-	if el, ok := store.(registry.Elector); ok {
-		s.shared = el.Shared()
+	if s.opts.Elector == nil {
+		s.opts.Elector, _ = store.(registry.Elector)
 	}
+	s.shared = s.opts.Elector != nil && s.opts.Elector.Shared()
 	s.met = newMetrics(o.Metrics, s)
 	s.handler = s.routes()
 	return s
