@@ -177,15 +177,14 @@ func ttlExpiredOutput(last string) string {
 // meanwhile is left alone.
 func (s *Server) writeCheck(ctx context.Context, w checkWrite) {
 	_, err := s.storeCheckState(ctx, w)
+	var fresh *freshHeartbeatError
 	switch {
 	case err == nil:
 		s.agent.written(w.id, w.defKey, w.status, w.output, time.Now())
 		if w.expiry {
 			s.met.ttlExpiry.Inc()
 		}
-	case errors.As(err, new(*freshHeartbeatError)):
-		var fresh *freshHeartbeatError
-		errors.As(err, &fresh)
+	case errors.As(err, &fresh):
 		s.agent.keepAlive(w.id, w.defKey, fresh.at, time.Now())
 	case errors.Is(err, errStaleCheck), errors.Is(err, registry.ErrNotFound), ctx.Err() != nil:
 	default:
