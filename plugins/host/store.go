@@ -20,12 +20,16 @@ import (
 // failed call of a fail-closed transformer fails it with a *CallError (the
 // front-end's 5xx), of a fail-open one skips that transformer. Everything
 // else goes straight to store. It fails if a plugin is not an instance
-// transformer.
+// transformer. Without transformers it returns store itself: there is
+// nothing to run, and an Update would only pay for a preview.
 func TransformingStore(store registry.Store, transformers ...*Plugin) (registry.Store, error) {
 	for _, t := range transformers {
 		if !t.Info().Instances {
 			return nil, fmt.Errorf("plugins: %q is not an instance transformer plugin", t.Name())
 		}
+	}
+	if len(transformers) == 0 {
+		return store, nil
 	}
 	ts := &transformingStore{Store: store, transformers: transformers}
 	// Keep the optional capabilities of the wrapped store visible.

@@ -61,6 +61,14 @@ func TestTransformPolicies(t *testing.T) {
 	}
 }
 
+func TestTransformingStoreNoPlugins(t *testing.T) {
+	base := openStore(t)
+	got, err := host.TransformingStore(base)
+	if err != nil || got != base {
+		t.Fatalf("no transformers should hand the store back: %v, %v", got, err)
+	}
+}
+
 func TestTransformNoPlugins(t *testing.T) {
 	in := &registry.Instance{ID: "a", Service: "s", Host: "h"}
 	out, err := host.Transform(context.Background(), in)
