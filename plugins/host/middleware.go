@@ -55,13 +55,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeDirect(w http.ResponseWriter, resp *sdk.Response) {
-	h := w.Header()
-	for k, vs := range resp.Header {
-		h[http.CanonicalHeaderKey(k)] = vs
-	}
-	if len(resp.Body) > 0 && h.Get("Content-Type") == "" {
-		h.Set("Content-Type", http.DetectContentType(resp.Body))
-	}
+	setDirectHeader(w.Header(), resp)
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body) // a failed write means the client is gone
 }

@@ -118,6 +118,17 @@ func fillRequest(req *sdk.Request, r *http.Request) {
 	req.ContentLength = r.ContentLength
 }
 
+// setDirectHeader puts a plugin's direct response headers on h, with a
+// sniffed Content-Type when the plugin gave a body but no type.
+func setDirectHeader(h http.Header, d *sdk.Response) {
+	for k, vs := range d.Header {
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	if len(d.Body) > 0 && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", http.DetectContentType(d.Body))
+	}
+}
+
 type replayBody struct {
 	io.Reader
 	io.Closer

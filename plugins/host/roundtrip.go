@@ -47,12 +47,7 @@ func Do(p *Plugin, req *http.Request, next Next) (*http.Response, error) {
 
 func directResponse(req *http.Request, d *sdk.Response) *http.Response {
 	header := http.Header{}
-	for k, vs := range d.Header {
-		header[http.CanonicalHeaderKey(k)] = vs
-	}
-	if len(d.Body) > 0 && header.Get("Content-Type") == "" {
-		header.Set("Content-Type", http.DetectContentType(d.Body))
-	}
+	setDirectHeader(header, d)
 	header.Set("Content-Length", strconv.Itoa(len(d.Body)))
 	return &http.Response{
 		Status:        strconv.Itoa(d.Status) + " " + http.StatusText(d.Status),
