@@ -159,15 +159,15 @@ func Transform(ctx context.Context, inst *registry.Instance, transformers ...*Pl
 			return nil, err
 		}
 	}
-	result := view.Clone()
-	applySDKInstance(result, cur)
+	// view is this call's own copy: the result is built on it.
+	applySDKInstance(view, cur)
 	// A plugin's mistake must not be reported as the client's bad input.
-	check := result.Clone()
+	check := view.Clone()
 	check.Normalize()
 	if err := check.Validate(); err != nil {
 		return nil, fmt.Errorf("plugins: transform %s: %w: the transformers produced an invalid instance: %v", inst.ID, ErrFailed, err)
 	}
-	return result, nil
+	return view, nil
 }
 
 func toSDKInstance(i *registry.Instance) *sdk.Instance {
