@@ -57,11 +57,7 @@ func (cs *callStream) receive() {
 			cs.fail(err)
 			return
 		}
-		cs.mu.Lock()
-		ch := cs.pending[resp.GetId()]
-		delete(cs.pending, resp.GetId())
-		cs.mu.Unlock()
-		if ch != nil {
+		if ch := cs.take(resp.GetId()); ch != nil {
 			ch <- resp // buffered: never blocks
 		}
 	}
@@ -190,11 +186,15 @@ func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error
 	return nil
 }
 
-// forget drops a pending call and reports whether it was still pending.
-func (cs *callStream) forget(id uint64) bool {
+// take removes a pending call and returns its reply channel, nil if it was
+// no longer pending.
+func (cs *callStream) take(id uint64) chan *pluginv1.CallResponse {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	_, ok := cs.pending[id]
+	ch := cs.pending[id]
 	delete(cs.pending, id)
-	return ok
+	return ch
 }
+
+// forget drops a pending call and reports whether it was still pending.
+func (cs *callStream) forget(id uint64) bool { return cs.take(id) != nil }
