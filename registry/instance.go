@@ -263,7 +263,7 @@ func (i *Instance) Normalize() {
 		}
 	}
 	for k, v := range i.Metadata {
-		if name, ok := strings.CutPrefix(k, LabelMetadataPrefix); ok && name != "" {
+		if name, ok := metadataLabel(k); ok {
 			if _, set := i.Labels[name]; !set {
 				i.setLabel(name, v)
 			}
@@ -280,13 +280,21 @@ func (i *Instance) SetMetadata(k, v string) {
 		i.Metadata = map[string]string{}
 	}
 	if old, had := i.Metadata[k]; had && old != v {
-		name, derived := strings.CutPrefix(k, LabelMetadataPrefix)
-		derived = derived || slices.Contains(labelMetadataKeys, k)
-		if derived && i.Labels[name] == old {
+		if name, derived := metadataLabel(k); derived && i.Labels[name] == old {
 			delete(i.Labels, name)
 		}
 	}
 	i.Metadata[k] = v
+}
+
+// metadataLabel names the label Normalize derives from metadata key k, if
+// any: one of labelMetadataKeys as it is, or "label.<name>" as name.
+func metadataLabel(k string) (name string, ok bool) {
+	if slices.Contains(labelMetadataKeys, k) {
+		return k, true
+	}
+	name, ok = strings.CutPrefix(k, LabelMetadataPrefix)
+	return name, ok && name != ""
 }
 
 func (i *Instance) setLabel(k, v string) {

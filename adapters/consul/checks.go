@@ -202,7 +202,7 @@ func (s *Server) storeCheckState(ctx context.Context, w checkWrite) (*registry.I
 				if c.definitionKey() != w.defKey {
 					return errStaleCheck
 				}
-				if w.expiry && time.Since(c.Heartbeat) < c.TTL+beatEvery(c.TTL) {
+				if w.expiry && time.Now().Before(beatDeadline(c.Heartbeat, c.TTL)) {
 					return &freshHeartbeatError{at: c.Heartbeat}
 				}
 				c.Status, c.Output = w.status, w.output

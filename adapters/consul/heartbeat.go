@@ -18,6 +18,12 @@ import (
 // recorded heartbeat, so the TTL deadline a heartbeat sets allows for it.
 func beatEvery(ttl time.Duration) time.Duration { return ttl / 4 }
 
+// beatDeadline is when a TTL check whose heartbeat was recorded at beat
+// expires: its TTL after the newest pass, which may be beatEvery newer.
+func beatDeadline(beat time.Time, ttl time.Duration) time.Time {
+	return beat.Add(ttl + beatEvery(ttl))
+}
+
 // heartbeat moves the TTL deadline for a heartbeat recorded in the store
 // (by any replica) that is newer than the one known here.
 func (lc *localCheck) heartbeat(beat, now time.Time) {
@@ -25,7 +31,7 @@ func (lc *localCheck) heartbeat(beat, now time.Time) {
 		return
 	}
 	lc.rec.Heartbeat = beat
-	if d := beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL)); d.After(lc.ttlDeadline) {
+	if d := beatDeadline(beat, lc.rec.TTL); d.After(lc.ttlDeadline) {
 		lc.ttlDeadline = d
 		if d.After(now) {
 			lc.ttlExpired = false
@@ -43,7 +49,7 @@ func (a *agentState) keepAlive(id, defKey string, beat, now time.Time) {
 		return
 	}
 	lc.ttlExpired = false
-	lc.ttlDeadline = beat.Add(lc.rec.TTL + beatEvery(lc.rec.TTL))
+	lc.ttlDeadline = beatDeadline(beat, lc.rec.TTL)
 	if beat.After(lc.rec.Heartbeat) {
 		lc.rec.Heartbeat = beat
 	}

@@ -66,6 +66,12 @@ func Populate(tb testing.TB, s registry.Store, total, concurrency int) time.Dura
 
 // BenchRenew measures renewal throughput over a populated store.
 func BenchRenew(b *testing.B, s registry.Store, total int) {
+	BenchRenewWith(b, total, s.Renew)
+}
+
+// BenchRenewWith measures renewal throughput of renew (a store's, or a
+// client's that reaches one) over the total instances Populate registered.
+func BenchRenewWith(b *testing.B, total int, renew func(context.Context, registry.InstanceKey) error) {
 	keys := make([]registry.InstanceKey, total)
 	for n := range total {
 		in := BenchInstance(n)
@@ -78,7 +84,7 @@ func BenchRenew(b *testing.B, s registry.Store, total int) {
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(rand.Uint64(), 1))
 		for pb.Next() {
-			if err := s.Renew(context.Background(), keys[r.IntN(total)]); err != nil {
+			if err := renew(context.Background(), keys[r.IntN(total)]); err != nil {
 				b.Error(err)
 				return
 			}

@@ -22,7 +22,7 @@ import (
 // front-end reads again.
 const kvShift = 20
 
-// toView translates a control-plane revision; v.mu must be held.
+// toViewLocked translates a control-plane revision; v.mu must be held.
 func (v *View) toViewLocked(rev int64) int64 {
 	if rev <= 0 {
 		return rev
@@ -34,6 +34,11 @@ func (v *View) toViewLocked(rev int64) int64 {
 func (v *View) exposeKV(kvs ...*registry.KV) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.exposeKVLocked(kvs...)
+}
+
+// exposeKVLocked is exposeKV with v.mu held; nil entries are skipped.
+func (v *View) exposeKVLocked(kvs ...*registry.KV) {
 	for _, kv := range kvs {
 		if kv != nil {
 			kv.Revision, kv.CreateRevision = v.toViewLocked(kv.Revision), v.toViewLocked(kv.CreateRevision)
@@ -142,11 +147,7 @@ func (v *View) publishKV(events []registry.Event) {
 			v.resetKVLocked(e.Revision - 1)
 		}
 		e.Revision = v.toViewLocked(e.Revision)
-		for _, kv := range []*registry.KV{e.KV, e.PrevKV} {
-			if kv != nil {
-				kv.Revision, kv.CreateRevision = v.toViewLocked(kv.Revision), v.toViewLocked(kv.CreateRevision)
-			}
-		}
+		v.exposeKVLocked(e.KV, e.PrevKV)
 		v.rev = e.Revision
 		out = append(out, e)
 	}
