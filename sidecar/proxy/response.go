@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -232,7 +234,7 @@ func (w *response) writeHead() {
 	hasCL := w.declared >= 0
 
 	// Keep-alive, as net/http decides it.
-	wants10KeepAlive := !req.ProtoAtLeast(1, 1) && hasToken(req.Header["Connection"], "keep-alive")
+	wants10KeepAlive := !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if wants10KeepAlive && (isHEAD || hasCL || !allowed) {
 		if _, set := h["Connection"]; !set {
 			h["Connection"] = []string{"keep-alive"}
@@ -240,7 +242,7 @@ func (w *response) writeHead() {
 	} else if !req.ProtoAtLeast(1, 1) || req.Close {
 		w.closeAfter = true
 	}
-	if hasToken(h["Connection"], "close") || w.c.srv.closing.Load() {
+	if httpguts.HeaderValuesContainsToken(h["Connection"], "close") || w.c.srv.closing.Load() {
 		w.closeAfter = true
 	}
 	if w.cont != nil && !w.cont.sawEOF {
@@ -262,7 +264,7 @@ func (w *response) writeHead() {
 	default:
 		w.closeAfter = true // HTTP/1.0 without a length: the body ends with the connection
 	}
-	if w.closeAfter && req.ProtoAtLeast(1, 1) && !hasToken(h["Connection"], "close") {
+	if w.closeAfter && req.ProtoAtLeast(1, 1) && !httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		h["Connection"] = []string{"close"}
 	}
 
