@@ -87,7 +87,7 @@ func (w *response) WriteHeader(code int) {
 			w.header.Del("Content-Length")
 		}
 	}
-	w.noBody = w.req.Method == http.MethodHead || !bodyAllowed(code)
+	w.noBody = w.req.Method == http.MethodHead || !wire.BodyAllowed(code)
 }
 
 // writeInformational sends a 1xx answer at once (103 Early Hints, say).
@@ -110,7 +110,7 @@ func (w *response) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if !bodyAllowed(w.status) {
+	if !wire.BodyAllowed(w.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
 	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
@@ -224,7 +224,7 @@ func (w *response) writeHead() {
 	h, req := w.header, w.req
 	trailers := hasTrailers(h)
 	isHEAD := req.Method == http.MethodHead
-	allowed := bodyAllowed(w.status)
+	allowed := wire.BodyAllowed(w.status)
 	delete(h, "Transfer-Encoding") // framing is ours to choose
 
 	if w.handlerDone && w.declared < 0 && !trailers && allowed && (!isHEAD || w.written > 0) {
@@ -345,12 +345,6 @@ func trailerKeys(h http.Header) map[string]bool {
 		}
 	}
 	return out
-}
-
-// bodyAllowed reports whether a response with this status may have a body
-// (RFC 9110 6.4.1).
-func bodyAllowed(status int) bool {
-	return (status < 100 || status > 199) && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // suppressed lists the fields a bodiless status must not carry, as net/http.
