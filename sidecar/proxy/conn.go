@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // watchAfter is how long a request runs before its connection is watched
@@ -290,9 +292,7 @@ func (c *conn) answerBadRequest(err error) {
 // for a moment, so that closing does not reset the connection (and lose
 // the answer) while the client is writing a request we will not read.
 func (c *conn) closeWriteAndWait() {
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite() // best effort: the close follows anyway
-	}
+	_ = wire.CloseWrite(c.nc) // best effort: the close follows anyway
 	_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	_, _ = io.Copy(io.Discard, c.nc) // ends at the client's close or the deadline
 }
