@@ -222,7 +222,9 @@ func (w *response) finish() {
 func (w *response) writeHead() {
 	w.headWritten = true
 	h, req := w.header, w.req
-	trailers := hasTrailers(h)
+	trailerFields := trailerKeys(h)
+	_, announced := h["Trailer"]
+	trailers := announced || len(trailerFields) > 0
 	isHEAD := req.Method == http.MethodHead
 	allowed := wire.BodyAllowed(w.status)
 	delete(h, "Transfer-Encoding") // framing is ours to choose
@@ -270,7 +272,7 @@ func (w *response) writeHead() {
 
 	bw := w.c.bw
 	bw.WriteString(statusLine(w.status))
-	wire.WriteHeader(bw, h, trailerKeys(h))
+	wire.WriteHeader(bw, h, trailerFields)
 	if w.chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
 	}
@@ -318,19 +320,6 @@ func (w *response) writeTrailers() {
 			}
 		}
 	}
-}
-
-// hasTrailers reports whether the handler announced or set trailers.
-func hasTrailers(h http.Header) bool {
-	if _, ok := h["Trailer"]; ok {
-		return true
-	}
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // trailerKeys lists the TrailerPrefix fields, which never go in the head.
