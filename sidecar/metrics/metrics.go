@@ -109,12 +109,6 @@ func Code(code int) string {
 	return strconv.Itoa(code)
 }
 
-// Observe records one finished request.
-func (s *Set) Observe(direction, service, subset string, code int, d time.Duration) {
-	s.Requests.WithLabelValues(direction, service, subset, Code(code)).Inc()
-	s.Duration.WithLabelValues(direction, service, subset).Observe(d.Seconds())
-}
-
 // Direction records the requests of one direction. It keeps the metrics
 // it looked up by label values, so a request costs a map load instead of
 // the label hashing and locking of WithLabelValues. It holds one entry per

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // watchAfter is how long a request runs before its connection is watched
@@ -204,7 +206,7 @@ func (c *conn) readRequest() (*http.Request, error) {
 		peek, _ := c.br.Peek(4) // ReadRequest reports the error, if any
 		_, _ = c.br.Discard(leadingCRLF(peek))
 	}
-	req, err := readRequest(c.br)
+	req, checked, err := readRequest(c.br)
 	if c.br.Buffered() > 0 || err == nil {
 		c.state.CompareAndSwap(stateIdle, stateActive)
 		c.state.CompareAndSwap(stateNew, stateActive)
@@ -227,18 +229,29 @@ func (c *conn) readRequest() (*http.Request, error) {
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
 		return nil, statusError{http.StatusBadRequest, "malformed Host header"}
 	}
-	for k, vv := range req.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return nil, statusError{http.StatusBadRequest, "invalid header name"}
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return nil, statusError{http.StatusBadRequest, "invalid header value"}
-			}
+	if !checked {
+		if err := validFields(req.Header); err != nil {
+			return nil, err
 		}
 	}
 	req.RemoteAddr = c.remoteAddr
 	return req, nil
+}
+
+// validFields refuses what net/http's server refuses: invalid field names
+// and values.
+func validFields(h http.Header) error {
+	for k, vv := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return statusError{http.StatusBadRequest, "invalid header name"}
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return statusError{http.StatusBadRequest, "invalid header value"}
+			}
+		}
+	}
+	return nil
 }
 
 func leadingCRLF(b []byte) int {
@@ -279,9 +292,7 @@ func (c *conn) answerBadRequest(err error) {
 // for a moment, so that closing does not reset the connection (and lose
 // the answer) while the client is writing a request we will not read.
 func (c *conn) closeWriteAndWait() {
-	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite() // best effort: the close follows anyway
-	}
+	_ = wire.CloseWrite(c.nc) // best effort: the close follows anyway
 	_ = c.nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	_, _ = io.Copy(io.Discard, c.nc) // ends at the client's close or the deadline
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/table"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
@@ -55,7 +57,7 @@ func forwardable(out *http.Request, upgrade string) {
 	if needsCleaning(out.Header) {
 		h := out.Header.Clone()
 		removeHopHeaders(h)
-		if te := out.Header.Values("Te"); len(te) > 0 && hasToken(te, "trailers") {
+		if te := out.Header.Values("Te"); httpguts.HeaderValuesContainsToken(te, "trailers") {
 			h.Set("Te", "trailers")
 		}
 		if upgrade != "" {
@@ -89,17 +91,6 @@ func removeHopHeaders(h http.Header) {
 	for _, k := range hopHeaders {
 		delete(h, k)
 	}
-}
-
-func hasToken(vs []string, token string) bool {
-	for _, v := range vs {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(textproto.TrimString(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

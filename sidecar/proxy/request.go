@@ -20,15 +20,19 @@ import (
 // bodies, CONNECT, HTTP/1.0, folded lines, a head larger than the buffer,
 // anything malformed) goes to http.ReadRequest, which also gives the
 // errors. The fast path accepts exactly what net/http accepts and yields
-// the same request (FuzzReadRequest checks it).
-func readRequest(br *bufio.Reader) (*http.Request, error) {
+// the same request (FuzzReadRequest checks it). checked reports that the
+// fast path took it, which has already refused invalid field names and
+// values; net/http's parser leaves that to its server.
+func readRequest(br *bufio.Reader) (req *http.Request, checked bool, err error) {
 	head, ok := wire.PeekHead(br)
 	if !ok {
-		return http.ReadRequest(br)
+		req, err = http.ReadRequest(br)
+		return req, false, err
 	}
-	req, ok := parseRequestHead(head)
+	req, ok = parseRequestHead(head)
 	if !ok {
-		return http.ReadRequest(br)
+		req, err = http.ReadRequest(br)
+		return req, false, err
 	}
 	_, _ = br.Discard(len(head)) // peeked, so it cannot fail
 	if req.ContentLength > 0 {
@@ -38,7 +42,7 @@ func readRequest(br *bufio.Reader) (*http.Request, error) {
 	} else {
 		req.Body = http.NoBody
 	}
-	return req, nil
+	return req, true, nil
 }
 
 // parseRequestHead parses a CRLF-terminated request head; false for

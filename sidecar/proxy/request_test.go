@@ -53,7 +53,10 @@ func FuzzReadRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		want, wantBody, wantErr := readWith(raw, http.ReadRequest)
-		got, gotBody, gotErr := readWith(raw, readRequest)
+		got, gotBody, gotErr := readWith(raw, func(br *bufio.Reader) (*http.Request, error) {
+			req, _, err := readRequest(br)
+			return req, err
+		})
 		if (wantErr == nil) != (gotErr == nil) {
 			t.Fatalf("%q: net/http error %v, ours %v", raw, wantErr, gotErr)
 		}
@@ -94,11 +97,11 @@ func readWith(raw []byte, read func(*bufio.Reader) (*http.Request, error)) (*htt
 func TestReadRequestFastPath(t *testing.T) {
 	raw := "POST /a HTTP/1.1\r\nHost: orders\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: orders\r\n\r\n"
 	br := bufio.NewReader(strings.NewReader(raw))
-	req, err := readRequest(br)
+	req, checked, err := readRequest(br)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := req.Body.(*wire.FixedBody); !ok {
+	if _, ok := req.Body.(*wire.FixedBody); !ok || !checked {
 		t.Fatalf("body %T: the fast path was not taken", req.Body)
 	}
 	if req.Host != "orders" || req.Header.Get("Host") != "" || req.ContentLength != 5 {
@@ -108,7 +111,7 @@ func TestReadRequestFastPath(t *testing.T) {
 	if _, err := req.Body.Read(make([]byte, 1)); err != http.ErrBodyReadAfterClose {
 		t.Errorf("read after close: %v", err)
 	}
-	next, err := readRequest(br)
+	next, _, err := readRequest(br)
 	if err != nil || next.URL.Path != "/b" {
 		t.Fatalf("next request: %v, %v", next, err)
 	}

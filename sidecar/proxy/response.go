@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -85,7 +87,7 @@ func (w *response) WriteHeader(code int) {
 			w.header.Del("Content-Length")
 		}
 	}
-	w.noBody = w.req.Method == http.MethodHead || !bodyAllowed(code)
+	w.noBody = w.req.Method == http.MethodHead || !wire.BodyAllowed(code)
 }
 
 // writeInformational sends a 1xx answer at once (103 Early Hints, say).
@@ -108,7 +110,7 @@ func (w *response) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if !bodyAllowed(w.status) {
+	if !wire.BodyAllowed(w.status) {
 		return 0, http.ErrBodyNotAllowed
 	}
 	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
@@ -220,9 +222,11 @@ func (w *response) finish() {
 func (w *response) writeHead() {
 	w.headWritten = true
 	h, req := w.header, w.req
-	trailers := hasTrailers(h)
+	trailerFields := trailerKeys(h)
+	_, announced := h["Trailer"]
+	trailers := announced || len(trailerFields) > 0
 	isHEAD := req.Method == http.MethodHead
-	allowed := bodyAllowed(w.status)
+	allowed := wire.BodyAllowed(w.status)
 	delete(h, "Transfer-Encoding") // framing is ours to choose
 
 	if w.handlerDone && w.declared < 0 && !trailers && allowed && (!isHEAD || w.written > 0) {
@@ -232,7 +236,7 @@ func (w *response) writeHead() {
 	hasCL := w.declared >= 0
 
 	// Keep-alive, as net/http decides it.
-	wants10KeepAlive := !req.ProtoAtLeast(1, 1) && hasToken(req.Header["Connection"], "keep-alive")
+	wants10KeepAlive := !req.ProtoAtLeast(1, 1) && httpguts.HeaderValuesContainsToken(req.Header["Connection"], "keep-alive")
 	if wants10KeepAlive && (isHEAD || hasCL || !allowed) {
 		if _, set := h["Connection"]; !set {
 			h["Connection"] = []string{"keep-alive"}
@@ -240,7 +244,7 @@ func (w *response) writeHead() {
 	} else if !req.ProtoAtLeast(1, 1) || req.Close {
 		w.closeAfter = true
 	}
-	if hasToken(h["Connection"], "close") || w.c.srv.closing.Load() {
+	if httpguts.HeaderValuesContainsToken(h["Connection"], "close") || w.c.srv.closing.Load() {
 		w.closeAfter = true
 	}
 	if w.cont != nil && !w.cont.sawEOF {
@@ -262,13 +266,13 @@ func (w *response) writeHead() {
 	default:
 		w.closeAfter = true // HTTP/1.0 without a length: the body ends with the connection
 	}
-	if w.closeAfter && req.ProtoAtLeast(1, 1) && !hasToken(h["Connection"], "close") {
+	if w.closeAfter && req.ProtoAtLeast(1, 1) && !httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		h["Connection"] = []string{"close"}
 	}
 
 	bw := w.c.bw
 	bw.WriteString(statusLine(w.status))
-	wire.WriteHeader(bw, h, trailerKeys(h))
+	wire.WriteHeader(bw, h, trailerFields)
 	if w.chunked {
 		bw.WriteString("Transfer-Encoding: chunked\r\n")
 	}
@@ -318,19 +322,6 @@ func (w *response) writeTrailers() {
 	}
 }
 
-// hasTrailers reports whether the handler announced or set trailers.
-func hasTrailers(h http.Header) bool {
-	if _, ok := h["Trailer"]; ok {
-		return true
-	}
-	for k := range h {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // trailerKeys lists the TrailerPrefix fields, which never go in the head.
 func trailerKeys(h http.Header) map[string]bool {
 	var out map[string]bool
@@ -343,12 +334,6 @@ func trailerKeys(h http.Header) map[string]bool {
 		}
 	}
 	return out
-}
-
-// bodyAllowed reports whether a response with this status may have a body
-// (RFC 9110 6.4.1).
-func bodyAllowed(status int) bool {
-	return (status < 100 || status > 199) && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // suppressed lists the fields a bodiless status must not carry, as net/http.

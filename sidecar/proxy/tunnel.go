@@ -1,11 +1,12 @@
 package proxy
 
 import (
-	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // tunnel splices two connections: an upgraded request (WebSocket and the
@@ -69,7 +70,7 @@ func (t *tunnel) pipe(dst io.Writer, src io.Reader) {
 			}
 		}
 		if err == io.EOF {
-			if cerr := closeWrite(dst); cerr != nil {
+			if cerr := wire.CloseWrite(dst); cerr != nil {
 				t.cut() // the other side would never learn this one ended
 			}
 			return
@@ -111,13 +112,4 @@ func (t *tunnel) stopIdle() {
 	t.ended = true
 	t.timer.Stop()
 	t.mu.Unlock()
-}
-
-// closeWrite half-closes w when it can (TCP connections and the
-// transport's upgraded connections can).
-func closeWrite(w any) error {
-	if cw, ok := w.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.ErrUnsupported
 }

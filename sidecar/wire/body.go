@@ -57,3 +57,9 @@ func (b *FixedBody) Close() error {
 
 // Done reports whether the whole body was read.
 func (b *FixedBody) Done() bool { return b.remain <= 0 }
+
+// BodyAllowed reports whether a response with this status may have a
+// body (RFC 9110 6.4.1).
+func BodyAllowed(status int) bool {
+	return (status < 100 || status > 199) && status != http.StatusNoContent && status != http.StatusNotModified
+}

@@ -98,7 +98,7 @@ func frame(resp *http.Response, req *http.Request) bool {
 	switch {
 	case req != nil && req.Method == http.MethodHead:
 		resp.ContentLength = length
-	case !bodyAllowed(resp.StatusCode):
+	case !wire.BodyAllowed(resp.StatusCode):
 		resp.ContentLength = 0
 	case length < 0:
 		return false // delimited by the connection's end: net/http's reader
@@ -110,10 +110,5 @@ func frame(resp *http.Response, req *http.Request) bool {
 
 // bodyExpected reports whether resp has a body on the wire.
 func bodyExpected(resp *http.Response, req *http.Request) bool {
-	return (req == nil || req.Method != http.MethodHead) && bodyAllowed(resp.StatusCode)
-}
-
-// bodyAllowed reports whether a response with this status may have a body.
-func bodyAllowed(status int) bool {
-	return status/100 != 1 && status != http.StatusNoContent && status != http.StatusNotModified
+	return (req == nil || req.Method != http.MethodHead) && wire.BodyAllowed(resp.StatusCode)
 }

@@ -63,14 +63,7 @@ func (u *upgraded) Close() error { return u.nc.Close() }
 
 // CloseWrite ends the sending side only, so the peer reads EOF and may
 // still answer.
-func (u *upgraded) CloseWrite() error { return closeWrite(u.nc) }
-
-func closeWrite(w any) error {
-	if cw, ok := w.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return errors.ErrUnsupported
-}
+func (u *upgraded) CloseWrite() error { return wire.CloseWrite(u.nc) }
 
 // held is an upgraded connection that counts as a request in flight on
 // its endpoint until it is closed, so that least-request balancing sees
@@ -89,4 +82,4 @@ func (h *held) Close() error {
 	return err
 }
 
-func (h *held) CloseWrite() error { return closeWrite(h.ReadWriteCloser) }
+func (h *held) CloseWrite() error { return wire.CloseWrite(h.ReadWriteCloser) }
