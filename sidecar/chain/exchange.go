@@ -83,10 +83,12 @@ type Exchange struct {
 	// request. Living in the exchange, they cost no allocation of their
 	// own. Later attempts get fresh copies: an HTTP/2 round trip may still
 	// read the previous one.
-	own      http.Request
-	first    http.Request
-	firstURL url.URL
-	attempts int
+	own http.Request
+	// headerOwned: Request.Header is a copy made by EditHeader.
+	headerOwned bool
+	first       http.Request
+	firstURL    url.URL
+	attempts    int
 }
 
 // NewExchange starts an exchange for req.
@@ -109,6 +111,20 @@ func NewExchangeCopy(r *http.Request, dir Direction, t *table.Table) *Exchange {
 	ex.own = *r
 	ex.Request = &ex.own
 	return ex
+}
+
+// EditHeader returns the request's header map for a handler to change. The
+// first call gives the request its own copy: a shallow request copy still
+// shares the listener's map, which belongs to the server.
+func (ex *Exchange) EditHeader() http.Header {
+	if !ex.headerOwned {
+		h := ex.Request.Header.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		ex.Request.Header, ex.headerOwned = h, true
+	}
+	return ex.Request.Header
 }
 
 var shadowKey = http.CanonicalHeaderKey(control.HeaderShadow)

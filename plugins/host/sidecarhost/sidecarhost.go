@@ -53,6 +53,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 		// is spent: plugins that read the body read the buffer.
 		ex.Request.Body = io.NopCloser(bytes.NewReader(b))
 	}
+	ex.EditHeader() // the plugins change the request's headers in place
 	rest := host.Next(func(r *http.Request) (*http.Response, error) {
 		ex.Request = r
 		return next(ex)

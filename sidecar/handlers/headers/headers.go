@@ -41,12 +41,13 @@ func (*Handler) Active(s *table.Service) bool {
 // Serve implements chain.Handler. A value replaces whatever the app sent
 // under that name; an empty value removes the header.
 func (*Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, error) {
-	if s := ex.Service; s != nil && s.Policy != nil {
+	if s := ex.Service; s != nil && s.Policy != nil && len(s.Policy.Headers) > 0 {
+		h := ex.EditHeader()
 		for name, value := range s.Policy.Headers {
 			if value == "" {
-				ex.Request.Header.Del(name)
+				h.Del(name)
 			} else {
-				ex.Request.Header.Set(name, value)
+				h.Set(name, value)
 			}
 		}
 	}
