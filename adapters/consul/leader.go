@@ -12,7 +12,7 @@ const leadRetry = time.Second
 // the namespace's checks, campaigning again whenever leadership is lost,
 // until ctx ends. Without an Elector this replica always leads.
 func (s *Server) leadChecks(ctx context.Context) {
-	el := s.opts.Elector
+	el := s.elector
 	if el == nil {
 		s.leading.Store(true)
 		defer s.leading.Store(false)

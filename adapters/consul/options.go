@@ -42,11 +42,6 @@ type Options struct {
 	CheckUpdateInterval time.Duration
 	// MaxConcurrentProbes bounds the HTTP and TCP checks running at once (default 64).
 	MaxConcurrentProbes int
-	// Elector elects the one replica that runs the checks when replicas
-	// share the store (default: the store, if it is a registry.Elector;
-	// else this replica always runs them and heartbeats are not recorded).
-	// Set it when the store is wrapped, as by plugin transformers.
-	Elector registry.Elector
 }
 
 func (o Options) withDefaults() Options {

@@ -19,14 +19,16 @@ import (
 	"github.com/meshbridge/meshbridge/registry/etcd/etcdtest"
 )
 
-// wrappedStore hides the store's optional interfaces, as a decorating
-// store (plugin transformers) does.
+// wrappedStore decorates a store as plugin transformers do: its optional
+// interfaces are found only through Unwrap.
 type wrappedStore struct{ registry.Store }
+
+func (w wrappedStore) Unwrap() registry.Store { return w.Store }
 
 // newReplicas runs two adapters ("replicas") over one etcd store prefix,
 // each with its own etcd client, and a short election session TTL. It
 // returns them and their clients. With wrap, each adapter gets its store
-// wrapped and the election through Options.Elector.
+// wrapped, its election found through Unwrap.
 func newReplicas(t *testing.T, wrap bool) ([2]*testEnv, [2]*clientv3.Client) {
 	t.Helper()
 	cli := etcdtest.Start(t)
@@ -44,7 +46,7 @@ func newReplicas(t *testing.T, wrap bool) ([2]*testEnv, [2]*clientv3.Client) {
 			t.Fatal(err)
 		}
 		if wrap {
-			envs[i] = newEnvOver(t, wrappedStore{st}, func(o *Options) { o.Elector = st })
+			envs[i] = newEnvOver(t, wrappedStore{st})
 		} else {
 			envs[i] = newEnvOver(t, st)
 		}
@@ -107,7 +109,7 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 
 // A leader cut off from etcd (here: its client closed, as in a crash) loses
 // the lead once its session lapses, and the other replica takes over. The
-// stores are wrapped: the election comes through Options.Elector.
+// stores are wrapped: the election is found through Unwrap.
 func TestReplicasTakeOverFromCrashedLeader(t *testing.T) {
 	var hits atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))

@@ -27,6 +27,8 @@ type Server struct {
 	cache  *readCache
 	met    *metrics
 
+	// elector elects the replica that runs the checks (nil: this one).
+	elector registry.Elector
 	// shared: other replicas use the store too (registry.Elector.Shared),
 	// so TTL heartbeats are recorded in it for the leader to see.
 	shared  bool
@@ -57,10 +59,11 @@ func New(store registry.Store, opts Options) *Server {
 		stopped:    make(chan struct{}),
 		probeSlots: make(chan struct{}, o.MaxConcurrentProbes),
 	}
-	if s.opts.Elector == nil {
-		s.opts.Elector, _ = store.(registry.Elector)
-	}
-	s.shared = s.opts.Elector != nil && s.opts.Elector.Shared()
+	// The store (or the one it decorates) elects the one replica that runs
+	// the checks when replicas share it; without one this replica always
+	// runs them and heartbeats are not recorded.
+	s.elector, _ = registry.As[registry.Elector](store)
+	s.shared = s.elector != nil && s.elector.Shared()
 	s.met = newMetrics(o.Metrics, s)
 	s.handler = s.routes()
 	return s

@@ -71,7 +71,7 @@ func (s *Server) statusPage(w http.ResponseWriter, r *http.Request) {
 		LeaseExpirationEnabled: true,
 		RenewsLastMin:          s.renews.lastMinute(now),
 	}
-	if sp, ok := s.store.(registry.SelfPreservation); ok {
+	if sp, ok := registry.As[registry.SelfPreservation](s.store); ok {
 		d.SelfPreservationKnown = true
 		d.SelfPreserving = sp.SelfPreserving()
 		d.LeaseExpirationEnabled = !d.SelfPreserving

@@ -56,7 +56,7 @@ func mountConsul(env *mountEnv) error {
 	}
 	srv := consul.New(env.store, consul.Options{
 		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress,
-		Logger: env.log, Metrics: env.reg, Elector: env.elector,
+		Logger: env.log, Metrics: env.reg,
 	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {

@@ -24,9 +24,6 @@ var adapterFlags []adapterFlag
 type mountEnv struct {
 	cfg   Config
 	store registry.Store
-	// elector is the opened store's election (before any wrapping), for
-	// work that runs on one replica only.
-	elector registry.Elector
 	log     *slog.Logger
 	reg     prometheus.Registerer
 	group   *serve.Group

@@ -151,7 +151,6 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 			log.Error("closing the store", "error", err)
 		}
 	}()
-	elector, _ := store.(registry.Elector) // before plugins wrap the store
 	if len(cfg.Plugins) > 0 {
 		plugins, err := host.Start(ctx, cfg.Plugins, host.Options{Logger: log, Metrics: reg})
 		if err != nil {
@@ -171,7 +170,7 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 		MaxBodyBytes: cfg.Control.MaxBodyBytes, Logger: log, Registerer: reg, Gatherer: reg,
 	})
 	group.Add(serve.Listener{Name: "control", Addr: cfg.Control.Listen, Handler: ctl.Handler()})
-	return runAll(ctx, &mountEnv{cfg: cfg, store: store, elector: elector, log: log, reg: reg, group: group})
+	return runAll(ctx, &mountEnv{cfg: cfg, store: store, log: log, reg: reg, group: group})
 }
 
 // runAll mounts every adapter and serves until ctx ends; the first failure

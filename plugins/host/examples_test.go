@@ -183,7 +183,7 @@ func TestMetadataTaggerThroughStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := store.(registry.SelfPreservation); !ok {
+	if _, ok := registry.As[registry.SelfPreservation](store); !ok {
 		t.Error("the wrapper hides the embedded store's SelfPreservation")
 	}
 

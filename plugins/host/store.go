@@ -31,12 +31,7 @@ func TransformingStore(store registry.Store, transformers ...*Plugin) (registry.
 	if len(transformers) == 0 {
 		return store, nil
 	}
-	ts := &transformingStore{Store: store, transformers: transformers}
-	// Keep the optional capabilities of the wrapped store visible.
-	if sp, ok := store.(registry.SelfPreservation); ok {
-		return &transformingPreservingStore{transformingStore: ts, SelfPreservation: sp}, nil
-	}
-	return ts, nil
+	return &transformingStore{Store: store, transformers: transformers}, nil
 }
 
 type transformingStore struct {
@@ -44,10 +39,9 @@ type transformingStore struct {
 	transformers []*Plugin
 }
 
-type transformingPreservingStore struct {
-	*transformingStore
-	registry.SelfPreservation
-}
+// Unwrap implements registry.Unwrapper: the wrapped store's optional
+// capabilities (self-preservation, election) stay visible through it.
+func (s *transformingStore) Unwrap() registry.Store { return s.Store }
 
 // Register transforms inst, then registers the result.
 func (s *transformingStore) Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error) {
