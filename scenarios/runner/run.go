@@ -73,21 +73,19 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 		traffic: map[string]*trafficRun{}, down: map[string]bool{},
 		hc:  &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}},
 		res: &report.Result{Name: s.Name, File: s.Path, Provider: provName, Started: time.Now(), Steps: []report.Step{}}}
-	outer := ctx // ends only from outside; ctx below also ends on the scenario's timeout
-	defer func() {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	defer func() { // before cancel, which would end ctx for no reason of its own
 		r.res.Duration = time.Since(r.res.Started)
 		// Whatever failed once the run was stopped from outside failed
 		// because of it.
-		if outer.Err() != nil && r.res.Failed() {
+		if interrupted(ctx) && r.res.Failed() {
 			r.res.Status = report.Interrupted
-			if !strings.HasPrefix(r.res.Reason, "interrupted") {
-				r.res.Reason = strings.TrimSpace("interrupted: " + context.Cause(outer).Error() + "\n" + r.res.Reason)
+			if why := stopReason(ctx, s.Timeout); !strings.HasPrefix(r.res.Reason, why) {
+				r.res.Reason = strings.TrimSpace(why + "\n" + r.res.Reason)
 			}
 		}
 	}()
-
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
 	factory, ok := LookupProvider(provName)
 	if !ok {
 		return r.fail(report.Error, fmt.Sprintf("provider %q is not built into this runner (have: %s); the container provider is in the e2e module: go run ./e2e/cmd/scenario run --provider container FILE", provName, strings.Join(Providers(), ", ")))
