@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // connReader is what an HTTP/1.1 connection's bufio.Reader reads from. It
@@ -119,12 +121,9 @@ func (cr *connReader) stopWatch() {
 		return
 	}
 	cr.aborted = true
-	_ = cr.nc.SetReadDeadline(aLongTimeAgo) // unblocks the read; nothing to do if it fails
+	_ = cr.nc.SetReadDeadline(wire.LongAgo) // unblocks the read; nothing to do if it fails
 	for cr.inRead {
 		cr.cond.Wait()
 	}
 	_ = cr.nc.SetReadDeadline(time.Time{}) // the next request sets its own
 }
-
-// aLongTimeAgo is a deadline that has passed: setting it ends a blocked read.
-var aLongTimeAgo = time.Unix(1, 0)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
-	"sync"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -93,8 +92,6 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
 // writeResponse streams resp to w: headers (minus hop-by-hop), body, then
 // trailers. Streaming responses (gRPC, server-sent events, unknown length)
 // are flushed after every read so nothing waits in a buffer.
@@ -110,8 +107,8 @@ func writeResponse(w http.ResponseWriter, resp *http.Response) error {
 	w.WriteHeader(resp.StatusCode)
 	flush := resp.ContentLength == -1 || isStreaming(resp.Header.Get("Content-Type"))
 	rc := http.NewResponseController(w)
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	bp := wire.CopyBuffers.Get().(*[]byte)
+	defer wire.CopyBuffers.Put(bp)
 	buf := *bp
 	var err error
 	for {

@@ -55,8 +55,8 @@ func (t *tunnel) run() {
 // pipe copies src to dst until src ends, then half-closes dst; a failure
 // on either side cuts the tunnel.
 func (t *tunnel) pipe(dst io.Writer, src io.Reader) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	bp := wire.CopyBuffers.Get().(*[]byte)
+	defer wire.CopyBuffers.Put(bp)
 	buf := *bp
 	for {
 		n, err := src.Read(buf)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // h1pool is an HTTP/1.1 client with keep-alive pools per address that
@@ -75,7 +77,7 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time) (*h1c
 		return nil, false, err
 	}
 	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}
-	c.abort = func() { _ = nc.SetDeadline(aLongTimeAgo) } // built once per connection; closing follows
+	c.abort = func() { _ = nc.SetDeadline(wire.LongAgo) } // built once per connection; closing follows
 	if err := c.setDeadline(deadline); err != nil {
 		nc.Close()
 		return nil, false, err
@@ -133,9 +135,6 @@ func (p *h1pool) closeIdle() {
 	}
 	p.idle = map[string][]*h1conn{}
 }
-
-// aLongTimeAgo is a deadline that has passed.
-var aLongTimeAgo = time.Unix(1, 0)
 
 // afterFuncer is a context that runs a function once it is done without
 // deriving a context for it; the proxy's HTTP/1.1 server gives its

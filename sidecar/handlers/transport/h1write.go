@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"golang.org/x/net/http/httpguts"
 
@@ -151,8 +150,8 @@ func writeChunked(bw *bufio.Writer, body io.Reader, trailer http.Header) error {
 		return err
 	}
 	if body != nil {
-		bp := chunkPool.Get().(*[]byte)
-		defer chunkPool.Put(bp)
+		bp := wire.CopyBuffers.Get().(*[]byte)
+		defer wire.CopyBuffers.Put(bp)
 		buf := *bp
 		for {
 			n, rerr := body.Read(buf)
@@ -176,5 +175,3 @@ func writeChunked(bw *bufio.Writer, body io.Reader, trailer http.Header) error {
 	return nil
 }
 
-// chunkPool holds the read buffers of chunked request bodies.
-var chunkPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
