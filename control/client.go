@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -103,9 +104,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if attempt > 0 {
 			delay := c.backoff << (attempt - 1)
 			c.log.Debug("retrying control API request", "method", method, "path", path, "attempt", attempt, "error", lastErr)
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
+			if !wait.Sleep(ctx, delay) {
 				return errors.Join(ctx.Err(), lastErr)
 			}
 		}

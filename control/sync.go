@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -53,26 +54,18 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions, h SyncHandler) erro
 		wf.Kinds = append(wf.Kinds, registry.KindResource)
 		wf.ResourceKind = opts.ResourceKind
 	}
-	backoff := 100 * time.Millisecond
-	sleep := func() bool {
-		select {
-		case <-time.After(backoff):
-			backoff = min(backoff*2, opts.MaxBackoff)
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: opts.MaxBackoff}
+	sleep := func() bool { return backoff.Wait(ctx) }
 	for ctx.Err() == nil {
 		rev, err := c.snapshot(ctx, opts, h)
 		if err != nil {
-			c.log.Warn("control sync: listing failed, retrying", "error", err, "backoff", backoff)
+			c.log.Warn("control sync: listing failed, retrying", "error", err)
 			if !sleep() {
 				break
 			}
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff.Reset()
 		for ctx.Err() == nil {
 			res, err := c.WatchOnce(ctx, rev, opts.Wait, wf)
 			if err != nil {
@@ -80,14 +73,14 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions, h SyncHandler) erro
 					break
 				}
 				if !errors.Is(err, registry.ErrCompacted) {
-					c.log.Warn("control sync: watch failed, listing again", "error", err, "backoff", backoff)
+					c.log.Warn("control sync: watch failed, listing again", "error", err)
 					if !sleep() {
 						break
 					}
 				}
 				break // list again
 			}
-			backoff = 100 * time.Millisecond
+			backoff.Reset()
 			if len(res.Events) > 0 {
 				h.Changes(res.Index, res.Events)
 			}

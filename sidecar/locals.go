@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/appcheck"
 )
@@ -103,24 +104,24 @@ func (l *locals) selfInstance(ingress net.Addr) *registry.Instance {
 // whenever the control plane forgot it.
 func (l *locals) keepRegistered(ctx context.Context) {
 	ctl, lg := l.s.opts.Control, l.s.logger
-	backoff := 100 * time.Millisecond
+	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	registered := false
 	for ctx.Err() == nil {
 		if !registered {
 			inst, err := ctl.Register(ctx, l.self)
 			if err != nil {
 				if ctx.Err() == nil {
-					lg.Warn("registering the app failed; retrying", "error", err, "backoff", backoff)
+					lg.Warn("registering the app failed; retrying", "error", err)
 				}
-				sleepCtx(ctx, backoff)
-				backoff = min(backoff*2, 5*time.Second)
+				backoff.Wait(ctx)
 				continue
 			}
-			registered, backoff = true, 100*time.Millisecond
+			registered = true
+			backoff.Reset()
 			lg.Info("app registered", "instance", inst.Key().String(), "address", inst.Address())
 			l.add(ctx, inst.Key())
 		}
-		if !sleepCtx(ctx, l.self.Lease.RenewalInterval) {
+		if !wait.Sleep(ctx, l.self.Lease.RenewalInterval) {
 			return
 		}
 		if err := ctl.Renew(ctx, l.self.Key()); err != nil {

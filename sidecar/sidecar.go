@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/registry"
@@ -317,6 +316,3 @@ func (s *Sidecar) cleanup() {
 		s.transport.CloseIdleConnections()
 	}
 }
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) bool { return chain.Sleep(ctx, d) }

@@ -3,6 +3,8 @@ package consul
 import (
 	"context"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/wait"
 )
 
 // leadRetry is the pause after a failed campaign (store unreachable).
@@ -27,11 +29,7 @@ func (s *Server) leadChecks(ctx context.Context) {
 				return
 			}
 			s.log.Warn("campaign to run the checks failed; retrying", "error", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(leadRetry):
-			}
+			wait.Sleep(ctx, leadRetry)
 			continue
 		}
 		if s.shared {

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -59,23 +60,21 @@ func (s *Server) Run(ctx context.Context) error {
 		return errors.New("eureka: already running")
 	}
 	defer s.running.Store(false)
-	backoff := 100 * time.Millisecond
+	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		rev, err := s.resync(ctx)
 		if err == nil {
-			backoff = 100 * time.Millisecond
+			backoff.Reset()
 			err = s.follow(ctx, rev)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		s.log.Warn("registry watch interrupted, listing again", "error", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
+		pause := backoff.Next()
+		s.log.Warn("registry watch interrupted, listing again", "error", err, "retry_in", pause)
+		if !wait.Sleep(ctx, pause) {
 			return nil
-		case <-time.After(backoff):
 		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 }
 

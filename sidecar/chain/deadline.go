@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"time"
@@ -41,19 +40,4 @@ func Discard(resp *http.Response) {
 	// closing (and reconnecting later) is cheaper than reading.
 	_, _ = io.CopyN(io.Discard, resp.Body, 8<<10) // best effort: the body is thrown away
 	_ = resp.Body.Close()                         // nothing to do about a close error on a discarded body
-}
-
-// Sleep waits d or until ctx ends; it reports whether the full time passed.
-func Sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

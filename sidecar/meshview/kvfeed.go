@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -24,20 +25,14 @@ func (v *View) RunKV(ctx context.Context) {
 		check   = true
 		missed  bool // changes since from may be lost
 		failing bool
-		backoff time.Duration
+		backoff = wait.Backoff{Min: 100 * time.Millisecond, Max: v.opts.KVMaxBackoff}
 	)
 	fail := func(err error) bool {
 		if !failing {
 			v.logger.Warn("following KV changes of the control plane failed; retrying", "error", err)
 			failing = true
 		}
-		backoff = min(max(2*backoff, 100*time.Millisecond), v.opts.KVMaxBackoff)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(backoff):
-			return true
-		}
+		return backoff.Wait(ctx)
 	}
 	for ctx.Err() == nil {
 		if check {
@@ -81,7 +76,7 @@ func (v *View) RunKV(ctx context.Context) {
 				v.logger.Info("following KV changes of the control plane again", "from", from)
 				failing = false
 			}
-			backoff = 0
+			backoff.Reset()
 			v.publishKV(res.Events)
 			from = max(from, res.Index)
 			// A quiet poll may have been answered by a control plane that

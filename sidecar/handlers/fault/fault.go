@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -63,7 +64,7 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 	}
 	if f.DelayPercent > 0 && rand.Float64()*100 < f.DelayPercent {
 		h.metrics.Faults.WithLabelValues(h.dir.String(), ex.ServiceName(), "delay").Inc()
-		if !chain.Sleep(ex.Context(), f.Delay) {
+		if !wait.Sleep(ex.Context(), f.Delay) {
 			return nil, &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: ex.Context().Err()}
 		}
 	}

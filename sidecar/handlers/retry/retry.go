@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -166,8 +167,8 @@ func (h *Handler) Serve(ex *chain.Exchange, next chain.Next) (*http.Response, er
 		ex.Endpoint = nil
 		h.metrics.Retries.WithLabelValues(service).Inc()
 		// Jitter spreads the retries of many callers that failed together.
-		wait := p.Backoff + time.Duration(rand.Int64N(int64(p.Backoff)+1))
-		if !chain.Sleep(ex.Context(), wait) {
+		pause := p.Backoff + time.Duration(rand.Int64N(int64(p.Backoff)+1))
+		if !wait.Sleep(ex.Context(), pause) {
 			return nil, &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: ex.Context().Err()}
 		}
 	}

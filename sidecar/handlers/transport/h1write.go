@@ -174,4 +174,3 @@ func writeChunked(bw *bufio.Writer, body io.Reader, trailer http.Header) error {
 	bw.WriteString("\r\n")
 	return nil
 }
-
