@@ -24,9 +24,9 @@ var adapterFlags []adapterFlag
 type mountEnv struct {
 	cfg   Config
 	store registry.Store
-	log     *slog.Logger
-	reg     prometheus.Registerer
-	group   *serve.Group
+	log   *slog.Logger
+	reg   prometheus.Registerer
+	group *serve.Group
 	// run adds a server that is not a plain HTTP handler (gRPC, a server with
 	// its own drain); it must return when ctx ends.
 	run func(name string, fn func(ctx context.Context) error)
