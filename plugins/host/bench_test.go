@@ -50,6 +50,25 @@ func BenchmarkPluginCall(b *testing.B) {
 		}
 		cpu.report(b)
 	})
+	b.Run("paced", func(b *testing.B) {
+		// 2,000 calls a second, as in the chain benchmark: each starts
+		// from idle threads on both sides.
+		cpu := startCPU(b, p.Stats().PID)
+		var took []time.Duration
+		next := time.Now()
+		for b.Loop() {
+			next = next.Add(time.Second / 2000)
+			time.Sleep(time.Until(next))
+			start := time.Now()
+			if _, err := p.HandleRequest(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(start))
+		}
+		cpu.report(b)
+		b.ReportMetric(us(percentile(took, 50)), "p50-µs")
+		b.ReportMetric(us(percentile(took, 99)), "p99-µs")
+	})
 	b.Run("parallel", func(b *testing.B) {
 		cpu := startCPU(b, p.Stats().PID)
 		b.SetParallelism(4)
@@ -170,19 +189,21 @@ func BenchmarkChainLatency(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
 		rate = v // other rates, to tell queueing from the cost of a call
 	}
-	plainURL, pluginURL := startBenchServer(b, benchConfig(b))
+	plainURL, pluginURL, grpcURL := startBenchServer(b, benchConfig(b))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	defer client.CloseIdleConnections()
-	// Warm up connections and the plugin path.
-	openLoop(b, client, plainURL, rate, 500*time.Millisecond)
-	openLoop(b, client, pluginURL, rate, 500*time.Millisecond)
+	// Warm up connections and the plugin paths.
+	for _, url := range []string{plainURL, pluginURL, grpcURL} {
+		openLoop(b, client, url, rate, 500*time.Millisecond)
+	}
 
 	for b.Loop() {
-		var base, plug []time.Duration
+		var base, plug, viaGRPC []time.Duration
 		for range slices {
 			base = append(base, openLoop(b, client, plainURL, rate, time.Second)...)
 			plug = append(plug, openLoop(b, client, pluginURL, rate, time.Second)...)
+			viaGRPC = append(viaGRPC, openLoop(b, client, grpcURL, rate, time.Second)...)
 		}
 		bp50, bp99 := percentile(base, 50), percentile(base, 99)
 		pp50, pp99 := percentile(plug, 50), percentile(plug, 99)
@@ -192,14 +213,19 @@ func BenchmarkChainLatency(b *testing.B) {
 		b.ReportMetric(us(pp99), "plugin-p99-µs")
 		b.ReportMetric(us(pp50-bp50), "added-p50-µs")
 		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
-		b.ReportMetric(float64(len(base)+len(plug)), "requests")
+		// The same plugin with its calls through grpc-go's transport, as
+		// before they had a connection of their own.
+		b.ReportMetric(us(percentile(viaGRPC, 50)-bp50), "grpc-added-p50-µs")
+		b.ReportMetric(us(percentile(viaGRPC, 99)-bp99), "grpc-added-p99-µs")
+		b.ReportMetric(float64(len(base)+len(plug)+len(viaGRPC)), "requests")
 	}
 }
 
 // The bench server: this test binary, started with benchServerEnv set to a
-// plugin's configuration, serves the upstream alone and behind the plugin
-// on two loopback listeners, prints both URLs, and stops (plugin included)
-// when its standard input closes.
+// plugin's configuration, serves the upstream alone, behind the plugin, and
+// behind a second run of the plugin whose calls go through grpc-go's
+// transport, on three loopback listeners; it prints the URLs and stops
+// (plugins included) when its standard input closes.
 const benchServerEnv = "MESHBRIDGE_PLUGIN_BENCH_SERVER"
 
 func runBenchServer() int {
@@ -214,25 +240,37 @@ func runBenchServer() int {
 		return 1
 	}
 	defer h.Close()
-	payload := strings.Repeat("x", 1024)
-	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, payload)
-	})
-	p, _ := h.Plugin(cfg.Name)
-	withPlugin, err := host.HTTPMiddleware(p, upstream)
+	host.SetGRPCCalls(true)
+	hg, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	host.SetGRPCCalls(false)
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
 	}
-	plain, plugged := httptest.NewServer(upstream), httptest.NewServer(withPlugin)
-	defer plain.Close()
-	defer plugged.Close()
-	fmt.Println("urls", plain.URL, plugged.URL)
+	defer hg.Close()
+	payload := strings.Repeat("x", 1024)
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, payload)
+	})
+	servers := []*httptest.Server{httptest.NewServer(upstream)}
+	for _, h := range []*host.Host{h, hg} {
+		p, _ := h.Plugin(cfg.Name)
+		withPlugin, err := host.HTTPMiddleware(p, upstream)
+		if err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		servers = append(servers, httptest.NewServer(withPlugin))
+	}
+	for _, s := range servers {
+		defer s.Close()
+	}
+	fmt.Println("urls", servers[0].URL, servers[1].URL, servers[2].URL)
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
 	return 0
 }
 
-func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL string) {
+func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL, grpcURL string) {
 	b.Helper()
 	raw, err := json.Marshal(cfg)
 	if err != nil {
@@ -240,6 +278,9 @@ func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL string
 	}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), benchServerEnv+"="+string(raw))
+	if v := os.Getenv("PLUGIN_BENCH_HOST_GOMAXPROCS"); v != "" {
+		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v)
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -273,14 +314,14 @@ func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL string
 	select {
 	case l := <-line:
 		f := strings.Fields(l)
-		if len(f) != 3 || f[0] != "urls" {
+		if len(f) != 4 || f[0] != "urls" {
 			b.Fatalf("bench server said %q", l)
 		}
-		return f[1], f[2]
+		return f[1], f[2], f[3]
 	case <-time.After(30 * time.Second):
 		b.Fatal("bench server did not start")
 	}
-	return "", ""
+	return "", "", ""
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

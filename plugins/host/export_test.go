@@ -7,3 +7,7 @@ func SetTestHookAfterPin(f func(path string)) (restore func()) {
 	testHookAfterPin = f
 	return func() { testHookAfterPin = old }
 }
+
+// SetGRPCCalls makes plugins started from now on take their calls through
+// grpc-go's transport (on) or their own connection (off, the default).
+func SetGRPCCalls(on bool) { testHookGRPCCalls = on }

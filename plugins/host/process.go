@@ -3,10 +3,12 @@ package host
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -29,6 +31,10 @@ const maxReplyBytes = 8 << 20
 // testHookAfterPin runs, in tests, between pinning the binary and starting
 // it: a test swaps the file there.
 var testHookAfterPin func(path string)
+
+// testHookGRPCCalls, in benchmarks, leaves plugin calls on grpc-go's
+// transport instead of their own connection.
+var testHookGRPCCalls bool
 
 // stopGrace is how long a graceful stop waits before killing the process.
 const stopGrace = 3 * time.Second
@@ -65,7 +71,7 @@ func (p *Plugin) launch() (*instance, error) {
 	cmd.Env = p.env()
 	setProcAttr(cmd)
 	tail := newTailBuffer(20)
-	client := plugin.NewClient(&plugin.ClientConfig{
+	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.HostPluginSets(),
 		Cmd:              cmd,
@@ -79,8 +85,9 @@ func (p *Plugin) launch() (*instance, error) {
 		SyncStderr:       &lineLogger{l: p.log, stream: "stderr"},
 		SkipHostEnv:      true,
 		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
-	})
-	inst, err := p.connect(client, cmd)
+	}
+	client := plugin.NewClient(cfg)
+	inst, err := p.connect(client, cfg, cmd)
 	if err != nil {
 		client.Kill()
 		return nil, p.startError(err, tail)
@@ -88,7 +95,7 @@ func (p *Plugin) launch() (*instance, error) {
 	return inst, nil
 }
 
-func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (*instance, error) {
+func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *exec.Cmd) (*instance, error) {
 	proto, err := client.Client() // starts the process and does the handshake
 	if err != nil {
 		return nil, err
@@ -104,6 +111,14 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (*instance, error
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
+	if testHookGRPCCalls {
+		// The benchmark's comparison: calls through grpc-go's transport.
+	} else if err := dialCallsDirect(ctx, rpc, client, cfg); err != nil {
+		// The gRPC connection carries the calls instead, a little slower.
+		p.log.Warn("plugin calls go through gRPC's transport: their own connection failed", "error", err)
+	} else {
+		p.log.Debug("plugin calls on their own connection")
+	}
 	info, err := rpc.Describe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", err)
@@ -118,6 +133,31 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (*instance, error
 	}
 	go inst.watchConn(watchCtx, p.wake)
 	return inst, nil
+}
+
+// dialCallsDirect gives the plugin's calls a connection of their own, to
+// the address go-plugin connected to and with the TLS configuration it
+// made (AutoMTLS), on which the host's callers write and read the call
+// stream themselves (sdk.Client.DialCallsWith): the hot path's latency.
+func dialCallsDirect(ctx context.Context, rpc *sdk.Client, client *plugin.Client, cfg *plugin.ClientConfig) error {
+	rc := client.ReattachConfig()
+	if rc == nil || rc.Addr == nil {
+		return errors.New("go-plugin knows no address for the plugin")
+	}
+	addr := rc.Addr
+	var tlsCfg *tls.Config
+	if cfg.TLSConfig != nil {
+		tlsCfg = cfg.TLSConfig.Clone()
+		tlsCfg.NextProtos = []string{"h2"} // gRPC servers insist on ALPN
+	}
+	return rpc.DialCallsWith(ctx, func(ctx context.Context) (net.Conn, error) {
+		if tlsCfg == nil {
+			var d net.Dialer
+			return d.DialContext(ctx, addr.Network(), addr.String())
+		}
+		d := tls.Dialer{Config: tlsCfg}
+		return d.DialContext(ctx, addr.Network(), addr.String())
+	}, maxReplyBytes)
 }
 
 func (p *Plugin) startError(err error, tail *tailBuffer) error {
@@ -201,6 +241,7 @@ func (in *instance) healthy(timeout time.Duration) error {
 // started outlives it, and the process is reaped.
 func (in *instance) stop(graceful bool) {
 	in.cancel()
+	in.rpc.Close()
 	if !graceful {
 		killGroup(in.pid)
 	}

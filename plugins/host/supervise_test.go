@@ -432,3 +432,25 @@ func TestBinarySwappedBeforeStartRunsTheCheckedFile(t *testing.T) {
 		t.Errorf("processes running the checked (now replaced) binary: %v; want one", pids)
 	}
 }
+
+// TestCallsTakeTheirOwnConnection: a started plugin's calls get a
+// connection of their own, with go-plugin's AutoMTLS configuration (the
+// host logs which way calls go), and are answered on it.
+func TestCallsTakeTheirOwnConnection(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := startHostWith(t, host.Options{Logger: logger}, pluginConfig(t, "inject", "header-injector", "-set", "X-Team: payments"))
+	p := mustPlugin(t, h, "inject")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		res, err := p.HandleRequest(ctx, &sdk.Request{Method: "GET", Path: "/", Header: http.Header{}})
+		if err != nil || res.Header.Set.Get("X-Team") != "payments" {
+			t.Fatalf("call: %+v, %v", res, err)
+		}
+	}
+	log := buf.String()
+	if !strings.Contains(log, `"msg":"plugin calls on their own connection"`) || strings.Contains(log, "their own connection failed") {
+		t.Fatalf("the calls did not get their own connection; host log:\n%s", log)
+	}
+}

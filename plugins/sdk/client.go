@@ -3,8 +3,10 @@ package sdk
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
@@ -39,15 +41,78 @@ type Client struct {
 	// unary is set when the plugin has no Calls stream; calls then go one
 	// RPC each.
 	unary bool
+	// dial, when set, connects to the plugin for the calls' own
+	// connection (see directConn); maxReply caps an answer there.
+	dial       func(context.Context) (net.Conn, error)
+	maxReply   int
+	direct     *directConn
+	dialFailed time.Time
 }
 
-// callStream returns the open call stream, opening one if there is none or
-// the last one broke; nil with a nil error means "use unary calls".
-func (c *Client) callStream() (*callStream, error) {
+// caller makes calls on one stream.
+type caller interface {
+	call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error)
+	unsupported() bool
+}
+
+// DialCallsWith makes the client carry its calls on a connection of its
+// own, made with dial (to the plugin's address, with go-plugin's TLS
+// configuration), on which each caller writes and reads the stream itself,
+// rather than through grpc-go's client transport: a call then wakes no
+// other goroutine of the host. maxReply caps the size of an answer (0: no
+// cap). It connects at once and returns the error if that fails; calls
+// then go through the gRPC connection until a later dial succeeds. The
+// other RPCs always go through the gRPC connection.
+func (c *Client) DialCallsWith(ctx context.Context, dial func(context.Context) (net.Conn, error), maxReply int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dial, c.maxReply = dial, maxReply
+	return c.redialLocked(ctx)
+}
+
+// redialAfter is how long calls go through the gRPC connection after
+// their own connection could not be made.
+const redialAfter = time.Second
+
+// redialLocked makes the calls' own connection.
+func (c *Client) redialLocked(ctx context.Context) error {
+	d, err := dialDirect(ctx, c.dial, c.maxReply)
+	if err != nil {
+		c.dialFailed = time.Now()
+		return err
+	}
+	c.direct = d
+	return nil
+}
+
+// Close closes the calls' own connection, if there is one. The gRPC
+// connection belongs to go-plugin (or the test), which closes it.
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.direct != nil {
+		c.direct.close()
+	}
+	c.dial = nil
+}
+
+// caller returns the stream to call on: the calls' own connection or the
+// gRPC stream, opening one if there is none or the last one broke; nil
+// with a nil error means "use unary calls".
+func (c *Client) caller(ctx context.Context) (caller, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.unary {
 		return nil, nil
+	}
+	if c.dial != nil {
+		if c.direct != nil && !c.direct.broken() {
+			return c.direct, nil
+		}
+		if time.Since(c.dialFailed) >= redialAfter && c.redialLocked(ctx) == nil {
+			return c.direct, nil
+		}
+		// Meanwhile the gRPC stream carries the calls.
 	}
 	if c.stream != nil && !c.stream.broken() {
 		return c.stream, nil
@@ -83,7 +148,7 @@ func (c *Client) Describe(ctx context.Context) (Info, error) {
 // plugin has no stream.
 func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, unary func() (T, error), pick func(*pluginv1.CallResponse) T) (T, error) {
 	var zero T
-	cs, err := c.callStream()
+	cs, err := c.caller(ctx)
 	if err != nil {
 		return zero, err
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
@@ -27,10 +25,7 @@ type callStream struct {
 	sends    uint64 // sends so far (under sendSlot)
 	stuck    *stuckWatch
 
-	mu      sync.Mutex
-	pending map[uint64]chan *pluginv1.CallResponse
-	err     error         // why the stream broke; set once
-	done    chan struct{} // closed when it broke
+	callTable
 }
 
 func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
@@ -42,7 +37,7 @@ func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
 		cancel()
 		return nil, err
 	}
-	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), callTable: newCallTable()}
 	cs.stuck = newStuckWatch(func() {
 		cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
 	})
@@ -57,45 +52,17 @@ func (cs *callStream) receive() {
 			cs.fail(err)
 			return
 		}
-		if ch := cs.take(resp.GetId()); ch != nil {
-			ch <- resp // buffered: never blocks
-		}
+		cs.answer(resp)
 	}
 }
 
 // fail marks the stream broken; callers waiting on it give up.
 func (cs *callStream) fail(err error) {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.err != nil {
-		return
-	}
-	code := codes.Unavailable
-	if status.Code(err) == codes.Unimplemented {
-		code = codes.Unimplemented // a plugin without the stream: see unsupported
-	}
-	cs.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
-	close(cs.done)
-	cs.cancel()
-	cs.stuck.stop()
-}
-
-func (cs *callStream) broken() bool {
-	select {
-	case <-cs.done:
-		return true
-	default:
-		return false
+	if cs.end(err) {
+		cs.cancel()
+		cs.stuck.stop()
 	}
 }
-
-// unsupported reports that the stream ended because the plugin does not
-// serve it at all.
-func (cs *callStream) unsupported() bool {
-	return cs.broken() && status.Code(cs.err) == codes.Unimplemented
-}
-
-var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
 
 // call sends req and waits for its answer, ctx's end, or the stream's.
 func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
@@ -103,39 +70,21 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 	if dl, ok := ctx.Deadline(); ok {
 		req.DeadlineUnixNano = dl.UnixNano()
 	}
-	ch := replyPool.Get().(chan *pluginv1.CallResponse)
-	cs.mu.Lock()
-	if cs.err != nil {
-		cs.mu.Unlock()
-		replyPool.Put(ch)
-		return nil, cs.err
-	}
-	cs.pending[id] = ch
-	cs.mu.Unlock()
-
-	if err := cs.send(ctx, req); err != nil {
-		if !cs.forget(id) {
-			<-ch // answered after all: take it so ch can be reused
-		}
-		replyPool.Put(ch)
+	ch, err := cs.register(id)
+	if err != nil {
 		return nil, err
 	}
-	select {
-	case resp := <-ch:
-		replyPool.Put(ch)
-		if e := resp.GetError(); e != nil {
-			return nil, status.Error(codes.Code(e.GetCode()), e.GetMessage())
+	var resp *pluginv1.CallResponse
+	if err = cs.send(ctx, req); err == nil {
+		select {
+		case resp = <-ch:
+		case <-ctx.Done():
+			err = status.FromContextError(ctx.Err()).Err()
+		case <-cs.done:
+			err = cs.err
 		}
-		return resp, nil
-	case <-ctx.Done():
-		if !cs.forget(id) {
-			<-ch // the answer is on its way into ch: take it so ch can be reused
-		}
-		replyPool.Put(ch)
-		return nil, status.FromContextError(ctx.Err()).Err()
-	case <-cs.done:
-		return nil, cs.err // ch is dropped: the reader may still write to it
 	}
+	return cs.finish(id, ch, resp, err)
 }
 
 // stuckSend is how long a send may go on past its caller's deadline (or,
@@ -185,16 +134,3 @@ func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error
 	}
 	return nil
 }
-
-// take removes a pending call and returns its reply channel, nil if it was
-// no longer pending.
-func (cs *callStream) take(id uint64) chan *pluginv1.CallResponse {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	ch := cs.pending[id]
-	delete(cs.pending, id)
-	return ch
-}
-
-// forget drops a pending call and reports whether it was still pending.
-func (cs *callStream) forget(id uint64) bool { return cs.take(id) != nil }

@@ -19,7 +19,18 @@ import (
 // answered after its own delay: every caller gets its own answer, and a
 // call whose deadline passes fails alone.
 func TestConcurrentCalls(t *testing.T) {
-	c := sdk.TestClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+	bothPaths(t, testConcurrentCalls)
+}
+
+// bothPaths runs a test with the calls on their own connection and on
+// grpc-go's transport.
+func bothPaths(t *testing.T, test func(*testing.T, func(testing.TB, sdk.ServeConfig) *sdk.Client)) {
+	t.Run("own connection", func(t *testing.T) { test(t, sdk.TestClient) })
+	t.Run("grpc transport", func(t *testing.T) { test(t, sdk.ClientViaGRPC) })
+}
+
+func testConcurrentCalls(t *testing.T, newClient func(testing.TB, sdk.ServeConfig) *sdk.Client) {
+	c := newClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
 		if _, ok := ctx.Deadline(); !ok {
 			return nil, fmt.Errorf("the handler's context has no deadline")
 		}
@@ -73,8 +84,12 @@ func TestConcurrentCalls(t *testing.T) {
 // TestSlowCallHoldsUpNoOther blocks one call until a second one has been
 // answered: the stream must serve the second while the first runs.
 func TestSlowCallHoldsUpNoOther(t *testing.T) {
+	bothPaths(t, testSlowCallHoldsUpNoOther)
+}
+
+func testSlowCallHoldsUpNoOther(t *testing.T, newClient func(testing.TB, sdk.ServeConfig) *sdk.Client) {
 	release := make(chan struct{})
-	c := sdk.TestClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+	c := newClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
 		if r.Path == "/slow" {
 			select {
 			case <-release:

@@ -1,31 +1,66 @@
 package sdk
 
 import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 
-	plugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
 // TestClient runs a plugin configuration in the test's own process, behind
-// a real gRPC connection over a Unix socket, and returns a Client to call
-// it: the protocol mapping runs exactly as it does between processes. The
-// connection closes when the test ends.
+// a real gRPC server on a Unix socket, and returns a Client to call it as a
+// host does (calls on a connection of their own, the rest over gRPC): the
+// protocol mapping runs exactly as it does between processes. Everything
+// closes when the test ends.
 func TestClient(t testing.TB, cfg ServeConfig) *Client {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
-	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{
-		PluginName: &grpcPlugin{server: newServer(cfg, Logger())},
-	})
-	// Close asks the server to shut down through go-plugin's controller,
-	// which stops it; stopping it here as well would race with that.
-	t.Cleanup(func() {
-		_ = client.Close() // the test is over; a close error has nobody to tell
-	})
-	raw, err := client.Dispense(PluginName)
+	return testClient(t, newServer(cfg, Logger()), true)
+}
+
+// testClient serves srv on a Unix socket and returns a client of it, with
+// the calls' own connection (direct) or without it.
+func testClient(t testing.TB, srv pluginv1.PluginServer, direct bool) *Client {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sdk") // short: a socket path has a length limit
 	if err != nil {
-		t.Fatalf("sdk.TestClient: dispense: %v", err)
+		t.Fatalf("sdk.TestClient: %v", err)
 	}
-	return raw.(*Client)
+	sock := filepath.Join(dir, "plugin.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatalf("sdk.TestClient: %v", err)
+	}
+	s := grpc.NewServer(serverOptions()...)
+	pluginv1.RegisterPluginServer(s, srv)
+	go func() { _ = s.Serve(ln) }() // ends with Stop below
+	conn, err := grpc.NewClient("unix://"+sock, append(DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		t.Fatalf("sdk.TestClient: %v", err)
+	}
+	c := &Client{rpc: pluginv1.NewPluginClient(conn)}
+	if direct {
+		err := c.DialCallsWith(t.Context(), func(ctx context.Context) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}, 0)
+		if err != nil {
+			t.Fatalf("sdk.TestClient: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		c.Close()
+		_ = conn.Close() // the test is over; a close error has nobody to tell
+		s.Stop()
+		_ = os.RemoveAll(dir)
+	})
+	return c
 }

@@ -1,0 +1,108 @@
+package sdk
+
+import (
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// callTable is what a call stream (gRPC's or the calls' own connection)
+// keeps: the calls waiting for their answers, matched by id, and why the
+// stream ended.
+type callTable struct {
+	mu      sync.Mutex
+	pending map[uint64]chan *pluginv1.CallResponse
+	err     error         // why the stream broke; set once
+	done    chan struct{} // closed when it broke
+}
+
+func newCallTable() callTable {
+	return callTable{pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+}
+
+var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
+
+// register adds a call waiting for its answer and returns the channel the
+// answer comes on.
+func (t *callTable) register(id uint64) (chan *pluginv1.CallResponse, error) {
+	ch := replyPool.Get().(chan *pluginv1.CallResponse)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		replyPool.Put(ch)
+		return nil, t.err
+	}
+	t.pending[id] = ch
+	return ch, nil
+}
+
+// answer hands an answer to its caller, if it still waits.
+func (t *callTable) answer(resp *pluginv1.CallResponse) {
+	t.mu.Lock()
+	ch := t.pending[resp.GetId()]
+	delete(t.pending, resp.GetId())
+	t.mu.Unlock()
+	if ch != nil {
+		ch <- resp // buffered: never blocks
+	}
+}
+
+// finish ends call id, which got resp or err, and returns the call's
+// result: the plugin's error as a status error.
+func (t *callTable) finish(id uint64, ch chan *pluginv1.CallResponse, resp *pluginv1.CallResponse, err error) (*pluginv1.CallResponse, error) {
+	if err != nil {
+		if t.broken() {
+			return nil, t.err // ch is dropped: an answer may still be on its way into it
+		}
+		t.mu.Lock()
+		_, waiting := t.pending[id]
+		delete(t.pending, id)
+		t.mu.Unlock()
+		if !waiting {
+			<-ch // answered after all: take it so ch can be reused
+		}
+		replyPool.Put(ch)
+		return nil, err
+	}
+	replyPool.Put(ch)
+	if e := resp.GetError(); e != nil {
+		return nil, status.Error(codes.Code(e.GetCode()), e.GetMessage())
+	}
+	return resp, nil
+}
+
+// end marks the stream broken for err, kept as a status error, and reports
+// whether this call ended it (only the first does).
+func (t *callTable) end(err error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err != nil {
+		return false
+	}
+	code := codes.Unavailable
+	switch c := status.Code(err); c {
+	case codes.Unimplemented, codes.ResourceExhausted, codes.Internal:
+		code = c // a plugin without the stream (see unsupported), or a faulty one
+	}
+	t.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
+	close(t.done)
+	return true
+}
+
+func (t *callTable) broken() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// unsupported reports that the stream ended because the plugin does not
+// serve it at all.
+func (t *callTable) unsupported() bool {
+	return t.broken() && status.Code(t.err) == codes.Unimplemented
+}
