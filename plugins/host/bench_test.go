@@ -189,24 +189,24 @@ func BenchmarkChainLatency(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PLUGIN_BENCH_RPS")); err == nil && v > 0 {
 		rate = v // other rates, to tell queueing from the cost of a call
 	}
-	plainURL, pluginURL, grpcURL := startBenchServer(b, benchConfig(b))
+	urls := startBenchServer(b, benchConfig(b))
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	defer client.CloseIdleConnections()
 	// Warm up connections and the plugin paths.
-	for _, url := range []string{plainURL, pluginURL, grpcURL} {
-		openLoop(b, client, url, rate, 500*time.Millisecond)
+	for _, c := range benchCases {
+		openLoop(b, client, urls[c], rate, 500*time.Millisecond)
 	}
 
 	for b.Loop() {
-		var base, plug, viaGRPC []time.Duration
+		lat := map[string][]time.Duration{}
 		for range slices {
-			base = append(base, openLoop(b, client, plainURL, rate, time.Second)...)
-			plug = append(plug, openLoop(b, client, pluginURL, rate, time.Second)...)
-			viaGRPC = append(viaGRPC, openLoop(b, client, grpcURL, rate, time.Second)...)
+			for _, c := range benchCases {
+				lat[c] = append(lat[c], openLoop(b, client, urls[c], rate, time.Second)...)
+			}
 		}
-		bp50, bp99 := percentile(base, 50), percentile(base, 99)
-		pp50, pp99 := percentile(plug, 50), percentile(plug, 99)
+		bp50, bp99 := percentile(lat["base"], 50), percentile(lat["base"], 99)
+		pp50, pp99 := percentile(lat["plugin"], 50), percentile(lat["plugin"], 99)
 		b.ReportMetric(us(bp50), "base-p50-µs")
 		b.ReportMetric(us(bp99), "base-p99-µs")
 		b.ReportMetric(us(pp50), "plugin-p50-µs")
@@ -214,18 +214,29 @@ func BenchmarkChainLatency(b *testing.B) {
 		b.ReportMetric(us(pp50-bp50), "added-p50-µs")
 		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
 		// The same plugin with its calls through grpc-go's transport, as
-		// before they had a connection of their own.
-		b.ReportMetric(us(percentile(viaGRPC, 50)-bp50), "grpc-added-p50-µs")
-		b.ReportMetric(us(percentile(viaGRPC, 99)-bp99), "grpc-added-p99-µs")
-		b.ReportMetric(float64(len(base)+len(plug)+len(viaGRPC)), "requests")
+		// before they had a connection of their own; and a bare socket
+		// round trip to another process in place of the plugin call.
+		for _, c := range []string{"grpc", "floor"} {
+			b.ReportMetric(us(percentile(lat[c], 50)-bp50), c+"-added-p50-µs")
+			b.ReportMetric(us(percentile(lat[c], 99)-bp99), c+"-added-p99-µs")
+		}
+		n := 0
+		for _, l := range lat {
+			n += len(l)
+		}
+		b.ReportMetric(float64(n), "requests")
 	}
 }
 
+// benchCases are the bench server's handlers, taking turns in this order:
+// the upstream alone, behind the plugin, behind the plugin with calls on
+// grpc-go's transport, and behind a bare socket round trip.
+var benchCases = []string{"base", "plugin", "grpc", "floor"}
+
 // The bench server: this test binary, started with benchServerEnv set to a
-// plugin's configuration, serves the upstream alone, behind the plugin, and
-// behind a second run of the plugin whose calls go through grpc-go's
-// transport, on three loopback listeners; it prints the URLs and stops
-// (plugins included) when its standard input closes.
+// plugin's configuration, serves each of benchCases on a loopback listener
+// (a second run of the plugin for the grpc case), prints the URLs and stops
+// (plugins and echo included) when its standard input closes.
 const benchServerEnv = "MESHBRIDGE_PLUGIN_BENCH_SERVER"
 
 func runBenchServer() int {
@@ -252,25 +263,38 @@ func runBenchServer() int {
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, payload)
 	})
-	servers := []*httptest.Server{httptest.NewServer(upstream)}
-	for _, h := range []*host.Host{h, hg} {
+	dir, err := os.MkdirTemp("", "chainbench")
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	echo, stopEcho, err := startSocketEcho(dir)
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	defer stopEcho()
+	handlers := map[string]http.Handler{"base": upstream, "floor": floorHandler(echo, upstream)}
+	for c, h := range map[string]*host.Host{"plugin": h, "grpc": hg} {
 		p, _ := h.Plugin(cfg.Name)
-		withPlugin, err := host.HTTPMiddleware(p, upstream)
-		if err != nil {
+		if handlers[c], err = host.HTTPMiddleware(p, upstream); err != nil {
 			fmt.Println("error", err)
 			return 1
 		}
-		servers = append(servers, httptest.NewServer(withPlugin))
 	}
-	for _, s := range servers {
+	line := "urls"
+	for _, c := range benchCases {
+		s := httptest.NewServer(handlers[c])
 		defer s.Close()
+		line += " " + c + "=" + s.URL
 	}
-	fmt.Println("urls", servers[0].URL, servers[1].URL, servers[2].URL)
+	fmt.Println(line)
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
 	return 0
 }
 
-func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL, grpcURL string) {
+func startBenchServer(b *testing.B, cfg host.Config) (urls map[string]string) {
 	b.Helper()
 	raw, err := json.Marshal(cfg)
 	if err != nil {
@@ -314,14 +338,19 @@ func startBenchServer(b *testing.B, cfg host.Config) (plainURL, pluginURL, grpcU
 	select {
 	case l := <-line:
 		f := strings.Fields(l)
-		if len(f) != 4 || f[0] != "urls" {
+		if len(f) != len(benchCases)+1 || f[0] != "urls" {
 			b.Fatalf("bench server said %q", l)
 		}
-		return f[1], f[2], f[3]
+		urls = map[string]string{}
+		for _, kv := range f[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			urls[k] = v
+		}
+		return urls
 	case <-time.After(30 * time.Second):
 		b.Fatal("bench server did not start")
 	}
-	return "", "", ""
+	return nil
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

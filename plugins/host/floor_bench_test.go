@@ -1,10 +1,14 @@
 package host_test
 
 import (
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,26 +41,11 @@ func runSocketEcho() int {
 // sleeping threads; "back-to-back" sends the next at once. Run it with
 // -benchtime=1x.
 func BenchmarkSocketFloor(b *testing.B) {
-	sock := filepath.Join(b.TempDir(), "echo.sock")
-	ln, err := net.Listen("unix", sock)
+	c, stop, err := startSocketEcho(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), socketEchoEnv+"="+sock)
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer cmd.Wait()
-	if err := ln.(*net.UnixListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		b.Fatal(err)
-	}
-	c, err := ln.Accept()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	defer stop()
 	buf := make([]byte, 64)
 	roundTrips := func(n int, every time.Duration) []time.Duration {
 		out := make([]time.Duration, 0, n)
@@ -85,4 +74,57 @@ func BenchmarkSocketFloor(b *testing.B) {
 		b.ReportMetric(us(percentile(tight, 50)), "back-to-back-p50-µs")
 		b.ReportMetric(us(percentile(tight, 99)), "back-to-back-p99-µs")
 	}
+}
+
+// startSocketEcho starts this test binary as a socket echo and returns the
+// connection to it, and how to stop it.
+func startSocketEcho(dir string) (net.Conn, func(), error) {
+	sock := filepath.Join(dir, "echo.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ln.Close()
+	cmd := exec.Command(os.Args[0])
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, benchServerEnv+"=") { // the bench server starts one too
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, socketEchoEnv+"="+sock)
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	if err := ln.(*net.UnixListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		return nil, nil, err
+	}
+	c, err := ln.Accept()
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, nil, err
+	}
+	// Closing the connection ends the echo.
+	return c, func() { _ = c.Close(); _ = cmd.Wait() }, nil
+}
+
+// floorHandler makes one bare round trip to the socket echo before next,
+// where a plugin call would be: what any out-of-process call adds at
+// least, on this machine, under the same load.
+func floorHandler(c net.Conn, next http.Handler) http.Handler {
+	var mu sync.Mutex
+	buf := make([]byte, 64)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		_, err := c.Write(buf)
+		if err == nil {
+			_, err = io.ReadFull(c, buf)
+		}
+		mu.Unlock()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
