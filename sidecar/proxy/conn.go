@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -100,8 +101,8 @@ func (c *conn) serve() {
 		}
 	}()
 
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout)) // a failing deadline shows as a read error
-	c.cr.setLimit(c.headLimit())                                           // the preface peek counts towards the first head
+	c.cr.setReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+	c.cr.setLimit(c.headLimit()) // the preface peek counts towards the first head
 	if h2, err := c.isHTTP2(); err != nil {
 		return
 	} else if h2 {
@@ -137,17 +138,35 @@ func (c *conn) serve() {
 		// Wait for the next request without starting the header clock,
 		// as net/http does: only the idle timeout applies while nothing
 		// comes.
-		if c.br.Buffered() == 0 {
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.IdleTimeout))
-			if _, err := c.br.Peek(1); err != nil {
-				return
-			}
+		if c.br.Buffered() == 0 && !c.waitIdle() {
+			return
 		}
 		// The header clock matters only for a head still coming; most
 		// arrive whole, and setting a deadline is not free.
 		if b, _ := c.br.Peek(c.br.Buffered()); !bytes.Contains(b, []byte("\r\n\r\n")) {
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+			c.cr.setReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
 		}
+	}
+}
+
+// waitIdle waits up to IdleTimeout for the next request to start and
+// reports whether it did. The deadline of an earlier wait is kept while it
+// ends at most a quarter of the timeout early: re-arming the connection's
+// timer for every request is not free. A wait that a kept deadline ends
+// too early goes on until the full timeout.
+func (c *conn) waitIdle() bool {
+	idle := c.srv.opts.IdleTimeout
+	end := time.Now().Add(idle)
+	c.cr.keepDeadline(end, idle/4)
+	for {
+		_, err := c.br.Peek(1)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(end) {
+			return false
+		}
+		c.cr.setReadDeadline(end)
 	}
 }
 
@@ -217,9 +236,8 @@ func (c *conn) readRequest() (*http.Request, error) {
 		}
 		return nil, err
 	}
-	c.cr.setNoLimit()
+	c.cr.startBody() // the body has no deadline, as in net/http without ReadTimeout
 	c.lastMethod = req.Method
-	_ = c.nc.SetReadDeadline(time.Time{}) // the body has no deadline, as in net/http without ReadTimeout
 	if req.ProtoMajor != 1 {
 		return nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
 	}
