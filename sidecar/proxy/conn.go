@@ -117,12 +117,12 @@ func (c *conn) serve() {
 	c.res.c = c
 	c.res.header = http.Header{}
 	for {
-		req, err := c.readRequest()
+		req, ctx, err := c.readRequest()
 		if err != nil {
 			c.answerBadRequest(err)
 			return
 		}
-		if !c.serveRequest(req) {
+		if !c.serveRequest(req, ctx) {
 			keep = c.res.hijacked
 			if c.res.bodyLeft {
 				c.closeWriteAndWait()
@@ -216,7 +216,7 @@ func (e statusError) Error() string { return e.text }
 // net/http's slack for the request line.
 func (c *conn) headLimit() int64 { return int64(c.srv.opts.MaxHeaderBytes) + 4096 }
 
-func (c *conn) readRequest() (*http.Request, error) {
+func (c *conn) readRequest() (*http.Request, *requestContext, error) {
 	if c.lastMethod != "" {
 		c.cr.setLimit(c.headLimit())
 	}
@@ -225,35 +225,36 @@ func (c *conn) readRequest() (*http.Request, error) {
 		peek, _ := c.br.Peek(4) // ReadRequest reports the error, if any
 		_, _ = c.br.Discard(leadingCRLF(peek))
 	}
-	req, checked, err := readRequest(c.br)
+	ctx := &requestContext{}
+	req, checked, err := readRequest(ctx, c.br)
 	if c.br.Buffered() > 0 || err == nil {
 		c.state.CompareAndSwap(stateIdle, stateActive)
 		c.state.CompareAndSwap(stateNew, stateActive)
 	}
 	if err != nil {
 		if c.cr.limitHit() {
-			return nil, errTooLarge
+			return nil, nil, errTooLarge
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	c.cr.startBody() // the body has no deadline, as in net/http without ReadTimeout
 	c.lastMethod = req.Method
 	if req.ProtoMajor != 1 {
-		return nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
+		return nil, nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
 	}
 	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != http.MethodConnect {
-		return nil, statusError{http.StatusBadRequest, "missing required Host header"}
+		return nil, nil, statusError{http.StatusBadRequest, "missing required Host header"}
 	}
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
-		return nil, statusError{http.StatusBadRequest, "malformed Host header"}
+		return nil, nil, statusError{http.StatusBadRequest, "malformed Host header"}
 	}
 	if !checked {
 		if err := validFields(req.Header); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	req.RemoteAddr = c.remoteAddr
-	return req, nil
+	return req, ctx, nil
 }
 
 // validFields refuses what net/http's server refuses: invalid field names
@@ -337,10 +338,8 @@ func isReadError(err error) bool {
 
 // serveRequest runs the handler for req and finishes its response; it
 // reports whether the connection may carry another request.
-func (c *conn) serveRequest(req *http.Request) bool {
-	ctx := &requestContext{}
+func (c *conn) serveRequest(req *http.Request, ctx *requestContext) bool {
 	defer ctx.cancel()
-	req = req.WithContext(ctx)
 	w := &c.res
 	body := req.Body
 	var cont *continueReader
