@@ -67,6 +67,7 @@ type Exchange struct {
 	body         []byte
 	bodyBuffered bool
 	guard        *guardedBody
+	guardStore   guardedBody // what guard points to: no allocation of its own
 
 	// deadline bounds the exchange (zero: none). It is a plain value so
 	// that a timeout costs no context and no timer unless a handler asks
@@ -234,7 +235,8 @@ func (ex *Exchange) GuardBody() {
 	if ex.bodyBuffered || ex.guard != nil || r.Body == nil || r.Body == http.NoBody {
 		return
 	}
-	ex.guard = &guardedBody{r: r.Body}
+	ex.guardStore.r = r.Body
+	ex.guard = &ex.guardStore
 	r.Body = ex.guard
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -100,8 +101,8 @@ func (c *conn) serve() {
 		}
 	}()
 
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout)) // a failing deadline shows as a read error
-	c.cr.setLimit(c.headLimit())                                           // the preface peek counts towards the first head
+	c.cr.setReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+	c.cr.setLimit(c.headLimit()) // the preface peek counts towards the first head
 	if h2, err := c.isHTTP2(); err != nil {
 		return
 	} else if h2 {
@@ -116,12 +117,12 @@ func (c *conn) serve() {
 	c.res.c = c
 	c.res.header = http.Header{}
 	for {
-		req, err := c.readRequest()
+		req, ctx, err := c.readRequest()
 		if err != nil {
 			c.answerBadRequest(err)
 			return
 		}
-		if !c.serveRequest(req) {
+		if !c.serveRequest(req, ctx) {
 			keep = c.res.hijacked
 			if c.res.bodyLeft {
 				c.closeWriteAndWait()
@@ -137,17 +138,35 @@ func (c *conn) serve() {
 		// Wait for the next request without starting the header clock,
 		// as net/http does: only the idle timeout applies while nothing
 		// comes.
-		if c.br.Buffered() == 0 {
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.IdleTimeout))
-			if _, err := c.br.Peek(1); err != nil {
-				return
-			}
+		if c.br.Buffered() == 0 && !c.waitIdle() {
+			return
 		}
 		// The header clock matters only for a head still coming; most
 		// arrive whole, and setting a deadline is not free.
 		if b, _ := c.br.Peek(c.br.Buffered()); !bytes.Contains(b, []byte("\r\n\r\n")) {
-			_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
+			c.cr.setReadDeadline(time.Now().Add(c.srv.opts.ReadHeaderTimeout))
 		}
+	}
+}
+
+// waitIdle waits up to IdleTimeout for the next request to start and
+// reports whether it did. The deadline of an earlier wait is kept while it
+// ends at most a quarter of the timeout early: re-arming the connection's
+// timer for every request is not free. A wait that a kept deadline ends
+// too early goes on until the full timeout.
+func (c *conn) waitIdle() bool {
+	idle := c.srv.opts.IdleTimeout
+	end := time.Now().Add(idle)
+	c.cr.keepDeadline(end, idle/4)
+	for {
+		_, err := c.br.Peek(1)
+		if err == nil {
+			return true
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(end) {
+			return false
+		}
+		c.cr.setReadDeadline(end)
 	}
 }
 
@@ -197,7 +216,7 @@ func (e statusError) Error() string { return e.text }
 // net/http's slack for the request line.
 func (c *conn) headLimit() int64 { return int64(c.srv.opts.MaxHeaderBytes) + 4096 }
 
-func (c *conn) readRequest() (*http.Request, error) {
+func (c *conn) readRequest() (*http.Request, *requestContext, error) {
 	if c.lastMethod != "" {
 		c.cr.setLimit(c.headLimit())
 	}
@@ -206,36 +225,36 @@ func (c *conn) readRequest() (*http.Request, error) {
 		peek, _ := c.br.Peek(4) // ReadRequest reports the error, if any
 		_, _ = c.br.Discard(leadingCRLF(peek))
 	}
-	req, checked, err := readRequest(c.br)
+	ctx := &requestContext{}
+	req, checked, err := readRequest(ctx, c.br)
 	if c.br.Buffered() > 0 || err == nil {
 		c.state.CompareAndSwap(stateIdle, stateActive)
 		c.state.CompareAndSwap(stateNew, stateActive)
 	}
 	if err != nil {
 		if c.cr.limitHit() {
-			return nil, errTooLarge
+			return nil, nil, errTooLarge
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	c.cr.setNoLimit()
+	c.cr.startBody() // the body has no deadline, as in net/http without ReadTimeout
 	c.lastMethod = req.Method
-	_ = c.nc.SetReadDeadline(time.Time{}) // the body has no deadline, as in net/http without ReadTimeout
 	if req.ProtoMajor != 1 {
-		return nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
+		return nil, nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
 	}
 	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != http.MethodConnect {
-		return nil, statusError{http.StatusBadRequest, "missing required Host header"}
+		return nil, nil, statusError{http.StatusBadRequest, "missing required Host header"}
 	}
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
-		return nil, statusError{http.StatusBadRequest, "malformed Host header"}
+		return nil, nil, statusError{http.StatusBadRequest, "malformed Host header"}
 	}
 	if !checked {
 		if err := validFields(req.Header); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	req.RemoteAddr = c.remoteAddr
-	return req, nil
+	return req, ctx, nil
 }
 
 // validFields refuses what net/http's server refuses: invalid field names
@@ -319,10 +338,8 @@ func isReadError(err error) bool {
 
 // serveRequest runs the handler for req and finishes its response; it
 // reports whether the connection may carry another request.
-func (c *conn) serveRequest(req *http.Request) bool {
-	ctx := &requestContext{}
+func (c *conn) serveRequest(req *http.Request, ctx *requestContext) bool {
 	defer ctx.cancel()
-	req = req.WithContext(ctx)
 	w := &c.res
 	body := req.Body
 	var cont *continueReader

@@ -28,6 +28,12 @@ type connReader struct {
 	byteBuf  [1]byte
 	// watched is the request the background read watches.
 	watched *requestContext
+	// deadline is the read deadline set on nc (zero: none). Once a head
+	// is read, reads have no deadline (noDeadline): the one left from the
+	// idle wait is cleared only when the body or the watch reads from nc,
+	// which most requests, their body already buffered, never do.
+	deadline   time.Time
+	noDeadline bool
 }
 
 func newConnReader(nc net.Conn) *connReader {
@@ -42,7 +48,39 @@ func (cr *connReader) setLimit(n int64) {
 	cr.mu.Unlock()
 }
 
-func (cr *connReader) setNoLimit() { cr.setLimit(math.MaxInt64) }
+// startBody lifts the head limit and the read deadline once a head is read.
+func (cr *connReader) startBody() {
+	cr.mu.Lock()
+	cr.remain, cr.hitLimit, cr.noDeadline = math.MaxInt64, false, true
+	cr.mu.Unlock()
+}
+
+// setReadDeadline sets nc's read deadline for what is read next.
+func (cr *connReader) setReadDeadline(t time.Time) {
+	cr.mu.Lock()
+	cr.noDeadline = false
+	cr.setDeadlineLocked(t)
+	cr.mu.Unlock()
+}
+
+// keepDeadline makes reads end by end at the latest, keeping the deadline
+// already set when it is no earlier than end-slack: the wait that finds it
+// passed early sets end then (see conn.waitIdle).
+func (cr *connReader) keepDeadline(end time.Time, slack time.Duration) {
+	cr.mu.Lock()
+	cr.noDeadline = false
+	if d := cr.deadline; d.IsZero() || d.After(end) || d.Before(end.Add(-slack)) {
+		cr.setDeadlineLocked(end)
+	}
+	cr.mu.Unlock()
+}
+
+func (cr *connReader) setDeadlineLocked(t time.Time) {
+	if !t.Equal(cr.deadline) {
+		_ = cr.nc.SetReadDeadline(t) // a failing deadline shows as a read error
+		cr.deadline = t
+	}
+}
 
 func (cr *connReader) limitHit() bool {
 	cr.mu.Lock()
@@ -75,6 +113,9 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.mu.Unlock()
 		return 1, nil
 	}
+	if cr.noDeadline {
+		cr.setDeadlineLocked(time.Time{})
+	}
 	cr.inRead = true
 	cr.mu.Unlock()
 	n, err := cr.nc.Read(p)
@@ -94,6 +135,9 @@ func (cr *connReader) startWatch(ctx *requestContext) {
 	defer cr.mu.Unlock()
 	if cr.inRead || cr.hasByte {
 		return // already watching, or the next request is already here
+	}
+	if cr.noDeadline {
+		cr.setDeadlineLocked(time.Time{})
 	}
 	cr.inRead, cr.aborted, cr.watched = true, false, ctx
 	go cr.watch()
@@ -126,4 +170,5 @@ func (cr *connReader) stopWatch() {
 		cr.cond.Wait()
 	}
 	_ = cr.nc.SetReadDeadline(time.Time{}) // the next request sets its own
+	cr.deadline = time.Time{}
 }

@@ -70,11 +70,33 @@ func forwardable(out *http.Request, upgrade string) {
 	}
 }
 
+// needsCleaning reports whether h has a hop-by-hop field. A usual header
+// has fewer fields than there are hop-by-hop names, so it walks the
+// fields instead of looking up every name (it runs for every request and
+// every response).
 func needsCleaning(h http.Header) bool {
-	for _, k := range hopHeaders {
-		if _, ok := h[k]; ok {
+	if len(h) > len(hopHeaders) {
+		for _, k := range hopHeaders {
+			if _, ok := h[k]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	for k := range h {
+		if isHopHeader(k) {
 			return true
 		}
+	}
+	return false
+}
+
+// isHopHeader reports whether k is one of hopHeaders.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
 	}
 	return false
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,25 @@ func TestWriteResponseTrailers(t *testing.T) {
 	io.ReadAll(res.Body)
 	if res.Trailer.Get("Grpc-Status") != "0" || rec.Body.String() != "data" {
 		t.Errorf("trailers %v body %q", res.Trailer, rec.Body.String())
+	}
+}
+
+// needsCleaning finds every hop-by-hop field, in small headers (walked)
+// and large ones (looked up).
+func TestNeedsCleaning(t *testing.T) {
+	for _, hop := range hopHeaders {
+		for _, size := range []int{0, 3, len(hopHeaders) + 1} {
+			h := http.Header{hop: {"x"}}
+			for i := range size {
+				h["X-Field-"+strconv.Itoa(i)] = []string{"v"}
+			}
+			if !needsCleaning(h) {
+				t.Errorf("%s among %d other fields: not found", hop, size)
+			}
+			delete(h, hop)
+			if needsCleaning(h) {
+				t.Errorf("%d plain fields: reported as needing cleaning", size)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"reflect"
@@ -54,7 +55,7 @@ func FuzzReadRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		want, wantBody, wantErr := readWith(raw, http.ReadRequest)
 		got, gotBody, gotErr := readWith(raw, func(br *bufio.Reader) (*http.Request, error) {
-			req, _, err := readRequest(br)
+			req, _, err := readRequest(context.Background(), br)
 			return req, err
 		})
 		if (wantErr == nil) != (gotErr == nil) {
@@ -97,7 +98,7 @@ func readWith(raw []byte, read func(*bufio.Reader) (*http.Request, error)) (*htt
 func TestReadRequestFastPath(t *testing.T) {
 	raw := "POST /a HTTP/1.1\r\nHost: orders\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: orders\r\n\r\n"
 	br := bufio.NewReader(strings.NewReader(raw))
-	req, checked, err := readRequest(br)
+	req, checked, err := readRequest(context.Background(), br)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestReadRequestFastPath(t *testing.T) {
 	if _, err := req.Body.Read(make([]byte, 1)); err != http.ErrBodyReadAfterClose {
 		t.Errorf("read after close: %v", err)
 	}
-	next, _, err := readRequest(br)
+	next, _, err := readRequest(context.Background(), br)
 	if err != nil || next.URL.Path != "/b" {
 		t.Fatalf("next request: %v, %v", next, err)
 	}

@@ -186,7 +186,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hijacked = true
 	w.c.stopTimer()
 	w.c.state.Store(stateTaken)
-	_ = w.c.nc.SetDeadline(time.Time{}) // the hijacker sets its own
+	w.c.cr.setReadDeadline(time.Time{}) // the hijacker sets its own
+	_ = w.c.nc.SetWriteDeadline(time.Time{})
 	return w.c.nc, bufio.NewReadWriter(w.c.br, w.c.bw), nil
 }
 

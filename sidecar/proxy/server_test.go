@@ -463,6 +463,32 @@ func TestServerTimeouts(t *testing.T) {
 	}
 }
 
+// A wait for the next request that keeps an earlier wait's deadline,
+// which ends sooner, still lasts the full IdleTimeout.
+func TestServerIdleTimeoutKeptDeadline(t *testing.T) {
+	const idle = 2 * time.Second
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), ServerOptions{IdleTimeout: idle})
+	c := dialRaw(t, addr)
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.read("GET")
+	time.Sleep(idle / 5) // the next wait keeps this one's deadline, idle/5 short
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.read("GET")
+	if c.closedWithin(idle * 9 / 10) {
+		t.Fatal("idle connection closed before IdleTimeout")
+	}
+	_ = c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if _, body := c.read("GET"); body != "ok" {
+		t.Errorf("body %q, want ok", body)
+	}
+	if !c.closed() {
+		t.Error("idle connection kept past IdleTimeout")
+	}
+}
+
 // Shutdown closes idle connections at once, lets a request in flight
 // finish (its connection then closes), and Serve returns ErrServerClosed.
 func TestServerShutdown(t *testing.T) {

@@ -59,7 +59,7 @@ func ParseFields(lines string) (http.Header, bool) {
 			return nil, false
 		}
 		key := textproto.CanonicalMIMEHeaderKey(k)
-		v = strings.Trim(v, " \t")
+		v = trimOWS(v)
 		if vv := h[key]; vv != nil {
 			h[key] = append(vv, v)
 		} else {

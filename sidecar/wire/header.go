@@ -28,13 +28,25 @@ func WriteHeader(bw *bufio.Writer, h http.Header, skip map[string]bool) {
 
 // WriteField writes one "name: value\r\n" line; name must be valid.
 func WriteField(bw *bufio.Writer, name, value string) {
-	if strings.ContainsAny(value, "\r\n") {
+	if strings.IndexByte(value, '\r') >= 0 || strings.IndexByte(value, '\n') >= 0 {
 		value = newlineToSpace.Replace(value)
 	}
 	bw.WriteString(name)
 	bw.WriteString(": ")
-	bw.WriteString(strings.Trim(value, " \t"))
+	bw.WriteString(trimOWS(value))
 	bw.WriteString("\r\n")
+}
+
+// trimOWS is strings.Trim(s, " \t") without the cutset set-up that
+// strings.Trim pays on every call: it runs for every field read or written.
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // WriteTrailerNames writes a "Trailer:" field announcing the names in trailer.
