@@ -391,30 +391,28 @@ func (c *conn) startTimer(ctx *requestContext) {
 }
 
 // watchDue runs on the timer's goroutine when a request ran watchAfter.
+// The watch starts under the same lock that stopTimer clears the request
+// under, so it never starts after its request ended (its read would then
+// collide with the next request's).
 func (c *conn) watchDue() {
 	c.cr.mu.Lock()
-	ctx := c.res.ctx
-	if ctx == nil {
-		c.cr.mu.Unlock()
+	defer c.cr.mu.Unlock()
+	if c.res.ctx == nil {
 		return // the request ended meanwhile
 	}
 	c.res.watchDue = true
-	start := c.res.body.done
-	c.cr.mu.Unlock()
-	if start {
-		c.cr.startWatch(ctx)
+	if c.res.body.done {
+		c.cr.startWatchLocked(c.res.ctx)
 	}
 }
 
 // bodyDone is called when the handler read the request body to its end.
 func (c *conn) bodyDone() {
 	c.cr.mu.Lock()
+	defer c.cr.mu.Unlock()
 	c.res.body.done = true
-	start := c.res.watchDue
-	ctx := c.res.ctx
-	c.cr.mu.Unlock()
-	if start && ctx != nil {
-		c.cr.startWatch(ctx)
+	if c.res.watchDue && c.res.ctx != nil {
+		c.cr.startWatchLocked(c.res.ctx)
 	}
 }
 

@@ -127,12 +127,10 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// startWatch reads one byte in the background: an error or EOF means the
+// startWatchLocked reads one byte in the background: an error or EOF means the
 // client went away (or broke the connection) and cancels the request; a
 // byte is the start of a pipelined request and is kept for the next Read.
-func (cr *connReader) startWatch(ctx *requestContext) {
-	cr.mu.Lock()
-	defer cr.mu.Unlock()
+func (cr *connReader) startWatchLocked(ctx *requestContext) {
 	if cr.inRead || cr.hasByte {
 		return // already watching, or the next request is already here
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -531,5 +532,27 @@ func TestServerShutdown(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still accepting after Shutdown")
+	}
+}
+
+// TestServerWatchRacingRequestEnd ends requests just as their watch comes
+// due, many times over one connection: a watch must never start after its
+// request ended (its background read would collide with the next request's).
+func TestServerWatchRacingRequestEnd(t *testing.T) {
+	_, addr := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Microsecond) // about when the watch comes due
+		io.WriteString(w, "ok")
+	}), ServerOptions{watchAfter: 20 * time.Microsecond})
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := range 1000 {
+		resp, err := client.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "ok" {
+			t.Fatalf("request %d: body %q", i, body)
+		}
 	}
 }
