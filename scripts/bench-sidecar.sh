@@ -111,6 +111,10 @@ NGINX
   "$NGINX" -c "$OUT/run/n$n.conf" -p "$OUT/run/n$n"
 done
 wait_http http://127.0.0.1:18201/
+# The Go floor: two bare TCP relays in a row (no HTTP, no chain).
+"$OUT/bench" relay -listen 127.0.0.1:18302 -upstream 127.0.0.1:18080 & R2=$!; PIDS+=($R2)
+"$OUT/bench" relay -listen 127.0.0.1:18301 -upstream 127.0.0.1:18302 & R1=$!; PIDS+=($R1)
+wait_http http://127.0.0.1:18301/
 nginx_pids() { for c in n1 n2; do m=$(cat "$OUT/run/$c.pid"); echo "$m"; pgrep -P "$m"; done | paste -sd, -; }
 
 load() { "$OUT/bench" load "$@"; }
@@ -134,6 +138,7 @@ for ((round = 1; round <= MAXROUNDS; round++)); do
   load -label direct -max -conns "$CONNS" -url http://127.0.0.1:18080/ -duration "$MAXDUR" >> "$RES"
   load -label "sidecar pair" -max -conns "$CONNS" -url http://echo/ -proxy http://127.0.0.1:18001 -duration "$MAXDUR" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
   load -label "nginx pair" -max -conns "$CONNS" -url http://127.0.0.1:18201/ -duration "$MAXDUR" -pids "$(nginx_pids)" >> "$RES"
+  load -label "go relay pair" -max -conns "$CONNS" -url http://127.0.0.1:18301/ -duration "$MAXDUR" -pids "$R1,$R2" >> "$RES"
 done
 
 python3 - "$RES" "$RATE" > "$OUT/results.md" <<'PY'
@@ -168,5 +173,8 @@ for l in labels:
 if "sidecar pair" in runs and "nginx pair" in runs:
     ratios = [s["rps"] / n["rps"] for s, n in zip(runs["sidecar pair"], runs["nginx pair"])]
     print(f"\nsidecar pair / nginx pair, per round: {', '.join(f'{x:.2f}' for x in ratios)}; median {median(ratios):.2f}")
+if "go relay pair" in runs and "nginx pair" in runs:
+    ratios = [s["rps"] / n["rps"] for s, n in zip(runs["go relay pair"], runs["nginx pair"])]
+    print(f"go relay pair / nginx pair, per round: {', '.join(f'{x:.2f}' for x in ratios)}; median {median(ratios):.2f}")
 PY
 cat "$OUT/results.md"

@@ -5,6 +5,7 @@
 //	bench control -listen 127.0.0.1:18700 -dir DIR         a control API over an embedded store
 //	bench load    -url URL [-proxy URL] -qps 1000 -duration 10s -body 1024 [-pids 1,2]
 //	bench load    -url URL -max -conns 32 -duration 5s     closed-loop maximum throughput
+//	bench relay   -listen 127.0.0.1:18301 -upstream ADDR   a bare TCP relay (the Go floor)
 //
 // load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
 // missed because every connection is busy are dropped and counted, never
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load|relay [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -30,6 +31,8 @@ func main() {
 		err = runControl(os.Args[2:])
 	case "load":
 		err = runLoad(os.Args[2:])
+	case "relay":
+		err = runRelay(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
