@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -25,9 +26,14 @@ func newCallTable() callTable {
 
 var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
 
-// register adds a call waiting for its answer and returns the channel the
-// answer comes on.
-func (t *callTable) register(id uint64) (chan *pluginv1.CallResponse, error) {
+// begin stamps req with its id and ctx's deadline (the plugin's handler
+// gets the same one) and adds it to the calls waiting for answers; the
+// answer comes on the returned channel.
+func (t *callTable) begin(ctx context.Context, id uint64, req *pluginv1.CallRequest) (chan *pluginv1.CallResponse, error) {
+	req.Id = id
+	if dl, ok := ctx.Deadline(); ok {
+		req.DeadlineUnixNano = dl.UnixNano()
+	}
 	ch := replyPool.Get().(chan *pluginv1.CallResponse)
 	t.mu.Lock()
 	defer t.mu.Unlock()

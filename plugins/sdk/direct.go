@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -103,8 +104,8 @@ const initialWindow = 65535
 // the headers of the Calls stream. The plugin's settings are read with the
 // first answer.
 func (d *directConn) open(ctx context.Context) error {
-	var hdr []byte
-	enc := hpack.NewEncoder(appendWriter{&hdr})
+	var hdr bytes.Buffer
+	enc := hpack.NewEncoder(&hdr)
 	for _, f := range [][2]string{
 		{":method", "POST"}, {":scheme", "http"}, {":path", pluginv1.Plugin_Calls_FullMethodName},
 		{":authority", "localhost"}, {"content-type", "application/grpc"}, {"te", "trailers"},
@@ -125,13 +126,9 @@ func (d *directConn) open(ctx context.Context) error {
 		if err := d.fw.WriteWindowUpdate(0, window-initialWindow); err != nil {
 			return err
 		}
-		return d.fw.WriteHeaders(http2.HeadersFrameParam{StreamID: callsStream, BlockFragment: hdr, EndHeaders: true})
+		return d.fw.WriteHeaders(http2.HeadersFrameParam{StreamID: callsStream, BlockFragment: hdr.Bytes(), EndHeaders: true})
 	})
 }
-
-type appendWriter struct{ b *[]byte }
-
-func (w appendWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }
 
 // write runs fn, which writes frames, and flushes them, with deadline as
 // the write deadline (zero: none). A write that fails or times out leaves
@@ -156,11 +153,7 @@ func (d *directConn) write(deadline time.Time, fn func() error) error {
 
 // call sends req and waits for its answer, ctx's end, or the connection's.
 func (d *directConn) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
-	req.Id = id
-	if dl, ok := ctx.Deadline(); ok {
-		req.DeadlineUnixNano = dl.UnixNano()
-	}
-	ch, err := d.register(id)
+	ch, err := d.begin(ctx, id, req)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -43,7 +44,7 @@ func FuzzDirectConnAnswers(f *testing.F) {
 // validAnswer is what a plugin sends for call id: settings, response
 // headers and one answer.
 func validAnswer(f testing.TB, id uint64) []byte {
-	var out appendBuf
+	var out bytes.Buffer
 	fw := http2.NewFramer(&out, nil)
 	_ = fw.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: window})
 	var hdr []byte
@@ -56,9 +57,5 @@ func validAnswer(f testing.TB, id uint64) []byte {
 	}
 	data := append([]byte{0, 0, 0, 0, byte(len(msg))}, msg...)
 	_ = fw.WriteData(callsStream, false, data)
-	return out
+	return out.Bytes()
 }
-
-type appendBuf []byte
-
-func (b *appendBuf) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }

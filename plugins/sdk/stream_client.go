@@ -66,11 +66,7 @@ func (cs *callStream) fail(err error) {
 
 // call sends req and waits for its answer, ctx's end, or the stream's.
 func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
-	req.Id = id
-	if dl, ok := ctx.Deadline(); ok {
-		req.DeadlineUnixNano = dl.UnixNano()
-	}
-	ch, err := cs.register(id)
+	ch, err := cs.begin(ctx, id, req)
 	if err != nil {
 		return nil, err
 	}
