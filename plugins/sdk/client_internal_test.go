@@ -2,15 +2,11 @@ package sdk
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
@@ -24,35 +20,25 @@ func (streamless) Calls(pluginv1.Plugin_CallsServer) error {
 	return status.Error(codes.Unimplemented, "no Calls")
 }
 
+// TestClientFallsBackToUnaryCalls: against a plugin without the stream,
+// on either path, calls go one RPC each.
 func TestClientFallsBackToUnaryCalls(t *testing.T) {
-	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "plugin.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := grpc.NewServer()
-	pluginv1.RegisterPluginServer(s, streamless{newServer(ServeConfig{
-		Request: RequestHandlerFunc(func(_ context.Context, r *Request) (*RequestResult, error) {
-			return &RequestResult{Header: HeaderChanges{Set: http.Header{"X-Path": {r.Path}}}}, nil
-		}),
-	}, Logger())})
-	go func() { _ = s.Serve(ln) }() // ends with Stop below
-	t.Cleanup(s.Stop)
-	conn, err := grpc.NewClient("unix://"+ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c := &Client{rpc: pluginv1.NewPluginClient(conn)}
-	for range 2 {
-		res, err := c.HandleRequest(ctx, &Request{Path: "/a"})
-		if err != nil || res.Header.Set.Get("X-Path") != "/a" {
-			t.Fatalf("unary call: %+v, %v", res, err)
+	for _, direct := range []bool{false, true} {
+		c := testClient(t, streamless{newServer(ServeConfig{
+			Request: RequestHandlerFunc(func(_ context.Context, r *Request) (*RequestResult, error) {
+				return &RequestResult{Header: HeaderChanges{Set: http.Header{"X-Path": {r.Path}}}}, nil
+			}),
+		}, Logger())}, direct)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for range 2 {
+			res, err := c.HandleRequest(ctx, &Request{Path: "/a"})
+			if err != nil || res.Header.Set.Get("X-Path") != "/a" {
+				t.Fatalf("unary call (own connection: %v): %+v, %v", direct, res, err)
+			}
 		}
-	}
-	if !c.unary {
-		t.Fatal("the client did not switch to unary calls")
+		if !c.unary {
+			t.Fatalf("the client did not switch to unary calls (own connection: %v)", direct)
+		}
 	}
 }

@@ -127,21 +127,6 @@ func TestDirectCallsRedial(t *testing.T) {
 	}
 }
 
-func TestDirectCallsFallBackToUnaryCalls(t *testing.T) {
-	c := testClient(t, streamless{newServer(bodyEcho(), Logger())}, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for range 2 {
-		res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"2"}}})
-		if err != nil || string(res.Response.Body) != "aa" {
-			t.Fatalf("unary call: %+v, %v", res, err)
-		}
-	}
-	if !c.unary {
-		t.Fatal("the client did not switch to unary calls")
-	}
-}
-
 // TestFrameReaderKeepsAFrameCutByADeadline: a read deadline in the middle
 // of a frame loses nothing; the next read completes the frame.
 func TestFrameReaderKeepsAFrameCutByADeadline(t *testing.T) {
