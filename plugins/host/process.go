@@ -111,12 +111,11 @@ func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *e
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
-	if testHookGRPCCalls {
-		// The benchmark's comparison: calls through grpc-go's transport.
-	} else if err := dialCallsDirect(ctx, rpc, client, cfg); err != nil {
+	switch err := dialCallsDirect(ctx, rpc, client, cfg); {
+	case err != nil:
 		// The gRPC connection carries the calls instead, a little slower.
 		p.log.Warn("plugin calls go through gRPC's transport: their own connection failed", "error", err)
-	} else {
+	case !testHookGRPCCalls:
 		p.log.Debug("plugin calls on their own connection")
 	}
 	info, err := rpc.Describe(ctx)
@@ -140,6 +139,9 @@ func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *e
 // made (AutoMTLS), on which the host's callers write and read the call
 // stream themselves (sdk.Client.DialCallsWith): the hot path's latency.
 func dialCallsDirect(ctx context.Context, rpc *sdk.Client, client *plugin.Client, cfg *plugin.ClientConfig) error {
+	if testHookGRPCCalls {
+		return nil // the benchmark's comparison: calls through grpc-go's transport
+	}
 	rc := client.ReattachConfig()
 	if rc == nil || rc.Addr == nil {
 		return errors.New("go-plugin knows no address for the plugin")
