@@ -211,7 +211,7 @@ func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*h
 		break
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		return switched(ctx, c, req, resp, stop)
+		return switched(ctx, c, resp, stop)
 	}
 	reusable := !resp.Close && !req.Close
 	resp.Body = &h1body{rc: resp.Body, c: c, pool: p, stop: stop, reusable: reusable}

@@ -119,9 +119,6 @@ func Classify(ctx context.Context, err error) *chain.Error {
 	case ctx.Err() != nil:
 		return &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: err}
 	}
-	if errors.Is(err, errUnasked) {
-		return &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade, Err: err}
-	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return &chain.Error{Status: http.StatusServiceUnavailable, Reason: chain.ReasonConnect, Err: err}

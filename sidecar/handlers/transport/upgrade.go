@@ -21,15 +21,14 @@ var (
 	errNoConn = errors.New("transport: 101 Switching Protocols without the upgraded connection")
 )
 
-// switched hands c over as the body of resp, a 101 answer to req. The
+// switched hands c over as the body of resp, a 101 answer. The
 // handshake's deadline and cancellation end here: an upgraded connection
-// lives as long as its two ends want it, and is never pooled.
-func switched(ctx context.Context, c *h1conn, req *http.Request, resp *http.Response, stop func() bool) (*http.Response, error) {
+// lives as long as its two ends want it, and is never pooled. Whether the
+// request asked for the upgrade is the handler's check (Handler.switched),
+// made once for every upstream.
+func switched(ctx context.Context, c *h1conn, resp *http.Response, stop func() bool) (*http.Response, error) {
 	if !stop() {
 		return nil, ctx.Err() // cancelled while the answer came
-	}
-	if wire.Upgrade(req.Header) == "" {
-		return nil, errUnasked
 	}
 	if err := c.nc.SetDeadline(time.Time{}); err != nil {
 		return nil, err

@@ -17,10 +17,10 @@ import (
 // app, or a plain server.
 type Upstream interface {
 	// RoundTrip sends req (URL host already set to the endpoint address),
-	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise. When req
-	// asks for an upgrade (Connection: Upgrade) and the answer is 101
-	// Switching Protocols, the response's Body is the upgraded connection,
-	// an io.ReadWriteCloser no longer bound by any deadline.
+	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise. When the
+	// answer is 101 Switching Protocols, the response's Body is the
+	// upgraded connection, an io.ReadWriteCloser no longer bound by any
+	// deadline; the handler refuses it when req asked for no upgrade.
 	RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
 	// CloseIdleConnections drops pooled connections (on drain).
 	CloseIdleConnections()
