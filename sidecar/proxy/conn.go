@@ -107,8 +107,8 @@ func (c *conn) serve() {
 		return
 	} else if h2 {
 		if c.state.CompareAndSwap(stateNew, stateGone) {
-			keep = true // the HTTP/2 server owns the connection and the reader now
-			c.srv.serveH2(&peekedConn{Conn: c.nc, br: c.br})
+			keep = true                                             // the HTTP/2 server owns the connection and the reader now
+			c.srv.serveH2(&wire.BufferedConn{Conn: c.nc, Br: c.br}) // replays the peeked preface
 		}
 		return
 	}

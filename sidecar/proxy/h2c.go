@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"net"
 	"sync"
 )
@@ -58,20 +57,3 @@ type handoffAddr struct{}
 
 func (handoffAddr) Network() string { return "handoff" }
 func (handoffAddr) String() string  { return "handoff" }
-
-// peekedConn replays what the HTTP/1.1 loop already read (the preface)
-// before reading from the connection itself.
-type peekedConn struct {
-	net.Conn
-	br *bufio.Reader
-}
-
-func (c *peekedConn) Read(p []byte) (int, error) {
-	if c.br != nil {
-		if c.br.Buffered() > 0 {
-			return c.br.Read(p)
-		}
-		c.br = nil
-	}
-	return c.Conn.Read(p)
-}

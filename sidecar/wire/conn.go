@@ -1,6 +1,10 @@
 package wire
 
-import "errors"
+import (
+	"bufio"
+	"errors"
+	"net"
+)
 
 // CloseWrite half-closes w when it can (TCP connections and the
 // transport's upgraded connections can), so that the peer reads EOF and
@@ -10,4 +14,24 @@ func CloseWrite(w any) error {
 		return cw.CloseWrite()
 	}
 	return errors.ErrUnsupported
+}
+
+// BufferedConn is a connection taken over from a bufio.Reader: its reads
+// first return what Br had already buffered past a head (an HTTP/2
+// preface, the bytes a server sent behind its 101 answer), then go to the
+// connection itself.
+type BufferedConn struct {
+	net.Conn
+	Br *bufio.Reader // nil once drained
+}
+
+// Read reads from Br while it holds bytes, then from the connection.
+func (c *BufferedConn) Read(p []byte) (int, error) {
+	if c.Br != nil {
+		if c.Br.Buffered() > 0 {
+			return c.Br.Read(p)
+		}
+		c.Br = nil
+	}
+	return c.Conn.Read(p)
 }

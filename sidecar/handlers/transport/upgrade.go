@@ -1,11 +1,9 @@
 package transport
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -33,36 +31,18 @@ func switched(ctx context.Context, c *h1conn, resp *http.Response, stop func() b
 	if err := c.nc.SetDeadline(time.Time{}); err != nil {
 		return nil, err
 	}
-	resp.Body = &upgraded{nc: c.nc, br: c.br}
+	resp.Body = &upgraded{wire.BufferedConn{Conn: c.nc, Br: c.br}}
 	return resp, nil
 }
 
 // upgraded is the connection a 101 answer hands over. Reads start with
 // what the response reader already took past the head (a server may speak
-// first); writes go straight to the connection; CloseWrite passes a
-// half-close on.
-type upgraded struct {
-	nc net.Conn
-	br *bufio.Reader // nil once drained
-}
-
-func (u *upgraded) Read(p []byte) (int, error) {
-	if u.br != nil {
-		if u.br.Buffered() > 0 {
-			return u.br.Read(p)
-		}
-		u.br = nil
-	}
-	return u.nc.Read(p)
-}
-
-func (u *upgraded) Write(p []byte) (int, error) { return u.nc.Write(p) }
-
-func (u *upgraded) Close() error { return u.nc.Close() }
+// first); CloseWrite passes a half-close on.
+type upgraded struct{ wire.BufferedConn }
 
 // CloseWrite ends the sending side only, so the peer reads EOF and may
 // still answer.
-func (u *upgraded) CloseWrite() error { return wire.CloseWrite(u.nc) }
+func (u *upgraded) CloseWrite() error { return wire.CloseWrite(u.Conn) }
 
 // held is an upgraded connection that counts as a request in flight on
 // its endpoint until it is closed, so that least-request balancing sees
