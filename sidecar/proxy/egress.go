@@ -131,16 +131,14 @@ func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "connect "+target+": "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	tc, err := takeConn(w)
+	t, bw, err := takeConn(w, up)
 	if err != nil {
 		_ = up.Close() // we never used it
 		return
 	}
-	if _, err := tc.rw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || tc.rw.Flush() != nil {
-		_ = tc.conn.Close() // the client is gone
-		_ = up.Close()
+	if _, err := bw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || bw.Flush() != nil {
+		t.cut() // the client is gone
 		return
 	}
-	t := &tunnel{client: tc.conn, fromClient: tc.rw.Reader, upstream: up, idle: tc.idle}
 	t.run()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -28,16 +27,15 @@ func (rn *runner) upgrade(w http.ResponseWriter, ex *chain.Exchange, resp *http.
 			Err: fmt.Errorf("upstream switched to %q; %q was asked for", got, ex.Upgrade)})
 		return
 	}
-	tc, err := takeConn(w)
+	t, bw, err := takeConn(w, up)
 	if err != nil {
 		_ = up.Close() // the client cannot be given the tunnel
 		rn.fail(w, ex, service, &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade, Err: err})
 		return
 	}
 	rn.observe.Observe(service, ex.Subset(), resp.StatusCode, time.Since(ex.Start))
-	if err := writeSwitch(tc.rw.Writer, resp.Header, got); err != nil {
-		_ = tc.conn.Close() // the client is gone
-		_ = up.Close()
+	if err := writeSwitch(bw, resp.Header, got); err != nil {
+		t.cut() // the client is gone
 		return
 	}
 	dir := rn.dir.String()
@@ -45,7 +43,6 @@ func (rn *runner) upgrade(w http.ResponseWriter, ex *chain.Exchange, resp *http.
 	open := rn.metrics.UpgradesOpen.WithLabelValues(dir, service)
 	open.Inc()
 	defer open.Dec()
-	t := &tunnel{client: tc.conn, fromClient: tc.rw.Reader, upstream: up, idle: tc.idle}
 	t.run()
 }
 
@@ -62,34 +59,26 @@ func writeSwitch(bw *bufio.Writer, h http.Header, proto string) error {
 	return bw.Flush()
 }
 
-// taken is a client connection taken from the HTTP server for a tunnel.
-type taken struct {
-	conn net.Conn
-	// rw holds what the server buffered: the client's bytes after the
-	// request head, and the way to write the answer's head.
-	rw *bufio.ReadWriter
-	// idle is the listener's TunnelIdleTimeout (0: none).
-	idle time.Duration
-}
-
 var errNoHijack = errors.New("the client's connection cannot be taken over (HTTP/2?)")
 
-// takeConn takes w's connection for a tunnel. On the proxy's own server
-// the connection stays tracked while the handler runs, so the drain
-// waits for the tunnel and then closes it; on net/http's (tests) it is
-// simply hijacked.
-func takeConn(w http.ResponseWriter) (*taken, error) {
+// takeConn takes w's connection as the client end of a tunnel to up, and
+// returns the writer for the answer's head; the client's bytes the server
+// had already buffered after the request head go through the tunnel
+// first. On the proxy's own server the connection stays tracked while the
+// handler runs, so the drain waits for the tunnel and then closes it; on
+// net/http's (tests) it is simply hijacked.
+func takeConn(w http.ResponseWriter, up io.ReadWriteCloser) (*tunnel, *bufio.Writer, error) {
 	var idle time.Duration
 	if r, ok := w.(*response); ok {
 		idle = r.c.srv.opts.TunnelIdleTimeout
 	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		return nil, errNoHijack
+		return nil, nil, errNoHijack
 	}
 	nc, rw, err := hj.Hijack()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &taken{conn: nc, rw: rw, idle: idle}, nil
+	return &tunnel{client: nc, fromClient: rw.Reader, upstream: up, idle: idle}, rw.Writer, nil
 }
