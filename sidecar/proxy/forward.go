@@ -26,7 +26,7 @@ var hopHeaders = []string{
 func newExchange(r *http.Request, dir chain.Direction, tbl *table.Table) *chain.Exchange {
 	ex := chain.NewExchangeCopy(r, dir, tbl)
 	ex.Upgrade = upgradeOf(r)
-	forwardable(ex.Request, ex.Upgrade)
+	forwardable(ex)
 	return ex
 }
 
@@ -45,28 +45,27 @@ func upgradeOf(r *http.Request) string {
 	return p
 }
 
-// forwardable turns out, a shallow copy of a server request, into the
-// request to forward. The header map is copied only when a header has to
-// go, so the common keep-alive request costs no header copy. An upgrade
-// request keeps its Upgrade field and "Connection: Upgrade": they are
-// hop-by-hop, but every hop must pass them on for the upgrade to happen.
-func forwardable(out *http.Request, upgrade string) {
+// forwardable turns ex's request, a shallow copy of a server request, into
+// the request to forward. The header map is copied (with ex.EditHeader, so
+// that a handler editing it later does not copy it again) only when a
+// header has to go, so the common keep-alive request costs no header copy.
+// An upgrade request keeps its Upgrade field and "Connection: Upgrade":
+// they are hop-by-hop, but every hop must pass them on for the upgrade to
+// happen.
+func forwardable(ex *chain.Exchange) {
+	out := ex.Request
 	out.RequestURI = ""
 	out.Close = false
-	if needsCleaning(out.Header) {
-		h := out.Header.Clone()
+	if in := out.Header; in == nil || needsCleaning(in) {
+		h := ex.EditHeader()
 		removeHopHeaders(h)
-		if te := out.Header.Values("Te"); httpguts.HeaderValuesContainsToken(te, "trailers") {
+		if te := in.Values("Te"); httpguts.HeaderValuesContainsToken(te, "trailers") {
 			h.Set("Te", "trailers")
 		}
-		if upgrade != "" {
+		if ex.Upgrade != "" {
 			h["Connection"] = []string{"Upgrade"}
-			h["Upgrade"] = out.Header["Upgrade"]
+			h["Upgrade"] = in["Upgrade"]
 		}
-		out.Header = h
-	}
-	if out.Header == nil {
-		out.Header = http.Header{}
 	}
 }
 

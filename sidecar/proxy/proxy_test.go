@@ -130,7 +130,11 @@ func TestOutboundStripsHopHeaders(t *testing.T) {
 	r.Header.Set("Keep-Alive", "timeout=5")
 	r.Header.Set("Te", "trailers, deflate")
 	r.Header.Set("X-Canary", "true")
-	out := newExchange(r, chain.Outbound, nil).Request
+	ex := newExchange(r, chain.Outbound, nil)
+	out := ex.Request
+	if cleaned := out.Header; !sameMap(ex.EditHeader(), cleaned) {
+		t.Error("a handler's edit copied the headers again: the cleaned copy is the exchange's own")
+	}
 	for _, h := range []string{"Connection", "X-Private", "Keep-Alive"} {
 		if out.Header.Get(h) != "" {
 			t.Errorf("%s forwarded", h)
