@@ -79,11 +79,9 @@ func (in *Ingress) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ex.Endpoint = ep
 	switch {
-	case ex.Upgrade != "":
+	case ex.Upgrade != "", ep.Protocol == ProtocolHTTP1:
 		// An upgrade is an HTTP/1.1 affair whatever the port speaks
 		// otherwise (WebSocket over HTTP/2 is not supported).
-		ex.HTTP2 = false
-	case ep.Protocol == ProtocolHTTP1:
 		ex.HTTP2 = false
 	case ep.Protocol == ProtocolH2C, ep.Protocol == ProtocolGRPC:
 		ex.HTTP2 = true
