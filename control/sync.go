@@ -55,14 +55,11 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions, h SyncHandler) erro
 		wf.ResourceKind = opts.ResourceKind
 	}
 	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: opts.MaxBackoff}
-	sleep := func() bool { return backoff.Wait(ctx) }
 	for ctx.Err() == nil {
 		rev, err := c.snapshot(ctx, opts, h)
 		if err != nil {
 			c.log.Warn("control sync: listing failed, retrying", "error", err)
-			if !sleep() {
-				break
-			}
+			backoff.Wait(ctx) // the loop ends if ctx did
 			continue
 		}
 		backoff.Reset()
@@ -74,9 +71,7 @@ func (c *Client) Sync(ctx context.Context, opts SyncOptions, h SyncHandler) erro
 				}
 				if !errors.Is(err, registry.ErrCompacted) {
 					c.log.Warn("control sync: watch failed, listing again", "error", err)
-					if !sleep() {
-						break
-					}
+					backoff.Wait(ctx)
 				}
 				break // list again
 			}

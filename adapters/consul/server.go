@@ -90,16 +90,10 @@ func (s *Server) run(ctx context.Context) error {
 		return err
 	}
 	s.running.Store(true)
-	checksDone := make(chan struct{}, 2)
-	go func() {
-		defer func() { checksDone <- struct{}{} }()
-		s.leadChecks(ctx)
-	}()
-	go func() {
-		defer func() { checksDone <- struct{}{} }()
-		s.runOutputs(ctx)
-	}()
-	defer func() { cancel(); <-checksDone; <-checksDone }()
+	var loops sync.WaitGroup
+	loops.Go(func() { s.leadChecks(ctx) })
+	loops.Go(func() { s.runOutputs(ctx) })
+	defer func() { cancel(); loops.Wait() }()
 	for {
 		if err := s.follow(ctx, w); err != nil {
 			w.Stop()

@@ -51,7 +51,8 @@ type EtcdConfig struct {
 	Username    string        `yaml:"username"`
 	Password    string        `yaml:"password"`
 	// SessionTTL bounds how long a crashed replica keeps leading work that
-	// runs on one replica only (the Consul check runner).
+	// runs on one replica only (the Consul check runner); whole seconds, at
+	// least 1s (default 10s).
 	SessionTTL time.Duration `yaml:"sessionTTL"`
 }
 

@@ -3,58 +3,15 @@ package meshview_test
 import (
 	"context"
 	"errors"
-	"net"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/registry"
-	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/registry/storetest"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
 )
-
-// restartable is a control plane on a fixed loopback address that can be
-// stopped and started again, over the same store directory or a new one.
-type restartable struct {
-	t    *testing.T
-	addr string
-	dir  string
-	st   *embedded.Store
-	srv  *http.Server
-}
-
-func startRestartable(t *testing.T) *restartable {
-	cp := &restartable{t: t, addr: loopback.Addr(t), dir: t.TempDir()}
-	cp.start()
-	t.Cleanup(cp.stop)
-	return cp
-}
-
-func (cp *restartable) start() {
-	cp.t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: cp.dir, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quiet()})
-	if err != nil {
-		cp.t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", cp.addr)
-	if err != nil {
-		cp.t.Fatal(err)
-	}
-	cp.st = st
-	cp.srv = &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = cp.srv.Serve(ln) }()
-}
-
-func (cp *restartable) stop() {
-	if cp.srv != nil {
-		_ = cp.srv.Close() // ends the view's long-poll too
-		_ = cp.st.Close()
-		cp.srv = nil
-	}
-}
 
 func kvSetup(t *testing.T, c *control.Client) *meshview.View {
 	t.Helper()
@@ -215,7 +172,7 @@ func drainTo(t *testing.T, w registry.Watcher, key string) registry.Event {
 // ends the view's watches, so front-ends read again, and later changes
 // still translate above everything the view gave out before.
 func TestKVFeedAcrossControlPlaneRestarts(t *testing.T) {
-	cp := startRestartable(t)
+	cp := startRestartable(t, loopback.Addr(t))
 	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(quiet()), control.WithRetries(1, 50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

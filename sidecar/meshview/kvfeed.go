@@ -27,20 +27,20 @@ func (v *View) RunKV(ctx context.Context) {
 		failing bool
 		backoff = wait.Backoff{Min: 100 * time.Millisecond, Max: v.opts.KVMaxBackoff}
 	)
-	fail := func(err error) bool {
+	fail := func(err error) {
 		if !failing {
 			v.logger.Warn("following KV changes of the control plane failed; retrying", "error", err)
 			failing = true
 		}
-		return backoff.Wait(ctx)
+		backoff.Wait(ctx) // the loop ends if ctx did
 	}
 	for ctx.Err() == nil {
 		if check {
 			// Where the control plane is now: index 0 answers at once.
 			res, err := v.opts.Upstream.WatchOnce(ctx, 0, 0, kvOnly)
 			if err != nil {
-				if ctx.Err() != nil || !fail(err) {
-					break
+				if ctx.Err() == nil {
+					fail(err)
 				}
 				continue
 			}
@@ -48,13 +48,14 @@ func (v *View) RunKV(ctx context.Context) {
 				v.logger.Warn("control plane revisions went back; KV watchers read again", "from", from, "now", res.Index)
 				missed = true
 			}
-			if missed || from == 0 {
-				if missed {
-					v.mu.Lock()
-					v.resetKVLocked(res.Index)
-					v.mu.Unlock()
-				}
+			switch {
+			case missed:
+				v.mu.Lock()
+				v.resetKVLocked(res.Index)
+				v.mu.Unlock()
 				from, missed = res.Index, false
+			case from == 0:
+				from = res.Index
 			}
 			check = false
 		}
@@ -68,9 +69,7 @@ func (v *View) RunKV(ctx context.Context) {
 			// Unreachable, or restarted: on the way back, make sure its
 			// revisions still follow ours before resuming.
 			check = true
-			if !fail(err) {
-				return
-			}
+			fail(err)
 		default:
 			if failing {
 				v.logger.Info("following KV changes of the control plane again", "from", from)

@@ -25,22 +25,55 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startControl runs a real control API over an embedded store.
 func startControl(t *testing.T) *control.Client {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet()}).Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close(); _ = st.Close() })
-	c, err := control.NewClient("http://"+ln.Addr().String(), control.WithLogger(quiet()))
+	cp := startRestartable(t, "127.0.0.1:0")
+	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// restartable is a control plane on a fixed loopback address that can be
+// stopped and started again, over the same store directory or a new one.
+type restartable struct {
+	t    *testing.T
+	addr string
+	dir  string
+	st   *embedded.Store
+	srv  *http.Server
+}
+
+// startRestartable starts a control plane at addr ("127.0.0.1:0" for any
+// port; it restarts on the port it got).
+func startRestartable(t *testing.T, addr string) *restartable {
+	t.Helper()
+	cp := &restartable{t: t, addr: addr, dir: t.TempDir()}
+	cp.start()
+	t.Cleanup(cp.stop)
+	return cp
+}
+
+func (cp *restartable) start() {
+	cp.t.Helper()
+	st, err := embedded.Open(embedded.Options{Dir: cp.dir, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quiet()})
+	if err != nil {
+		cp.t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", cp.addr)
+	if err != nil {
+		cp.t.Fatal(err)
+	}
+	cp.st, cp.addr = st, ln.Addr().String()
+	cp.srv = &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = cp.srv.Serve(ln) }()
+}
+
+func (cp *restartable) stop() {
+	if cp.srv != nil {
+		_ = cp.srv.Close() // ends the view's long-poll too
+		_ = cp.st.Close()
+		cp.srv = nil
+	}
 }
 
 // serviceEcho answers with the service its listener is bound to.
