@@ -37,3 +37,18 @@ func TestBusyPortIsNotHandedOut(t *testing.T) {
 		t.Fatal("allFree ignores an occupied offset port")
 	}
 }
+
+// TestPortsAreNotHandedOutTwice: ports named before anything listens on
+// them (a scenario's topology) must all differ, offsets included.
+func TestPortsAreNotHandedOutTwice(t *testing.T) {
+	seen := map[int]bool{}
+	for range 1000 {
+		p := Port(t, 1)
+		for _, q := range []int{p, p + 1} {
+			if seen[q] {
+				t.Fatalf("port %d handed out twice", q)
+			}
+			seen[q] = true
+		}
+	}
+}
