@@ -59,7 +59,7 @@ func (r *run) runSteps(ctx context.Context) {
 			if ctx.Err() != nil {
 				rep.Message = stopReason(ctx, r.s.Timeout)
 				if interrupted(ctx) {
-					rep.Status, r.res.Status = report.Interrupted, report.Interrupted
+					rep.Status = report.Interrupted // Run marks the result so too
 				}
 			}
 			stopped = true
