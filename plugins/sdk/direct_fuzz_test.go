@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,12 +25,15 @@ func FuzzDirectConnAnswers(f *testing.F) {
 	f.Add([]byte{0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8})
 	f.Fuzz(func(t *testing.T, answer []byte) {
 		host, plugin := net.Pipe()
+		// Each run waits for its goroutines: none outlives its input.
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		defer plugin.Close()
-		go func() { _, _ = io.Copy(io.Discard, plugin) }() // what the host sends
-		go func() {
+		wg.Go(func() { _, _ = io.Copy(io.Discard, plugin) }) // what the host sends
+		wg.Go(func() {
 			_, _ = plugin.Write(answer)
 			_ = plugin.Close() // then the plugin is gone: the call must not wait for its deadline
-		}()
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		d, err := dialDirect(ctx, func(context.Context) (net.Conn, error) { return host, nil }, 1<<20)
