@@ -303,3 +303,35 @@ func TestGRPCAuth(t *testing.T) {
 		t.Fatal("authenticated register did not reach the store")
 	}
 }
+
+// The replacement rule is tested on the raw client, not the SDK: the SDK
+// replays its cached registration when it sees its own startup connection
+// event, asynchronously, so under load it can send the first register again
+// after the second, which any server (Nacos's own too) would then keep.
+func TestGRPCSecondRegisterOnOneConnectionReplacesFirst(t *testing.T) {
+	e := startEnv(t, testOptions())
+	c := dialRaw(t, e, true)
+	for _, port := range []int{8001, 8002} {
+		if typ, r := register(c, "cart", "10.0.2.1", port); r["success"] != true {
+			t.Fatalf("register %d: %s %v", port, typ, r)
+		}
+	}
+	insts := listService(t, e.store, "cart")
+	if len(insts) != 1 || insts[0].Port != 8002 {
+		t.Fatalf("want only the second registration (as Nacos keeps one per connection and service), got %+v", insts)
+	}
+	instance := func(port int) map[string]any {
+		return map[string]any{"ip": "10.0.2.1", "port": port, "weight": 1.0, "healthy": true, "enabled": true, "ephemeral": true, "clusterName": "DEFAULT"}
+	}
+	typ, r := c.call("BatchInstanceRequest", map[string]any{
+		"requestId": "r2", "namespace": "public", "serviceName": "cart", "groupName": "DEFAULT_GROUP", "module": "naming",
+		"type": "batchRegisterInstance", "instances": []any{instance(8003), instance(8004)},
+	})
+	if r["success"] != true {
+		t.Fatalf("batch register: %s %v", typ, r)
+	}
+	insts = listService(t, e.store, "cart")
+	if len(insts) != 2 || insts[0].Port+insts[1].Port != 8003+8004 {
+		t.Fatalf("batch should replace the set with two instances, got %+v", insts)
+	}
+}

@@ -140,31 +140,6 @@ func TestSDKConnectionDropRemovesEphemeralInstances(t *testing.T) {
 	})
 }
 
-func TestSDKSecondRegisterOnOneConnectionReplacesFirst(t *testing.T) {
-	e := startEnv(t, testOptions())
-	c := e.namingClient(t)
-	for _, port := range []uint64{8001, 8002} {
-		if ok, err := c.RegisterInstance(vo.RegisterInstanceParam{Ip: "10.0.2.1", Port: port, ServiceName: "cart", Weight: 1, Enable: true, Healthy: true, Ephemeral: true}); err != nil || !ok {
-			t.Fatalf("register %d: %v %v", port, ok, err)
-		}
-	}
-	insts := listService(t, e.store, "cart")
-	if len(insts) != 1 || insts[0].Port != 8002 {
-		t.Fatalf("want only the second registration (as Nacos keeps one per connection and service), got %+v", insts)
-	}
-	ok, err := c.BatchRegisterInstance(vo.BatchRegisterInstanceParam{ServiceName: "cart", Instances: []vo.RegisterInstanceParam{
-		{Ip: "10.0.2.1", Port: 8003, Weight: 1, Enable: true, Healthy: true, Ephemeral: true},
-		{Ip: "10.0.2.1", Port: 8004, Weight: 1, Enable: true, Healthy: true, Ephemeral: true},
-	}})
-	if err != nil || !ok {
-		t.Fatalf("batch register: %v %v", ok, err)
-	}
-	insts = listService(t, e.store, "cart")
-	if len(insts) != 2 || insts[0].Port+insts[1].Port != 8003+8004 {
-		t.Fatalf("batch should replace the set with two instances, got %+v", insts)
-	}
-}
-
 func TestSDKConfigPublishGetListen(t *testing.T) {
 	e := startEnv(t, testOptions())
 	c := e.configClient(t)
