@@ -64,8 +64,11 @@ func (cp *restartable) start() {
 		cp.t.Fatal(err)
 	}
 	cp.st, cp.addr = st, ln.Addr().String()
-	cp.srv = &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = cp.srv.Serve(ln) }()
+	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	cp.srv = srv
+	// The goroutine gets its own reference: stop clears cp.srv, maybe
+	// before the goroutine first runs.
+	go func() { _ = srv.Serve(ln) }()
 }
 
 func (cp *restartable) stop() {
