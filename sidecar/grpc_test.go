@@ -12,10 +12,10 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/config"
 )
 
-// gRPC (h2c) passes through two sidecars both ways: a unary call and a
-// server stream whose updates must arrive as they happen, trailers included.
-func TestGRPCThroughTwoSidecars(t *testing.T) {
-	cp := startControl(t)
+// grpcApp starts a gRPC app serving the health service (orders.Orders
+// SERVING) behind its own sidecar, registered as service.
+func grpcApp(t *testing.T, cp *controlPlane, service string) (*health.Server, *harness) {
+	t.Helper()
 	ln := listen(t)
 	hs := health.NewServer()
 	hs.SetServingStatus("orders.Orders", healthpb.HealthCheckResponse_SERVING)
@@ -23,12 +23,19 @@ func TestGRPCThroughTwoSidecars(t *testing.T) {
 	healthpb.RegisterHealthServer(gs, hs)
 	go func() { _ = gs.Serve(ln) }()
 	t.Cleanup(gs.Stop)
-
 	app := &echo{id: "grpc-1", addr: ln.Addr().String()}
-	callee := appSidecar(t, cp, "grpcsvc", app, nil, func(c *config.Config) {
+	callee := appSidecar(t, cp, service, app, nil, func(c *config.Config) {
 		_, port, _ := splitHostPort(app.addr)
 		c.Service.Ports = []config.Port{{Name: "grpc", Port: port, Protocol: "grpc"}}
 	})
+	return hs, callee
+}
+
+// gRPC (h2c) passes through two sidecars both ways: a unary call and a
+// server stream whose updates must arrive as they happen, trailers included.
+func TestGRPCThroughTwoSidecars(t *testing.T) {
+	cp := startControl(t)
+	hs, callee := grpcApp(t, cp, "grpcsvc")
 	caller := callerSidecar(t, cp)
 	waitInstances(t, caller, "grpcsvc", 1)
 

@@ -147,6 +147,25 @@ func startSidecar(t testing.TB, cfg *config.Config, ctl sidecar.Control) *harnes
 	return h
 }
 
+// drainingSidecar runs a sidecar without a control plane, with the given
+// drain window and app as the one instance of "orders"; it returns the
+// egress address, the cancel that starts the drain, and Run's result.
+func drainingSidecar(t *testing.T, window time.Duration, app *echo) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
+	cfg := testConfig(t, func(c *config.Config) { c.DrainTimeout = window })
+	eg, in, ad := listen(t), listen(t), listen(t)
+	sc, err := newSidecar(cfg, nil, eg, in, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- sc.Run(ctx) }()
+	sc.Tables().Snapshot(1, []*registry.Instance{app.instance("orders", nil)}, nil)
+	return eg.Addr().String(), cancel, done
+}
+
 // waitStopped waits for a sidecar's Run, cancelled, to return done's error.
 func waitStopped(t *testing.T, done <-chan error) {
 	t.Helper()

@@ -283,20 +283,9 @@ func TestWebSocketOutlivesRequestTimeout(t *testing.T) {
 // closed, and the sidecar stops.
 func TestWebSocketDrain(t *testing.T) {
 	const window = time.Second
-	cfg := testConfig(t, func(c *config.Config) { c.DrainTimeout = window })
-	eg, in, ad := listen(t), listen(t), listen(t)
-	sc, err := newSidecar(cfg, nil, eg, in, ad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- sc.Run(ctx) }()
-	app := startWSApp(t, "orders-1")
-	sc.Tables().Snapshot(1, []*registry.Instance{app.instance("orders", nil)}, nil)
+	egress, cancel, done := drainingSidecar(t, window, startWSApp(t, "orders-1"))
 
-	c, _, err := dialWS(t, eg.Addr().String(), "orders", "/ws", nil)
+	c, _, err := dialWS(t, egress, "orders", "/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,18 @@ type conn struct {
 
 	lastMethod string
 	broken     atomic.Bool // a write failed: the client is gone
+
+	// handler, when set, serves this connection's requests in place of
+	// the server's (the inside of a CONNECT tunnel to a mesh service).
+	handler http.Handler
+}
+
+// handlerOf is the handler for c's requests.
+func (c *conn) handlerOf() http.Handler {
+	if c.handler != nil {
+		return c.handler
+	}
+	return c.srv.handler
 }
 
 // closeIfIdle closes the connection when it waits for a request (or never
@@ -107,8 +119,8 @@ func (c *conn) serve() {
 		return
 	} else if h2 {
 		if c.state.CompareAndSwap(stateNew, stateGone) {
-			keep = true                                             // the HTTP/2 server owns the connection and the reader now
-			c.srv.serveH2(&wire.BufferedConn{Conn: c.nc, Br: c.br}) // replays the peeked preface
+			keep = true                                                        // the HTTP/2 server owns the connection and the reader now
+			c.srv.serveH2(&wire.BufferedConn{Conn: c.nc, Br: c.br}, c.handler) // replays the peeked preface
 		}
 		return
 	}
@@ -367,7 +379,7 @@ func (c *conn) serveRequest(req *http.Request, ctx *requestContext) bool {
 		w.header.Set("Content-Length", "0") // OPTIONS * asks about the server, as net/http answers it
 		w.WriteHeader(http.StatusOK)
 	} else {
-		c.srv.handler.ServeHTTP(w, req)
+		c.handlerOf().ServeHTTP(w, req)
 	}
 	c.stopTimer()
 	if w.hijacked {

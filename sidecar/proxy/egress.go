@@ -111,34 +111,3 @@ func hostWithPort(host string) string {
 	}
 	return net.JoinHostPort(host, "80")
 }
-
-// connect opens a tunnel to an allowed host (HTTP/1.1 only). Like an
-// upgraded connection it counts as in flight until it ends, so the drain
-// waits for it and then closes it.
-func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
-	target := r.Host
-	if !e.opts.Allow.Allow(target) {
-		http.Error(w, "CONNECT to "+target+" is not allowed by egress.allowHosts", http.StatusForbidden)
-		return
-	}
-	if _, ok := w.(http.Hijacker); !ok {
-		http.Error(w, "CONNECT needs HTTP/1.1", http.StatusNotImplemented)
-		return
-	}
-	up, err := net.DialTimeout("tcp", target, e.opts.DialTimeout)
-	if err != nil {
-		w.Header().Set("X-Mesh-Error", chain.ReasonConnect)
-		http.Error(w, "connect "+target+": "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	t, bw, err := takeConn(w, up)
-	if err != nil {
-		_ = up.Close() // we never used it
-		return
-	}
-	if _, err := bw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || bw.Flush() != nil {
-		t.cut() // the client is gone
-		return
-	}
-	t.run()
-}

@@ -86,7 +86,8 @@ func NewServer(handler http.Handler, opts ServerOptions) *Server {
 	p := new(http.Protocols)
 	p.SetUnencryptedHTTP2(true)
 	s.h2 = &http.Server{
-		Handler:           handler,
+		Handler:           http.HandlerFunc(s.serveHTTP2),
+		ConnContext:       withConnHandler,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		IdleTimeout:       opts.IdleTimeout,
 		MaxHeaderBytes:    opts.MaxHeaderBytes,
@@ -152,8 +153,12 @@ func (s *Server) untrack(ln net.Listener) {
 }
 
 // serveH2 hands a connection that opened with the HTTP/2 preface to
-// net/http's server, started on first use.
-func (s *Server) serveH2(nc net.Conn) {
+// net/http's server, started on first use; h, when set, serves its
+// requests in place of the server's handler.
+func (s *Server) serveH2(nc net.Conn, h http.Handler) {
+	if h != nil {
+		nc = &handlerConn{Conn: nc, h: h}
+	}
 	s.h2run.Do(func() {
 		go func() {
 			defer close(s.h2done)
@@ -244,6 +249,47 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	s.conns[c] = struct{}{}
 	return c
+}
+
+// serveAs serves nc, a connection a handler took over (the inside of a
+// CONNECT tunnel), with h in place of the server's handler, on the
+// caller's goroutine. It is one of the server's connections: Shutdown
+// closes it once idle and waits for it, Close cuts it.
+func (s *Server) serveAs(nc net.Conn, h http.Handler) {
+	c := s.newConn(nc)
+	if c == nil {
+		_ = nc.Close() // the server is closing
+		return
+	}
+	c.handler = h
+	c.serve()
+}
+
+// handlerConn carries a connection's own handler to the HTTP/2 server.
+type handlerConn struct {
+	net.Conn
+	h http.Handler
+}
+
+type connHandlerKey struct{}
+
+// withConnHandler is the HTTP/2 server's ConnContext: it records a
+// connection's own handler for serveHTTP2.
+func withConnHandler(ctx context.Context, nc net.Conn) context.Context {
+	if hc, ok := nc.(*handlerConn); ok {
+		return context.WithValue(ctx, connHandlerKey{}, hc.h)
+	}
+	return ctx
+}
+
+// serveHTTP2 runs an HTTP/2 request through its connection's handler, or
+// the server's.
+func (s *Server) serveHTTP2(w http.ResponseWriter, r *http.Request) {
+	if h, ok := r.Context().Value(connHandlerKey{}).(http.Handler); ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	s.handler.ServeHTTP(w, r)
 }
 
 func (s *Server) forget(c *conn) {

@@ -1,0 +1,87 @@
+package proxy
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/wire"
+)
+
+// connect answers a CONNECT (HTTP/1.1 only). To a mesh service, the
+// tunnel ends here: what the client sends through it is served as
+// requests to that service (meshTunnel). To an allowed host outside the
+// mesh, it is spliced to a connection to that host. Either way it counts
+// as in flight until it ends, so the drain waits for it and then closes it.
+func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
+	target := r.Host
+	if _, ok := w.(http.Hijacker); !ok {
+		http.Error(w, "CONNECT needs HTTP/1.1", http.StatusNotImplemented)
+		return
+	}
+	if name, ok := e.opts.Resolver.Resolve(target); ok && e.opts.Tables.Load().Service(name) != nil {
+		e.meshTunnel(w, name, target)
+		return
+	}
+	if !e.opts.Allow.Allow(target) {
+		http.Error(w, "CONNECT to "+target+" is not allowed: no mesh service by that name, and not in egress.allowHosts", http.StatusForbidden)
+		return
+	}
+	up, err := net.DialTimeout("tcp", target, e.opts.DialTimeout)
+	if err != nil {
+		w.Header().Set("X-Mesh-Error", chain.ReasonConnect)
+		http.Error(w, "connect "+target+": "+err.Error(), http.StatusBadGateway)
+		return
+	}
+	t, bw, err := takeConn(w, up)
+	if err != nil {
+		_ = up.Close() // we never used it
+		return
+	}
+	if _, err := bw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || bw.Flush() != nil {
+		t.cut() // the client is gone
+		return
+	}
+	t.run()
+}
+
+// meshTunnel serves a CONNECT to a mesh service: clients that reach an
+// HTTP proxy only by CONNECT (WebSocket clients such as the JDK's and
+// gorilla/websocket, gRPC clients with a proxy set) send plain HTTP/1.1
+// or h2c through the tunnel, and each request goes through the outbound
+// chain to the service, as on the service's loopback listener in
+// discovery mode. TLS cannot be routed (the sidecar cannot read it): such
+// a tunnel is closed, with a warning naming the service.
+func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
+	rw, ok := w.(*response)
+	if !ok {
+		http.Error(w, "CONNECT to a mesh service needs the sidecar's HTTP/1.1 listener", http.StatusNotImplemented)
+		return
+	}
+	srv := rw.c.srv
+	nc, brw, err := rw.Hijack()
+	if err != nil {
+		return
+	}
+	if _, err := brw.WriteString("HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil || brw.Flush() != nil {
+		_ = nc.Close() // the client is gone
+		return
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(srv.opts.ReadHeaderTimeout))
+	first, err := brw.Reader.Peek(1)
+	if err != nil {
+		_ = nc.Close() // nothing came through the tunnel
+		return
+	}
+	if first[0] == tlsHandshake {
+		e.opts.Logger.Warn("TLS through a CONNECT tunnel to a mesh service cannot be routed; call it over plain HTTP (the mesh secures the hop)",
+			"service", name, "target", target, "remote", nc.RemoteAddr().String())
+		_ = nc.Close()
+		return
+	}
+	srv.serveAs(&wire.BufferedConn{Conn: nc, Br: brw.Reader}, e.ForService(name))
+}
+
+// tlsHandshake is the first byte of a TLS connection (a handshake record).
+const tlsHandshake = 0x16
