@@ -6,6 +6,9 @@
 # docs/benchmarks.md.
 #
 # Usage: scripts/bench-sidecar.sh            (RATE=1000 DURATION=10s MAXDUR=5s CONNS=32 MAXROUNDS=5)
+# PROFILE=1 also saves the sidecars' CPU and allocation profiles, during the
+# pair's rate run ($OUT/rate-*.pprof) and its first closed-loop run
+# ($OUT/max-*.pprof). HOLD=1 starts everything and waits, for manual runs.
 # Installs Debian's nginx with apt-get when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,24 +34,16 @@ if ! command -v nginx >/dev/null 2>&1; then
 fi
 NGINX="$(command -v nginx)"
 
-PIDS=()
+# shellcheck source=scripts/lib-processes.sh
+. scripts/lib-processes.sh
 cleanup() {
-  # Newest first: the sidecars deregister before the control plane goes.
-  for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill "${PIDS[$i]}" 2>/dev/null || true; done
+  stop_pids
   for c in n1 n2; do
     [ -f "$OUT/run/$c.pid" ] && kill "$(cat "$OUT/run/$c.pid")" 2>/dev/null || true
   done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
-
-wait_http() { # url, seconds
-  local end=$((SECONDS + ${2:-20}))
-  until curl -fsS -o /dev/null "$1" 2>/dev/null; do
-    [ $SECONDS -lt $end ] || { echo "timeout waiting for $1" >&2; exit 1; }
-    sleep 0.1
-  done
-}
 
 echo "== starting echo app, control plane, two sidecars, two nginx" >&2
 "$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
@@ -118,24 +113,33 @@ wait_http http://127.0.0.1:18301/
 nginx_pids() { for c in n1 n2; do m=$(cat "$OUT/run/$c.pid"); echo "$m"; pgrep -P "$m"; done | paste -sd, -; }
 
 load() { "$OUT/bench" load "$@"; }
+if [ -n "${HOLD:-}" ]; then # keep everything up for manual runs, until interrupted
+  echo "== ready: sidecar pair at http://127.0.0.1:18001 (proxy), nginx pair at :18201, relays at :18301; pids client=$CLIENT_PID server=$SERVER_PID nginx=$(nginx_pids)" >&2
+  while sleep 3600; do :; done
+fi
 RES="$OUT/run/results.jsonl"
 : > "$RES"
 echo "== rate runs: $RATE rps for $DURATION each" >&2
 load -label direct -url http://127.0.0.1:18080/ -qps "$RATE" -duration "$DURATION" >> "$RES"
 load -label "server sidecar only" -url http://127.0.0.1:18006/ -qps "$RATE" -duration "$DURATION" -pids "$SERVER_PID" >> "$RES"
-if [ -n "${PROFILE:-}" ]; then # CPU profiles of both sidecars during the pair run
-  curl -s -o "$OUT/client.pprof" "http://127.0.0.1:18100/debug/pprof/profile?seconds=5" &
-  curl -s -o "$OUT/server.pprof" "http://127.0.0.1:18010/debug/pprof/profile?seconds=5" &
-  curl -s -o "$OUT/client.allocs.pprof" "http://127.0.0.1:18100/debug/pprof/allocs?seconds=5" &
-  curl -s -o "$OUT/server.allocs.pprof" "http://127.0.0.1:18010/debug/pprof/allocs?seconds=5" &
-fi
+# profile PREFIX SECONDS: CPU and allocation profiles of both sidecars.
+profile() {
+  [ -n "${PROFILE:-}" ] || return 0
+  for s in client:18100 server:18010; do
+    curl -s -o "$OUT/$1-${s%%:*}.pprof" "http://127.0.0.1:${s#*:}/debug/pprof/profile?seconds=$2" &
+    curl -s -o "$OUT/$1-${s%%:*}.allocs.pprof" "http://127.0.0.1:${s#*:}/debug/pprof/allocs?seconds=$2" &
+  done
+}
+profile rate "${DURATION%s}"
 load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
 load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"
+load -label "go relay pair" -url http://127.0.0.1:18301/ -qps "$RATE" -duration "$DURATION" -pids "$R1,$R2" >> "$RES"
 # One closed-loop run swings by 20% or more on a small VM; the cases take
 # turns for MAXROUNDS rounds and the summary gives each one's median.
 echo "== max throughput: $CONNS connections for $MAXDUR each, $MAXROUNDS rounds" >&2
 for ((round = 1; round <= MAXROUNDS; round++)); do
   load -label direct -max -conns "$CONNS" -url http://127.0.0.1:18080/ -duration "$MAXDUR" >> "$RES"
+  [ "$round" != 1 ] || profile max "${MAXDUR%s}"
   load -label "sidecar pair" -max -conns "$CONNS" -url http://echo/ -proxy http://127.0.0.1:18001 -duration "$MAXDUR" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
   load -label "nginx pair" -max -conns "$CONNS" -url http://127.0.0.1:18201/ -duration "$MAXDUR" -pids "$(nginx_pids)" >> "$RES"
   load -label "go relay pair" -max -conns "$CONNS" -url http://127.0.0.1:18301/ -duration "$MAXDUR" -pids "$R1,$R2" >> "$RES"
@@ -147,7 +151,7 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rate = [r for r in rows if r["mode"] == "rate"]
 mx = [r for r in rows if r["mode"] == "max"]
 direct = next(r for r in rate if r["label"] == "direct")
-hops = {"direct": 0, "server sidecar only": 1, "sidecar pair": 2, "nginx pair": 2}
+hops = {"direct": 0, "server sidecar only": 1, "sidecar pair": 2, "nginx pair": 2, "go relay pair": 2}
 print(f"Open loop at {sys.argv[2]} rps, 1 KiB bodies (latency in ms; added = minus direct; per hop = added / hops):\n")
 print("| case | p50 | p90 | p99 | max | added p50 | added p99 | per hop p50 | per hop p99 | errors | dropped | CPU cores per 1k rps | RSS MiB (peak) |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
