@@ -45,6 +45,10 @@ type Options struct {
 	// Egress, Ingress and Admin, when set, are used instead of listening on
 	// the configured addresses (tests pass 127.0.0.1:0 listeners).
 	Egress, Ingress, Admin net.Listener
+	// Metrics, when set, is the metric set the sidecar records into and
+	// serves on /metrics, so the binary can register more collectors on
+	// its registry (the plugin host's); nil makes a new one.
+	Metrics *metrics.Set
 }
 
 // Sidecar is one data-plane proxy.
@@ -71,7 +75,10 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s = &Sidecar{cfg: cfg, opts: opts, logger: opts.Logger.With("component", "sidecar"), metrics: metrics.New()}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	s = &Sidecar{cfg: cfg, opts: opts, logger: opts.Logger.With("component", "sidecar"), metrics: opts.Metrics}
 	defer func() {
 		if err != nil {
 			s.cleanup() // handlers built so far may hold goroutines

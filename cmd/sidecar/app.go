@@ -13,6 +13,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/sidecar"
 	"github.com/meshbridge/meshbridge/sidecar/config"
+	"github.com/meshbridge/meshbridge/sidecar/metrics"
 )
 
 // Exit codes.
@@ -144,13 +145,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		ctl = c
 	}
-	stopPlugins, err := startPlugins(ctx, cfg, log)
+	ms := metrics.New() // shared by the sidecar and the plugin host: one /metrics
+	stopPlugins, err := startPlugins(ctx, cfg, log, ms.Registry)
 	if err != nil {
 		log.Error("plugins failed to start", "error", err)
 		return exitFailed
 	}
 	defer stopPlugins()
-	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: log})
+	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: log, Metrics: ms})
 	if err != nil {
 		log.Error("sidecar failed to start", "error", err)
 		return exitFailed

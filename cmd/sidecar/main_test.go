@@ -264,4 +264,16 @@ handlers:
 	case <-time.After(5 * time.Second):
 		t.Fatal("app never called")
 	}
+	// The plugin host's metrics are on the sidecar's /metrics.
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`meshbridge_plugin_calls_total{call="request",plugin="inject",result="ok"}`, `meshbridge_plugin_up{plugin="inject"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }

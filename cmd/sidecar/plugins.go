@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/plugins/host/sidecarhost"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
@@ -54,13 +56,13 @@ func checkPluginNames(cfg *config.Config) error {
 	return nil
 }
 
-// startPlugins starts the configured plugins; the returned stop runs after
-// the sidecar drained.
-func startPlugins(ctx context.Context, cfg *config.Config, log *slog.Logger) (stop func(), err error) {
+// startPlugins starts the configured plugins, their meshbridge_plugin_*
+// metrics on reg; the returned stop runs after the sidecar drained.
+func startPlugins(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (stop func(), err error) {
 	if len(cfg.Plugins) == 0 {
 		return func() {}, nil
 	}
-	h, err := host.Start(ctx, cfg.Plugins, host.Options{Logger: log})
+	h, err := host.Start(ctx, cfg.Plugins, host.Options{Logger: log, Metrics: reg})
 	if err != nil {
 		return nil, err
 	}
