@@ -6,6 +6,8 @@
 # docs/benchmarks.md.
 #
 # Usage: scripts/bench-sidecar.sh            (RATE=1000 DURATION=10s MAXDUR=5s CONNS=32 MAXROUNDS=5)
+# Also: one header-only plugin in a sidecar's chain at PLUGIN_RATE=2000 rps,
+# against the same sidecar without it (PLUGIN_SLICE=5s, three each).
 # PROFILE=1 also saves the sidecars' CPU and allocation profiles, during the
 # pair's rate run ($OUT/rate-*.pprof) and its first closed-loop run
 # ($OUT/max-*.pprof). HOLD=1 starts everything and waits, for manual runs.
@@ -18,6 +20,8 @@ DURATION="${DURATION:-10s}"
 MAXDUR="${MAXDUR:-5s}"
 CONNS="${CONNS:-32}"
 MAXROUNDS="${MAXROUNDS:-5}"
+PLUGIN_RATE="${PLUGIN_RATE:-2000}"
+PLUGIN_SLICE="${PLUGIN_SLICE:-5s}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
@@ -25,6 +29,7 @@ rm -rf "$OUT/run" && mkdir -p "$OUT/run"
 echo "== building" >&2
 go build -o "$OUT/bench" ./sidecar/bench
 go build -o "$OUT/sidecar" ./cmd/sidecar
+(cd plugins/examples && go build -o "$OUT/header-injector" ./header-injector)
 
 if ! command -v nginx >/dev/null 2>&1; then
   echo "== installing nginx (Debian package)" >&2
@@ -70,6 +75,25 @@ YAML
 GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/server.yaml" & SERVER_PID=$!; PIDS+=($SERVER_PID)
 GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/client.yaml" & CLIENT_PID=$!; PIDS+=($CLIENT_PID)
 wait_http http://127.0.0.1:18100/readyz
+# A third sidecar in front of the same app with one header-only plugin
+# (the header-injector example) in its inbound chain: issue #6's "added
+# latency of one plugin in the sidecar chain", against the server sidecar.
+cat > "$OUT/run/plugged.yaml" <<YAML
+service: {name: echo-plugged, ports: [{name: rest, port: 18080}]}
+control: {address: "http://127.0.0.1:18700"}
+egress: {listen: "127.0.0.1:18411"}
+ingress: {listen: "127.0.0.1:18406"}
+admin: {listen: "127.0.0.1:18410"}
+log: {level: warn}
+plugins:
+  - name: inject
+    path: $OUT/header-injector
+    args: ["-set", "X-Team: payments"]
+    sha256: $(sha256sum "$OUT/header-injector" | cut -d' ' -f1)
+handlers: {plugin: {plugins: [inject]}}
+YAML
+GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/plugged.yaml" & PLUGGED_PID=$!; PIDS+=($PLUGGED_PID)
+wait_http http://127.0.0.1:18410/readyz
 end=$((SECONDS + 20))
 until curl -fsS http://127.0.0.1:18100/config | grep -q '127.0.0.1:18006'; do
   [ $SECONDS -lt $end ] || { echo "client sidecar never learned the echo instance" >&2; exit 1; }
@@ -134,6 +158,16 @@ profile rate "${DURATION%s}"
 load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
 load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"
 load -label "go relay pair" -url http://127.0.0.1:18301/ -qps "$RATE" -duration "$DURATION" -pids "$R1,$R2" >> "$RES"
+# The plugin at 2,000 rps: the server sidecar and the plugged one take
+# turns, three slices each, so drift falls on both.
+echo "== plugin in the chain: $PLUGIN_RATE rps, alternating slices of $PLUGIN_SLICE" >&2
+for ((i = 1; i <= 3; i++)); do
+  load -label "sidecar, no plugin" -url http://127.0.0.1:18006/ -qps "$PLUGIN_RATE" -duration "$PLUGIN_SLICE" >> "$RES"
+  load -label "sidecar + plugin" -url http://127.0.0.1:18406/ -qps "$PLUGIN_RATE" -duration "$PLUGIN_SLICE" \
+    -pids "$PLUGGED_PID,$(pgrep -d, -P "$PLUGGED_PID")" >> "$RES"
+done
+# The plugin really ran: its calls, as the plugged sidecar counts them.
+curl -fsS http://127.0.0.1:18410/metrics | grep '^meshbridge_plugin_calls_total' > "$OUT/run/plugin-calls.txt" || true
 # One closed-loop run swings by 20% or more on a small VM; the cases take
 # turns for MAXROUNDS rounds and the summary gives each one's median.
 echo "== max throughput: $CONNS connections for $MAXDUR each, $MAXROUNDS rounds" >&2
@@ -148,7 +182,8 @@ done
 python3 - "$RES" "$RATE" > "$OUT/results.md" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-rate = [r for r in rows if r["mode"] == "rate"]
+plug = [r for r in rows if r["mode"] == "rate" and r["label"] in ("sidecar, no plugin", "sidecar + plugin")]
+rate = [r for r in rows if r["mode"] == "rate" and r not in plug]
 mx = [r for r in rows if r["mode"] == "max"]
 direct = next(r for r in rate if r["label"] == "direct")
 hops = {"direct": 0, "server sidecar only": 1, "sidecar pair": 2, "nginx pair": 2, "go relay pair": 2}
@@ -174,6 +209,19 @@ for l in labels:
     cpu_s = f"{median(cpu):.0f}" if cpu else "-"
     each = ", ".join(f'{r["rps"]:.0f}' for r in rs)
     print(f'| {l} | {median(r["rps"] for r in rs):.0f} | {each} | {cpu_s} | {sum(r["errors"] for r in rs)} |')
+if plug:
+    print(f"\nOne header-only plugin in the sidecar's inbound chain, {len(plug) // 2} alternating slices each (latency in ms):\n")
+    print("| slice | no plugin p50 | p99 | with plugin p50 | p99 | added p50 | added p99 | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    pairs = list(zip(plug[0::2], plug[1::2]))
+    for i, (a, b) in enumerate(pairs, 1):
+        print(f'| {i} | {a["p50_ms"]:.3f} | {a["p99_ms"]:.3f} | {b["p50_ms"]:.3f} | {b["p99_ms"]:.3f} | '
+              f'{b["p50_ms"] - a["p50_ms"]:.3f} | {b["p99_ms"] - a["p99_ms"]:.3f} | {a["errors"] + b["errors"]} |')
+    added = [b["p50_ms"] - a["p50_ms"] for a, b in pairs]
+    added99 = [b["p99_ms"] - a["p99_ms"] for a, b in pairs]
+    print(f"\nadded by the plugin: p50 median {median(added) * 1000:.0f} µs, p99 median {median(added99) * 1000:.0f} µs")
+    calls = [l for l in open(sys.argv[1].replace("results.jsonl", "plugin-calls.txt")).read().splitlines() if not l.endswith(" 0")]
+    print(f"plugin calls counted by the plugged sidecar: {'; '.join(calls) or 'none (the plugin did not run)'}")
 if "sidecar pair" in runs and "nginx pair" in runs:
     ratios = [s["rps"] / n["rps"] for s, n in zip(runs["sidecar pair"], runs["nginx pair"])]
     print(f"\nsidecar pair / nginx pair, per round: {', '.join(f'{x:.2f}' for x in ratios)}; median {median(ratios):.2f}")
