@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -192,5 +195,43 @@ func TestConnectTunnelIdleClosedOnDrain(t *testing.T) {
 	_ = tc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := br.ReadByte(); err == nil {
 		t.Error("the idle tunnel is still open after the sidecar stopped")
+	}
+}
+
+// A CONNECT target that egress.allowHosts lists is tunnelled to that host
+// even when it also names a mesh service (here through an alias); without
+// the listing, the same target reaches the mesh service.
+func TestConnectToAllowedHostKeepsTunnel(t *testing.T) {
+	ext := startEcho(t, "external")
+	_, extPort, _ := splitHostPort(ext.addr)
+	target := "localhost:" + strconv.Itoa(extPort)
+	app := startWSApp(t, "orders-1")
+	for _, tc := range []struct {
+		allow []string
+		want  string
+	}{{[]string{target}, "external"}, {nil, "orders-1"}} {
+		cfg := testConfig(t, func(c *config.Config) {
+			c.Egress.AllowHosts = tc.allow
+			c.Egress.Resolver.Aliases = map[string]string{"localhost": "orders"}
+		})
+		h := startSidecar(t, cfg, nil)
+		h.set([]*registry.Instance{app.instance("orders", nil)})
+		tunnel, resp, err := connectTo(testCtx(t, 5*time.Second), h.egress, target)
+		if err != nil || tunnel == nil {
+			t.Fatalf("allowHosts %v: CONNECT %s = %v, %v", tc.allow, target, resp, err)
+		}
+		if _, err := io.WriteString(tunnel, "GET /plain HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := http.ReadResponse(bufio.NewReader(tunnel), nil)
+		if err != nil {
+			t.Fatalf("allowHosts %v: %v", tc.allow, err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		tunnel.Close()
+		if string(body) != tc.want {
+			t.Errorf("allowHosts %v: the tunnel reached %q, want %q", tc.allow, body, tc.want)
+		}
 	}
 }

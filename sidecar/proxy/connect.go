@@ -9,23 +9,27 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
-// connect answers a CONNECT (HTTP/1.1 only). To a mesh service, the
-// tunnel ends here: what the client sends through it is served as
-// requests to that service (meshTunnel). To an allowed host outside the
-// mesh, it is spliced to a connection to that host. Either way it counts
-// as in flight until it ends, so the drain waits for it and then closes it.
+// connect answers a CONNECT (HTTP/1.1 only). To a host egress.allowHosts
+// lists, it is spliced to a connection to that host. To a mesh service,
+// the tunnel ends here: what the client sends through it is served as
+// requests to that service (meshTunnel). A spliced tunnel counts as in
+// flight until it ends, so the drain waits for it and then closes it; a
+// mesh tunnel is one of the listener's keep-alive connections.
 func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 	target := r.Host
+	// An allowed host keeps its tunnel even when a mesh service has its
+	// name: listing it is the operator's explicit choice, and a tunnel is
+	// what CONNECT asked for.
+	if !e.opts.Allow.Allow(target) {
+		if name, ok := e.opts.Resolver.Resolve(target); ok && e.opts.Tables.Load().Service(name) != nil {
+			e.meshTunnel(w, name, target)
+			return
+		}
+		http.Error(w, "CONNECT to "+target+" is not allowed: no mesh service by that name, and not in egress.allowHosts", http.StatusForbidden)
+		return
+	}
 	if _, ok := w.(http.Hijacker); !ok {
 		http.Error(w, "CONNECT needs HTTP/1.1", http.StatusNotImplemented)
-		return
-	}
-	if name, ok := e.opts.Resolver.Resolve(target); ok && e.opts.Tables.Load().Service(name) != nil {
-		e.meshTunnel(w, name, target)
-		return
-	}
-	if !e.opts.Allow.Allow(target) {
-		http.Error(w, "CONNECT to "+target+" is not allowed: no mesh service by that name, and not in egress.allowHosts", http.StatusForbidden)
 		return
 	}
 	up, err := net.DialTimeout("tcp", target, e.opts.DialTimeout)
