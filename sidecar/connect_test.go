@@ -3,12 +3,12 @@ package sidecar_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,10 +61,11 @@ func TestConnectToMeshServiceIsRouted(t *testing.T) {
 	caller := callerSidecar(t, cp)
 	waitInstances(t, caller, "orders", 1)
 
-	// gorilla/websocket with a proxy sends CONNECT orders:80.
+	// gorilla/websocket with a proxy sends CONNECT orders:80. The Host
+	// inside names nothing the mesh knows: the tunnel decides.
 	proxyURL, _ := url.Parse("http://" + caller.egress)
 	ws, _, err := (&websocket.Dialer{Proxy: http.ProxyURL(proxyURL), HandshakeTimeout: 5 * time.Second}).
-		DialContext(testCtx(t, 10*time.Second), "ws://orders/ws", nil)
+		DialContext(testCtx(t, 10*time.Second), "ws://orders/ws", http.Header{"Host": {"nothing.example"}})
 	if err != nil {
 		t.Fatalf("WebSocket through CONNECT: %v", err)
 	}
@@ -112,17 +113,31 @@ func TestConnectToMeshServiceIsRouted(t *testing.T) {
 	}
 
 	// TLS through a tunnel to a mesh service cannot be routed: the egress
-	// closes the tunnel instead of answering the handshake with HTTP.
+	// closes the tunnel, answering nothing (not an HTTP 400 to a
+	// ClientHello).
 	tc2, _, err := connectTo(testCtx(t, 5*time.Second), caller.egress, "orders:443")
 	if err != nil || tc2 == nil {
 		t.Fatalf("CONNECT orders:443: %v", err)
 	}
-	tlsConn := tls.Client(tc2, &tls.Config{ServerName: "orders", InsecureSkipVerify: true})
-	_ = tlsConn.SetDeadline(time.Now().Add(5 * time.Second))
-	if err := tlsConn.Handshake(); err == nil {
-		t.Error("TLS handshake through a tunnel to a mesh service succeeded; want the tunnel closed")
+	defer tc2.Close()
+	if _, err := tc2.Write([]byte{0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00}); err != nil {
+		t.Fatal(err)
 	}
-	tlsConn.Close()
+	_ = tc2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := io.Copy(io.Discard, tc2); err != nil || n != 0 {
+		t.Errorf("TLS through a tunnel to a mesh service: %d bytes back, %v; want the tunnel closed with nothing", n, err)
+	}
+
+	// A CONNECT with a body is refused: its bytes would open the tunnel.
+	bc, err := net.Dial("tcp", caller.egress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	io.WriteString(bc, "CONNECT orders:80 HTTP/1.1\r\nHost: orders:80\r\nContent-Length: 4\r\n\r\nGET ")
+	if r, err := http.ReadResponse(bufio.NewReader(bc), &http.Request{Method: http.MethodConnect}); err != nil || r.StatusCode != http.StatusBadRequest {
+		t.Errorf("CONNECT with a body = %v, %v; want 400", r, err)
+	}
 }
 
 // gRPC (h2c) through a CONNECT tunnel to a mesh service, as grpc-go sends
@@ -134,15 +149,17 @@ func TestConnectCarriesGRPC(t *testing.T) {
 	caller := callerSidecar(t, cp)
 	waitInstances(t, caller, "grpcsvc", 1)
 
-	tunnels := 0
+	// The authority names nothing the mesh knows: the tunnel decides.
+	var tunnels atomic.Int32
 	conn, err := grpc.NewClient("passthrough:///grpcsvc:9090", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithAuthority("nothing.example"),
 		grpc.WithContextDialer(func(ctx context.Context, target string) (net.Conn, error) {
 			c, resp, err := connectTo(ctx, caller.egress, target)
 			if err == nil && c == nil {
 				t.Errorf("CONNECT %s: %s", target, resp.Status)
 				return nil, io.ErrUnexpectedEOF
 			}
-			tunnels++
+			tunnels.Add(1)
 			return c, err
 		}))
 	if err != nil {
@@ -154,8 +171,8 @@ func TestConnectCarriesGRPC(t *testing.T) {
 	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("Check through CONNECT = %v, %v; want SERVING", resp, err)
 	}
-	if tunnels != 1 {
-		t.Errorf("%d tunnels opened, want 1", tunnels)
+	if n := tunnels.Load(); n != 1 {
+		t.Errorf("%d tunnels opened, want 1", n)
 	}
 	if m := scrape(t, caller.admin); !contains(m, `meshbridge_sidecar_requests_total{code="200",direction="outbound",service="grpcsvc",subset="stable"} 1`) {
 		t.Errorf("caller sidecar did not count the call as outbound to grpcsvc:\n%s", grepLines(m, "requests_total"))

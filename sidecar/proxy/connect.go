@@ -3,6 +3,7 @@ package proxy
 import (
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
@@ -17,6 +18,11 @@ import (
 // mesh tunnel is one of the listener's keep-alive connections.
 func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 	target := r.Host
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		// Its bytes would reach the other end as the tunnel's first ones.
+		http.Error(w, "CONNECT with a body", http.StatusBadRequest)
+		return
+	}
 	// An allowed host keeps its tunnel even when a mesh service has its
 	// name: listing it is the operator's explicit choice, and a tunnel is
 	// what CONNECT asked for.
@@ -64,6 +70,12 @@ func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
 		return
 	}
 	srv := rw.c.srv
+	if srv.closing.Load() {
+		// Draining: a tunnel opened now would have no request served.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "the sidecar is shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	nc, brw, err := rw.Hijack()
 	if err != nil {
 		return
@@ -79,8 +91,10 @@ func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
 		return
 	}
 	if first[0] == tlsHandshake {
-		e.opts.Logger.Warn("TLS through a CONNECT tunnel to a mesh service cannot be routed; call it over plain HTTP (the mesh secures the hop)",
-			"service", name, "target", target, "remote", nc.RemoteAddr().String())
+		if e.tlsWarned.allow(time.Now()) {
+			e.opts.Logger.Warn("TLS through a CONNECT tunnel to a mesh service cannot be routed; call it over plain HTTP (the mesh secures the hop); further ones are logged at most once a minute",
+				"service", name, "target", target, "remote", nc.RemoteAddr().String())
+		}
 		_ = nc.Close()
 		return
 	}
@@ -89,3 +103,12 @@ func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
 
 // tlsHandshake is the first byte of a TLS connection (a handshake record).
 const tlsHandshake = 0x16
+
+// everyMinute lets a repeated warning through at most once a minute, so a
+// client that keeps retrying cannot flood the log.
+type everyMinute struct{ last atomic.Int64 }
+
+func (m *everyMinute) allow(now time.Time) bool {
+	last := m.last.Load()
+	return now.UnixNano()-last >= int64(time.Minute) && m.last.CompareAndSwap(last, now.UnixNano())
+}

@@ -31,8 +31,9 @@ type EgressOptions struct {
 
 // Egress is the app → mesh handler.
 type Egress struct {
-	opts EgressOptions
-	rn   runner
+	opts      EgressOptions
+	rn        runner
+	tlsWarned everyMinute // TLS through a tunnel to a mesh service
 }
 
 // NewEgress builds the egress handler.

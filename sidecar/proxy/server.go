@@ -255,11 +255,15 @@ func (s *Server) newConn(nc net.Conn) *conn {
 // CONNECT tunnel), with h in place of the server's handler, on the
 // caller's goroutine. It is one of the server's connections: Shutdown
 // closes it once idle and waits for it, Close cuts it.
+//
+// A drain that began after the tunnel opened still gets the client's
+// first request served: the connection is then not tracked (the caller's
+// hijacked connection is, until this returns), and closes after that
+// request.
 func (s *Server) serveAs(nc net.Conn, h http.Handler) {
 	c := s.newConn(nc)
 	if c == nil {
-		_ = nc.Close() // the server is closing
-		return
+		c = &conn{srv: s, nc: nc, accepted: time.Now()}
 	}
 	c.handler = h
 	c.serve()

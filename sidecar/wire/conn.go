@@ -18,8 +18,9 @@ func CloseWrite(w any) error {
 
 // BufferedConn is a connection taken over from a bufio.Reader: its reads
 // first return what Br had already buffered past a head (an HTTP/2
-// preface, the bytes a server sent behind its 101 answer), then go to the
-// connection itself.
+// preface, the bytes a server sent behind its 101 answer, a request sent
+// through a CONNECT tunnel), then go to the connection itself. CloseWrite
+// passes a half-close on when the connection can.
 type BufferedConn struct {
 	net.Conn
 	Br *bufio.Reader // nil once drained
@@ -35,3 +36,7 @@ func (c *BufferedConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
+
+// CloseWrite ends the sending side only, so the peer reads EOF and may
+// still answer.
+func (c *BufferedConn) CloseWrite() error { return CloseWrite(c.Conn) }

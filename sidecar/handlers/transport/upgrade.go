@@ -40,10 +40,6 @@ func switched(ctx context.Context, c *h1conn, resp *http.Response, stop func() b
 // first); CloseWrite passes a half-close on.
 type upgraded struct{ wire.BufferedConn }
 
-// CloseWrite ends the sending side only, so the peer reads EOF and may
-// still answer.
-func (u *upgraded) CloseWrite() error { return wire.CloseWrite(u.Conn) }
-
 // held is an upgraded connection that counts as a request in flight on
 // its endpoint until it is closed, so that least-request balancing sees
 // long-lived tunnels.
