@@ -11,6 +11,7 @@
 # fixed rate varies less from round to round than at saturation, where
 # batching changes with the machine's mood. A_ENV and B_ENV add
 # environment variables to one build's sidecars (B_ENV=GOMAXPROCS=1).
+# METHOD=GET sends bodiless GETs instead of POSTs with 1 KiB bodies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
@@ -18,6 +19,7 @@ ROUNDS="${ROUNDS:-10}"
 DUR="${DUR:-3s}"
 CONNS="${CONNS:-32}"
 RATE="${RATE:-max}"
+METHOD="${METHOD:-POST}"
 if [ "$RATE" = max ]; then MODE=(-max -conns "$CONNS"); else MODE=(-qps "$RATE"); fi
 OUT="$(mkdir -p tmp/ab-sidecar && cd tmp/ab-sidecar && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
@@ -82,7 +84,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   if ((r % 2)); then order="a b"; else order="b a"; fi
   for n in $order; do
     base=$([ $n = a ] && echo 18100 || echo 18200)
-    "$OUT/bench" load -label "$n" "${MODE[@]}" -url "http://echo-$n/" -proxy "http://127.0.0.1:$((base + 1))" \
+    "$OUT/bench" load -label "$n" -method "$METHOD" "${MODE[@]}" -url "http://echo-$n/" -proxy "http://127.0.0.1:$((base + 1))" \
       -duration "$DUR" -pids "${CLIENT[$n]},${SERVER[$n]}" >> "$RES"
   done
 done

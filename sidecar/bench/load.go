@@ -45,6 +45,7 @@ func runLoad(args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "run time")
 	warm := fs.Duration("warmup", time.Second, "warm-up time, not measured")
 	size := fs.Int("body", 1024, "request body bytes (POST)")
+	method := fs.String("method", http.MethodPost, "request method; GET and HEAD send no body")
 	label := fs.String("label", "", "label in the output")
 	pids := fs.String("pids", "", "comma-separated process IDs whose CPU and memory to report")
 	if err := fs.Parse(args); err != nil {
@@ -64,7 +65,11 @@ func runLoad(args []string) error {
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	body := bytes.Repeat([]byte("y"), *size)
 	send := func() (time.Duration, error) {
-		req, err := http.NewRequest(http.MethodPost, *target, bytes.NewReader(body))
+		var rd io.Reader
+		if *method != http.MethodGet && *method != http.MethodHead {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequest(*method, *target, rd)
 		if err != nil {
 			return 0, err
 		}

@@ -50,7 +50,10 @@ func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize in
 // get returns an idle connection that is still open, or dials a new one.
 // The connection's deadline is set to deadline (zero: none) before the
 // liveness check, so a deadline left from its last use cannot fail it.
-func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time) (*h1conn, bool, error) {
+// With peek false the check skips its system call and only refuses a
+// connection with unasked bytes: for requests that are sent again on a
+// new connection when a reused one turns out dead (replayable).
+func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time, peek bool) (*h1conn, bool, error) {
 	now := time.Now()
 	for {
 		p.mu.Lock()
@@ -62,7 +65,7 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time) (*h1c
 		c := list[len(list)-1]
 		p.idle[addr] = list[:len(list)-1]
 		p.mu.Unlock()
-		if now.Sub(c.lastUsed) < p.idleTimeout && c.setDeadline(deadline) == nil && c.alive() {
+		if now.Sub(c.lastUsed) < p.idleTimeout && c.setDeadline(deadline) == nil && (peek && c.alive() || !peek && c.br.Buffered() == 0) {
 			return c, true, nil
 		}
 		c.nc.Close()
@@ -160,10 +163,14 @@ var errStale = errors.New("keep-alive connection closed by the peer")
 // included) bounded by deadline when it is not zero. A request that found
 // a reused connection dead before any answer is sent again on a new one
 // when its body can be (no body); other failures are returned as they are.
+// A pooled connection is peeked at before reuse, so a dead one is seen
+// before a request is sent on it, except for replayable requests: for
+// them a dead connection costs a retry, not a system call per request.
 func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Response, error) {
 	ctx := req.Context()
+	peek := !replayable(req)
 	for {
-		c, reused, err := p.get(ctx, req.URL.Host, deadline)
+		c, reused, err := p.get(ctx, req.URL.Host, deadline, peek)
 		if err != nil {
 			return nil, err
 		}
@@ -180,6 +187,22 @@ func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Respons
 		}
 		return nil, err
 	}
+}
+
+// replayable reports whether req may be sent again after a reused
+// connection failed, whatever the upstream did with the first copy: no
+// body and an idempotent method, or an idempotency key (net/http's rule).
+func replayable(req *http.Request) bool {
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, "":
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
 }
 
 func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*http.Response, error) {

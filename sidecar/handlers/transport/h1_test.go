@@ -77,11 +77,81 @@ func TestH1KeepAliveReuseAndStale(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, b := get(t, p, srv.URL+"/b", nil); b != "GET /b " {
+	if _, b := get(t, p, srv.URL+"/b", strings.NewReader("y")); b != "POST /b y" {
 		t.Errorf("after the server closed idle connections: %q", b)
 	}
 	if n := conns.Load(); n != 2 {
 		t.Errorf("%d connections, want 2", n)
+	}
+	// A GET is not peeked at: sent on the dead connection, it fails
+	// before any answer and goes again on a new one.
+	srv.CloseClientConnections()
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return !p.idle[addr][0].alive()
+	})
+	if _, b := get(t, p, srv.URL+"/c", nil); b != "GET /c " {
+		t.Errorf("GET after the server closed idle connections: %q", b)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+	}
+}
+
+// Replayable requests (no body, idempotent method or an idempotency key)
+// take a pooled connection without the liveness peek's system call; the
+// others are peeked at.
+func TestH1PeeksOnlyWhenNotReplayable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	p := newPool()
+	defer p.closeIdle()
+	pooled := func() *h1conn {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.idle[srv.Listener.Addr().String()][0]
+	}
+	for range 3 {
+		get(t, p, srv.URL, nil)
+	}
+	if pooled().peeked() {
+		t.Error("a GET on a pooled connection peeked at it")
+	}
+	get(t, p, srv.URL, strings.NewReader("body"))
+	if !pooled().peeked() && peekable {
+		t.Error("a POST with a body on a pooled connection did not peek at it")
+	}
+	for _, tc := range []struct {
+		method string
+		body   io.Reader
+		header string
+		want   bool
+	}{
+		{http.MethodGet, nil, "", true}, {http.MethodHead, nil, "", true}, {http.MethodOptions, nil, "", true},
+		{http.MethodPost, nil, "", false}, {http.MethodDelete, nil, "", false}, {http.MethodGet, strings.NewReader("x"), "", false},
+		{http.MethodPost, nil, "Idempotency-Key", true}, {http.MethodPut, nil, "X-Idempotency-Key", true},
+		{http.MethodPost, strings.NewReader("x"), "Idempotency-Key", false},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL, tc.body)
+		if tc.header != "" {
+			req.Header.Set(tc.header, "k1")
+		}
+		if got := replayable(req); got != tc.want {
+			t.Errorf("replayable(%s, body %v, %q) = %v, want %v", tc.method, tc.body != nil, tc.header, got, tc.want)
+		}
 	}
 }
 
