@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -34,6 +35,7 @@ type h1pool struct {
 
 type h1conn struct {
 	nc       net.Conn
+	sent     int64 // bytes the connection took, over its life
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	addr     string
@@ -79,7 +81,8 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time, peek 
 	if err != nil {
 		return nil, false, err
 	}
-	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), bw: bufio.NewWriterSize(nc, p.bufSize), addr: addr}
+	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), addr: addr}
+	c.bw = bufio.NewWriterSize(sentCounter{c}, p.bufSize)
 	c.abort = func() { _ = nc.SetDeadline(wire.LongAgo) } // built once per connection; closing follows
 	if err := c.setDeadline(deadline); err != nil {
 		nc.Close()
@@ -156,13 +159,39 @@ func afterFunc(ctx context.Context, f func()) (stop func() bool) {
 	return context.AfterFunc(ctx, f)
 }
 
-// errStale marks a reused connection the peer had closed before answering.
-var errStale = errors.New("keep-alive connection closed by the peer")
+// A reused connection the peer had closed: errUnsent before any byte of
+// the request left, errStale after it did and before any answer (the
+// upstream may have acted on it).
+var (
+	errStale  = errors.New("keep-alive connection closed by the peer before answering")
+	errUnsent = fmt.Errorf("%w, before the request was sent", errStale)
+)
+
+// sentCounter is what a connection's writer writes to: it counts the bytes
+// the connection took, so a failed write can tell whether any left.
+type sentCounter struct{ c *h1conn }
+
+func (w sentCounter) Write(p []byte) (int, error) {
+	n, err := w.c.nc.Write(p)
+	w.c.sent += int64(n)
+	return n, err
+}
+
+// retryStale reports whether req, which failed with err on a reused
+// connection, may go again on a new one: its body (none) can be sent
+// again, and either none of it reached the upstream or sending it twice
+// is harmless (replayable). net/http's Transport follows the same rule.
+func retryStale(req *http.Request, err error) bool {
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	return errors.Is(err, errUnsent) || errors.Is(err, errStale) && replayable(req)
+}
 
 // RoundTrip sends req to req.URL.Host, the whole exchange (response body
 // included) bounded by deadline when it is not zero. A request that found
 // a reused connection dead before any answer is sent again on a new one
-// when its body can be (no body); other failures are returned as they are.
+// when retryStale allows; other failures are returned as they are.
 // A pooled connection is peeked at before reuse, so a dead one is seen
 // before a request is sent on it, except for replayable requests: for
 // them a dead connection costs a retry, not a system call per request.
@@ -179,7 +208,7 @@ func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Respons
 			return resp, nil
 		}
 		c.nc.Close()
-		if reused && errors.Is(err, errStale) && (req.Body == nil || req.Body == http.NoBody) && ctx.Err() == nil {
+		if reused && retryStale(req, err) && ctx.Err() == nil {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -209,9 +238,13 @@ func (p *h1pool) exchange(ctx context.Context, c *h1conn, req *http.Request) (*h
 	// Cancelling the request unblocks reads and writes at once. The
 	// deadline it leaves marks the connection as not reusable.
 	stop := afterFunc(ctx, c.abort)
+	sent := c.sent
 	if err := writeRequest(c.bw, req); err != nil {
 		stop()
 		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			if c.sent == sent {
+				return nil, errUnsent
+			}
 			return nil, errStale
 		}
 		return nil, err

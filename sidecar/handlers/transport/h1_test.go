@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -310,5 +311,68 @@ func TestH1DeadlineCoversBody(t *testing.T) {
 	}
 	if n := idle(); n != 1 {
 		t.Errorf("%d idle connections, want the pooled one reused", n)
+	}
+}
+
+// An upstream that closes a reused connection after reading a request,
+// without answering, may have acted on it: a bodiless GET goes again on a
+// new connection, a bodiless POST does not (the retry policy may decide to
+// send it again; the pool never does on its own).
+func TestH1UnansweredRequestSentAgainOnlyIfReplayable(t *testing.T) {
+	var seen sync.Map // path -> *atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := seen.LoadOrStore(r.Method+" "+r.URL.Path, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+		if r.URL.Path == "/drop" {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // no answer
+			}
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	count := func(key string) int64 {
+		n, ok := seen.Load(key)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int64).Load()
+	}
+	p := newPool()
+	defer p.closeIdle()
+	for _, tc := range []struct {
+		method string
+		want   int64
+	}{{http.MethodGet, 2}, {http.MethodPost, 1}} {
+		get(t, p, srv.URL+"/warm", nil) // a pooled connection to reuse
+		req, _ := http.NewRequest(tc.method, srv.URL+"/drop", nil)
+		if _, err := p.RoundTrip(req, time.Now().Add(5*time.Second)); err == nil {
+			t.Fatalf("%s /drop: answered; want an error", tc.method)
+		}
+		if got := count(tc.method + " /drop"); got != tc.want {
+			t.Errorf("%s /drop reached the upstream %d times, want %d", tc.method, got, tc.want)
+		}
+	}
+}
+
+// retryStale: nothing sent is always safe to send again (without a body);
+// something sent only when the request is replayable.
+func TestRetryStale(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		body   io.Reader
+		err    error
+		want   bool
+	}{
+		{http.MethodPost, nil, errUnsent, true}, {http.MethodPost, nil, errStale, false},
+		{http.MethodGet, nil, errStale, true}, {http.MethodGet, nil, errUnsent, true},
+		{http.MethodPost, strings.NewReader("x"), errUnsent, false}, {http.MethodGet, nil, io.ErrClosedPipe, false},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://upstream/", tc.body)
+		if got := retryStale(req, tc.err); got != tc.want {
+			t.Errorf("retryStale(%s, body %v, %v) = %v, want %v", tc.method, tc.body != nil, tc.err, got, tc.want)
+		}
 	}
 }
