@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 )
@@ -27,30 +28,41 @@ func BenchmarkSidecarPair(b *testing.B) {
 	host, port, _ := splitHostPort(server.ingress)
 	inst := &registry.Instance{ID: "echo-1", Service: "echo", Host: host, Port: port}
 	inst.Normalize()
-	client.set([]*registry.Instance{inst})
 	server.set([]*registry.Instance{inst})
 	proxyURL, _ := url.Parse("http://" + client.egress)
 	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL), MaxIdleConnsPerHost: 64}}
 	body := bytes.Repeat([]byte("y"), 1024)
-	b.ReportAllocs()
-	b.SetBytes(2048)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := hc.Post("http://echo/", "application/octet-stream", bytes.NewReader(body))
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				b.Errorf("status %d", resp.StatusCode)
-				return
-			}
-		}
-	})
-	b.StopTimer()
+	// "retry-on-503": a ServicePolicy retries on a status, so every
+	// request body is kept in memory for a second try (none is needed).
+	retry := resource(b, control.KindServicePolicy, "p", &control.ServicePolicy{Service: "echo",
+		Retry: &control.RetryPolicy{Attempts: 2, RetryOn: []string{"503"}, Methods: []string{http.MethodPost}, BudgetPercent: 20}})
+	for _, bc := range []struct {
+		name      string
+		resources []*registry.Resource
+	}{{"default", nil}, {"retry-on-503", []*registry.Resource{retry}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			client.set([]*registry.Instance{inst}, bc.resources...)
+			b.ReportAllocs()
+			b.SetBytes(2048)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := hc.Post("http://echo/", "application/octet-stream", bytes.NewReader(body))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+		})
+	}
 	hc.CloseIdleConnections()
 }
 

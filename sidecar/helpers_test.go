@@ -79,7 +79,7 @@ func listen(t testing.TB) net.Listener {
 	return ln
 }
 
-func resource(t *testing.T, kind, name string, spec any) *registry.Resource {
+func resource(t testing.TB, kind, name string, spec any) *registry.Resource {
 	t.Helper()
 	b, err := json.Marshal(spec)
 	if err != nil {
