@@ -50,11 +50,11 @@ func newH1Pool(d *net.Dialer, maxIdle int, idleTimeout time.Duration, bufSize in
 }
 
 // get returns an idle connection that is still open, or dials a new one.
-// The connection's deadline is set to deadline (zero: none) before the
-// liveness check, so a deadline left from its last use cannot fail it.
-// With peek false the check skips its system call and only refuses a
-// connection with unasked bytes: for requests that are sent again on a
-// new connection when a reused one turns out dead (replayable).
+// A pooled connection holding bytes nobody asked for is refused; with
+// peek, so is one that alive (a system call) finds closed, which requests
+// that are sent again when a reused connection turns out dead (replayable)
+// skip. The connection's deadline is set to deadline (zero: none) before
+// the check, so a deadline left from its last use cannot fail it.
 func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time, peek bool) (*h1conn, bool, error) {
 	now := time.Now()
 	for {
@@ -67,7 +67,7 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time, peek 
 		c := list[len(list)-1]
 		p.idle[addr] = list[:len(list)-1]
 		p.mu.Unlock()
-		if now.Sub(c.lastUsed) < p.idleTimeout && c.setDeadline(deadline) == nil && (peek && c.alive() || !peek && c.br.Buffered() == 0) {
+		if now.Sub(c.lastUsed) < p.idleTimeout && c.setDeadline(deadline) == nil && c.br.Buffered() == 0 && (!peek || c.alive()) {
 			return c, true, nil
 		}
 		c.nc.Close()
@@ -182,11 +182,10 @@ func (w sentCounter) Write(p []byte) (int, error) {
 // again, and either none of it reached the upstream or sending it twice
 // is harmless (replayable). net/http's Transport follows the same rule.
 func retryStale(req *http.Request, err error) bool {
-	if req.Body != nil && req.Body != http.NoBody {
-		return false
-	}
-	return errors.Is(err, errUnsent) || errors.Is(err, errStale) && replayable(req)
+	return errors.Is(err, errUnsent) && !hasBody(req) || errors.Is(err, errStale) && replayable(req)
 }
+
+func hasBody(req *http.Request) bool { return req.Body != nil && req.Body != http.NoBody }
 
 // RoundTrip sends req to req.URL.Host, the whole exchange (response body
 // included) bounded by deadline when it is not zero. A request that found
@@ -222,7 +221,7 @@ func (p *h1pool) RoundTrip(req *http.Request, deadline time.Time) (*http.Respons
 // connection failed, whatever the upstream did with the first copy: no
 // body and an idempotent method, or an idempotency key (net/http's rule).
 func replayable(req *http.Request) bool {
-	if req.Body != nil && req.Body != http.NoBody {
+	if hasBody(req) {
 		return false
 	}
 	switch req.Method {

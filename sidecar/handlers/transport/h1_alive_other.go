@@ -6,6 +6,6 @@ package transport
 type probe struct{}
 
 // alive cannot peek without blocking here; a dead pooled connection shows
-// up as a failed request, which RoundTrip retries on a new connection when
-// the request has no body.
-func (c *h1conn) alive() bool { return c.br.Buffered() == 0 }
+// up as a failed request, which RoundTrip sends again on a new connection
+// when retryStale allows.
+func (c *h1conn) alive() bool { return true }

@@ -16,9 +16,6 @@ type probe struct {
 // alive checks, without blocking, that the peer has not closed an idle
 // connection (and sent nothing unasked).
 func (c *h1conn) alive() bool {
-	if c.br.Buffered() > 0 {
-		return false
-	}
 	p := &c.probe
 	if p.rc == nil {
 		sc, ok := c.nc.(syscall.Conn)

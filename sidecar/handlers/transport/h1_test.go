@@ -61,23 +61,18 @@ func TestH1KeepAliveReuseAndStale(t *testing.T) {
 		t.Errorf("%d connections for 5 sequential requests, want 1 reused", n)
 	}
 	// The server drops its idle connections; the next request must notice
-	// the dead pooled connection and use a new one.
-	srv.CloseClientConnections()
-	// Wait for the FIN to arrive (the pooled connection's peek sees it).
+	// the dead pooled connection and use a new one. dropIdle waits for the
+	// FIN to arrive (the pooled connection's peek sees it).
 	addr := srv.Listener.Addr().String()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		p.mu.Lock()
-		c := p.idle[addr][0]
-		p.mu.Unlock()
-		if !c.alive() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("closed connection still looks alive")
-		}
-		time.Sleep(5 * time.Millisecond)
+	dropIdle := func() {
+		srv.CloseClientConnections()
+		waitFor(t, func() bool {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return !p.idle[addr][0].alive()
+		})
 	}
+	dropIdle()
 	if _, b := get(t, p, srv.URL+"/b", strings.NewReader("y")); b != "POST /b y" {
 		t.Errorf("after the server closed idle connections: %q", b)
 	}
@@ -86,12 +81,7 @@ func TestH1KeepAliveReuseAndStale(t *testing.T) {
 	}
 	// A GET is not peeked at: sent on the dead connection, it fails
 	// before any answer and goes again on a new one.
-	srv.CloseClientConnections()
-	waitFor(t, func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return !p.idle[addr][0].alive()
-	})
+	dropIdle()
 	if _, b := get(t, p, srv.URL+"/c", nil); b != "GET /c " {
 		t.Errorf("GET after the server closed idle connections: %q", b)
 	}
