@@ -55,11 +55,7 @@ func connectTo(ctx context.Context, egress, target string) (net.Conn, *http.Resp
 // get their mesh service: the tunnel ends in the egress, and what comes
 // through it is routed like any outbound request, through both sidecars.
 func TestConnectToMeshServiceIsRouted(t *testing.T) {
-	cp := startControl(t)
-	app := startWSApp(t, "orders-1")
-	callee := appSidecar(t, cp, "orders", app, nil, nil)
-	caller := callerSidecar(t, cp)
-	waitInstances(t, caller, "orders", 1)
+	callee, caller := wsMesh(t)
 
 	// gorilla/websocket with a proxy sends CONNECT orders:80. The Host
 	// inside names nothing the mesh knows: the tunnel decides.

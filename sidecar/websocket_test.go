@@ -53,6 +53,17 @@ func wsApp(id string) http.HandlerFunc {
 	}
 }
 
+// wsMesh runs a WebSocket app "orders-1" behind its sidecar (callee) and
+// a caller sidecar that knows the instance.
+func wsMesh(t *testing.T) (callee, caller *harness) {
+	t.Helper()
+	cp := startControl(t)
+	callee = appSidecar(t, cp, "orders", startWSApp(t, "orders-1"), nil, nil)
+	caller = callerSidecar(t, cp)
+	waitInstances(t, caller, "orders", 1)
+	return callee, caller
+}
+
 // startWSApp starts an echo instance that speaks WebSocket (wsApp).
 func startWSApp(t *testing.T, id string) *echo {
 	e := startEcho(t, id)
@@ -153,11 +164,7 @@ func echoes(t *testing.T, c *websocket.Conn) {
 // hops count the upgrade, a refused upgrade is a plain answer, and
 // keep-alive requests go on beside an open tunnel.
 func TestWebSocketThroughTwoSidecars(t *testing.T) {
-	cp := startControl(t)
-	app := startWSApp(t, "orders-1")
-	callee := appSidecar(t, cp, "orders", app, nil, nil)
-	caller := callerSidecar(t, cp)
-	waitInstances(t, caller, "orders", 1)
+	callee, caller := wsMesh(t)
 
 	byHost, _, err := dialWS(t, caller.egress, "orders", "/ws", nil)
 	if err != nil {
