@@ -67,11 +67,7 @@ YAML
   # shellcheck disable=SC2086
   env ${!extra:-} "$OUT/sidecar-$n" --config "$OUT/run/$n-client.yaml" & CLIENT[$n]=$!; PIDS+=($!)
   wait_http "http://127.0.0.1:$((p + 20))/readyz"
-  local end=$((SECONDS + 20))
-  until curl -fsS "http://127.0.0.1:$((p + 20))/config" | grep -q "127.0.0.1:$((p + 6))"; do
-    [ $SECONDS -lt $end ] || { echo "pair $n never learned its echo instance" >&2; exit 1; }
-    sleep 0.1
-  done
+  wait_config "http://127.0.0.1:$((p + 20))" "127.0.0.1:$((p + 6))"
 }
 pair a 18100
 pair b 18200

@@ -94,11 +94,7 @@ handlers: {plugin: {plugins: [inject]}}
 YAML
 GOMAXPROCS="${SIDECAR_GOMAXPROCS:-}" "$OUT/sidecar" --config "$OUT/run/plugged.yaml" & PLUGGED_PID=$!; PIDS+=($PLUGGED_PID)
 wait_http http://127.0.0.1:18410/readyz
-end=$((SECONDS + 20))
-until curl -fsS http://127.0.0.1:18100/config | grep -q '127.0.0.1:18006'; do
-  [ $SECONDS -lt $end ] || { echo "client sidecar never learned the echo instance" >&2; exit 1; }
-  sleep 0.1
-done
+wait_config http://127.0.0.1:18100 127.0.0.1:18006
 
 for n in 1 2; do
   if [ $n = 1 ]; then listen=18201; up=18202; else listen=18202; up=18080; fi
