@@ -9,5 +9,5 @@ func SetTestHookAfterPin(f func(path string)) (restore func()) {
 }
 
 // SetGRPCCalls makes plugins started from now on take their calls through
-// grpc-go's transport (on) or their own connection (off, the default).
+// grpc-go's transport (on) or the plugin's channel (off, the default).
 func SetGRPCCalls(on bool) { testHookGRPCCalls = on }

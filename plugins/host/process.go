@@ -3,12 +3,10 @@ package host
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"sort"
@@ -33,7 +31,7 @@ const maxReplyBytes = 8 << 20
 var testHookAfterPin func(path string)
 
 // testHookGRPCCalls, in benchmarks, leaves plugin calls on grpc-go's
-// transport instead of their own connection.
+// transport instead of the plugin's channel.
 var testHookGRPCCalls bool
 
 // stopGrace is how long a graceful stop waits before killing the process.
@@ -111,12 +109,12 @@ func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *e
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
-	switch err := dialCallsDirect(ctx, rpc, client, cfg); {
+	switch err := openChannel(ctx, rpc); {
 	case err != nil:
 		// The gRPC connection carries the calls instead, a little slower.
-		p.log.Warn("plugin calls go through gRPC's transport: their own connection failed", "error", err)
+		p.log.Warn("plugin calls go through gRPC's transport: the plugin's calls' channel could not be opened", "error", err)
 	case !testHookGRPCCalls:
-		p.log.Debug("plugin calls on their own connection")
+		p.log.Debug("plugin calls on the plugin's channel")
 	}
 	info, err := rpc.Describe(ctx)
 	if err != nil {
@@ -134,32 +132,14 @@ func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *e
 	return inst, nil
 }
 
-// dialCallsDirect gives the plugin's calls a connection of their own, to
-// the address go-plugin connected to and with the TLS configuration it
-// made (AutoMTLS), on which the host's callers write and read the call
-// stream themselves (sdk.Client.DialCallsWith): the hot path's latency.
-func dialCallsDirect(ctx context.Context, rpc *sdk.Client, client *plugin.Client, cfg *plugin.ClientConfig) error {
+// openChannel puts the plugin's calls on its channel (sdk.Client.UseChannel),
+// where the host's callers write and read them themselves and one
+// goroutine of the plugin answers each: the hot path's latency.
+func openChannel(ctx context.Context, rpc *sdk.Client) error {
 	if testHookGRPCCalls {
 		return nil // the benchmark's comparison: calls through grpc-go's transport
 	}
-	rc := client.ReattachConfig()
-	if rc == nil || rc.Addr == nil {
-		return errors.New("go-plugin knows no address for the plugin")
-	}
-	addr := rc.Addr
-	var tlsCfg *tls.Config
-	if cfg.TLSConfig != nil {
-		tlsCfg = cfg.TLSConfig.Clone()
-		tlsCfg.NextProtos = []string{"h2"} // gRPC servers insist on ALPN
-	}
-	return rpc.DialCallsWith(ctx, func(ctx context.Context) (net.Conn, error) {
-		if tlsCfg == nil {
-			var d net.Dialer
-			return d.DialContext(ctx, addr.Network(), addr.String())
-		}
-		d := tls.Dialer{Config: tlsCfg}
-		return d.DialContext(ctx, addr.Network(), addr.String())
-	}, maxReplyBytes)
+	return rpc.UseChannel(ctx, maxReplyBytes)
 }
 
 func (p *Plugin) startError(err error, tail *tailBuffer) error {
@@ -259,6 +239,7 @@ func (in *instance) stop(graceful bool) {
 		<-done
 	}
 	killGroup(in.pid) // whatever the plugin started in its group
+	in.rpc.RemoveChannelFiles()
 }
 
 var _ io.Writer = (*tailBuffer)(nil)

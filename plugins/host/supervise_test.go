@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/meshbridge/meshbridge/internal/procstate"
 	"io"
 	"log/slog"
@@ -433,10 +434,11 @@ func TestBinarySwappedBeforeStartRunsTheCheckedFile(t *testing.T) {
 	}
 }
 
-// TestCallsTakeTheirOwnConnection: a started plugin's calls get a
-// connection of their own, with go-plugin's AutoMTLS configuration (the
-// host logs which way calls go), and are answered on it.
-func TestCallsTakeTheirOwnConnection(t *testing.T) {
+// TestCallsTakeThePluginsChannel: a started plugin's calls go on its
+// channel (the host logs which way calls go), which the plugin serves on a
+// Unix socket in a directory only its user can enter; the directory is
+// gone once the host has stopped the plugin.
+func TestCallsTakeThePluginsChannel(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := startHostWith(t, host.Options{Logger: logger}, pluginConfig(t, "inject", "header-injector", "-set", "X-Team: payments"))
@@ -450,7 +452,58 @@ func TestCallsTakeTheirOwnConnection(t *testing.T) {
 		}
 	}
 	log := buf.String()
-	if !strings.Contains(log, `"msg":"plugin calls on their own connection"`) || strings.Contains(log, "their own connection failed") {
-		t.Fatalf("the calls did not get their own connection; host log:\n%s", log)
+	if !strings.Contains(log, `"msg":"plugin calls on the plugin's channel"`) || strings.Contains(log, "could not be opened") {
+		t.Fatalf("the calls did not go on the plugin's channel; host log:\n%s", log)
 	}
+	sock := listeningSocketOf(t, p.Stats().PID, "calls.sock")
+	info, err := os.Stat(filepath.Dir(sock))
+	if err != nil || info.Mode().Perm() != 0o700 {
+		t.Fatalf("the channel's directory %s: %v, %v; want mode 0700", filepath.Dir(sock), info, err)
+	}
+	// A killed plugin cannot remove its socket: the host does.
+	oldPID := p.Stats().PID
+	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the killed plugin to be replaced", func() bool {
+		s := p.Stats()
+		return s.Restarts == 1 && s.PID != 0 && s.PID != oldPID
+	})
+	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the killed plugin's channel directory is left behind: %v", err)
+	}
+	sock = listeningSocketOf(t, p.Stats().PID, "calls.sock")
+	h.Close()
+	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the channel's directory is left behind after the host stopped the plugin: %v", err)
+	}
+}
+
+// listeningSocketOf is the path of the Unix socket named name that process
+// pid has open, found through /proc (Linux only).
+func listeningSocketOf(t *testing.T, pid int, name string) string {
+	t.Helper()
+	table, err := os.ReadFile("/proc/net/unix")
+	if err != nil {
+		t.Skipf("no /proc/net/unix to find the plugin's socket: %v", err)
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	// Num RefCount Protocol Flags Type St Inode Path
+	for _, line := range strings.Split(string(table), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 8 && inodes[f[6]] && filepath.Base(f[7]) == name {
+			return f[7]
+		}
+	}
+	t.Fatalf("process %d has no socket named %s open", pid, name)
+	return ""
 }

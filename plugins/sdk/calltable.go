@@ -10,7 +10,7 @@ import (
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
-// callTable is what a call stream (gRPC's or the calls' own connection)
+// callTable is what a call stream (gRPC's or the plugin's channel)
 // keeps: the calls waiting for their answers, matched by id, and why the
 // stream ended.
 type callTable struct {

@@ -3,10 +3,14 @@ package sdk
 import (
 	"context"
 	"fmt"
-	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
@@ -41,12 +45,14 @@ type Client struct {
 	// unary is set when the plugin has no Calls stream; calls then go one
 	// RPC each.
 	unary bool
-	// dial, when set, connects to the plugin for the calls' own
-	// connection (see directConn); maxReply caps an answer there.
-	dial       func(context.Context) (net.Conn, error)
+	// useChannel: calls go on the plugin's channel (see UseChannel);
+	// maxReply caps an answer there.
+	useChannel bool
 	maxReply   int
-	direct     *directConn
-	dialFailed time.Time
+	channel    *channelConn
+	openFailed time.Time
+	// socket is the channel's socket path, once offered.
+	socket string
 }
 
 // caller makes calls on one stream.
@@ -55,48 +61,72 @@ type caller interface {
 	unsupported() bool
 }
 
-// DialCallsWith makes the client carry its calls on a connection of its
-// own, made with dial (to the plugin's address, with go-plugin's TLS
-// configuration), on which each caller writes and reads the stream itself,
-// rather than through grpc-go's client transport: a call then wakes no
-// other goroutine of the host. maxReply caps the size of an answer (0: no
-// cap). It connects at once and returns the error if that fails; calls
-// then go through the gRPC connection until a later dial succeeds. The
-// other RPCs always go through the gRPC connection.
-func (c *Client) DialCallsWith(ctx context.Context, dial func(context.Context) (net.Conn, error), maxReply int) error {
+// UseChannel makes the client carry its calls on the plugin's channel (see
+// OpenChannel in plugin.proto): a Unix socket on which each caller writes
+// and reads its call itself, and one goroutine of the plugin reads,
+// handles and answers it, rather than gRPC's transport, which puts
+// goroutines (and TLS) between a caller and the socket on both sides.
+// maxReply caps the size of an answer (0: no cap). It opens the channel at
+// once and returns the error if that fails: when the plugin offers none
+// (UNIMPLEMENTED), calls stay on the gRPC connection for good; otherwise
+// they go there until a later attempt succeeds. The other RPCs always go
+// through the gRPC connection.
+func (c *Client) UseChannel(ctx context.Context, maxReply int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.dial, c.maxReply = dial, maxReply
-	return c.redialLocked(ctx)
+	c.useChannel, c.maxReply = true, maxReply
+	return c.reopenLocked(ctx)
 }
 
-// redialAfter is how long calls go through the gRPC connection after
-// their own connection could not be made.
-const redialAfter = time.Second
+// reopenAfter is how long calls go through the gRPC connection after
+// the channel could not be opened.
+const reopenAfter = time.Second
 
-// redialLocked makes the calls' own connection.
-func (c *Client) redialLocked(ctx context.Context) error {
-	d, err := dialDirect(ctx, c.dial, c.maxReply)
+// reopenLocked asks the plugin for its channel and connects to it.
+func (c *Client) reopenLocked(ctx context.Context) error {
+	offer, err := c.rpc.OpenChannel(ctx, &pluginv1.ChannelRequest{Version: channelVersion})
+	var cc *channelConn
+	if err == nil {
+		cc, err = dialChannel(ctx, offer, c.maxReply)
+	}
 	if err != nil {
-		c.dialFailed = time.Now()
+		if status.Code(err) == codes.Unimplemented {
+			c.useChannel = false // the plugin has none, nor will it
+		}
+		c.openFailed = time.Now()
 		return err
 	}
-	c.direct = d
+	c.channel = cc
+	c.socket = offer.GetAddress()
 	return nil
 }
 
-// Close closes the calls' own connection, if there is one. The gRPC
-// connection belongs to go-plugin (or the test), which closes it.
+// RemoveChannelFiles removes what a plugin that could not clean up (it was
+// killed) leaves of its channel: the socket, and its directory if that
+// holds nothing else. Call it once the plugin process has exited.
+func (c *Client) RemoveChannelFiles() {
+	c.mu.Lock()
+	sock := c.socket
+	c.mu.Unlock()
+	if filepath.Base(sock) != channelSocketName {
+		return // not a socket this SDK's plugins make: not ours to remove
+	}
+	_ = os.Remove(sock)               // gone already when the plugin exited cleanly
+	_ = os.Remove(filepath.Dir(sock)) // fails, as it should, when not empty
+}
+
+// Close closes the calls' channel, if there is one. The gRPC connection
+// belongs to go-plugin (or the test), which closes it.
 func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.direct != nil {
-		c.direct.close()
+	if c.channel != nil {
+		c.channel.close()
 	}
-	c.dial = nil
+	c.useChannel = false
 }
 
-// caller returns the stream to call on: the calls' own connection or the
+// caller returns the stream to call on: the calls' channel or the
 // gRPC stream, opening one if there is none or the last one broke; nil
 // with a nil error means "use unary calls".
 func (c *Client) caller(ctx context.Context) (caller, error) {
@@ -105,12 +135,12 @@ func (c *Client) caller(ctx context.Context) (caller, error) {
 	if c.unary {
 		return nil, nil
 	}
-	if c.dial != nil {
-		if c.direct != nil && !c.direct.broken() {
-			return c.direct, nil
+	if c.useChannel {
+		if c.channel != nil && !c.channel.broken() {
+			return c.channel, nil
 		}
-		if time.Since(c.dialFailed) >= redialAfter && c.redialLocked(ctx) == nil {
-			return c.direct, nil
+		if time.Since(c.openFailed) >= reopenAfter && c.reopenLocked(ctx) == nil {
+			return c.channel, nil
 		}
 		// Meanwhile the gRPC stream carries the calls.
 	}

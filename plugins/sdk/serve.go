@@ -60,12 +60,25 @@ func Serve(cfg ServeConfig) {
 	limitProcs()
 	logger := Logger()
 	slog.SetDefault(logger)
-	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
+	srv := newServer(cfg, logger)
+	ch, err := openChannel(srv, logger, "")
+	if err != nil {
+		// The host carries the calls over gRPC instead, a little slower.
+		logger.Warn("no calls' channel", "error", err)
+	} else {
+		srv.channel = ch
+		defer ch.close()
+	}
+	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond, func() {
+		if ch != nil {
+			_ = os.RemoveAll(ch.dir) // os.Exit runs no deferred calls
+		}
+	})
 
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {PluginName: &grpcPlugin{server: newServer(cfg, logger)}},
+			ProtocolVersion: {PluginName: &grpcPlugin{server: srv}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, serverOptions()...)...)
@@ -117,7 +130,7 @@ func limitProcs() {
 // (the plugin was re-parented). On Linux the host also asks the kernel to
 // kill its plugins when it dies; this covers the other systems and the
 // corner cases of that mechanism.
-func exitWithParent(logger *slog.Logger, ppid int, every time.Duration) {
+func exitWithParent(logger *slog.Logger, ppid int, every time.Duration, cleanup func()) {
 	if ppid <= 1 {
 		return // started by init: there is no host process to follow
 	}
@@ -126,6 +139,7 @@ func exitWithParent(logger *slog.Logger, ppid int, every time.Duration) {
 	for range t.C {
 		if os.Getppid() != ppid {
 			logger.Warn("host process is gone, exiting", "host_pid", ppid)
+			cleanup()
 			os.Exit(2)
 		}
 	}

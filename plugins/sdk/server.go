@@ -20,11 +20,16 @@ type server struct {
 	pluginv1.UnimplementedPluginServer
 	cfg ServeConfig
 	log *slog.Logger
+	// channel, when set, is offered to the host for its calls.
+	channel *channel
 }
 
 func newServer(cfg ServeConfig, logger *slog.Logger) *server {
 	return &server{cfg: cfg, log: logger}
 }
+
+// base is the server itself; tests wrap it to change one method.
+func (s *server) base() *server { return s }
 
 func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	return &pluginv1.DescribeResponse{
@@ -34,6 +39,17 @@ func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1
 		RequestBodyLimit:    int64(s.cfg.RequestBodyLimit),
 		InstanceTransformer: s.cfg.Instances != nil,
 	}, nil
+}
+
+// OpenChannel offers the host the calls' channel, when the plugin has one.
+func (s *server) OpenChannel(_ context.Context, m *pluginv1.ChannelRequest) (*pluginv1.ChannelOffer, error) {
+	if s.channel == nil {
+		return nil, status.Error(codes.Unimplemented, "the plugin has no calls' channel")
+	}
+	if m.GetVersion() != channelVersion {
+		return nil, status.Errorf(codes.Unimplemented, "the plugin speaks channel version %d, the host %d", channelVersion, m.GetVersion())
+	}
+	return s.channel.offer(), nil
 }
 
 func (s *server) HandleRequest(ctx context.Context, m *pluginv1.HTTPRequest) (res *pluginv1.RequestResult, err error) {

@@ -14,20 +14,27 @@ import (
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
-// Calls serves the host's call stream. Its goroutines take turns at
-// receiving: the one that receives a call leaves the turn to another (an
-// idle one, or a new one when none is idle) and answers the call itself.
-// So a call runs where it arrived, without a hand-off to a new goroutine
-// (a wake-up, and a stack to grow, on every call), and a slow call still
-// holds up no other.
+// Calls serves the host's call stream over gRPC.
 func (s *server) Calls(stream pluginv1.Plugin_CallsServer) error {
-	c := &callServer{s: s, stream: stream, ctx: stream.Context()}
+	err := s.serveCalls(stream.Context(), stream.Recv, stream.Send)
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// serveCalls serves one stream of calls, received by recv and answered by
+// send, until recv fails, and returns that error. Its goroutines take
+// turns at receiving: the one that receives a call leaves the turn to
+// another (an idle one, or a new one when none is idle) and answers the
+// call itself. So a call runs where it arrived, without a hand-off to a
+// new goroutine (a wake-up, and a stack to grow, on every call), and a
+// slow call still holds up no other.
+func (s *server) serveCalls(ctx context.Context, recv func() (*pluginv1.CallRequest, error), send func(*pluginv1.CallResponse) error) error {
+	c := &callServer{s: s, ctx: ctx, recv: recv, sendFn: send}
 	c.serve()
 	// Answers must not be sent after this method returns.
 	c.wg.Wait()
-	if errors.Is(c.err, io.EOF) {
-		return nil
-	}
 	return c.err
 }
 
@@ -35,11 +42,12 @@ func (s *server) Calls(stream pluginv1.Plugin_CallsServer) error {
 // more than that, after a burst of slow calls, end.
 const maxIdle = 4
 
-// callServer is one Calls stream being served.
+// callServer is one stream of calls being served.
 type callServer struct {
 	s      *server
-	stream pluginv1.Plugin_CallsServer
 	ctx    context.Context
+	recv   func() (*pluginv1.CallRequest, error) // under turn
+	sendFn func(*pluginv1.CallResponse) error    // under send
 
 	turn sync.Mutex // held by the goroutine receiving
 	idle atomic.Int32
@@ -62,7 +70,7 @@ func (c *callServer) serve() {
 			c.turn.Unlock()
 			return
 		}
-		req, err := c.stream.Recv()
+		req, err := c.recv()
 		if err != nil {
 			c.err = err
 			c.turn.Unlock()
@@ -76,7 +84,7 @@ func (c *callServer) serve() {
 		c.turn.Unlock()
 		resp := c.s.dispatch(c.ctx, req)
 		c.send.Lock()
-		_ = c.stream.Send(resp) // a failed send means the stream is gone, which Recv reports
+		_ = c.sendFn(resp) // a failed send means the stream is gone, which recv reports
 		c.send.Unlock()
 	}
 }

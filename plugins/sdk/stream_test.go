@@ -22,10 +22,10 @@ func TestConcurrentCalls(t *testing.T) {
 	bothPaths(t, testConcurrentCalls)
 }
 
-// bothPaths runs a test with the calls on their own connection and on
+// bothPaths runs a test with the calls on the plugin's channel and on
 // grpc-go's transport.
 func bothPaths(t *testing.T, test func(*testing.T, func(testing.TB, sdk.ServeConfig) *sdk.Client)) {
-	t.Run("own connection", func(t *testing.T) { test(t, sdk.TestClient) })
+	t.Run("channel", func(t *testing.T) { test(t, sdk.TestClient) })
 	t.Run("grpc transport", func(t *testing.T) { test(t, sdk.ClientViaGRPC) })
 }
 

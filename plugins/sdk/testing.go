@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,26 +13,36 @@ import (
 )
 
 // TestClient runs a plugin configuration in the test's own process, behind
-// a real gRPC server on a Unix socket, and returns a Client to call it as a
-// host does (calls on a connection of their own, the rest over gRPC): the
-// protocol mapping runs exactly as it does between processes. Everything
-// closes when the test ends.
+// a real gRPC server on a Unix socket and a real calls' channel, and
+// returns a Client to call it as a host does (calls on the channel, the
+// rest over gRPC): the protocol mapping runs exactly as it does between
+// processes. Everything closes when the test ends.
 func TestClient(t testing.TB, cfg ServeConfig) *Client {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
-	return testClient(t, newServer(cfg, Logger()), true)
+	srv := newServer(cfg, Logger())
+	return testClient(t, srv, true)
 }
 
-// testClient serves srv on a Unix socket and returns a client of it, with
-// the calls' own connection (direct) or without it.
-func testClient(t testing.TB, srv pluginv1.PluginServer, direct bool) *Client {
+// testClient serves srv on a Unix socket, and its channel, and returns a
+// client of it, with the calls on the channel (useChannel) or on gRPC's
+// stream. srv is a *server, or a test's wrapper of one.
+func testClient(t testing.TB, srv interface {
+	pluginv1.PluginServer
+	base() *server
+}, useChannel bool) *Client {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sdk") // short: a socket path has a length limit
 	if err != nil {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
+	ch, err := openChannel(srv.base(), Logger(), dir)
+	if err != nil {
+		t.Fatalf("sdk.TestClient: %v", err)
+	}
+	srv.base().channel = ch
 	sock := filepath.Join(dir, "plugin.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
@@ -47,20 +56,17 @@ func testClient(t testing.TB, srv pluginv1.PluginServer, direct bool) *Client {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
 	c := &Client{rpc: pluginv1.NewPluginClient(conn)}
-	if direct {
-		err := c.DialCallsWith(t.Context(), func(ctx context.Context) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		}, 0)
-		if err != nil {
-			t.Fatalf("sdk.TestClient: %v", err)
-		}
-	}
 	t.Cleanup(func() {
 		c.Close()
 		_ = conn.Close() // the test is over; a close error has nobody to tell
 		s.Stop()
+		ch.close()
 		_ = os.RemoveAll(dir)
 	})
+	if useChannel {
+		if err := c.UseChannel(t.Context(), 0); err != nil {
+			t.Fatalf("sdk.TestClient: %v", err)
+		}
+	}
 	return c
 }

@@ -30,6 +30,114 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ChannelRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is the channel framing the host speaks; this is version 1.
+	Version       uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelRequest) Reset() {
+	*x = ChannelRequest{}
+	mi := &file_plugin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelRequest) ProtoMessage() {}
+
+func (x *ChannelRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelRequest.ProtoReflect.Descriptor instead.
+func (*ChannelRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ChannelRequest) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ChannelOffer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// network and address are what to connect to ("unix" and a socket path).
+	Network string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
+	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	// token is written first on each connection; the plugin closes a
+	// connection that starts with anything else.
+	Token         []byte `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChannelOffer) Reset() {
+	*x = ChannelOffer{}
+	mi := &file_plugin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChannelOffer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChannelOffer) ProtoMessage() {}
+
+func (x *ChannelOffer) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChannelOffer.ProtoReflect.Descriptor instead.
+func (*ChannelOffer) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ChannelOffer) GetNetwork() string {
+	if x != nil {
+		return x.Network
+	}
+	return ""
+}
+
+func (x *ChannelOffer) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ChannelOffer) GetToken() []byte {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
 type DescribeRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -38,7 +146,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_plugin_proto_msgTypes[0]
+	mi := &file_plugin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +158,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[0]
+	mi := &file_plugin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +171,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{0}
+	return file_plugin_proto_rawDescGZIP(), []int{2}
 }
 
 type DescribeResponse struct {
@@ -85,7 +193,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_plugin_proto_msgTypes[1]
+	mi := &file_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -97,7 +205,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[1]
+	mi := &file_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -110,7 +218,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{1}
+	return file_plugin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DescribeResponse) GetSdkVersion() string {
@@ -172,7 +280,7 @@ type HTTPRequest struct {
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -184,7 +292,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -197,7 +305,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{2}
+	return file_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -291,7 +399,7 @@ type HeaderChanges struct {
 
 func (x *HeaderChanges) Reset() {
 	*x = HeaderChanges{}
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -303,7 +411,7 @@ func (x *HeaderChanges) String() string {
 func (*HeaderChanges) ProtoMessage() {}
 
 func (x *HeaderChanges) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -316,7 +424,7 @@ func (x *HeaderChanges) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeaderChanges.ProtoReflect.Descriptor instead.
 func (*HeaderChanges) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{3}
+	return file_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HeaderChanges) GetSet() []string {
@@ -353,7 +461,7 @@ type DirectResponse struct {
 
 func (x *DirectResponse) Reset() {
 	*x = DirectResponse{}
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +473,7 @@ func (x *DirectResponse) String() string {
 func (*DirectResponse) ProtoMessage() {}
 
 func (x *DirectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +486,7 @@ func (x *DirectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirectResponse.ProtoReflect.Descriptor instead.
 func (*DirectResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4}
+	return file_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DirectResponse) GetStatus() int32 {
@@ -416,7 +524,7 @@ type RequestResult struct {
 
 func (x *RequestResult) Reset() {
 	*x = RequestResult{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +536,7 @@ func (x *RequestResult) String() string {
 func (*RequestResult) ProtoMessage() {}
 
 func (x *RequestResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +549,7 @@ func (x *RequestResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestResult.ProtoReflect.Descriptor instead.
 func (*RequestResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RequestResult) GetHeaders() *HeaderChanges {
@@ -479,7 +587,7 @@ type ResponseInfo struct {
 
 func (x *ResponseInfo) Reset() {
 	*x = ResponseInfo{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +599,7 @@ func (x *ResponseInfo) String() string {
 func (*ResponseInfo) ProtoMessage() {}
 
 func (x *ResponseInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +612,7 @@ func (x *ResponseInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseInfo.ProtoReflect.Descriptor instead.
 func (*ResponseInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResponseInfo) GetRequest() *HTTPRequest {
@@ -545,7 +653,7 @@ type ResponseResult struct {
 
 func (x *ResponseResult) Reset() {
 	*x = ResponseResult{}
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +665,7 @@ func (x *ResponseResult) String() string {
 func (*ResponseResult) ProtoMessage() {}
 
 func (x *ResponseResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +678,7 @@ func (x *ResponseResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseResult.ProtoReflect.Descriptor instead.
 func (*ResponseResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{7}
+	return file_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ResponseResult) GetHeaders() *HeaderChanges {
@@ -611,7 +719,7 @@ type Instance struct {
 
 func (x *Instance) Reset() {
 	*x = Instance{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +731,7 @@ func (x *Instance) String() string {
 func (*Instance) ProtoMessage() {}
 
 func (x *Instance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +744,7 @@ func (x *Instance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Instance.ProtoReflect.Descriptor instead.
 func (*Instance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Instance) GetId() string {
@@ -788,7 +896,7 @@ type TransformRequest struct {
 
 func (x *TransformRequest) Reset() {
 	*x = TransformRequest{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +908,7 @@ func (x *TransformRequest) String() string {
 func (*TransformRequest) ProtoMessage() {}
 
 func (x *TransformRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +921,7 @@ func (x *TransformRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformRequest.ProtoReflect.Descriptor instead.
 func (*TransformRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TransformRequest) GetInstance() *Instance {
@@ -836,7 +944,7 @@ type TransformResult struct {
 
 func (x *TransformResult) Reset() {
 	*x = TransformResult{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +956,7 @@ func (x *TransformResult) String() string {
 func (*TransformResult) ProtoMessage() {}
 
 func (x *TransformResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +969,7 @@ func (x *TransformResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransformResult.ProtoReflect.Descriptor instead.
 func (*TransformResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TransformResult) GetInstance() *Instance {
@@ -906,7 +1014,7 @@ type CallRequest struct {
 
 func (x *CallRequest) Reset() {
 	*x = CallRequest{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1026,7 @@ func (x *CallRequest) String() string {
 func (*CallRequest) ProtoMessage() {}
 
 func (x *CallRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1039,7 @@ func (x *CallRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallRequest.ProtoReflect.Descriptor instead.
 func (*CallRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CallRequest) GetId() uint64 {
@@ -1021,7 +1129,7 @@ type CallResponse struct {
 
 func (x *CallResponse) Reset() {
 	*x = CallResponse{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1033,7 +1141,7 @@ func (x *CallResponse) String() string {
 func (*CallResponse) ProtoMessage() {}
 
 func (x *CallResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1046,7 +1154,7 @@ func (x *CallResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallResponse.ProtoReflect.Descriptor instead.
 func (*CallResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CallResponse) GetId() uint64 {
@@ -1139,7 +1247,7 @@ type CallError struct {
 
 func (x *CallError) Reset() {
 	*x = CallError{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1151,7 +1259,7 @@ func (x *CallError) String() string {
 func (*CallError) ProtoMessage() {}
 
 func (x *CallError) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1164,7 +1272,7 @@ func (x *CallError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallError.ProtoReflect.Descriptor instead.
 func (*CallError) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CallError) GetCode() int32 {
@@ -1185,7 +1293,13 @@ var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\fplugin.proto\x12\x14meshbridge.plugin.v1\"\x11\n" +
+	"\fplugin.proto\x12\x14meshbridge.plugin.v1\"*\n" +
+	"\x0eChannelRequest\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\"X\n" +
+	"\fChannelOffer\x12\x18\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\fR\x05token\"\x11\n" +
 	"\x0fDescribeRequest\"\xdc\x01\n" +
 	"\x10DescribeResponse\x12\x1f\n" +
 	"\vsdk_version\x18\x01 \x01(\tR\n" +
@@ -1278,13 +1392,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06result\"9\n" +
 	"\tCallError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage2\xd0\x03\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage2\xa9\x04\n" +
 	"\x06Plugin\x12Y\n" +
 	"\bDescribe\x12%.meshbridge.plugin.v1.DescribeRequest\x1a&.meshbridge.plugin.v1.DescribeResponse\x12W\n" +
 	"\rHandleRequest\x12!.meshbridge.plugin.v1.HTTPRequest\x1a#.meshbridge.plugin.v1.RequestResult\x12Z\n" +
 	"\x0eHandleResponse\x12\".meshbridge.plugin.v1.ResponseInfo\x1a$.meshbridge.plugin.v1.ResponseResult\x12b\n" +
 	"\x11TransformInstance\x12&.meshbridge.plugin.v1.TransformRequest\x1a%.meshbridge.plugin.v1.TransformResult\x12R\n" +
-	"\x05Calls\x12!.meshbridge.plugin.v1.CallRequest\x1a\".meshbridge.plugin.v1.CallResponse(\x010\x01B@Z>github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1b\x06proto3"
+	"\x05Calls\x12!.meshbridge.plugin.v1.CallRequest\x1a\".meshbridge.plugin.v1.CallResponse(\x010\x01\x12W\n" +
+	"\vOpenChannel\x12$.meshbridge.plugin.v1.ChannelRequest\x1a\".meshbridge.plugin.v1.ChannelOfferB@Z>github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1b\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -1298,53 +1413,57 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_plugin_proto_goTypes = []any{
-	(*DescribeRequest)(nil),  // 0: meshbridge.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil), // 1: meshbridge.plugin.v1.DescribeResponse
-	(*HTTPRequest)(nil),      // 2: meshbridge.plugin.v1.HTTPRequest
-	(*HeaderChanges)(nil),    // 3: meshbridge.plugin.v1.HeaderChanges
-	(*DirectResponse)(nil),   // 4: meshbridge.plugin.v1.DirectResponse
-	(*RequestResult)(nil),    // 5: meshbridge.plugin.v1.RequestResult
-	(*ResponseInfo)(nil),     // 6: meshbridge.plugin.v1.ResponseInfo
-	(*ResponseResult)(nil),   // 7: meshbridge.plugin.v1.ResponseResult
-	(*Instance)(nil),         // 8: meshbridge.plugin.v1.Instance
-	(*TransformRequest)(nil), // 9: meshbridge.plugin.v1.TransformRequest
-	(*TransformResult)(nil),  // 10: meshbridge.plugin.v1.TransformResult
-	(*CallRequest)(nil),      // 11: meshbridge.plugin.v1.CallRequest
-	(*CallResponse)(nil),     // 12: meshbridge.plugin.v1.CallResponse
-	(*CallError)(nil),        // 13: meshbridge.plugin.v1.CallError
-	nil,                      // 14: meshbridge.plugin.v1.Instance.MetadataEntry
-	nil,                      // 15: meshbridge.plugin.v1.Instance.LabelsEntry
+	(*ChannelRequest)(nil),   // 0: meshbridge.plugin.v1.ChannelRequest
+	(*ChannelOffer)(nil),     // 1: meshbridge.plugin.v1.ChannelOffer
+	(*DescribeRequest)(nil),  // 2: meshbridge.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil), // 3: meshbridge.plugin.v1.DescribeResponse
+	(*HTTPRequest)(nil),      // 4: meshbridge.plugin.v1.HTTPRequest
+	(*HeaderChanges)(nil),    // 5: meshbridge.plugin.v1.HeaderChanges
+	(*DirectResponse)(nil),   // 6: meshbridge.plugin.v1.DirectResponse
+	(*RequestResult)(nil),    // 7: meshbridge.plugin.v1.RequestResult
+	(*ResponseInfo)(nil),     // 8: meshbridge.plugin.v1.ResponseInfo
+	(*ResponseResult)(nil),   // 9: meshbridge.plugin.v1.ResponseResult
+	(*Instance)(nil),         // 10: meshbridge.plugin.v1.Instance
+	(*TransformRequest)(nil), // 11: meshbridge.plugin.v1.TransformRequest
+	(*TransformResult)(nil),  // 12: meshbridge.plugin.v1.TransformResult
+	(*CallRequest)(nil),      // 13: meshbridge.plugin.v1.CallRequest
+	(*CallResponse)(nil),     // 14: meshbridge.plugin.v1.CallResponse
+	(*CallError)(nil),        // 15: meshbridge.plugin.v1.CallError
+	nil,                      // 16: meshbridge.plugin.v1.Instance.MetadataEntry
+	nil,                      // 17: meshbridge.plugin.v1.Instance.LabelsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	3,  // 0: meshbridge.plugin.v1.RequestResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
-	4,  // 1: meshbridge.plugin.v1.RequestResult.response:type_name -> meshbridge.plugin.v1.DirectResponse
-	2,  // 2: meshbridge.plugin.v1.ResponseInfo.request:type_name -> meshbridge.plugin.v1.HTTPRequest
-	3,  // 3: meshbridge.plugin.v1.ResponseResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
-	14, // 4: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
-	15, // 5: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
-	8,  // 6: meshbridge.plugin.v1.TransformRequest.instance:type_name -> meshbridge.plugin.v1.Instance
-	8,  // 7: meshbridge.plugin.v1.TransformResult.instance:type_name -> meshbridge.plugin.v1.Instance
-	2,  // 8: meshbridge.plugin.v1.CallRequest.request:type_name -> meshbridge.plugin.v1.HTTPRequest
-	6,  // 9: meshbridge.plugin.v1.CallRequest.response:type_name -> meshbridge.plugin.v1.ResponseInfo
-	9,  // 10: meshbridge.plugin.v1.CallRequest.transform:type_name -> meshbridge.plugin.v1.TransformRequest
-	5,  // 11: meshbridge.plugin.v1.CallResponse.request:type_name -> meshbridge.plugin.v1.RequestResult
-	7,  // 12: meshbridge.plugin.v1.CallResponse.response:type_name -> meshbridge.plugin.v1.ResponseResult
-	10, // 13: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
-	13, // 14: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
-	0,  // 15: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
-	2,  // 16: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
-	6,  // 17: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
-	9,  // 18: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
-	11, // 19: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
-	1,  // 20: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
-	5,  // 21: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
-	7,  // 22: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
-	10, // 23: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
-	12, // 24: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
+	5,  // 0: meshbridge.plugin.v1.RequestResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
+	6,  // 1: meshbridge.plugin.v1.RequestResult.response:type_name -> meshbridge.plugin.v1.DirectResponse
+	4,  // 2: meshbridge.plugin.v1.ResponseInfo.request:type_name -> meshbridge.plugin.v1.HTTPRequest
+	5,  // 3: meshbridge.plugin.v1.ResponseResult.headers:type_name -> meshbridge.plugin.v1.HeaderChanges
+	16, // 4: meshbridge.plugin.v1.Instance.metadata:type_name -> meshbridge.plugin.v1.Instance.MetadataEntry
+	17, // 5: meshbridge.plugin.v1.Instance.labels:type_name -> meshbridge.plugin.v1.Instance.LabelsEntry
+	10, // 6: meshbridge.plugin.v1.TransformRequest.instance:type_name -> meshbridge.plugin.v1.Instance
+	10, // 7: meshbridge.plugin.v1.TransformResult.instance:type_name -> meshbridge.plugin.v1.Instance
+	4,  // 8: meshbridge.plugin.v1.CallRequest.request:type_name -> meshbridge.plugin.v1.HTTPRequest
+	8,  // 9: meshbridge.plugin.v1.CallRequest.response:type_name -> meshbridge.plugin.v1.ResponseInfo
+	11, // 10: meshbridge.plugin.v1.CallRequest.transform:type_name -> meshbridge.plugin.v1.TransformRequest
+	7,  // 11: meshbridge.plugin.v1.CallResponse.request:type_name -> meshbridge.plugin.v1.RequestResult
+	9,  // 12: meshbridge.plugin.v1.CallResponse.response:type_name -> meshbridge.plugin.v1.ResponseResult
+	12, // 13: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
+	15, // 14: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
+	2,  // 15: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
+	4,  // 16: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
+	8,  // 17: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
+	11, // 18: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
+	13, // 19: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
+	0,  // 20: meshbridge.plugin.v1.Plugin.OpenChannel:input_type -> meshbridge.plugin.v1.ChannelRequest
+	3,  // 21: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
+	7,  // 22: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
+	9,  // 23: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
+	12, // 24: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
+	14, // 25: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
+	1,  // 26: meshbridge.plugin.v1.Plugin.OpenChannel:output_type -> meshbridge.plugin.v1.ChannelOffer
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name
@@ -1355,12 +1474,12 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
-	file_plugin_proto_msgTypes[11].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[13].OneofWrappers = []any{
 		(*CallRequest_Request)(nil),
 		(*CallRequest_Response)(nil),
 		(*CallRequest_Transform)(nil),
 	}
-	file_plugin_proto_msgTypes[12].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[14].OneofWrappers = []any{
 		(*CallResponse_Request)(nil),
 		(*CallResponse_Response)(nil),
 		(*CallResponse_Transform)(nil),
@@ -1372,7 +1491,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

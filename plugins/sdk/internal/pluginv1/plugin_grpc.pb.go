@@ -33,6 +33,7 @@ const (
 	Plugin_HandleResponse_FullMethodName    = "/meshbridge.plugin.v1.Plugin/HandleResponse"
 	Plugin_TransformInstance_FullMethodName = "/meshbridge.plugin.v1.Plugin/TransformInstance"
 	Plugin_Calls_FullMethodName             = "/meshbridge.plugin.v1.Plugin/Calls"
+	Plugin_OpenChannel_FullMethodName       = "/meshbridge.plugin.v1.Plugin/OpenChannel"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -57,6 +58,15 @@ type PluginClient interface {
 	// each call the setup of an HTTP/2 stream (headers, trailers, a server
 	// goroutine), which is most of a unary call's cost between processes.
 	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallRequest, CallResponse], error)
+	// OpenChannel offers the calls a connection outside gRPC: a Unix socket
+	// in a directory only the plugin's user can enter, and a token the host
+	// writes first on every connection to it (the offer itself travels over
+	// this mTLS connection, so only the host learns the token). On the
+	// channel, CallRequest and CallResponse messages travel as on Calls, each
+	// after its length (4 bytes, big-endian), with no HTTP/2 or TLS between:
+	// one goroutine of the plugin reads, handles and answers a call. A plugin
+	// that cannot offer one answers UNIMPLEMENTED, and hosts use Calls.
+	OpenChannel(ctx context.Context, in *ChannelRequest, opts ...grpc.CallOption) (*ChannelOffer, error)
 }
 
 type pluginClient struct {
@@ -120,6 +130,16 @@ func (c *pluginClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_CallsClient = grpc.BidiStreamingClient[CallRequest, CallResponse]
 
+func (c *pluginClient) OpenChannel(ctx context.Context, in *ChannelRequest, opts ...grpc.CallOption) (*ChannelOffer, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChannelOffer)
+	err := c.cc.Invoke(ctx, Plugin_OpenChannel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility.
@@ -142,6 +162,15 @@ type PluginServer interface {
 	// each call the setup of an HTTP/2 stream (headers, trailers, a server
 	// goroutine), which is most of a unary call's cost between processes.
 	Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error
+	// OpenChannel offers the calls a connection outside gRPC: a Unix socket
+	// in a directory only the plugin's user can enter, and a token the host
+	// writes first on every connection to it (the offer itself travels over
+	// this mTLS connection, so only the host learns the token). On the
+	// channel, CallRequest and CallResponse messages travel as on Calls, each
+	// after its length (4 bytes, big-endian), with no HTTP/2 or TLS between:
+	// one goroutine of the plugin reads, handles and answers a call. A plugin
+	// that cannot offer one answers UNIMPLEMENTED, and hosts use Calls.
+	OpenChannel(context.Context, *ChannelRequest) (*ChannelOffer, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -166,6 +195,9 @@ func (UnimplementedPluginServer) TransformInstance(context.Context, *TransformRe
 }
 func (UnimplementedPluginServer) Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Calls not implemented")
+}
+func (UnimplementedPluginServer) OpenChannel(context.Context, *ChannelRequest) (*ChannelOffer, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenChannel not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 func (UnimplementedPluginServer) testEmbeddedByValue()                {}
@@ -267,6 +299,24 @@ func _Plugin_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_CallsServer = grpc.BidiStreamingServer[CallRequest, CallResponse]
 
+func _Plugin_OpenChannel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChannelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).OpenChannel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_OpenChannel_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).OpenChannel(ctx, req.(*ChannelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -289,6 +339,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TransformInstance",
 			Handler:    _Plugin_TransformInstance_Handler,
+		},
+		{
+			MethodName: "OpenChannel",
+			Handler:    _Plugin_OpenChannel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

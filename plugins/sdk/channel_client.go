@@ -1,0 +1,183 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// channelConn is the host's end of the calls' channel (see OpenChannel in
+// plugin.proto). A caller writes its call to the socket itself and, when
+// nobody else is reading, reads the answers itself, handing any others'
+// to them. So a call made alone involves no other goroutine of the host,
+// and on the plugin's side one goroutine reads, handles and answers it.
+type channelConn struct {
+	conn net.Conn
+
+	wmu  sync.Mutex // one message written at a time
+	wbuf []byte     // under wmu
+
+	callTable
+
+	// readTurn is held by the caller reading the socket; in is used only
+	// by that caller.
+	readTurn chan struct{}
+	in       *msgReader
+}
+
+// dialChannel connects to the plugin's channel and presents the token.
+func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int) (*channelConn, error) {
+	if offer.GetNetwork() != "unix" || len(offer.GetToken()) != tokenSize {
+		return nil, status.Errorf(codes.Unimplemented, "the plugin offers a channel this host cannot use (%q, a %d-byte token)", offer.GetNetwork(), len(offer.GetToken()))
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", offer.GetAddress())
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetWriteDeadline(dl) // an error here shows in the write
+	}
+	if _, err := conn.Write(offer.GetToken()); err != nil {
+		_ = conn.Close()
+		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
+	}
+	return newChannelConn(conn, maxRecv), nil
+}
+
+func newChannelConn(conn net.Conn, maxRecv int) *channelConn {
+	return &channelConn{
+		conn:      conn,
+		callTable: newCallTable(),
+		readTurn:  make(chan struct{}, 1),
+		in:        newMsgReader(conn, maxRecv),
+	}
+}
+
+// call sends req and waits for its answer, ctx's end, or the connection's.
+func (cc *channelConn) call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error) {
+	ch, err := cc.begin(ctx, id, req)
+	if err != nil {
+		return nil, err
+	}
+	var resp *pluginv1.CallResponse
+	if err = cc.send(ctx, req); err == nil {
+		resp, err = cc.readUntil(ctx, ch)
+	}
+	return cc.finish(id, ch, resp, err)
+}
+
+// send writes req. A write still blocked stuckSend past the call's
+// deadline means the plugin stopped reading: the connection is failed, so
+// that the calls queued behind this one do not wait for the health check.
+func (cc *channelConn) send(ctx context.Context, req *pluginv1.CallRequest) error {
+	cc.wmu.Lock()
+	defer cc.wmu.Unlock()
+	if cc.broken() {
+		return cc.err
+	}
+	var deadline time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = dl.Add(stuckSend)
+	}
+	_ = cc.conn.SetWriteDeadline(deadline) // an error here shows in the write
+	msg, err := appendMsg(cc.wbuf[:0], req)
+	if err != nil {
+		return status.Errorf(codes.Internal, "encode call: %v", err)
+	}
+	if cap(msg) <= 64<<10 { // keep the buffer, unless a big body grew it
+		cc.wbuf = msg
+	}
+	if _, err := cc.conn.Write(msg); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = errors.New("a write has been blocked for " + stuckSend.String() + " past its call's deadline: the plugin is not reading")
+		}
+		cc.fail(err)
+		return cc.err
+	}
+	return nil
+}
+
+// readUntil waits until ch yields, reading the socket while nobody else
+// does, or until ctx or the connection ends.
+func (cc *channelConn) readUntil(ctx context.Context, ch <-chan *pluginv1.CallResponse) (*pluginv1.CallResponse, error) {
+	select {
+	case v := <-ch:
+		return v, nil
+	case cc.readTurn <- struct{}{}:
+		defer func() { <-cc.readTurn }()
+	case <-ctx.Done():
+		return nil, ctxError(ctx)
+	case <-cc.done:
+		return nil, cc.err
+	}
+	dl, hasDeadline := ctx.Deadline()
+	_ = cc.conn.SetReadDeadline(dl) // zero: none; an error here shows in the read
+	if !hasDeadline && ctx.Done() != nil {
+		// Wake the read when ctx ends. It may wake a later reader too,
+		// which then reads on.
+		stop := context.AfterFunc(ctx, func() { _ = cc.conn.SetReadDeadline(time.Now()) })
+		defer stop()
+	}
+	for {
+		select {
+		case v := <-ch:
+			return v, nil
+		default:
+		}
+		err := cc.readAnswer()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if ctx.Err() != nil || (hasDeadline && !time.Now().Before(dl)) {
+				// The context's own timer may lag the socket's by a
+				// moment; callers tell why a call ended by the context.
+				<-ctx.Done()
+				return nil, ctxError(ctx)
+			}
+			_ = cc.conn.SetReadDeadline(dl) // it was set for an earlier reader
+			continue
+		}
+		if err != nil {
+			cc.fail(err)
+			return nil, cc.err
+		}
+	}
+}
+
+// readAnswer reads one answer and hands it to its caller.
+func (cc *channelConn) readAnswer() error {
+	msg, err := cc.in.next()
+	if tooBig := (*tooBigError)(nil); errors.As(err, &tooBig) {
+		return status.Errorf(codes.ResourceExhausted, "plugin sent a %d-byte answer; the limit is %d", tooBig.size, tooBig.max)
+	}
+	if err != nil {
+		return err
+	}
+	resp := &pluginv1.CallResponse{}
+	if err := proto.Unmarshal(msg, resp); err != nil {
+		return status.Errorf(codes.Internal, "decode answer: %v", err)
+	}
+	cc.answer(resp)
+	return nil
+}
+
+// ctxError is the status error for ctx's end.
+func ctxError(ctx context.Context) error { return status.FromContextError(ctx.Err()).Err() }
+
+// fail marks the connection broken and closes it; callers waiting on it
+// give up.
+func (cc *channelConn) fail(err error) {
+	if cc.end(err) {
+		_ = cc.conn.Close() // the error that matters is cc.err
+	}
+}
+
+func (cc *channelConn) close() { cc.fail(errors.New("closed by the host")) }

@@ -1,0 +1,73 @@
+package sdk
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+)
+
+// FuzzChannelAnswers plays a plugin that answers a call with arbitrary
+// bytes: whatever it sends, the call ends (an answer or an error) and the
+// host does not panic.
+func FuzzChannelAnswers(f *testing.F) {
+	answer, err := appendMsg(nil, &pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(answer)
+	f.Add(answer[:6])
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1})
+	f.Add(append(append([]byte{}, answer...), answer...))
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		host, plugin := net.Pipe()
+		// Each run waits for its goroutines: none outlives its input.
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer plugin.Close()
+		wg.Go(func() { _, _ = io.Copy(io.Discard, plugin) }) // what the host sends
+		wg.Go(func() {
+			_, _ = plugin.Write(answer)
+			_ = plugin.Close() // then the plugin is gone: the call must not wait for its deadline
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cc := newChannelConn(host, 1<<20)
+		defer cc.close()
+		_, _ = cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
+	})
+}
+
+// FuzzChannelCalls plays a host that sends the token and then arbitrary
+// bytes: whatever it sends, the plugin does not panic and ends the
+// connection when the bytes end.
+func FuzzChannelCalls(f *testing.F) {
+	call, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(call)
+	f.Add(call[:7])
+	f.Add([]byte{0, 0, 0, 2, 0x18, 1})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
+		return &RequestResult{}, nil
+	})}, slog.New(slog.DiscardHandler))
+	f.Fuzz(func(t *testing.T, calls []byte) {
+		ch := &channel{srv: srv, log: srv.log, token: make([]byte, tokenSize), ctx: context.Background()}
+		host, plugin := net.Pipe()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer host.Close()
+		wg.Go(func() { ch.serveConn(plugin); _ = plugin.Close() })
+		wg.Go(func() { _, _ = io.Copy(io.Discard, host) }) // the answers
+		_, _ = host.Write(ch.token)
+		_, _ = host.Write(calls)
+		_ = host.Close()
+	})
+}
