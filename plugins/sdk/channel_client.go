@@ -51,7 +51,7 @@ func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int)
 		_ = conn.Close()
 		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
 	}
-	return newChannelConn(conn, maxRecv), nil
+	return newChannelConn(quiet(conn), maxRecv), nil
 }
 
 func newChannelConn(conn net.Conn, maxRecv int) *channelConn {

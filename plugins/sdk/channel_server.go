@@ -89,7 +89,7 @@ func (ch *channel) accept() {
 		}
 		ch.wg.Go(func() {
 			defer ch.untrack(conn)
-			ch.serveConn(conn)
+			ch.serveConn(quiet(conn))
 		})
 	}
 }
