@@ -85,15 +85,23 @@ func (p *Plugin) launch() (*instance, error) {
 		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	}
 	client := plugin.NewClient(cfg)
-	inst, err := p.connect(client, cfg, cmd)
+	var rpc *sdk.Client
+	inst, err := p.connect(client, cmd, &rpc)
 	if err != nil {
 		client.Kill()
+		if rpc != nil { // the channel may be open, and its socket left
+			rpc.Close()
+			rpc.RemoveChannelFiles()
+		}
 		return nil, p.startError(err, tail)
 	}
 	return inst, nil
 }
 
-func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *exec.Cmd) (*instance, error) {
+// connect does the handshake and asks the plugin what it implements; it
+// sets *rpcOut as soon as there is a client, so that a failed start can
+// clean up after it.
+func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, rpcOut **sdk.Client) (*instance, error) {
 	proto, err := client.Client() // starts the process and does the handshake
 	if err != nil {
 		return nil, err
@@ -107,6 +115,7 @@ func (p *Plugin) connect(client *plugin.Client, cfg *plugin.ClientConfig, cmd *e
 	if !ok || !isGRPC {
 		return nil, fmt.Errorf("unexpected plugin client %T over %T", raw, proto)
 	}
+	*rpcOut = rpc
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
 	switch err := openChannel(ctx, rpc); {

@@ -57,10 +57,14 @@ func (t *callTable) answer(resp *pluginv1.CallResponse) {
 }
 
 // finish ends call id, which got resp or err, and returns the call's
-// result: the plugin's error as a status error.
-func (t *callTable) finish(id uint64, ch chan *pluginv1.CallResponse, resp *pluginv1.CallResponse, err error) (*pluginv1.CallResponse, error) {
+// result: the plugin's error as a status error. When the stream broke,
+// a caller whose context had ended by then gets its context's error.
+func (t *callTable) finish(ctx context.Context, id uint64, ch chan *pluginv1.CallResponse, resp *pluginv1.CallResponse, err error) (*pluginv1.CallResponse, error) {
 	if err != nil {
 		if t.broken() {
+			if ctx.Err() != nil {
+				return nil, ctxError(ctx)
+			}
 			return nil, t.err // ch is dropped: an answer may still be on its way into it
 		}
 		t.mu.Lock()
@@ -80,8 +84,11 @@ func (t *callTable) finish(id uint64, ch chan *pluginv1.CallResponse, resp *plug
 	return resp, nil
 }
 
-// end marks the stream broken for err, kept as a status error, and reports
-// whether this call ended it (only the first does).
+// end marks the stream broken for err and reports whether this call ended
+// it (only the first does). Every call in flight fails with it as
+// UNAVAILABLE, whatever broke the stream (a faulty answer cannot be
+// pinned on one call), except UNIMPLEMENTED: a plugin without the stream
+// (see unsupported).
 func (t *callTable) end(err error) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -89,9 +96,8 @@ func (t *callTable) end(err error) bool {
 		return false
 	}
 	code := codes.Unavailable
-	switch c := status.Code(err); c {
-	case codes.Unimplemented, codes.ResourceExhausted, codes.Internal:
-		code = c // a plugin without the stream (see unsupported), or a faulty one
+	if status.Code(err) == codes.Unimplemented {
+		code = codes.Unimplemented
 	}
 	t.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
 	close(t.done)

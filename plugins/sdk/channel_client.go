@@ -3,9 +3,9 @@ package sdk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -23,8 +23,10 @@ import (
 type channelConn struct {
 	conn net.Conn
 
-	wmu  sync.Mutex // one message written at a time
-	wbuf []byte     // under wmu
+	// sendSlot is held while one message is written; waiting for it
+	// respects the caller's context.
+	sendSlot chan struct{}
+	wbuf     []byte // under sendSlot
 
 	callTable
 
@@ -57,6 +59,7 @@ func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int)
 func newChannelConn(conn net.Conn, maxRecv int) *channelConn {
 	return &channelConn{
 		conn:      conn,
+		sendSlot:  make(chan struct{}, 1),
 		callTable: newCallTable(),
 		readTurn:  make(chan struct{}, 1),
 		in:        newMsgReader(conn, maxRecv),
@@ -73,21 +76,28 @@ func (cc *channelConn) call(ctx context.Context, id uint64, req *pluginv1.CallRe
 	if err = cc.send(ctx, req); err == nil {
 		resp, err = cc.readUntil(ctx, ch)
 	}
-	return cc.finish(id, ch, resp, err)
+	return cc.finish(ctx, id, ch, resp, err)
 }
 
 // send writes req. A write still blocked stuckSend past the call's
 // deadline means the plugin stopped reading: the connection is failed, so
 // that the calls queued behind this one do not wait for the health check.
 func (cc *channelConn) send(ctx context.Context, req *pluginv1.CallRequest) error {
-	cc.wmu.Lock()
-	defer cc.wmu.Unlock()
-	if cc.broken() {
+	select {
+	case cc.sendSlot <- struct{}{}:
+	case <-ctx.Done():
+		return ctxError(ctx)
+	case <-cc.done:
 		return cc.err
 	}
+	defer func() { <-cc.sendSlot }()
 	var deadline time.Time
 	if dl, ok := ctx.Deadline(); ok {
 		deadline = dl.Add(stuckSend)
+	} else if ctx.Done() != nil {
+		// Known only when the context ends (hosts always set a deadline).
+		stop := context.AfterFunc(ctx, func() { _ = cc.conn.SetWriteDeadline(time.Now().Add(stuckSend)) })
+		defer stop()
 	}
 	_ = cc.conn.SetWriteDeadline(deadline) // an error here shows in the write
 	msg, err := appendMsg(cc.wbuf[:0], req)
@@ -156,14 +166,14 @@ func (cc *channelConn) readUntil(ctx context.Context, ch <-chan *pluginv1.CallRe
 func (cc *channelConn) readAnswer() error {
 	msg, err := cc.in.next()
 	if tooBig := (*tooBigError)(nil); errors.As(err, &tooBig) {
-		return status.Errorf(codes.ResourceExhausted, "plugin sent a %d-byte answer; the limit is %d", tooBig.size, tooBig.max)
+		return fmt.Errorf("plugin sent a %d-byte answer; the limit is %d", tooBig.size, tooBig.max)
 	}
 	if err != nil {
 		return err
 	}
 	resp := &pluginv1.CallResponse{}
 	if err := proto.Unmarshal(msg, resp); err != nil {
-		return status.Errorf(codes.Internal, "decode answer: %v", err)
+		return fmt.Errorf("decode answer: %w", err)
 	}
 	cc.answer(resp)
 	return nil

@@ -21,35 +21,44 @@ const maxCallBytes = 4 << 20
 
 // msgReader reads length-prefixed messages. What a read brought in stays
 // in its buffer when the read fails, so a read deadline that cuts a
-// message in two loses nothing: the next call goes on from there.
+// message in two loses nothing: the next call goes on from there. The
+// buffer grows with the bytes that arrive, never on a length alone, and
+// shrinks back once a big message is read.
 type msgReader struct {
 	r          io.Reader
-	max        int // largest message accepted (0: no limit)
+	max        int // largest message accepted
 	buf        []byte
 	start, end int // the unread bytes are buf[start:end]
 }
 
+// smallBuf is a msgReader's buffer when messages are small.
+const smallBuf = 16 << 10
+
+// newMsgReader reads messages of at most max bytes (0: up to 1 GiB).
 func newMsgReader(r io.Reader, max int) *msgReader {
-	return &msgReader{r: r, max: max, buf: make([]byte, 16<<10)}
+	if max <= 0 || max > 1<<30 {
+		max = 1 << 30
+	}
+	return &msgReader{r: r, max: max, buf: make([]byte, smallBuf)}
 }
 
 // next returns the next message; it is valid until the following call.
 func (m *msgReader) next() ([]byte, error) {
 	for {
-		if have := m.end - m.start; have >= 4 {
-			n := int(binary.BigEndian.Uint32(m.buf[m.start:]))
-			if m.max > 0 && n > m.max {
-				return nil, &tooBigError{size: n, max: m.max}
+		need := 4 // the length first
+		if m.end-m.start >= 4 {
+			n := binary.BigEndian.Uint32(m.buf[m.start:])
+			if uint64(n) > uint64(m.max) {
+				return nil, &tooBigError{size: uint64(n), max: m.max}
 			}
-			if have >= 4+n {
-				msg := m.buf[m.start+4 : m.start+4+n]
-				m.start += 4 + n
+			need = 4 + int(n)
+			if m.end-m.start >= need {
+				msg := m.buf[m.start+4 : m.start+need]
+				m.start += need
 				return msg, nil
 			}
-			m.makeRoom(4 + n)
-		} else {
-			m.makeRoom(4)
 		}
+		m.makeRoom(need)
 		k, err := m.r.Read(m.buf[m.end:])
 		m.end += k
 		if err != nil && k == 0 {
@@ -59,32 +68,34 @@ func (m *msgReader) next() ([]byte, error) {
 }
 
 // tooBigError is a message over a reader's limit.
-type tooBigError struct{ size, max int }
+type tooBigError struct {
+	size uint64
+	max  int
+}
 
 func (e *tooBigError) Error() string {
 	return fmt.Sprintf("a %d-byte message; the limit is %d", e.size, e.max)
 }
 
-// makeRoom moves the unread bytes to the front, and grows the buffer when
-// a message of size bytes (length included) would not fit. A buffer grown
-// for a big message shrinks back once it is read.
-func (m *msgReader) makeRoom(size int) {
+// makeRoom makes room to read more of a message of need bytes (its
+// length included): the unread bytes move to the front, a buffer grown
+// for a big message goes back to the small size, and a full buffer
+// doubles (at most to need).
+func (m *msgReader) makeRoom(need int) {
 	unread := m.end - m.start
 	switch {
-	case unread == 0:
-		if len(m.buf) > 64<<10 {
-			m.buf = make([]byte, 16<<10)
-		}
-		m.start, m.end = 0, 0
-	case m.start > 0 && len(m.buf)-m.start < size:
+	case len(m.buf) > smallBuf && unread <= smallBuf/2 && need <= smallBuf:
+		small := make([]byte, smallBuf)
+		m.end = copy(small, m.buf[m.start:m.end])
+		m.start, m.buf = 0, small
+	case m.start > 0 && len(m.buf)-m.start < need:
 		copy(m.buf, m.buf[m.start:m.end])
 		m.start, m.end = 0, unread
 	}
-	if len(m.buf)-m.start < size {
-		grown := make([]byte, max(size, 2*len(m.buf)))
+	if m.end == len(m.buf) {
+		grown := make([]byte, min(need, 2*len(m.buf)))
 		m.end = copy(grown, m.buf[m.start:m.end])
-		m.start = 0
-		m.buf = grown
+		m.start, m.buf = 0, grown
 	}
 }
 

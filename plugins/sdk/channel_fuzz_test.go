@@ -35,11 +35,16 @@ func FuzzChannelAnswers(f *testing.F) {
 			_, _ = plugin.Write(answer)
 			_ = plugin.Close() // then the plugin is gone: the call must not wait for its deadline
 		})
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		const deadline = 10 * time.Second
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
 		cc := newChannelConn(host, 1<<20)
 		defer cc.close()
+		start := time.Now()
 		_, _ = cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
+		if took := time.Since(start); took > deadline/2 {
+			t.Fatalf("the call took %s: it waited for its deadline after the plugin was gone", took)
+		}
 	})
 }
 
@@ -59,7 +64,8 @@ func FuzzChannelCalls(f *testing.F) {
 		return &RequestResult{}, nil
 	})}, slog.New(slog.DiscardHandler))
 	f.Fuzz(func(t *testing.T, calls []byte) {
-		ch := &channel{srv: srv, log: srv.log, token: make([]byte, tokenSize), ctx: context.Background()}
+		ch := &channel{srv: srv, log: srv.log, token: make([]byte, tokenSize), ctx: context.Background(), unproven: make(chan struct{}, 1)}
+		ch.unproven <- struct{}{} // as accept takes it
 		host, plugin := net.Pipe()
 		var wg sync.WaitGroup
 		defer wg.Wait()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -81,8 +82,8 @@ func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {strconv.Itoa(100 << 10)}}})
-	if status.Code(err) != codes.ResourceExhausted {
-		t.Fatalf("want ResourceExhausted, got %v", err)
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "the limit is 65536") {
+		t.Fatalf("want Unavailable for an answer over the limit, got %v", err)
 	}
 	// The next call gets a new connection and works.
 	res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"10"}}})
@@ -235,5 +236,178 @@ func TestChannelCallCanceledWhileReading(t *testing.T) {
 	}
 	if c.channel != first {
 		t.Fatal("the canceled call broke the connection")
+	}
+}
+
+// flakyListener fails its first Accept as a process out of descriptors would.
+type flakyListener struct {
+	net.Listener
+	failed atomic.Bool
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if !l.failed.Swap(true) {
+		return nil, &net.OpError{Op: "accept", Net: "unix", Err: syscall.EMFILE}
+	}
+	return l.Listener.Accept()
+}
+
+// TestChannelAcceptsAgainAfterAFailedAccept: an accept that fails for want
+// of descriptors does not leave the socket taking connections nobody
+// serves.
+func TestChannelAcceptsAgainAfterAFailedAccept(t *testing.T) {
+	srv := newServer(bodyEcho(), Logger())
+	ln, dir, err := listenChannel("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := newChannel(srv, Logger(), &flakyListener{Listener: ln}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cc, err := dialChannel(ctx, ch.offer(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.close()
+	resp, err := cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Headers: []string{"X-Size", "2"}}}})
+	if err != nil || len(resp.GetRequest().GetResponse().GetBody()) != 2 {
+		t.Fatalf("call after the failed accept: %v, %v", resp, err)
+	}
+}
+
+// TestChannelSendWaitsNoLongerThanItsDeadline: a call queued behind a
+// write the plugin does not read gives up at its own deadline, not at the
+// blocked writer's.
+func TestChannelSendWaitsNoLongerThanItsDeadline(t *testing.T) {
+	host, plugin := net.Pipe() // the plugin end never reads
+	defer plugin.Close()
+	cc := newChannelConn(host, 0)
+	defer cc.close()
+	big := &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Body: make([]byte, 1<<20)}}}
+	blocked := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := cc.call(ctx, 1, big)
+		blocked <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the big call take the socket
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := cc.call(ctx, 2, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+	if status.Code(err) != codes.DeadlineExceeded || time.Since(start) > 2*time.Second {
+		t.Fatalf("queued call: %v after %s; want DeadlineExceeded at its own deadline", err, time.Since(start))
+	}
+	cc.close()
+	<-blocked
+}
+
+// TestChannelHandlersEndWithTheirConnection: when the host drops a
+// connection, the handlers of its calls see their context end.
+func TestChannelHandlersEndWithTheirConnection(t *testing.T) {
+	started, ended := make(chan struct{}), make(chan error, 1)
+	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, _ *Request) (*RequestResult, error) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+		return nil, ctx.Err()
+	})}, Logger())
+	ch, err := openChannel(srv, Logger(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.close()
+	cc, err := dialChannel(t.Context(), ch.offer(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, _ = cc.call(context.Background(), 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+	}()
+	<-started
+	cc.close()
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the handler's context ended with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's context did not end when the host dropped the connection")
+	}
+}
+
+// TestChannelOfferNeedsTheSameVersion: a host speaking another channel
+// version gets UNIMPLEMENTED, and uses the gRPC stream.
+func TestChannelOfferNeedsTheSameVersion(t *testing.T) {
+	srv := newServer(bodyEcho(), Logger())
+	c := testClient(t, srv, false)
+	_, err := c.rpc.OpenChannel(t.Context(), &pluginv1.ChannelRequest{Version: channelVersion + 1})
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("OpenChannel for version %d: want Unimplemented, got %v", channelVersion+1, err)
+	}
+}
+
+// TestChannelSocketUnderALongTempDir: when the temporary directory's path
+// is too long for a socket, the channel opens under /tmp.
+func TestChannelSocketUnderALongTempDir(t *testing.T) {
+	long := filepath.Join(t.TempDir(), strings.Repeat("d", 90))
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := openChannel(newServer(bodyEcho(), Logger()), Logger(), long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.close()
+	if addr := ch.offer().GetAddress(); !strings.HasPrefix(addr, "/tmp/") {
+		t.Fatalf("socket at %s; want it under /tmp", addr)
+	}
+}
+
+// TestMsgReaderGrowsWithTheBytes: a length alone allocates nothing; a
+// length over the limit fails; a big message's buffer is given back.
+func TestMsgReaderGrowsWithTheBytes(t *testing.T) {
+	r, w := net.Pipe()
+	defer r.Close()
+	mr := newMsgReader(r, 0)
+	go func() { _, _ = w.Write([]byte{0x3f, 0xff, 0xff, 0xff, 1, 2, 3}); _ = w.Close() }() // a 1 GiB message, then nothing
+	if _, err := mr.next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("want EOF, got %v", err)
+	}
+	if len(mr.buf) > smallBuf {
+		t.Fatalf("a 1 GiB length with 3 bytes behind it grew the buffer to %d bytes", len(mr.buf))
+	}
+
+	r2, w2 := net.Pipe()
+	defer r2.Close()
+	limited := newMsgReader(r2, 1<<20)
+	go func() { _, _ = w2.Write([]byte{0x80, 0, 0, 0}); _ = w2.Close() }() // negative as an int32
+	var tooBig *tooBigError
+	if _, err := limited.next(); !errors.As(err, &tooBig) {
+		t.Fatalf("want a too-big error, got %v", err)
+	}
+
+	r3, w3 := net.Pipe()
+	defer r3.Close()
+	mr3 := newMsgReader(r3, 0)
+	go func() {
+		big, _ := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Body: make([]byte, 1<<20)}}})
+		small, _ := appendMsg(nil, &pluginv1.CallRequest{Id: 2})
+		_, _ = w3.Write(append(big, small...))
+		_, _ = w3.Write(small)
+		_ = w3.Close()
+	}()
+	for i := range 3 {
+		if _, err := mr3.next(); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	if len(mr3.buf) > smallBuf {
+		t.Fatalf("the buffer stayed at %d bytes after the big message", len(mr3.buf))
 	}
 }

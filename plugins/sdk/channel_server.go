@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -37,6 +39,11 @@ type channel struct {
 	ctx  context.Context
 	stop context.CancelFunc
 
+	// unproven holds a slot for each connection that has not yet shown
+	// the token: a few at most, so that a flood of connections to the
+	// socket costs the plugin little.
+	unproven chan struct{}
+
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -50,19 +57,47 @@ const channelSocketName = "calls.sock"
 const tokenWait = 5 * time.Second
 
 // openChannel listens on a new socket in a private directory under dir
-// (the system's temporary directory when empty) and serves calls to srv
-// on it until close.
+// (the system's temporary directory when empty; /tmp when that path would
+// be too long for a socket) and serves calls to srv on it until close.
 func openChannel(srv *server, logger *slog.Logger, dir string) (*channel, error) {
-	d, err := os.MkdirTemp(dir, "mbp") // 0700; short: a socket path has a length limit
+	ln, d, err := listenChannel(dir)
+	if err != nil && dir != "/tmp" && runtime.GOOS != "windows" {
+		ln, d, err = listenChannel("/tmp")
+	}
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("unix", filepath.Join(d, channelSocketName))
+	return newChannel(srv, logger, ln, d)
+}
+
+// maxSocketPath is the longest socket path the systems take (108 bytes on
+// Linux, 104 on macOS, the final NUL included).
+const maxSocketPath = 103
+
+// listenChannel makes the private directory under dir and listens on the
+// socket in it.
+func listenChannel(dir string) (net.Listener, string, error) {
+	d, err := os.MkdirTemp(dir, "mbp") // 0700
+	if err != nil {
+		return nil, "", err
+	}
+	path := filepath.Join(d, channelSocketName)
+	if len(path) > maxSocketPath {
+		_ = os.RemoveAll(d)
+		return nil, "", fmt.Errorf("socket path %s is longer than %d bytes", path, maxSocketPath)
+	}
+	ln, err := net.Listen("unix", path)
 	if err != nil {
 		_ = os.RemoveAll(d)
-		return nil, err
+		return nil, "", err
 	}
-	ch := &channel{srv: srv, log: logger, dir: d, ln: ln, token: make([]byte, tokenSize), conns: map[net.Conn]struct{}{}}
+	return ln, d, nil
+}
+
+// newChannel serves calls to srv on ln, whose socket is in dir.
+func newChannel(srv *server, logger *slog.Logger, ln net.Listener, dir string) (*channel, error) {
+	ch := &channel{srv: srv, log: logger, dir: dir, ln: ln, token: make([]byte, tokenSize),
+		unproven: make(chan struct{}, 8), conns: map[net.Conn]struct{}{}}
 	ch.ctx, ch.stop = context.WithCancel(context.Background())
 	if _, err := rand.Read(ch.token); err != nil {
 		ch.close()
@@ -77,11 +112,33 @@ func (ch *channel) offer() *pluginv1.ChannelOffer {
 	return &pluginv1.ChannelOffer{Network: "unix", Address: ch.ln.Addr().String(), Token: ch.token}
 }
 
+// accept serves each connection until the channel closes. An accept that
+// fails for want of resources (descriptors, buffers) is tried again after
+// a pause, as net/http does: giving up would leave the socket taking
+// connections nobody serves.
 func (ch *channel) accept() {
+	var pause time.Duration
 	for {
 		conn, err := ch.ln.Accept()
 		if err != nil {
-			return // closed
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			ch.log.Warn("calls' channel: accept failed, trying again", "error", err, "in", pause.String())
+			select {
+			case <-time.After(pause):
+				continue
+			case <-ch.ctx.Done():
+				return
+			}
+		}
+		pause = 0
+		select {
+		case ch.unproven <- struct{}{}: // released once the token is checked
+		default:
+			_ = conn.Close() // the host makes one connection at a time
+			continue
 		}
 		if !ch.track(conn) {
 			_ = conn.Close()
@@ -99,20 +156,28 @@ func (ch *channel) accept() {
 func (ch *channel) serveConn(conn net.Conn) {
 	token := make([]byte, tokenSize)
 	_ = conn.SetReadDeadline(time.Now().Add(tokenWait)) // an error here shows in the read
-	if _, err := io.ReadFull(conn, token); err != nil || subtle.ConstantTimeCompare(token, ch.token) != 1 {
+	_, err := io.ReadFull(conn, token)
+	<-ch.unproven
+	if err != nil || subtle.ConstantTimeCompare(token, ch.token) != 1 {
 		ch.log.Warn("refused a connection to the calls' channel: it did not start with the token")
 		return
 	}
 	_ = conn.SetReadDeadline(time.Time{})
+	// The handlers of this connection's calls end with it: the host gave
+	// up on their answers.
+	ctx, cancel := context.WithCancel(ch.ctx)
+	defer cancel()
 	in := newMsgReader(conn, maxCallBytes)
 	var out []byte // under the callServer's send lock
 	recv := func() (*pluginv1.CallRequest, error) {
 		msg, err := in.next()
 		if err != nil {
+			cancel()
 			return nil, err
 		}
 		req := &pluginv1.CallRequest{}
 		if err := proto.Unmarshal(msg, req); err != nil {
+			cancel()
 			return nil, err
 		}
 		return req, nil
@@ -134,7 +199,7 @@ func (ch *channel) serveConn(conn net.Conn) {
 		}
 		return err
 	}
-	err := ch.srv.serveCalls(ch.ctx, recv, send)
+	err = ch.srv.serveCalls(ctx, recv, send)
 	// The host closing its end is the normal end (a reset when it closed
 	// with answers unread).
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, syscall.ECONNRESET) {

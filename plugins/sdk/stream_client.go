@@ -80,7 +80,7 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 			err = cs.err
 		}
 	}
-	return cs.finish(id, ch, resp, err)
+	return cs.finish(ctx, id, ch, resp, err)
 }
 
 // stuckSend is how long a send may go on past its caller's deadline (or,
