@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A/B comparison of what one header-only plugin adds in a sidecar's chain,
+# between two builds: the working tree (B) against a git revision (A,
+# default HEAD). Three sidecars stand in front of one echo app: one without
+# a plugin, one of build A with the header-injector of build A in its
+# inbound chain, one of build B likewise. They take turns under the same
+# open-loop load, so machine noise falls on all alike; the summary gives
+# each build's median added p50 and p99 over the plugin-less sidecar, slice
+# by slice.
+#
+# Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=5s RATE=2000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+A="${A:-HEAD}"
+ROUNDS="${ROUNDS:-6}"
+DUR="${DUR:-5s}"
+RATE="${RATE:-2000}"
+OUT="$(mkdir -p tmp/ab-plugin && cd tmp/ab-plugin && pwd)"
+rm -rf "$OUT/run" && mkdir -p "$OUT/run"
+
+echo "== building A ($A) and B (working tree)" >&2
+rm -rf "$OUT/a-src"
+git worktree add -f --detach "$OUT/a-src" "$A" >/dev/null 2>&1
+(cd "$OUT/a-src" && go build -o "$OUT/sidecar-a" ./cmd/sidecar &&
+  cd plugins/examples && go build -o "$OUT/plugin-a" ./header-injector)
+git worktree remove --force "$OUT/a-src"
+go build -o "$OUT/sidecar-b" ./cmd/sidecar
+(cd plugins/examples && go build -o "$OUT/plugin-b" ./header-injector)
+go build -o "$OUT/bench" ./sidecar/bench
+
+# shellcheck source=scripts/lib-processes.sh
+. scripts/lib-processes.sh
+trap stop_pids EXIT
+
+"$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
+"$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
+wait_http http://127.0.0.1:18700/healthz
+
+# sidecar NAME BASEPORT BUILD [PLUGIN]: a sidecar in front of the echo app,
+# its ingress on BASEPORT+6, with PLUGIN in its inbound chain when given.
+sidecar() {
+  local n=$1 p=$2 build=$3 plugin=${4:-}
+  {
+    echo "service: {name: echo-$n, ports: [{name: rest, port: 18080}]}"
+    echo 'control: {address: "http://127.0.0.1:18700"}'
+    echo "egress: {listen: \"127.0.0.1:$((p + 11))\"}"
+    echo "ingress: {listen: \"127.0.0.1:$((p + 6))\"}"
+    echo "admin: {listen: \"127.0.0.1:$((p + 10))\"}"
+    echo "log: {level: warn}"
+    if [ -n "$plugin" ]; then
+      echo "plugins: [{name: inject, path: $plugin, args: [\"-set\", \"X-Team: payments\"], sha256: $(sha256sum "$plugin" | cut -d' ' -f1)}]"
+      echo "handlers: {plugin: {plugins: [inject]}}"
+    fi
+  } > "$OUT/run/$n.yaml"
+  "$OUT/sidecar-$build" --config "$OUT/run/$n.yaml" & PIDS+=($!)
+  wait_http "http://127.0.0.1:$((p + 10))/readyz"
+}
+sidecar none 18100 b
+sidecar a 18200 a "$OUT/plugin-a"
+sidecar b 18300 b "$OUT/plugin-b"
+
+RES="$OUT/run/results.jsonl"
+: > "$RES"
+echo "== $ROUNDS rounds of $DUR each at $RATE rps: no plugin, A, B in turn" >&2
+for ((r = 1; r <= ROUNDS; r++)); do
+  # Rotate the order, so that no case always follows another.
+  case $((r % 3)) in
+    1) order="none a b" ;; 2) order="a b none" ;; 0) order="b none a" ;;
+  esac
+  for n in $order; do
+    base=$(case $n in none) echo 18100 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
+    "$OUT/bench" load -label "$n" -url "http://127.0.0.1:$((base + 6))/" -qps "$RATE" -duration "$DUR" >> "$RES"
+  done
+done
+for n in a b; do
+  base=$([ $n = a ] && echo 18200 || echo 18300)
+  calls=$(curl -fsS "http://127.0.0.1:$((base + 10))/metrics" | grep '^meshbridge_plugin_calls_total{call="request",plugin="inject",result="ok"}' | awk '{print $2}')
+  echo "plugin calls counted by sidecar $n: ${calls:-none}" >&2
+done
+
+python3 - "$RES" "$A" <<'PY'
+import json, sys
+from statistics import median
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {n: [r for r in rows if r["label"] == n] for n in ("none", "a", "b")}
+for n, name in (("a", f"A ({sys.argv[2]})"), ("b", "B (working tree)")):
+    add50 = [(r["p50_ms"] - base["p50_ms"]) * 1000 for r, base in zip(by[n], by["none"])]
+    add99 = [(r["p99_ms"] - base["p99_ms"]) * 1000 for r, base in zip(by[n], by["none"])]
+    print(f'{name}: added p50 median {median(add50):.0f} µs (rounds: {", ".join(f"{x:.0f}" for x in add50)}); '
+          f'added p99 median {median(add99):.0f} µs; errors {sum(r["errors"] for r in by[n])}')
+print(f'no plugin: p50 median {median(r["p50_ms"] for r in by["none"]) * 1000:.0f} µs, '
+      f'p99 median {median(r["p99_ms"] for r in by["none"]) * 1000:.0f} µs')
+PY
