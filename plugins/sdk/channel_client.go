@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
 // channelConn is the host's end of the calls' channel (see OpenChannel in
@@ -53,7 +54,7 @@ func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int)
 		_ = conn.Close()
 		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
 	}
-	return newChannelConn(quiet(conn), maxRecv), nil
+	return newChannelConn(quietconn.Wrap(conn), maxRecv), nil
 }
 
 func newChannelConn(conn net.Conn, maxRecv int) *channelConn {

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
 // channel is the plugin's end of the calls' channel (see OpenChannel in
@@ -146,7 +147,7 @@ func (ch *channel) accept() {
 		}
 		ch.wg.Go(func() {
 			defer ch.untrack(conn)
-			ch.serveConn(quiet(conn))
+			ch.serveConn(quietconn.Wrap(conn))
 		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
 // ServerOptions are the limits every sidecar listener shares.
@@ -127,7 +129,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		c := s.newConn(nc)
+		c := s.newConn(quietconn.Wrap(nc))
 		if c == nil {
 			_ = nc.Close() // the server is closing
 			continue

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -81,6 +82,7 @@ func (p *h1pool) get(ctx context.Context, addr string, deadline time.Time, peek 
 	if err != nil {
 		return nil, false, err
 	}
+	nc = quietconn.Wrap(nc) // see the package: fewer thread wake-ups per request
 	c := &h1conn{nc: nc, br: bufio.NewReaderSize(nc, p.bufSize), addr: addr}
 	c.bw = bufio.NewWriterSize(sentCounter{c}, p.bufSize)
 	c.abort = func() { _ = nc.SetDeadline(wire.LongAgo) } // built once per connection; closing follows

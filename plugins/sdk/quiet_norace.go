@@ -1,6 +1,0 @@
-//go:build !race && linux
-
-package sdk
-
-func raceReleaseIO() {}
-func raceAcquireIO() {}
