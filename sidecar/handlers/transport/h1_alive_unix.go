@@ -33,7 +33,7 @@ func (c *h1conn) alive() bool {
 }
 
 func (p *probe) peek(fd uintptr) bool {
-	n, _, err := syscall.Recvfrom(int(fd), p.buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	p.ok = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+	err := peekSyscall(fd, p.buf[:])
+	p.ok = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 	return true // never wait
 }
