@@ -1,6 +1,6 @@
-//go:build !race && linux
+//go:build !race && linux && (amd64 || arm64)
 
 package quietconn
 
-func raceRelease() {}
-func raceAcquire() {}
+func raceWillRead([]byte) {}
+func raceWrote([]byte)    {}

@@ -1,3 +1,5 @@
+//go:build linux && (amd64 || arm64)
+
 package quietconn
 
 import (
@@ -34,7 +36,9 @@ func pair(t *testing.T, network string) (net.Conn, net.Conn) {
 		t.Fatal(err)
 	}
 	a, b := Wrap(raw), Wrap(peer)
-	if _, ok := a.(*conn); !ok {
+	switch a.(type) {
+	case *conn, tcpConn:
+	default:
 		t.Fatalf("Wrap returned %T for a %s socket", a, network)
 	}
 	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
@@ -75,8 +79,10 @@ func movesBytes(t *testing.T, network string) {
 	}
 
 	_ = b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-	if _, err := b.Read(got); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read past the deadline: want a deadline error, got %v", err)
+	_, err := b.Read(got)
+	var oe *net.OpError
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &oe) || oe.Op != "read" {
+		t.Fatalf("read past the deadline: want a read *net.OpError for the deadline, got %#v", err)
 	}
 	_ = b.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_ = a.Close()
@@ -126,5 +132,51 @@ func TestWrapKeepsHalfCloseAndSplice(t *testing.T) {
 		SyscallConn() (syscall.RawConn, error)
 	}).SyscallConn(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWrapNeverBlocksInTheKernel: on a socket someone switched to blocking
+// mode, a read still waits in the netpoller, so its deadline fires (a
+// blocking raw call would hold its thread and stop the next collection).
+func TestWrapNeverBlocksInTheKernel(t *testing.T) {
+	for _, network := range []string{"unix", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			_, b := pair(t, network)
+			rc, err := b.(interface {
+				SyscallConn() (syscall.RawConn, error)
+			}).SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), false) }); err != nil {
+				t.Fatal(err)
+			}
+			_ = b.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			done := make(chan error, 1)
+			go func() { _, err := b.Read(make([]byte, 8)); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("want the deadline, got %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the read blocked in the kernel past its deadline")
+			}
+		})
+	}
+}
+
+// TestWrapCopiesUnixConnections: io.Copy from and to a wrapped Unix
+// connection works (it has no splice methods to forward to).
+func TestWrapCopiesUnixConnections(t *testing.T) {
+	a, b := pair(t, "unix")
+	go func() {
+		_, _ = io.Copy(a, bytes.NewReader([]byte("through")))
+		_ = a.(interface{ CloseWrite() error }).CloseWrite()
+	}()
+	var out bytes.Buffer
+	_ = b.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(&out, b); err != nil || out.String() != "through" {
+		t.Fatalf("copied %q, %v", out.String(), err)
 	}
 }
