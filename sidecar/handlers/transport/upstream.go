@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -89,10 +90,17 @@ type plain struct {
 
 func newPlain(cfg *Config) (Upstream, error) {
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return quietconn.Wrap(c), nil // as the pool's connections (h1.go)
+	}
 	base := func() *http.Transport {
 		return &http.Transport{
 			Proxy:                 nil, // never follow HTTP_PROXY: we are the proxy
-			DialContext:           dialer.DialContext,
+			DialContext:           dial,
 			MaxIdleConns:          0, // no global cap; per host below
 			MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
 			MaxConnsPerHost:       cfg.MaxConnsPerHost,
