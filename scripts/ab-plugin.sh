@@ -3,10 +3,11 @@
 # between two builds: the working tree (B) against a git revision (A,
 # default HEAD). Three sidecars stand in front of one echo app: one without
 # a plugin, one of build A with the header-injector of build A in its
-# inbound chain, one of build B likewise. They take turns under the same
+# inbound chain, one of build B likewise, and one plugin-less sidecar of
+# each build. They take turns under the same
 # open-loop load, so machine noise falls on all alike; the summary gives
-# each build's median added p50 and p99 over the plugin-less sidecar, slice
-# by slice.
+# each build's median added p50 and p99 over a plugin-less sidecar of the
+# same build, slice by slice.
 #
 # Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=5s RATE=2000)
 set -euo pipefail
@@ -55,20 +56,22 @@ sidecar() {
   "$OUT/sidecar-$build" --config "$OUT/run/$n.yaml" & PIDS+=($!)
   wait_http "http://127.0.0.1:$((p + 10))/readyz"
 }
-sidecar none 18100 b
+sidecar none-a 18100 a
+sidecar none-b 18400 b
 sidecar a 18200 a "$OUT/plugin-a"
 sidecar b 18300 b "$OUT/plugin-b"
 
 RES="$OUT/run/results.jsonl"
 : > "$RES"
-echo "== $ROUNDS rounds of $DUR each at $RATE rps: no plugin, A, B in turn" >&2
+echo "== $ROUNDS rounds of $DUR each at $RATE rps: each build without and with the plugin, in turn" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
   # Rotate the order, so that no case always follows another.
-  case $((r % 3)) in
-    1) order="none a b" ;; 2) order="a b none" ;; 0) order="b none a" ;;
+  case $((r % 4)) in
+    1) order="none-a a none-b b" ;; 2) order="a none-b b none-a" ;;
+    3) order="none-b b none-a a" ;; 0) order="b none-a a none-b" ;;
   esac
   for n in $order; do
-    base=$(case $n in none) echo 18100 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
+    base=$(case $n in none-a) echo 18100 ;; none-b) echo 18400 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
     "$OUT/bench" load -label "$n" -url "http://127.0.0.1:$((base + 6))/" -qps "$RATE" -duration "$DUR" >> "$RES"
   done
 done
@@ -82,12 +85,13 @@ python3 - "$RES" "$A" <<'PY'
 import json, sys
 from statistics import median
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-by = {n: [r for r in rows if r["label"] == n] for n in ("none", "a", "b")}
+by = {n: [r for r in rows if r["label"] == n] for n in ("none-a", "none-b", "a", "b")}
 for n, name in (("a", f"A ({sys.argv[2]})"), ("b", "B (working tree)")):
-    add50 = [(r["p50_ms"] - base["p50_ms"]) * 1000 for r, base in zip(by[n], by["none"])]
-    add99 = [(r["p99_ms"] - base["p99_ms"]) * 1000 for r, base in zip(by[n], by["none"])]
+    none = by["none-" + n]
+    add50 = [(r["p50_ms"] - base["p50_ms"]) * 1000 for r, base in zip(by[n], none)]
+    add99 = [(r["p99_ms"] - base["p99_ms"]) * 1000 for r, base in zip(by[n], none)]
     print(f'{name}: added p50 median {median(add50):.0f} µs (rounds: {", ".join(f"{x:.0f}" for x in add50)}); '
-          f'added p99 median {median(add99):.0f} µs; errors {sum(r["errors"] for r in by[n])}')
-print(f'no plugin: p50 median {median(r["p50_ms"] for r in by["none"]) * 1000:.0f} µs, '
-      f'p99 median {median(r["p99_ms"] for r in by["none"]) * 1000:.0f} µs')
+          f'added p99 median {median(add99):.0f} µs; errors {sum(r["errors"] for r in by[n])}; '
+          f'without the plugin p50 median {median(r["p50_ms"] for r in none) * 1000:.0f} µs, '
+          f'p99 median {median(r["p99_ms"] for r in none) * 1000:.0f} µs')
 PY
