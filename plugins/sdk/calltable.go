@@ -14,6 +14,10 @@ import (
 // keeps: the calls waiting for their answers, matched by id, and why the
 // stream ended.
 type callTable struct {
+	// sendSlot is held while one message is sent: a stream takes one
+	// message at a time.
+	sendSlot chan struct{}
+
 	mu      sync.Mutex
 	pending map[uint64]chan *pluginv1.CallResponse
 	err     error         // why the stream broke; set once
@@ -21,7 +25,7 @@ type callTable struct {
 }
 
 func newCallTable() callTable {
-	return callTable{pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
+	return callTable{sendSlot: make(chan struct{}, 1), pending: map[uint64]chan *pluginv1.CallResponse{}, done: make(chan struct{})}
 }
 
 var replyPool = sync.Pool{New: func() any { return make(chan *pluginv1.CallResponse, 1) }}
@@ -118,3 +122,21 @@ func (t *callTable) broken() bool {
 func (t *callTable) unsupported() bool {
 	return t.broken() && status.Code(t.err) == codes.Unimplemented
 }
+
+// takeSendSlot waits for the turn to send, ctx's end or the stream's;
+// releaseSendSlot gives the turn back.
+func (t *callTable) takeSendSlot(ctx context.Context) error {
+	select {
+	case t.sendSlot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctxError(ctx)
+	case <-t.done:
+		return t.err
+	}
+}
+
+func (t *callTable) releaseSendSlot() { <-t.sendSlot }
+
+// ctxError is the status error for ctx's end.
+func ctxError(ctx context.Context) error { return status.FromContextError(ctx.Err()).Err() }

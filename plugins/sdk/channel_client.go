@@ -24,10 +24,7 @@ import (
 type channelConn struct {
 	conn net.Conn
 
-	// sendSlot is held while one message is written; waiting for it
-	// respects the caller's context.
-	sendSlot chan struct{}
-	wbuf     []byte // under sendSlot
+	wbuf []byte // under the send slot
 
 	callTable
 
@@ -60,7 +57,6 @@ func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int)
 func newChannelConn(conn net.Conn, maxRecv int) *channelConn {
 	return &channelConn{
 		conn:      conn,
-		sendSlot:  make(chan struct{}, 1),
 		callTable: newCallTable(),
 		readTurn:  make(chan struct{}, 1),
 		in:        newMsgReader(conn, maxRecv),
@@ -84,14 +80,10 @@ func (cc *channelConn) call(ctx context.Context, id uint64, req *pluginv1.CallRe
 // deadline means the plugin stopped reading: the connection is failed, so
 // that the calls queued behind this one do not wait for the health check.
 func (cc *channelConn) send(ctx context.Context, req *pluginv1.CallRequest) error {
-	select {
-	case cc.sendSlot <- struct{}{}:
-	case <-ctx.Done():
-		return ctxError(ctx)
-	case <-cc.done:
-		return cc.err
+	if err := cc.takeSendSlot(ctx); err != nil {
+		return err
 	}
-	defer func() { <-cc.sendSlot }()
+	defer cc.releaseSendSlot()
 	var deadline time.Time
 	if dl, ok := ctx.Deadline(); ok {
 		deadline = dl.Add(stuckSend)
@@ -179,9 +171,6 @@ func (cc *channelConn) readAnswer() error {
 	cc.answer(resp)
 	return nil
 }
-
-// ctxError is the status error for ctx's end.
-func ctxError(ctx context.Context) error { return status.FromContextError(ctx.Err()).Err() }
 
 // fail marks the connection broken and closes it; callers waiting on it
 // give up.

@@ -171,14 +171,13 @@ func (ch *channel) serveConn(conn net.Conn) {
 	in := newMsgReader(conn, maxCallBytes)
 	var out []byte // under the callServer's send lock
 	recv := func() (*pluginv1.CallRequest, error) {
-		msg, err := in.next()
-		if err != nil {
-			cancel()
-			return nil, err
-		}
 		req := &pluginv1.CallRequest{}
-		if err := proto.Unmarshal(msg, req); err != nil {
-			cancel()
+		msg, err := in.next()
+		if err == nil {
+			err = proto.Unmarshal(msg, req)
+		}
+		if err != nil {
+			cancel() // receiving is over: so is every call of the connection
 			return nil, err
 		}
 		return req, nil
@@ -188,8 +187,7 @@ func (ch *channel) serveConn(conn net.Conn) {
 		if out, err = appendMsg(out[:0], resp); err != nil {
 			// An answer that cannot be encoded (invalid UTF-8 in a
 			// string) fails its call, not the channel.
-			st := status.Newf(codes.Internal, "encode answer: %v", err)
-			resp = &pluginv1.CallResponse{Id: resp.GetId(), Result: &pluginv1.CallResponse_Error{Error: &pluginv1.CallError{Code: int32(st.Code()), Message: st.Message()}}}
+			resp = errorResponse(resp.GetId(), status.Errorf(codes.Internal, "encode answer: %v", err))
 			if out, err = appendMsg(out[:0], resp); err != nil {
 				return err
 			}

@@ -112,7 +112,7 @@ func (s *server) recoverCall(call string, errp *error) {
 // apart: the host's deadline passing, or a failure of the plugin.
 func callError(ctx context.Context, err error) error {
 	if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		return status.FromContextError(ctx.Err()).Err()
+		return ctxError(ctx)
 	}
 	return status.Error(codes.Internal, err.Error())
 }

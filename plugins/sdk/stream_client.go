@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	"google.golang.org/grpc/status"
-
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
@@ -19,11 +17,8 @@ type callStream struct {
 	s      pluginv1.Plugin_CallsClient
 	cancel context.CancelFunc
 
-	// sendSlot is held while a message is being sent (gRPC streams take
-	// one sender at a time); waiting for it respects the caller's context.
-	sendSlot chan struct{}
-	sends    uint64 // sends so far (under sendSlot)
-	stuck    *stuckWatch
+	sends uint64 // sends so far (under the send slot: gRPC streams take one sender at a time)
+	stuck *stuckWatch
 
 	callTable
 }
@@ -37,7 +32,7 @@ func openCallStream(rpc pluginv1.PluginClient) (*callStream, error) {
 		cancel()
 		return nil, err
 	}
-	cs := &callStream{s: s, cancel: cancel, sendSlot: make(chan struct{}, 1), callTable: newCallTable()}
+	cs := &callStream{s: s, cancel: cancel, callTable: newCallTable()}
 	cs.stuck = newStuckWatch(func() {
 		cs.fail(fmt.Errorf("a send has been blocked for %s past its call's deadline: the plugin is not reading", stuckSend))
 	})
@@ -75,7 +70,7 @@ func (cs *callStream) call(ctx context.Context, id uint64, req *pluginv1.CallReq
 		select {
 		case resp = <-ch:
 		case <-ctx.Done():
-			err = status.FromContextError(ctx.Err()).Err()
+			err = ctxError(ctx)
 		case <-cs.done:
 			err = cs.err
 		}
@@ -95,14 +90,10 @@ const stuckSend = 250 * time.Millisecond
 // so that neither this caller nor those queued behind it (who give up at
 // their own deadlines) wait for the health check to notice.
 func (cs *callStream) send(ctx context.Context, req *pluginv1.CallRequest) error {
-	select {
-	case cs.sendSlot <- struct{}{}:
-	case <-ctx.Done():
-		return status.FromContextError(ctx.Err()).Err()
-	case <-cs.done:
-		return cs.err
+	if err := cs.takeSendSlot(ctx); err != nil {
+		return err
 	}
-	defer func() { <-cs.sendSlot }()
+	defer cs.releaseSendSlot()
 	cs.sends++
 	n := cs.sends
 	if dl, ok := ctx.Deadline(); ok {

@@ -119,8 +119,14 @@ func (s *server) dispatch(ctx context.Context, req *pluginv1.CallRequest) *plugi
 		err = status.Error(codes.Unimplemented, "unknown call")
 	}
 	if err != nil {
-		st := status.Convert(err)
-		out.Result = &pluginv1.CallResponse_Error{Error: &pluginv1.CallError{Code: int32(st.Code()), Message: st.Message()}}
+		return errorResponse(req.GetId(), err)
 	}
 	return out
+}
+
+// errorResponse answers call id with err, as a gRPC status a unary call
+// would have returned.
+func errorResponse(id uint64, err error) *pluginv1.CallResponse {
+	st := status.Convert(err)
+	return &pluginv1.CallResponse{Id: id, Result: &pluginv1.CallResponse_Error{Error: &pluginv1.CallError{Code: int32(st.Code()), Message: st.Message()}}}
 }
