@@ -20,22 +20,14 @@ OUT="$(mkdir -p tmp/ab-plugin && cd tmp/ab-plugin && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
 
 echo "== building A ($A) and B (working tree)" >&2
-rm -rf "$OUT/a-src"
-git worktree add -f --detach "$OUT/a-src" "$A" >/dev/null 2>&1
-(cd "$OUT/a-src" && go build -o "$OUT/sidecar-a" ./cmd/sidecar &&
-  cd plugins/examples && go build -o "$OUT/plugin-a" ./header-injector)
-git worktree remove --force "$OUT/a-src"
-go build -o "$OUT/sidecar-b" ./cmd/sidecar
-(cd plugins/examples && go build -o "$OUT/plugin-b" ./header-injector)
-go build -o "$OUT/bench" ./sidecar/bench
-
 # shellcheck source=scripts/lib-processes.sh
 . scripts/lib-processes.sh
-trap stop_pids EXIT
+build_sidecar "$A" a plugin
+build_sidecar "" b plugin
+go build -o "$OUT/bench" ./sidecar/bench
 
-"$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
-"$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
-wait_http http://127.0.0.1:18700/healthz
+trap stop_pids EXIT
+start_app_and_control
 
 # sidecar NAME BASEPORT BUILD [PLUGIN]: a sidecar in front of the echo app,
 # its ingress on BASEPORT+6, with PLUGIN in its inbound chain when given.

@@ -25,20 +25,14 @@ OUT="$(mkdir -p tmp/ab-sidecar && cd tmp/ab-sidecar && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
 
 echo "== building A ($A) and B (working tree)" >&2
-rm -rf "$OUT/a-src"
-git worktree add -f --detach "$OUT/a-src" "$A" >/dev/null 2>&1
-(cd "$OUT/a-src" && go build -o "$OUT/sidecar-a" ./cmd/sidecar)
-git worktree remove --force "$OUT/a-src"
-go build -o "$OUT/sidecar-b" ./cmd/sidecar
-go build -o "$OUT/bench" ./sidecar/bench
-
 # shellcheck source=scripts/lib-processes.sh
 . scripts/lib-processes.sh
-trap stop_pids EXIT
+build_sidecar "$A" a
+build_sidecar "" b
+go build -o "$OUT/bench" ./sidecar/bench
 
-"$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
-"$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
-wait_http http://127.0.0.1:18700/healthz
+trap stop_pids EXIT
+start_app_and_control
 
 # pair NAME BASEPORT: a server sidecar registering echo-NAME and a client
 # sidecar; its egress proxy listens on BASEPORT+1.

@@ -51,9 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== starting echo app, control plane, two sidecars, two nginx" >&2
-"$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
-"$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
-wait_http http://127.0.0.1:18700/healthz
+start_app_and_control
 
 cat > "$OUT/run/server.yaml" <<YAML
 service: {name: echo, register: true, advertiseHost: 127.0.0.1, ports: [{name: rest, port: 18080}]}
