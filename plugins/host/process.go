@@ -85,23 +85,16 @@ func (p *Plugin) launch() (*instance, error) {
 		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	}
 	client := plugin.NewClient(cfg)
-	var rpc *sdk.Client
-	inst, err := p.connect(client, cmd, &rpc)
+	inst, err := p.connect(client, cmd)
 	if err != nil {
 		client.Kill()
-		if rpc != nil { // the channel may be open, and its socket left
-			rpc.Close()
-			rpc.RemoveChannelFiles()
-		}
 		return nil, p.startError(err, tail)
 	}
 	return inst, nil
 }
 
-// connect does the handshake and asks the plugin what it implements; it
-// sets *rpcOut as soon as there is a client, so that a failed start can
-// clean up after it.
-func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, rpcOut **sdk.Client) (*instance, error) {
+// connect does the handshake and asks the plugin what it implements.
+func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (_ *instance, err error) {
 	proto, err := client.Client() // starts the process and does the handshake
 	if err != nil {
 		return nil, err
@@ -115,7 +108,13 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, rpcOut **sdk.Clie
 	if !ok || !isGRPC {
 		return nil, fmt.Errorf("unexpected plugin client %T over %T", raw, proto)
 	}
-	*rpcOut = rpc
+	defer func() {
+		if err != nil { // the channel may be open, and its socket left
+			client.Kill()
+			rpc.Close()
+			rpc.RemoveChannelFiles()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
 	switch err := openChannel(ctx, rpc); {

@@ -22,7 +22,8 @@ import (
 // to them. So a call made alone involves no other goroutine of the host,
 // and on the plugin's side one goroutine reads, handles and answers it.
 type channelConn struct {
-	conn net.Conn
+	conn   net.Conn
+	socket string // the socket's path
 
 	wbuf []byte // under the send slot
 
@@ -51,7 +52,9 @@ func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int)
 		_ = conn.Close()
 		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
 	}
-	return newChannelConn(quietconn.Wrap(conn), maxRecv), nil
+	cc := newChannelConn(quietconn.Wrap(conn), maxRecv)
+	cc.socket = offer.GetAddress()
+	return cc, nil
 }
 
 func newChannelConn(conn net.Conn, maxRecv int) *channelConn {

@@ -51,8 +51,6 @@ type Client struct {
 	maxReply   int
 	channel    *channelConn
 	openFailed time.Time
-	// socket is the channel's socket path, once offered.
-	socket string
 }
 
 // caller makes calls on one stream.
@@ -97,7 +95,6 @@ func (c *Client) reopenLocked(ctx context.Context) error {
 		return err
 	}
 	c.channel = cc
-	c.socket = offer.GetAddress()
 	return nil
 }
 
@@ -106,7 +103,10 @@ func (c *Client) reopenLocked(ctx context.Context) error {
 // holds nothing else. Call it once the plugin process has exited.
 func (c *Client) RemoveChannelFiles() {
 	c.mu.Lock()
-	sock := c.socket
+	var sock string
+	if c.channel != nil {
+		sock = c.channel.socket
+	}
 	c.mu.Unlock()
 	if filepath.Base(sock) != channelSocketName {
 		return // not a socket this SDK's plugins make: not ours to remove

@@ -22,8 +22,7 @@ func TestClient(t testing.TB, cfg ServeConfig) *Client {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
-	srv := newServer(cfg, Logger())
-	return testClient(t, srv, true)
+	return testClient(t, newServer(cfg, Logger()), true)
 }
 
 // testClient serves srv on a Unix socket, and its channel, and returns a
