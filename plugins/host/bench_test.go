@@ -214,8 +214,8 @@ func BenchmarkChainLatency(b *testing.B) {
 		b.ReportMetric(us(pp50-bp50), "added-p50-µs")
 		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
 		// The same plugin with its calls through grpc-go's transport, as
-		// before they had a connection of their own; and a bare socket
-		// round trip to another process in place of the plugin call.
+		// before they had a connection of their own; and a bare pipe
+		// round trip to another process (over pipes) in place of the plugin call.
 		for _, c := range []string{"grpc", "floor"} {
 			b.ReportMetric(us(percentile(lat[c], 50)-bp50), c+"-added-p50-µs")
 			b.ReportMetric(us(percentile(lat[c], 99)-bp99), c+"-added-p99-µs")
@@ -230,7 +230,7 @@ func BenchmarkChainLatency(b *testing.B) {
 
 // benchCases are the bench server's handlers, taking turns in this order:
 // the upstream alone, behind the plugin, behind the plugin with calls on
-// grpc-go's transport, and behind a bare socket round trip.
+// grpc-go's transport, and behind a bare round trip over pipes.
 var benchCases = []string{"base", "plugin", "grpc", "floor"}
 
 // The bench server: this test binary, started with benchServerEnv set to a
@@ -263,13 +263,7 @@ func runBenchServer() int {
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, payload)
 	})
-	dir, err := os.MkdirTemp("", "chainbench")
-	if err != nil {
-		fmt.Println("error", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	echo, stopEcho, err := startSocketEcho(dir)
+	echo, stopEcho, err := startPipeEcho()
 	if err != nil {
 		fmt.Println("error", err)
 		return 1

@@ -1,30 +1,41 @@
 package host_test
 
 import (
+	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
-// socketEchoEnv starts this test binary as a Unix socket echo (see TestMain).
-const socketEchoEnv = "MESHBRIDGE_SOCKET_ECHO"
+// pipeEchoEnv starts this test binary as a pipe echo (see TestMain).
+const pipeEchoEnv = "MESHBRIDGE_PIPE_ECHO"
 
-// runSocketEcho answers each 64-byte message on the socket with itself.
-func runSocketEcho() int {
-	raw, err := net.Dial("unix", os.Getenv(socketEchoEnv))
-	if err != nil {
-		return 1
-	}
-	c := quietconn.Wrap(raw) // as the plugin channel's reads and writes
+// pipes reads one pipe and writes another, as the plugin channel's ends do.
+type pipes struct{ r, w *quietconn.File }
+
+func (p pipes) Read(b []byte) (int, error)  { return p.r.Read(b) }
+func (p pipes) Write(b []byte) (int, error) { return p.w.Write(b) }
+func (p pipes) Close() error                { return errors.Join(p.w.Close(), p.r.Close()) }
+
+// inherited is descriptor fd, which this process inherited, non-blocking
+// so that its reads and writes wait in the netpoller.
+func inherited(fd int, name string) *quietconn.File {
+	_ = syscall.SetNonblock(fd, true)
+	return quietconn.WrapFile(os.NewFile(uintptr(fd), name))
+}
+
+// runPipeEcho answers each 64-byte message on descriptor 3 with itself on
+// descriptor 4.
+func runPipeEcho() int {
+	c := pipes{r: inherited(3, "calls"), w: inherited(4, "answers")}
 	buf := make([]byte, 64)
 	for {
 		n, err := c.Read(buf)
@@ -37,15 +48,15 @@ func runSocketEcho() int {
 	}
 }
 
-// BenchmarkSocketFloor is the floor under any out-of-process plugin call on
-// this machine: a 64-byte round trip to another process over a Unix
-// socket, no protocol, no TLS, one goroutine on each side, reads and
-// writes as raw calls as on the plugin channel (quietconn). "paced" sends
-// 2,000 a second as BenchmarkChainLatency does, so each one starts from
-// sleeping threads; "back-to-back" sends the next at once. Run it with
+// BenchmarkPipeFloor is the floor under any out-of-process plugin call on
+// this machine: a 64-byte round trip to another process over two pipes,
+// as the plugin channel's, no protocol, no TLS, one goroutine on each
+// side, reads and writes as raw calls (quietconn). "paced" sends 2,000 a
+// second as BenchmarkChainLatency does, so each one starts from sleeping
+// threads; "back-to-back" sends the next at once. Run it with
 // -benchtime=1x.
-func BenchmarkSocketFloor(b *testing.B) {
-	c, stop, err := startSocketEcho(b.TempDir())
+func BenchmarkPipeFloor(b *testing.B) {
+	c, stop, err := startPipeEcho()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +74,7 @@ func BenchmarkSocketFloor(b *testing.B) {
 			if _, err := c.Write(buf); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := c.Read(buf); err != nil {
+			if _, err := io.ReadFull(c, buf); err != nil {
 				b.Fatal(err)
 			}
 			out = append(out, time.Since(start))
@@ -80,43 +91,41 @@ func BenchmarkSocketFloor(b *testing.B) {
 	}
 }
 
-// startSocketEcho starts this test binary as a socket echo and returns the
-// connection to it, and how to stop it.
-func startSocketEcho(dir string) (net.Conn, func(), error) {
-	sock := filepath.Join(dir, "echo.sock")
-	ln, err := net.Listen("unix", sock)
+// startPipeEcho starts this test binary as a pipe echo and returns this
+// end of its pipes, and how to stop it.
+func startPipeEcho() (io.ReadWriter, func(), error) {
+	callsR, callsW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer ln.Close()
+	answersR, answersW, err := os.Pipe()
+	if err != nil {
+		_, _ = callsR.Close(), callsW.Close()
+		return nil, nil, err
+	}
 	cmd := exec.Command(os.Args[0])
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, benchServerEnv+"=") { // the bench server starts one too
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, socketEchoEnv+"="+sock)
-	if err := cmd.Start(); err != nil {
-		return nil, nil, err
-	}
-	if err := ln.(*net.UnixListener).SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return nil, nil, err
-	}
-	c, err := ln.Accept()
+	cmd.Env = append(cmd.Env, pipeEchoEnv+"=1")
+	cmd.ExtraFiles = []*os.File{callsR, answersW}
+	err = cmd.Start()
+	_, _ = callsR.Close(), answersW.Close() // the echo's ends: its exit ends our reads
+	c := pipes{r: quietconn.WrapFile(answersR), w: quietconn.WrapFile(callsW)}
 	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		_ = c.Close()
 		return nil, nil, err
 	}
-	// Closing the connection ends the echo.
-	q := quietconn.Wrap(c) // as the plugin channel's reads and writes
-	return q, func() { _ = q.Close(); _ = cmd.Wait() }, nil
+	// Closing our ends ends the echo.
+	return c, func() { _ = c.Close(); _ = cmd.Wait() }, nil
 }
 
-// floorHandler makes one bare round trip to the socket echo before next,
+// floorHandler makes one bare round trip to the pipe echo before next,
 // where a plugin call would be: what any out-of-process call adds at
 // least, on this machine, under the same load.
-func floorHandler(c net.Conn, next http.Handler) http.Handler {
+func floorHandler(c io.ReadWriter, next http.Handler) http.Handler {
 	var mu sync.Mutex
 	buf := make([]byte, 64)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

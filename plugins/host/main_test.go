@@ -29,8 +29,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv(benchServerEnv) != "" {
 		os.Exit(runBenchServer())
 	}
-	if os.Getenv(socketEchoEnv) != "" {
-		os.Exit(runSocketEcho())
+	if os.Getenv(pipeEchoEnv) != "" {
+		os.Exit(runPipeEcho())
 	}
 	os.Exit(plugintest.Main(m))
 }

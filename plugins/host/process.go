@@ -84,8 +84,13 @@ func (p *Plugin) launch() (*instance, error) {
 		SkipHostEnv:      true,
 		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	}
+	pipes := channelPipes(p)
+	if pipes != nil {
+		pipes.AddTo(cmd)
+		defer pipes.Close() // what the client did not take
+	}
 	client := plugin.NewClient(cfg)
-	inst, err := p.connect(client, cmd)
+	inst, err := p.connect(client, cmd, pipes)
 	if err != nil {
 		client.Kill()
 		return nil, p.startError(err, tail)
@@ -93,9 +98,13 @@ func (p *Plugin) launch() (*instance, error) {
 	return inst, nil
 }
 
-// connect does the handshake and asks the plugin what it implements.
-func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (_ *instance, err error) {
+// connect does the handshake, puts the calls on the pipes (when there are
+// any) and asks the plugin what it implements.
+func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.ChannelPipes) (_ *instance, err error) {
 	proto, err := client.Client() // starts the process and does the handshake
+	if pipes != nil {
+		pipes.Started()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,20 +118,20 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (_ *instance, err
 		return nil, fmt.Errorf("unexpected plugin client %T over %T", raw, proto)
 	}
 	defer func() {
-		if err != nil { // the channel may be open, and its socket left
+		if err != nil {
 			client.Kill()
-			rpc.Close()
-			rpc.RemoveChannelFiles()
+			rpc.Close() // the channel's pipes
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
-	switch err := openChannel(ctx, rpc); {
-	case err != nil:
-		// The gRPC connection carries the calls instead, a little slower.
-		p.log.Warn("plugin calls go through gRPC's transport: the plugin's calls' channel could not be opened", "error", err)
-	case !testHookGRPCCalls:
-		p.log.Debug("plugin calls on the plugin's channel")
+	if pipes != nil {
+		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes); err != nil {
+			// The gRPC connection carries the calls instead, a little slower.
+			p.log.Warn("plugin calls go through gRPC's transport: the plugin's calls' channel could not be opened", "error", err)
+		} else {
+			p.log.Debug("plugin calls on the plugin's channel")
+		}
 	}
 	info, err := rpc.Describe(ctx)
 	if err != nil {
@@ -140,14 +149,20 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd) (_ *instance, err
 	return inst, nil
 }
 
-// openChannel puts the plugin's calls on its channel (sdk.Client.UseChannel),
-// where the host's callers write and read them themselves and one
-// goroutine of the plugin answers each: the hot path's latency.
-func openChannel(ctx context.Context, rpc *sdk.Client) error {
+// channelPipes makes the pipes of the plugin's calls' channel, where the
+// host's callers write and read their calls themselves and one goroutine
+// of the plugin answers each: the hot path's latency. Nil when there can
+// be none: calls then go through gRPC's transport.
+func channelPipes(p *Plugin) *sdk.ChannelPipes {
 	if testHookGRPCCalls {
 		return nil // the benchmark's comparison: calls through grpc-go's transport
 	}
-	return rpc.UseChannel(ctx, maxReplyBytes)
+	pipes, err := sdk.NewChannelPipes()
+	if err != nil {
+		p.log.Warn("plugin calls go through gRPC's transport", "error", err)
+		return nil
+	}
+	return pipes
 }
 
 func (p *Plugin) startError(err error, tail *tailBuffer) error {
@@ -247,7 +262,6 @@ func (in *instance) stop(graceful bool) {
 		<-done
 	}
 	killGroup(in.pid) // whatever the plugin started in its group
-	in.rpc.RemoveChannelFiles()
 }
 
 var _ io.Writer = (*tailBuffer)(nil)

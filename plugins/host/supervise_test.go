@@ -435,32 +435,33 @@ func TestBinarySwappedBeforeStartRunsTheCheckedFile(t *testing.T) {
 }
 
 // TestCallsTakeThePluginsChannel: a started plugin's calls go on its
-// channel (the host logs which way calls go), which the plugin serves on a
-// Unix socket in a directory only its user can enter; the directory is
-// gone once the host has stopped the plugin.
+// channel (the host logs which way calls go): two pipes, which the plugin
+// process holds as descriptors 3 and 4 and the host holds the other ends
+// of. When the plugin is killed and restarted, and when the host stops
+// it, the host lets go of the old pipes.
 func TestCallsTakeThePluginsChannel(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := startHostWith(t, host.Options{Logger: logger}, pluginConfig(t, "inject", "header-injector", "-set", "X-Team: payments"))
 	p := mustPlugin(t, h, "inject")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for range 3 {
-		res, err := p.HandleRequest(ctx, &sdk.Request{Method: "GET", Path: "/", Header: http.Header{}})
-		if err != nil || res.Header.Set.Get("X-Team") != "payments" {
-			t.Fatalf("call: %+v, %v", res, err)
+	call := func() {
+		t.Helper()
+		for range 3 {
+			res, err := p.HandleRequest(ctx, &sdk.Request{Method: "GET", Path: "/", Header: http.Header{}})
+			if err != nil || res.Header.Set.Get("X-Team") != "payments" {
+				t.Fatalf("call: %+v, %v", res, err)
+			}
 		}
 	}
+	call()
 	log := buf.String()
 	if !strings.Contains(log, `"msg":"plugin calls on the plugin's channel"`) || strings.Contains(log, "could not be opened") {
 		t.Fatalf("the calls did not go on the plugin's channel; host log:\n%s", log)
 	}
-	sock := listeningSocketOf(t, p.Stats().PID, "calls.sock")
-	info, err := os.Stat(filepath.Dir(sock))
-	if err != nil || info.Mode().Perm() != 0o700 {
-		t.Fatalf("the channel's directory %s: %v, %v; want mode 0700", filepath.Dir(sock), info, err)
-	}
-	// A killed plugin cannot remove its socket: the host does.
+	first := channelPipesOf(t, p.Stats().PID)
+
 	oldPID := p.Stats().PID
 	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -469,41 +470,52 @@ func TestCallsTakeThePluginsChannel(t *testing.T) {
 		s := p.Stats()
 		return s.Restarts == 1 && s.PID != 0 && s.PID != oldPID
 	})
-	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the killed plugin's channel directory is left behind: %v", err)
+	call()
+	second := channelPipesOf(t, p.Stats().PID)
+	for _, pipe := range first {
+		if pipesOf(t, os.Getpid())[pipe] {
+			t.Errorf("the host still holds %s of the killed plugin", pipe)
+		}
 	}
-	sock = listeningSocketOf(t, p.Stats().PID, "calls.sock")
 	h.Close()
-	if _, err := os.Stat(filepath.Dir(sock)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("the channel's directory is left behind after the host stopped the plugin: %v", err)
+	for _, pipe := range second {
+		if pipesOf(t, os.Getpid())[pipe] {
+			t.Errorf("the host still holds %s after stopping the plugin", pipe)
+		}
 	}
 }
 
-// listeningSocketOf is the path of the Unix socket named name that process
-// pid has open, found through /proc (Linux only).
-func listeningSocketOf(t *testing.T, pid int, name string) string {
+// channelPipesOf is the plugin process's descriptors 3 and 4, which must
+// be pipes the host (this process) holds too.
+func channelPipesOf(t *testing.T, pid int) []string {
 	t.Helper()
-	table, err := os.ReadFile("/proc/net/unix")
-	if err != nil {
-		t.Skipf("no /proc/net/unix to find the plugin's socket: %v", err)
+	var pipes []string
+	hosts := pipesOf(t, os.Getpid())
+	for _, fd := range []int{3, 4} {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+		if err != nil {
+			t.Skipf("no /proc to see the plugin's descriptors: %v", err)
+		}
+		if !strings.HasPrefix(l, "pipe:[") || !hosts[l] {
+			t.Fatalf("the plugin's descriptor %d is %s; want a pipe the host holds the other end of", fd, l)
+		}
+		pipes = append(pipes, l)
 	}
+	return pipes
+}
+
+// pipesOf is the set of pipes ("pipe:[inode]") process pid holds.
+func pipesOf(t *testing.T, pid int) map[string]bool {
+	t.Helper()
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("no /proc to see the descriptors: %v", err)
 	}
-	inodes := map[string]bool{}
+	pipes := map[string]bool{}
 	for _, fd := range fds {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "pipe:[") {
+			pipes[l] = true
 		}
 	}
-	// Num RefCount Protocol Flags Type St Inode Path
-	for _, line := range strings.Split(string(table), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 8 && inodes[f[6]] && filepath.Base(f[7]) == name {
-			return f[7]
-		}
-	}
-	t.Fatalf("process %d has no socket named %s open", pid, name)
-	return ""
+	return pipes
 }

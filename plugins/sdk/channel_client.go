@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -13,51 +12,27 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
 // channelConn is the host's end of the calls' channel (see OpenChannel in
-// plugin.proto). A caller writes its call to the socket itself and, when
+// plugin.proto). A caller writes its call to the pipe itself and, when
 // nobody else is reading, reads the answers itself, handing any others'
 // to them. So a call made alone involves no other goroutine of the host,
 // and on the plugin's side one goroutine reads, handles and answers it.
 type channelConn struct {
-	conn   net.Conn
-	socket string // the socket's path
+	conn duplex
 
 	wbuf []byte // under the send slot
 
 	callTable
 
-	// readTurn is held by the caller reading the socket; in is used only
+	// readTurn is held by the caller reading the answers; in is used only
 	// by that caller.
 	readTurn chan struct{}
 	in       *msgReader
 }
 
-// dialChannel connects to the plugin's channel and presents the token.
-func dialChannel(ctx context.Context, offer *pluginv1.ChannelOffer, maxRecv int) (*channelConn, error) {
-	if offer.GetNetwork() != "unix" || len(offer.GetToken()) != tokenSize {
-		return nil, status.Errorf(codes.Unimplemented, "the plugin offers a channel this host cannot use (%q, a %d-byte token)", offer.GetNetwork(), len(offer.GetToken()))
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", offer.GetAddress())
-	if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetWriteDeadline(dl) // an error here shows in the write
-	}
-	if _, err := conn.Write(offer.GetToken()); err != nil {
-		_ = conn.Close()
-		return nil, status.Errorf(codes.Unavailable, "plugin calls' channel: %v", err)
-	}
-	cc := newChannelConn(quietconn.Wrap(conn), maxRecv)
-	cc.socket = offer.GetAddress()
-	return cc, nil
-}
-
-func newChannelConn(conn net.Conn, maxRecv int) *channelConn {
+func newChannelConn(conn duplex, maxRecv int) *channelConn {
 	return &channelConn{
 		conn:      conn,
 		callTable: newCallTable(),
@@ -113,8 +88,8 @@ func (cc *channelConn) send(ctx context.Context, req *pluginv1.CallRequest) erro
 	return nil
 }
 
-// readUntil waits until ch yields, reading the socket while nobody else
-// does, or until ctx or the connection ends.
+// readUntil waits until ch yields, reading the answers while nobody
+// else does, or until ctx or the connection ends.
 func (cc *channelConn) readUntil(ctx context.Context, ch <-chan *pluginv1.CallResponse) (*pluginv1.CallResponse, error) {
 	select {
 	case v := <-ch:
@@ -143,7 +118,7 @@ func (cc *channelConn) readUntil(ctx context.Context, ch <-chan *pluginv1.CallRe
 		err := cc.readAnswer()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if ctx.Err() != nil || (hasDeadline && !time.Now().Before(dl)) {
-				// The context's own timer may lag the socket's by a
+				// The context's own timer may lag the pipe's by a
 				// moment; callers tell why a call ended by the context.
 				<-ctx.Done()
 				return nil, ctxError(ctx)

@@ -8,11 +8,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// channelVersion is the channel framing this SDK speaks (ChannelRequest).
-const channelVersion = 1
-
-// tokenSize is the length of a channel's token.
-const tokenSize = 32
+// channelVersion is the channel this SDK speaks (ChannelRequest): 2, the
+// two pipes.
+const channelVersion = 2
 
 // maxCallBytes caps a call the plugin reads from its channel: the largest
 // request body a plugin may ask for, and room for the headers (the gRPC

@@ -48,9 +48,9 @@ func FuzzChannelAnswers(f *testing.F) {
 	})
 }
 
-// FuzzChannelCalls plays a host that sends the token and then arbitrary
-// bytes: whatever it sends, the plugin does not panic and ends the
-// connection when the bytes end.
+// FuzzChannelCalls plays a host that sends arbitrary bytes: whatever it
+// sends, the plugin does not panic, and its channel ends when the bytes
+// do.
 func FuzzChannelCalls(f *testing.F) {
 	call, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
 	if err != nil {
@@ -64,16 +64,17 @@ func FuzzChannelCalls(f *testing.F) {
 		return &RequestResult{}, nil
 	})}, slog.New(slog.DiscardHandler))
 	f.Fuzz(func(t *testing.T, calls []byte) {
-		ch := &channel{srv: srv, log: srv.log, token: make([]byte, tokenSize), ctx: context.Background(), unproven: make(chan struct{}, 1)}
-		ch.unproven <- struct{}{} // as accept takes it
 		host, plugin := net.Pipe()
+		ch := newChannel(srv, srv.log, plugin)
 		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer host.Close()
-		wg.Go(func() { ch.serveConn(plugin); _ = plugin.Close() })
 		wg.Go(func() { _, _ = io.Copy(io.Discard, host) }) // the answers
-		_, _ = host.Write(ch.token)
 		_, _ = host.Write(calls)
 		_ = host.Close()
+		select {
+		case <-ch.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the channel did not end when the host's bytes did")
+		}
+		wg.Wait()
 	})
 }

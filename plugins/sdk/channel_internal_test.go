@@ -11,12 +11,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,113 +72,76 @@ func TestChannelCarriesBigMessages(t *testing.T) {
 	}
 }
 
+// TestChannelRefusesAnOversizedAnswer: an answer over the limit fails its
+// call; the channel is then broken, and the next calls go through the
+// gRPC stream.
 func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
 	c := testClient(t, newServer(bodyEcho(), Logger()), true)
 	c.channel.in.max = 64 << 10
-	c.maxReply = 64 << 10
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {strconv.Itoa(100 << 10)}}})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "the limit is 65536") {
 		t.Fatalf("want Unavailable for an answer over the limit, got %v", err)
 	}
-	// The next call gets a new connection and works.
 	res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"10"}}})
 	if err != nil || len(res.Response.Body) != 10 {
 		t.Fatalf("after the refused answer: %+v, %v", res, err)
 	}
+	if c.stream == nil {
+		t.Fatal("the call after the broken channel did not go through the gRPC stream")
+	}
 }
 
-// TestChannelReopens: a broken channel connection is replaced on the next
-// call; when the channel cannot be opened, calls go through the gRPC
-// stream, and back to the channel once it can.
-func TestChannelReopens(t *testing.T) {
-	srv := newServer(bodyEcho(), Logger())
-	c := testClient(t, srv, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	call := func(what string) {
-		t.Helper()
-		res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"3"}}})
-		if err != nil || string(res.Response.Body) != "aaa" {
-			t.Fatalf("%s: %+v, %v", what, res, err)
+// TestChannelEndMovesCallsToGRPC: when the plugin's end of the channel
+// closes, the call waiting on it fails at once (not at its deadline), the
+// next calls go through the gRPC stream, and the plugin no longer offers
+// the channel.
+func TestChannelEndMovesCallsToGRPC(t *testing.T) {
+	started := make(chan struct{})
+	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, r *Request) (*RequestResult, error) {
+		if r.Path == "/hold" {
+			close(started)
+			<-ctx.Done()
 		}
+		return &RequestResult{}, nil
+	})}, Logger())
+	c := testClient(t, srv, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.HandleRequest(ctx, &Request{Path: "/first"}); err != nil {
+		t.Fatal(err)
 	}
-	call("first call")
-	first := c.channel
-	_ = first.conn.Close() // as if the connection dropped
-	if _, err := c.HandleRequest(ctx, &Request{}); status.Code(err) != codes.Unavailable {
-		t.Fatalf("call on the dropped connection: want Unavailable, got %v", err)
+	failed := make(chan error, 1)
+	go func() {
+		_, err := c.HandleRequest(ctx, &Request{Path: "/hold"})
+		failed <- err
+	}()
+	select {
+	case <-started:
+	case err := <-failed:
+		t.Fatalf("the call ended before its handler started: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not start")
 	}
-	call("after the drop")
-	if c.channel == first {
-		t.Fatal("the dropped connection was not replaced")
+	srv.channel.close() // as a plugin whose channel ended
+	select {
+	case err := <-failed:
+		if status.Code(err) != codes.Unavailable {
+			t.Fatalf("the call in flight: want Unavailable, got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call in flight waited on a channel the plugin had closed")
 	}
-
-	old := srv.channel
-	old.close() // its socket is gone: opening fails
-	c.channel.close()
-	call("while the channel cannot be opened") // through the gRPC stream
+	if _, err := c.HandleRequest(ctx, &Request{Path: "/after"}); err != nil {
+		t.Fatalf("after the channel ended: %v", err)
+	}
 	if c.stream == nil {
 		t.Fatal("the call did not go through the gRPC stream")
 	}
-	ch, err := openChannel(srv, Logger(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ch.close)
-	srv.channel = ch
-	c.mu.Lock()
-	c.openFailed = time.Time{} // as if reopenAfter had passed
-	c.mu.Unlock()
-	call("once the channel can be opened again")
-	if c.channel == nil || c.channel.broken() {
-		t.Fatal("the client did not go back to the channel")
-	}
-}
-
-// TestChannelRefusesAWrongToken: a connection that does not start with the
-// token is closed before any call of it runs.
-func TestChannelRefusesAWrongToken(t *testing.T) {
-	var calls atomic.Int32
-	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
-		calls.Add(1)
-		return &RequestResult{}, nil
-	})}, Logger())
-	ch, err := openChannel(srv, Logger(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.close()
-	offer := ch.offer()
-	if info, err := os.Stat(filepath.Dir(offer.GetAddress())); err != nil || info.Mode().Perm() != 0o700 {
-		t.Fatalf("the socket's directory: %v, %v; want mode 0700", info.Mode(), err)
-	}
-	for name, token := range map[string][]byte{
-		"wrong token": bytes.Repeat([]byte{'x'}, tokenSize),
-		"short token": offer.GetToken()[:tokenSize-1],
-	} {
-		conn, err := net.Dial("unix", offer.GetAddress())
-		if err != nil {
-			t.Fatal(err)
-		}
-		call, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = conn.Write(append(bytes.Clone(token), call...))
-		if c, ok := conn.(*net.UnixConn); ok && name == "short token" {
-			_ = c.CloseWrite() // the plugin then reads the call's bytes as the rest of the token
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		n, err := conn.Read(make([]byte, 64))
-		if n != 0 || !(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
-			t.Fatalf("%s: the plugin answered (%d bytes, %v); want the connection closed", name, n, err)
-		}
-		conn.Close()
-	}
-	if n := calls.Load(); n != 0 {
-		t.Fatalf("%d calls ran on connections without the token", n)
+	_, err := c.rpc.OpenChannel(ctx, &pluginv1.ChannelRequest{Version: channelVersion})
+	if status.Code(err) != codes.Unimplemented {
+		t.Fatalf("OpenChannel after the end: want Unimplemented, got %v", err)
 	}
 }
 
@@ -239,46 +199,6 @@ func TestChannelCallCanceledWhileReading(t *testing.T) {
 	}
 }
 
-// flakyListener fails its first Accept as a process out of descriptors would.
-type flakyListener struct {
-	net.Listener
-	failed atomic.Bool
-}
-
-func (l *flakyListener) Accept() (net.Conn, error) {
-	if !l.failed.Swap(true) {
-		return nil, &net.OpError{Op: "accept", Net: "unix", Err: syscall.EMFILE}
-	}
-	return l.Listener.Accept()
-}
-
-// TestChannelAcceptsAgainAfterAFailedAccept: an accept that fails for want
-// of descriptors does not leave the socket taking connections nobody
-// serves.
-func TestChannelAcceptsAgainAfterAFailedAccept(t *testing.T) {
-	srv := newServer(bodyEcho(), Logger())
-	ln, dir, err := listenChannel("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := newChannel(srv, Logger(), &flakyListener{Listener: ln}, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cc, err := dialChannel(ctx, ch.offer(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cc.close()
-	resp, err := cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Headers: []string{"X-Size", "2"}}}})
-	if err != nil || len(resp.GetRequest().GetResponse().GetBody()) != 2 {
-		t.Fatalf("call after the failed accept: %v, %v", resp, err)
-	}
-}
-
 // TestChannelSendWaitsNoLongerThanItsDeadline: a call queued behind a
 // write the plugin does not read gives up at its own deadline, not at the
 // blocked writer's.
@@ -307,9 +227,9 @@ func TestChannelSendWaitsNoLongerThanItsDeadline(t *testing.T) {
 	<-blocked
 }
 
-// TestChannelHandlersEndWithTheirConnection: when the host drops a
-// connection, the handlers of its calls see their context end.
-func TestChannelHandlersEndWithTheirConnection(t *testing.T) {
+// TestChannelHandlersEndWhenTheHostCloses: when the host closes its end
+// of the channel, the handlers of its calls see their context end.
+func TestChannelHandlersEndWhenTheHostCloses(t *testing.T) {
 	started, ended := make(chan struct{}), make(chan error, 1)
 	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, _ *Request) (*RequestResult, error) {
 		close(started)
@@ -317,19 +237,25 @@ func TestChannelHandlersEndWithTheirConnection(t *testing.T) {
 		ended <- ctx.Err()
 		return nil, ctx.Err()
 	})}, Logger())
-	ch, err := openChannel(srv, Logger(), "")
+	pipes, err := NewChannelPipes()
 	if err != nil {
 		t.Fatal(err)
 	}
+	ch := newChannel(srv, Logger(), pipes.takePlugin())
 	defer ch.close()
-	cc, err := dialChannel(t.Context(), ch.offer(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cc := newChannelConn(pipes.takeHost(), 0)
+	callErr := make(chan error, 1)
 	go func() {
-		_, _ = cc.call(context.Background(), 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+		_, err := cc.call(context.Background(), 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+		callErr <- err
 	}()
-	<-started
+	select {
+	case <-started:
+	case err := <-callErr:
+		t.Fatalf("the call ended before its handler started: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not start")
+	}
 	cc.close()
 	select {
 	case err := <-ended:
@@ -337,7 +263,7 @@ func TestChannelHandlersEndWithTheirConnection(t *testing.T) {
 			t.Fatalf("the handler's context ended with %v", err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the handler's context did not end when the host dropped the connection")
+		t.Fatal("the handler's context did not end when the host closed the channel")
 	}
 }
 
@@ -349,23 +275,6 @@ func TestChannelOfferNeedsTheSameVersion(t *testing.T) {
 	_, err := c.rpc.OpenChannel(t.Context(), &pluginv1.ChannelRequest{Version: channelVersion + 1})
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("OpenChannel for version %d: want Unimplemented, got %v", channelVersion+1, err)
-	}
-}
-
-// TestChannelSocketUnderALongTempDir: when the temporary directory's path
-// is too long for a socket, the channel opens under /tmp.
-func TestChannelSocketUnderALongTempDir(t *testing.T) {
-	long := filepath.Join(t.TempDir(), strings.Repeat("d", 90))
-	if err := os.MkdirAll(long, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ch, err := openChannel(newServer(bodyEcho(), Logger()), Logger(), long)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ch.close()
-	if addr := ch.offer().GetAddress(); !strings.HasPrefix(addr, "/tmp/") {
-		t.Fatalf("socket at %s; want it under /tmp", addr)
 	}
 }
 

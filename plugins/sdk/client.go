@@ -2,12 +2,10 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -45,12 +43,8 @@ type Client struct {
 	// unary is set when the plugin has no Calls stream; calls then go one
 	// RPC each.
 	unary bool
-	// useChannel: calls go on the plugin's channel (see UseChannel);
-	// maxReply caps an answer there.
-	useChannel bool
-	maxReply   int
-	channel    *channelConn
-	openFailed time.Time
+	// channel carries the calls when set and not broken (UseChannel).
+	channel *channelConn
 }
 
 // caller makes calls on one stream.
@@ -60,59 +54,36 @@ type caller interface {
 }
 
 // UseChannel makes the client carry its calls on the plugin's channel (see
-// OpenChannel in plugin.proto): a Unix socket on which each caller writes
-// and reads its call itself, and one goroutine of the plugin reads,
+// OpenChannel in plugin.proto): two pipes, made with NewChannelPipes and
+// passed to the plugin process when it started, on which each caller
+// writes and reads its call itself, and one goroutine of the plugin reads,
 // handles and answers it, rather than gRPC's transport, which puts
 // goroutines (and TLS) between a caller and the socket on both sides.
-// maxReply caps the size of an answer (0: no cap). It opens the channel at
-// once and returns the error if that fails: when the plugin offers none
-// (UNIMPLEMENTED), calls stay on the gRPC connection for good; otherwise
-// they go there until a later attempt succeeds. The other RPCs always go
-// through the gRPC connection.
-func (c *Client) UseChannel(ctx context.Context, maxReply int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.useChannel, c.maxReply = true, maxReply
-	return c.reopenLocked(ctx)
-}
-
-// reopenAfter is how long calls go through the gRPC connection after
-// the channel could not be opened.
-const reopenAfter = time.Second
-
-// reopenLocked asks the plugin for its channel and connects to it.
-func (c *Client) reopenLocked(ctx context.Context) error {
+// maxReply caps the size of an answer (0: no cap). It asks the plugin to
+// serve the channel and returns the error if it cannot; calls then stay
+// on the gRPC connection. They go back there, for good, if the channel
+// breaks. The other RPCs always go through the gRPC connection. Whatever
+// the outcome, UseChannel closes the pipes' ends it did not take.
+func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply int) error {
+	defer pipes.Close()
 	offer, err := c.rpc.OpenChannel(ctx, &pluginv1.ChannelRequest{Version: channelVersion})
-	var cc *channelConn
-	if err == nil {
-		cc, err = dialChannel(ctx, offer, c.maxReply)
-	}
 	if err != nil {
-		if status.Code(err) == codes.Unimplemented {
-			c.useChannel = false // the plugin has none, nor will it
-		}
-		c.openFailed = time.Now()
 		return err
 	}
-	c.channel = cc
-	return nil
-}
-
-// RemoveChannelFiles removes what a plugin that could not clean up (it was
-// killed) leaves of its channel: the socket, and its directory if that
-// holds nothing else. Call it once the plugin process has exited.
-func (c *Client) RemoveChannelFiles() {
+	if offer.GetNetwork() != "pipes" {
+		return status.Errorf(codes.Unimplemented, "the plugin offers a channel on %q; this host speaks pipes", offer.GetNetwork())
+	}
+	conn := pipes.takeHost()
+	if conn == nil {
+		return errors.New("the channel's pipes were handed to a client already")
+	}
 	c.mu.Lock()
-	var sock string
+	defer c.mu.Unlock()
 	if c.channel != nil {
-		sock = c.channel.socket
+		c.channel.close()
 	}
-	c.mu.Unlock()
-	if filepath.Base(sock) != channelSocketName {
-		return // not a socket this SDK's plugins make: not ours to remove
-	}
-	_ = os.Remove(sock)               // gone already when the plugin exited cleanly
-	_ = os.Remove(filepath.Dir(sock)) // fails, as it should, when not empty
+	c.channel = newChannelConn(conn, maxReply)
+	return nil
 }
 
 // Close closes the calls' channel, if there is one. The gRPC connection
@@ -123,7 +94,6 @@ func (c *Client) Close() {
 	if c.channel != nil {
 		c.channel.close()
 	}
-	c.useChannel = false
 }
 
 // caller returns the stream to call on: the calls' channel or the
@@ -135,14 +105,8 @@ func (c *Client) caller(ctx context.Context) (caller, error) {
 	if c.unary {
 		return nil, nil
 	}
-	if c.useChannel {
-		if c.channel != nil && !c.channel.broken() {
-			return c.channel, nil
-		}
-		if time.Since(c.openFailed) >= reopenAfter && c.reopenLocked(ctx) == nil {
-			return c.channel, nil
-		}
-		// Meanwhile the gRPC stream carries the calls.
+	if c.channel != nil && !c.channel.broken() {
+		return c.channel, nil
 	}
 	if c.stream != nil && !c.stream.broken() {
 		return c.stream, nil

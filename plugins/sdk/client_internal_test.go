@@ -37,8 +37,15 @@ func TestClientFallsBackToUnaryCalls(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if askChannel {
-			if err := c.UseChannel(ctx, 0); status.Code(err) != codes.Unimplemented {
+			pipes, err := NewChannelPipes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.UseChannel(ctx, pipes, 0); status.Code(err) != codes.Unimplemented {
 				t.Fatalf("UseChannel: want Unimplemented, got %v", err)
+			}
+			if pipes.host[0] != nil || pipes.plugin[0] != nil {
+				t.Fatal("UseChannel left the pipes it did not use open")
 			}
 		}
 		for range 2 {
@@ -47,7 +54,7 @@ func TestClientFallsBackToUnaryCalls(t *testing.T) {
 				t.Fatalf("unary call (channel asked for: %v): %+v, %v", askChannel, res, err)
 			}
 		}
-		if !c.unary || c.useChannel {
+		if !c.unary || c.channel != nil {
 			t.Fatalf("the client did not switch to unary calls for good (channel asked for: %v)", askChannel)
 		}
 	}

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 		})})
 		os.Exit(0)
 	}
+	if os.Getenv("SDK_TEST_CHANNEL_CHILD") == "1" {
+		os.Exit(sdk.RunChannelChild())
+	}
 	os.Exit(m.Run())
 }
 

@@ -61,19 +61,16 @@ func Serve(cfg ServeConfig) {
 	logger := Logger()
 	slog.SetDefault(logger)
 	srv := newServer(cfg, logger)
-	ch, err := openChannel(srv, logger, "")
-	if err != nil {
+	ch, err := channelFromEnv(srv, logger)
+	switch {
+	case err != nil:
 		// The host carries the calls over gRPC instead, a little slower.
 		logger.Warn("no calls' channel", "error", err)
-	} else {
+	case ch != nil:
 		srv.channel = ch
 		defer ch.close()
 	}
-	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond, func() {
-		if ch != nil {
-			_ = os.RemoveAll(ch.dir) // os.Exit runs no deferred calls
-		}
-	})
+	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
 
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
@@ -130,7 +127,7 @@ func limitProcs() {
 // (the plugin was re-parented). On Linux the host also asks the kernel to
 // kill its plugins when it dies; this covers the other systems and the
 // corner cases of that mechanism.
-func exitWithParent(logger *slog.Logger, ppid int, every time.Duration, cleanup func()) {
+func exitWithParent(logger *slog.Logger, ppid int, every time.Duration) {
 	if ppid <= 1 {
 		return // started by init: there is no host process to follow
 	}
@@ -139,7 +136,6 @@ func exitWithParent(logger *slog.Logger, ppid int, every time.Duration, cleanup 
 	for range t.C {
 		if os.Getppid() != ppid {
 			logger.Warn("host process is gone, exiting", "host_pid", ppid)
-			cleanup()
 			os.Exit(2)
 		}
 	}

@@ -20,7 +20,7 @@ type server struct {
 	pluginv1.UnimplementedPluginServer
 	cfg ServeConfig
 	log *slog.Logger
-	// channel, when set, is offered to the host for its calls.
+	// channel, when set, serves the calls on the pipes the host passed.
 	channel *channel
 }
 
@@ -41,15 +41,18 @@ func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1
 	}, nil
 }
 
-// OpenChannel offers the host the calls' channel, when the plugin has one.
+// OpenChannel tells the host the plugin serves calls on the pipes it was
+// given, when it was given them.
 func (s *server) OpenChannel(_ context.Context, m *pluginv1.ChannelRequest) (*pluginv1.ChannelOffer, error) {
-	if s.channel == nil {
-		return nil, status.Error(codes.Unimplemented, "the plugin has no calls' channel")
-	}
-	if m.GetVersion() != channelVersion {
+	switch {
+	case m.GetVersion() != channelVersion:
 		return nil, status.Errorf(codes.Unimplemented, "the plugin speaks channel version %d, the host %d", channelVersion, m.GetVersion())
+	case s.channel == nil:
+		return nil, status.Error(codes.Unimplemented, "the host passed the plugin no usable pipes for its calls")
+	case s.channel.ended():
+		return nil, status.Error(codes.Unimplemented, "the plugin's calls' channel has ended")
 	}
-	return s.channel.offer(), nil
+	return &pluginv1.ChannelOffer{Network: "pipes"}, nil
 }
 
 func (s *server) HandleRequest(ctx context.Context, m *pluginv1.HTTPRequest) (res *pluginv1.RequestResult, err error) {

@@ -13,7 +13,8 @@ import (
 )
 
 // TestClient runs a plugin configuration in the test's own process, behind
-// a real gRPC server on a Unix socket and a real calls' channel, and
+// a real gRPC server on a Unix socket and a real calls' channel (two
+// pipes), and
 // returns a Client to call it as a host does (calls on the channel, the
 // rest over gRPC): the protocol mapping runs exactly as it does between
 // processes. Everything closes when the test ends.
@@ -25,23 +26,24 @@ func TestClient(t testing.TB, cfg ServeConfig) *Client {
 	return testClient(t, newServer(cfg, Logger()), true)
 }
 
-// testClient serves srv on a Unix socket, and its channel, and returns a
-// client of it, with the calls on the channel (useChannel) or on gRPC's
-// stream. srv is a *server, or a test's wrapper of one.
+// testClient serves srv on a Unix socket, and its channel on two pipes,
+// and returns a client of it, with the calls on the channel (useChannel)
+// or on gRPC's stream. srv is a *server, or a test's wrapper of one.
 func testClient(t testing.TB, srv interface {
 	pluginv1.PluginServer
 	base() *server
 }, useChannel bool) *Client {
 	t.Helper()
+	pipes, err := NewChannelPipes()
+	if err != nil {
+		t.Fatalf("sdk.TestClient: %v", err)
+	}
+	ch := newChannel(srv.base(), Logger(), pipes.takePlugin())
+	srv.base().channel = ch
 	dir, err := os.MkdirTemp("", "sdk") // short: a socket path has a length limit
 	if err != nil {
 		t.Fatalf("sdk.TestClient: %v", err)
 	}
-	ch, err := openChannel(srv.base(), Logger(), dir)
-	if err != nil {
-		t.Fatalf("sdk.TestClient: %v", err)
-	}
-	srv.base().channel = ch
 	sock := filepath.Join(dir, "plugin.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
@@ -57,13 +59,14 @@ func testClient(t testing.TB, srv interface {
 	c := &Client{rpc: pluginv1.NewPluginClient(conn)}
 	t.Cleanup(func() {
 		c.Close()
+		pipes.Close()
 		_ = conn.Close() // the test is over; a close error has nobody to tell
 		s.Stop()
 		ch.close()
 		_ = os.RemoveAll(dir)
 	})
 	if useChannel {
-		if err := c.UseChannel(t.Context(), 0); err != nil {
+		if err := c.UseChannel(t.Context(), pipes, 0); err != nil {
 			t.Fatalf("sdk.TestClient: %v", err)
 		}
 	}

@@ -12,4 +12,7 @@
 // thousand times a second that was two thread wake-ups per call, a fifth
 // of its CPU (docs/benchmarks.md, "Plugins"). On systems other than Linux
 // on amd64 or arm64, Wrap returns the connection as it is.
+//
+// WrapFile does the same for a pipe, with read and write (the plugin's
+// calls go through two pipes).
 package quietconn

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"syscall"
-	"unsafe"
 )
 
 // conn reads and writes its socket with raw recvfrom and sendto calls
@@ -55,65 +53,19 @@ func Wrap(c net.Conn) net.Conn {
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
+	n, err := readRaw(c.rc, p, "recvfrom", recvfrom)
+	if err != nil && err != io.EOF {
+		err = c.opError("read", err)
 	}
-	var n int
-	var errno syscall.Errno
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-				syscall.MSG_DONTWAIT, 0, 0)
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait until readable
-			}
-			n, errno = int(r), e
-			return true
-		}
-	})
-	switch {
-	case err != nil:
-		return 0, c.opError("read", err)
-	case errno != 0:
-		return 0, c.opError("read", os.NewSyscallError("recvfrom", errno))
-	case n == 0:
-		return 0, io.EOF
-	}
-	raceWrote(p[:n])
-	return n, nil
+	return n, err
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	raceWillRead(p)
-	written := 0
-	var errno syscall.Errno
-	err := c.rc.Write(func(fd uintptr) bool {
-		for written < len(p) {
-			r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[written])), uintptr(len(p)-written),
-				syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, 0, 0)
-			switch e {
-			case 0:
-				written += int(r)
-			case syscall.EINTR:
-			case syscall.EAGAIN:
-				return false // wait until writable
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
-	switch {
-	case err != nil:
+	n, err := writeRaw(c.rc, p, "sendto", sendto)
+	if err != nil {
 		err = c.opError("write", err)
-	case errno != 0:
-		err = c.opError("write", os.NewSyscallError("sendto", errno))
 	}
-	return written, err
+	return n, err
 }
 
 // opError reports err as a net.Conn's Read or Write would: an *OpError

@@ -32,7 +32,8 @@ const (
 
 type ChannelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// version is the channel framing the host speaks; this is version 1.
+	// version is the channel the host speaks: 2, the two pipes (version 1
+	// was a Unix socket with a token, and is not spoken any more).
 	Version       uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -77,12 +78,8 @@ func (x *ChannelRequest) GetVersion() uint32 {
 
 type ChannelOffer struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// network and address are what to connect to ("unix" and a socket path).
-	Network string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
-	Address string `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	// token is written first on each connection; the plugin closes a
-	// connection that starts with anything else.
-	Token         []byte `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	// network is how the calls travel: "pipes".
+	Network       string `protobuf:"bytes,1,opt,name=network,proto3" json:"network,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -122,20 +119,6 @@ func (x *ChannelOffer) GetNetwork() string {
 		return x.Network
 	}
 	return ""
-}
-
-func (x *ChannelOffer) GetAddress() string {
-	if x != nil {
-		return x.Address
-	}
-	return ""
-}
-
-func (x *ChannelOffer) GetToken() []byte {
-	if x != nil {
-		return x.Token
-	}
-	return nil
 }
 
 type DescribeRequest struct {
@@ -1295,11 +1278,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\fplugin.proto\x12\x14meshbridge.plugin.v1\"*\n" +
 	"\x0eChannelRequest\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\rR\aversion\"X\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\"D\n" +
 	"\fChannelOffer\x12\x18\n" +
-	"\anetwork\x18\x01 \x01(\tR\anetwork\x12\x18\n" +
-	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x14\n" +
-	"\x05token\x18\x03 \x01(\fR\x05token\"\x11\n" +
+	"\anetwork\x18\x01 \x01(\tR\anetworkJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\aaddressR\x05token\"\x11\n" +
 	"\x0fDescribeRequest\"\xdc\x01\n" +
 	"\x10DescribeResponse\x12\x1f\n" +
 	"\vsdk_version\x18\x01 \x01(\tR\n" +

@@ -58,14 +58,15 @@ type PluginClient interface {
 	// each call the setup of an HTTP/2 stream (headers, trailers, a server
 	// goroutine), which is most of a unary call's cost between processes.
 	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallRequest, CallResponse], error)
-	// OpenChannel offers the calls a connection outside gRPC: a Unix socket
-	// in a directory only the plugin's user can enter, and a token the host
-	// writes first on every connection to it (the offer itself travels over
-	// this mTLS connection, so only the host learns the token). On the
-	// channel, CallRequest and CallResponse messages travel as on Calls, each
-	// after its length (4 bytes, big-endian), with no HTTP/2 or TLS between:
-	// one goroutine of the plugin reads, handles and answers a call. A plugin
-	// that cannot offer one answers UNIMPLEMENTED, and hosts use Calls.
+	// OpenChannel moves the calls off gRPC, onto two pipes the host made and
+	// passed to the plugin process when it started it (the environment
+	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
+	// pipe, which the plugin reads, then the answers' pipe, which it writes).
+	// No other process holds them, so they need no token or TLS. On them,
+	// CallRequest and CallResponse messages travel as on Calls, each after
+	// its length (4 bytes, big-endian): one goroutine of the plugin reads,
+	// handles and answers a call. A plugin that has no such pipes, or speaks
+	// another channel version, answers UNIMPLEMENTED, and hosts use Calls.
 	OpenChannel(ctx context.Context, in *ChannelRequest, opts ...grpc.CallOption) (*ChannelOffer, error)
 }
 
@@ -162,14 +163,15 @@ type PluginServer interface {
 	// each call the setup of an HTTP/2 stream (headers, trailers, a server
 	// goroutine), which is most of a unary call's cost between processes.
 	Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error
-	// OpenChannel offers the calls a connection outside gRPC: a Unix socket
-	// in a directory only the plugin's user can enter, and a token the host
-	// writes first on every connection to it (the offer itself travels over
-	// this mTLS connection, so only the host learns the token). On the
-	// channel, CallRequest and CallResponse messages travel as on Calls, each
-	// after its length (4 bytes, big-endian), with no HTTP/2 or TLS between:
-	// one goroutine of the plugin reads, handles and answers a call. A plugin
-	// that cannot offer one answers UNIMPLEMENTED, and hosts use Calls.
+	// OpenChannel moves the calls off gRPC, onto two pipes the host made and
+	// passed to the plugin process when it started it (the environment
+	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
+	// pipe, which the plugin reads, then the answers' pipe, which it writes).
+	// No other process holds them, so they need no token or TLS. On them,
+	// CallRequest and CallResponse messages travel as on Calls, each after
+	// its length (4 bytes, big-endian): one goroutine of the plugin reads,
+	// handles and answers a call. A plugin that has no such pipes, or speaks
+	// another channel version, answers UNIMPLEMENTED, and hosts use Calls.
 	OpenChannel(context.Context, *ChannelRequest) (*ChannelOffer, error)
 	mustEmbedUnimplementedPluginServer()
 }
