@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -26,16 +27,24 @@ func (p pipes) Write(b []byte) (int, error) { return p.w.Write(b) }
 func (p pipes) Close() error                { return errors.Join(p.w.Close(), p.r.Close()) }
 
 // inherited is descriptor fd, which this process inherited, non-blocking
-// so that its reads and writes wait in the netpoller.
-func inherited(fd int, name string) *quietconn.File {
-	_ = syscall.SetNonblock(fd, true)
-	return quietconn.WrapFile(os.NewFile(uintptr(fd), name))
+// so that its reads and writes are raw and wait in the netpoller.
+func inherited(fd int, name string) (*quietconn.File, error) {
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return nil, err
+	}
+	return quietconn.WrapFile(os.NewFile(uintptr(fd), name)), nil
 }
 
 // runPipeEcho answers each 64-byte message on descriptor 3 with itself on
 // descriptor 4.
 func runPipeEcho() int {
-	c := pipes{r: inherited(3, "calls"), w: inherited(4, "answers")}
+	r, rerr := inherited(3, "calls")
+	w, werr := inherited(4, "answers")
+	if err := errors.Join(rerr, werr); err != nil {
+		fmt.Fprintln(os.Stderr, "pipe echo:", err)
+		return 1
+	}
+	c := pipes{r: r, w: w}
 	buf := make([]byte, 64)
 	for {
 		n, err := c.Read(buf)

@@ -84,7 +84,7 @@ func (p *Plugin) launch() (*instance, error) {
 		SkipHostEnv:      true,
 		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	}
-	pipes := channelPipes(p)
+	pipes := p.channelPipes()
 	if pipes != nil {
 		pipes.AddTo(cmd)
 		defer pipes.Close() // what the client did not take
@@ -103,7 +103,7 @@ func (p *Plugin) launch() (*instance, error) {
 func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.ChannelPipes) (_ *instance, err error) {
 	proto, err := client.Client() // starts the process and does the handshake
 	if pipes != nil {
-		pipes.Started()
+		pipes.CloseChildEnds()
 	}
 	if err != nil {
 		return nil, err
@@ -126,7 +126,10 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
 	if pipes != nil {
-		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes); err != nil {
+		broken := func(err error) {
+			p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
+		}
+		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes, broken); err != nil {
 			// The gRPC connection carries the calls instead, a little slower.
 			p.log.Warn("plugin calls go through gRPC's transport: the plugin's calls' channel could not be opened", "error", err)
 		} else {
@@ -153,13 +156,13 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 // host's callers write and read their calls themselves and one goroutine
 // of the plugin answers each: the hot path's latency. Nil when there can
 // be none: calls then go through gRPC's transport.
-func channelPipes(p *Plugin) *sdk.ChannelPipes {
+func (p *Plugin) channelPipes() *sdk.ChannelPipes {
 	if testHookGRPCCalls {
 		return nil // the benchmark's comparison: calls through grpc-go's transport
 	}
 	pipes, err := sdk.NewChannelPipes()
 	if err != nil {
-		p.log.Warn("plugin calls go through gRPC's transport", "error", err)
+		p.log.Debug("plugin calls go through gRPC's transport", "error", err)
 		return nil
 	}
 	return pipes

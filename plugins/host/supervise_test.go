@@ -436,9 +436,9 @@ func TestBinarySwappedBeforeStartRunsTheCheckedFile(t *testing.T) {
 
 // TestCallsTakeThePluginsChannel: a started plugin's calls go on its
 // channel (the host logs which way calls go): two pipes, which the plugin
-// process holds as descriptors 3 and 4 and the host holds the other ends
-// of. When the plugin is killed and restarted, and when the host stops
-// it, the host lets go of the old pipes.
+// process holds as descriptors 3 and 4 and the host holds only the other
+// ends of. When the plugin is killed and restarted, and when the host
+// stops it, the host lets go of the old pipes.
 func TestCallsTakeThePluginsChannel(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -473,48 +473,80 @@ func TestCallsTakeThePluginsChannel(t *testing.T) {
 	call()
 	second := channelPipesOf(t, p.Stats().PID)
 	for _, pipe := range first {
-		if pipesOf(t, os.Getpid())[pipe] {
+		if len(pipesOf(t, os.Getpid())[pipe]) > 0 {
 			t.Errorf("the host still holds %s of the killed plugin", pipe)
 		}
 	}
 	h.Close()
 	for _, pipe := range second {
-		if pipesOf(t, os.Getpid())[pipe] {
+		if len(pipesOf(t, os.Getpid())[pipe]) > 0 {
 			t.Errorf("the host still holds %s after stopping the plugin", pipe)
 		}
 	}
 }
 
 // channelPipesOf is the plugin process's descriptors 3 and 4, which must
-// be pipes the host (this process) holds too.
+// be the calls' read end and the answers' write end of two pipes whose
+// other ends the host (this process) holds once each, and of which it
+// holds no copy of the plugin's ends.
 func channelPipesOf(t *testing.T, pid int) []string {
 	t.Helper()
 	var pipes []string
 	hosts := pipesOf(t, os.Getpid())
-	for _, fd := range []int{3, 4} {
+	for fd, mode := range map[int]int{3: syscall.O_RDONLY, 4: syscall.O_WRONLY} {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
 		if err != nil {
 			t.Skipf("no /proc to see the plugin's descriptors: %v", err)
 		}
-		if !strings.HasPrefix(l, "pipe:[") || !hosts[l] {
-			t.Fatalf("the plugin's descriptor %d is %s; want a pipe the host holds the other end of", fd, l)
+		if !strings.HasPrefix(l, "pipe:[") || accessMode(t, pid, fd) != mode {
+			t.Fatalf("the plugin's descriptor %d is %s, mode %d; want a pipe's end, mode %d", fd, l, accessMode(t, pid, fd), mode)
+		}
+		ends := hosts[l]
+		if len(ends) != 1 || accessMode(t, os.Getpid(), ends[0]) == mode {
+			t.Fatalf("the host holds %s as descriptors %v; want the other end once", l, ends)
 		}
 		pipes = append(pipes, l)
 	}
 	return pipes
 }
 
-// pipesOf is the set of pipes ("pipe:[inode]") process pid holds.
-func pipesOf(t *testing.T, pid int) map[string]bool {
+// accessMode is O_RDONLY or O_WRONLY (or O_RDWR) for descriptor fd of
+// process pid, from /proc/<pid>/fdinfo.
+func accessMode(t *testing.T, pid, fd int) int {
+	t.Helper()
+	info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(info)) {
+		if v, ok := strings.CutPrefix(line, "flags:"); ok {
+			flags, err := strconv.ParseInt(strings.TrimSpace(v), 8, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int(flags) & syscall.O_ACCMODE
+		}
+	}
+	t.Fatalf("no flags in /proc/%d/fdinfo/%d", pid, fd)
+	return 0
+}
+
+// pipesOf is the pipes ("pipe:[inode]") process pid holds, and as which
+// descriptors.
+func pipesOf(t *testing.T, pid int) map[string][]int {
 	t.Helper()
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		t.Skipf("no /proc to see the descriptors: %v", err)
 	}
-	pipes := map[string]bool{}
+	pipes := map[string][]int{}
 	for _, fd := range fds {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "pipe:[") {
-			pipes[l] = true
+		n, err := strconv.Atoi(fd.Name())
+		if err != nil {
+			continue
+		}
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, n)); err == nil && strings.HasPrefix(l, "pipe:[") {
+			pipes[l] = append(pipes[l], n)
 		}
 	}
 	return pipes

@@ -11,7 +11,7 @@ import (
 )
 
 // BenchmarkInProcessCall is one header-only request-phase call through the
-// SDK's client and server in one process (gRPC over a Unix socket, no TLS):
+// SDK's client and server in one process (its calls' channel on two pipes):
 // the protocol's own cost, without a second process to wake up.
 func BenchmarkInProcessCall(b *testing.B) {
 	c := sdk.TestClient(b, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(context.Context, *sdk.Request) (*sdk.RequestResult, error) {

@@ -22,23 +22,41 @@ import (
 type channelConn struct {
 	conn duplex
 
-	wbuf []byte // under the send slot
+	wbuf []byte     // under the send slot
+	seal *frameSeal // under the send slot
 
 	callTable
 
-	// readTurn is held by the caller reading the answers; in is used only
-	// by that caller.
+	// readTurn is held by the caller reading the answers; in and unseal
+	// are used only by that caller.
 	readTurn chan struct{}
 	in       *msgReader
+	unseal   *frameSeal
+
+	// onBreak, when set, is told why the channel broke (not when the host
+	// closed it).
+	onBreak func(error)
 }
 
-func newChannelConn(conn duplex, maxRecv int) *channelConn {
+// newChannelConn makes the host's end of a channel on conn, whose
+// messages are sealed with key.
+func newChannelConn(conn duplex, maxRecv int, key []byte) (*channelConn, error) {
+	seal, err := newFrameSeal(key, callsWay)
+	if err != nil {
+		return nil, err
+	}
+	unseal, err := newFrameSeal(key, answersWay)
+	if err != nil {
+		return nil, err
+	}
 	return &channelConn{
 		conn:      conn,
+		seal:      seal,
 		callTable: newCallTable(),
 		readTurn:  make(chan struct{}, 1),
 		in:        newMsgReader(conn, maxRecv),
-	}
+		unseal:    unseal,
+	}, nil
 }
 
 // call sends req and waits for its answer, ctx's end, or the connection's.
@@ -71,7 +89,7 @@ func (cc *channelConn) send(ctx context.Context, req *pluginv1.CallRequest) erro
 		defer stop()
 	}
 	_ = cc.conn.SetWriteDeadline(deadline) // an error here shows in the write
-	msg, err := appendMsg(cc.wbuf[:0], req)
+	msg, err := cc.seal.appendSealed(cc.wbuf[:0], req)
 	if err != nil {
 		return status.Errorf(codes.Internal, "encode call: %v", err)
 	}
@@ -142,6 +160,9 @@ func (cc *channelConn) readAnswer() error {
 	if err != nil {
 		return err
 	}
+	if msg, err = cc.unseal.open(msg); err != nil {
+		return err
+	}
 	resp := &pluginv1.CallResponse{}
 	if err := proto.Unmarshal(msg, resp); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
@@ -150,12 +171,20 @@ func (cc *channelConn) readAnswer() error {
 	return nil
 }
 
-// fail marks the connection broken and closes it; callers waiting on it
-// give up.
+// fail marks the channel broken and closes it; callers waiting on it give
+// up.
 func (cc *channelConn) fail(err error) {
 	if cc.end(err) {
 		_ = cc.conn.Close() // the error that matters is cc.err
+		if cc.onBreak != nil {
+			cc.onBreak(cc.err)
+		}
 	}
 }
 
-func (cc *channelConn) close() { cc.fail(errors.New("closed by the host")) }
+// close closes the channel for good.
+func (cc *channelConn) close() {
+	if cc.end(errors.New("closed by the host")) {
+		_ = cc.conn.Close()
+	}
+}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -9,22 +10,27 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
 // FuzzChannelAnswers plays a plugin that answers a call with arbitrary
-// bytes: whatever it sends, the call ends (an answer or an error) and the
-// host does not panic.
+// bytes (an odd first byte: the rest, as one sealed message, as a plugin
+// with the key but a bug could send; otherwise the bytes as they are, as
+// anything else could write): whatever it sends, the call ends (an answer
+// or an error) and the host does not panic.
 func FuzzChannelAnswers(f *testing.F) {
-	answer, err := appendMsg(nil, &pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{}}})
+	answer, err := proto.Marshal(&pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{}}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(answer)
-	f.Add(answer[:6])
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1})
-	f.Add(append(append([]byte{}, answer...), answer...))
-	f.Fuzz(func(t *testing.T, answer []byte) {
+	f.Add(append([]byte{1}, answer...))
+	f.Add(append([]byte{1}, answer[:3]...))
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 1})
+	f.Add(append([]byte{0, 0, 0, 0, byte(len(answer))}, answer...))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		answer := sealedOrRaw(t, in, answersWay)
 		host, plugin := net.Pipe()
 		// Each run waits for its goroutines: none outlives its input.
 		var wg sync.WaitGroup
@@ -38,7 +44,10 @@ func FuzzChannelAnswers(f *testing.F) {
 		const deadline = 10 * time.Second
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
-		cc := newChannelConn(host, 1<<20)
+		cc, err := newChannelConn(host, 1<<20, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer cc.close()
 		start := time.Now()
 		_, _ = cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
@@ -48,24 +57,26 @@ func FuzzChannelAnswers(f *testing.F) {
 	})
 }
 
-// FuzzChannelCalls plays a host that sends arbitrary bytes: whatever it
-// sends, the plugin does not panic, and its channel ends when the bytes
-// do.
+// FuzzChannelCalls plays a host that sends arbitrary bytes (sealed or
+// not, as in FuzzChannelAnswers): whatever it sends, the plugin does not
+// panic, and its channel ends when the bytes do.
 func FuzzChannelCalls(f *testing.F) {
-	call, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
+	call, err := proto.Marshal(&pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Method: "GET"}}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(call)
-	f.Add(call[:7])
-	f.Add([]byte{0, 0, 0, 2, 0x18, 1})
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add(append([]byte{1}, call...))
+	f.Add(append([]byte{1}, call[:3]...))
+	f.Add([]byte{1, 0x18, 1})
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff})
 	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
 		return &RequestResult{}, nil
 	})}, slog.New(slog.DiscardHandler))
-	f.Fuzz(func(t *testing.T, calls []byte) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		calls := sealedOrRaw(t, in, callsWay)
 		host, plugin := net.Pipe()
 		ch := newChannel(srv, srv.log, plugin)
+		ch.open(testKey)
 		var wg sync.WaitGroup
 		wg.Go(func() { _, _ = io.Copy(io.Discard, host) }) // the answers
 		_, _ = host.Write(calls)
@@ -77,4 +88,21 @@ func FuzzChannelCalls(f *testing.F) {
 		}
 		wg.Wait()
 	})
+}
+
+// sealedOrRaw is in[1:] sealed as the first message going way (length
+// included), when in[0] is odd; otherwise in[1:] as it is.
+func sealedOrRaw(t *testing.T, in []byte, way byte) []byte {
+	if len(in) == 0 {
+		return nil
+	}
+	if in[0]&1 == 0 {
+		return in[1:]
+	}
+	s, err := newFrameSeal(testKey, way)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := binary.BigEndian.AppendUint32(nil, uint32(len(in)-1+s.aead.Overhead()))
+	return s.aead.Seal(out, s.next(), in[1:], nil)
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func bodyEcho() ServeConfig {
 }
 
 // TestChannelCarriesBigMessages sends and receives messages far larger
-// than a socket buffer, from several callers at once, so that messages
+// than a pipe's buffer, from several callers at once, so that messages
 // arrive in many reads and writers wait for readers.
 func TestChannelCarriesBigMessages(t *testing.T) {
 	c := testClient(t, newServer(bodyEcho(), Logger()), true)
@@ -73,16 +74,21 @@ func TestChannelCarriesBigMessages(t *testing.T) {
 }
 
 // TestChannelRefusesAnOversizedAnswer: an answer over the limit fails its
-// call; the channel is then broken, and the next calls go through the
-// gRPC stream.
+// call; the channel is then broken (the host is told why, once), and the
+// next calls go through the gRPC stream.
 func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
 	c := testClient(t, newServer(bodyEcho(), Logger()), true)
 	c.channel.in.max = 64 << 10
+	breaks := make(chan error, 2)
+	c.channel.onBreak = func(err error) { breaks <- err } // as UseChannel's broken
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {strconv.Itoa(100 << 10)}}})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "the limit is 65536") {
 		t.Fatalf("want Unavailable for an answer over the limit, got %v", err)
+	}
+	if len(breaks) != 1 || !strings.Contains((<-breaks).Error(), "the limit is 65536") {
+		t.Fatal("the break was not reported once, with its reason")
 	}
 	res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"10"}}})
 	if err != nil || len(res.Response.Body) != 10 {
@@ -167,8 +173,8 @@ func TestMsgReaderKeepsAMessageCutByADeadline(t *testing.T) {
 }
 
 // TestChannelCallCanceledWhileReading: a call whose context has no deadline
-// and is canceled gives up even while it is the one reading the socket,
-// and the connection goes on serving.
+// and is canceled gives up even while it is the one reading the answers,
+// and the channel goes on serving.
 func TestChannelCallCanceledWhileReading(t *testing.T) {
 	release := make(chan struct{})
 	c := testClient(t, newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, r *Request) (*RequestResult, error) {
@@ -188,14 +194,13 @@ func TestChannelCallCanceledWhileReading(t *testing.T) {
 	close(release)
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	first := c.channel
 	for range 3 {
 		if _, err := c.HandleRequest(ctx, &Request{Path: "/fast"}); err != nil {
 			t.Fatalf("after the canceled call: %v", err)
 		}
 	}
-	if c.channel != first {
-		t.Fatal("the canceled call broke the connection")
+	if c.channel.broken() || c.stream != nil {
+		t.Fatal("the canceled call broke the channel: the calls after it went through gRPC")
 	}
 }
 
@@ -205,7 +210,7 @@ func TestChannelCallCanceledWhileReading(t *testing.T) {
 func TestChannelSendWaitsNoLongerThanItsDeadline(t *testing.T) {
 	host, plugin := net.Pipe() // the plugin end never reads
 	defer plugin.Close()
-	cc := newChannelConn(host, 0)
+	cc := testChannelConn(t, host)
 	defer cc.close()
 	big := &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Body: make([]byte, 1<<20)}}}
 	blocked := make(chan error, 1)
@@ -215,7 +220,7 @@ func TestChannelSendWaitsNoLongerThanItsDeadline(t *testing.T) {
 		_, err := cc.call(ctx, 1, big)
 		blocked <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the big call take the socket
+	time.Sleep(50 * time.Millisecond) // let the big call take the pipe
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -243,7 +248,8 @@ func TestChannelHandlersEndWhenTheHostCloses(t *testing.T) {
 	}
 	ch := newChannel(srv, Logger(), pipes.takePlugin())
 	defer ch.close()
-	cc := newChannelConn(pipes.takeHost(), 0)
+	ch.open(testKey)
+	cc := testChannelConn(t, pipes.takeHost())
 	callErr := make(chan error, 1)
 	go func() {
 		_, err := cc.call(context.Background(), 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
@@ -318,5 +324,106 @@ func TestMsgReaderGrowsWithTheBytes(t *testing.T) {
 	}
 	if len(mr3.buf) > smallBuf {
 		t.Fatalf("the buffer stayed at %d bytes after the big message", len(mr3.buf))
+	}
+}
+
+// testKey seals the messages of channels tests make by hand.
+var testKey = bytes.Repeat([]byte{7}, channelKeySize)
+
+// testChannelConn is the host's end of a channel on conn, sealed with
+// testKey.
+func testChannelConn(t testing.TB, conn duplex) *channelConn {
+	t.Helper()
+	cc, err := newChannelConn(conn, 0, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc
+}
+
+// TestChannelOpensOnlySealedMessages: the host refuses an answer that is
+// not sealed with the channel's key, and one played back (sealed, but
+// under an earlier number); the plugin refuses such a call and runs no
+// handler for it. Either side ends the channel.
+func TestChannelOpensOnlySealedMessages(t *testing.T) {
+	answer := &pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{}}}
+	plain, err := appendMsg(nil, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal, err := newFrameSeal(testKey, answersWay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := seal.appendSealed(nil, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, answers := range map[string][]byte{
+		"unsealed":    plain,
+		"played back": append(bytes.Clone(sealed), sealed...), // the second under number 1 again
+	} {
+		t.Run(name, func(t *testing.T) {
+			host, plugin := net.Pipe()
+			defer plugin.Close()
+			go func() { _, _ = io.Copy(io.Discard, plugin) }() // the calls
+			go func() { _, _ = plugin.Write(answers) }()
+			cc := testChannelConn(t, host)
+			defer cc.close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			call := &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}}
+			if name == "played back" {
+				if _, err := cc.call(ctx, 1, call); err != nil {
+					t.Fatalf("the genuine answer: %v", err)
+				}
+			}
+			_, err := cc.call(ctx, 1, call)
+			if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "did not open with the channel's key") {
+				t.Fatalf("want Unavailable for a message that does not open, got %v", err)
+			}
+		})
+	}
+
+	var ran atomic.Int32
+	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
+		ran.Add(1)
+		return &RequestResult{}, nil
+	})}, Logger())
+	host, plugin := net.Pipe()
+	defer host.Close()
+	ch := newChannel(srv, Logger(), plugin)
+	ch.open(testKey)
+	unsealed, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = host.Write(unsealed) }()
+	select {
+	case <-ch.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the plugin's channel did not end on an unsealed call")
+	}
+	if n := ran.Load(); n != 0 {
+		t.Fatalf("%d handlers ran for an unsealed call", n)
+	}
+}
+
+// TestOpenChannelTakesOneKey: the plugin opens its channel once, with a
+// key of the right size.
+func TestOpenChannelTakesOneKey(t *testing.T) {
+	c := testClient(t, newServer(bodyEcho(), Logger()), false)
+	for _, tc := range []struct {
+		key  []byte
+		want codes.Code
+	}{
+		{make([]byte, 5), codes.InvalidArgument},
+		{testKey, codes.OK},
+		{testKey, codes.FailedPrecondition},
+	} {
+		_, err := c.rpc.OpenChannel(t.Context(), &pluginv1.ChannelRequest{Version: channelVersion, Key: tc.key})
+		if status.Code(err) != tc.want {
+			t.Fatalf("OpenChannel with a %d-byte key: want %v, got %v", len(tc.key), tc.want, err)
+		}
 	}
 }

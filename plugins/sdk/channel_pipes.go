@@ -4,12 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
-	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -38,8 +34,10 @@ func (p pipeConn) Write(b []byte) (int, error)        { return p.w.Write(b) }
 func (p pipeConn) SetReadDeadline(t time.Time) error  { return p.r.SetReadDeadline(t) }
 func (p pipeConn) SetWriteDeadline(t time.Time) error { return p.w.SetWriteDeadline(t) }
 
-// Close closes the write end first: closing the read end ends receiving,
-// which ends the handlers, and none of their answers may get out.
+// Close closes the write end first. On the plugin's side, closing the read
+// end ends receiving, which ends the handlers, and none of their answers
+// may get out; on the host's, the plugin then reads the end of the calls
+// before its answers' pipe loses its reader.
 func (p pipeConn) Close() error { return errors.Join(p.w.Close(), p.r.Close()) }
 
 // ChannelPipes is a plugin's calls' channel before the plugin runs: two
@@ -52,12 +50,13 @@ type ChannelPipes struct {
 	// Each side's ends, the one it reads then the one it writes: the
 	// host reads answers and writes calls. Nil once handed on.
 	host, plugin [2]*os.File
+	added        bool // AddTo was called
 }
 
 // NewChannelPipes makes the two pipes, close-on-exec and non-blocking
 // (os.Pipe's ends are): only the process they are passed to gets them.
 func NewChannelPipes() (*ChannelPipes, error) {
-	if runtime.GOOS == "windows" {
+	if !inheritsPipes {
 		return nil, errors.New("plugin calls' channel: a process cannot inherit pipes here")
 	}
 	callsR, callsW, err := os.Pipe()
@@ -74,23 +73,28 @@ func NewChannelPipes() (*ChannelPipes, error) {
 
 // AddTo passes the plugin's ends to cmd, which must not have started:
 // they become its next two descriptors, which ChannelEnv names in its
-// environment.
+// environment (cmd's, or this process's when cmd has none). Only the
+// first call does anything.
 func (p *ChannelPipes) AddTo(cmd *exec.Cmd) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.plugin[0] == nil {
+	if p.plugin[0] == nil || p.added {
 		return
+	}
+	p.added = true
+	if cmd.Env == nil {
+		cmd.Env = cmd.Environ()
 	}
 	first := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, p.plugin[0], p.plugin[1])
 	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d,%d", ChannelEnv, first, first+1))
 }
 
-// Started closes this process's copies of the plugin's ends, once the
-// plugin process has started (or failed to): then the host reads the end
-// of the answers when the plugin exits, and the plugin the end of the
+// CloseChildEnds closes this process's copies of the plugin's ends, once
+// the plugin process has started (or failed to): then the host reads the
+// end of the answers when the plugin exits, and the plugin the end of the
 // calls when the host closes its end.
-func (p *ChannelPipes) Started() {
+func (p *ChannelPipes) CloseChildEnds() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	closeFiles(&p.plugin)
@@ -98,6 +102,9 @@ func (p *ChannelPipes) Started() {
 
 // Close closes the ends not handed on.
 func (p *ChannelPipes) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	closeFiles(&p.plugin)
@@ -128,45 +135,4 @@ func closeFiles(fs *[2]*os.File) {
 			fs[i] = nil
 		}
 	}
-}
-
-// channelFromEnv serves srv's calls on the pipes ChannelEnv names, and
-// takes the variable out of the environment (the plugin's own children
-// get neither it nor the pipes). It returns nil, nil when the host passed
-// no pipes.
-func channelFromEnv(srv *server, logger *slog.Logger) (*channel, error) {
-	v, ok := os.LookupEnv(ChannelEnv)
-	if !ok {
-		return nil, nil
-	}
-	_ = os.Unsetenv(ChannelEnv)
-	calls, answers, _ := strings.Cut(v, ",")
-	r, rfd, rerr := inheritedPipe(calls, true)
-	w, wfd, werr := inheritedPipe(answers, false)
-	if err := errors.Join(rerr, werr); err != nil {
-		// Closed, so that the host reads the end of the answers at once.
-		for i, f := range []*os.File{r, w} {
-			if fd := []int{rfd, wfd}[i]; f != nil {
-				_ = f.Close()
-			} else if fd > 2 {
-				closeDescriptor(fd)
-			}
-		}
-		return nil, fmt.Errorf("%s=%q: %w", ChannelEnv, v, err)
-	}
-	return newChannel(srv, logger, pipeConn{r: quietconn.WrapFile(r), w: quietconn.WrapFile(w)}), nil
-}
-
-// inheritedPipe opens descriptor s, which must be a pipe's read end (or
-// write end), close-on-exec and non-blocking. It returns the descriptor's
-// number when s is one above 2, whether it could be opened or not.
-func inheritedPipe(s string, read bool) (*os.File, int, error) {
-	fd, err := strconv.Atoi(s)
-	if err != nil || fd < 3 {
-		return nil, -1, fmt.Errorf("%q is not a descriptor number above 2", s)
-	}
-	if err := checkPipeEnd(fd, read); err != nil {
-		return nil, fd, fmt.Errorf("descriptor %d: %w", fd, err)
-	}
-	return os.NewFile(uintptr(fd), "plugin-channel-"+s), fd, nil
 }

@@ -4,8 +4,14 @@ package sdk
 
 import "errors"
 
-// checkPipeEnd: hosts pass no pipes here (NewChannelPipes).
+// inheritsPipes: hosts here pass no pipes (exec.Cmd.ExtraFiles is not
+// supported), so calls go through gRPC.
+const inheritsPipes = false
+
+func isPipe(int) bool { return false }
+
 func checkPipeEnd(int, bool) error { return errors.New("no inherited pipes on this system") }
 
-// closeDescriptor: there are no inherited descriptors here.
+func closeOnExec(int) {}
+
 func closeDescriptor(int) {}

@@ -4,6 +4,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -33,17 +35,17 @@ func TestChannelPipesReachThePluginProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SDK_TEST_CHANNEL_CHILD=1")
+	cmd.Env = append(os.Environ(), "SDK_TEST_CHANNEL_CHILD=1", "SDK_TEST_CHANNEL_KEY="+hex.EncodeToString(testKey))
 	cmd.Stderr = os.Stderr
 	pipes.AddTo(cmd)
 	err = cmd.Start()
-	pipes.Started()
+	pipes.CloseChildEnds()
 	if err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	cc := newChannelConn(pipes.takeHost(), 0)
+	cc := testChannelConn(t, pipes.takeHost())
 	defer cc.close()
 
 	resp, err := cc.call(ctx, 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Path: "/ok"}}})
@@ -65,12 +67,12 @@ func TestChannelPipesReachThePluginProcess(t *testing.T) {
 	}
 }
 
-// TestChannelFromEnvRefusesWhatIsNotItsPipes: a variable that names no
+// TestInheritedChannelRefusesWhatIsNotItsPipes: a value that names no
 // descriptors, or descriptors that are not the pipes' right ends, gives
-// a clear error and no channel; the descriptors it named are closed, so
-// a host waiting on them learns there is no channel; the variable is gone
-// either way.
-func TestChannelFromEnvRefusesWhatIsNotItsPipes(t *testing.T) {
+// a clear error and no channel. The pipes it names are closed, so that a
+// host waiting on them learns there is no channel; anything else it names
+// (not the host's) is left open.
+func TestInheritedChannelRefusesWhatIsNotItsPipes(t *testing.T) {
 	regular, err := os.CreateTemp(t.TempDir(), "regular")
 	if err != nil {
 		t.Fatal(err)
@@ -79,17 +81,22 @@ func TestChannelFromEnvRefusesWhatIsNotItsPipes(t *testing.T) {
 	for _, tc := range []struct {
 		name, want string
 		fds        func(t *testing.T) (calls, answers int)
+		open       []bool // after the refusal: calls, answers
 	}{
-		{"not numbers", "is not a descriptor number", func(*testing.T) (int, int) { return -1, -1 }},
-		{"standard descriptors", "is not a descriptor number above 2", func(*testing.T) (int, int) { return 0, 1 }},
+		{"not numbers", "is not a descriptor number", func(*testing.T) (int, int) { return -1, -1 }, nil},
+		{"standard descriptors", "is not a descriptor number above 2", func(*testing.T) (int, int) { return 0, 1 }, nil},
 		{"a regular file", "not a pipe", func(t *testing.T) (int, int) {
 			_, w := pipeEnds(t)
-			return dup(t, int(regular.Fd())), w
-		}},
+			return int(regular.Fd()), w
+		}, []bool{true, false}},
 		{"the ends swapped", "not the pipe's read end", func(t *testing.T) (int, int) {
 			r, w := pipeEnds(t)
 			return w, r
-		}},
+		}, []bool{false, false}},
+		{"one descriptor twice", "the same descriptor twice", func(t *testing.T) (int, int) {
+			r, _ := pipeEnds(t)
+			return r, r
+		}, []bool{false, false}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls, answers := tc.fds(t)
@@ -97,39 +104,58 @@ func TestChannelFromEnvRefusesWhatIsNotItsPipes(t *testing.T) {
 			if calls < 0 {
 				v = "x,y"
 			}
-			t.Setenv(ChannelEnv, v)
-			ch, err := channelFromEnv(newServer(bodyEcho(), Logger()), Logger())
+			ch, err := openInheritedChannel(v, newServer(bodyEcho(), Logger()), Logger())
 			if ch != nil || err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), ChannelEnv) {
 				t.Fatalf("got %v, %v; want no channel and an error naming %s and saying %q", ch, err, ChannelEnv, tc.want)
 			}
-			if _, ok := os.LookupEnv(ChannelEnv); ok {
-				t.Fatal("the variable is still in the environment")
-			}
-			for _, fd := range []int{calls, answers} {
-				if fd > 2 && isOpen(fd) {
-					t.Errorf("descriptor %d is still open", fd)
+			for i, fd := range []int{calls, answers} {
+				if tc.open != nil && isOpen(fd) != tc.open[i] {
+					t.Errorf("descriptor %d: open %v after the refusal, want %v", fd, isOpen(fd), tc.open[i])
 				}
 			}
 		})
 	}
 }
 
-// pipeEnds is a new pipe's read and write descriptors, closed with the
-// test unless the code under test closed them.
+// TestTakeChannelEnv: the variable leaves the environment, and the pipes
+// it names become close-on-exec (they arrive without the flag: ExtraFiles
+// clears it).
+func TestTakeChannelEnv(t *testing.T) {
+	r, w := pipeEnds(t)
+	for _, fd := range []int{r, w} {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := fmt.Sprintf("%d,%d", r, w)
+	t.Setenv(ChannelEnv, v)
+	got, ok := takeChannelEnv()
+	if !ok || got != v {
+		t.Fatalf("took %q, %v; want %q", got, ok, v)
+	}
+	if _, set := os.LookupEnv(ChannelEnv); set {
+		t.Fatal("the variable is still in the environment")
+	}
+	if !isCloseOnExec(r) || !isCloseOnExec(w) {
+		t.Fatal("the pipes are not close-on-exec")
+	}
+}
+
+// pipeEnds is a new pipe's read and write descriptors, closed when the
+// test ends if the code under test left them open.
 func pipeEnds(t *testing.T) (r, w int) {
 	var fds [2]int
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		for _, fd := range fds {
+			if isPipe(fd) { // not reused by something else since
+				_ = syscall.Close(fd)
+			}
+		}
+	})
 	return fds[0], fds[1]
-}
-
-func dup(t *testing.T, fd int) int {
-	d, err := syscall.Dup(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 func isOpen(fd int) bool {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,21 +25,26 @@ import (
 // TLS) around the handler, each a wake-up. And a pipe wakes its other end
 // only when there is something for it; a Unix socket also wakes the
 // writer's side whenever the reader takes data, a wake-up for nothing in
-// each process on every call (docs/benchmarks.md, "the channel on pipes").
+// each process on every call (docs/benchmarks.md, "the calls' channel on
+// pipes").
 type channel struct {
 	srv  *server
 	log  *slog.Logger
 	conn duplex
+	// keys takes the key the host sends with OpenChannel, once (opened);
+	// serving starts when it has come.
+	keys   chan []byte
+	opened atomic.Bool
 	// ctx ends when the channel does: the handlers' contexts derive from it.
 	ctx  context.Context
 	stop context.CancelFunc
 	done chan struct{} // closed once serving has ended
 }
 
-// newChannel serves srv's calls on conn until the host closes its end or
-// close is called.
+// newChannel serves srv's calls on conn, once the host has sent the key
+// (open), until the host closes its end or close is called.
 func newChannel(srv *server, logger *slog.Logger, conn duplex) *channel {
-	ch := &channel{srv: srv, log: logger, conn: conn, done: make(chan struct{})}
+	ch := &channel{srv: srv, log: logger, conn: conn, keys: make(chan []byte, 1), done: make(chan struct{})}
 	ch.ctx, ch.stop = context.WithCancel(context.Background())
 	go func() {
 		defer close(ch.done)
@@ -57,14 +63,40 @@ func (ch *channel) ended() bool {
 	}
 }
 
-// serve reads calls and answers them until the host closes its end (or
-// sends bytes that are not a call).
+// open starts serving with the host's key; false if the channel was
+// opened already.
+func (ch *channel) open(key []byte) bool {
+	if !ch.opened.CompareAndSwap(false, true) {
+		return false
+	}
+	ch.keys <- key // room for one
+	return true
+}
+
+// serve waits for the key, then reads calls and answers them until the
+// host closes its end (or sends bytes that are not a sealed call).
 func (ch *channel) serve() {
+	var key []byte
+	select {
+	case key = <-ch.keys:
+	case <-ch.ctx.Done():
+		return
+	}
+	unseal, uerr := newFrameSeal(key, callsWay)
+	seal, serr := newFrameSeal(key, answersWay)
+	if err := errors.Join(uerr, serr); err != nil {
+		_ = ch.conn.Close()
+		ch.log.Warn("calls' channel: bad key; the host carries calls over gRPC", "error", err)
+		return
+	}
 	in := newMsgReader(ch.conn, maxCallBytes)
 	var out []byte // under the callServer's send lock
 	recv := func() (*pluginv1.CallRequest, error) {
 		req := &pluginv1.CallRequest{}
 		msg, err := in.next()
+		if err == nil {
+			msg, err = unseal.open(msg)
+		}
 		if err == nil {
 			err = proto.Unmarshal(msg, req)
 		}
@@ -78,11 +110,11 @@ func (ch *channel) serve() {
 	}
 	send := func(resp *pluginv1.CallResponse) error {
 		var err error
-		if out, err = appendMsg(out[:0], resp); err != nil {
+		if out, err = seal.appendSealed(out[:0], resp); err != nil {
 			// An answer that cannot be encoded (invalid UTF-8 in a
 			// string) fails its call, not the channel.
 			resp = errorResponse(resp.GetId(), status.Errorf(codes.Internal, "encode answer: %v", err))
-			if out, err = appendMsg(out[:0], resp); err != nil {
+			if out, err = seal.appendSealed(out[:0], resp); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
@@ -60,13 +61,22 @@ type caller interface {
 // handles and answers it, rather than gRPC's transport, which puts
 // goroutines (and TLS) between a caller and the socket on both sides.
 // maxReply caps the size of an answer (0: no cap). It asks the plugin to
-// serve the channel and returns the error if it cannot; calls then stay
-// on the gRPC connection. They go back there, for good, if the channel
-// breaks. The other RPCs always go through the gRPC connection. Whatever
-// the outcome, UseChannel closes the pipes' ends it did not take.
-func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply int) error {
+// serve the channel, with a new key that seals every message on it, and
+// returns the error if it cannot; calls then stay on the gRPC connection.
+// They go back there, for good, if the channel breaks, and broken (when
+// not nil) is called once with the reason. The other RPCs always go
+// through the gRPC connection. Whatever the outcome, UseChannel closes the
+// pipes' ends it did not take.
+func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply int, broken func(error)) error {
+	if pipes == nil {
+		return errors.New("plugin calls' channel: no pipes")
+	}
 	defer pipes.Close()
-	offer, err := c.rpc.OpenChannel(ctx, &pluginv1.ChannelRequest{Version: channelVersion})
+	key := make([]byte, channelKeySize)
+	if _, err := rand.Read(key); err != nil {
+		return fmt.Errorf("plugin calls' channel: %w", err)
+	}
+	offer, err := c.rpc.OpenChannel(ctx, &pluginv1.ChannelRequest{Version: channelVersion, Key: key})
 	if err != nil {
 		return err
 	}
@@ -75,14 +85,20 @@ func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply i
 	}
 	conn := pipes.takeHost()
 	if conn == nil {
-		return errors.New("the channel's pipes were handed to a client already")
+		return errors.New("plugin calls' channel: the pipes were handed to a client already")
 	}
+	cc, err := newChannelConn(conn, maxReply, key)
+	if err != nil {
+		_ = conn.Close()
+		return fmt.Errorf("plugin calls' channel: %w", err)
+	}
+	cc.onBreak = broken
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.channel != nil {
 		c.channel.close()
 	}
-	c.channel = newChannelConn(conn, maxReply)
+	c.channel = cc
 	return nil
 }
 

@@ -41,7 +41,7 @@ func TestClientFallsBackToUnaryCalls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.UseChannel(ctx, pipes, 0); status.Code(err) != codes.Unimplemented {
+			if err := c.UseChannel(ctx, pipes, 0, nil); status.Code(err) != codes.Unimplemented {
 				t.Fatalf("UseChannel: want Unimplemented, got %v", err)
 			}
 			if pipes.host[0] != nil || pipes.plugin[0] != nil {

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"testing"
@@ -26,19 +27,24 @@ func RunChannelChild() int {
 		if r.Path == "/exit" {
 			os.Exit(3)
 		}
-		seen := fmt.Sprintf("env=%q cloexec=%v,%v", os.Getenv(ChannelEnv), closeOnExec(3), closeOnExec(4))
+		seen := fmt.Sprintf("env=%q cloexec=%v,%v", os.Getenv(ChannelEnv), isCloseOnExec(3), isCloseOnExec(4))
 		return &RequestResult{Response: &Response{Status: 200, Body: []byte(seen)}}, nil
 	})}, Logger())
-	ch, err := channelFromEnv(srv, Logger())
-	if err != nil || ch == nil {
+	ch, err := openInheritedChannel(inheritedChannel, srv, Logger()) // as Serve does
+	if err != nil || !inheritedChannelSet {
 		fmt.Fprintln(os.Stderr, "no channel:", err)
+		return 2
+	}
+	key, err := hex.DecodeString(os.Getenv("SDK_TEST_CHANNEL_KEY")) // what OpenChannel would bring
+	if err != nil || !ch.open(key) {
+		fmt.Fprintln(os.Stderr, "no key:", err)
 		return 2
 	}
 	<-ch.done
 	return 0
 }
 
-func closeOnExec(fd int) bool {
+func isCloseOnExec(fd int) bool {
 	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 	return err == nil && flags&unix.FD_CLOEXEC != 0
 }

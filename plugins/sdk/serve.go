@@ -61,14 +61,15 @@ func Serve(cfg ServeConfig) {
 	logger := Logger()
 	slog.SetDefault(logger)
 	srv := newServer(cfg, logger)
-	ch, err := channelFromEnv(srv, logger)
-	switch {
-	case err != nil:
-		// The host carries the calls over gRPC instead, a little slower.
-		logger.Warn("no calls' channel", "error", err)
-	case ch != nil:
-		srv.channel = ch
-		defer ch.close()
+	if inheritedChannelSet {
+		ch, err := openInheritedChannel(inheritedChannel, srv, logger)
+		if err != nil {
+			// The host carries the calls over gRPC instead, a little slower.
+			logger.Warn("no calls' channel", "error", err)
+		} else {
+			srv.channel = ch
+			defer ch.close()
+		}
 	}
 	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
 

@@ -51,6 +51,10 @@ func (s *server) OpenChannel(_ context.Context, m *pluginv1.ChannelRequest) (*pl
 		return nil, status.Error(codes.Unimplemented, "the host passed the plugin no usable pipes for its calls")
 	case s.channel.ended():
 		return nil, status.Error(codes.Unimplemented, "the plugin's calls' channel has ended")
+	case len(m.GetKey()) != channelKeySize:
+		return nil, status.Errorf(codes.InvalidArgument, "the channel's key must be %d bytes, got %d", channelKeySize, len(m.GetKey()))
+	case !s.channel.open(m.GetKey()):
+		return nil, status.Error(codes.FailedPrecondition, "the plugin's calls' channel was opened already")
 	}
 	return &pluginv1.ChannelOffer{Network: "pipes"}, nil
 }

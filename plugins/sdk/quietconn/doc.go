@@ -1,6 +1,7 @@
 // Package quietconn makes a connection's reads and writes raw system
 // calls (recvfrom and sendto with MSG_DONTWAIT, which never block, while
-// Go's netpoller still does the waiting). Plugin authors do not need it:
+// Go's netpoller still does the waiting), and a non-blocking pipe's
+// (read and write). Plugin authors do not need it:
 // the SDK and meshbridge's sidecar use it on their hot connections.
 //
 // Why: Go's Read and Write on a net.Conn tell the runtime a system call
@@ -13,6 +14,7 @@
 // of its CPU (docs/benchmarks.md, "Plugins"). On systems other than Linux
 // on amd64 or arm64, Wrap returns the connection as it is.
 //
-// WrapFile does the same for a pipe, with read and write (the plugin's
-// calls go through two pipes).
+// WrapFile does the same for a pipe in non-blocking mode (the plugin's
+// calls go through two pipes). read and write have no MSG_DONTWAIT: they
+// rely on the mode, which WrapFile checks once.
 package quietconn

@@ -13,7 +13,7 @@ import (
 // nothing to read. It returns io.EOF once every write end is closed.
 func (f *File) Read(p []byte) (int, error) {
 	if f.rc == nil {
-		return f.File.Read(p)
+		return f.f.Read(p)
 	}
 	n, err := readRaw(f.rc, p, "read", read)
 	if err != nil && err != io.EOF {
@@ -28,7 +28,7 @@ func (f *File) Read(p []byte) (int, error) {
 // any descriptor but standard output and error).
 func (f *File) Write(p []byte) (int, error) {
 	if f.rc == nil {
-		return f.File.Write(p)
+		return f.f.Write(p)
 	}
 	n, err := writeRaw(f.rc, p, "write", write)
 	if err != nil {

@@ -74,7 +74,7 @@ func TestFileMovesBytesLikeTheFile(t *testing.T) {
 
 // TestFileWriteWithoutReader: a write to a pipe nobody reads any more
 // fails with EPIPE, and the process lives on (the runtime ignores the
-// SIGPIPE); a read blocked on a file closed meanwhile ends with
+// SIGPIPE); a read ended by Close (most likely waiting by then) ends with
 // os.ErrClosed.
 func TestFileWriteWithoutReader(t *testing.T) {
 	r, w := pipe(t)

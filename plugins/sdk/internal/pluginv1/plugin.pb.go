@@ -34,7 +34,15 @@ type ChannelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// version is the channel the host speaks: 2, the two pipes (version 1
 	// was a Unix socket with a token, and is not spoken any more).
-	Version       uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// key (16 bytes, random per plugin start) seals every message on the
+	// pipes: AES-128-GCM, the nonce being the direction ('C' for calls, 'A'
+	// for answers) in its first byte and the message's number, counted from
+	// 1 in each direction, in its last 8 (big-endian). Any process of the
+	// same user can open the pipes through /proc; the key, which travels
+	// only over this mTLS connection, keeps it from reading the calls or
+	// writing answers.
+	Key           []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -74,6 +82,13 @@ func (x *ChannelRequest) GetVersion() uint32 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *ChannelRequest) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
 }
 
 type ChannelOffer struct {
@@ -1276,9 +1291,10 @@ var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
 	"\n" +
-	"\fplugin.proto\x12\x14meshbridge.plugin.v1\"*\n" +
+	"\fplugin.proto\x12\x14meshbridge.plugin.v1\"<\n" +
 	"\x0eChannelRequest\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\rR\aversion\"D\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\"D\n" +
 	"\fChannelOffer\x12\x18\n" +
 	"\anetwork\x18\x01 \x01(\tR\anetworkJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04R\aaddressR\x05token\"\x11\n" +
 	"\x0fDescribeRequest\"\xdc\x01\n" +

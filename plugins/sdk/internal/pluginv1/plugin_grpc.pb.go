@@ -62,11 +62,13 @@ type PluginClient interface {
 	// passed to the plugin process when it started it (the environment
 	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
 	// pipe, which the plugin reads, then the answers' pipe, which it writes).
-	// No other process holds them, so they need no token or TLS. On them,
-	// CallRequest and CallResponse messages travel as on Calls, each after
-	// its length (4 bytes, big-endian): one goroutine of the plugin reads,
-	// handles and answers a call. A plugin that has no such pipes, or speaks
-	// another channel version, answers UNIMPLEMENTED, and hosts use Calls.
+	// On them, CallRequest and CallResponse messages travel as on Calls,
+	// each sealed with the request's key and after its sealed length (4
+	// bytes, big-endian), with no HTTP/2 or TLS: one goroutine of the plugin
+	// reads, handles and answers a call. A plugin that has no such pipes,
+	// speaks another channel version, or whose channel has ended answers
+	// UNIMPLEMENTED, and hosts use Calls. A host asks once per start of the
+	// plugin: the pipes cannot be replaced while the process runs.
 	OpenChannel(ctx context.Context, in *ChannelRequest, opts ...grpc.CallOption) (*ChannelOffer, error)
 }
 
@@ -167,11 +169,13 @@ type PluginServer interface {
 	// passed to the plugin process when it started it (the environment
 	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
 	// pipe, which the plugin reads, then the answers' pipe, which it writes).
-	// No other process holds them, so they need no token or TLS. On them,
-	// CallRequest and CallResponse messages travel as on Calls, each after
-	// its length (4 bytes, big-endian): one goroutine of the plugin reads,
-	// handles and answers a call. A plugin that has no such pipes, or speaks
-	// another channel version, answers UNIMPLEMENTED, and hosts use Calls.
+	// On them, CallRequest and CallResponse messages travel as on Calls,
+	// each sealed with the request's key and after its sealed length (4
+	// bytes, big-endian), with no HTTP/2 or TLS: one goroutine of the plugin
+	// reads, handles and answers a call. A plugin that has no such pipes,
+	// speaks another channel version, or whose channel has ended answers
+	// UNIMPLEMENTED, and hosts use Calls. A host asks once per start of the
+	// plugin: the pipes cannot be replaced while the process runs.
 	OpenChannel(context.Context, *ChannelRequest) (*ChannelOffer, error)
 	mustEmbedUnimplementedPluginServer()
 }
