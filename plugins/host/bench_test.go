@@ -214,8 +214,8 @@ func BenchmarkChainLatency(b *testing.B) {
 		b.ReportMetric(us(pp50-bp50), "added-p50-µs")
 		b.ReportMetric(us(pp99-bp99), "added-p99-µs")
 		// The same plugin with its calls through grpc-go's transport, as
-		// before they had a connection of their own; and a bare pipe
-		// round trip to another process (over pipes) in place of the plugin call.
+		// before they had a channel of their own; and a bare round trip
+		// to another process over pipes in place of the plugin call.
 		for _, c := range []string{"grpc", "floor"} {
 			b.ReportMetric(us(percentile(lat[c], 50)-bp50), c+"-added-p50-µs")
 			b.ReportMetric(us(percentile(lat[c], 99)-bp99), c+"-added-p99-µs")
