@@ -24,6 +24,7 @@ type metrics struct {
 	seconds  *prometheus.HistogramVec
 	restarts *prometheus.CounterVec
 	up       *prometheus.GaugeVec
+	channel  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -45,9 +46,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "meshbridge_plugin_up",
 			Help: "1 while the plugin's process runs and answers, 0 while it is down or restarting.",
 		}, []string{"plugin"}),
+		channel: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "meshbridge_plugin_channel",
+			Help: "1 while the plugin's calls go on its calls' channel (two pipes), 0 while they go through gRPC's transport, which is slower (the plugin serves no channel, or it broke), or the plugin is down.",
+		}, []string{"plugin"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.calls, m.seconds, m.restarts, m.up)
+		reg.MustRegister(m.calls, m.seconds, m.restarts, m.up, m.channel)
 	}
 	return m
 }
@@ -59,6 +64,7 @@ type pluginMetrics struct {
 	seconds  map[string]prometheus.Observer
 	restarts prometheus.Counter
 	up       prometheus.Gauge
+	channel  prometheus.Gauge
 }
 
 func (m *metrics) forPlugin(name string) *pluginMetrics {
@@ -67,6 +73,7 @@ func (m *metrics) forPlugin(name string) *pluginMetrics {
 		seconds:  map[string]prometheus.Observer{},
 		restarts: m.restarts.WithLabelValues(name),
 		up:       m.up.WithLabelValues(name),
+		channel:  m.channel.WithLabelValues(name),
 	}
 	for _, c := range calls {
 		pm.results[c] = map[string]prometheus.Counter{}

@@ -2,7 +2,9 @@ package host_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +33,7 @@ func TestMetrics(t *testing.T) {
 	for _, mf := range calls {
 		found[mf.GetName()] = true
 	}
-	for _, name := range []string{"meshbridge_plugin_calls_total", "meshbridge_plugin_call_seconds", "meshbridge_plugin_restarts_total", "meshbridge_plugin_up"} {
+	for _, name := range []string{"meshbridge_plugin_calls_total", "meshbridge_plugin_call_seconds", "meshbridge_plugin_restarts_total", "meshbridge_plugin_up", "meshbridge_plugin_channel"} {
 		if !found[name] {
 			t.Errorf("metric %s not registered", name)
 		}
@@ -39,12 +41,48 @@ func TestMetrics(t *testing.T) {
 	if got := metricValue(t, reg, "meshbridge_plugin_calls_total", map[string]string{"plugin": "m", "call": "request", "result": "ok"}); got != 3 {
 		t.Errorf("ok request calls = %v, want 3", got)
 	}
-	if got := metricValue(t, reg, "meshbridge_plugin_up", map[string]string{"plugin": "m"}); got != 1 {
-		t.Errorf("up = %v, want 1", got)
+	for _, name := range []string{"meshbridge_plugin_up", "meshbridge_plugin_channel"} {
+		if got := metricValue(t, reg, name, map[string]string{"plugin": "m"}); got != 1 {
+			t.Errorf("%s = %v, want 1", name, got)
+		}
 	}
 	h.Close()
-	if got := metricValue(t, reg, "meshbridge_plugin_up", map[string]string{"plugin": "m"}); got != 0 {
-		t.Errorf("up after Close = %v, want 0", got)
+	for _, name := range []string{"meshbridge_plugin_up", "meshbridge_plugin_channel"} {
+		if got := metricValue(t, reg, name, map[string]string{"plugin": "m"}); got != 0 {
+			t.Errorf("%s after Close = %v, want 0", name, got)
+		}
+	}
+}
+
+// TestBrokenChannelIsReported: when the plugin's calls' channel breaks (an
+// answer over the host's limit), the host logs it with the plugin's name,
+// the channel gauge drops to 0, and the next calls go through gRPC.
+func TestBrokenChannelIsReported(t *testing.T) {
+	var buf syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	reg := prometheus.NewRegistry()
+	h := startHostWith(t, host.Options{Logger: logger, Metrics: reg}, pluginConfig(t, "b", "testplugin", "-huge-answer-path", "/huge"))
+	p := mustPlugin(t, h, "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	channel := func() float64 {
+		return metricValue(t, reg, "meshbridge_plugin_channel", map[string]string{"plugin": "b"})
+	}
+	if got := channel(); got != 1 {
+		t.Fatalf("channel gauge at start = %v, want 1", got)
+	}
+	if _, err := p.HandleRequest(ctx, &sdk.Request{Path: "/huge", Header: http.Header{}}); err == nil {
+		t.Fatal("a 9 MiB answer got through")
+	}
+	if got := channel(); got != 0 {
+		t.Errorf("channel gauge after the break = %v, want 0", got)
+	}
+	if log := buf.String(); !strings.Contains(log, "its calls' channel broke") || !strings.Contains(log, `"plugin":"b"`) {
+		t.Errorf("the break is not in the host's log:\n%s", log)
+	}
+	res, err := p.HandleRequest(ctx, &sdk.Request{Path: "/after", Header: http.Header{}})
+	if err != nil || res.Header.Set.Get("X-Plugin-Pid") == "" {
+		t.Fatalf("the call after the break: %+v, %v", res, err)
 	}
 }
 

@@ -29,11 +29,13 @@ type Plugin struct {
 	metrics *pluginMetrics
 	info    sdk.Info // as declared at the first start; the checksum pins the binary
 
-	cur  atomic.Pointer[instance]
-	kick chan struct{}
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	cur atomic.Pointer[instance]
+	// channelMu orders the updates of the channel gauge (showChannel).
+	channelMu sync.Mutex
+	kick      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	once      sync.Once
 
 	inFlight                                    atomic.Int64
 	ok, failed, timedOut, unavailable, restarts atomic.Int64
@@ -76,6 +78,7 @@ func startPlugin(cfg Config, logger *slog.Logger, m *metrics) (*Plugin, error) {
 	p.info = inst.info
 	p.cur.Store(inst)
 	p.metrics.up.Set(1)
+	p.showChannel()
 	p.log.Info("plugin started", "pid", inst.pid, "path", path, "sdk_version", inst.info.SDKVersion,
 		"http_request", inst.info.Request, "http_response", inst.info.Response,
 		"request_body_limit", inst.info.RequestBodyLimit, "instance_transformer", inst.info.Instances)
@@ -125,6 +128,7 @@ func (p *Plugin) supervise(inst *instance) {
 		}
 		p.cur.CompareAndSwap(inst, nil)
 		p.metrics.up.Set(0)
+		p.showChannel()
 		inst.stop(false)
 		p.log.Warn("plugin down, restarting", "reason", reason, "pid", inst.pid, "uptime", time.Since(inst.started).Round(time.Millisecond).String())
 		if time.Since(inst.started) > stableAfter {
@@ -147,6 +151,7 @@ func (p *Plugin) supervise(inst *instance) {
 			p.restarts.Add(1)
 			p.metrics.restarts.Inc()
 			p.metrics.up.Set(1)
+			p.showChannel()
 			p.log.Info("plugin restarted", "pid", inst.pid)
 			break
 		}
@@ -187,6 +192,7 @@ func (p *Plugin) Close() {
 			p.log.Info("plugin stopped", "pid", inst.pid)
 		}
 		p.metrics.up.Set(0)
+		p.showChannel()
 	})
 }
 

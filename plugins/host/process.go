@@ -128,6 +128,7 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	if pipes != nil {
 		broken := func(err error) {
 			p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
+			p.showChannel()
 		}
 		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes, broken); err != nil {
 			// The gRPC connection carries the calls instead, a little slower.
@@ -150,6 +151,19 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	}
 	go inst.watchConn(watchCtx, p.wake)
 	return inst, nil
+}
+
+// showChannel sets the channel gauge to whether the current instance's
+// calls go on its channel; under channelMu, as the gauge is set from the
+// supervisor and from a breaking call alike.
+func (p *Plugin) showChannel() {
+	p.channelMu.Lock()
+	defer p.channelMu.Unlock()
+	on := 0.0
+	if inst := p.cur.Load(); inst != nil && inst.rpc.OnChannel() {
+		on = 1
+	}
+	p.metrics.channel.Set(on)
 }
 
 // channelPipes makes the pipes of the plugin's calls' channel, where the

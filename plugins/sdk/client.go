@@ -102,6 +102,14 @@ func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply i
 	return nil
 }
 
+// OnChannel reports whether calls go on the calls' channel (UseChannel)
+// now, rather than through the gRPC connection.
+func (c *Client) OnChannel() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.channel != nil && !c.channel.broken()
+}
+
 // Close closes the calls' channel, if there is one. The gRPC connection
 // belongs to go-plugin (or the test), which closes it.
 func (c *Client) Close() {

@@ -26,6 +26,7 @@ func main() {
 	response := flag.Bool("response", false, "serve a response phase that adds X-Response-Phase")
 	responseFail := flag.Bool("response-fail", false, "fail every response phase")
 	deny := flag.String("deny-path", "", "answer 418 directly for this path")
+	huge := flag.String("huge-answer-path", "", "answer directly with a 9 MiB body for this path (over the host's limit)")
 	echoEnv := flag.String("echo-env", "", "comma-separated variables to report in X-Env-<NAME> request headers")
 	child := flag.Bool("child", false, "start a long sleep child process and report its pid in X-Child-Pid")
 	transform := flag.String("transform", "", "instance transformer mode: tag, fail, change-id or invalid")
@@ -52,7 +53,7 @@ func main() {
 		childPid = cmd.Process.Pid
 	}
 
-	h := &handler{delay: *delay, deny: *deny, childPid: childPid, responseFail: *responseFail}
+	h := &handler{delay: *delay, deny: *deny, huge: *huge, childPid: childPid, responseFail: *responseFail}
 	if *echoEnv != "" {
 		h.echoEnv = strings.Split(*echoEnv, ",")
 	}
@@ -70,6 +71,7 @@ func main() {
 type handler struct {
 	delay        time.Duration
 	deny         string
+	huge         string
 	echoEnv      []string
 	childPid     int
 	responseFail bool
@@ -81,6 +83,9 @@ func (h *handler) HandleRequest(_ context.Context, req *sdk.Request) (*sdk.Reque
 	}
 	if h.deny != "" && req.Path == h.deny {
 		return sdk.Reply(http.StatusTeapot, http.Header{"X-Denied-By": {"testplugin"}}, []byte("denied\n")), nil
+	}
+	if h.huge != "" && req.Path == h.huge {
+		return sdk.Reply(http.StatusOK, nil, make([]byte, 9<<20)), nil
 	}
 	set := http.Header{"X-Plugin-Pid": {strconv.Itoa(os.Getpid())}}
 	if req.Body != nil {
