@@ -42,9 +42,10 @@ func (p pipeConn) Close() error { return errors.Join(p.w.Close(), p.r.Close()) }
 
 // ChannelPipes is a plugin's calls' channel before the plugin runs: two
 // pipes, one for calls and one for answers. The plugin process inherits
-// its ends (AddTo), no other process has them, and the host's Client
-// takes the host's ends (Client.UseChannel). Hosts make one per start of
-// a plugin; plugin authors do not need it.
+// its ends (AddTo) and the host's Client takes the host's ends
+// (Client.UseChannel); no other process inherits them, and the messages
+// are sealed against those that open them through /proc (frameSeal).
+// Hosts make one per start of a plugin; plugin authors do not need it.
 type ChannelPipes struct {
 	mu sync.Mutex
 	// Each side's ends, the one it reads then the one it writes: the
