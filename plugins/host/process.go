@@ -82,8 +82,10 @@ func (p *Plugin) launch() (*instance, error) {
 		SyncStdout:       &lineLogger{l: p.log, stream: "stdout"},
 		SyncStderr:       &lineLogger{l: p.log, stream: "stderr"},
 		SkipHostEnv:      true,
-		GRPCDialOptions:  append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes))),
 	}
+	cfg.GRPCDialOptions = append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes)),
+		// After go-plugin's own credentials, so these take their place.
+		grpc.WithTransportCredentials(peerChecked{cfg: cfg, pid: func() int { return cmd.Process.Pid }}))
 	pipes := p.channelPipes()
 	if pipes != nil {
 		pipes.AddTo(cmd)

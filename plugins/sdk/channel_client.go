@@ -54,7 +54,7 @@ func newChannelConn(conn duplex, maxRecv int, key []byte) (*channelConn, error) 
 		seal:      seal,
 		callTable: newCallTable(),
 		readTurn:  make(chan struct{}, 1),
-		in:        newMsgReader(conn, maxRecv),
+		in:        sealedReader(conn, maxRecv, unseal),
 		unseal:    unseal,
 	}, nil
 }
@@ -160,7 +160,7 @@ func (cc *channelConn) readAnswer() error {
 	if err != nil {
 		return err
 	}
-	if msg, err = cc.unseal.open(msg); err != nil {
+	if msg, err = cc.unseal.openBody(msg); err != nil {
 		return err
 	}
 	resp := &pluginv1.CallResponse{}

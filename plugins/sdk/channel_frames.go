@@ -8,9 +8,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// channelVersion is the channel this SDK speaks (ChannelRequest): 2, the
-// two pipes.
-const channelVersion = 2
+// channelVersion is the channel this SDK speaks (ChannelRequest): 3, the
+// two pipes with sealed messages (2 had them unsealed).
+const channelVersion = 3
 
 // maxCallBytes caps a call the plugin reads from its channel: the largest
 // request body a plugin may ask for, and room for the headers (the gRPC
@@ -27,32 +27,53 @@ type msgReader struct {
 	max        int // largest message accepted
 	buf        []byte
 	start, end int // the unread bytes are buf[start:end]
+
+	// header is the size of a message's header and length reads the
+	// message's size from it, once per message (a sealed header opens
+	// once); size is that length until the message is returned, else -1.
+	header int
+	length func(header []byte) (uint32, error)
+	size   int
 }
 
 // smallBuf is a msgReader's buffer when messages are small.
 const smallBuf = 16 << 10
 
-// newMsgReader reads messages of at most max bytes (0: up to 1 GiB).
+// newMsgReader reads messages of at most max bytes (0: up to 1 GiB), each
+// after its length (4 bytes, big-endian).
 func newMsgReader(r io.Reader, max int) *msgReader {
+	return newHeaderReader(r, max, 4, func(h []byte) (uint32, error) { return binary.BigEndian.Uint32(h), nil })
+}
+
+// newHeaderReader reads messages of at most max bytes, each after a
+// header of size bytes from which length reads the message's size.
+func newHeaderReader(r io.Reader, max, size int, length func([]byte) (uint32, error)) *msgReader {
 	if max <= 0 || max > 1<<30 {
 		max = 1 << 30
 	}
-	return &msgReader{r: r, max: max, buf: make([]byte, smallBuf)}
+	return &msgReader{r: r, max: max, buf: make([]byte, smallBuf), header: size, length: length, size: -1}
 }
 
 // next returns the next message; it is valid until the following call.
 func (m *msgReader) next() ([]byte, error) {
 	for {
-		need := 4 // the length first
-		if m.end-m.start >= 4 {
-			n := binary.BigEndian.Uint32(m.buf[m.start:])
+		if m.size < 0 && m.end-m.start >= m.header {
+			n, err := m.length(m.buf[m.start : m.start+m.header])
+			if err != nil {
+				return nil, err
+			}
 			if uint64(n) > uint64(m.max) {
 				return nil, &tooBigError{size: uint64(n), max: m.max}
 			}
-			need = 4 + int(n)
+			m.size = int(n)
+		}
+		need := m.header // the header first
+		if m.size >= 0 {
+			need += m.size
 			if m.end-m.start >= need {
-				msg := m.buf[m.start+4 : m.start+need]
+				msg := m.buf[m.start+m.header : m.start+need]
 				m.start += need
+				m.size = -1
 				return msg, nil
 			}
 		}

@@ -1,8 +1,8 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
@@ -29,6 +29,7 @@ func FuzzChannelAnswers(f *testing.F) {
 	f.Add(append([]byte{1}, answer[:3]...))
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 1})
 	f.Add(append([]byte{0, 0, 0, 0, byte(len(answer))}, answer...))
+	f.Add(append([]byte{1}, bytes.Repeat([]byte{0xee}, 40)...))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		answer := sealedOrRaw(t, in, answersWay)
 		host, plugin := net.Pipe()
@@ -90,8 +91,8 @@ func FuzzChannelCalls(f *testing.F) {
 	})
 }
 
-// sealedOrRaw is in[1:] sealed as the first message going way (length
-// included), when in[0] is odd; otherwise in[1:] as it is.
+// sealedOrRaw is in[1:] sealed as the first message going way, when in[0]
+// is odd; otherwise in[1:] as it is.
 func sealedOrRaw(t *testing.T, in []byte, way byte) []byte {
 	if len(in) == 0 {
 		return nil
@@ -103,6 +104,5 @@ func sealedOrRaw(t *testing.T, in []byte, way byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := binary.BigEndian.AppendUint32(nil, uint32(len(in)-1+s.aead.Overhead()))
-	return s.aead.Seal(out, s.next(), in[1:], nil)
+	return s.seal(append(make([]byte, sealedHeader), in[1:]...), 0)
 }

@@ -346,22 +346,26 @@ func testChannelConn(t testing.TB, conn duplex) *channelConn {
 // under an earlier number); the plugin refuses such a call and runs no
 // handler for it. Either side ends the channel.
 func TestChannelOpensOnlySealedMessages(t *testing.T) {
-	answer := &pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{}}}
+	answer := &pluginv1.CallResponse{Id: 1, Result: &pluginv1.CallResponse_Request{Request: &pluginv1.RequestResult{
+		Response: &pluginv1.DirectResponse{Body: bytes.Repeat([]byte{'a'}, 64)}, // longer than a sealed header
+	}}}
 	plain, err := appendMsg(nil, answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	seal, err := newFrameSeal(testKey, answersWay)
+	sealed, err := mustSeal(t, answersWay).appendSealed(nil, answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := seal.appendSealed(nil, answer)
+	call := &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}}
+	reflected, err := mustSeal(t, callsWay).appendSealed(nil, call) // the host's own call, sent back
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, answers := range map[string][]byte{
 		"unsealed":    plain,
 		"played back": append(bytes.Clone(sealed), sealed...), // the second under number 1 again
+		"reflected":   reflected,
 	} {
 		t.Run(name, func(t *testing.T) {
 			host, plugin := net.Pipe()
@@ -372,7 +376,6 @@ func TestChannelOpensOnlySealedMessages(t *testing.T) {
 			defer cc.close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			call := &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}}
 			if name == "played back" {
 				if _, err := cc.call(ctx, 1, call); err != nil {
 					t.Fatalf("the genuine answer: %v", err)
@@ -394,7 +397,7 @@ func TestChannelOpensOnlySealedMessages(t *testing.T) {
 	defer host.Close()
 	ch := newChannel(srv, Logger(), plugin)
 	ch.open(testKey)
-	unsealed, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
+	unsealed, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Path: "/" + strings.Repeat("x", 64)}}}) // longer than a sealed header
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,4 +429,73 @@ func TestOpenChannelTakesOneKey(t *testing.T) {
 			t.Fatalf("OpenChannel with a %d-byte key: want %v, got %v", len(tc.key), tc.want, err)
 		}
 	}
+}
+
+func mustSeal(t testing.TB, way byte) *frameSeal {
+	t.Helper()
+	s, err := newFrameSeal(testKey, way)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestChannelBreaksOnInjectedBytes: bytes another process slips into a
+// pipe (it can open the pipe through /proc) end the channel at once, in
+// either direction, rather than leaving calls to wait for their
+// deadlines: the headers are sealed, so a forged length does not open.
+func TestChannelBreaksOnInjectedBytes(t *testing.T) {
+	for _, into := range []string{"calls", "answers"} {
+		t.Run(into, func(t *testing.T) {
+			pipes, err := NewChannelPipes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pipes.Close()
+			victim := pipes.host[1] // the calls' write end
+			if into == "answers" {
+				victim = pipes.plugin[1]
+			}
+			forger := reopen(t, victim)
+			defer forger.Close()
+			ch := newChannel(newServer(bodyEcho(), Logger()), Logger(), pipes.takePlugin())
+			defer ch.close()
+			ch.open(testKey)
+			cc := testChannelConn(t, pipes.takeHost())
+			defer cc.close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			call := &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Headers: []string{"X-Size", "3"}}}}
+			if _, err := cc.call(ctx, 1, call); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := forger.Write([]byte{0, 0x3f, 0xff, 0xff}); err != nil { // "4 MiB follow"
+				t.Fatal(err)
+			}
+			start := time.Now()
+			_, err = cc.call(ctx, 2, call)
+			if status.Code(err) != codes.Unavailable || time.Since(start) > 10*time.Second || !cc.broken() {
+				t.Fatalf("the call after the injected bytes: %v after %s (channel broken: %v); want Unavailable at once", err, time.Since(start), cc.broken())
+			}
+		})
+	}
+}
+
+// reopen opens the pipe f is the write end of a second time, through
+// /proc, as another process of the same user could.
+func reopen(t *testing.T, f *os.File) *os.File {
+	t.Helper()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(d uintptr) { fd = d }); err != nil { // Fd would make it blocking
+		t.Fatal(err)
+	}
+	g, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", fd), os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("cannot open a pipe through /proc here: %v", err)
+	}
+	return g
 }

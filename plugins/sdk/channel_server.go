@@ -89,21 +89,27 @@ func (ch *channel) serve() {
 		ch.log.Warn("calls' channel: bad key; the host carries calls over gRPC", "error", err)
 		return
 	}
-	in := newMsgReader(ch.conn, maxCallBytes)
+	in := sealedReader(ch.conn, maxCallBytes, unseal)
 	var out []byte // under the callServer's send lock
 	recv := func() (*pluginv1.CallRequest, error) {
 		req := &pluginv1.CallRequest{}
 		msg, err := in.next()
 		if err == nil {
-			msg, err = unseal.open(msg)
+			msg, err = unseal.openBody(msg)
 		}
 		if err == nil {
 			err = proto.Unmarshal(msg, req)
 		}
 		if err != nil {
 			// Receiving is over, and so is every call in flight: the host
-			// gave up on their answers.
+			// gave up on their answers, or the calls' pipe carries
+			// something else than sealed calls, and then the pipes close
+			// at once, so that the host learns it now rather than when
+			// the slowest handler returns.
 			ch.stop()
+			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
+				_ = ch.conn.Close()
+			}
 			return nil, err
 		}
 		return req, nil

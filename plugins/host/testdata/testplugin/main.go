@@ -5,9 +5,16 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,8 +37,13 @@ func main() {
 	echoEnv := flag.String("echo-env", "", "comma-separated variables to report in X-Env-<NAME> request headers")
 	child := flag.Bool("child", false, "start a long sleep child process and report its pid in X-Child-Pid")
 	transform := flag.String("transform", "", "instance transformer mode: tag, fail, change-id or invalid")
+	impostor := flag.String("announce-socket", "", "announce this socket (another process's) in the handshake instead of serving, as a process of the same user writing into the plugin's stdout could")
 	flag.Parse()
 	sdk.RequireHost()
+	if *impostor != "" {
+		announce(*impostor)
+		return
+	}
 	if *failIfExists != "" {
 		if _, err := os.Stat(*failIfExists); err == nil {
 			*failStart = "refusing to start: " + *failIfExists + " exists"
@@ -126,4 +138,22 @@ func transformer(mode string) sdk.InstanceTransformerFunc {
 		in.Metadata["seen-by"] = "testplugin"
 		return in, nil
 	}
+}
+
+// announce writes go-plugin's handshake line naming socket, with a
+// certificate of its own, and waits to be killed.
+func announce(socket string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		os.Exit(3)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		os.Exit(3)
+	}
+	fmt.Printf("1|%d|unix|%s|grpc|%s\n", sdk.ProtocolVersion, socket, base64.RawStdEncoding.EncodeToString(der))
+	time.Sleep(time.Minute)
 }
