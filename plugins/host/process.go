@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	plugin "github.com/hashicorp/go-plugin"
@@ -129,7 +130,14 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	defer cancel()
 	if pipes != nil {
 		broken := func(err error) {
-			p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
+			if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
+				// The plugin closed its end: it is exiting, or says why
+				// in its own log; the supervisor decides.
+				p.log.Debug("the plugin closed its calls' channel", "error", err)
+				p.wake()
+			} else {
+				p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
+			}
 			p.showChannel()
 		}
 		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes, broken); err != nil {

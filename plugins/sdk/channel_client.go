@@ -177,7 +177,7 @@ func (cc *channelConn) fail(err error) {
 	if cc.end(err) {
 		_ = cc.conn.Close() // the error that matters is cc.err
 		if cc.onBreak != nil {
-			cc.onBreak(cc.err)
+			cc.onBreak(err) // the cause itself: io.EOF when the plugin closed its end
 		}
 	}
 }

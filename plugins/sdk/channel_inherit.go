@@ -11,62 +11,72 @@ import (
 	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
-// inheritedChannel is ChannelEnv as the process started with it. Taking it
-// is the package's first act: the variable leaves the environment and the
-// pipes it names become close-on-exec, so that nothing the plugin starts,
-// even before Serve, gets them.
+// inheritedChannel is ChannelEnv as the process started with it, when a
+// host started it as a plugin (go-plugin's magic cookie is set too).
+// Taking it is among the package's first acts: the variable leaves the
+// environment and the pipes it names become close-on-exec, so that
+// nothing the plugin's main package starts, even before Serve, gets them.
+// (A plugin that re-executes itself thus starts again without a channel,
+// and its calls go through gRPC.)
 var inheritedChannel, inheritedChannelSet = takeChannelEnv()
 
 func takeChannelEnv() (string, bool) {
 	v, ok := os.LookupEnv(ChannelEnv)
-	if !ok {
+	if !ok || os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
 		return "", false
 	}
 	_ = os.Unsetenv(ChannelEnv)
-	for _, s := range strings.Split(v, ",") {
-		if fd, err := strconv.Atoi(s); err == nil && fd > 2 && isPipe(fd) {
-			closeOnExec(fd)
+	if fds, err := parseChannelEnv(v); err == nil {
+		for _, fd := range fds {
+			if isPipe(fd) {
+				closeOnExec(fd)
+			}
 		}
 	}
 	return v, true
 }
 
-// openInheritedChannel serves srv's calls on the pipes v names (ChannelEnv's
-// value: the calls' read end, then the answers' write end). When v does
-// not name two such ends, the pipes among what it names are closed, so
-// that a host waiting on them learns there is no channel; anything else
-// it names is left alone.
-func openInheritedChannel(v string, srv *server, logger *slog.Logger) (*channel, error) {
-	calls, answers, _ := strings.Cut(v, ",")
-	r, rerr := descriptorNumber(calls)
-	w, werr := descriptorNumber(answers)
-	err := errors.Join(rerr, werr)
-	switch {
-	case err == nil && r == w:
-		err = errors.New("the same descriptor twice")
-	case err == nil:
-		err = errors.Join(checkPipeEnd(r, true), checkPipeEnd(w, false))
+// parseChannelEnv reads ChannelEnv's value: exactly two different
+// descriptor numbers above 2.
+func parseChannelEnv(v string) ([2]int, error) {
+	var fds [2]int
+	parts := strings.Split(v, ",")
+	if len(parts) != 2 {
+		return fds, errors.New("want two descriptor numbers, like 3,4")
 	}
-	if err != nil {
-		named := []int{r, w}
-		if r == w {
-			named = named[:1]
+	for i, part := range parts {
+		fd, err := strconv.Atoi(part)
+		if err != nil || fd < 3 {
+			return fds, fmt.Errorf("%q is not a descriptor number above 2", part)
 		}
-		for _, fd := range named {
-			if fd > 2 && isPipe(fd) {
-				closeDescriptor(fd)
-			}
-		}
-		return nil, fmt.Errorf("%s=%q: %w", ChannelEnv, v, err)
+		fds[i] = fd
 	}
-	return newChannel(srv, logger, pipeConn{r: quietconn.WrapFile(os.NewFile(uintptr(r), "calls")), w: quietconn.WrapFile(os.NewFile(uintptr(w), "answers"))}), nil
+	if fds[0] == fds[1] {
+		return fds, errors.New("the same descriptor twice")
+	}
+	return fds, nil
 }
 
-// descriptorNumber is s as a descriptor above the standard three.
-func descriptorNumber(s string) (int, error) {
-	fd, err := strconv.Atoi(s)
-	if err != nil || fd < 3 {
-		return -1, fmt.Errorf("%q is not a descriptor number above 2", s)
+// openInheritedChannel serves srv's calls on the pipes v names (ChannelEnv's
+// value: the calls' read end, then the answers' write end). When v names
+// two descriptors that are not those ends, the pipes among them are
+// closed, so that a host waiting on them learns there is no channel;
+// anything else is left alone.
+func openInheritedChannel(v string, srv *server, logger *slog.Logger) (*channel, error) {
+	fds, err := parseChannelEnv(v)
+	if err == nil {
+		err = errors.Join(checkPipeEnd(fds[0], true), checkPipeEnd(fds[1], false))
+		if err != nil {
+			for _, fd := range fds {
+				if isPipe(fd) {
+					closeDescriptor(fd)
+				}
+			}
+		}
 	}
-	return fd, nil
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", ChannelEnv, v, err)
+	}
+	r, w := os.NewFile(uintptr(fds[0]), "calls"), os.NewFile(uintptr(fds[1]), "answers")
+	return newChannel(srv, logger, pipeConn{r: quietconn.WrapFile(r), w: quietconn.WrapFile(w)}), nil
 }

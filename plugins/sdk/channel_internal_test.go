@@ -420,6 +420,7 @@ func TestOpenChannelTakesOneKey(t *testing.T) {
 		key  []byte
 		want codes.Code
 	}{
+		{nil, codes.InvalidArgument}, // a host of version 2 sent none
 		{make([]byte, 5), codes.InvalidArgument},
 		{testKey, codes.OK},
 		{testKey, codes.FailedPrecondition},

@@ -25,7 +25,7 @@ import (
 // AddTo serves calls on the pipes (its own copies, close-on-exec, the
 // variable gone from its environment), and when it exits in the middle
 // of a call, the call fails at once rather than at its deadline: the
-// host holds no copy of the plugin's ends after Started.
+// host holds no copy of the plugin's ends after CloseChildEnds.
 func TestChannelPipesReachThePluginProcess(t *testing.T) {
 	pipes, err := NewChannelPipes()
 	if err != nil {
@@ -35,7 +35,8 @@ func TestChannelPipesReachThePluginProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SDK_TEST_CHANNEL_CHILD=1", "SDK_TEST_CHANNEL_KEY="+hex.EncodeToString(testKey))
+	cmd.Env = append(os.Environ(), "SDK_TEST_CHANNEL_CHILD=1", "SDK_TEST_CHANNEL_KEY="+hex.EncodeToString(testKey),
+		Handshake.MagicCookieKey+"="+Handshake.MagicCookieValue) // as a host starts a plugin
 	cmd.Stderr = os.Stderr
 	pipes.AddTo(cmd)
 	err = cmd.Start()
@@ -84,7 +85,11 @@ func TestInheritedChannelRefusesWhatIsNotItsPipes(t *testing.T) {
 		open       []bool // after the refusal: calls, answers
 	}{
 		{"not numbers", "is not a descriptor number", func(*testing.T) (int, int) { return -1, -1 }, nil},
-		{"standard descriptors", "is not a descriptor number above 2", func(*testing.T) (int, int) { return 0, 1 }, nil},
+		{"three numbers", "want two descriptor numbers", func(t *testing.T) (int, int) {
+			_, w := pipeEnds(t)
+			return -3, w
+		}, []bool{false, true}}, // malformed: nothing named is touched
+		{"standard descriptors", "is not a descriptor number above 2", func(*testing.T) (int, int) { return 0, 1 }, []bool{true, true}},
 		{"a regular file", "not a pipe", func(t *testing.T) (int, int) {
 			_, w := pipeEnds(t)
 			return int(regular.Fd()), w
@@ -96,13 +101,16 @@ func TestInheritedChannelRefusesWhatIsNotItsPipes(t *testing.T) {
 		{"one descriptor twice", "the same descriptor twice", func(t *testing.T) (int, int) {
 			r, _ := pipeEnds(t)
 			return r, r
-		}, []bool{false, false}},
+		}, []bool{true, true}}, // refused before anything is looked at
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls, answers := tc.fds(t)
 			v := fmt.Sprintf("%d,%d", calls, answers)
-			if calls < 0 {
+			switch calls {
+			case -1:
 				v = "x,y"
+			case -3:
+				v = fmt.Sprintf("%d,%d,%d", -calls, answers, answers) // three numbers
 			}
 			ch, err := openInheritedChannel(v, newServer(bodyEcho(), Logger()), Logger())
 			if ch != nil || err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), ChannelEnv) {
@@ -117,18 +125,30 @@ func TestInheritedChannelRefusesWhatIsNotItsPipes(t *testing.T) {
 	}
 }
 
-// TestTakeChannelEnv: the variable leaves the environment, and the pipes
-// it names become close-on-exec (they arrive without the flag: ExtraFiles
-// clears it).
+// TestTakeChannelEnv: in a process a host started as a plugin, the
+// variable leaves the environment, and the pipes it names become
+// close-on-exec (they arrive without the flag: ExtraFiles clears it),
+// but nothing else it names; in any other process nothing is touched.
 func TestTakeChannelEnv(t *testing.T) {
-	r, w := pipeEnds(t)
-	for _, fd := range []int{r, w} {
+	r, _ := pipeEnds(t)
+	regular, err := os.CreateTemp(t.TempDir(), "regular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer regular.Close()
+	other := dupNoCloexec(t, int(regular.Fd()))
+	for _, fd := range []int{r, other} {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	v := fmt.Sprintf("%d,%d", r, w)
+	v := fmt.Sprintf("%d,%d", r, other)
+
 	t.Setenv(ChannelEnv, v)
+	if got, ok := takeChannelEnv(); ok || got != "" || isCloseOnExec(r) {
+		t.Fatalf("without go-plugin's cookie: took %q, %v; want nothing taken", got, ok)
+	}
+	t.Setenv(Handshake.MagicCookieKey, Handshake.MagicCookieValue)
 	got, ok := takeChannelEnv()
 	if !ok || got != v {
 		t.Fatalf("took %q, %v; want %q", got, ok, v)
@@ -136,9 +156,22 @@ func TestTakeChannelEnv(t *testing.T) {
 	if _, set := os.LookupEnv(ChannelEnv); set {
 		t.Fatal("the variable is still in the environment")
 	}
-	if !isCloseOnExec(r) || !isCloseOnExec(w) {
-		t.Fatal("the pipes are not close-on-exec")
+	if !isCloseOnExec(r) {
+		t.Fatal("the pipe is not close-on-exec")
 	}
+	if isCloseOnExec(other) {
+		t.Fatal("a descriptor that is not a pipe was made close-on-exec")
+	}
+}
+
+func dupNoCloexec(t *testing.T, fd int) int {
+	t.Helper()
+	d, err := syscall.Dup(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(d) })
+	return d
 }
 
 // pipeEnds is a new pipe's read and write descriptors, closed when the
@@ -148,9 +181,10 @@ func pipeEnds(t *testing.T) (r, w int) {
 	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
 		t.Fatal(err)
 	}
+	ids := [2]uint64{pipeID(fds[0]), pipeID(fds[1])}
 	t.Cleanup(func() {
-		for _, fd := range fds {
-			if isPipe(fd) { // not reused by something else since
+		for i, fd := range fds {
+			if pipeID(fd) == ids[i] { // still this pipe, not a number reused since
 				_ = syscall.Close(fd)
 			}
 		}
@@ -161,4 +195,13 @@ func pipeEnds(t *testing.T) (r, w int) {
 func isOpen(fd int) bool {
 	var st syscall.Stat_t
 	return syscall.Fstat(fd, &st) == nil
+}
+
+// pipeID is the inode of the pipe at fd, 0 if fd is not open.
+func pipeID(fd int) uint64 {
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil {
+		return 0
+	}
+	return st.Ino
 }

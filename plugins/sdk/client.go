@@ -44,8 +44,10 @@ type Client struct {
 	// unary is set when the plugin has no Calls stream; calls then go one
 	// RPC each.
 	unary bool
-	// channel carries the calls when set and not broken (UseChannel).
+	// channel carries the calls when set and not broken (UseChannel);
+	// live is the same, for OnChannel.
 	channel *channelConn
+	live    atomic.Pointer[channelConn]
 }
 
 // caller makes calls on one stream.
@@ -64,7 +66,8 @@ type caller interface {
 // serve the channel, with a new key that seals every message on it, and
 // returns the error if it cannot; calls then stay on the gRPC connection.
 // They go back there, for good, if the channel breaks, and broken (when
-// not nil) is called once with the reason. The other RPCs always go
+// not nil) is called once with the cause (io.EOF or EPIPE when the plugin
+// closed its end, as it does when it exits). The other RPCs always go
 // through the gRPC connection. Whatever the outcome, UseChannel closes the
 // pipes' ends it did not take.
 func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply int, broken func(error)) error {
@@ -99,15 +102,17 @@ func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply i
 		c.channel.close()
 	}
 	c.channel = cc
+	c.live.Store(cc)
 	return nil
 }
 
 // OnChannel reports whether calls go on the calls' channel (UseChannel)
 // now, rather than through the gRPC connection.
+// It takes no lock: a caller may hold the client's for a while (opening
+// the gRPC stream).
 func (c *Client) OnChannel() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.channel != nil && !c.channel.broken()
+	cc := c.live.Load()
+	return cc != nil && !cc.broken()
 }
 
 // Close closes the calls' channel, if there is one. The gRPC connection

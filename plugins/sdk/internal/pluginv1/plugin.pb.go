@@ -32,16 +32,20 @@ const (
 
 type ChannelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// version is the channel the host speaks: 2, the two pipes (version 1
-	// was a Unix socket with a token, and is not spoken any more).
+	// version is the channel the host speaks: 3, the two pipes with sealed
+	// messages (1 was a Unix socket with a token, 2 the pipes unsealed;
+	// neither is spoken any more).
 	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	// key (16 bytes, random per plugin start) seals every message on the
 	// pipes: AES-128-GCM, the nonce being the direction ('C' for calls, 'A'
-	// for answers) in its first byte and the message's number, counted from
+	// for answers) in its first byte, the part ('H' for the header, 'B' for
+	// the body) in its second, zeros, and the message's number, counted from
 	// 1 in each direction, in its last 8 (big-endian). Any process of the
 	// same user can open the pipes through /proc; the key, which travels
-	// only over this mTLS connection, keeps it from reading the calls or
-	// writing answers.
+	// only over this mTLS connection (whose peer the host checks is the
+	// process it started), keeps it from reading calls or writing calls or
+	// answers that open. Root, or a process allowed to ptrace either side,
+	// can read the key from memory.
 	Key           []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

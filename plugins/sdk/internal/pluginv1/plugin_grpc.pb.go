@@ -63,12 +63,14 @@ type PluginClient interface {
 	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
 	// pipe, which the plugin reads, then the answers' pipe, which it writes).
 	// On them, CallRequest and CallResponse messages travel as on Calls,
-	// each sealed with the request's key and after its sealed length (4
-	// bytes, big-endian), with no HTTP/2 or TLS: one goroutine of the plugin
-	// reads, handles and answers a call. A plugin that has no such pipes,
-	// speaks another channel version, or whose channel has ended answers
-	// UNIMPLEMENTED, and hosts use Calls. A host asks once per start of the
-	// plugin: the pipes cannot be replaced while the process runs.
+	// each as a sealed header (its body's length, 4 bytes big-endian, and
+	// the tag: 20 bytes) and a sealed body, with no HTTP/2 or TLS: one
+	// goroutine of the plugin reads, handles and answers a call. A plugin
+	// that has no such pipes, speaks another channel version, or whose
+	// channel has ended answers UNIMPLEMENTED; a key of the wrong size gets
+	// INVALID_ARGUMENT, a second request FAILED_PRECONDITION. On any error
+	// hosts use Calls. A host asks once per start of the plugin: the pipes
+	// cannot be replaced while the process runs.
 	OpenChannel(ctx context.Context, in *ChannelRequest, opts ...grpc.CallOption) (*ChannelOffer, error)
 }
 
@@ -170,12 +172,14 @@ type PluginServer interface {
 	// variable MESHBRIDGE_PLUGIN_CHANNEL names their descriptors: the calls'
 	// pipe, which the plugin reads, then the answers' pipe, which it writes).
 	// On them, CallRequest and CallResponse messages travel as on Calls,
-	// each sealed with the request's key and after its sealed length (4
-	// bytes, big-endian), with no HTTP/2 or TLS: one goroutine of the plugin
-	// reads, handles and answers a call. A plugin that has no such pipes,
-	// speaks another channel version, or whose channel has ended answers
-	// UNIMPLEMENTED, and hosts use Calls. A host asks once per start of the
-	// plugin: the pipes cannot be replaced while the process runs.
+	// each as a sealed header (its body's length, 4 bytes big-endian, and
+	// the tag: 20 bytes) and a sealed body, with no HTTP/2 or TLS: one
+	// goroutine of the plugin reads, handles and answers a call. A plugin
+	// that has no such pipes, speaks another channel version, or whose
+	// channel has ended answers UNIMPLEMENTED; a key of the wrong size gets
+	// INVALID_ARGUMENT, a second request FAILED_PRECONDITION. On any error
+	// hosts use Calls. A host asks once per start of the plugin: the pipes
+	// cannot be replaced while the process runs.
 	OpenChannel(context.Context, *ChannelRequest) (*ChannelOffer, error)
 	mustEmbedUnimplementedPluginServer()
 }
