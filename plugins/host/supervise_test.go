@@ -269,6 +269,15 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 		h.Close()
 		t.Fatalf("plugin %d or its child %q not running before Close", pid, res.Header.Set.Get("X-Child-Pid"))
 	}
+	// The child, started by the plugin's main before Serve, got none of
+	// the calls' pipes: the SDK made them close-on-exec first.
+	channel := channelPipesOf(t, pid)
+	for _, pipe := range channel {
+		if len(pipesOf(t, childPID)[pipe]) > 0 {
+			h.Close()
+			t.Fatalf("the plugin's child holds %s, one of the calls' pipes", pipe)
+		}
+	}
 
 	h.Close()
 	// Close reaps the plugin itself, so its /proc entry is gone at once.

@@ -500,3 +500,30 @@ func reopen(t *testing.T, f *os.File) *os.File {
 	}
 	return g
 }
+
+// keyRecorder is a plugin server that records the keys OpenChannel gets.
+type keyRecorder struct {
+	*server
+	keys chan []byte
+}
+
+func (k keyRecorder) OpenChannel(ctx context.Context, m *pluginv1.ChannelRequest) (*pluginv1.ChannelOffer, error) {
+	k.keys <- m.GetKey()
+	return k.server.OpenChannel(ctx, m)
+}
+
+// TestUseChannelSendsAFreshKey: each UseChannel sends a new random key of
+// the channel's size.
+func TestUseChannelSendsAFreshKey(t *testing.T) {
+	rec := keyRecorder{server: newServer(bodyEcho(), Logger()), keys: make(chan []byte, 2)}
+	c := testClient(t, rec, true)
+	pipes, err := NewChannelPipes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.UseChannel(t.Context(), pipes, 0, nil) // refused: the plugin's channel is open already
+	first, second := <-rec.keys, <-rec.keys
+	if len(first) != channelKeySize || len(second) != channelKeySize || bytes.Equal(first, second) {
+		t.Fatalf("keys %x and %x; want two different %d-byte keys", first, second, channelKeySize)
+	}
+}
