@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 
 	plugin "github.com/hashicorp/go-plugin"
@@ -46,3 +47,33 @@ func (p peerChecked) Info() credentials.ProtocolInfo {
 func (p peerChecked) Clone() credentials.TransportCredentials { return p }
 
 func (peerChecked) OverrideServerName(string) error { return nil }
+
+// errNoPeerPID: this system does not tell a socket's peer.
+var errNoPeerPID = errors.New("no peer credentials here")
+
+// checkPeer refuses a Unix connection whose peer (the process that
+// listened) is not process pid.
+func checkPeer(c net.Conn, pid int) error {
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("plugin connection: a %T, not a Unix socket", c)
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var peer int
+	var peerErr error
+	if err := rc.Control(func(fd uintptr) { peer, peerErr = peerPID(int(fd)) }); err != nil {
+		return err
+	}
+	switch {
+	case errors.Is(peerErr, errNoPeerPID):
+		return nil
+	case peerErr != nil:
+		return fmt.Errorf("plugin connection: peer process: %w", peerErr)
+	case peer != pid:
+		return fmt.Errorf("plugin connection: the socket belongs to process %d, not to the plugin (%d): refused", peer, pid)
+	}
+	return nil
+}
