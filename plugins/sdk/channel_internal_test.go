@@ -68,7 +68,7 @@ func TestChannelCarriesBigMessages(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if c.channel == nil || c.channel.broken() {
+	if cc := c.channel.Load(); cc == nil || cc.broken() {
 		t.Fatal("the calls did not stay on the channel")
 	}
 }
@@ -78,9 +78,9 @@ func TestChannelCarriesBigMessages(t *testing.T) {
 // next calls go through the gRPC stream.
 func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
 	c := testClient(t, newServer(bodyEcho(), Logger()), true)
-	c.channel.in.max = 64 << 10
+	c.channel.Load().in.max = 64 << 10
 	breaks := make(chan error, 2)
-	c.channel.onBreak = func(err error) { breaks <- err } // as UseChannel's broken
+	c.channel.Load().onBreak = func(err error) { breaks <- err } // as UseChannel's broken
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {strconv.Itoa(100 << 10)}}})
@@ -199,7 +199,7 @@ func TestChannelCallCanceledWhileReading(t *testing.T) {
 			t.Fatalf("after the canceled call: %v", err)
 		}
 	}
-	if c.channel.broken() || c.stream != nil {
+	if c.channel.Load().broken() || c.stream != nil {
 		t.Fatal("the canceled call broke the channel: the calls after it went through gRPC")
 	}
 }

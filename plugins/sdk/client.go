@@ -39,15 +39,14 @@ type Client struct {
 	rpc pluginv1.PluginClient
 
 	nextID atomic.Uint64
-	mu     sync.Mutex
+	mu     sync.Mutex // guards stream and unary
 	stream *callStream
 	// unary is set when the plugin has no Calls stream; calls then go one
 	// RPC each.
 	unary bool
 	// channel carries the calls when set and not broken (UseChannel);
-	// live is the same, for OnChannel.
-	channel *channelConn
-	live    atomic.Pointer[channelConn]
+	// atomic, so that neither calls on it nor OnChannel take a lock.
+	channel atomic.Pointer[channelConn]
 }
 
 // caller makes calls on one stream.
@@ -96,46 +95,40 @@ func (c *Client) UseChannel(ctx context.Context, pipes *ChannelPipes, maxReply i
 		return fmt.Errorf("plugin calls' channel: %w", err)
 	}
 	cc.onBreak = broken
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.channel != nil {
-		c.channel.close()
+	if old := c.channel.Swap(cc); old != nil {
+		old.close()
 	}
-	c.channel = cc
-	c.live.Store(cc)
 	return nil
 }
 
 // OnChannel reports whether calls go on the calls' channel (UseChannel)
-// now, rather than through the gRPC connection.
-// It takes no lock: a caller may hold the client's for a while (opening
-// the gRPC stream).
+// now, rather than through the gRPC connection. It takes no lock: a
+// caller may hold the client's for a while (opening the gRPC stream).
 func (c *Client) OnChannel() bool {
-	cc := c.live.Load()
+	cc := c.channel.Load()
 	return cc != nil && !cc.broken()
 }
 
 // Close closes the calls' channel, if there is one. The gRPC connection
 // belongs to go-plugin (or the test), which closes it.
 func (c *Client) Close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.channel != nil {
-		c.channel.close()
+	if cc := c.channel.Load(); cc != nil {
+		cc.close()
 	}
 }
 
 // caller returns the stream to call on: the calls' channel or the
 // gRPC stream, opening one if there is none or the last one broke; nil
-// with a nil error means "use unary calls".
-func (c *Client) caller(ctx context.Context) (caller, error) {
+// with a nil error means "use unary calls". The channel, the hot path,
+// takes no lock.
+func (c *Client) caller() (caller, error) {
+	if cc := c.channel.Load(); cc != nil && !cc.broken() {
+		return cc, nil
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.unary {
 		return nil, nil
-	}
-	if c.channel != nil && !c.channel.broken() {
-		return c.channel, nil
 	}
 	if c.stream != nil && !c.stream.broken() {
 		return c.stream, nil
@@ -171,7 +164,7 @@ func (c *Client) Describe(ctx context.Context) (Info, error) {
 // plugin has no stream.
 func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, unary func() (T, error), pick func(*pluginv1.CallResponse) T) (T, error) {
 	var zero T
-	cs, err := c.caller(ctx)
+	cs, err := c.caller()
 	if err != nil {
 		return zero, err
 	}

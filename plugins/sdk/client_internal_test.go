@@ -54,7 +54,7 @@ func TestClientFallsBackToUnaryCalls(t *testing.T) {
 				t.Fatalf("unary call (channel asked for: %v): %+v, %v", askChannel, res, err)
 			}
 		}
-		if !c.unary || c.channel != nil {
+		if !c.unary || c.channel.Load() != nil {
 			t.Fatalf("the client did not switch to unary calls for good (channel asked for: %v)", askChannel)
 		}
 	}
