@@ -1,11 +1,8 @@
 package sdk
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // channelVersion is the channel this SDK speaks (ChannelRequest): 3, the
@@ -38,12 +35,6 @@ type msgReader struct {
 
 // smallBuf is a msgReader's buffer when messages are small.
 const smallBuf = 16 << 10
-
-// newMsgReader reads messages of at most max bytes (0: up to 1 GiB), each
-// after its length (4 bytes, big-endian).
-func newMsgReader(r io.Reader, max int) *msgReader {
-	return newHeaderReader(r, max, 4, func(h []byte) (uint32, error) { return binary.BigEndian.Uint32(h), nil })
-}
 
 // newHeaderReader reads messages of at most max bytes, each after a
 // header of size bytes from which length reads the message's size.
@@ -116,15 +107,4 @@ func (m *msgReader) makeRoom(need int) {
 		m.end = copy(grown, m.buf[m.start:m.end])
 		m.start, m.buf = 0, grown
 	}
-}
-
-// appendMsg appends msg to buf after its length.
-func appendMsg(buf []byte, msg proto.Message) ([]byte, error) {
-	buf = append(buf, 0, 0, 0, 0)
-	out, err := proto.MarshalOptions{}.MarshalAppend(buf, msg)
-	if err != nil {
-		return buf[:len(buf)-4], err
-	}
-	binary.BigEndian.PutUint32(out[len(buf)-4:], uint32(len(out)-len(buf)))
-	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
@@ -526,4 +528,24 @@ func TestUseChannelSendsAFreshKey(t *testing.T) {
 	if len(first) != channelKeySize || len(second) != channelKeySize || bytes.Equal(first, second) {
 		t.Fatalf("keys %x and %x; want two different %d-byte keys", first, second, channelKeySize)
 	}
+}
+
+// Plain framing (a 4-byte length, no seal), for the msgReader tests and
+// for writing what is not a sealed message.
+
+// newMsgReader reads messages of at most max bytes (0: up to 1 GiB), each
+// after its length (4 bytes, big-endian).
+func newMsgReader(r io.Reader, max int) *msgReader {
+	return newHeaderReader(r, max, 4, func(h []byte) (uint32, error) { return binary.BigEndian.Uint32(h), nil })
+}
+
+// appendMsg appends msg to buf after its length.
+func appendMsg(buf []byte, msg proto.Message) ([]byte, error) {
+	buf = append(buf, 0, 0, 0, 0)
+	out, err := proto.MarshalOptions{}.MarshalAppend(buf, msg)
+	if err != nil {
+		return buf[:len(buf)-4], err
+	}
+	binary.BigEndian.PutUint32(out[len(buf)-4:], uint32(len(out)-len(buf)))
+	return out, nil
 }
