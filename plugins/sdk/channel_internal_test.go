@@ -125,13 +125,7 @@ func TestChannelEndMovesCallsToGRPC(t *testing.T) {
 		_, err := c.HandleRequest(ctx, &Request{Path: "/hold"})
 		failed <- err
 	}()
-	select {
-	case <-started:
-	case err := <-failed:
-		t.Fatalf("the call ended before its handler started: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler did not start")
-	}
+	waitStarted(t, started, failed)
 	srv.channel.close() // as a plugin whose channel ended
 	select {
 	case err := <-failed:
@@ -257,13 +251,7 @@ func TestChannelHandlersEndWhenTheHostCloses(t *testing.T) {
 		_, err := cc.call(context.Background(), 1, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{}}})
 		callErr <- err
 	}()
-	select {
-	case <-started:
-	case err := <-callErr:
-		t.Fatalf("the call ended before its handler started: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the handler did not start")
-	}
+	waitStarted(t, started, callErr)
 	cc.close()
 	select {
 	case err := <-ended:
@@ -548,4 +536,17 @@ func appendMsg(buf []byte, msg proto.Message) ([]byte, error) {
 	}
 	binary.BigEndian.PutUint32(out[len(buf)-4:], uint32(len(out)-len(buf)))
 	return out, nil
+}
+
+// waitStarted waits until started closes (a handler began), failing the
+// test if the call ends first (it sends on ended) or 10 s pass.
+func waitStarted(t *testing.T, started <-chan struct{}, ended <-chan error) {
+	t.Helper()
+	select {
+	case <-started:
+	case err := <-ended:
+		t.Fatalf("the call ended before its handler started: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not start")
+	}
 }

@@ -3,8 +3,6 @@
 package quietconn
 
 import (
-	"bytes"
-	"crypto/rand"
 	"errors"
 	"io"
 	"os"
@@ -33,27 +31,7 @@ func pipe(t *testing.T) (r, w *File) {
 // close end reads and writes as on an *os.File.
 func TestFileMovesBytesLikeTheFile(t *testing.T) {
 	r, w := pipe(t)
-	want := make([]byte, 4<<20)
-	_, _ = rand.Read(want)
-	errc := make(chan error, 1)
-	go func() {
-		n, err := w.Write(want)
-		if err == nil && n != len(want) {
-			err = errors.New("short write")
-		}
-		errc <- err
-	}()
-	got := make([]byte, len(want))
-	_ = r.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(r, got); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("the bytes read are not the bytes written")
-	}
+	got := moveBig(t, w, r)
 
 	_ = r.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err := r.Read(got)

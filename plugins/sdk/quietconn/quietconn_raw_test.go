@@ -56,27 +56,7 @@ func TestWrapMovesBytesLikeTheConn(t *testing.T) {
 
 func movesBytes(t *testing.T, network string) {
 	a, b := pair(t, network)
-	want := make([]byte, 4<<20)
-	_, _ = rand.Read(want)
-	errc := make(chan error, 1)
-	go func() {
-		n, err := a.Write(want)
-		if err == nil && n != len(want) {
-			err = errors.New("short write")
-		}
-		errc <- err
-	}()
-	got := make([]byte, len(want))
-	_ = b.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(b, got); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatal("the bytes read are not the bytes written")
-	}
+	got := moveBig(t, a, b)
 
 	_ = b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	_, err := b.Read(got)
@@ -179,4 +159,36 @@ func TestWrapCopiesUnixConnections(t *testing.T) {
 	if _, err := io.Copy(&out, b); err != nil || out.String() != "through" {
 		t.Fatalf("copied %q, %v", out.String(), err)
 	}
+}
+
+// moveBig writes 4 MiB, far more than a socket's or a pipe's buffer, to w
+// and checks that r reads the same bytes (within 10 s); it returns the
+// buffer they were read into.
+func moveBig(t *testing.T, w io.Writer, r interface {
+	io.Reader
+	SetReadDeadline(time.Time) error
+}) []byte {
+	t.Helper()
+	want := make([]byte, 4<<20)
+	_, _ = rand.Read(want)
+	errc := make(chan error, 1)
+	go func() {
+		n, err := w.Write(want)
+		if err == nil && n != len(want) {
+			err = errors.New("short write")
+		}
+		errc <- err
+	}()
+	got := make([]byte, len(want))
+	_ = r.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(r, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("the bytes read are not the bytes written")
+	}
+	return got
 }
