@@ -222,3 +222,17 @@ func startHelperHost(t *testing.T, cfg host.Config) (*exec.Cmd, int) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// startError starts a host with cfg, which must fail, and returns why;
+// when it starts, the test fails with ifStarted.
+func startError(t *testing.T, cfg host.Config, ifStarted string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	if err == nil {
+		h.Close()
+		t.Fatal(ifStarted)
+	}
+	return err
+}

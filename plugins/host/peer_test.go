@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/meshbridge/meshbridge/plugins/host"
 )
 
 // TestPluginSocketMustBeThePlugins: a start whose handshake names a socket
@@ -46,13 +43,7 @@ func TestPluginSocketMustBeThePlugins(t *testing.T) {
 		}
 	}()
 	cfg := pluginConfig(t, "impostor", "testplugin", "-announce-socket", sock)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
-	if err == nil {
-		h.Close()
-		t.Fatal("the host started a plugin whose socket another process serves")
-	}
+	err = startError(t, cfg, "the host started a plugin whose socket another process serves")
 	if !strings.Contains(err.Error(), "not to the plugin") {
 		t.Fatalf("want the start refused for the socket's owner, got: %v", err)
 	}

@@ -147,13 +147,7 @@ func TestChecksumMismatchRefusesToStart(t *testing.T) {
 	}
 	f.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
-	if err == nil {
-		h.Close()
-		t.Fatal("a plugin whose checksum does not match was started")
-	}
+	err = startError(t, cfg, "a plugin whose checksum does not match was started")
 	if !errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 		t.Errorf("error does not wrap go-plugin's checksum error: %v", err)
 	}
@@ -169,13 +163,7 @@ func TestChecksumMismatchRefusesToStart(t *testing.T) {
 
 func TestStartFailureShowsPluginOutput(t *testing.T) {
 	cfg := pluginConfig(t, "broken", "testplugin", "-fail-start", "config key signing.secret is missing")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
-	if err == nil {
-		h.Close()
-		t.Fatal("start succeeded")
-	}
+	err := startError(t, cfg, "start succeeded")
 	for _, want := range []string{`plugin "broken"`, "config key signing.secret is missing"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
