@@ -41,11 +41,7 @@ type channelConn struct {
 // newChannelConn makes the host's end of a channel on conn, whose
 // messages are sealed with key.
 func newChannelConn(conn duplex, maxRecv int, key []byte) (*channelConn, error) {
-	seal, err := newFrameSeal(key, callsWay)
-	if err != nil {
-		return nil, err
-	}
-	unseal, err := newFrameSeal(key, answersWay)
+	seal, unseal, err := newFrameSeals(key) // the host seals calls, opens answers
 	if err != nil {
 		return nil, err
 	}

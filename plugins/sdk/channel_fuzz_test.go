@@ -100,9 +100,5 @@ func sealedOrRaw(t *testing.T, in []byte, way byte) []byte {
 	if in[0]&1 == 0 {
 		return in[1:]
 	}
-	s, err := newFrameSeal(testKey, way)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.seal(append(make([]byte, sealedHeader), in[1:]...), 0)
+	return mustSeal(t, way).seal(append(make([]byte, sealedHeader), in[1:]...), 0)
 }

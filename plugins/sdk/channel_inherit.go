@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
 // inheritedChannel is ChannelEnv as the process started with it, when a
@@ -77,6 +75,6 @@ func openInheritedChannel(v string, srv *server, logger *slog.Logger) (*channel,
 	if err != nil {
 		return nil, fmt.Errorf("%s=%q: %w", ChannelEnv, v, err)
 	}
-	r, w := os.NewFile(uintptr(fds[0]), "calls"), os.NewFile(uintptr(fds[1]), "answers")
-	return newChannel(srv, logger, pipeConn{r: quietconn.WrapFile(r), w: quietconn.WrapFile(w)}), nil
+	conn := newPipeConn(os.NewFile(uintptr(fds[0]), "calls"), os.NewFile(uintptr(fds[1]), "answers"))
+	return newChannel(srv, logger, conn), nil
 }

@@ -424,9 +424,13 @@ func TestOpenChannelTakesOneKey(t *testing.T) {
 
 func mustSeal(t testing.TB, way byte) *frameSeal {
 	t.Helper()
-	s, err := newFrameSeal(testKey, way)
+	calls, answers, err := newFrameSeals(testKey)
 	if err != nil {
 		t.Fatal(err)
+	}
+	s := answers
+	if way == callsWay {
+		s = calls
 	}
 	return s
 }

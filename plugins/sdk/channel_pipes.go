@@ -29,6 +29,11 @@ type duplex interface {
 // pipeConn reads from one pipe and writes to the other.
 type pipeConn struct{ r, w *quietconn.File }
 
+// newPipeConn reads from r and writes to w, with raw calls (quietconn).
+func newPipeConn(r, w *os.File) pipeConn {
+	return pipeConn{r: quietconn.WrapFile(r), w: quietconn.WrapFile(w)}
+}
+
 func (p pipeConn) Read(b []byte) (int, error)         { return p.r.Read(b) }
 func (p pipeConn) Write(b []byte) (int, error)        { return p.w.Write(b) }
 func (p pipeConn) SetReadDeadline(t time.Time) error  { return p.r.SetReadDeadline(t) }
@@ -124,7 +129,7 @@ func (p *ChannelPipes) take(ends *[2]*os.File) duplex {
 	if ends[0] == nil {
 		return nil
 	}
-	c := pipeConn{r: quietconn.WrapFile(ends[0]), w: quietconn.WrapFile(ends[1])}
+	c := newPipeConn(ends[0], ends[1])
 	ends[0], ends[1] = nil, nil
 	return c
 }

@@ -50,18 +50,20 @@ type frameSeal struct {
 	n     uint64
 }
 
-func newFrameSeal(key []byte, way byte) (*frameSeal, error) {
+// newFrameSeals makes the seals of a channel's two ways, calls and
+// answers, on one AES-GCM instance (which is safe for concurrent use).
+func newFrameSeals(key []byte) (calls, answers *frameSeal, err error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s := &frameSeal{aead: aead}
-	s.nonce[0] = way
-	return s, nil
+	calls, answers = &frameSeal{aead: aead}, &frameSeal{aead: aead}
+	calls.nonce[0], answers.nonce[0] = callsWay, answersWay
+	return calls, answers, nil
 }
 
 // numberNext moves to the next message's number.

@@ -82,9 +82,8 @@ func (ch *channel) serve() {
 	case <-ch.ctx.Done():
 		return
 	}
-	unseal, uerr := newFrameSeal(key, callsWay)
-	seal, serr := newFrameSeal(key, answersWay)
-	if err := errors.Join(uerr, serr); err != nil {
+	unseal, seal, err := newFrameSeals(key) // the plugin opens calls, seals answers
+	if err != nil {
 		_ = ch.conn.Close()
 		ch.log.Warn("calls' channel: bad key; the host carries calls over gRPC", "error", err)
 		return
@@ -130,7 +129,7 @@ func (ch *channel) serve() {
 		}
 		return err
 	}
-	err := ch.srv.serveCalls(ch.ctx, recv, send)
+	err = ch.srv.serveCalls(ch.ctx, recv, send)
 	// Closing both ends: a host still writing calls learns at once that
 	// nobody reads them.
 	_ = ch.conn.Close()
