@@ -122,25 +122,13 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	}
 	defer func() {
 		if err != nil {
-			client.Kill()
-			rpc.Close() // the channel's pipes
+			rpc.Close() // the channel's pipes; launch kills the process
 		}
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout.D())
 	defer cancel()
 	if pipes != nil {
-		broken := func(err error) {
-			if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
-				// The plugin closed its end: it is exiting, or says why
-				// in its own log; the supervisor decides.
-				p.log.Debug("the plugin closed its calls' channel", "error", err)
-				p.wake()
-			} else {
-				p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
-			}
-			p.showChannel()
-		}
-		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes, broken); err != nil {
+		if err := rpc.UseChannel(ctx, pipes, maxReplyBytes, p.channelBroke); err != nil {
 			// The gRPC connection carries the calls instead, a little slower.
 			p.log.Warn("plugin calls go through gRPC's transport: the plugin's calls' channel could not be opened", "error", err)
 		} else {
@@ -161,6 +149,19 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	}
 	go inst.watchConn(watchCtx, p.wake)
 	return inst, nil
+}
+
+// channelBroke is told why a plugin's calls' channel broke.
+func (p *Plugin) channelBroke(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {
+		// The plugin closed its end: it is exiting, or says why in its
+		// own log; the supervisor decides.
+		p.log.Debug("the plugin closed its calls' channel", "error", err)
+		p.wake()
+	} else {
+		p.log.Warn("plugin calls go through gRPC's transport until the plugin restarts: its calls' channel broke", "error", err)
+	}
+	p.showChannel()
 }
 
 // showChannel sets the channel gauge to whether the current instance's
