@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # A/B comparison of what one header-only plugin adds in a sidecar's chain,
 # between two builds: the working tree (B) against a git revision (A,
-# default HEAD). Three sidecars stand in front of one echo app: one without
-# a plugin, one of build A with the header-injector of build A in its
-# inbound chain, one of build B likewise, and one plugin-less sidecar of
-# each build. They take turns under the same
-# open-loop load, so machine noise falls on all alike; the summary gives
-# each build's median added p50 and p99 over a plugin-less sidecar of the
-# same build, slice by slice.
+# default HEAD). Four sidecars stand in front of one echo app: one of build
+# A with the header-injector of build A in its inbound chain, one of build
+# B likewise, and one plugin-less sidecar of each build. Each round is one
+# open-loop run at RATE in which the four take turns every BLOCK, so that
+# noise on the machine (a VM's neighbours) falls on all alike; the summary
+# gives each build's median added p50 and p99 over the plugin-less sidecar
+# of the same build, round by round.
 #
-# Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=5s RATE=2000)
+# Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=20s BLOCK=250ms RATE=2000)
+# DUR is a round's measured time, shared by the four: 5 s each by default.
+# A_PLUGIN_ENV and B_PLUGIN_ENV give one build's plugin an environment, as
+# a YAML map (B_PLUGIN_ENV='{GOMAXPROCS: "1"}').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
 ROUNDS="${ROUNDS:-6}"
-DUR="${DUR:-5s}"
+DUR="${DUR:-20s}"
+BLOCK="${BLOCK:-250ms}"
 RATE="${RATE:-2000}"
 OUT="$(mkdir -p tmp/ab-plugin && cd tmp/ab-plugin && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
@@ -41,7 +45,8 @@ sidecar() {
     echo "admin: {listen: \"127.0.0.1:$((p + 10))\"}"
     echo "log: {level: warn}"
     if [ -n "$plugin" ]; then
-      echo "plugins: [{name: inject, path: $plugin, args: [\"-set\", \"X-Team: payments\"], sha256: $(sha256sum "$plugin" | cut -d' ' -f1)}]"
+      local penv=A_PLUGIN_ENV; [ "$build" = a ] || penv=B_PLUGIN_ENV
+      echo "plugins: [{name: inject, path: $plugin, args: [\"-set\", \"X-Team: payments\"], env: ${!penv:-{\}}, sha256: $(sha256sum "$plugin" | cut -d' ' -f1)}]"
       echo "handlers: {plugin: {plugins: [inject]}}"
     fi
   } > "$OUT/run/$n.yaml"
@@ -55,17 +60,19 @@ sidecar b 18300 b "$OUT/plugin-b"
 
 RES="$OUT/run/results.jsonl"
 : > "$RES"
-echo "== $ROUNDS rounds of $DUR each at $RATE rps: each build without and with the plugin, in turn" >&2
+echo "== $ROUNDS rounds of $DUR at $RATE rps: each build without and with the plugin, taking turns every $BLOCK" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
   # Rotate the order, so that no case always follows another.
   case $((r % 4)) in
     1) order="none-a a none-b b" ;; 2) order="a none-b b none-a" ;;
     3) order="none-b b none-a a" ;; 0) order="b none-a a none-b" ;;
   esac
+  urls=() labels=()
   for n in $order; do
     base=$(case $n in none-a) echo 18100 ;; none-b) echo 18400 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
-    "$OUT/bench" load -label "$n" -url "http://127.0.0.1:$((base + 6))/" -qps "$RATE" -duration "$DUR" >> "$RES"
+    urls+=("http://127.0.0.1:$((base + 6))/") labels+=("$n")
   done
+  (IFS=,; "$OUT/bench" load -url "${urls[*]}" -label "${labels[*]}" -block "$BLOCK" -qps "$RATE" -duration "$DUR") >> "$RES"
 done
 for n in a b; do
   base=$([ $n = a ] && echo 18200 || echo 18300)

@@ -1,34 +1,32 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
 type result struct {
-	Label      string  `json:"label"`
-	Mode       string  `json:"mode"`
-	Requests   int     `json:"requests"`
-	Errors     int64   `json:"errors"`
-	Dropped    int64   `json:"dropped"`
-	RPS        float64 `json:"rps"`
-	P50        float64 `json:"p50_ms"`
-	P90        float64 `json:"p90_ms"`
-	P99        float64 `json:"p99_ms"`
-	Max        float64 `json:"max_ms"`
+	Label    string  `json:"label"`
+	Mode     string  `json:"mode"`
+	Requests int     `json:"requests"`
+	Errors   int64   `json:"errors"`
+	Dropped  int64   `json:"dropped"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P90      float64 `json:"p90_ms"`
+	P99      float64 `json:"p99_ms"`
+	Max      float64 `json:"max_ms"`
+	// LateP50 and LateP99 (open loop): how long after its slot in the
+	// schedule a request left.
+	LateP50    float64 `json:"late_p50_ms,omitempty"`
+	LateP99    float64 `json:"late_p99_ms,omitempty"`
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	CPUPer1k   float64 `json:"cpu_cores_per_1k_rps,omitempty"`
 	RSSMiB     float64 `json:"rss_mib,omitempty"`
@@ -37,161 +35,61 @@ type result struct {
 
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	target := fs.String("url", "", "request URL")
+	urls := fs.String("url", "", "request URL; several, comma-separated, take turns (see -block)")
+	labels := fs.String("label", "", "label in the output; with several URLs, one per URL, comma-separated")
+	block := fs.Duration("block", 250*time.Millisecond, "with several URLs: how long each gets the schedule before the next")
 	proxy := fs.String("proxy", "", "HTTP proxy URL (the egress sidecar)")
 	qps := fs.Int("qps", 1000, "requests per second (open loop)")
 	max := fs.Bool("max", false, "closed loop: as fast as -conns connections go")
-	conns := fs.Int("conns", 32, "connections")
-	dur := fs.Duration("duration", 10*time.Second, "run time")
-	warm := fs.Duration("warmup", time.Second, "warm-up time, not measured")
+	conns := fs.Int("conns", 32, "connections, per URL")
+	dur := fs.Duration("duration", 10*time.Second, "measured time, warm-up excluded")
+	warm := fs.Duration("warmup", time.Second, "warm-up, not measured: a closed loop with -max, else the schedule's first part")
 	size := fs.Int("body", 1024, "request body bytes (POST)")
 	method := fs.String("method", http.MethodPost, "request method; GET and HEAD send no body")
-	label := fs.String("label", "", "label in the output")
-	pids := fs.String("pids", "", "comma-separated process IDs whose CPU and memory to report")
+	pids := fs.String("pids", "", "comma-separated process IDs whose CPU and memory to report (one URL only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *target == "" {
-		return fmt.Errorf("-url is required")
+	targets, err := newTargets(*urls, *labels, *proxy, *method, *size, *conns)
+	if err != nil {
+		return err
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns, DisableCompression: true, IdleConnTimeout: time.Minute}
-	if *proxy != "" {
-		u, err := url.Parse(*proxy)
-		if err != nil {
+	procs := parsePIDs(*pids)
+	switch {
+	case len(targets) > 1 && (*max || len(procs) > 0):
+		return fmt.Errorf("several URLs take turns in an open loop, without -pids")
+	case *block <= 0 || *dur <= 0 || *warm < 0 || !*max && *qps <= 0:
+		return fmt.Errorf("-block, -duration and -qps must be positive, -warmup not negative")
+	}
+	mode := "rate"
+	m := &meter{procs: procs}
+	if *max {
+		mode = "max"
+		wctx, wcancel := context.WithTimeout(context.Background(), *warm)
+		closedLoop(wctx, *conns, targets[0])
+		wcancel()
+		targets[0].reset()
+		m.begin()
+		ctx, cancel := context.WithTimeout(context.Background(), *dur)
+		closedLoop(ctx, *conns, targets[0])
+		cancel()
+		m.end()
+	} else {
+		openLoop(*qps, *conns, *block, *warm, *dur, targets, m)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	for _, t := range targets {
+		r := t.result(mode, m.elapsed)
+		if len(procs) > 0 && r.RPS > 0 {
+			r.CPUSeconds = m.cpu
+			r.CPUPer1k = m.cpu / m.elapsed.Seconds() / (r.RPS / 1000)
+			r.RSSMiB, r.PeakRSSMiB = memory(procs)
+		}
+		if err := enc.Encode(r); err != nil {
 			return err
 		}
-		tr.Proxy = http.ProxyURL(u)
 	}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	body := bytes.Repeat([]byte("y"), *size)
-	send := func() (time.Duration, error) {
-		var rd io.Reader
-		if *method != http.MethodGet && *method != http.MethodHead {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequest(*method, *target, rd)
-		if err != nil {
-			return 0, err
-		}
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return time.Since(start), err
-	}
-	// Warm up the connection pools.
-	wctx, wcancel := context.WithTimeout(context.Background(), *warm)
-	closedLoop(wctx, *conns, send)
-	wcancel()
-
-	procs := parsePIDs(*pids)
-	cpu0 := cpuSeconds(procs)
-	ctx, cancel := context.WithTimeout(context.Background(), *dur)
-	defer cancel()
-	start := time.Now()
-	var lats []time.Duration
-	var errs, dropped int64
-	if *max {
-		lats, errs = closedLoop(ctx, *conns, send)
-	} else {
-		lats, errs, dropped = openLoop(ctx, *qps, *conns, send)
-	}
-	elapsed := time.Since(start)
-	cpu := cpuSeconds(procs) - cpu0
-	slices.Sort(lats)
-	r := result{Label: *label, Mode: map[bool]string{true: "max", false: "rate"}[*max], Requests: len(lats), Errors: errs, Dropped: dropped,
-		RPS: float64(len(lats)) / elapsed.Seconds(), P50: pct(lats, 50), P90: pct(lats, 90), P99: pct(lats, 99)}
-	if len(lats) > 0 {
-		r.Max = ms(lats[len(lats)-1])
-	}
-	if len(procs) > 0 {
-		r.CPUSeconds = cpu
-		r.CPUPer1k = cpu / elapsed.Seconds() / (r.RPS / 1000)
-		r.RSSMiB, r.PeakRSSMiB = memory(procs)
-	}
-	return json.NewEncoder(os.Stdout).Encode(r)
-}
-
-// openLoop sends at a fixed rate from a schedule; a slot that finds every
-// connection busy is dropped, not sent late.
-func openLoop(ctx context.Context, qps, conns int, send func() (time.Duration, error)) ([]time.Duration, int64, int64) {
-	jobs := make(chan struct{}, conns)
-	var (
-		mu      sync.Mutex
-		all     []time.Duration
-		errs    atomic.Int64
-		dropped int64
-		wg      sync.WaitGroup
-	)
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for range jobs {
-				d, err := send()
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				mine = append(mine, d)
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			mu.Unlock()
-		}()
-	}
-	interval := time.Second / time.Duration(qps)
-	start := time.Now()
-	for i := 0; ctx.Err() == nil; i++ {
-		next := start.Add(time.Duration(i) * interval)
-		if d := time.Until(next); d > 0 {
-			time.Sleep(d)
-		}
-		select {
-		case jobs <- struct{}{}:
-		default:
-			dropped++
-		}
-	}
-	close(jobs)
-	wg.Wait()
-	return all, errs.Load(), dropped
-}
-
-func closedLoop(ctx context.Context, conns int, send func() (time.Duration, error)) ([]time.Duration, int64) {
-	var (
-		mu   sync.Mutex
-		all  []time.Duration
-		errs atomic.Int64
-		wg   sync.WaitGroup
-	)
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			for ctx.Err() == nil {
-				d, err := send()
-				if err != nil {
-					errs.Add(1)
-					continue
-				}
-				mine = append(mine, d)
-			}
-			mu.Lock()
-			all = append(all, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return all, errs.Load()
+	return nil
 }
 
 func pct(sorted []time.Duration, p float64) float64 {
@@ -213,6 +111,19 @@ func parsePIDs(s string) []int {
 	}
 	return out
 }
+
+// meter reads the CPU time of procs over the measured part of a run.
+type meter struct {
+	procs   []int
+	cpu0    float64
+	start   time.Time
+	cpu     float64
+	elapsed time.Duration
+}
+
+func (m *meter) begin() { m.cpu0, m.start = cpuSeconds(m.procs), time.Now() }
+
+func (m *meter) end() { m.cpu, m.elapsed = cpuSeconds(m.procs)-m.cpu0, time.Since(m.start) }
 
 // cpuSeconds sums user and system CPU time of the processes (/proc, Linux).
 func cpuSeconds(pids []int) float64 {
