@@ -67,12 +67,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
     1) order="none-a a none-b b" ;; 2) order="a none-b b none-a" ;;
     3) order="none-b b none-a a" ;; 0) order="b none-a a none-b" ;;
   esac
-  urls=() labels=()
+  targets=()
   for n in $order; do
     base=$(case $n in none-a) echo 18100 ;; none-b) echo 18400 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
-    urls+=("http://127.0.0.1:$((base + 6))/") labels+=("$n")
+    targets+=(-target "label=$n;url=http://127.0.0.1:$((base + 6))/")
   done
-  (IFS=,; "$OUT/bench" load -url "${urls[*]}" -label "${labels[*]}" -block "$BLOCK" -qps "$RATE" -duration "$DUR") >> "$RES"
+  "$OUT/bench" load "${targets[@]}" -block "$BLOCK" -qps "$RATE" -duration "$DUR" >> "$RES"
 done
 for n in a b; do
   base=$([ $n = a ] && echo 18200 || echo 18300)

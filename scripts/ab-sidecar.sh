@@ -7,10 +7,13 @@
 # requests/s, and the per-round ratio B/A.
 #
 # Usage: A=main scripts/ab-sidecar.sh     (ROUNDS=10 DUR=3s CONNS=32 RATE=max)
-# RATE=4000 runs an open loop at that rate instead: CPU per request at a
-# fixed rate varies less from round to round than at saturation, where
-# batching changes with the machine's mood. A_ENV and B_ENV add
-# environment variables to one build's sidecars (B_ENV=GOMAXPROCS=1).
+# The two pairs take turns every BLOCK (250ms) within each round, and DUR
+# is the round's, shared by the two. RATE=4000 runs an open loop at that
+# rate instead: CPU per request at a fixed rate varies less from round to
+# round than at saturation, where batching changes with the machine's
+# mood.
+# A_ENV and B_ENV add environment variables to one build's sidecars
+# (B_ENV=GOMAXPROCS=1).
 # METHOD=GET sends bodiless GETs instead of POSTs with 1 KiB bodies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +23,7 @@ DUR="${DUR:-3s}"
 CONNS="${CONNS:-32}"
 RATE="${RATE:-max}"
 METHOD="${METHOD:-POST}"
+BLOCK="${BLOCK:-250ms}"
 if [ "$RATE" = max ]; then MODE=(-max -conns "$CONNS"); else MODE=(-qps "$RATE"); fi
 OUT="$(mkdir -p tmp/ab-sidecar && cd tmp/ab-sidecar && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
@@ -68,15 +72,16 @@ pair b 18200
 
 RES="$OUT/run/results.jsonl"
 : > "$RES"
-echo "== $ROUNDS rounds of $DUR per build, load: ${MODE[*]}" >&2
+echo "== $ROUNDS rounds of $DUR, the two builds taking turns every $BLOCK, load: ${MODE[*]}" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
   # Alternate which build goes first, so neither always follows the other.
   if ((r % 2)); then order="a b"; else order="b a"; fi
+  targets=()
   for n in $order; do
     base=$([ $n = a ] && echo 18100 || echo 18200)
-    "$OUT/bench" load -label "$n" -method "$METHOD" "${MODE[@]}" -url "http://echo-$n/" -proxy "http://127.0.0.1:$((base + 1))" \
-      -duration "$DUR" -pids "${CLIENT[$n]},${SERVER[$n]}" >> "$RES"
+    targets+=(-target "label=$n;url=http://echo-$n/;proxy=http://127.0.0.1:$((base + 1));pids=${CLIENT[$n]},${SERVER[$n]}")
   done
+  "$OUT/bench" load -method "$METHOD" "${MODE[@]}" "${targets[@]}" -block "$BLOCK" -duration "$DUR" >> "$RES"
 done
 
 python3 - "$RES" "$A" <<'PY'

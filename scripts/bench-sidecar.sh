@@ -5,9 +5,11 @@
 # Prints a markdown table (also written to $OUT/results.md) for
 # docs/benchmarks.md.
 #
-# Usage: scripts/bench-sidecar.sh            (RATE=1000 DURATION=10s MAXDUR=5s CONNS=32 MAXROUNDS=5)
-# Also: one header-only plugin in a sidecar's chain at PLUGIN_RATE=2000 rps,
-# against the same sidecar without it (PLUGIN_SLICE=5s, three each).
+# Usage: scripts/bench-sidecar.sh            (RATE=1000 DURATION=10s BLOCK=250ms MAXDUR=5s CONNS=32 MAXROUNDS=5)
+# The cases take turns every BLOCK within a run, open loop and closed loop
+# alike; DURATION and MAXDUR are each case's share (whole seconds). Also: one header-only plugin in a
+# sidecar's chain at PLUGIN_RATE=2000 rps, against the same sidecar
+# without it (PLUGIN_ROUNDS=3 runs, PLUGIN_SLICE=5s each per case).
 # PROFILE=1 also saves the sidecars' CPU and allocation profiles, during the
 # pair's rate run ($OUT/rate-*.pprof) and its first closed-loop run
 # ($OUT/max-*.pprof). HOLD=1 starts everything and waits, for manual runs.
@@ -22,6 +24,8 @@ CONNS="${CONNS:-32}"
 MAXROUNDS="${MAXROUNDS:-5}"
 PLUGIN_RATE="${PLUGIN_RATE:-2000}"
 PLUGIN_SLICE="${PLUGIN_SLICE:-5s}"
+PLUGIN_ROUNDS="${PLUGIN_ROUNDS:-3}"
+BLOCK="${BLOCK:-250ms}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
@@ -137,9 +141,9 @@ if [ -n "${HOLD:-}" ]; then # keep everything up for manual runs, until interrup
 fi
 RES="$OUT/run/results.jsonl"
 : > "$RES"
-echo "== rate runs: $RATE rps for $DURATION each" >&2
-load -label direct -url http://127.0.0.1:18080/ -qps "$RATE" -duration "$DURATION" >> "$RES"
-load -label "server sidecar only" -url http://127.0.0.1:18006/ -qps "$RATE" -duration "$DURATION" -pids "$SERVER_PID" >> "$RES"
+# The rate cases take turns every BLOCK in one run, so that noise on the
+# machine (a VM's neighbours) falls on all alike; each has DURATION in all.
+echo "== rate runs: $RATE rps, $DURATION each, taking turns every $BLOCK" >&2
 # profile PREFIX SECONDS: CPU and allocation profiles of both sidecars.
 profile() {
   [ -n "${PROFILE:-}" ] || return 0
@@ -148,29 +152,39 @@ profile() {
     curl -s -o "$OUT/$1-${s%%:*}.allocs.pprof" "http://127.0.0.1:${s#*:}/debug/pprof/allocs?seconds=$2" &
   done
 }
-profile rate "${DURATION%s}"
-load -label "sidecar pair" -url http://echo/ -proxy http://127.0.0.1:18001 -qps "$RATE" -duration "$DURATION" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
-load -label "nginx pair" -url http://127.0.0.1:18201/ -qps "$RATE" -duration "$DURATION" -pids "$(nginx_pids)" >> "$RES"
-load -label "go relay pair" -url http://127.0.0.1:18301/ -qps "$RATE" -duration "$DURATION" -pids "$R1,$R2" >> "$RES"
+secs() { local d=$1; echo "${d%s}"; }
+profile rate "$((5 * $(secs "$DURATION")))"
+load -qps "$RATE" -block "$BLOCK" -duration "$((5 * $(secs "$DURATION")))s" \
+  -target "label=direct;url=http://127.0.0.1:18080/" \
+  -target "label=server sidecar only;url=http://127.0.0.1:18006/;pids=$SERVER_PID" \
+  -target "label=sidecar pair;url=http://echo/;proxy=http://127.0.0.1:18001;pids=$CLIENT_PID,$SERVER_PID" \
+  -target "label=nginx pair;url=http://127.0.0.1:18201/;pids=$(nginx_pids)" \
+  -target "label=go relay pair;url=http://127.0.0.1:18301/;pids=$R1,$R2" >> "$RES"
 # The plugin at 2,000 rps: the server sidecar and the plugged one take
-# turns, three slices each, so drift falls on both.
-echo "== plugin in the chain: $PLUGIN_RATE rps, alternating slices of $PLUGIN_SLICE" >&2
-for ((i = 1; i <= 3; i++)); do
-  load -label "sidecar, no plugin" -url http://127.0.0.1:18006/ -qps "$PLUGIN_RATE" -duration "$PLUGIN_SLICE" >> "$RES"
-  load -label "sidecar + plugin" -url http://127.0.0.1:18406/ -qps "$PLUGIN_RATE" -duration "$PLUGIN_SLICE" \
-    -pids "$PLUGGED_PID,$(pgrep -d, -P "$PLUGGED_PID")" >> "$RES"
+# turns every BLOCK, in PLUGIN_ROUNDS runs of PLUGIN_SLICE each.
+echo "== plugin in the chain: $PLUGIN_RATE rps, $PLUGIN_ROUNDS runs of $PLUGIN_SLICE each, taking turns every $BLOCK" >&2
+for ((i = 1; i <= PLUGIN_ROUNDS; i++)); do
+  load -qps "$PLUGIN_RATE" -block "$BLOCK" -duration "$((2 * $(secs "$PLUGIN_SLICE")))s" \
+    -target "label=sidecar, no plugin;url=http://127.0.0.1:18006/" \
+    -target "label=sidecar + plugin;url=http://127.0.0.1:18406/;pids=$PLUGGED_PID,$(pgrep -d, -P "$PLUGGED_PID")" >> "$RES"
 done
 # The plugin really ran: its calls, as the plugged sidecar counts them.
 curl -fsS http://127.0.0.1:18410/metrics | grep '^meshbridge_plugin_calls_total' > "$OUT/run/plugin-calls.txt" || true
 # One closed-loop run swings by 20% or more on a small VM; the cases take
-# turns for MAXROUNDS rounds and the summary gives each one's median.
-echo "== max throughput: $CONNS connections for $MAXDUR each, $MAXROUNDS rounds" >&2
+# turns every BLOCK within a run, MAXDUR each, for MAXROUNDS runs, and the
+# summary gives each one's median.
+echo "== max throughput: $CONNS connections, $MAXROUNDS runs of $MAXDUR each, taking turns every $BLOCK" >&2
 for ((round = 1; round <= MAXROUNDS; round++)); do
-  load -label direct -max -conns "$CONNS" -url http://127.0.0.1:18080/ -duration "$MAXDUR" >> "$RES"
-  [ "$round" != 1 ] || profile max "${MAXDUR%s}"
-  load -label "sidecar pair" -max -conns "$CONNS" -url http://echo/ -proxy http://127.0.0.1:18001 -duration "$MAXDUR" -pids "$CLIENT_PID,$SERVER_PID" >> "$RES"
-  load -label "nginx pair" -max -conns "$CONNS" -url http://127.0.0.1:18201/ -duration "$MAXDUR" -pids "$(nginx_pids)" >> "$RES"
-  load -label "go relay pair" -max -conns "$CONNS" -url http://127.0.0.1:18301/ -duration "$MAXDUR" -pids "$R1,$R2" >> "$RES"
+  cases=(
+    -target "label=direct;url=http://127.0.0.1:18080/"
+    -target "label=sidecar pair;url=http://echo/;proxy=http://127.0.0.1:18001;pids=$CLIENT_PID,$SERVER_PID"
+    -target "label=nginx pair;url=http://127.0.0.1:18201/;pids=$(nginx_pids)"
+    -target "label=go relay pair;url=http://127.0.0.1:18301/;pids=$R1,$R2"
+  )
+  # Each run starts with another case, so that none always follows another.
+  k=$((2 * ((round - 1) % 4)))
+  [ "$round" != 1 ] || profile max "$((4 * $(secs "$MAXDUR")))"
+  load -max -conns "$CONNS" -block "$BLOCK" -duration "$((4 * $(secs "$MAXDUR")))s" "${cases[@]:k}" "${cases[@]:0:k}" >> "$RES"
 done
 
 python3 - "$RES" "$RATE" > "$OUT/results.md" <<'PY'
@@ -194,7 +208,7 @@ for r in rate:
 from statistics import median
 labels = list(dict.fromkeys(r["label"] for r in mx))
 runs = {l: [r for r in mx if r["label"] == l] for l in labels}
-print(f"\nMaximum throughput, closed loop, {len(runs[labels[0]])} alternating rounds:\n")
+print(f"\nMaximum throughput, closed loop, {len(runs[labels[0]])} runs, the cases taking turns within each:\n")
 print("| case | median requests/s | each round | median µs CPU per request | errors |")
 print("|---|---|---|---|---|")
 for l in labels:
@@ -204,8 +218,8 @@ for l in labels:
     each = ", ".join(f'{r["rps"]:.0f}' for r in rs)
     print(f'| {l} | {median(r["rps"] for r in rs):.0f} | {each} | {cpu_s} | {sum(r["errors"] for r in rs)} |')
 if plug:
-    print(f"\nOne header-only plugin in the sidecar's inbound chain, {len(plug) // 2} alternating slices each (latency in ms):\n")
-    print("| slice | no plugin p50 | p99 | with plugin p50 | p99 | added p50 | added p99 | errors |")
+    print(f"\nOne header-only plugin in the sidecar's inbound chain, {len(plug) // 2} runs, the two taking turns within each (latency in ms):\n")
+    print("| run | no plugin p50 | p99 | with plugin p50 | p99 | added p50 | added p99 | errors |")
     print("|---|---|---|---|---|---|---|---|")
     pairs = list(zip(plug[0::2], plug[1::2]))
     for i, (a, b) in enumerate(pairs, 1):

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -35,57 +36,67 @@ type result struct {
 
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	urls := fs.String("url", "", "request URL; several, comma-separated, take turns (see -block)")
-	labels := fs.String("label", "", "label in the output; with several URLs, one per URL, comma-separated")
-	block := fs.Duration("block", 250*time.Millisecond, "with several URLs: how long each gets the schedule before the next")
-	proxy := fs.String("proxy", "", "HTTP proxy URL (the egress sidecar)")
+	one := spec{}
+	fs.StringVar(&one.url, "url", "", "request URL")
+	fs.StringVar(&one.label, "label", "", "label in the output")
+	fs.StringVar(&one.proxy, "proxy", "", "HTTP proxy URL (the egress sidecar)")
+	fs.StringVar(&one.pids, "pids", "", "comma-separated process IDs whose CPU and memory to report")
+	var several []spec
+	fs.Func("target", `a target as "label=...;url=...;proxy=...;pids=1,2" (proxy and pids optional), in place of -url and the rest; `+
+		"several take turns (see -block)", func(v string) error {
+		sp, err := parseSpec(v)
+		several = append(several, sp)
+		return err
+	})
+	block := fs.Duration("block", 250*time.Millisecond, "with several targets: how long each gets the schedule before the next")
 	qps := fs.Int("qps", 1000, "requests per second (open loop)")
-	max := fs.Bool("max", false, "closed loop: as fast as -conns connections go")
-	conns := fs.Int("conns", 32, "connections, per URL")
-	dur := fs.Duration("duration", 10*time.Second, "measured time, warm-up excluded")
+	max := fs.Bool("max", false, "closed loop: as fast as -conns connections go (with several targets, all of them on the one in turn)")
+	conns := fs.Int("conns", 32, "connections, per target")
+	dur := fs.Duration("duration", 10*time.Second, "measured time, warm-up excluded, shared by the targets")
 	warm := fs.Duration("warmup", time.Second, "warm-up, not measured: a closed loop with -max, else the schedule's first part")
 	size := fs.Int("body", 1024, "request body bytes (POST)")
 	method := fs.String("method", http.MethodPost, "request method; GET and HEAD send no body")
-	pids := fs.String("pids", "", "comma-separated process IDs whose CPU and memory to report (one URL only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	targets, err := newTargets(*urls, *labels, *proxy, *method, *size, *conns)
-	if err != nil {
-		return err
-	}
-	procs := parsePIDs(*pids)
 	switch {
-	case len(targets) > 1 && (*max || len(procs) > 0):
-		return fmt.Errorf("several URLs take turns in an open loop, without -pids")
-	case *block <= 0 || *dur <= 0 || *warm < 0 || !*max && *qps <= 0:
+	case len(several) > 0 && one != spec{}:
+		return fmt.Errorf("give -target, or -url with -label, -proxy and -pids, not both")
+	case len(several) == 0:
+		several = []spec{one}
+	}
+	if *block <= 0 || *dur <= 0 || *warm < 0 || !*max && *qps <= 0 {
 		return fmt.Errorf("-block, -duration and -qps must be positive, -warmup not negative")
 	}
+	body := bytes.Repeat([]byte("y"), *size)
+	var targets []*target
+	for _, sp := range several {
+		t, err := newTarget(sp, *method, body, *conns)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, t)
+	}
 	mode := "rate"
-	m := &meter{procs: procs}
 	if *max {
 		mode = "max"
 		wctx, wcancel := context.WithTimeout(context.Background(), *warm)
-		closedLoop(wctx, *conns, targets[0])
+		closedLoop(wctx, *conns, *block, targets, nil)
 		wcancel()
-		targets[0].reset()
-		m.begin()
+		clk := startClock()
+		for _, t := range targets {
+			t.reset()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), *dur)
-		closedLoop(ctx, *conns, targets[0])
+		closedLoop(ctx, *conns, *block, targets, clk)
 		cancel()
-		m.end()
+		clk.stop()
 	} else {
-		openLoop(*qps, *conns, *block, *warm, *dur, targets, m)
+		openLoop(*qps, *conns, *block, *warm, *dur, targets)
 	}
 	enc := json.NewEncoder(os.Stdout)
 	for _, t := range targets {
-		r := t.result(mode, m.elapsed)
-		if len(procs) > 0 && r.RPS > 0 {
-			r.CPUSeconds = m.cpu
-			r.CPUPer1k = m.cpu / m.elapsed.Seconds() / (r.RPS / 1000)
-			r.RSSMiB, r.PeakRSSMiB = memory(procs)
-		}
-		if err := enc.Encode(r); err != nil {
+		if err := enc.Encode(t.result(mode)); err != nil {
 			return err
 		}
 	}
@@ -102,28 +113,21 @@ func pct(sorted []time.Duration, p float64) float64 {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func parsePIDs(s string) []int {
+// parsePIDs reads a comma-separated list of process IDs ("" for none).
+func parsePIDs(s string) ([]int, error) {
 	var out []int
 	for _, f := range strings.Split(s, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
-			out = append(out, n)
+		if f = strings.TrimSpace(f); f == "" {
+			continue
 		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("pids %q: %q is not a process ID", s, f)
+		}
+		out = append(out, n)
 	}
-	return out
+	return out, nil
 }
-
-// meter reads the CPU time of procs over the measured part of a run.
-type meter struct {
-	procs   []int
-	cpu0    float64
-	start   time.Time
-	cpu     float64
-	elapsed time.Duration
-}
-
-func (m *meter) begin() { m.cpu0, m.start = cpuSeconds(m.procs), time.Now() }
-
-func (m *meter) end() { m.cpu, m.elapsed = cpuSeconds(m.procs)-m.cpu0, time.Since(m.start) }
 
 // cpuSeconds sums user and system CPU time of the processes (/proc, Linux).
 func cpuSeconds(pids []int) float64 {

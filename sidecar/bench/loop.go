@@ -12,8 +12,8 @@ import (
 // noise on the machine (other tenants of a VM) falls on all of them alike.
 // A slot that finds all of its target's connections busy is dropped, not
 // sent late (fortio's -uniform -nocatchup). The schedule is kept by a
-// pacer on a thread of its own (newPacer); m measures the recorded part.
-func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target, m *meter) {
+// pacer on a thread of its own (newPacer).
+func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target) {
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+dur)
 	var wg sync.WaitGroup
@@ -28,57 +28,92 @@ func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target,
 		}
 	}
 	interval := time.Second / time.Duration(qps)
+	clk := startClock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sleepUntil := newPacer()
-		measuring := false
+		var current *target // the target being measured, once past the warm-up
 		for i := 0; ; i++ {
 			slot := start.Add(time.Duration(i) * interval)
 			if !slot.Before(end) {
 				break
 			}
 			sleepUntil(slot)
-			if !measuring && !slot.Before(measureFrom) {
-				measuring = true
-				m.begin()
-			}
 			t := targets[int(slot.Sub(start)/block)%len(targets)]
+			if t != current && !slot.Before(measureFrom) {
+				clk.hand(current, t)
+				current = t
+			}
 			select {
 			case t.jobs <- slot:
 			default:
-				if measuring {
+				if current != nil {
 					t.dropped++
 				}
 			}
 		}
+		clk.hand(current, nil)
 		for _, t := range targets {
 			close(t.jobs)
 		}
 	}()
 	<-done
+	clk.stop()
 	wg.Wait()
-	m.end()
 }
 
-// closedLoop keeps conns requests to t in flight until ctx ends.
-func closedLoop(ctx context.Context, conns int, t *target) {
+// closedLoop keeps conns requests in flight until ctx ends. With several
+// targets, each has them for one block in turn (the requests in flight
+// when a block ends finish on their target); clk, when not nil, is handed
+// the load at each block's start.
+func closedLoop(ctx context.Context, conns int, block time.Duration, targets []*target, clk *clock) {
+	start := time.Now()
 	var wg sync.WaitGroup
+	if clk != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			handBlocks(ctx, start, block, targets, clk)
+		}()
+	}
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine []time.Duration
+			mine := make([][]time.Duration, len(targets))
 			for ctx.Err() == nil {
-				d, err := t.send()
+				i := int(time.Since(start)/block) % len(targets)
+				d, err := targets[i].send()
 				if err != nil {
-					t.errs.Add(1)
+					targets[i].errs.Add(1)
 					continue
 				}
-				mine = append(mine, d)
+				mine[i] = append(mine[i], d)
 			}
-			t.add(mine, nil)
+			for i, t := range targets {
+				t.add(mine[i], nil)
+			}
 		}()
 	}
 	wg.Wait()
+}
+
+// handBlocks hands clk the load at the start of every block until ctx
+// ends, and takes it back then.
+func handBlocks(ctx context.Context, start time.Time, block time.Duration, targets []*target, clk *clock) {
+	var held *target
+	for k := 0; ; k++ {
+		t := targets[k%len(targets)]
+		clk.hand(held, t)
+		held = t
+		wait := time.NewTimer(time.Until(start.Add(time.Duration(k+1) * block)))
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			clk.hand(held, nil)
+			return
+		case <-wait.C:
+		}
+	}
 }

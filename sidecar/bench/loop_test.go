@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -14,14 +17,13 @@ import (
 // one second after a warm-up of 500 ms, in blocks of 50 ms: the measured
 // second holds 400 slots, ten blocks of 20 for each target, and the
 // warm-up's slots are sent but not counted.
-func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
-	var hits [2]atomic.Int64
+// servers starts n servers that answer "ok" and returns their URLs and
+// the log of which one saw each request, in turn.
+func servers(t *testing.T, n int) (urls []string, seen func() []int) {
 	var mu sync.Mutex
-	var order []int // which server saw each request, in turn
-	var urls []string
-	for i := range hits {
+	var order []int
+	for i := range n {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			hits[i].Add(1)
 			mu.Lock()
 			order = append(order, i)
 			mu.Unlock()
@@ -30,15 +32,47 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL+"/")
 	}
-	targets, err := newTargets(strings.Join(urls, ","), "one,two", "", http.MethodGet, 0, 32)
-	if err != nil {
-		t.Fatal(err)
+	return urls, func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(order)
 	}
-	m := &meter{}
-	openLoop(400, 32, 50*time.Millisecond, 500*time.Millisecond, time.Second, targets, m)
+}
 
+// targetsFor builds a target per URL, labelled one, two..., each
+// reporting this process's CPU.
+func targetsFor(t *testing.T, urls []string, conns int) []*target {
+	self := strconv.Itoa(os.Getpid())
+	var out []*target
+	for i, u := range urls {
+		tg, err := newTarget(spec{label: []string{"one", "two"}[i], url: u, pids: self}, http.MethodGet, nil, conns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tg)
+	}
+	return out
+}
+
+// switches counts how often the server changes in order.
+func switches(order []int) int {
+	n := 0
+	for i := 1; i < len(order); i++ {
+		if order[i] != order[i-1] {
+			n++
+		}
+	}
+	return n
+}
+
+func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
+	urls, seen := servers(t, 2)
+	targets := targetsFor(t, urls, 32)
+	openLoop(400, 32, 50*time.Millisecond, 500*time.Millisecond, time.Second, targets)
+
+	order := seen()
 	for i, tg := range targets {
-		r := tg.result("rate", m.elapsed)
+		r := tg.result("rate")
 		if r.Label != []string{"one", "two"}[i] {
 			t.Errorf("target %d: label %q", i, r.Label)
 		}
@@ -52,36 +86,105 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 			t.Errorf("%s: lateness of %d requests recorded for %d", r.Label, len(tg.lateness), r.Requests)
 		}
 		// The warm-up's 500 ms are ten blocks: 100 slots each.
-		if sent, counted := hits[i].Load(), int64(r.Requests); sent != counted+100 {
+		if sent, counted := int64(count(order, i)), int64(r.Requests); sent != counted+100 {
 			t.Errorf("%s: the server saw %d requests, %d counted: want the 100 of the warm-up besides", r.Label, sent, counted)
+		}
+		// Each had the load for half of the measured second (its last
+		// block ends with the last slot, 2.5 ms early), at the schedule's
+		// rate; the warm-up's half second is not counted.
+		if tg.busy < 490*time.Millisecond || tg.busy > 700*time.Millisecond {
+			t.Errorf("%s had the load for %v, want half a second", r.Label, tg.busy)
+		}
+		if r.RPS < 300 || r.RPS > 420 {
+			t.Errorf("%s: %.0f requests/s while it had the load, want about 400", r.Label, r.RPS)
+		}
+		if r.CPUSeconds <= 0 || r.CPUPer1k <= 0 {
+			t.Errorf("%s: CPU of this process %v s, %v cores per 1k rps: want it measured", r.Label, r.CPUSeconds, r.CPUPer1k)
 		}
 	}
 	// 30 blocks of 50 ms in turn: 29 switches, give or take a request
 	// sent late across a block's end.
-	switches := 0
-	for i := 1; i < len(order); i++ {
-		if order[i] != order[i-1] {
-			switches++
-		}
-	}
-	if switches < 29 || switches > 45 {
-		t.Errorf("the servers took turns %d times, want 29 (30 blocks)", switches)
-	}
-	// The meter starts with the measured part: the last slot leaves 2.5 ms
-	// before its end, and the warm-up would add half a second.
-	if m.elapsed < 990*time.Millisecond || m.elapsed >= 1400*time.Millisecond {
-		t.Errorf("measured for %v, want the second after the warm-up", m.elapsed)
+	if n := switches(order); n < 29 || n > 45 {
+		t.Errorf("the servers took turns %d times, want 29 (30 blocks)", n)
 	}
 }
 
-func TestNewTargetsRefusesBadLists(t *testing.T) {
-	for _, c := range []struct{ urls, labels, want string }{
-		{"", "", "-url is required"},
-		{"http://a/,http://b/", "one", "2 URLs need 2 comma-separated labels"},
-		{"http://a/,not a url", "one,two", `-url "not a url"`},
+// TestClosedLoopTakesTurnsInBlocks runs two targets flat out for 600 ms
+// in blocks of 50 ms: each gets six blocks, and its rate and CPU are
+// measured over its own blocks only.
+func TestClosedLoopTakesTurnsInBlocks(t *testing.T) {
+	urls, seen := servers(t, 2)
+	targets := targetsFor(t, urls, 4)
+	clk := startClock()
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	closedLoop(ctx, 4, 50*time.Millisecond, targets, clk)
+	clk.stop()
+
+	order := seen()
+	for i, tg := range targets {
+		r := tg.result("max")
+		if r.Requests == 0 || r.Errors != 0 || int64(r.Requests) != int64(count(order, i)) {
+			t.Errorf("%s: %d requests, %d errors, the server saw %d", r.Label, r.Requests, r.Errors, count(order, i))
+		}
+		// Six blocks of 50 ms, give or take a late hand-over on a busy machine.
+		if tg.busy < 240*time.Millisecond || tg.busy > 360*time.Millisecond {
+			t.Errorf("%s had the load for %v, want six blocks of 50 ms", r.Label, tg.busy)
+		}
+		if want := float64(r.Requests) / tg.busy.Seconds(); r.RPS != want {
+			t.Errorf("%s: %.0f requests/s, want its requests over its own time, %.0f", r.Label, r.RPS, want)
+		}
+		if r.CPUSeconds <= 0 {
+			t.Errorf("%s: CPU not measured", r.Label)
+		}
+	}
+	// Requests in flight at a block's end finish on their target, so a
+	// switch may come with a few stragglers.
+	if n := switches(order); n < 11 || n > 11+11*2*4 {
+		t.Errorf("the servers took turns %d times, want 11 (12 blocks) and a few stragglers", n)
+	}
+}
+
+// count is how many requests server i saw.
+func count(order []int, i int) int {
+	n := 0
+	for _, s := range order {
+		if s == i {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTargetSpecsRefuseBadInput(t *testing.T) {
+	for _, c := range []struct{ spec, want string }{
+		{"label=x", "a target needs a URL"},
+		{"url=http://a/;colour=red", `unknown key "colour"`},
+		{"url=http://a/;oops", `"oops" is not key=value`},
+		{"url=not a url", `url "not a url"`},
+		{"url=http://a/;proxy=::", `proxy "::"`},
+		{"url=http://a/;pids=1,x", `"x" is not a process ID`},
 	} {
-		if _, err := newTargets(c.urls, c.labels, "", http.MethodGet, 0, 1); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("newTargets(%q, %q): %v, want an error with %q", c.urls, c.labels, err, c.want)
+		sp, err := parseSpec(c.spec)
+		if err == nil {
+			_, err = newTarget(sp, http.MethodGet, nil, 1)
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want an error with %q", c.spec, err, c.want)
+		}
+	}
+}
+
+func TestLoadRefusesMixedTargets(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-url", "http://a/", "-target", "url=http://b/"}, "not both"},
+		{[]string{"-url", "http://a/", "-block", "0s"}, "must be positive"},
+	} {
+		if err := runLoad(c.args); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("load %q: %v, want an error with %q", c.args, err, c.want)
 		}
 	}
 }

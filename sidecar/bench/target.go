@@ -17,54 +17,72 @@ import (
 type target struct {
 	label string
 	send  func() (time.Duration, error)
+	pids  []int // processes whose CPU and memory to report
 
 	jobs    chan time.Time // open loop: the slots to send in
 	from    time.Time      // open loop: slots before it are the warm-up's
 	dropped int64          // written by the pacer only
 	errs    atomic.Int64
 
+	// Kept by the clock: the time t had the load, and its processes' CPU
+	// seconds meanwhile.
+	busy      time.Duration
+	busySince time.Time
+	cpu       float64
+	cpuAt     float64
+
 	mu       sync.Mutex
 	lats     []time.Duration
 	lateness []time.Duration
 }
 
-// newTargets builds a target per comma-separated URL, each with its own
-// client and connection pool.
-func newTargets(urls, labels, proxy, method string, size, conns int) ([]*target, error) {
-	if urls == "" {
-		return nil, fmt.Errorf("-url is required")
+// spec describes a target: -target's "label=...;url=...;proxy=...;pids=1,2".
+type spec struct{ label, url, proxy, pids string }
+
+func parseSpec(s string) (spec, error) {
+	var sp spec
+	for _, field := range strings.Split(s, ";") {
+		k, v, ok := strings.Cut(field, "=")
+		switch {
+		case !ok:
+			return sp, fmt.Errorf("-target %q: %q is not key=value", s, field)
+		case k == "label":
+			sp.label = v
+		case k == "url":
+			sp.url = v
+		case k == "proxy":
+			sp.proxy = v
+		case k == "pids":
+			sp.pids = v
+		default:
+			return sp, fmt.Errorf("-target %q: unknown key %q (label, url, proxy, pids)", s, k)
+		}
 	}
-	list := strings.Split(urls, ",")
-	names := strings.Split(labels, ",")
-	if len(list) > 1 && len(names) != len(list) {
-		return nil, fmt.Errorf("%d URLs need %d comma-separated labels, got %q", len(list), len(list), labels)
+	return sp, nil
+}
+
+// newTarget builds a target with its own client and connection pool.
+func newTarget(sp spec, method string, body []byte, conns int) (*target, error) {
+	if sp.url == "" {
+		return nil, fmt.Errorf("a target needs a URL")
 	}
-	var proxyURL *url.URL
-	if proxy != "" {
-		u, err := url.Parse(proxy)
+	if _, err := url.ParseRequestURI(sp.url); err != nil {
+		return nil, fmt.Errorf("url %q: %w", sp.url, err)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
+	if sp.proxy != "" {
+		u, err := url.ParseRequestURI(sp.proxy)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("proxy %q: %w", sp.proxy, err)
 		}
-		proxyURL = u
+		tr.Proxy = http.ProxyURL(u)
 	}
-	body := bytes.Repeat([]byte("y"), size)
-	var out []*target
-	for i, u := range list {
-		if _, err := url.ParseRequestURI(u); err != nil {
-			return nil, fmt.Errorf("-url %q: %w", u, err)
-		}
-		tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
-		if proxyURL != nil {
-			tr.Proxy = http.ProxyURL(proxyURL)
-		}
-		client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-		label := labels
-		if len(list) > 1 {
-			label = names[i]
-		}
-		out = append(out, &target{label: label, send: sender(client, u, method, body)})
+	pids, err := parsePIDs(sp.pids)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	return &target{label: sp.label, send: sender(client, sp.url, method, body), pids: pids}, nil
 }
 
 // sender returns a function that sends one request and reads the whole
@@ -129,17 +147,25 @@ func (t *target) reset() {
 	t.errs.Store(0)
 }
 
-// result sums up t's recorded requests over elapsed.
-func (t *target) result(mode string, elapsed time.Duration) result {
+// result sums up t's recorded requests over the time it had the load.
+func (t *target) result(mode string) result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	slices.Sort(t.lats)
 	slices.Sort(t.lateness)
 	r := result{Label: t.label, Mode: mode, Requests: len(t.lats), Errors: t.errs.Load(), Dropped: t.dropped,
-		RPS: float64(len(t.lats)) / elapsed.Seconds(), P50: pct(t.lats, 50), P90: pct(t.lats, 90), P99: pct(t.lats, 99),
+		P50: pct(t.lats, 50), P90: pct(t.lats, 90), P99: pct(t.lats, 99),
 		LateP50: pct(t.lateness, 50), LateP99: pct(t.lateness, 99)}
 	if len(t.lats) > 0 {
 		r.Max = ms(t.lats[len(t.lats)-1])
+	}
+	if t.busy > 0 {
+		r.RPS = float64(len(t.lats)) / t.busy.Seconds()
+	}
+	if len(t.pids) > 0 && r.RPS > 0 {
+		r.CPUSeconds = t.cpu
+		r.CPUPer1k = t.cpu / t.busy.Seconds() / (r.RPS / 1000)
+		r.RSSMiB, r.PeakRSSMiB = memory(t.pids)
 	}
 	return r
 }
