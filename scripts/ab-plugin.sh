@@ -9,16 +9,16 @@
 # gives each build's median added p50 and p99 over the plugin-less sidecar
 # of the same build, round by round.
 #
-# Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=20s BLOCK=250ms RATE=2000)
-# DUR is a round's measured time, shared by the four: 5 s each by default.
+# Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=24s BLOCK=2s RATE=2000)
+# DUR is a round's measured time, shared by the four: 6 s each by default.
 # A_PLUGIN_ENV and B_PLUGIN_ENV give one build's plugin an environment, as
 # a YAML map (B_PLUGIN_ENV='{GOMAXPROCS: "1"}').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
 ROUNDS="${ROUNDS:-6}"
-DUR="${DUR:-20s}"
-BLOCK="${BLOCK:-250ms}"
+DUR="${DUR:-24s}"
+BLOCK="${BLOCK:-2s}"
 RATE="${RATE:-2000}"
 OUT="$(mkdir -p tmp/ab-plugin && cd tmp/ab-plugin && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"

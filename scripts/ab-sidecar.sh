@@ -6,8 +6,8 @@
 # per request (the figure that decides throughput on a full machine) and
 # requests/s, and the per-round ratio B/A.
 #
-# Usage: A=main scripts/ab-sidecar.sh     (ROUNDS=10 DUR=3s CONNS=32 RATE=max)
-# The two pairs take turns every BLOCK (250ms) within each round, and DUR
+# Usage: A=main scripts/ab-sidecar.sh     (ROUNDS=8 DUR=8s CONNS=32 RATE=max)
+# The two pairs take turns every BLOCK (2s) within each round, and DUR
 # is the round's, shared by the two. RATE=4000 runs an open loop at that
 # rate instead: CPU per request at a fixed rate varies less from round to
 # round than at saturation, where batching changes with the machine's
@@ -18,12 +18,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
-ROUNDS="${ROUNDS:-10}"
-DUR="${DUR:-3s}"
+ROUNDS="${ROUNDS:-8}"
+DUR="${DUR:-8s}"
 CONNS="${CONNS:-32}"
 RATE="${RATE:-max}"
 METHOD="${METHOD:-POST}"
-BLOCK="${BLOCK:-250ms}"
+BLOCK="${BLOCK:-2s}"
 if [ "$RATE" = max ]; then MODE=(-max -conns "$CONNS"); else MODE=(-qps "$RATE"); fi
 OUT="$(mkdir -p tmp/ab-sidecar && cd tmp/ab-sidecar && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"

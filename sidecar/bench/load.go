@@ -48,7 +48,7 @@ func runLoad(args []string) error {
 		several = append(several, sp)
 		return err
 	})
-	block := fs.Duration("block", 250*time.Millisecond, "with several targets: how long each gets the schedule before the next")
+	block := fs.Duration("block", 2*time.Second, "with several targets: how long each gets the load before the next (much shorter blocks measure bursts, not sustained load)")
 	qps := fs.Int("qps", 1000, "requests per second (open loop)")
 	max := fs.Bool("max", false, "closed loop: as fast as -conns connections go (with several targets, all of them on the one in turn)")
 	conns := fs.Int("conns", 32, "connections, per target")

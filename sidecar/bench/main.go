@@ -4,7 +4,7 @@
 //	bench echo    -listen 127.0.0.1:18080 -size 1024       an echo app answering size bytes
 //	bench control -listen 127.0.0.1:18700 -dir DIR         a control API over an embedded store
 //	bench load    -url URL [-proxy URL] -qps 1000 -duration 10s -body 1024 [-pids 1,2]
-//	bench load    -url URL1,URL2 -label one,two -block 250ms -qps 2000    the URLs take turns
+//	bench load    -target "label=a;url=URL1" -target "label=b;url=URL2;proxy=URL;pids=1,2" [-max] -block 2s
 //	bench load    -url URL -max -conns 32 -duration 5s     closed-loop maximum throughput
 //	bench relay   -listen 127.0.0.1:18301 -upstream ADDR   a bare TCP relay (the Go floor)
 //
@@ -13,7 +13,7 @@
 // sent late in a burst), kept by a pacer with microsecond timers (see
 // newPacer), and prints one JSON line per URL: latency percentiles, how
 // late requests left against the schedule, achieved rate, errors, and the
-// CPU seconds and peak RSS of -pids. Several URLs share one schedule in
+// CPU seconds and peak RSS of -pids. Several targets take the load in
 // turns of -block, so that a noisy machine disturbs them alike.
 package main
 
