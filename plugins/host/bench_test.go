@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/pace"
 	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/plugins/sdk"
 )
@@ -55,10 +56,10 @@ func BenchmarkPluginCall(b *testing.B) {
 		// from idle threads on both sides.
 		cpu := startCPU(b, p.Stats().PID)
 		var took []time.Duration
-		next := time.Now()
+		tick := pace.NewTicker(time.Second / 2000) // time.Sleep would tick every millisecond
+		defer tick.Stop()
 		for b.Loop() {
-			next = next.Add(time.Second / 2000)
-			time.Sleep(time.Until(next))
+			<-tick.C
 			start := time.Now()
 			if _, err := p.HandleRequest(ctx, req); err != nil {
 				b.Fatal(err)
@@ -359,7 +360,8 @@ func percentile(ds []time.Duration, p int) time.Duration {
 }
 
 // openLoop sends GET url at rate per second for d, each request on its own
-// goroutine at its scheduled time; when the sender falls behind it does not
+// goroutine at its scheduled time (kept by package pace: time.Sleep would
+// send pairs every millisecond); when the sender falls behind it does not
 // send the missed requests in a burst. It returns every latency.
 func openLoop(b *testing.B, client *http.Client, url string, rate int, d time.Duration) []time.Duration {
 	interval := time.Second / time.Duration(rate)
@@ -369,14 +371,9 @@ func openLoop(b *testing.B, client *http.Client, url string, rate int, d time.Du
 	lat := make([]time.Duration, 0, int(d/interval))
 	var wg sync.WaitGroup
 	start := time.Now()
-	next := start
-	for time.Since(start) < d {
-		if wait := time.Until(next); wait > 0 {
-			time.Sleep(wait)
-		}
-		next = next.Add(interval)
-		if late := time.Since(next); late > interval {
-			next = time.Now() // no catch-up
+	pace.Run(start, interval, start.Add(d), func(_ time.Time, missed bool) {
+		if missed {
+			return // no catch-up
 		}
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -398,7 +395,7 @@ func openLoop(b *testing.B, client *http.Client, url string, rate int, d time.Du
 			lat = append(lat, elapsed)
 			mu.Unlock()
 		})
-	}
+	})
 	wg.Wait()
 	return lat
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/pace"
 	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
 )
 
@@ -73,11 +74,15 @@ func BenchmarkPipeFloor(b *testing.B) {
 	buf := make([]byte, 64)
 	roundTrips := func(n int, every time.Duration) []time.Duration {
 		out := make([]time.Duration, 0, n)
-		next := time.Now()
+		var tick <-chan time.Time
+		if every > 0 {
+			tk := pace.NewTicker(every) // time.Sleep would tick every millisecond
+			defer tk.Stop()
+			tick = tk.C
+		}
 		for range n {
-			if every > 0 {
-				next = next.Add(every)
-				time.Sleep(time.Until(next))
+			if tick != nil {
+				<-tick
 			}
 			start := time.Now()
 			if _, err := c.Write(buf); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/pace"
 )
 
 // openLoop sends qps requests a second from a schedule for warm+dur,
@@ -11,8 +13,8 @@ import (
 // targets, each gets the whole schedule for one block in turn, so that
 // noise on the machine (other tenants of a VM) falls on all of them alike.
 // A slot that finds all of its target's connections busy is dropped, not
-// sent late (fortio's -uniform -nocatchup). The schedule is kept by a
-// pacer on a thread of its own (newPacer).
+// sent late (fortio's -uniform -nocatchup), and so is one the pacer
+// reached more than an interval late (see package pace).
 func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target) {
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+dur)
@@ -27,38 +29,29 @@ func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target)
 			}()
 		}
 	}
-	interval := time.Second / time.Duration(qps)
 	clk := startClock()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sleepUntil := newPacer()
-		var current *target // the target being measured, once past the warm-up
-		for i := 0; ; i++ {
-			slot := start.Add(time.Duration(i) * interval)
-			if !slot.Before(end) {
-				break
-			}
-			sleepUntil(slot)
-			t := targets[int(slot.Sub(start)/block)%len(targets)]
-			if t != current && !slot.Before(measureFrom) {
-				clk.hand(current, t)
-				current = t
-			}
+	var current *target // the target being measured, once past the warm-up
+	pace.Run(start, time.Second/time.Duration(qps), end, func(slot time.Time, missed bool) {
+		t := targets[int(slot.Sub(start)/block)%len(targets)]
+		if t != current && !slot.Before(measureFrom) {
+			clk.hand(current, t)
+			current = t
+		}
+		if !missed {
 			select {
 			case t.jobs <- slot:
+				return
 			default:
-				if current != nil {
-					t.dropped++
-				}
 			}
 		}
-		clk.hand(current, nil)
-		for _, t := range targets {
-			close(t.jobs)
+		if current != nil {
+			t.dropped++
 		}
-	}()
-	<-done
+	})
+	clk.hand(current, nil)
+	for _, t := range targets {
+		close(t.jobs)
+	}
 	clk.stop()
 	wg.Wait()
 }

@@ -10,8 +10,8 @@
 //
 // load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
 // missed because every connection is busy are dropped and counted, never
-// sent late in a burst), kept by a pacer with microsecond timers (see
-// newPacer), and prints one JSON line per URL: latency percentiles, how
+// sent late in a burst), its schedule kept to microseconds (package
+// internal/pace), and prints one JSON line per target: latency percentiles, how
 // late requests left against the schedule, achieved rate, errors, and the
 // CPU seconds and peak RSS of -pids. Several targets take the load in
 // turns of -block, so that a noisy machine disturbs them alike.
