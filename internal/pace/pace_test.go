@@ -7,20 +7,16 @@ import (
 )
 
 // TestRunFiresEverySlotInOrder checks the schedule's shape: 200 slots of
-// 2 ms, each fired at or after its time, in order, and none missed on a
-// machine that keeps up. How close to its time each slot fires is a
-// benchmark's business (BenchmarkLateness), not a timed test's.
+// 2 ms, each fired once, in order, and never before its time. How close
+// to its time each slot fires (and so how many a busy machine makes it
+// miss) is a benchmark's business (BenchmarkLateness), not a test's.
 func TestRunFiresEverySlotInOrder(t *testing.T) {
 	const interval = 2 * time.Millisecond
 	start := time.Now().Add(interval)
 	var slots []time.Time
-	missed := 0
-	Run(start, interval, start.Add(200*interval), func(slot time.Time, m bool) {
-		if time.Now().Before(slot) {
-			t.Errorf("slot %v fired %v early", slot, slot.Sub(time.Now()))
-		}
-		if m {
-			missed++
+	Run(start, interval, start.Add(200*interval), func(slot time.Time, _ bool) {
+		if early := slot.Sub(time.Now()); early > 0 {
+			t.Errorf("slot %v fired %v early", slot, early)
 		}
 		slots = append(slots, slot)
 	})
@@ -31,11 +27,6 @@ func TestRunFiresEverySlotInOrder(t *testing.T) {
 		if want := start.Add(time.Duration(i) * interval); !s.Equal(want) {
 			t.Fatalf("slot %d at %v, want %v", i, s.Sub(start), want.Sub(start))
 		}
-	}
-	// A busy test machine may stall the pacer now and then; most slots
-	// must still be on time.
-	if missed > 20 {
-		t.Errorf("%d of 200 slots missed", missed)
 	}
 }
 

