@@ -178,7 +178,16 @@ func dupNoCloexec(t *testing.T, fd int) int {
 // test ends if the code under test left them open.
 func pipeEnds(t *testing.T) (r, w int) {
 	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+	// Pipe2 is Linux's; ForkLock keeps a child started meanwhile from
+	// inheriting the ends before they are close-on-exec, as os.Pipe does.
+	syscall.ForkLock.RLock()
+	err := syscall.Pipe(fds[:])
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	ids := [2]uint64{pipeID(fds[0]), pipeID(fds[1])}

@@ -170,9 +170,7 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 	cmd := exec.Command(filepath.Join(p.env.BinDir, c.Binary), args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
-	// Its own process group: a Ctrl-C in the terminal reaches the runner,
-	// which stops components in order; Pdeathsig kills it if the runner dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("process: start %s: %w", c.Name, err)
