@@ -31,6 +31,19 @@ type ServeConfig struct {
 	RequestBodyLimit int
 	// Instances amends or rejects service instances (instance transformer kind).
 	Instances InstanceTransformer
+	// Sequential serves the host's calls one at a time: one goroutine
+	// receives a call, runs the handler and sends the answer, then
+	// receives the next. By default a second goroutine takes over
+	// receiving while a handler runs, so that a slow call holds up no
+	// other; that hand-over costs every call a goroutine wake-up (in
+	// docs/benchmarks.md, 13-65 µs at the median in five of six runs of
+	// the chain benchmark, no difference seen in a real sidecar).
+	// Set it only when no handler ever waits (on the network, a lock, a
+	// timer): header edits, checks against data in memory. A call that
+	// arrives while a handler runs waits for it. A plugin process runs
+	// Go code on one core unless GOMAXPROCS says otherwise, so handlers
+	// that only compute lose nothing by it.
+	Sequential bool
 }
 
 // Validate checks the configuration.

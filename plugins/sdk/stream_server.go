@@ -29,9 +29,10 @@ func (s *server) Calls(stream pluginv1.Plugin_CallsServer) error {
 // another (an idle one, or a new one when none is idle) and answers the
 // call itself. So a call runs where it arrived, without a hand-off to a
 // new goroutine (a wake-up, and a stack to grow, on every call), and a
-// slow call still holds up no other.
+// slow call still holds up no other. With ServeConfig.Sequential one
+// goroutine keeps the turn and answers each call before the next.
 func (s *server) serveCalls(ctx context.Context, recv func() (*pluginv1.CallRequest, error), send func(*pluginv1.CallResponse) error) error {
-	c := &callServer{s: s, ctx: ctx, recv: recv, sendFn: send}
+	c := &callServer{s: s, ctx: ctx, recv: recv, sendFn: send, sequential: s.cfg.Sequential}
 	c.serve()
 	// Answers must not be sent after this method returns.
 	c.wg.Wait()
@@ -49,11 +50,13 @@ type callServer struct {
 	recv   func() (*pluginv1.CallRequest, error) // under turn
 	sendFn func(*pluginv1.CallResponse) error    // under send
 
-	turn sync.Mutex // held by the goroutine receiving
-	idle atomic.Int32
-	err  error // why receiving ended (under turn); then every goroutine ends
-	send sync.Mutex
-	wg   sync.WaitGroup
+	// sequential: the goroutine receiving keeps the turn while it answers.
+	sequential bool
+	turn       sync.Mutex // held by the goroutine receiving
+	idle       atomic.Int32
+	err        error // why receiving ended (under turn); then every goroutine ends
+	send       sync.Mutex
+	wg         sync.WaitGroup
 }
 
 func (c *callServer) serve() {
@@ -76,17 +79,27 @@ func (c *callServer) serve() {
 			c.turn.Unlock()
 			return
 		}
+		if c.sequential {
+			c.answer(req)
+			c.turn.Unlock()
+			continue
+		}
 		if c.idle.Load() == 0 {
 			// Nobody waits for the turn: start someone, so that the next
 			// call is received while this one runs.
 			c.wg.Go(c.serve)
 		}
 		c.turn.Unlock()
-		resp := c.s.dispatch(c.ctx, req)
-		c.send.Lock()
-		_ = c.sendFn(resp) // a failed send means the stream is gone, which recv reports
-		c.send.Unlock()
+		c.answer(req)
 	}
+}
+
+// answer runs req's handler and sends its answer.
+func (c *callServer) answer(req *pluginv1.CallRequest) {
+	resp := c.s.dispatch(c.ctx, req)
+	c.send.Lock()
+	_ = c.sendFn(resp) // a failed send means the stream is gone, which recv reports
+	c.send.Unlock()
 }
 
 // dispatch runs one call of the stream through the same code as the unary

@@ -116,3 +116,58 @@ func testSlowCallHoldsUpNoOther(t *testing.T, newClient func(testing.TB, sdk.Ser
 		t.Fatalf("slow call: %v", err)
 	}
 }
+
+// TestSequentialServesOneCallAtATime blocks the first call's handler: a
+// second call sent meanwhile is not handled until the first returns, and
+// then both are answered.
+func TestSequentialServesOneCallAtATime(t *testing.T) {
+	bothPaths(t, testSequentialServesOneCallAtATime)
+}
+
+func testSequentialServesOneCallAtATime(t *testing.T, newClient func(testing.TB, sdk.ServeConfig) *sdk.Client) {
+	release := make(chan struct{})
+	started := make(chan string, 2)
+	c := newClient(t, sdk.ServeConfig{Sequential: true, Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+		started <- r.Path
+		if r.Path == "/slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return &sdk.RequestResult{}, nil
+	})})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call := func(path string) chan error {
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.HandleRequest(ctx, &sdk.Request{Path: path})
+			done <- err
+		}()
+		return done
+	}
+	slow := call("/slow")
+	if got := <-started; got != "/slow" {
+		t.Fatalf("first handler ran %q", got)
+	}
+	next := call("/next")
+	select {
+	case got := <-started:
+		t.Fatalf("%q was handled while /slow ran", got)
+	case err := <-next:
+		t.Fatalf("/next answered while /slow ran: %v", err)
+	case <-time.After(100 * time.Millisecond): // it waits, as it should
+	}
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatalf("slow call: %v", err)
+	}
+	if got := <-started; got != "/next" {
+		t.Fatalf("second handler ran %q", got)
+	}
+	if err := <-next; err != nil {
+		t.Fatalf("next call: %v", err)
+	}
+}

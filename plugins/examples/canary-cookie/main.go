@@ -33,5 +33,6 @@ func main() {
 			c.allowed = append(c.allowed, v)
 		}
 	}
-	sdk.Serve(sdk.ServeConfig{Request: c})
+	// The handler never waits: calls one at a time save a wake-up each.
+	sdk.Serve(sdk.ServeConfig{Request: c, Sequential: true})
 }

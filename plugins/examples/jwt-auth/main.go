@@ -37,7 +37,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "jwt-auth:", err)
 		os.Exit(2)
 	}
-	sdk.Serve(sdk.ServeConfig{Request: &auth{v: v, subjectHeader: *subject}})
+	// Verifying only computes (the keys are loaded above, never fetched):
+	// calls one at a time save a wake-up each.
+	sdk.Serve(sdk.ServeConfig{Request: &auth{v: v, subjectHeader: *subject}, Sequential: true})
 }
 
 // load reads the key material for the configured algorithm.

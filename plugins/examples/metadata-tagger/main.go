@@ -31,7 +31,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "metadata-tagger: nothing to do: give -set, -default or -require")
 		os.Exit(2)
 	}
-	sdk.Serve(sdk.ServeConfig{Instances: t})
+	// The transformer never waits: calls one at a time save a wake-up each.
+	sdk.Serve(sdk.ServeConfig{Instances: t, Sequential: true})
 }
 
 // pairs is a repeatable key=value flag filling a map.
