@@ -200,15 +200,15 @@ mx = [r for r in rows if r["mode"] == "max"]
 direct = next(r for r in rate if r["label"] == "direct")
 hops = {"direct": 0, "server sidecar only": 1, "sidecar pair": 2, "nginx pair": 2, "go relay pair": 2}
 print(f"Open loop at {sys.argv[2]} rps, 1 KiB bodies (latency in ms; added = minus direct; per hop = added / hops):\n")
-print("| case | p50 | p90 | p99 | max | added p50 | added p99 | per hop p50 | per hop p99 | errors | dropped | CPU cores per 1k rps | RSS MiB (peak) |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| case | p50 | p90 | p99 | max | added p50 | added p99 | per hop p50 | per hop p99 | errors | dropped | missed | CPU cores per 1k rps | RSS MiB (peak) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rate:
     h = hops.get(r["label"], 0)
     a50, a99 = r["p50_ms"] - direct["p50_ms"], r["p99_ms"] - direct["p99_ms"]
     ph = (f"{a50/h:.3f} | {a99/h:.3f}" if h else "- | -")
     cpu = f'{r.get("cpu_cores_per_1k_rps", 0):.3f}' if r.get("cpu_seconds") else "-"
     mem = f'{r.get("rss_mib", 0):.1f} ({r.get("peak_rss_mib", 0):.1f})' if r.get("rss_mib") else "-"
-    print(f'| {r["label"]} | {r["p50_ms"]:.3f} | {r["p90_ms"]:.3f} | {r["p99_ms"]:.3f} | {r["max_ms"]:.2f} | {a50:.3f} | {a99:.3f} | {ph} | {r["errors"]} | {r["dropped"]} | {cpu} | {mem} |')
+    print(f'| {r["label"]} | {r["p50_ms"]:.3f} | {r["p90_ms"]:.3f} | {r["p99_ms"]:.3f} | {r["max_ms"]:.2f} | {a50:.3f} | {a99:.3f} | {ph} | {r["errors"]} | {r["dropped"]} | {r.get("missed", 0)} | {cpu} | {mem} |')
 from statistics import median
 labels = list(dict.fromkeys(r["label"] for r in mx))
 runs = {l: [r for r in mx if r["label"] == l] for l in labels}

@@ -18,7 +18,8 @@ type result struct {
 	Mode     string  `json:"mode"`
 	Requests int     `json:"requests"`
 	Errors   int64   `json:"errors"`
-	Dropped  int64   `json:"dropped"`
+	Dropped  int64   `json:"dropped"` // open loop: slots that found every connection busy
+	Missed   int64   `json:"missed"`  // open loop: slots the pacer reached too late (the machine stalled)
 	RPS      float64 `json:"rps"`
 	P50      float64 `json:"p50_ms"`
 	P90      float64 `json:"p90_ms"`

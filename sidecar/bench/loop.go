@@ -13,8 +13,9 @@ import (
 // targets, each gets the whole schedule for one block in turn, so that
 // noise on the machine (other tenants of a VM) falls on all of them alike.
 // A slot that finds all of its target's connections busy is dropped, not
-// sent late (fortio's -uniform -nocatchup), and so is one the pacer
-// reached more than an interval late (see package pace).
+// sent late (fortio's -uniform -nocatchup), and one the pacer reached
+// more than an interval late (see package pace) is missed; both are
+// counted apart.
 func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target) {
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+dur)
@@ -37,15 +38,18 @@ func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target)
 			clk.hand(current, t)
 			current = t
 		}
-		if !missed {
-			select {
-			case t.jobs <- slot:
-				return
-			default:
+		if missed {
+			if current != nil {
+				t.missed++
 			}
+			return
 		}
-		if current != nil {
-			t.dropped++
+		select {
+		case t.jobs <- slot:
+		default:
+			if current != nil {
+				t.dropped++
+			}
 		}
 	})
 	clk.hand(current, nil)

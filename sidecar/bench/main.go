@@ -9,8 +9,8 @@
 //	bench relay   -listen 127.0.0.1:18301 -upstream ADDR   a bare TCP relay (the Go floor)
 //
 // load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
-// missed because every connection is busy are dropped and counted, never
-// sent late in a burst), its schedule kept to microseconds (package
+// that find every connection busy are dropped and counted, never sent
+// late in a burst), its schedule kept to microseconds (package
 // internal/pace), and prints one JSON line per target: latency percentiles, how
 // late requests left against the schedule, achieved rate, errors, and the
 // CPU seconds and peak RSS of -pids. Several targets take the load in

@@ -22,6 +22,7 @@ type target struct {
 	jobs    chan time.Time // open loop: the slots to send in
 	from    time.Time      // open loop: slots before it are the warm-up's
 	dropped int64          // written by the pacer only
+	missed  int64          // likewise
 	errs    atomic.Int64
 
 	// Kept by the clock: the time t had the load, and its processes' CPU
@@ -153,7 +154,7 @@ func (t *target) result(mode string) result {
 	defer t.mu.Unlock()
 	slices.Sort(t.lats)
 	slices.Sort(t.lateness)
-	r := result{Label: t.label, Mode: mode, Requests: len(t.lats), Errors: t.errs.Load(), Dropped: t.dropped,
+	r := result{Label: t.label, Mode: mode, Requests: len(t.lats), Errors: t.errs.Load(), Dropped: t.dropped, Missed: t.missed,
 		P50: pct(t.lats, 50), P90: pct(t.lats, 90), P99: pct(t.lats, 99),
 		LateP50: pct(t.lateness, 50), LateP99: pct(t.lateness, 99)}
 	if len(t.lats) > 0 {
