@@ -13,7 +13,7 @@ package pace
 import "time"
 
 // Run fires a slot at start, start+interval, ... up to (not including)
-// end, and returns after the last. A slot whose time passed by more than
+// end, and returns at end. A slot whose time passed by more than
 // an interval before its turn came (the machine stalled) is fired with
 // missed set instead of being sent late in a burst: the caller counts it
 // and sends nothing, as fortio's -nocatchup does.
@@ -21,15 +21,27 @@ func Run(start time.Time, interval time.Duration, end time.Time, fire func(slot 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sleepUntil := newSleeper() // locks this goroutine's thread, which ends with it
-		for i := 0; ; i++ {
-			slot := start.Add(time.Duration(i) * interval)
+		run(start, interval, func(slot time.Time, missed bool) bool {
 			if !slot.Before(end) {
-				return
+				return false
 			}
-			sleepUntil(slot)
-			fire(slot, time.Since(slot) > interval)
-		}
+			fire(slot, missed)
+			return true
+		})
 	}()
 	<-done
+}
+
+// run keeps the schedule on the calling goroutine, which it locks to its
+// thread for good (the thread ends with the goroutine): it sleeps until
+// each slot and fires it, until fire says to stop.
+func run(start time.Time, interval time.Duration, fire func(slot time.Time, missed bool) bool) {
+	sleepUntil := newSleeper()
+	for i := 0; ; i++ {
+		slot := start.Add(time.Duration(i) * interval)
+		sleepUntil(slot)
+		if !fire(slot, time.Since(slot) > interval) {
+			return
+		}
+	}
 }

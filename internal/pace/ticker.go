@@ -22,21 +22,18 @@ func NewTicker(interval time.Duration) *Ticker {
 	t := &Ticker{C: c, c: c, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		sleepUntil := newSleeper() // locks this goroutine's thread, which ends with it
-		start := time.Now()
-		for i := 1; ; i++ {
-			slot := start.Add(time.Duration(i) * interval)
-			sleepUntil(slot)
+		run(time.Now().Add(interval), interval, func(slot time.Time, _ bool) bool {
 			select {
 			case <-t.stop:
-				return
+				return false
 			default:
 			}
 			select {
 			case c <- slot:
-			default:
+			default: // the reader is behind
 			}
-		}
+			return true
+		})
 	}()
 	return t
 }
