@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -81,16 +80,12 @@ func runLoad(args []string) error {
 	mode := "rate"
 	if *max {
 		mode = "max"
-		wctx, wcancel := context.WithTimeout(context.Background(), *warm)
-		closedLoop(wctx, *conns, *block, targets, nil)
-		wcancel()
-		clk := startClock()
+		closedLoop(*conns, *block, *warm, targets, nil)
 		for _, t := range targets {
 			t.reset()
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), *dur)
-		closedLoop(ctx, *conns, *block, targets, clk)
-		cancel()
+		clk := startClock()
+		closedLoop(*conns, *block, *dur, targets, clk)
 		clk.stop()
 	} else {
 		openLoop(*qps, *conns, *block, *warm, *dur, targets)

@@ -33,7 +33,7 @@ func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target)
 	clk := startClock()
 	var current *target // the target being measured, once past the warm-up
 	pace.Run(start, time.Second/time.Duration(qps), end, func(slot time.Time, missed bool) {
-		t := targets[int(slot.Sub(start)/block)%len(targets)]
+		t := targets[turn(start, slot, block, len(targets))]
 		if t != current && !slot.Before(measureFrom) {
 			clk.hand(current, t)
 			current = t
@@ -60,27 +60,21 @@ func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target)
 	wg.Wait()
 }
 
-// closedLoop keeps conns requests in flight until ctx ends. With several
+// closedLoop keeps conns requests in flight for dur. With several
 // targets, each has them for one block in turn (the requests in flight
 // when a block ends finish on their target); clk, when not nil, is handed
-// the load at each block's start.
-func closedLoop(ctx context.Context, conns int, block time.Duration, targets []*target, clk *clock) {
+// the load at each block's start, on the same schedule as the open loop's.
+func closedLoop(conns int, block, dur time.Duration, targets []*target, clk *clock) {
+	ctx, stop := context.WithCancel(context.Background())
 	start := time.Now()
 	var wg sync.WaitGroup
-	if clk != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			handBlocks(ctx, start, block, targets, clk)
-		}()
-	}
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			mine := make([][]time.Duration, len(targets))
 			for ctx.Err() == nil {
-				i := int(time.Since(start)/block) % len(targets)
+				i := turn(start, time.Now(), block, len(targets))
 				d, err := targets[i].send()
 				if err != nil {
 					targets[i].errs.Add(1)
@@ -93,24 +87,23 @@ func closedLoop(ctx context.Context, conns int, block time.Duration, targets []*
 			}
 		}()
 	}
+	var held *target
+	pace.Run(start, block, start.Add(dur), func(slot time.Time, _ bool) {
+		if clk != nil {
+			t := targets[turn(start, slot, block, len(targets))]
+			clk.hand(held, t)
+			held = t
+		}
+	})
+	if clk != nil {
+		clk.hand(held, nil)
+	}
+	stop()
 	wg.Wait()
 }
 
-// handBlocks hands clk the load at the start of every block until ctx
-// ends, and takes it back then.
-func handBlocks(ctx context.Context, start time.Time, block time.Duration, targets []*target, clk *clock) {
-	var held *target
-	for k := 0; ; k++ {
-		t := targets[k%len(targets)]
-		clk.hand(held, t)
-		held = t
-		wait := time.NewTimer(time.Until(start.Add(time.Duration(k+1) * block)))
-		select {
-		case <-ctx.Done():
-			wait.Stop()
-			clk.hand(held, nil)
-			return
-		case <-wait.C:
-		}
-	}
+// turn is the index of the target whose block holds at, when n targets
+// take turns every block from start.
+func turn(start, at time.Time, block time.Duration, n int) int {
+	return int(at.Sub(start)/block) % n
 }

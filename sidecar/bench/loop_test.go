@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -121,9 +120,7 @@ func TestClosedLoopTakesTurnsInBlocks(t *testing.T) {
 	urls, seen := servers(t, 2)
 	targets := targetsFor(t, urls, 4)
 	clk := startClock()
-	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
-	defer cancel()
-	closedLoop(ctx, 4, 50*time.Millisecond, targets, clk)
+	closedLoop(4, 50*time.Millisecond, 600*time.Millisecond, targets, clk)
 	clk.stop()
 
 	order := seen()
