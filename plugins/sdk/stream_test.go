@@ -89,16 +89,7 @@ func TestSlowCallHoldsUpNoOther(t *testing.T) {
 
 func testSlowCallHoldsUpNoOther(t *testing.T, newClient func(testing.TB, sdk.ServeConfig) *sdk.Client) {
 	release := make(chan struct{})
-	c := newClient(t, sdk.ServeConfig{Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
-		if r.Path == "/slow" {
-			select {
-			case <-release:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return &sdk.RequestResult{}, nil
-	})})
+	c := newClient(t, sdk.ServeConfig{Request: heldHandler(release, nil)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	slow := make(chan error, 1)
@@ -127,17 +118,7 @@ func TestSequentialServesOneCallAtATime(t *testing.T) {
 func testSequentialServesOneCallAtATime(t *testing.T, newClient func(testing.TB, sdk.ServeConfig) *sdk.Client) {
 	release := make(chan struct{})
 	started := make(chan string, 2)
-	c := newClient(t, sdk.ServeConfig{Sequential: true, Request: sdk.RequestHandlerFunc(func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
-		started <- r.Path
-		if r.Path == "/slow" {
-			select {
-			case <-release:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return &sdk.RequestResult{}, nil
-	})})
+	c := newClient(t, sdk.ServeConfig{Sequential: true, Request: heldHandler(release, started)})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	call := func(path string) chan error {
@@ -169,5 +150,24 @@ func testSequentialServesOneCallAtATime(t *testing.T, newClient func(testing.TB,
 	}
 	if err := <-next; err != nil {
 		t.Fatalf("next call: %v", err)
+	}
+}
+
+// heldHandler answers at once, but a call to /slow only once release is
+// closed (or its context ends); it tells started each call's path when
+// started is not nil.
+func heldHandler(release <-chan struct{}, started chan<- string) sdk.RequestHandlerFunc {
+	return func(ctx context.Context, r *sdk.Request) (*sdk.RequestResult, error) {
+		if started != nil {
+			started <- r.Path
+		}
+		if r.Path == "/slow" {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return &sdk.RequestResult{}, nil
 	}
 }
