@@ -32,7 +32,7 @@ func (s *server) Calls(stream pluginv1.Plugin_CallsServer) error {
 // slow call still holds up no other. With ServeConfig.Sequential one
 // goroutine keeps the turn and answers each call before the next.
 func (s *server) serveCalls(ctx context.Context, recv func() (*pluginv1.CallRequest, error), send func(*pluginv1.CallResponse) error) error {
-	c := &callServer{s: s, ctx: ctx, recv: recv, sendFn: send, sequential: s.cfg.Sequential}
+	c := &callServer{s: s, ctx: ctx, recv: recv, sendFn: send}
 	c.serve()
 	// Answers must not be sent after this method returns.
 	c.wg.Wait()
@@ -50,13 +50,11 @@ type callServer struct {
 	recv   func() (*pluginv1.CallRequest, error) // under turn
 	sendFn func(*pluginv1.CallResponse) error    // under send
 
-	// sequential: the goroutine receiving keeps the turn while it answers.
-	sequential bool
-	turn       sync.Mutex // held by the goroutine receiving
-	idle       atomic.Int32
-	err        error // why receiving ended (under turn); then every goroutine ends
-	send       sync.Mutex
-	wg         sync.WaitGroup
+	turn sync.Mutex // held by the goroutine receiving
+	idle atomic.Int32
+	err  error // why receiving ended (under turn); then every goroutine ends
+	send sync.Mutex
+	wg   sync.WaitGroup
 }
 
 func (c *callServer) serve() {
@@ -79,7 +77,7 @@ func (c *callServer) serve() {
 			c.turn.Unlock()
 			return
 		}
-		if c.sequential {
+		if c.s.cfg.Sequential { // the receiver keeps the turn while it answers
 			c.answer(req)
 			c.turn.Unlock()
 			continue
