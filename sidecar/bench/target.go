@@ -165,7 +165,7 @@ func (t *target) result(mode string) result {
 	}
 	if len(t.pids) > 0 && r.RPS > 0 {
 		r.CPUSeconds = t.cpu
-		r.CPUPer1k = t.cpu / t.busy.Seconds() / (r.RPS / 1000)
+		r.CPUPer1k = t.cpu / float64(len(t.lats)) * 1000 // cores per 1k rps: CPU seconds per 1,000 requests
 		r.RSSMiB, r.PeakRSSMiB = memory(t.pids)
 	}
 	return r
