@@ -71,7 +71,7 @@ func runLoad(args []string) error {
 	body := bytes.Repeat([]byte("y"), *size)
 	var targets []*target
 	for _, sp := range several {
-		t, err := newTarget(sp, *method, body, *conns)
+		t, err := newTarget(sp, *method, body)
 		if err != nil {
 			return err
 		}

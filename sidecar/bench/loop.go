@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -17,47 +18,45 @@ import (
 // more than an interval late (see package pace) is missed; both are
 // counted apart.
 func openLoop(qps, conns int, block, warm, dur time.Duration, targets []*target) {
+	// The pacer's thread keeps its P while it sleeps in a system call, and
+	// the runtime's monitor would hand that P to another thread on nearly
+	// every sleep: a P to spare spares those wake-ups (a third fewer
+	// context switches per request on 2 cores).
+	procs := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(procs + 1)
+	defer runtime.GOMAXPROCS(procs)
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+dur)
-	var wg sync.WaitGroup
-	for _, t := range targets {
-		t.jobs, t.from = make(chan time.Time, conns), measureFrom
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				t.work()
-			}()
-		}
+	paced := make([]*pacedConns, len(targets))
+	for i, t := range targets {
+		t.from = measureFrom
+		paced[i] = startPaced(t, conns)
 	}
 	clk := startClock()
 	var current *target // the target being measured, once past the warm-up
 	pace.Run(start, time.Second/time.Duration(qps), end, func(slot time.Time, missed bool) {
-		t := targets[turn(start, slot, block, len(targets))]
+		i := turn(start, slot, block, len(targets))
+		t := targets[i]
 		if t != current && !slot.Before(measureFrom) {
 			clk.hand(current, t)
 			current = t
 		}
-		if missed {
+		switch {
+		case missed:
 			if current != nil {
 				t.missed++
 			}
-			return
-		}
-		select {
-		case t.jobs <- slot:
-		default:
+		case !paced[i].send(slot):
 			if current != nil {
 				t.dropped++
 			}
 		}
 	})
 	clk.hand(current, nil)
-	for _, t := range targets {
-		close(t.jobs)
-	}
 	clk.stop()
-	wg.Wait()
+	for _, p := range paced {
+		p.stop(timeout)
+	}
 }
 
 // closedLoop keeps conns requests in flight for dur. With several
@@ -73,9 +72,14 @@ func closedLoop(conns int, block, dur time.Duration, targets []*target, clk *clo
 		go func() {
 			defer wg.Done()
 			mine := make([][]time.Duration, len(targets))
+			conns := make([]*conn, len(targets))
+			for i, t := range targets {
+				conns[i] = newConn(t.req)
+				defer conns[i].close()
+			}
 			for ctx.Err() == nil {
 				i := turn(start, time.Now(), block, len(targets))
-				d, err := targets[i].send()
+				d, err := conns[i].send()
 				if err != nil {
 					targets[i].errs.Add(1)
 					continue

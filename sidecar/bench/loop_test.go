@@ -44,7 +44,7 @@ func targetsFor(t *testing.T, urls []string, conns int) []*target {
 	self := strconv.Itoa(os.Getpid())
 	var out []*target
 	for i, u := range urls {
-		tg, err := newTarget(spec{label: []string{"one", "two"}[i], url: u, pids: self}, http.MethodGet, nil, conns)
+		tg, err := newTarget(spec{label: []string{"one", "two"}[i], url: u, pids: self}, http.MethodGet, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestTargetSpecsRefuseBadInput(t *testing.T) {
 	} {
 		sp, err := parseSpec(c.spec)
 		if err == nil {
-			_, err = newTarget(sp, http.MethodGet, nil, 1)
+			_, err = newTarget(sp, http.MethodGet, nil)
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error with %q", c.spec, err, c.want)

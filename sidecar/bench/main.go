@@ -14,7 +14,11 @@
 // internal/pace), and prints one JSON line per target: latency percentiles, how
 // late requests left against the schedule, achieved rate, errors, and the
 // CPU seconds and peak RSS of -pids. Several targets take the load in
-// turns of -block, so that a noisy machine disturbs them alike.
+// turns of -block, so that a noisy machine disturbs them alike. It speaks
+// HTTP/1.1 itself (client.go), one goroutine per connection and no
+// net/http Transport, and in the open loop the pacer writes the requests
+// (paced.go): the generator shares the CPUs with what it measures, so it
+// wakes as few threads per request as it can.
 package main
 
 import (

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -16,13 +12,12 @@ import (
 // target is one URL under load, with its own connections and figures.
 type target struct {
 	label string
-	send  func() (time.Duration, error)
+	req   *request
 	pids  []int // processes whose CPU and memory to report
 
-	jobs    chan time.Time // open loop: the slots to send in
-	from    time.Time      // open loop: slots before it are the warm-up's
-	dropped int64          // written by the pacer only
-	missed  int64          // likewise
+	from    time.Time // open loop: slots before it are the warm-up's
+	dropped int64     // written by the pacer only
+	missed  int64     // likewise
 	errs    atomic.Int64
 
 	// Kept by the clock: the time t had the load, and its processes' CPU
@@ -62,75 +57,21 @@ func parseSpec(s string) (spec, error) {
 	return sp, nil
 }
 
-// newTarget builds a target with its own client and connection pool.
-func newTarget(sp spec, method string, body []byte, conns int) (*target, error) {
+// newTarget builds a target; each of its senders has a connection of
+// its own (newConn).
+func newTarget(sp spec, method string, body []byte) (*target, error) {
 	if sp.url == "" {
 		return nil, fmt.Errorf("a target needs a URL")
 	}
-	if _, err := url.ParseRequestURI(sp.url); err != nil {
-		return nil, fmt.Errorf("url %q: %w", sp.url, err)
-	}
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
-	if sp.proxy != "" {
-		u, err := url.ParseRequestURI(sp.proxy)
-		if err != nil {
-			return nil, fmt.Errorf("proxy %q: %w", sp.proxy, err)
-		}
-		tr.Proxy = http.ProxyURL(u)
+	req, err := newRequest(sp.url, sp.proxy, method, body)
+	if err != nil {
+		return nil, err
 	}
 	pids, err := parsePIDs(sp.pids)
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	return &target{label: sp.label, send: sender(client, sp.url, method, body), pids: pids}, nil
-}
-
-// sender returns a function that sends one request and reads the whole
-// answer, reporting how long that took.
-func sender(client *http.Client, target, method string, body []byte) func() (time.Duration, error) {
-	return func() (time.Duration, error) {
-		var rd io.Reader
-		if method != http.MethodGet && method != http.MethodHead {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequest(method, target, rd)
-		if err != nil {
-			return 0, err
-		}
-		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return time.Since(start), err
-	}
-}
-
-// work sends a request per slot from t.jobs, recording those past the
-// warm-up, until the pacer closes the channel.
-func (t *target) work() {
-	var mine, late []time.Duration
-	for slot := range t.jobs {
-		record := !slot.Before(t.from)
-		if record {
-			late = append(late, time.Since(slot))
-		}
-		d, err := t.send()
-		switch {
-		case !record:
-		case err != nil:
-			t.errs.Add(1)
-		default:
-			mine = append(mine, d)
-		}
-	}
-	t.add(mine, late)
+	return &target{label: sp.label, req: req, pids: pids}, nil
 }
 
 func (t *target) add(lats, lateness []time.Duration) {
