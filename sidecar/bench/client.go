@@ -13,9 +13,10 @@ import (
 // request is one prepared HTTP/1.1 request: the bytes every send writes
 // and the address they go to (the proxy's, when there is one).
 type request struct {
-	addr   string
-	method string
-	wire   []byte
+	addr string
+	wire []byte
+	// head is for ReadResponse: the method decides whether a body follows.
+	head *http.Request
 }
 
 // newRequest prepares method to target, in absolute form through proxy
@@ -47,7 +48,7 @@ func newRequest(target, proxy, method string, body []byte) (*request, error) {
 		wire = fmt.Appendf(wire, "Content-Type: application/octet-stream\r\nContent-Length: %d\r\n", len(body))
 	}
 	wire = append(append(wire, "\r\n"...), body...)
-	return &request{addr: addr, method: method, wire: wire}, nil
+	return &request{addr: addr, wire: wire, head: &http.Request{Method: method}}, nil
 }
 
 func hostPort(u *url.URL) string {
@@ -62,15 +63,12 @@ func hostPort(u *url.URL) string {
 // between them, so that the load generator, which shares the machine with
 // what it measures, wakes as few threads per request as it can.
 type conn struct {
-	req  *request
-	c    net.Conn
-	br   *bufio.Reader
-	head *http.Request // for ReadResponse: the method decides whether a body follows
+	req *request
+	c   net.Conn
+	br  *bufio.Reader
 }
 
-func newConn(req *request) *conn {
-	return &conn{req: req, head: &http.Request{Method: req.method}}
-}
+func newConn(req *request) *conn { return &conn{req: req} }
 
 // timeout bounds one request on the wire.
 const timeout = 10 * time.Second
@@ -105,7 +103,7 @@ func (c *conn) roundTrip(start time.Time) error {
 	if _, err := c.c.Write(c.req.wire); err != nil {
 		return err
 	}
-	closing, err := readAnswer(c.br, c.head)
+	closing, err := readAnswer(c.br, c.req.head)
 	if closing {
 		c.close() // the server ends the connection
 	}

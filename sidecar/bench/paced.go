@@ -88,7 +88,6 @@ func (p *pacedConns) read() {
 	defer p.readers.Done()
 	var lats, late []time.Duration
 	defer func() { p.t.add(lats, late) }()
-	head := newConn(p.t.req).head
 	for !p.stopping.Load() {
 		pc := p.dial()
 		if pc == nil {
@@ -98,7 +97,7 @@ func (p *pacedConns) read() {
 			return
 		}
 		for {
-			closing, err := readAnswer(pc.br, head)
+			closing, err := readAnswer(pc.br, p.t.req.head)
 			if err != nil {
 				pc.mu.Lock()
 				pc.broken = true
