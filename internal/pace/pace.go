@@ -32,11 +32,12 @@ func Run(start time.Time, interval time.Duration, end time.Time, fire func(slot 
 	<-done
 }
 
-// run keeps the schedule on the calling goroutine, which it locks to its
-// thread for good (the thread ends with the goroutine): it sleeps until
-// each slot and fires it, until fire says to stop.
+// run keeps the schedule on the calling goroutine, locked to its thread
+// meanwhile: it sleeps until each slot and fires it, until fire says to
+// stop.
 func run(start time.Time, interval time.Duration, fire func(slot time.Time, missed bool) bool) {
-	sleepUntil := newSleeper()
+	sleepUntil, release := newSleeper()
+	defer release()
 	for i := 0; ; i++ {
 		slot := start.Add(time.Duration(i) * interval)
 		sleepUntil(slot)
