@@ -8,10 +8,9 @@ import (
 // setProcAttr puts the plugin in its own process group (so the host can
 // kill it and anything it started in one go) and asks the kernel to kill it
 // when the host dies, even by SIGKILL. Pdeathsig follows the thread that
-// started the process; Go keeps its threads for the life of the process
-// except for goroutines that exit locked to theirs, which nothing in a
-// host's process may do (internal/pace gives its thread back for this
-// reason), and the SDK also exits when it notices its parent is gone.
+// started the process, so the host forks on a thread it keeps until the
+// plugin is gone (onForkThread); the SDK also exits when it notices its
+// parent is gone.
 func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

@@ -48,6 +48,9 @@ type instance struct {
 	started time.Time
 	// cancel ends the connection watcher.
 	cancel context.CancelFunc
+	// releaseThread gives back the thread that forked the process, once
+	// the process is gone (onForkThread).
+	releaseThread func()
 }
 
 // launch starts the plugin process, checks its checksum and handshake, and
@@ -93,11 +96,14 @@ func (p *Plugin) launch() (*instance, error) {
 		defer pipes.Close() // what the client did not take
 	}
 	client := plugin.NewClient(cfg)
-	inst, err := p.connect(client, cmd, pipes)
+	var inst *instance
+	releaseThread := onForkThread(func() { inst, err = p.connect(client, cmd, pipes) })
 	if err != nil {
 		client.Kill()
+		releaseThread()
 		return nil, p.startError(err, tail)
 	}
+	inst.releaseThread = releaseThread
 	return inst, nil
 }
 
@@ -290,6 +296,9 @@ func (in *instance) stop(graceful bool) {
 		<-done
 	}
 	killGroup(in.pid) // whatever the plugin started in its group
+	if in.releaseThread != nil {
+		in.releaseThread()
+	}
 }
 
 var _ io.Writer = (*tailBuffer)(nil)
