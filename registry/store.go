@@ -2,13 +2,37 @@ package registry
 
 import "context"
 
-// Store is the one registry. Implementations: registry/embedded (default,
-// one process, durable on disk) and registry/etcd (shared by replicas).
+// Store is the one registry, whole: what the embedded (registry/embedded,
+// default, one process, durable on disk) and etcd (registry/etcd, shared by
+// replicas) backends implement and registry/storetest checks. Users take
+// the part they need instead: the protocol front-ends a Discovery, the
+// control API every part but Close, helpers one part.
 //
 // Every successful change gets a new, strictly increasing revision, stamped on
 // the object and delivered to watchers in order. Objects returned are copies:
 // callers may modify them freely.
 type Store interface {
+	Discovery
+	Resources
+
+	// Close stops background work and releases files; pending acknowledged
+	// writes are already durable.
+	Close() error
+}
+
+// Discovery is the registry as the Eureka, Consul and Nacos front-ends
+// serve it: instances, the key/value space and the change stream. Both
+// backends implement it through Store, and so does the sidecar's mesh view
+// (sidecar/meshview), which has no resources to offer.
+type Discovery interface {
+	Instances
+	KeyValues
+	Changes
+}
+
+// Instances holds service instances: registration, leases, status and
+// lookups.
+type Instances interface {
 	// Register creates or replaces an instance (idempotent upsert). The
 	// instance is normalised and validated; invalid input changes nothing and
 	// returns an error wrapping ErrInvalid. Registration time is kept across
@@ -34,7 +58,12 @@ type Store interface {
 	List(ctx context.Context, f Filter) ([]*Instance, int64, error)
 	// Services summarises services in a namespace ("" for all), sorted.
 	Services(ctx context.Context, namespace string) ([]ServiceSummary, int64, error)
+}
 
+// Resources holds typed resources (routing rules and other control-plane
+// objects). The sidecar's mesh view leaves them out: an app has no
+// business reading or writing rules through its sidecar.
+type Resources interface {
 	// PutResource creates or replaces a resource. expect is the revision the
 	// caller last saw: -1 for any, 0 for create-only; a mismatch is ErrConflict.
 	PutResource(ctx context.Context, r *Resource, expect int64) (*Resource, error)
@@ -42,7 +71,10 @@ type Store interface {
 	// ListResources lists the resources of one kind ("" for all), sorted.
 	ListResources(ctx context.Context, kind string) ([]*Resource, int64, error)
 	DeleteResource(ctx context.Context, key ResourceKey, expect int64) (*Resource, error)
+}
 
+// KeyValues holds the small key/value space (Consul KV, Nacos config).
+type KeyValues interface {
 	// PutKV creates or replaces a key; expect as in PutResource.
 	PutKV(ctx context.Context, kv *KV, expect int64) (*KV, error)
 	GetKV(ctx context.Context, key string) (*KV, error)
@@ -52,7 +84,11 @@ type Store interface {
 	DeleteKV(ctx context.Context, key string, expect int64) (*KV, error)
 	// DeleteKVPrefix deletes every key with the prefix and returns how many.
 	DeleteKVPrefix(ctx context.Context, prefix string) (int, error)
+}
 
+// Changes is the change stream: the current revision and watches from any
+// revision still in the retained history.
+type Changes interface {
 	// Watch delivers every change after revision from, in order. from = 0
 	// means "from now". If from is older than the retained history the
 	// error wraps ErrCompacted (see CompactedError): list again, then watch
@@ -61,10 +97,6 @@ type Store interface {
 	Watch(ctx context.Context, from int64, f WatchFilter) (Watcher, error)
 	// Revision is the store's current revision.
 	Revision() int64
-
-	// Close stops background work and releases files; pending acknowledged
-	// writes are already durable.
-	Close() error
 }
 
 // Watcher is a running watch.

@@ -8,7 +8,9 @@ type Unwrapper interface {
 }
 
 // As finds T in store or in the stores it decorates, outermost first.
-func As[T any](store Store) (T, bool) {
+// store may be any part of a store (a Discovery, say): the capability is
+// looked for on the value, whatever interface it was handed over as.
+func As[T any](store any) (T, bool) {
 	for store != nil {
 		if t, ok := store.(T); ok {
 			return t, true

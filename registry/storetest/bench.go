@@ -39,7 +39,7 @@ func BenchInstance(n int) *registry.Instance {
 }
 
 // Populate registers total instances with concurrency writers.
-func Populate(tb testing.TB, s registry.Store, total, concurrency int) time.Duration {
+func Populate(tb testing.TB, s registry.Instances, total, concurrency int) time.Duration {
 	tb.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -65,7 +65,7 @@ func Populate(tb testing.TB, s registry.Store, total, concurrency int) time.Dura
 }
 
 // BenchRenew measures renewal throughput over a populated store.
-func BenchRenew(b *testing.B, s registry.Store, total int) {
+func BenchRenew(b *testing.B, s registry.Instances, total int) {
 	BenchRenewWith(b, total, s.Renew)
 }
 
@@ -96,7 +96,7 @@ func BenchRenewWith(b *testing.B, total int, renew func(context.Context, registr
 
 // BenchListOneService measures listing one service's 10 instances and
 // reports the p50 and p99 latency.
-func BenchListOneService(b *testing.B, s registry.Store) {
+func BenchListOneService(b *testing.B, s registry.Instances) {
 	lat := make([]time.Duration, 0, b.N)
 	r := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
