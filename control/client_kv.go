@@ -32,7 +32,7 @@ func expectQuery(expect int64) url.Values {
 }
 
 // PutKV writes a key with its value and flags. expect is as in
-// registry.Store: -1 (any negative) for any revision, 0 for create-only,
+// registry.KeyValues: -1 (any negative) for any revision, 0 for create-only,
 // otherwise the revision the key must be at; a mismatch wraps
 // registry.ErrConflict.
 func (c *Client) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error) {

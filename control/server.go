@@ -41,9 +41,16 @@ type ServerOptions struct {
 	Ready func() error
 }
 
-// Server serves the control API over a Store.
+// Backend is what the control API serves: every part of a registry.Store
+// but Close, since the binary that opened the store owns its lifetime.
+type Backend interface {
+	registry.Discovery
+	registry.Resources
+}
+
+// Server serves the control API over a Backend.
 type Server struct {
-	store registry.Store
+	store Backend
 	opts  ServerOptions
 	log   *slog.Logger
 	mux   *http.ServeMux
@@ -56,7 +63,7 @@ type Server struct {
 }
 
 // NewServer builds the server; it has no side effects until served.
-func NewServer(store registry.Store, opts ServerOptions) *Server {
+func NewServer(store Backend, opts ServerOptions) *Server {
 	if opts.MaxCanariesPerService <= 0 {
 		opts.MaxCanariesPerService = 5
 	}

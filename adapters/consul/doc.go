@@ -1,5 +1,5 @@
 // Package consul serves the HashiCorp Consul HTTP API (agent, catalog,
-// health, status and KV endpoints) as a view of one registry.Store, so that
+// health, status and KV endpoints) as a view of one registry.Discovery, so that
 // Spring Cloud Consul and hashicorp/consul/api clients can register,
 // heartbeat, discover and read configuration through meshbridge.
 //

@@ -13,11 +13,11 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// Server is the Consul API over one registry.Store. Create it with New,
+// Server is the Consul API over one registry (a registry.Discovery). Create it with New,
 // mount Handler, and keep Run running: Run feeds blocking queries and the
 // agent's local state, and runs the checks.
 type Server struct {
-	store  registry.Store
+	store  registry.Discovery
 	opts   Options
 	log    *slog.Logger
 	node   *nodeView
@@ -45,7 +45,7 @@ type Server struct {
 }
 
 // New builds a Server. It does no I/O; defaults fill zero options.
-func New(store registry.Store, opts Options) *Server {
+func New(store registry.Discovery, opts Options) *Server {
 	o := opts.withDefaults()
 	s := &Server{
 		store:      store,

@@ -1,5 +1,5 @@
 // Package eureka serves the Netflix Eureka REST API as a view of one
-// registry.Store, well enough that unmodified Spring Cloud Netflix clients
+// registry.Discovery, well enough that unmodified Spring Cloud Netflix clients
 // and hudl/fargo cannot tell it from a real Eureka server: registration,
 // heartbeats with 404-means-register-again, cancel, status overrides,
 // metadata updates, full and delta fetches with Eureka's reconcile hash

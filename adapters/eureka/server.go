@@ -14,9 +14,9 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// Server is the Eureka front-end over one registry.Store.
+// Server is the Eureka front-end over one registry (a registry.Discovery).
 type Server struct {
-	store   registry.Store
+	store   registry.Discovery
 	opts    Options
 	log     *slog.Logger
 	view    *view
@@ -28,7 +28,7 @@ type Server struct {
 
 // New builds a Server; it starts nothing. Call Run (or Serve) to follow
 // the store.
-func New(store registry.Store, opts Options) (*Server, error) {
+func New(store registry.Discovery, opts Options) (*Server, error) {
 	if store == nil {
 		return nil, errors.New("eureka: store is required")
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// Adapter serves the Nacos APIs over one registry.Store.
+// Adapter serves the Nacos APIs over one registry (a registry.Discovery).
 type Adapter struct {
 	log   *slog.Logger
-	store registry.Store
+	store registry.Discovery
 	hub   *config.Hub
 	http  *v1.Server
 	grpc  *v2.Server
@@ -31,7 +31,7 @@ type Adapter struct {
 
 // New builds the adapter; it starts nothing until one of the Serve
 // methods (or HTTPHandler) is called. Call Close when done.
-func New(store registry.Store, opts Options) (*Adapter, error) {
+func New(store registry.Discovery, opts Options) (*Adapter, error) {
 	if store == nil {
 		return nil, fmt.Errorf("nacos: store is required")
 	}

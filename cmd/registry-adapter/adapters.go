@@ -23,7 +23,7 @@ var adapterFlags []adapterFlag
 // mountEnv is what an adapter needs to mount itself.
 type mountEnv struct {
 	cfg   Config
-	store registry.Store
+	store registry.Discovery
 	log   *slog.Logger
 	reg   prometheus.Registerer
 	group *serve.Group

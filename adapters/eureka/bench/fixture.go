@@ -59,7 +59,7 @@ func instance(i, apps int) *registry.Instance {
 
 // fill registers n instances through the store, concurrently so the
 // write-ahead log commits them in groups.
-func fill(ctx context.Context, store registry.Store, n, apps int) error {
+func fill(ctx context.Context, store registry.Instances, n, apps int) error {
 	return parallel(64, n, func(i int) error {
 		_, err := store.Register(ctx, instance(i, apps))
 		return err

@@ -13,7 +13,7 @@ import (
 // Hub watches the config keys of the store and calls listeners on every
 // change, whichever protocol (or replica) made it.
 type Hub struct {
-	store registry.Store
+	store registry.Changes
 	log   *slog.Logger
 
 	mu        sync.Mutex
@@ -22,7 +22,7 @@ type Hub struct {
 }
 
 // NewHub returns a hub; Run must be running for listeners to be called.
-func NewHub(store registry.Store, log *slog.Logger) *Hub {
+func NewHub(store registry.Changes, log *slog.Logger) *Hub {
 	return &Hub{store: store, log: log, listeners: map[int]func(Key){}}
 }
 

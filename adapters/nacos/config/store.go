@@ -128,11 +128,11 @@ func MD5(content string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Store reads and writes config items over a registry.Store.
-type Store struct{ kv registry.Store }
+// Store reads and writes config items in a registry's key/value space.
+type Store struct{ kv registry.KeyValues }
 
 // NewStore returns a config store over s.
-func NewStore(s registry.Store) *Store { return &Store{kv: s} }
+func NewStore(s registry.KeyValues) *Store { return &Store{kv: s} }
 
 // Get returns one item or ErrNotFound.
 func (s *Store) Get(ctx context.Context, k Key) (*Item, error) {

@@ -39,7 +39,7 @@ type Query struct {
 }
 
 // Instances lists every instance of a service, of any origin.
-func Instances(ctx context.Context, store registry.Store, namespace, group, service string) ([]*registry.Instance, error) {
+func Instances(ctx context.Context, store registry.Instances, namespace, group, service string) ([]*registry.Instance, error) {
 	insts, _, err := store.List(ctx, registry.Filter{Namespace: Namespace(namespace), Group: Group(group), Service: service})
 	return insts, err
 }
@@ -84,7 +84,7 @@ func Info(insts []*registry.Instance, q Query, clock *Clock) ServiceInfo {
 
 // ServiceNames lists the service names of a namespace and group, sorted,
 // one page of them (pageNo from 1) and the total count.
-func ServiceNames(ctx context.Context, store registry.Store, namespace, group string, pageNo, pageSize int) ([]string, int, error) {
+func ServiceNames(ctx context.Context, store registry.Instances, namespace, group string, pageNo, pageSize int) ([]string, int, error) {
 	sums, _, err := store.Services(ctx, Namespace(namespace))
 	if err != nil {
 		return nil, 0, err

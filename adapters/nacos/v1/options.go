@@ -15,7 +15,7 @@ import (
 // beside each field. The wiring fields (Store ... Logger) are set by the
 // nacos package.
 type Options struct {
-	Store     registry.Store      `json:"-"`
+	Store     registry.Discovery  `json:"-"`
 	Auth      *auth.Authenticator `json:"-"`
 	Configs   *config.Store       `json:"-"`
 	ConfigHub *config.Hub         `json:"-"`

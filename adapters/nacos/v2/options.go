@@ -14,7 +14,7 @@ import (
 // Options configure the gRPC server. Zero durations take the defaults
 // named beside each field.
 type Options struct {
-	Store registry.Store
+	Store registry.Discovery
 	// Auth checks tokens when enabled; nil means auth is off.
 	Auth *auth.Authenticator
 	// Configs and ConfigHub serve the config requests; ConfigHub must be running.
