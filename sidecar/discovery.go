@@ -25,8 +25,7 @@ type discovery struct {
 // routing table and serves the front-ends until ctx ends.
 func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingress net.Addr) (*discovery, error) {
 	c := s.cfg
-	up, ok := s.opts.Control.(meshview.Upstream)
-	if !ok {
+	if s.opts.Control == nil {
 		return nil, errors.New("sidecar: discovery mode needs a control-plane client")
 	}
 	so := s.serverOptions()
@@ -39,7 +38,7 @@ func (s *Sidecar) startDiscovery(ctx context.Context, wg *sync.WaitGroup, ingres
 		port = ta.Port
 	}
 	d.view = meshview.New(meshview.Options{
-		Upstream: up, Allocator: d.alloc, Namespace: c.Service.Namespace,
+		Upstream: s.opts.Control, Allocator: d.alloc, Namespace: c.Service.Namespace,
 		IngressHost: c.Service.AdvertiseHost, IngressPort: port, Logger: s.opts.Logger,
 		OnRegister:   func(k registry.InstanceKey) { s.locals.add(ctx, k) },
 		OnDeregister: s.locals.remove,

@@ -23,7 +23,7 @@ type consulFrontEnd struct {
 	ln  net.Listener
 }
 
-func newConsulFrontEnd(store registry.Store, namespace string, logger *slog.Logger) (meshview.FrontEnd, error) {
+func newConsulFrontEnd(store registry.Discovery, namespace string, logger *slog.Logger) (meshview.FrontEnd, error) {
 	srv := consul.New(store, consul.Options{Namespace: namespace, NodeAddress: "127.0.0.1",
 		Logger: logger.With("component", "sidecar.discovery.consul")})
 	return &consulFrontEnd{srv: srv}, nil

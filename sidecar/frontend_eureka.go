@@ -21,7 +21,7 @@ type eurekaFrontEnd struct {
 	ln  net.Listener
 }
 
-func newEurekaFrontEnd(store registry.Store, namespace string, logger *slog.Logger) (meshview.FrontEnd, error) {
+func newEurekaFrontEnd(store registry.Discovery, namespace string, logger *slog.Logger) (meshview.FrontEnd, error) {
 	srv, err := eureka.New(store, eureka.Options{Namespace: namespace,
 		Logger: logger.With("component", "sidecar.discovery.eureka")})
 	if err != nil {

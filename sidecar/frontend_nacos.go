@@ -23,7 +23,7 @@ type nacosFrontEnd struct {
 	httpLn, grpcLn net.Listener
 }
 
-func newNacosFrontEnd(store registry.Store, _ string, logger *slog.Logger) (meshview.FrontEnd, error) {
+func newNacosFrontEnd(store registry.Discovery, _ string, logger *slog.Logger) (meshview.FrontEnd, error) {
 	a, err := nacos.New(store, nacos.Options{Logger: logger.With("component", "sidecar.discovery.nacos")})
 	if err != nil {
 		return nil, err

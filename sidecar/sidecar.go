@@ -23,18 +23,13 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
-// Control is the part of the control-plane client the sidecar uses;
-// *control.Client implements it.
+// Control is what the sidecar needs from the control plane: the routing
+// tables (Sync) and what the mesh view forwards (meshview.Upstream), which
+// includes the sidecar's own registration. *control.Client implements it.
 type Control interface {
 	Sync(ctx context.Context, opts control.SyncOptions, h control.SyncHandler) error
-	Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error)
-	Deregister(ctx context.Context, key registry.InstanceKey) error
-	Renew(ctx context.Context, key registry.InstanceKey) error
-	SetStatus(ctx context.Context, key registry.InstanceKey, status registry.Status) (*registry.Instance, error)
-	ClearStatus(ctx context.Context, key registry.InstanceKey) (*registry.Instance, error)
+	meshview.Upstream
 }
-
-var _ Control = (*control.Client)(nil)
 
 // Options are what New needs besides the config.
 type Options struct {
@@ -139,7 +134,7 @@ func (s *Sidecar) Egress() *proxy.Egress { return s.egress }
 
 // MeshView is the registry the discovery front-ends are mounted over, or
 // nil when discovery mode is off or Run has not started it yet.
-func (s *Sidecar) MeshView() registry.Store {
+func (s *Sidecar) MeshView() registry.Discovery {
 	if v := s.view.Load(); v != nil {
 		return v
 	}
@@ -323,3 +318,5 @@ func (s *Sidecar) cleanup() {
 		s.transport.CloseIdleConnections()
 	}
 }
+
+var _ Control = (*control.Client)(nil)

@@ -1,4 +1,4 @@
-// Package meshview is discovery mode's registry: a registry.Store that the
+// Package meshview is discovery mode's registry: a registry.Discovery that the
 // Eureka, Consul and Nacos front-ends (adapters/*) are mounted over on
 // localhost, so an unchanged Spring Cloud app talks to its own registry
 // client and still sends every call through the sidecar.

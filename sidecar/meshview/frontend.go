@@ -23,7 +23,7 @@ type FrontEnd interface {
 }
 
 // FrontEndFunc builds a front-end over store for namespace.
-type FrontEndFunc func(store registry.Store, namespace string, logger *slog.Logger) (FrontEnd, error)
+type FrontEndFunc func(store registry.Discovery, namespace string, logger *slog.Logger) (FrontEnd, error)
 
 var (
 	frontEndsMu sync.RWMutex

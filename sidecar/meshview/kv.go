@@ -62,7 +62,7 @@ func (v *View) upstreamExpect(key string, expect int64) (int64, error) {
 	return up, nil
 }
 
-// PutKV implements registry.Store on the control plane, compare-and-set
+// PutKV implements registry.KeyValues on the control plane, compare-and-set
 // included (expect is one of the view's revisions, as GetKV gave it).
 func (v *View) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error) {
 	if kv == nil {
@@ -80,7 +80,7 @@ func (v *View) PutKV(ctx context.Context, kv *registry.KV, expect int64) (*regis
 	return got, nil
 }
 
-// GetKV implements registry.Store from the control plane.
+// GetKV implements registry.KeyValues from the control plane.
 func (v *View) GetKV(ctx context.Context, key string) (*registry.KV, error) {
 	got, err := v.opts.Upstream.GetKV(ctx, key)
 	if err != nil {
@@ -90,7 +90,7 @@ func (v *View) GetKV(ctx context.Context, key string) (*registry.KV, error) {
 	return got, nil
 }
 
-// ListKV implements registry.Store from the control plane. The revision is
+// ListKV implements registry.KeyValues from the control plane. The revision is
 // the view's at the start of the read, or the newest listed entry's when
 // that one is not published yet: a watch from it misses no later change.
 func (v *View) ListKV(ctx context.Context, prefix string) ([]*registry.KV, int64, error) {
@@ -106,7 +106,7 @@ func (v *View) ListKV(ctx context.Context, prefix string) ([]*registry.KV, int64
 	return list, rev, nil
 }
 
-// DeleteKV implements registry.Store on the control plane.
+// DeleteKV implements registry.KeyValues on the control plane.
 func (v *View) DeleteKV(ctx context.Context, key string, expect int64) (*registry.KV, error) {
 	up, err := v.upstreamExpect(key, expect)
 	if err != nil {
@@ -120,7 +120,7 @@ func (v *View) DeleteKV(ctx context.Context, key string, expect int64) (*registr
 	return got, nil
 }
 
-// DeleteKVPrefix implements registry.Store on the control plane.
+// DeleteKVPrefix implements registry.KeyValues on the control plane.
 func (v *View) DeleteKVPrefix(ctx context.Context, prefix string) (int, error) {
 	n, err := v.opts.Upstream.DeleteKVPrefix(ctx, prefix)
 	if err != nil {

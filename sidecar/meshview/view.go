@@ -15,16 +15,15 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
-// Upstream is the control plane as the view needs it; *control.Client
-// implements it.
+// Upstream is the control plane as the view needs it: the app's
+// registration and the key/value space are forwarded to it. sidecar.Control
+// embeds it, and *control.Client implements both.
 type Upstream interface {
 	Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error)
 	Deregister(ctx context.Context, key registry.InstanceKey) error
 	Renew(ctx context.Context, key registry.InstanceKey) error
 	SetStatus(ctx context.Context, key registry.InstanceKey, status registry.Status) (*registry.Instance, error)
 	ClearStatus(ctx context.Context, key registry.InstanceKey) (*registry.Instance, error)
-	Resource(ctx context.Context, kind, name string) (*registry.Resource, error)
-	Resources(ctx context.Context, kind string) ([]*registry.Resource, int64, error)
 	GetKV(ctx context.Context, key string) (*registry.KV, error)
 	PutKV(ctx context.Context, kv *registry.KV, expect int64) (*registry.KV, error)
 	ListKV(ctx context.Context, prefix string) ([]*registry.KV, int64, error)
@@ -64,11 +63,9 @@ const (
 	OriginMesh = "mesh"
 )
 
-// ErrUnsupported is returned for writes the app has no business making
-// through its sidecar (rules and other resources).
-var ErrUnsupported = fmt.Errorf("%w: not available through the sidecar's mesh view", registry.ErrInvalid)
-
-// View is the registry.Store mounted under the discovery front-ends.
+// View is the registry.Discovery mounted under the discovery front-ends.
+// It has no resources: rules are the control plane's, and an app has no
+// business reading or writing them through its sidecar.
 type View struct {
 	opts   Options
 	logger *slog.Logger
@@ -205,7 +202,7 @@ func (v *View) local(own *registry.Instance) *registry.Instance {
 	return out
 }
 
-// Register implements registry.Store: the app registers itself.
+// Register implements registry.Instances: the app registers itself.
 func (v *View) Register(ctx context.Context, inst *registry.Instance) (*registry.Instance, error) {
 	if inst == nil {
 		return nil, &registry.ValidationError{Field: "instance", Message: "required"}
@@ -241,7 +238,7 @@ func (v *View) Register(ctx context.Context, inst *registry.Instance) (*registry
 	return in.Clone(), nil
 }
 
-// Deregister implements registry.Store.
+// Deregister implements registry.Instances.
 func (v *View) Deregister(ctx context.Context, key registry.InstanceKey) (*registry.Instance, error) {
 	err := v.opts.Upstream.Deregister(ctx, key)
 	if err != nil && !errors.Is(err, registry.ErrNotFound) {
@@ -268,7 +265,7 @@ func (v *View) Deregister(ctx context.Context, key registry.InstanceKey) (*regis
 	return own.Clone(), nil
 }
 
-// Renew implements registry.Store; ErrNotFound tells the client to
+// Renew implements registry.Instances; ErrNotFound tells the client to
 // register again (the control plane forgot it).
 func (v *View) Renew(ctx context.Context, key registry.InstanceKey) error {
 	if err := v.opts.Upstream.Renew(ctx, key); err != nil {
@@ -278,7 +275,7 @@ func (v *View) Renew(ctx context.Context, key registry.InstanceKey) error {
 	return nil
 }
 
-// SetStatusOverride implements registry.Store.
+// SetStatusOverride implements registry.Instances.
 func (v *View) SetStatusOverride(ctx context.Context, key registry.InstanceKey, status registry.Status) (*registry.Instance, error) {
 	if _, err := v.opts.Upstream.SetStatus(ctx, key, status); err != nil {
 		return nil, fmt.Errorf("meshview: status %s: %w", key, err)
@@ -286,7 +283,7 @@ func (v *View) SetStatusOverride(ctx context.Context, key registry.InstanceKey, 
 	return v.updateOwn(key, func(i *registry.Instance) { i.OverriddenStatus = status })
 }
 
-// ClearStatusOverride implements registry.Store.
+// ClearStatusOverride implements registry.Instances.
 func (v *View) ClearStatusOverride(ctx context.Context, key registry.InstanceKey) (*registry.Instance, error) {
 	if _, err := v.opts.Upstream.ClearStatus(ctx, key); err != nil {
 		return nil, fmt.Errorf("meshview: status %s: %w", key, err)
@@ -312,7 +309,7 @@ func (v *View) updateOwn(key registry.InstanceKey, fn func(*registry.Instance)) 
 	return next.Clone(), nil
 }
 
-// Update implements registry.Store for the app's own instances (health
+// Update implements registry.Instances for the app's own instances (health
 // checks, metadata); the result is registered again upstream.
 func (v *View) Update(ctx context.Context, key registry.InstanceKey, fn func(*registry.Instance) error) (*registry.Instance, error) {
 	v.mu.Lock()
@@ -331,7 +328,7 @@ func (v *View) Update(ctx context.Context, key registry.InstanceKey, fn func(*re
 	return v.updateOwn(key, func(i *registry.Instance) { *i = *next.Clone() })
 }
 
-// Get implements registry.Store.
+// Get implements registry.Instances.
 func (v *View) Get(_ context.Context, key registry.InstanceKey) (*registry.Instance, error) {
 	v.mu.Lock()
 	own := v.own[key]
@@ -345,54 +342,34 @@ func (v *View) Get(_ context.Context, key registry.InstanceKey) (*registry.Insta
 	return nil, fmt.Errorf("meshview: %s: %w", key, registry.ErrNotFound)
 }
 
-// List implements registry.Store.
+// List implements registry.Instances.
 func (v *View) List(_ context.Context, f registry.Filter) ([]*registry.Instance, int64, error) {
 	list, rev := v.state.List(f)
 	return list, rev, nil
 }
 
-// Services implements registry.Store.
+// Services implements registry.Instances.
 func (v *View) Services(_ context.Context, namespace string) ([]registry.ServiceSummary, int64, error) {
 	list, rev := v.state.Services(namespace)
 	return list, rev, nil
 }
 
-// Watch implements registry.Store over the view's own revisions.
+// Watch implements registry.Changes over the view's own revisions.
 func (v *View) Watch(ctx context.Context, from int64, f registry.WatchFilter) (registry.Watcher, error) {
 	return v.hub.Watch(ctx, from, f)
 }
 
-// Revision implements registry.Store.
+// Revision implements registry.Changes.
 func (v *View) Revision() int64 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.rev
 }
 
-// PutResource implements registry.Store: not through the sidecar.
-func (v *View) PutResource(context.Context, *registry.Resource, int64) (*registry.Resource, error) {
-	return nil, ErrUnsupported
-}
-
-// GetResource implements registry.Store from the control plane.
-func (v *View) GetResource(ctx context.Context, key registry.ResourceKey) (*registry.Resource, error) {
-	return v.opts.Upstream.Resource(ctx, key.Kind, key.Name)
-}
-
-// ListResources implements registry.Store from the control plane.
-func (v *View) ListResources(ctx context.Context, kind string) ([]*registry.Resource, int64, error) {
-	return v.opts.Upstream.Resources(ctx, kind)
-}
-
-// DeleteResource implements registry.Store: not through the sidecar.
-func (v *View) DeleteResource(context.Context, registry.ResourceKey, int64) (*registry.Resource, error) {
-	return nil, ErrUnsupported
-}
-
-// Close implements registry.Store: watches end.
+// Close ends the view's watches.
 func (v *View) Close() error {
 	v.hub.Close()
 	return nil
 }
 
-var _ registry.Store = (*View)(nil)
+var _ registry.Discovery = (*View)(nil)
