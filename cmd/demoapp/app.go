@@ -251,7 +251,7 @@ func serveApp(ctx context.Context, o *options, log *slog.Logger) error {
 		return err
 	}
 
-	group := serve.NewGroup(log, serve.Timeouts{Shutdown: 5 * time.Second})
+	group := serve.NewGroup(log, serve.Timeouts{Shutdown: 5 * time.Second}, serve.Limits{})
 	group.Add(serve.Listener{Name: "http", Listener: ln, Handler: app.Handler()})
 	srvCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)

@@ -164,7 +164,7 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	group := serve.NewGroup(log, serve.Timeouts{
 		ReadHeader: cfg.HTTP.ReadHeaderTimeout, Idle: cfg.HTTP.IdleTimeout, Shutdown: cfg.HTTP.ShutdownTimeout,
-	})
+	}, serve.Limits{})
 	ctl := control.NewServer(store, control.ServerOptions{
 		Token: cfg.Control.Token, MaxCanariesPerService: cfg.Control.MaxCanariesPerService,
 		MaxBodyBytes: cfg.Control.MaxBodyBytes, Logger: log, Registerer: reg, Gatherer: reg,

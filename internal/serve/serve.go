@@ -8,29 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 )
-
-// Timeouts for every server; zero values take the defaults named.
-type Timeouts struct {
-	ReadHeader time.Duration // default 10s
-	Idle       time.Duration // default 120s
-	// Shutdown bounds the drain after SIGTERM (default 30s).
-	Shutdown time.Duration
-}
-
-func (t Timeouts) withDefaults() Timeouts {
-	if t.ReadHeader <= 0 {
-		t.ReadHeader = 10 * time.Second
-	}
-	if t.Idle <= 0 {
-		t.Idle = 120 * time.Second
-	}
-	if t.Shutdown <= 0 {
-		t.Shutdown = 30 * time.Second
-	}
-	return t
-}
 
 // Listener is one named HTTP endpoint of a binary.
 type Listener struct {
@@ -45,14 +23,16 @@ type Listener struct {
 type Group struct {
 	log       *slog.Logger
 	timeouts  Timeouts
+	limits    Limits
 	mu        sync.Mutex
 	bound     map[string]net.Addr
 	listeners []Listener
 }
 
-// NewGroup returns an empty group.
-func NewGroup(log *slog.Logger, t Timeouts) *Group {
-	return &Group{log: log, timeouts: t.withDefaults(), bound: map[string]net.Addr{}}
+// NewGroup returns an empty group whose listeners all have the timeouts
+// and limits given.
+func NewGroup(log *slog.Logger, t Timeouts, l Limits) *Group {
+	return &Group{log: log, timeouts: t.withDefaults(), limits: l.WithDefaults(), bound: map[string]net.Addr{}}
 }
 
 // Add registers a listener; an empty Addr (and no Listener) disables it.
@@ -111,13 +91,9 @@ func (g *Group) Serve(ctx context.Context) error {
 	servers := make([]*http.Server, len(g.listeners))
 	errc := make(chan error, len(g.listeners))
 	for i, l := range g.listeners {
-		srv := &http.Server{
-			Handler:           l.Handler,
-			ReadHeaderTimeout: g.timeouts.ReadHeader,
-			IdleTimeout:       g.timeouts.Idle,
-			BaseContext:       func(net.Listener) context.Context { return baseCtx },
-			ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
-		}
+		srv := NewServer(l.Handler, g.timeouts, g.limits)
+		srv.BaseContext = func(net.Listener) context.Context { return baseCtx }
+		srv.ErrorLog = slog.NewLogLogger(g.log.Handler(), slog.LevelWarn)
 		servers[i] = srv
 		g.log.Info("listening", "listener", l.Name, "addr", l.Listener.Addr().String())
 		go func() {

@@ -30,7 +30,7 @@ func TestServeDrainsLongPolls(t *testing.T) {
 			io.WriteString(w, "timed out")
 		}
 	})
-	g := NewGroup(quiet, Timeouts{Shutdown: 20 * time.Second})
+	g := NewGroup(quiet, Timeouts{Shutdown: 20 * time.Second}, Limits{})
 	g.Add(Listener{Name: "api", Listener: ln, Handler: h})
 	g.Add(Listener{Name: "off"}) // empty address: disabled
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,7 +84,7 @@ func TestBindReportsPortConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	g := NewGroup(quiet, Timeouts{})
+	g := NewGroup(quiet, Timeouts{}, Limits{})
 	g.Add(Listener{Name: "first", Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
 	g.Add(Listener{Name: "clash", Addr: busy.Addr().String(), Handler: http.NotFoundHandler()})
 	err = g.Bind()
