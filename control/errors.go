@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -17,6 +18,7 @@ const (
 	CodeConflict         = "conflict"
 	CodeCompacted        = "compacted"
 	CodeTooLarge         = "too_large"
+	CodeTimeout          = "timeout"
 	CodeInternal         = "internal"
 	CodeUnavailable      = "unavailable"
 )
@@ -37,9 +39,12 @@ var errTooLarge = errors.New("request body too large")
 // statusFor maps an error to an HTTP status and code.
 func statusFor(err error) (int, string) {
 	var mbe *http.MaxBytesError
+	var bte *serve.BodyTimeoutError
 	switch {
 	case errors.As(err, &mbe), errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
+	case errors.As(err, &bte):
+		return http.StatusRequestTimeout, CodeTimeout
 	case errors.Is(err, registry.ErrInvalid), errors.Is(err, ErrUnknownKind):
 		return http.StatusBadRequest, CodeInvalid
 	case errors.Is(err, registry.ErrNotFound):

@@ -77,14 +77,14 @@ func BenchmarkFullFetch(b *testing.B) {
 			for _, changed := range []bool{false, true} {
 				name := f.name + "/gzip=" + strconv.FormatBool(gz) + "/afterChange=" + strconv.FormatBool(changed)
 				b.Run(name, func(b *testing.B) {
-					size := serve(b, h, "/eureka/apps/", f.accept, gz) // warm: encode every instance once
+					size := serveGet(b, h, "/eureka/apps/", f.accept, gz) // warm: encode every instance once
 					for i := 0; b.Loop(); i++ {
 						if changed {
 							b.StopTimer()
 							touch(b, srv, store, i)
 							b.StartTimer()
 						}
-						size = serve(b, h, "/eureka/apps/", f.accept, gz)
+						size = serveGet(b, h, "/eureka/apps/", f.accept, gz)
 					}
 					b.ReportMetric(float64(size), "body-bytes")
 				})
@@ -101,9 +101,9 @@ func BenchmarkDelta(b *testing.B) {
 	h := srv.Handler()
 	for _, f := range []struct{ name, accept string }{{"json", "application/json"}, {"xml", "application/xml"}} {
 		b.Run(f.name+"/500changes", func(b *testing.B) {
-			size := serve(b, h, "/eureka/apps/delta", f.accept, false)
+			size := serveGet(b, h, "/eureka/apps/delta", f.accept, false)
 			for b.Loop() {
-				size = serve(b, h, "/eureka/apps/delta", f.accept, false)
+				size = serveGet(b, h, "/eureka/apps/delta", f.accept, false)
 			}
 			b.ReportMetric(float64(size), "body-bytes")
 		})
@@ -143,7 +143,7 @@ func touch(b *testing.B, srv *Server, store registry.Store, i int) {
 	srv.view.waitFor(context.Background(), out.Revision)
 }
 
-func serve(b *testing.B, h http.Handler, path, accept string, gz bool) int {
+func serveGet(b *testing.B, h http.Handler, path, accept string, gz bool) int {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("Accept", accept)
 	if gz {

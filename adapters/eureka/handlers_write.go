@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/meshbridge/meshbridge/adapters/eureka/wire"
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -298,14 +299,18 @@ func (s *Server) awaitGone(ctx context.Context, removed *registry.Instance) {
 	s.view.waitGone(ctx, removed.Key(), removed.Revision)
 }
 
-// readBody reads the request body up to the limit: 413 when larger, 400
-// when it cannot be read.
+// readBody reads the request body up to the limit: 413 when larger, 408
+// when it does not arrive in time, 400 when it cannot be read.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
+	var tooSlow *serve.BodyTimeoutError
 	switch {
 	case errors.As(err, &tooLarge):
 		writeText(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit))
+		return nil, false
+	case errors.As(err, &tooSlow):
+		writeText(w, http.StatusRequestTimeout, tooSlow.Error())
 		return nil, false
 	case err != nil:
 		writeText(w, http.StatusBadRequest, "cannot read request body: "+err.Error())
