@@ -10,13 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-)
 
-// Body limits. Consul caps KV values at 512 KiB (kv_max_value_size); other
-// bodies (registrations, check updates) get 1 MiB, far above any real one.
-const (
-	maxBodyBytes    = 1 << 20
-	maxKVValueBytes = 512 * 1024
+	"github.com/meshbridge/meshbridge/internal/serve"
 )
 
 const plainContentType = "text/plain; charset=utf-8"
@@ -57,13 +52,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeError maps a body decode failure to Consul's answer: 413 when the
-// body was over the limit, else 400 "Request decode failed: ...".
+// body was over the limit, 408 when it did not arrive in time, else 400
+// "Request decode failed: ...".
 func decodeError(err error) *httpError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return errorf(http.StatusRequestEntityTooLarge, "Request body too large, max size: %d bytes", mbe.Limit)
 	}
+	if he := bodyTimeout(err); he != nil {
+		return he
+	}
 	return errorf(http.StatusBadRequest, "Request decode failed: %v", err)
+}
+
+// bodyTimeout is the 408 for a body that did not arrive within the
+// listener's read time, nil for any other error.
+func bodyTimeout(err error) *httpError {
+	var bte *serve.BodyTimeoutError
+	if errors.As(err, &bte) {
+		return errorf(http.StatusRequestTimeout, "Request body read failed: %v", bte)
+	}
+	return nil
 }
 
 // queryKey keeps a request's parsed query in its context, so that the
@@ -174,7 +183,7 @@ func (s *Server) wrap(e endpoint) http.Handler {
 			return
 		}
 		if r.Body != nil && !strings.HasPrefix(r.URL.Path, "/v1/kv/") {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
 		}
 		if err := e.handle(w, r); err != nil {
 			if r.Context().Err() == nil {

@@ -202,15 +202,18 @@ func (s *Server) kvPut(w http.ResponseWriter, r *http.Request, key string) error
 	if err != nil {
 		return err
 	}
-	if r.ContentLength > maxKVValueBytes {
-		return kvTooLarge(r.ContentLength)
+	if r.ContentLength > s.opts.MaxKVValueBytes {
+		return s.kvTooLarge(r.ContentLength)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxKVValueBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxKVValueBytes+1))
+	if he := bodyTimeout(err); he != nil {
+		return he
+	}
 	if err != nil {
 		return errorf(http.StatusBadRequest, "Request body read failed: %v", err)
 	}
-	if len(body) > maxKVValueBytes {
-		return kvTooLarge(int64(len(body)))
+	if int64(len(body)) > s.opts.MaxKVValueBytes {
+		return s.kvTooLarge(int64(len(body)))
 	}
 	kv.Value = body
 	stored, err := s.store.PutKV(r.Context(), kv, expect)
@@ -237,10 +240,10 @@ func (s *Server) settleKV(r *http.Request, key string) {
 	}
 }
 
-func kvTooLarge(n int64) error {
+func (s *Server) kvTooLarge(n int64) error {
 	return errorf(http.StatusRequestEntityTooLarge,
 		"Request body(%d bytes) too large, max size: %d bytes. See https://developer.hashicorp.com/docs/agent/config/config-files#kv_max_value_size.",
-		n, maxKVValueBytes)
+		n, s.opts.MaxKVValueBytes)
 }
 
 // kvDelete serves DELETE /v1/kv/{key}[?recurse|?cas=]: true, or false when

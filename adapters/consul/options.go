@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -42,6 +43,20 @@ type Options struct {
 	CheckUpdateInterval time.Duration
 	// MaxConcurrentProbes bounds the HTTP and TCP checks running at once (default 64).
 	MaxConcurrentProbes int
+
+	// MaxBodyBytes caps request bodies other than KV values (registrations,
+	// check updates); larger ones get 413 (default 1 MiB, far above any
+	// real one).
+	MaxBodyBytes int64
+	// MaxKVValueBytes caps a KV value; larger ones get 413 with Consul's
+	// message (default 512 KiB, Consul's kv_max_value_size).
+	MaxKVValueBytes int64
+	// Timeouts and Limits bound the listener Serve runs: header and body
+	// read times, idle connections, header size (zero values: serve's
+	// defaults, 10s, 30s, 2m and 64 KiB). Their Shutdown is not used: Serve
+	// drains for up to 10s.
+	Timeouts serve.Timeouts
+	Limits   serve.Limits
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +90,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConcurrentProbes <= 0 {
 		o.MaxConcurrentProbes = 64
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.MaxKVValueBytes <= 0 {
+		o.MaxKVValueBytes = 512 << 10
 	}
 	return o
 }

@@ -7,28 +7,20 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/serve"
 )
 
-// HTTP server limits for Serve. There is no write timeout: a blocking
+// drainTimeout bounds Serve's drain. There is no write timeout: a blocking
 // query legitimately holds its answer for up to 10 minutes plus jitter.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = time.Minute
-	idleTimeout       = 2 * time.Minute
-	drainTimeout      = 10 * time.Second
-)
+const drainTimeout = 10 * time.Second
 
 // Serve serves Handler on ln until ctx ends, then drains: blocking queries
 // answer at once when Run has stopped, other requests get up to 10 s to
 // finish. Run must be running alongside (Serve does not start it).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	hs := serve.NewServer(s.Handler(), s.opts.Timeouts, s.opts.Limits)
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
