@@ -23,13 +23,14 @@ type Options struct {
 	Auth auth.Options
 	// HTTP tunes the v1 API (body limit, timeouts, heartbeat expiry).
 	HTTP v1.Options
-	// GRPC tunes the v2 server (message limit, connection lease, keep-alive).
+	// GRPC tunes the v2 server (message and header limits, connection lease, keep-alive).
 	GRPC GRPCOptions
 }
 
 // GRPCOptions are the v2 knobs a deployment may change; see v2.Options.
 type GRPCOptions struct {
 	MaxMessageBytes int
+	MaxHeaderBytes  int
 	ConnectionLease time.Duration
 	KeepAlive       time.Duration
 	ProbeTimeout    time.Duration
@@ -40,6 +41,7 @@ type GRPCOptions struct {
 
 func (g GRPCOptions) apply(o *v2.Options) {
 	o.MaxMessageBytes = g.MaxMessageBytes
+	o.MaxHeaderBytes = g.MaxHeaderBytes
 	o.ConnectionLease = g.ConnectionLease
 	o.KeepAlive = g.KeepAlive
 	o.ProbeTimeout = g.ProbeTimeout
@@ -54,7 +56,7 @@ func (o *Options) Validate() error {
 		return err
 	}
 	g := o.GRPC
-	if g.MaxMessageBytes < 0 || g.ConnectionLease < 0 || g.KeepAlive < 0 || g.ProbeTimeout < 0 ||
+	if g.MaxMessageBytes < 0 || g.MaxHeaderBytes < 0 || g.ConnectionLease < 0 || g.KeepAlive < 0 || g.ProbeTimeout < 0 ||
 		g.AckTimeout < 0 || g.PushRetries < 0 || g.DrainTimeout < 0 {
 		return errors.New("grpc: limits and durations must not be negative")
 	}

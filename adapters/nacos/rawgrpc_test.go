@@ -1,14 +1,22 @@
 package nacos_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/meshbridge/meshbridge/adapters/nacos/v2"
@@ -333,5 +341,102 @@ func TestGRPCSecondRegisterOnOneConnectionReplacesFirst(t *testing.T) {
 	insts = listService(t, e.store, "cart")
 	if len(insts) != 2 || insts[0].Port+insts[1].Port != 8003+8004 {
 		t.Fatalf("batch should replace the set with two instances, got %+v", insts)
+	}
+}
+
+// A call whose header list (gRPC metadata) is over the limit is refused
+// before it reaches the server's handlers; one within it is served. A
+// grpc-go client refuses to send it, having learnt the limit from the
+// server's settings; a client that ignores them has its stream reset.
+func TestGRPCHeaderListIsBounded(t *testing.T) {
+	e := startEnv(t, testOptions())
+	c := dialRaw(t, e, false)
+	cases := []struct {
+		name     string
+		metadata int
+		served   bool
+	}{
+		{"8 KiB of metadata", 8 << 10, true},
+		{"1 MiB of metadata", 1 << 20, false},
+	}
+	for _, tc := range cases {
+		t.Run("grpc-go, "+tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-padding", strings.Repeat("a", tc.metadata))
+			var resp v2.Payload
+			err := c.cc.Invoke(ctx, "/Request/request", &v2.Payload{Type: "ServerCheckRequest", Body: []byte(`{}`)}, &resp)
+			if served := err == nil && resp.Type == "ServerCheckResponse"; served != tc.served {
+				t.Fatalf("served %v (%v, %q), want %v", served, err, resp.Type, tc.served)
+			}
+		})
+		t.Run("raw HTTP/2, "+tc.name, func(t *testing.T) {
+			if served := rawH2Call(t, e.grpcAddr, tc.metadata); served != tc.served {
+				t.Fatalf("served %v, want %v", served, tc.served)
+			}
+		})
+	}
+}
+
+// rawH2Call opens a gRPC stream with a padding header of the given size,
+// ignoring the server's header list limit, and tells whether the server
+// answered it (response headers) rather than resetting it.
+func rawH2Call(t *testing.T, addr string, padding int) bool {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	fr := http2.NewFramer(conn, conn)
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	var block bytes.Buffer
+	enc := hpack.NewEncoder(&block)
+	for _, f := range [][2]string{{":method", "POST"}, {":scheme", "http"}, {":path", "/Request/request"},
+		{":authority", addr}, {"content-type", "application/grpc"}, {"te", "trailers"}, {"x-padding", strings.Repeat("a", padding)}} {
+		enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	// The block goes out in frames of the default 16 KiB maximum.
+	const frame = 16 << 10
+	b := block.Bytes()
+	first := b[:min(frame, len(b))]
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: first, EndHeaders: len(b) <= frame}); err != nil {
+		t.Fatal(err)
+	}
+	for rest := b[len(first):]; len(rest) > 0; {
+		n := min(frame, len(rest))
+		if err := fr.WriteContinuation(1, n == len(rest), rest[:n]); err != nil {
+			return false // the server gave up on the connection mid-block
+		}
+		rest = rest[n:]
+	}
+	msg := (&v2.Payload{Type: "ServerCheckRequest", Body: []byte(`{}`)}).Marshal()
+	data := append([]byte{0, byte(len(msg) >> 24), byte(len(msg) >> 16), byte(len(msg) >> 8), byte(len(msg))}, msg...)
+	if err := fr.WriteData(1, true, data); err != nil {
+		return false
+	}
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			return false // closed without answering the stream
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				fr.WriteSettingsAck()
+			}
+		case *http2.HeadersFrame:
+			if f.StreamID == 1 {
+				return true
+			}
+		case *http2.RSTStreamFrame, *http2.GoAwayFrame:
+			return false
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/meshbridge/meshbridge/adapters/nacos/auth"
 	"github.com/meshbridge/meshbridge/adapters/nacos/config"
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -27,6 +28,12 @@ type Options struct {
 	// MaxMessageBytes caps one received message (default 10 MiB, Nacos's
 	// nacos.remote.server.grpc.sdk.max-inbound-message-size).
 	MaxMessageBytes int
+	// MaxHeaderBytes caps a call's header list (HTTP/2 headers and gRPC
+	// metadata); larger calls are refused before any handler runs (default
+	// serve.DefaultHeaderBytes, 64 KiB; gRPC's own is 16 MiB). Nacos
+	// clients send their token and request headers inside the message,
+	// so real header lists stay far below it.
+	MaxHeaderBytes int
 	// ConnectionLease is the registry lease of connection-bound instances,
 	// renewed every third of it while the connection lives (default 30s).
 	// If this process dies, its instances expire after it.
@@ -61,6 +68,7 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 10 << 20
 	}
+	o.MaxHeaderBytes = serve.Limits{HeaderBytes: o.MaxHeaderBytes}.WithDefaults().HeaderBytes
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v

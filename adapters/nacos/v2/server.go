@@ -70,6 +70,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		grpc.ForceServerCodec(codec{}),
 		grpc.StatsHandler(s),
 		grpc.MaxRecvMsgSize(s.opts.MaxMessageBytes),
+		grpc.MaxHeaderListSize(uint32(s.opts.MaxHeaderBytes)),
 		grpc.ConnectionTimeout(10*time.Second),
 		// The Go SDK pings every 60s even without streams: allow it.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
