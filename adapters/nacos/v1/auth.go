@@ -1,6 +1,8 @@
 package v1
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strings"
 
@@ -9,21 +11,21 @@ import (
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request, p *params) error
 
-// secured reads the parameters and, when auth is on, refuses calls without
-// a valid token with 403, as Nacos's AuthFilter does. Only the token
+// secured refuses calls without a valid token with 403 when auth is on,
+// as Nacos's AuthFilter does, then reads the parameters. Only the token
 // counts: no User-Agent ("Nacos-Server") or other header lets a call past.
 func (s *Server) secured(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Auth.Enabled() {
+			if err := s.authenticate(r); err != nil {
+				s.fail(w, err)
+				return
+			}
+		}
 		p, err := readParams(r)
 		if err != nil {
 			s.fail(w, err)
 			return
-		}
-		if s.opts.Auth.Enabled() {
-			if _, err := s.opts.Auth.Verify(token(r, p)); err != nil {
-				s.fail(w, &httpError{status: http.StatusForbidden, msg: err.Error()})
-				return
-			}
 		}
 		if err := h(w, r, p); err != nil {
 			s.fail(w, err)
@@ -31,11 +33,30 @@ func (s *Server) secured(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// token finds the access token where Nacos clients put it: the
-// accessToken parameter (query or form), an accessToken header, or a
+// authenticate verifies the request's access token, reading as little of
+// its body as it can: a token in the query string or a header is checked
+// before any body byte is read. Clients that send the token as a form
+// field (nacos-sdk-go's POSTs and PUTs, the Java 1.x config client) have
+// at most MaxPreAuthBodyBytes read to find it.
+func (s *Server) authenticate(r *http.Request) error {
+	tok := token(r)
+	if tok == "" && hasForm(r) {
+		var err error
+		if tok, err = s.formToken(r); err != nil {
+			return err
+		}
+	}
+	if _, err := s.opts.Auth.Verify(tok); err != nil {
+		return &httpError{status: http.StatusForbidden, msg: err.Error()}
+	}
+	return nil
+}
+
+// token finds the access token where Nacos clients put it outside the
+// body: the accessToken query parameter, an accessToken header, or a
 // Bearer authorization.
-func token(r *http.Request, p *params) string {
-	if t := p.get("accessToken"); t != "" {
+func token(r *http.Request) string {
+	if t := r.URL.Query().Get("accessToken"); t != "" {
 		return t
 	}
 	if t := r.Header.Get("accessToken"); t != "" {
@@ -45,6 +66,26 @@ func token(r *http.Request, p *params) string {
 		return strings.TrimSpace(t)
 	}
 	return ""
+}
+
+// formToken looks for the accessToken field in the first
+// MaxPreAuthBodyBytes of a form body, and puts what it read back in front
+// of the rest of the body for readParams. When the body goes on past that
+// prefix, a field cut off at its end does not count.
+func (s *Server) formToken(r *http.Request) (string, error) {
+	head, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxPreAuthBodyBytes+1))
+	if err != nil {
+		return "", bodyError(err)
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	whole := head
+	if int64(len(head)) > s.opts.MaxPreAuthBodyBytes {
+		whole = head[:bytes.LastIndexByte(head, '&')+1]
+	}
+	return parseLenient(string(whole)).Get("accessToken"), nil
 }
 
 type loginResponse struct {
@@ -57,14 +98,17 @@ type loginResponse struct {
 
 // login answers POST /nacos/v1/auth/users/login (and /nacos/v1/auth/login).
 // With auth off Nacos still answers logins; so do we, with no token.
+// A login is unauthenticated by nature, so its body may be no larger than
+// MaxPreAuthBodyBytes.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.Auth.Enabled() {
+		writeJSON(w, loginResponse{TokenTTL: int64(auth.DefaultTokenTTL.Seconds())})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxPreAuthBodyBytes)
 	p, err := readParams(r)
 	if err != nil {
 		s.fail(w, err)
-		return
-	}
-	if !s.opts.Auth.Enabled() {
-		writeJSON(w, loginResponse{TokenTTL: int64(auth.DefaultTokenTTL.Seconds())})
 		return
 	}
 	user := p.get("username")

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/serve"
 )
 
 // Server is the v1 HTTP API.
@@ -65,16 +67,10 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
-		ReadTimeout:       s.opts.ReadTimeout,
-		WriteTimeout:      s.opts.LongPollMax + 10*time.Second,
-		IdleTimeout:       s.opts.IdleTimeout,
-		MaxHeaderBytes:    1 << 20,
-		BaseContext:       func(net.Listener) context.Context { return baseCtx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	hs := serve.NewServer(s.Handler(), s.opts.Timeouts, s.opts.Limits)
+	hs.WriteTimeout = s.opts.LongPollMax + 10*time.Second
+	hs.BaseContext = func(net.Listener) context.Context { return baseCtx }
+	hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -101,27 +97,41 @@ type params struct {
 	form  url.Values
 }
 
-var errBodyTooLarge = errors.New("request body too large")
-
 func readParams(r *http.Request) (*params, error) {
 	p := &params{query: r.URL.Query(), form: url.Values{}}
-	if r.Body == nil || r.Method == http.MethodGet {
-		return p, nil
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct != "" && !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+	if !hasForm(r) {
 		return p, nil
 	}
 	body, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, errBodyTooLarge
-	}
 	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
+		return nil, bodyError(err)
 	}
 	p.form = parseLenient(string(body))
 	return p, nil
+}
+
+// hasForm tells whether parameters may be in the request's body: a form
+// (or untyped) body on anything but a GET.
+func hasForm(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	return ct == "" || strings.HasPrefix(ct, "application/x-www-form-urlencoded")
+}
+
+// bodyError is the answer to a body that could not be read: 413 over the
+// limit, 408 when it did not arrive in time, else the error (500).
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	var bte *serve.BodyTimeoutError
+	switch {
+	case errors.As(err, &mbe):
+		return &httpError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body larger than %d bytes", mbe.Limit)}
+	case errors.As(err, &bte):
+		return &httpError{status: http.StatusRequestTimeout, msg: bte.Error()}
+	}
+	return fmt.Errorf("read body: %w", err)
 }
 
 // parseLenient parses k=v&k=v, unescaping what unescapes and keeping the
@@ -183,8 +193,6 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	var he *httpError
 	switch {
 	case errors.As(err, &he):
-	case errors.Is(err, errBodyTooLarge):
-		he = &httpError{status: http.StatusRequestEntityTooLarge, msg: err.Error()}
 	default:
 		s.log.Error("request failed", "error", err)
 		he = &httpError{status: http.StatusInternalServerError, msg: err.Error()}
