@@ -1,15 +1,15 @@
 package serve
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 )
 
 // bodyOrTimeout reads the whole body and answers its length, 408 when it
@@ -40,29 +40,12 @@ func bodyOrTimeout(readErrs chan<- error, wait time.Duration) http.Handler {
 func TestSlowBodyIsCut(t *testing.T) {
 	readErrs := make(chan error, 1)
 	addr := startGroup(t, bodyOrTimeout(readErrs, 0), Timeouts{ReadBody: 200 * time.Millisecond}, Limits{})
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	// A head that announces 100 bytes, then one of them; the rest never comes.
-	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\na")
-	conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // far past 200ms: it asserts the cut, not its speed
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("no answer to a stalled body: %v", err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestTimeout {
-		t.Fatalf("stalled body answered %d, want 408", resp.StatusCode)
+	if status, closed := servetest.StallBody(t, addr, http.MethodPost, "/", "application/json"); status != http.StatusRequestTimeout || !closed {
+		t.Fatalf("stalled body answered %d (connection closed: %v), want 408 and closed", status, closed)
 	}
 	var bte *BodyTimeoutError
 	if err := <-readErrs; !errors.As(err, &bte) || bte.Timeout != 200*time.Millisecond {
 		t.Fatalf("handler read %v, want a *BodyTimeoutError of 200ms", err)
-	}
-	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Fatalf("connection still open after the 408: %v", err)
 	}
 }
 
