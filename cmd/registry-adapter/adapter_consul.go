@@ -24,6 +24,10 @@ type ConsulConfig struct {
 	// ACLToken, when set, is required on every call but /v1/status/*
 	// (default none; MESHBRIDGE_CONSUL_TOKEN also sets it).
 	ACLToken string `yaml:"aclToken"`
+	// MaxBodyBytes: larger registration and check bodies get 413 (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+	// MaxKVValueBytes: larger KV values get 413 (default 512 KiB, Consul's kv_max_value_size).
+	MaxKVValueBytes int64 `yaml:"maxKVValueBytes"`
 }
 
 func init() {
@@ -43,6 +47,8 @@ func (c *ConsulConfig) validate(errs *config.Errors) {
 	errs.Add(err != nil, "consul.listen", "must be host:port, got %q", c.Listen)
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
 	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.nodeName", "must be a valid name")
+	errs.Add(c.MaxBodyBytes < 1024, "consul.maxBodyBytes", "must be at least 1024")
+	errs.Add(c.MaxKVValueBytes < 1024, "consul.maxKVValueBytes", "must be at least 1024")
 }
 
 func mountConsul(env *mountEnv) error {
@@ -56,6 +62,8 @@ func mountConsul(env *mountEnv) error {
 	}
 	srv := consul.New(env.store, consul.Options{
 		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress,
+		MaxBodyBytes: c.MaxBodyBytes, MaxKVValueBytes: c.MaxKVValueBytes,
+		Timeouts: env.cfg.HTTP.timeouts(), Limits: env.cfg.HTTP.limits(),
 		Logger: env.log, Metrics: env.reg,
 	})
 	ln, err := net.Listen("tcp", c.Listen)

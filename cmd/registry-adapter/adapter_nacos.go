@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/adapters/nacos/auth"
+	"github.com/meshbridge/meshbridge/adapters/nacos/v1"
 	"github.com/meshbridge/meshbridge/internal/config"
 )
 
@@ -17,8 +18,13 @@ type NacosConfig struct {
 	// Listen is the HTTP address (default :8848; empty disables Nacos).
 	Listen string `yaml:"listen"`
 	// GRPCListen is the gRPC address (default: the HTTP port + 1000, as Nacos 2.x clients expect).
-	GRPCListen string          `yaml:"grpcListen"`
-	Auth       NacosAuthConfig `yaml:"auth"`
+	GRPCListen string `yaml:"grpcListen"`
+	// MaxBodyBytes: larger HTTP request bodies get 413 (default 10 MiB).
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+	// GRPCMaxMessageBytes: larger gRPC messages are refused (default 10 MiB,
+	// Nacos's max-inbound-message-size).
+	GRPCMaxMessageBytes int             `yaml:"grpcMaxMessageBytes"`
+	Auth                NacosAuthConfig `yaml:"auth"`
 }
 
 // NacosAuthConfig turns on Nacos login and access tokens.
@@ -28,6 +34,11 @@ type NacosAuthConfig struct {
 	Secret   string            `yaml:"secret"`
 	TokenTTL time.Duration     `yaml:"tokenTTL"`
 	Users    map[string]string `yaml:"users"`
+	// MaxPreAuthBodyBytes caps what is read of an HTTP form body to find
+	// its accessToken when the query string and headers carry none, and
+	// the size of a login body (default 1 MiB). A token in the query
+	// string or a header is checked before any body is read.
+	MaxPreAuthBodyBytes int64 `yaml:"maxPreAuthBodyBytes"`
 }
 
 func init() {
@@ -50,6 +61,10 @@ func (c *NacosConfig) validate(errs *config.Errors) {
 		errs.Add(gerr != nil, "nacos.listen", "%v", gerr)
 	}
 	errs.Add(c.Auth.TokenTTL < 0, "nacos.auth.tokenTTL", "must not be negative")
+	errs.Add(c.MaxBodyBytes < 1024, "nacos.maxBodyBytes", "must be at least 1024")
+	errs.Add(c.GRPCMaxMessageBytes < 1024, "nacos.grpcMaxMessageBytes", "must be at least 1024")
+	errs.Add(c.Auth.MaxPreAuthBodyBytes < 1024 || c.Auth.MaxPreAuthBodyBytes > c.MaxBodyBytes,
+		"nacos.auth.maxPreAuthBodyBytes", "must be at least 1024 and at most nacos.maxBodyBytes")
 }
 
 func mountNacos(env *mountEnv) error {
@@ -64,6 +79,11 @@ func mountNacos(env *mountEnv) error {
 	a, err := nacos.New(env.store, nacos.Options{
 		Logger: env.log.With("component", "nacos"),
 		Auth:   auth.Options{Enabled: c.Auth.Enabled, Secret: c.Auth.Secret, TokenTTL: c.Auth.TokenTTL, Users: c.Auth.Users},
+		HTTP: v1.Options{
+			MaxBodyBytes: c.MaxBodyBytes, MaxPreAuthBodyBytes: c.Auth.MaxPreAuthBodyBytes,
+			Timeouts: env.cfg.HTTP.timeouts(), Limits: env.cfg.HTTP.limits(),
+		},
+		GRPC: nacos.GRPCOptions{MaxMessageBytes: c.GRPCMaxMessageBytes, MaxHeaderBytes: env.cfg.HTTP.MaxHeaderBytes},
 	})
 	if err != nil {
 		return fmt.Errorf("nacos: %w", err)

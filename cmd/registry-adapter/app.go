@@ -162,9 +162,7 @@ func serveAll(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		log.Info("instance transformers on every registration", "plugins", len(plugins.Transformers()))
 	}
-	group := serve.NewGroup(log, serve.Timeouts{
-		ReadHeader: cfg.HTTP.ReadHeaderTimeout, Idle: cfg.HTTP.IdleTimeout, Shutdown: cfg.HTTP.ShutdownTimeout,
-	}, serve.Limits{})
+	group := serve.NewGroup(log, cfg.HTTP.timeouts(), cfg.HTTP.limits())
 	ctl := control.NewServer(store, control.ServerOptions{
 		Token: cfg.Control.Token, MaxCanariesPerService: cfg.Control.MaxCanariesPerService,
 		MaxBodyBytes: cfg.Control.MaxBodyBytes, Logger: log, Registerer: reg, Gatherer: reg,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/plugins/host"
 )
 
@@ -72,15 +73,37 @@ type ControlConfig struct {
 	// Token required on writes (default none; MESHBRIDGE_CONTROL_TOKEN also sets it).
 	Token                 string `yaml:"token"`
 	MaxCanariesPerService int    `yaml:"maxCanariesPerService"`
-	MaxBodyBytes          int64  `yaml:"maxBodyBytes"`
+	// MaxBodyBytes: larger request bodies get 413 (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
 }
 
-// HTTPConfig holds timeouts shared by every listener.
+// HTTPConfig holds the timeouts and limits shared by every listener: the
+// control API, Eureka, Consul, Nacos HTTP (and, for the header limit,
+// Nacos gRPC). Body size limits are each front-end's own.
 type HTTPConfig struct {
+	// ReadHeaderTimeout bounds reading a request's line and headers (default 10s).
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
-	IdleTimeout       time.Duration `yaml:"idleTimeout"`
-	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
+	// ReadBodyTimeout bounds reading a request's body once its handler
+	// runs; a slower body gets 408 and its connection is closed (default
+	// 30s). Long-polls and blocking queries are not bounded by it.
+	ReadBodyTimeout time.Duration `yaml:"readBodyTimeout"`
+	// IdleTimeout closes a kept-alive connection idle this long (default 2m).
+	IdleTimeout time.Duration `yaml:"idleTimeout"`
+	// ShutdownTimeout bounds the drain after SIGTERM (default 30s).
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// MaxHeaderBytes caps a request's line and headers in bytes; larger
+	// ones get 431, and on Nacos gRPC it is the header list limit (default
+	// 65536, 64 KiB).
+	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
 }
+
+// timeouts are the listener timeouts as internal/serve takes them.
+func (c HTTPConfig) timeouts() serve.Timeouts {
+	return serve.Timeouts{ReadHeader: c.ReadHeaderTimeout, ReadBody: c.ReadBodyTimeout, Idle: c.IdleTimeout, Shutdown: c.ShutdownTimeout}
+}
+
+// limits are the listener limits as internal/serve takes them.
+func (c HTTPConfig) limits() serve.Limits { return serve.Limits{HeaderBytes: c.MaxHeaderBytes} }
 
 // DefaultConfig is the configuration with every default applied.
 func DefaultConfig() Config {
@@ -95,10 +118,12 @@ func DefaultConfig() Config {
 		},
 		Control: ControlConfig{Listen: ":8700", MaxCanariesPerService: 5, MaxBodyBytes: 1 << 20},
 		Eureka:  EurekaConfig{Listen: ":8761", Namespace: "public", DeltaRetention: 3 * time.Minute, MaxBodyBytes: 1 << 20},
-		Nacos:   NacosConfig{Listen: ":8848", Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour}},
-		Consul:  ConsulConfig{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1"},
-		HTTP:    HTTPConfig{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, ShutdownTimeout: 30 * time.Second},
-		Log:     logging.Config{Level: "info", Format: "text"},
+		Nacos: NacosConfig{Listen: ":8848", MaxBodyBytes: 10 << 20, GRPCMaxMessageBytes: 10 << 20,
+			Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour, MaxPreAuthBodyBytes: 1 << 20}},
+		Consul: ConsulConfig{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1", MaxBodyBytes: 1 << 20, MaxKVValueBytes: 512 << 10},
+		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+			ShutdownTimeout: 30 * time.Second, MaxHeaderBytes: serve.DefaultHeaderBytes},
+		Log: logging.Config{Level: "info", Format: "text"},
 	}
 }
 
@@ -121,8 +146,10 @@ func (c *Config) Validate() error {
 	errs.Add(c.Control.MaxCanariesPerService < 1, "control.maxCanariesPerService", "must be at least 1")
 	errs.Add(c.Control.MaxBodyBytes < 1024, "control.maxBodyBytes", "must be at least 1024")
 	errs.Add(c.HTTP.ReadHeaderTimeout <= 0, "http.readHeaderTimeout", "must be positive")
+	errs.Add(c.HTTP.ReadBodyTimeout <= 0, "http.readBodyTimeout", "must be positive")
 	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idleTimeout", "must be positive")
 	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdownTimeout", "must be positive")
+	errs.Add(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 16<<20, "http.maxHeaderBytes", "must be between 4096 and 16777216")
 	c.Eureka.validate(&errs)
 	c.Nacos.validate(&errs)
 	if err := host.ValidateAll(c.Plugins); err != nil {
