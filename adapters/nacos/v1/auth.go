@@ -73,10 +73,17 @@ func token(r *http.Request) string {
 // of the rest of the body for readParams. When the body goes on past that
 // prefix, a field cut off at its end does not count.
 func (s *Server) formToken(r *http.Request) (string, error) {
-	head, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxPreAuthBodyBytes+1))
-	if err != nil {
+	limit := s.opts.MaxPreAuthBodyBytes + 1 // one byte more tells whether the body goes on
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		// One allocation of the size to be read, where growing a buffer
+		// as it fills would hold up to twice that per refused request.
+		buf.Grow(int(min(r.ContentLength, limit)) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit)); err != nil {
 		return "", bodyError(err)
 	}
+	head := buf.Bytes()
 	r.Body = struct {
 		io.Reader
 		io.Closer
