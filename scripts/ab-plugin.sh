@@ -12,7 +12,10 @@
 # Usage: A=main scripts/ab-plugin.sh     (ROUNDS=6 DUR=24s BLOCK=2s RATE=2000)
 # DUR is a round's measured time, shared by the four: 6 s each by default.
 # A_PLUGIN_ENV and B_PLUGIN_ENV give one build's plugin an environment, as
-# a YAML map (B_PLUGIN_ENV='{GOMAXPROCS: "1"}').
+# a YAML map (B_PLUGIN_ENV='{GOMAXPROCS: "1"}'); A_SIDECAR_ENV and
+# B_SIDECAR_ENV give one build's sidecars variables of their own
+# (A_SIDECAR_ENV=MESHBRIDGE_PLUGIN_CALLS=grpc, with A=HEAD: the same code
+# with and without the calls' channel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
@@ -50,7 +53,9 @@ sidecar() {
       echo "handlers: {plugin: {plugins: [inject]}}"
     fi
   } > "$OUT/run/$n.yaml"
-  "$OUT/sidecar-$build" --config "$OUT/run/$n.yaml" & PIDS+=($!)
+  local senv=A_SIDECAR_ENV; [ "$build" = a ] || senv=B_SIDECAR_ENV
+  # shellcheck disable=SC2086 # the variables are words, one NAME=value each
+  env ${!senv:-} "$OUT/sidecar-$build" --config "$OUT/run/$n.yaml" & PIDS+=($!)
   wait_http "http://127.0.0.1:$((p + 10))/readyz"
 }
 sidecar none-a 18100 a
@@ -77,7 +82,8 @@ done
 for n in a b; do
   base=$([ $n = a ] && echo 18200 || echo 18300)
   calls=$(curl -fsS "http://127.0.0.1:$((base + 10))/metrics" | grep '^meshbridge_plugin_calls_total{call="request",plugin="inject",result="ok"}' | awk '{print $2}')
-  echo "plugin calls counted by sidecar $n: ${calls:-none}" >&2
+  channel=$(curl -fsS "http://127.0.0.1:$((base + 10))/metrics" | grep '^meshbridge_plugin_channel{plugin="inject"}' | awk '{print $2}')
+  echo "plugin calls counted by sidecar $n: ${calls:-none} (on the calls' channel: ${channel:-no gauge})" >&2
 done
 
 python3 - "$RES" "$A" <<'PY'
