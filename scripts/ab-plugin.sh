@@ -15,7 +15,9 @@
 # a YAML map (B_PLUGIN_ENV='{GOMAXPROCS: "1"}'); A_SIDECAR_ENV and
 # B_SIDECAR_ENV give one build's sidecars variables of their own
 # (A_SIDECAR_ENV=MESHBRIDGE_PLUGIN_CALLS=grpc, with A=HEAD: the same code
-# with and without the calls' channel).
+# with and without the calls' channel). PORT_OFFSET (default 0) moves every
+# port the script listens on (18080-18711) by that much, for a machine on
+# which another benchmark holds them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A="${A:-HEAD}"
@@ -23,6 +25,7 @@ ROUNDS="${ROUNDS:-6}"
 DUR="${DUR:-24s}"
 BLOCK="${BLOCK:-2s}"
 RATE="${RATE:-2000}"
+O="${PORT_OFFSET:-0}"
 OUT="$(mkdir -p tmp/ab-plugin && cd tmp/ab-plugin && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
 
@@ -34,15 +37,15 @@ build_sidecar "" b plugin
 go build -o "$OUT/bench" ./sidecar/bench
 
 trap stop_pids EXIT
-start_app_and_control
+start_app_and_control $((18080 + O)) $((18700 + O))
 
 # sidecar NAME BASEPORT BUILD [PLUGIN]: a sidecar in front of the echo app,
 # its ingress on BASEPORT+6, with PLUGIN in its inbound chain when given.
 sidecar() {
-  local n=$1 p=$2 build=$3 plugin=${4:-}
+  local n=$1 p=$(($2 + O)) build=$3 plugin=${4:-}
   {
-    echo "service: {name: echo-$n, ports: [{name: rest, port: 18080}]}"
-    echo 'control: {address: "http://127.0.0.1:18700"}'
+    echo "service: {name: echo-$n, ports: [{name: rest, port: $((18080 + O))}]}"
+    echo "control: {address: \"http://127.0.0.1:$((18700 + O))\"}"
     echo "egress: {listen: \"127.0.0.1:$((p + 11))\"}"
     echo "ingress: {listen: \"127.0.0.1:$((p + 6))\"}"
     echo "admin: {listen: \"127.0.0.1:$((p + 10))\"}"
@@ -57,6 +60,7 @@ sidecar() {
   # shellcheck disable=SC2086 # the variables are words, one NAME=value each
   env ${!senv:-} "$OUT/sidecar-$build" --config "$OUT/run/$n.yaml" & PIDS+=($!)
   wait_http "http://127.0.0.1:$((p + 10))/readyz"
+  kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "sidecar $n exited (a port of $p-$((p + 11)) taken?)" >&2; exit 1; }
 }
 sidecar none-a 18100 a
 sidecar none-b 18400 b
@@ -75,14 +79,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
   targets=()
   for n in $order; do
     base=$(case $n in none-a) echo 18100 ;; none-b) echo 18400 ;; a) echo 18200 ;; b) echo 18300 ;; esac)
-    targets+=(-target "label=$n;url=http://127.0.0.1:$((base + 6))/")
+    targets+=(-target "label=$n;url=http://127.0.0.1:$((base + O + 6))/")
   done
   "$OUT/bench" load "${targets[@]}" -block "$BLOCK" -qps "$RATE" -duration "$DUR" >> "$RES"
 done
 for n in a b; do
   base=$([ $n = a ] && echo 18200 || echo 18300)
-  calls=$(curl -fsS "http://127.0.0.1:$((base + 10))/metrics" | grep '^meshbridge_plugin_calls_total{call="request",plugin="inject",result="ok"}' | awk '{print $2}')
-  channel=$(curl -fsS "http://127.0.0.1:$((base + 10))/metrics" | grep '^meshbridge_plugin_channel{plugin="inject"}' | awk '{print $2}')
+  calls=$(curl -fsS "http://127.0.0.1:$((base + O + 10))/metrics" | grep '^meshbridge_plugin_calls_total{call="request",plugin="inject",result="ok"}' | awk '{print $2}')
+  channel=$(curl -fsS "http://127.0.0.1:$((base + O + 10))/metrics" | grep '^meshbridge_plugin_channel{plugin="inject"}' | awk '{print $2}')
   echo "plugin calls counted by sidecar $n: ${calls:-none} (on the calls' channel: ${channel:-no gauge})" >&2
 done
 

@@ -45,10 +45,15 @@ build_sidecar() {
   [ -z "$rev" ] || git worktree remove --force "$src"
 }
 
-# start_app_and_control: the bench echo app (1 KiB answers) on :18080 and
-# the control plane on :18700, once it answers ($OUT/bench must be built).
+# start_app_and_control [APP_PORT CONTROL_PORT]: the bench echo app (1 KiB
+# answers) on :18080 and the control plane on :18700 (or the given ports),
+# once it answers ($OUT/bench must be built). It fails when either could
+# not listen: another process on the port would stand in for it unseen.
 start_app_and_control() {
-  "$OUT/bench" echo -listen 127.0.0.1:18080 -size 1024 & PIDS+=($!)
-  "$OUT/bench" control -listen 127.0.0.1:18700 -dir "$OUT/run/data" & PIDS+=($!)
-  wait_http http://127.0.0.1:18700/healthz
+  local app=${1:-18080} control=${2:-18700} app_pid control_pid
+  "$OUT/bench" echo -listen "127.0.0.1:$app" -size 1024 & app_pid=$!; PIDS+=($app_pid)
+  "$OUT/bench" control -listen "127.0.0.1:$control" -dir "$OUT/run/data" & control_pid=$!; PIDS+=($control_pid)
+  wait_http "http://127.0.0.1:$control/healthz"
+  kill -0 "$app_pid" 2>/dev/null && kill -0 "$control_pid" 2>/dev/null ||
+    { echo "the echo app or the control plane could not start (port $app or $control taken?)" >&2; exit 1; }
 }
