@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin
 # Every Go module of the workspace that exists in this checkout.
-MODULES := . $(patsubst %/go.mod,%,$(wildcard plugins/sdk/go.mod plugins/examples/go.mod e2e/go.mod))
+MODULES := . $(patsubst %/go.mod,%,$(wildcard internal/quietconn/go.mod plugins/sdk/go.mod plugins/examples/go.mod e2e/go.mod))
 CMDS := $(notdir $(wildcard cmd/*))
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)

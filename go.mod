@@ -8,6 +8,7 @@ require (
 	github.com/hashicorp/go-bexpr v0.1.17
 	github.com/hashicorp/go-plugin v1.8.0
 	github.com/hudl/fargo v1.4.0
+	github.com/meshbridge/meshbridge/internal/quietconn v0.0.0-00010101000000-000000000000
 	github.com/meshbridge/meshbridge/plugins/sdk v0.0.0-00010101000000-000000000000
 	github.com/nacos-group/nacos-sdk-go/v2 v2.3.2
 	github.com/op/go-logging v0.0.0-20160315200505-970db520ece7
@@ -141,4 +142,7 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-replace github.com/meshbridge/meshbridge/plugins/sdk => ./plugins/sdk
+replace (
+	github.com/meshbridge/meshbridge/internal/quietconn => ./internal/quietconn
+	github.com/meshbridge/meshbridge/plugins/sdk => ./plugins/sdk
+)

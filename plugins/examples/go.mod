@@ -12,6 +12,7 @@ require (
 	github.com/hashicorp/yamux v0.1.2 // indirect
 	github.com/mattn/go-colorable v0.1.12 // indirect
 	github.com/mattn/go-isatty v0.0.17 // indirect
+	github.com/meshbridge/meshbridge/internal/quietconn v0.0.0-00010101000000-000000000000 // indirect
 	github.com/oklog/run v1.1.0 // indirect
 	golang.org/x/net v0.58.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
@@ -21,6 +22,10 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-// The SDK lives in this repository; outside the workspace (GOWORK=off, or
-// a copy of an example) point this at a released version instead.
-replace github.com/meshbridge/meshbridge/plugins/sdk => ../sdk
+// The SDK (and quietconn, a module it uses) live in this repository;
+// outside the workspace (GOWORK=off, or a copy of an example) point these
+// at released versions instead.
+replace (
+	github.com/meshbridge/meshbridge/internal/quietconn => ../../internal/quietconn
+	github.com/meshbridge/meshbridge/plugins/sdk => ../sdk
+)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/pace"
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
+	"github.com/meshbridge/meshbridge/internal/quietconn"
 )
 
 // pipeEchoEnv starts this test binary as a pipe echo (see TestMain).

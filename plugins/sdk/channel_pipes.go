@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
+	"github.com/meshbridge/meshbridge/internal/quietconn"
 )
 
 // ChannelEnv is the environment variable through which a host tells the

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
+	"github.com/meshbridge/meshbridge/internal/quietconn"
 )
 
 // ServerOptions are the limits every sidecar listener shares.

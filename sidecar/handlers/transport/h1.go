@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
+	"github.com/meshbridge/meshbridge/internal/quietconn"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 

@@ -10,7 +10,7 @@ import (
 // peekSyscall peeks at one byte without blocking (MSG_DONTWAIT), as a raw
 // system call: syscall.Recvfrom enters the runtime's system-call state,
 // which wakes Go's monitor thread when the process was idle, and that was
-// the sidecar's last such wake-up per request (see plugins/sdk/quietconn).
+// the sidecar's last such wake-up per request (see internal/quietconn).
 // It returns the error (EAGAIN: nothing to read, the connection is alive);
 // nil when there was a byte or an end.
 func peekSyscall(fd uintptr, buf []byte) error {

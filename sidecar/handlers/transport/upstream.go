@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/meshbridge/meshbridge/plugins/sdk/quietconn"
+	"github.com/meshbridge/meshbridge/internal/quietconn"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 

@@ -1,8 +1,14 @@
 // Package quietconn makes a connection's reads and writes raw system
 // calls (recvfrom and sendto with MSG_DONTWAIT, which never block, while
 // Go's netpoller still does the waiting), and a non-blocking pipe's
-// (read and write). Plugin authors do not need it:
-// the SDK and meshbridge's sidecar use it on their hot connections.
+// (read and write). The sidecar uses it on its connections, the plugin
+// SDK on the pipes of a plugin's calls' channel.
+//
+// It is a module of its own (github.com/meshbridge/meshbridge/internal/quietconn)
+// because both of those modules need it and neither may import the other's
+// code for it: the root module (the sidecar) imports the SDK module, which
+// cannot import the root module back. Its path keeps it internal to
+// meshbridge's own modules: a plugin author's code cannot import it.
 //
 // Why: Go's Read and Write on a net.Conn tell the runtime a system call
 // began (entersyscall). When the process was idle, that wakes the

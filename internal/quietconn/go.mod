@@ -1,0 +1,3 @@
+module github.com/meshbridge/meshbridge/internal/quietconn
+
+go 1.26.0
