@@ -90,20 +90,15 @@ func (t *callTable) finish(ctx context.Context, id uint64, ch chan *pluginv1.Cal
 
 // end marks the stream broken for err and reports whether this call ended
 // it (only the first does). Every call in flight fails with it as
-// UNAVAILABLE, whatever broke the stream (a faulty answer cannot be
-// pinned on one call), except UNIMPLEMENTED: a plugin without the stream
-// (see unsupported).
+// UNAVAILABLE, whatever broke the stream: a faulty answer cannot be
+// pinned on one call.
 func (t *callTable) end(err error) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
 		return false
 	}
-	code := codes.Unavailable
-	if status.Code(err) == codes.Unimplemented {
-		code = codes.Unimplemented
-	}
-	t.err = status.Errorf(code, "plugin call stream: %v", status.Convert(err).Message())
+	t.err = status.Errorf(codes.Unavailable, "plugin call stream: %v", status.Convert(err).Message())
 	close(t.done)
 	return true
 }
@@ -115,12 +110,6 @@ func (t *callTable) broken() bool {
 	default:
 		return false
 	}
-}
-
-// unsupported reports that the stream ended because the plugin does not
-// serve it at all.
-func (t *callTable) unsupported() bool {
-	return t.broken() && status.Code(t.err) == codes.Unimplemented
 }
 
 // takeSendSlot waits for the turn to send, ctx's end or the stream's;

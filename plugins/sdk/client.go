@@ -39,11 +39,8 @@ type Client struct {
 	rpc pluginv1.PluginClient
 
 	nextID atomic.Uint64
-	mu     sync.Mutex // guards stream and unary
+	mu     sync.Mutex // guards stream
 	stream *callStream
-	// unary is set when the plugin has no Calls stream; calls then go one
-	// RPC each.
-	unary bool
 	// channel carries the calls when set and not broken (UseChannel);
 	// atomic, so that neither calls on it nor OnChannel take a lock.
 	channel atomic.Pointer[channelConn]
@@ -52,7 +49,6 @@ type Client struct {
 // caller makes calls on one stream.
 type caller interface {
 	call(ctx context.Context, id uint64, req *pluginv1.CallRequest) (*pluginv1.CallResponse, error)
-	unsupported() bool
 }
 
 // UseChannel makes the client carry its calls on the plugin's channel (see
@@ -118,18 +114,14 @@ func (c *Client) Close() {
 }
 
 // caller returns the stream to call on: the calls' channel or the
-// gRPC stream, opening one if there is none or the last one broke; nil
-// with a nil error means "use unary calls". The channel, the hot path,
-// takes no lock.
+// gRPC stream, opening one if there is none or the last one broke. The
+// channel, the hot path, takes no lock.
 func (c *Client) caller() (caller, error) {
 	if cc := c.channel.Load(); cc != nil && !cc.broken() {
 		return cc, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.unary {
-		return nil, nil
-	}
 	if c.stream != nil && !c.stream.broken() {
 		return c.stream, nil
 	}
@@ -160,24 +152,14 @@ func (c *Client) Describe(ctx context.Context) (Info, error) {
 	return info, nil
 }
 
-// invoke makes one call: on the call stream, or as its own RPC when the
-// plugin has no stream.
-func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, unary func() (T, error), pick func(*pluginv1.CallResponse) T) (T, error) {
+// invoke makes one call, on the calls' channel or the gRPC stream.
+func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, pick func(*pluginv1.CallResponse) T) (T, error) {
 	var zero T
 	cs, err := c.caller()
 	if err != nil {
 		return zero, err
 	}
-	if cs == nil {
-		return unary()
-	}
 	resp, err := cs.call(ctx, c.nextID.Add(1), req)
-	if err != nil && cs.unsupported() {
-		c.mu.Lock()
-		c.unary = true
-		c.mu.Unlock()
-		return unary()
-	}
 	if err != nil {
 		return zero, err
 	}
@@ -188,7 +170,6 @@ func invoke[T any](ctx context.Context, c *Client, req *pluginv1.CallRequest, un
 func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResult, error) {
 	msg := requestToWire(req)
 	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Request{Request: msg}},
-		func() (*pluginv1.RequestResult, error) { return c.rpc.HandleRequest(ctx, msg) },
 		(*pluginv1.CallResponse).GetRequest)
 	if err != nil {
 		return nil, err
@@ -200,7 +181,6 @@ func (c *Client) HandleRequest(ctx context.Context, req *Request) (*RequestResul
 func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*ResponseResult, error) {
 	msg := responseInfoToWire(resp)
 	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Response{Response: msg}},
-		func() (*pluginv1.ResponseResult, error) { return c.rpc.HandleResponse(ctx, msg) },
 		(*pluginv1.CallResponse).GetResponse)
 	if err != nil {
 		return nil, err
@@ -213,7 +193,6 @@ func (c *Client) HandleResponse(ctx context.Context, resp *ResponseInfo) (*Respo
 func (c *Client) TransformInstance(ctx context.Context, inst *Instance) (*Instance, error) {
 	msg := &pluginv1.TransformRequest{Instance: instanceToWire(inst)}
 	m, err := invoke(ctx, c, &pluginv1.CallRequest{Call: &pluginv1.CallRequest_Transform{Transform: msg}},
-		func() (*pluginv1.TransformResult, error) { return c.rpc.TransformInstance(ctx, msg) },
 		(*pluginv1.CallResponse).GetTransform)
 	if err != nil {
 		return nil, err

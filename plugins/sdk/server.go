@@ -59,7 +59,8 @@ func (s *server) OpenChannel(_ context.Context, m *pluginv1.ChannelRequest) (*pl
 	return &pluginv1.ChannelOffer{Network: "pipes"}, nil
 }
 
-func (s *server) HandleRequest(ctx context.Context, m *pluginv1.HTTPRequest) (res *pluginv1.RequestResult, err error) {
+// handleRequest runs the request phase.
+func (s *server) handleRequest(ctx context.Context, m *pluginv1.HTTPRequest) (res *pluginv1.RequestResult, err error) {
 	if s.cfg.Request == nil {
 		return nil, status.Error(codes.Unimplemented, "plugin has no request phase")
 	}
@@ -71,7 +72,8 @@ func (s *server) HandleRequest(ctx context.Context, m *pluginv1.HTTPRequest) (re
 	return requestResultToWire(out), nil
 }
 
-func (s *server) HandleResponse(ctx context.Context, m *pluginv1.ResponseInfo) (res *pluginv1.ResponseResult, err error) {
+// handleResponse runs the response phase.
+func (s *server) handleResponse(ctx context.Context, m *pluginv1.ResponseInfo) (res *pluginv1.ResponseResult, err error) {
 	if s.cfg.Response == nil {
 		return nil, status.Error(codes.Unimplemented, "plugin has no response phase")
 	}
@@ -86,7 +88,8 @@ func (s *server) HandleResponse(ctx context.Context, m *pluginv1.ResponseInfo) (
 	return &pluginv1.ResponseResult{Headers: changesToWire(out.Header)}, nil
 }
 
-func (s *server) TransformInstance(ctx context.Context, m *pluginv1.TransformRequest) (res *pluginv1.TransformResult, err error) {
+// transformInstance runs the instance transformer.
+func (s *server) transformInstance(ctx context.Context, m *pluginv1.TransformRequest) (res *pluginv1.TransformResult, err error) {
 	if s.cfg.Instances == nil {
 		return nil, status.Error(codes.Unimplemented, "plugin is not an instance transformer")
 	}

@@ -100,8 +100,8 @@ func (c *callServer) answer(req *pluginv1.CallRequest) {
 	c.send.Unlock()
 }
 
-// dispatch runs one call of the stream through the same code as the unary
-// methods.
+// dispatch runs one call of the stream (gRPC's or the channel's) with its
+// handler.
 func (s *server) dispatch(ctx context.Context, req *pluginv1.CallRequest) *pluginv1.CallResponse {
 	if d := req.GetDeadlineUnixNano(); d != 0 {
 		var cancel context.CancelFunc
@@ -113,17 +113,17 @@ func (s *server) dispatch(ctx context.Context, req *pluginv1.CallRequest) *plugi
 	switch c := req.GetCall().(type) {
 	case *pluginv1.CallRequest_Request:
 		var r *pluginv1.RequestResult
-		if r, err = s.HandleRequest(ctx, c.Request); err == nil {
+		if r, err = s.handleRequest(ctx, c.Request); err == nil {
 			out.Result = &pluginv1.CallResponse_Request{Request: r}
 		}
 	case *pluginv1.CallRequest_Response:
 		var r *pluginv1.ResponseResult
-		if r, err = s.HandleResponse(ctx, c.Response); err == nil {
+		if r, err = s.handleResponse(ctx, c.Response); err == nil {
 			out.Result = &pluginv1.CallResponse_Response{Response: r}
 		}
 	case *pluginv1.CallRequest_Transform:
 		var r *pluginv1.TransformResult
-		if r, err = s.TransformInstance(ctx, c.Transform); err == nil {
+		if r, err = s.transformInstance(ctx, c.Transform); err == nil {
 			out.Result = &pluginv1.CallResponse_Transform{Transform: r}
 		}
 	default:
@@ -135,8 +135,7 @@ func (s *server) dispatch(ctx context.Context, req *pluginv1.CallRequest) *plugi
 	return out
 }
 
-// errorResponse answers call id with err, as a gRPC status a unary call
-// would have returned.
+// errorResponse answers call id with err, as a gRPC status.
 func errorResponse(id uint64, err error) *pluginv1.CallResponse {
 	st := status.Convert(err)
 	return &pluginv1.CallResponse{Id: id, Result: &pluginv1.CallResponse_Error{Error: &pluginv1.CallError{Code: int32(st.Code()), Message: st.Message()}}}

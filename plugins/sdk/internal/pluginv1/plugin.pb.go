@@ -1237,8 +1237,8 @@ func (*CallResponse_Transform) isCallResponse_Result() {}
 
 func (*CallResponse_Error) isCallResponse_Result() {}
 
-// CallError is a failed call: code is a gRPC status code, as a unary call
-// would have returned.
+// CallError is a failed call: code is a gRPC status code, as an RPC of its
+// own would have failed with.
 type CallError struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -1393,12 +1393,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06result\"9\n" +
 	"\tCallError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage2\xa9\x04\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage2\x90\x02\n" +
 	"\x06Plugin\x12Y\n" +
-	"\bDescribe\x12%.meshbridge.plugin.v1.DescribeRequest\x1a&.meshbridge.plugin.v1.DescribeResponse\x12W\n" +
-	"\rHandleRequest\x12!.meshbridge.plugin.v1.HTTPRequest\x1a#.meshbridge.plugin.v1.RequestResult\x12Z\n" +
-	"\x0eHandleResponse\x12\".meshbridge.plugin.v1.ResponseInfo\x1a$.meshbridge.plugin.v1.ResponseResult\x12b\n" +
-	"\x11TransformInstance\x12&.meshbridge.plugin.v1.TransformRequest\x1a%.meshbridge.plugin.v1.TransformResult\x12R\n" +
+	"\bDescribe\x12%.meshbridge.plugin.v1.DescribeRequest\x1a&.meshbridge.plugin.v1.DescribeResponse\x12R\n" +
 	"\x05Calls\x12!.meshbridge.plugin.v1.CallRequest\x1a\".meshbridge.plugin.v1.CallResponse(\x010\x01\x12W\n" +
 	"\vOpenChannel\x12$.meshbridge.plugin.v1.ChannelRequest\x1a\".meshbridge.plugin.v1.ChannelOfferB@Z>github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1b\x06proto3"
 
@@ -1452,19 +1449,13 @@ var file_plugin_proto_depIdxs = []int32{
 	12, // 13: meshbridge.plugin.v1.CallResponse.transform:type_name -> meshbridge.plugin.v1.TransformResult
 	15, // 14: meshbridge.plugin.v1.CallResponse.error:type_name -> meshbridge.plugin.v1.CallError
 	2,  // 15: meshbridge.plugin.v1.Plugin.Describe:input_type -> meshbridge.plugin.v1.DescribeRequest
-	4,  // 16: meshbridge.plugin.v1.Plugin.HandleRequest:input_type -> meshbridge.plugin.v1.HTTPRequest
-	8,  // 17: meshbridge.plugin.v1.Plugin.HandleResponse:input_type -> meshbridge.plugin.v1.ResponseInfo
-	11, // 18: meshbridge.plugin.v1.Plugin.TransformInstance:input_type -> meshbridge.plugin.v1.TransformRequest
-	13, // 19: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
-	0,  // 20: meshbridge.plugin.v1.Plugin.OpenChannel:input_type -> meshbridge.plugin.v1.ChannelRequest
-	3,  // 21: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
-	7,  // 22: meshbridge.plugin.v1.Plugin.HandleRequest:output_type -> meshbridge.plugin.v1.RequestResult
-	9,  // 23: meshbridge.plugin.v1.Plugin.HandleResponse:output_type -> meshbridge.plugin.v1.ResponseResult
-	12, // 24: meshbridge.plugin.v1.Plugin.TransformInstance:output_type -> meshbridge.plugin.v1.TransformResult
-	14, // 25: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
-	1,  // 26: meshbridge.plugin.v1.Plugin.OpenChannel:output_type -> meshbridge.plugin.v1.ChannelOffer
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
+	13, // 16: meshbridge.plugin.v1.Plugin.Calls:input_type -> meshbridge.plugin.v1.CallRequest
+	0,  // 17: meshbridge.plugin.v1.Plugin.OpenChannel:input_type -> meshbridge.plugin.v1.ChannelRequest
+	3,  // 18: meshbridge.plugin.v1.Plugin.Describe:output_type -> meshbridge.plugin.v1.DescribeResponse
+	14, // 19: meshbridge.plugin.v1.Plugin.Calls:output_type -> meshbridge.plugin.v1.CallResponse
+	1,  // 20: meshbridge.plugin.v1.Plugin.OpenChannel:output_type -> meshbridge.plugin.v1.ChannelOffer
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name

@@ -28,12 +28,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Describe_FullMethodName          = "/meshbridge.plugin.v1.Plugin/Describe"
-	Plugin_HandleRequest_FullMethodName     = "/meshbridge.plugin.v1.Plugin/HandleRequest"
-	Plugin_HandleResponse_FullMethodName    = "/meshbridge.plugin.v1.Plugin/HandleResponse"
-	Plugin_TransformInstance_FullMethodName = "/meshbridge.plugin.v1.Plugin/TransformInstance"
-	Plugin_Calls_FullMethodName             = "/meshbridge.plugin.v1.Plugin/Calls"
-	Plugin_OpenChannel_FullMethodName       = "/meshbridge.plugin.v1.Plugin/OpenChannel"
+	Plugin_Describe_FullMethodName    = "/meshbridge.plugin.v1.Plugin/Describe"
+	Plugin_Calls_FullMethodName       = "/meshbridge.plugin.v1.Plugin/Calls"
+	Plugin_OpenChannel_FullMethodName = "/meshbridge.plugin.v1.Plugin/OpenChannel"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -47,16 +44,13 @@ type PluginClient interface {
 	// Describe says which kinds and phases the plugin implements and what it
 	// wants to see; the host calls it once after every start.
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
-	// HandleRequest runs the request phase of an HTTP handler plugin.
-	HandleRequest(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*RequestResult, error)
-	// HandleResponse runs the optional response phase.
-	HandleResponse(ctx context.Context, in *ResponseInfo, opts ...grpc.CallOption) (*ResponseResult, error)
-	// TransformInstance amends or rejects a service instance.
-	TransformInstance(ctx context.Context, in *TransformRequest, opts ...grpc.CallOption) (*TransformResult, error)
-	// Calls carries the same calls over one long-lived stream, many in
-	// flight at once, matched by id. Hosts use it on the hot path: it spares
-	// each call the setup of an HTTP/2 stream (headers, trailers, a server
-	// goroutine), which is most of a unary call's cost between processes.
+	// Calls carries the calls (the request phase of an HTTP handler plugin,
+	// its optional response phase, an instance transformation) over one
+	// long-lived stream, many in flight at once, matched by id, when they do
+	// not go on the calls' channel (OpenChannel). The service once also had
+	// one RPC per call (HandleRequest, HandleResponse, TransformInstance) for
+	// plugins without this stream; every plugin built with this SDK serves
+	// it, hosts no longer made those RPCs, and they are gone.
 	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CallRequest, CallResponse], error)
 	// OpenChannel moves the calls off gRPC, onto two pipes the host made and
 	// passed to the plugin process when it started it (the environment
@@ -86,36 +80,6 @@ func (c *pluginClient) Describe(ctx context.Context, in *DescribeRequest, opts .
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DescribeResponse)
 	err := c.cc.Invoke(ctx, Plugin_Describe_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *pluginClient) HandleRequest(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*RequestResult, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RequestResult)
-	err := c.cc.Invoke(ctx, Plugin_HandleRequest_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *pluginClient) HandleResponse(ctx context.Context, in *ResponseInfo, opts ...grpc.CallOption) (*ResponseResult, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ResponseResult)
-	err := c.cc.Invoke(ctx, Plugin_HandleResponse_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *pluginClient) TransformInstance(ctx context.Context, in *TransformRequest, opts ...grpc.CallOption) (*TransformResult, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(TransformResult)
-	err := c.cc.Invoke(ctx, Plugin_TransformInstance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +120,13 @@ type PluginServer interface {
 	// Describe says which kinds and phases the plugin implements and what it
 	// wants to see; the host calls it once after every start.
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
-	// HandleRequest runs the request phase of an HTTP handler plugin.
-	HandleRequest(context.Context, *HTTPRequest) (*RequestResult, error)
-	// HandleResponse runs the optional response phase.
-	HandleResponse(context.Context, *ResponseInfo) (*ResponseResult, error)
-	// TransformInstance amends or rejects a service instance.
-	TransformInstance(context.Context, *TransformRequest) (*TransformResult, error)
-	// Calls carries the same calls over one long-lived stream, many in
-	// flight at once, matched by id. Hosts use it on the hot path: it spares
-	// each call the setup of an HTTP/2 stream (headers, trailers, a server
-	// goroutine), which is most of a unary call's cost between processes.
+	// Calls carries the calls (the request phase of an HTTP handler plugin,
+	// its optional response phase, an instance transformation) over one
+	// long-lived stream, many in flight at once, matched by id, when they do
+	// not go on the calls' channel (OpenChannel). The service once also had
+	// one RPC per call (HandleRequest, HandleResponse, TransformInstance) for
+	// plugins without this stream; every plugin built with this SDK serves
+	// it, hosts no longer made those RPCs, and they are gone.
 	Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error
 	// OpenChannel moves the calls off gRPC, onto two pipes the host made and
 	// passed to the plugin process when it started it (the environment
@@ -193,15 +154,6 @@ type UnimplementedPluginServer struct{}
 
 func (UnimplementedPluginServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Describe not implemented")
-}
-func (UnimplementedPluginServer) HandleRequest(context.Context, *HTTPRequest) (*RequestResult, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method HandleRequest not implemented")
-}
-func (UnimplementedPluginServer) HandleResponse(context.Context, *ResponseInfo) (*ResponseResult, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method HandleResponse not implemented")
-}
-func (UnimplementedPluginServer) TransformInstance(context.Context, *TransformRequest) (*TransformResult, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method TransformInstance not implemented")
 }
 func (UnimplementedPluginServer) Calls(grpc.BidiStreamingServer[CallRequest, CallResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Calls not implemented")
@@ -248,60 +200,6 @@ func _Plugin_Describe_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Plugin_HandleRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(HTTPRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(PluginServer).HandleRequest(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Plugin_HandleRequest_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PluginServer).HandleRequest(ctx, req.(*HTTPRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _Plugin_HandleResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ResponseInfo)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(PluginServer).HandleResponse(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Plugin_HandleResponse_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PluginServer).HandleResponse(ctx, req.(*ResponseInfo))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _Plugin_TransformInstance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(TransformRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(PluginServer).TransformInstance(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Plugin_TransformInstance_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PluginServer).TransformInstance(ctx, req.(*TransformRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _Plugin_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginServer).Calls(&grpc.GenericServerStream[CallRequest, CallResponse]{ServerStream: stream})
 }
@@ -337,18 +235,6 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Describe",
 			Handler:    _Plugin_Describe_Handler,
-		},
-		{
-			MethodName: "HandleRequest",
-			Handler:    _Plugin_HandleRequest_Handler,
-		},
-		{
-			MethodName: "HandleResponse",
-			Handler:    _Plugin_HandleResponse_Handler,
-		},
-		{
-			MethodName: "TransformInstance",
-			Handler:    _Plugin_TransformInstance_Handler,
 		},
 		{
 			MethodName: "OpenChannel",
