@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk"
+	"github.com/meshbridge/meshbridge/plugins/sdk/pluginhost"
 )
 
 // stableAfter is how long a plugin must run before a crash restarts it
@@ -27,7 +28,7 @@ type Plugin struct {
 	path    string
 	log     *slog.Logger
 	metrics *pluginMetrics
-	info    sdk.Info // as declared at the first start; the checksum pins the binary
+	info    pluginhost.Info // as declared at the first start; the checksum pins the binary
 
 	cur atomic.Pointer[instance]
 	// channelMu orders the updates of the channel gauge (showChannel).
@@ -90,7 +91,7 @@ func startPlugin(cfg Config, logger *slog.Logger, m *metrics) (*Plugin, error) {
 func (p *Plugin) Name() string { return p.cfg.Name }
 
 // Info is what the plugin declared at start.
-func (p *Plugin) Info() sdk.Info { return p.info }
+func (p *Plugin) Info() pluginhost.Info { return p.info }
 
 // FailOpen reports whether calls that fail go on without the plugin.
 func (p *Plugin) FailOpen() bool { return p.cfg.FailurePolicy == FailOpen }
@@ -259,7 +260,7 @@ func statusMessage(err error) string {
 // call runs one call on the current process, bounded by the timeout, and
 // records its outcome; check, when set, vets an answer (a plugin's answer
 // can break the protocol's rules).
-func call[T any](ctx context.Context, p *Plugin, name string, do func(context.Context, *sdk.Client) (T, error), check func(T) error) (T, error) {
+func call[T any](ctx context.Context, p *Plugin, name string, do func(context.Context, *pluginhost.Client) (T, error), check func(T) error) (T, error) {
 	var zero T
 	inst, err := p.current(name)
 	if err != nil {
@@ -286,7 +287,7 @@ func call[T any](ctx context.Context, p *Plugin, name string, do func(context.Co
 // HandleRequest runs the plugin's request phase. An error is a *CallError
 // (apply the policy: FailOpen) or the caller's context error.
 func (p *Plugin) HandleRequest(ctx context.Context, req *sdk.Request) (*sdk.RequestResult, error) {
-	return call(ctx, p, "request", func(ctx context.Context, c *sdk.Client) (*sdk.RequestResult, error) {
+	return call(ctx, p, "request", func(ctx context.Context, c *pluginhost.Client) (*sdk.RequestResult, error) {
 		return c.HandleRequest(ctx, req)
 	}, checkRequestResult)
 }
@@ -300,7 +301,7 @@ func checkRequestResult(res *sdk.RequestResult) error {
 
 // HandleResponse runs the plugin's response phase.
 func (p *Plugin) HandleResponse(ctx context.Context, resp *sdk.ResponseInfo) (*sdk.ResponseResult, error) {
-	return call(ctx, p, "response", func(ctx context.Context, c *sdk.Client) (*sdk.ResponseResult, error) {
+	return call(ctx, p, "response", func(ctx context.Context, c *pluginhost.Client) (*sdk.ResponseResult, error) {
 		return c.HandleResponse(ctx, resp)
 	}, nil)
 }
@@ -309,7 +310,7 @@ func (p *Plugin) HandleResponse(ctx context.Context, resp *sdk.ResponseInfo) (*s
 // a *RejectedError; other errors are *CallError or the caller's context error.
 func (p *Plugin) TransformInstance(ctx context.Context, in *sdk.Instance) (*sdk.Instance, error) {
 	var reason *string
-	out, err := call(ctx, p, "transform", func(ctx context.Context, c *sdk.Client) (*sdk.Instance, error) {
+	out, err := call(ctx, p, "transform", func(ctx context.Context, c *pluginhost.Client) (*sdk.Instance, error) {
 		out, err := c.TransformInstance(ctx, in)
 		if r, ok := sdk.IsReject(err); ok {
 			reason = &r.Reason

@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/meshbridge/meshbridge/plugins/sdk"
+	"github.com/meshbridge/meshbridge/plugins/sdk/pluginhost"
 )
 
 // maxReplyBytes caps what a plugin may send back in one answer (a direct
@@ -31,14 +31,10 @@ const maxReplyBytes = 8 << 20
 // it: a test swaps the file there.
 var testHookAfterPin func(path string)
 
-// testHookGRPCCalls, in benchmarks, leaves plugin calls on grpc-go's
-// transport instead of the plugin's channel.
-var testHookGRPCCalls bool
-
-// callsOnGRPCEnv, set to "grpc" in a host's environment, leaves its plugin
-// calls on go-plugin's gRPC stream: it exists only so that
-// scripts/ab-plugin.sh can measure the calls' channel against that stream
-// from one build (issue 18, item 4).
+// callsOnGRPCEnv, set to "grpc" in a host's environment, leaves the calls
+// of the plugins it starts from then on on go-plugin's gRPC stream, the
+// calls' channel's fallback: to compare the two (scripts/ab-plugin.sh,
+// BenchmarkChainLatency), or to rule the channel out when diagnosing.
 const callsOnGRPCEnv = "MESHBRIDGE_PLUGIN_CALLS"
 
 // stopGrace is how long a graceful stop waits before killing the process.
@@ -47,10 +43,10 @@ const stopGrace = 3 * time.Second
 // instance is one run of a plugin process.
 type instance struct {
 	client  *plugin.Client
-	rpc     *sdk.Client
+	rpc     *pluginhost.Client
 	conn    *grpc.ClientConn
 	pid     int
-	info    sdk.Info
+	info    pluginhost.Info
 	started time.Time
 	// cancel ends the connection watcher.
 	cancel context.CancelFunc
@@ -80,8 +76,8 @@ func (p *Plugin) launch() (*instance, error) {
 	setProcAttr(cmd)
 	tail := newTailBuffer(20)
 	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.HostPluginSets(),
+		HandshakeConfig:  pluginhost.Handshake,
+		VersionedPlugins: pluginhost.PluginSets(),
 		Cmd:              cmd,
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AutoMTLS:         true,
@@ -93,7 +89,7 @@ func (p *Plugin) launch() (*instance, error) {
 		SyncStderr:       &lineLogger{l: p.log, stream: "stderr"},
 		SkipHostEnv:      true,
 	}
-	cfg.GRPCDialOptions = append(sdk.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes)),
+	cfg.GRPCDialOptions = append(pluginhost.DialOptions(), grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReplyBytes)),
 		// After go-plugin's own credentials, so these take their place.
 		grpc.WithTransportCredentials(peerChecked{cfg: cfg, pid: func() int { return cmd.Process.Pid }}))
 	pipes := p.channelPipes()
@@ -115,7 +111,7 @@ func (p *Plugin) launch() (*instance, error) {
 
 // connect does the handshake, puts the calls on the pipes (when there are
 // any) and asks the plugin what it implements.
-func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.ChannelPipes) (_ *instance, err error) {
+func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *pluginhost.ChannelPipes) (_ *instance, err error) {
 	proto, err := client.Client() // starts the process and does the handshake
 	if pipes != nil {
 		pipes.CloseChildEnds()
@@ -123,11 +119,11 @@ func (p *Plugin) connect(client *plugin.Client, cmd *exec.Cmd, pipes *sdk.Channe
 	if err != nil {
 		return nil, err
 	}
-	raw, err := proto.Dispense(sdk.PluginName)
+	raw, err := proto.Dispense(pluginhost.PluginName)
 	if err != nil {
 		return nil, fmt.Errorf("dispense: %w", err)
 	}
-	rpc, ok := raw.(*sdk.Client)
+	rpc, ok := raw.(*pluginhost.Client)
 	grpcClient, isGRPC := proto.(*plugin.GRPCClient)
 	if !ok || !isGRPC {
 		return nil, fmt.Errorf("unexpected plugin client %T over %T", raw, proto)
@@ -193,11 +189,12 @@ func (p *Plugin) showChannel() {
 // host's callers write and read their calls themselves and one goroutine
 // of the plugin answers each: the hot path's latency. Nil when there can
 // be none: calls then go through gRPC's transport.
-func (p *Plugin) channelPipes() *sdk.ChannelPipes {
-	if testHookGRPCCalls || os.Getenv(callsOnGRPCEnv) == "grpc" {
-		return nil // the benchmark's comparison: calls through grpc-go's transport
+func (p *Plugin) channelPipes() *pluginhost.ChannelPipes {
+	if os.Getenv(callsOnGRPCEnv) == "grpc" {
+		p.log.Debug("plugin calls go through gRPC's transport", "reason", callsOnGRPCEnv+"=grpc")
+		return nil
 	}
-	pipes, err := sdk.NewChannelPipes()
+	pipes, err := pluginhost.NewChannelPipes()
 	if err != nil {
 		p.log.Debug("plugin calls go through gRPC's transport", "error", err)
 		return nil
@@ -247,7 +244,7 @@ func (p *Plugin) env() []string {
 	for _, k := range keys {
 		env = append(env, k+"="+p.cfg.Env[k])
 	}
-	return append(env, sdk.LogLevelEnv+"="+levelName(p.log))
+	return append(env, pluginhost.LogLevelEnv+"="+levelName(p.log))
 }
 
 // watchConn wakes the supervisor whenever the connection leaves the ready

@@ -22,7 +22,10 @@
 // host forwards every line into its own log under the plugin's name) and
 // never write to stdout, which carries the handshake.
 //
-// The protocol (package internal/pluginv1) is versioned by the handshake
-// (ProtocolVersion) and kept behind the plain Go types of this package.
-// Hosts use Client and HostPluginSets; plugin authors do not need them.
+// TestClient runs a configuration in a test, behind the real protocol, and
+// calls it as a host does.
+//
+// The protocol (internal/pluginv1, carried by internal/wire) is versioned
+// by the handshake and kept behind the plain Go types of this package.
+// Hosts use package pluginhost; plugin authors do not need it.
 package sdk

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/wire"
 )
 
 // stderr is the plugin's real standard error, captured before go-plugin
@@ -11,17 +13,15 @@ import (
 // line by line and forwards each into its own log.
 var stderr = os.Stderr
 
-// LogLevelEnv is the variable through which a host passes its log level to
-// the plugins it starts, so plugins do not write lines the host would drop.
-const LogLevelEnv = "MESHBRIDGE_PLUGIN_LOG_LEVEL"
-
 // Logger returns the logger a plugin should use. It writes JSON lines to
 // stderr in the form hosts parse (@level, @message, @timestamp and the
 // attributes), so each line appears in the host's log with the plugin's
-// name, at its level. Serve also installs it as slog's default.
+// name, at its level; lines below the host's own level (which the host
+// passes in the environment) are not written. Serve also installs it as
+// slog's default.
 func Logger() *slog.Logger {
 	level := slog.LevelInfo
-	_ = level.UnmarshalText([]byte(os.Getenv(LogLevelEnv))) // unset or unknown: stay at info
+	_ = level.UnmarshalText([]byte(os.Getenv(wire.LogLevelEnv))) // unset or unknown: stay at info
 	return slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{
 		Level:       level,
 		ReplaceAttr: hclogKeys,

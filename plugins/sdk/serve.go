@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/wire"
 )
 
 // MaxRequestBodyLimit is the most of a request body a plugin can ask for.
@@ -74,25 +76,21 @@ func Serve(cfg ServeConfig) {
 	logger := Logger()
 	slog.SetDefault(logger)
 	srv := newServer(cfg, logger)
-	if inheritedChannelSet {
-		ch, err := openInheritedChannel(inheritedChannel, srv, logger)
-		if err != nil {
-			// The host carries the calls over gRPC instead, a little slower.
-			logger.Warn("no calls' channel", "error", err)
-		} else {
-			srv.channel = ch
-			defer ch.close()
-		}
+	stopChannel, err := srv.ServeInheritedChannel()
+	if err != nil {
+		// The host carries the calls on the gRPC stream instead, a little slower.
+		logger.Warn("no calls' channel", "error", err)
+	}
+	if stopChannel != nil {
+		defer stopChannel()
 	}
 	go exitWithParent(logger, os.Getppid(), 250*time.Millisecond)
 
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig: Handshake,
-		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {PluginName: &grpcPlugin{server: srv}},
-		},
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: srv.pluginSets(),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, serverOptions()...)...)
+			return grpc.NewServer(append(opts, wire.ServerOptions()...)...)
 		},
 		// go-plugin's own messages, in the same JSON form as Logger's.
 		Logger: hclog.New(&hclog.LoggerOptions{
@@ -110,7 +108,7 @@ func Serve(cfg ServeConfig) {
 // works), so that someone running the binary by hand learns what it is
 // rather than which flag is missing.
 func RequireHost() {
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+	if os.Getenv(wire.Handshake.MagicCookieKey) != wire.Handshake.MagicCookieValue {
 		fmt.Fprintf(stderr, notAHostMessage, binaryName())
 		os.Exit(1)
 	}

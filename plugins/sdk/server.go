@@ -11,29 +11,29 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
+	"github.com/meshbridge/meshbridge/plugins/sdk/internal/wire"
 )
 
 // server is the plugin side of the protocol: it maps messages to the plain
-// types and calls the author's handlers. A handler that panics fails only
-// the one call; the plugin keeps serving.
+// types and calls the author's handlers, on the calls' channel or the
+// Calls stream (wire.Server, which it embeds, serves both). A handler
+// that panics fails only the one call; the plugin keeps serving.
 type server struct {
-	pluginv1.UnimplementedPluginServer
+	*wire.Server
 	cfg ServeConfig
 	log *slog.Logger
-	// channel, when set, serves the calls on the pipes the host passed.
-	channel *channel
 }
 
 func newServer(cfg ServeConfig, logger *slog.Logger) *server {
-	return &server{cfg: cfg, log: logger}
+	s := &server{cfg: cfg, log: logger}
+	s.Server = wire.NewServer(s.dispatch, cfg.Sequential, logger)
+	return s
 }
 
-// base is the server itself; tests wrap it to change one method.
-func (s *server) base() *server { return s }
-
+// Describe tells the host what the plugin implements.
 func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	return &pluginv1.DescribeResponse{
-		SdkVersion:          Version,
+		SdkVersion:          wire.SDKVersion,
 		HttpRequest:         s.cfg.Request != nil,
 		HttpResponse:        s.cfg.Response != nil,
 		RequestBodyLimit:    int64(s.cfg.RequestBodyLimit),
@@ -41,22 +41,34 @@ func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1
 	}, nil
 }
 
-// OpenChannel tells the host the plugin serves calls on the pipes it was
-// given, when it was given them.
-func (s *server) OpenChannel(_ context.Context, m *pluginv1.ChannelRequest) (*pluginv1.ChannelOffer, error) {
-	switch {
-	case m.GetVersion() != channelVersion:
-		return nil, status.Errorf(codes.Unimplemented, "the plugin speaks channel version %d, the host %d", channelVersion, m.GetVersion())
-	case s.channel == nil:
-		return nil, status.Error(codes.Unimplemented, "the host passed the plugin no usable pipes for its calls")
-	case s.channel.ended():
-		return nil, status.Error(codes.Unimplemented, "the plugin's calls' channel has ended")
-	case len(m.GetKey()) != channelKeySize:
-		return nil, status.Errorf(codes.InvalidArgument, "the channel's key must be %d bytes, got %d", channelKeySize, len(m.GetKey()))
-	case !s.channel.open(m.GetKey()):
-		return nil, status.Error(codes.FailedPrecondition, "the plugin's calls' channel was opened already")
+// dispatch runs one call of a stream (the channel's or gRPC's) with its
+// handler.
+func (s *server) dispatch(ctx context.Context, req *pluginv1.CallRequest) *pluginv1.CallResponse {
+	out := &pluginv1.CallResponse{Id: req.GetId()}
+	var err error
+	switch c := req.GetCall().(type) {
+	case *pluginv1.CallRequest_Request:
+		var r *pluginv1.RequestResult
+		if r, err = s.handleRequest(ctx, c.Request); err == nil {
+			out.Result = &pluginv1.CallResponse_Request{Request: r}
+		}
+	case *pluginv1.CallRequest_Response:
+		var r *pluginv1.ResponseResult
+		if r, err = s.handleResponse(ctx, c.Response); err == nil {
+			out.Result = &pluginv1.CallResponse_Response{Response: r}
+		}
+	case *pluginv1.CallRequest_Transform:
+		var r *pluginv1.TransformResult
+		if r, err = s.transformInstance(ctx, c.Transform); err == nil {
+			out.Result = &pluginv1.CallResponse_Transform{Transform: r}
+		}
+	default:
+		err = status.Error(codes.Unimplemented, "unknown call")
 	}
-	return &pluginv1.ChannelOffer{Network: "pipes"}, nil
+	if err != nil {
+		return wire.ErrorResponse(req.GetId(), err)
+	}
+	return out
 }
 
 // handleRequest runs the request phase.
@@ -122,7 +134,7 @@ func (s *server) recoverCall(call string, errp *error) {
 // apart: the host's deadline passing, or a failure of the plugin.
 func callError(ctx context.Context, err error) error {
 	if ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
-		return ctxError(ctx)
+		return status.FromContextError(ctx.Err()).Err()
 	}
 	return status.Error(codes.Internal, err.Error())
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/plugins/sdk"
+	"github.com/meshbridge/meshbridge/plugins/sdk/pluginhost"
 )
 
 func main() {
@@ -154,6 +155,6 @@ func announce(socket string) {
 	if err != nil {
 		os.Exit(3)
 	}
-	fmt.Printf("1|%d|unix|%s|grpc|%s\n", sdk.ProtocolVersion, socket, base64.RawStdEncoding.EncodeToString(der))
+	fmt.Printf("1|%d|unix|%s|grpc|%s\n", pluginhost.Handshake.ProtocolVersion, socket, base64.RawStdEncoding.EncodeToString(der))
 	time.Sleep(time.Minute)
 }

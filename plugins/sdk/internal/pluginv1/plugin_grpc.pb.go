@@ -2,7 +2,7 @@
 // registrysync, mockserver) and an out-of-process plugin. Plugin authors never
 // see these messages: the SDK maps them to plain Go types.
 //
-// Versioning: this is protocol version 1 (sdk.ProtocolVersion). Fields may be
+// Versioning: this is protocol version 1 (wire.ProtocolVersion). Fields may be
 // added; a field's number and meaning never change. An incompatible change is
 // a new package (meshbridge.plugin.v2) and a new handshake version, and hosts
 // keep serving the old one for a while.

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"bytes"
@@ -28,40 +28,45 @@ import (
 
 // bodyEcho answers every request directly with a body of the size the
 // request's X-Size asks for, and reports the hash of the body it saw.
-func bodyEcho() ServeConfig {
-	return ServeConfig{RequestBodyLimit: MaxRequestBodyLimit, Request: RequestHandlerFunc(func(_ context.Context, r *Request) (*RequestResult, error) {
-		n, _ := strconv.Atoi(r.Header.Get("X-Size"))
-		sum := sha256.Sum256(r.Body)
-		return &RequestResult{Response: &Response{
-			Status: http.StatusOK,
-			Header: http.Header{"X-Body-Sha256": {hex.EncodeToString(sum[:])}},
-			Body:   bytes.Repeat([]byte{'a'}, n),
+func bodyEcho() *Server {
+	return testServer(func(_ context.Context, r *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
+		n, _ := strconv.Atoi(headerValue(r.GetHeaders(), "X-Size"))
+		sum := sha256.Sum256(r.GetBody())
+		return &pluginv1.RequestResult{Response: &pluginv1.DirectResponse{
+			Status:  http.StatusOK,
+			Headers: []string{"X-Body-Sha256", hex.EncodeToString(sum[:])},
+			Body:    bytes.Repeat([]byte{'a'}, n),
 		}}, nil
-	})}
+	})
 }
+
+// maxBody is the largest request body a plugin may ask to see
+// (sdk.MaxRequestBodyLimit).
+const maxBody = 1 << 20
 
 // TestChannelCarriesBigMessages sends and receives messages far larger
 // than a pipe's buffer, from several callers at once, so that messages
 // arrive in many reads and writers wait for readers.
 func TestChannelCarriesBigMessages(t *testing.T) {
-	c := testClient(t, newServer(bodyEcho(), Logger()), true)
+	c := loopback(t, bodyEcho(), true)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for i := range 8 {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			body := bytes.Repeat([]byte{byte('0' + i)}, MaxRequestBodyLimit-i)
+			body := bytes.Repeat([]byte{byte('0' + i)}, maxBody-i)
 			want := sha256.Sum256(body)
 			size := (i + 1) * 300 << 10 // up to 2.4 MB back
-			res, err := c.HandleRequest(ctx, &Request{Body: body, Header: http.Header{"X-Size": {strconv.Itoa(size)}}})
+			resp, err := c.Call(ctx, httpCall("/", body, "X-Size", strconv.Itoa(size)))
+			res := resp.GetRequest().GetResponse()
 			switch {
 			case err != nil:
 				errs <- fmt.Errorf("call %d: %v", i, err)
-			case res.Response.Header.Get("X-Body-Sha256") != hex.EncodeToString(want[:]):
+			case headerValue(res.GetHeaders(), "X-Body-Sha256") != hex.EncodeToString(want[:]):
 				errs <- fmt.Errorf("call %d: the plugin saw another body", i)
-			case len(res.Response.Body) != size:
-				errs <- fmt.Errorf("call %d: got %d body bytes back, want %d", i, len(res.Response.Body), size)
+			case len(res.GetBody()) != size:
+				errs <- fmt.Errorf("call %d: got %d body bytes back, want %d", i, len(res.GetBody()), size)
 			}
 		})
 	}
@@ -79,21 +84,21 @@ func TestChannelCarriesBigMessages(t *testing.T) {
 // call; the channel is then broken (the host is told why, once), and the
 // next calls go through the gRPC stream.
 func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
-	c := testClient(t, newServer(bodyEcho(), Logger()), true)
+	c := loopback(t, bodyEcho(), true)
 	c.channel.Load().in.max = 64 << 10
 	breaks := make(chan error, 2)
 	c.channel.Load().onBreak = func(err error) { breaks <- err } // as UseChannel's broken
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {strconv.Itoa(100 << 10)}}})
+	_, err := c.Call(ctx, httpCall("/", nil, "X-Size", strconv.Itoa(100<<10)))
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "the limit is 65536") {
 		t.Fatalf("want Unavailable for an answer over the limit, got %v", err)
 	}
 	if len(breaks) != 1 || !strings.Contains((<-breaks).Error(), "the limit is 65536") {
 		t.Fatal("the break was not reported once, with its reason")
 	}
-	res, err := c.HandleRequest(ctx, &Request{Header: http.Header{"X-Size": {"10"}}})
-	if err != nil || len(res.Response.Body) != 10 {
+	res, err := c.Call(ctx, httpCall("/", nil, "X-Size", "10"))
+	if err != nil || len(res.GetRequest().GetResponse().GetBody()) != 10 {
 		t.Fatalf("after the refused answer: %+v, %v", res, err)
 	}
 	if c.stream == nil {
@@ -107,22 +112,22 @@ func TestChannelRefusesAnOversizedAnswer(t *testing.T) {
 // the channel.
 func TestChannelEndMovesCallsToGRPC(t *testing.T) {
 	started := make(chan struct{})
-	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, r *Request) (*RequestResult, error) {
-		if r.Path == "/hold" {
+	srv := testServer(func(ctx context.Context, r *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
+		if r.GetPath() == "/hold" {
 			close(started)
 			<-ctx.Done()
 		}
-		return &RequestResult{}, nil
-	})}, Logger())
-	c := testClient(t, srv, true)
+		return &pluginv1.RequestResult{}, nil
+	})
+	c := loopback(t, srv, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := c.HandleRequest(ctx, &Request{Path: "/first"}); err != nil {
+	if _, err := c.Call(ctx, httpCall("/first", nil)); err != nil {
 		t.Fatal(err)
 	}
 	failed := make(chan error, 1)
 	go func() {
-		_, err := c.HandleRequest(ctx, &Request{Path: "/hold"})
+		_, err := c.Call(ctx, httpCall("/hold", nil))
 		failed <- err
 	}()
 	waitStarted(t, started, failed)
@@ -135,7 +140,7 @@ func TestChannelEndMovesCallsToGRPC(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call in flight waited on a channel the plugin had closed")
 	}
-	if _, err := c.HandleRequest(ctx, &Request{Path: "/after"}); err != nil {
+	if _, err := c.Call(ctx, httpCall("/after", nil)); err != nil {
 		t.Fatalf("after the channel ended: %v", err)
 	}
 	if c.stream == nil {
@@ -173,25 +178,25 @@ func TestMsgReaderKeepsAMessageCutByADeadline(t *testing.T) {
 // and the channel goes on serving.
 func TestChannelCallCanceledWhileReading(t *testing.T) {
 	release := make(chan struct{})
-	c := testClient(t, newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, r *Request) (*RequestResult, error) {
-		if r.Path == "/slow" {
+	c := loopback(t, testServer(func(ctx context.Context, r *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
+		if r.GetPath() == "/slow" {
 			select {
 			case <-release:
 			case <-ctx.Done():
 			}
 		}
-		return &RequestResult{}, nil
-	})}, Logger()), true)
+		return &pluginv1.RequestResult{}, nil
+	}), true)
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	if _, err := c.HandleRequest(ctx, &Request{Path: "/slow"}); status.Code(err) != codes.Canceled {
+	if _, err := c.Call(ctx, httpCall("/slow", nil)); status.Code(err) != codes.Canceled {
 		t.Fatalf("want Canceled, got %v", err)
 	}
 	close(release)
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for range 3 {
-		if _, err := c.HandleRequest(ctx, &Request{Path: "/fast"}); err != nil {
+		if _, err := c.Call(ctx, httpCall("/fast", nil)); err != nil {
 			t.Fatalf("after the canceled call: %v", err)
 		}
 	}
@@ -232,17 +237,17 @@ func TestChannelSendWaitsNoLongerThanItsDeadline(t *testing.T) {
 // of the channel, the handlers of its calls see their context end.
 func TestChannelHandlersEndWhenTheHostCloses(t *testing.T) {
 	started, ended := make(chan struct{}), make(chan error, 1)
-	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(ctx context.Context, _ *Request) (*RequestResult, error) {
+	srv := testServer(func(ctx context.Context, _ *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
 		close(started)
 		<-ctx.Done()
 		ended <- ctx.Err()
 		return nil, ctx.Err()
-	})}, Logger())
-	pipes, err := NewChannelPipes()
+	})
+	pipes, err := NewPipes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := newChannel(srv, Logger(), pipes.takePlugin())
+	ch := newChannel(srv, pipes.takePlugin())
 	defer ch.close()
 	ch.open(testKey)
 	cc := testChannelConn(t, pipes.takeHost())
@@ -266,8 +271,7 @@ func TestChannelHandlersEndWhenTheHostCloses(t *testing.T) {
 // TestChannelOfferNeedsTheSameVersion: a host speaking another channel
 // version gets UNIMPLEMENTED, and uses the gRPC stream.
 func TestChannelOfferNeedsTheSameVersion(t *testing.T) {
-	srv := newServer(bodyEcho(), Logger())
-	c := testClient(t, srv, false)
+	c := loopback(t, bodyEcho(), false)
 	_, err := c.rpc.OpenChannel(t.Context(), &pluginv1.ChannelRequest{Version: channelVersion + 1})
 	if status.Code(err) != codes.Unimplemented {
 		t.Fatalf("OpenChannel for version %d: want Unimplemented, got %v", channelVersion+1, err)
@@ -379,13 +383,13 @@ func TestChannelOpensOnlySealedMessages(t *testing.T) {
 	}
 
 	var ran atomic.Int32
-	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
+	srv := testServer(func(context.Context, *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
 		ran.Add(1)
-		return &RequestResult{}, nil
-	})}, Logger())
+		return &pluginv1.RequestResult{}, nil
+	})
 	host, plugin := net.Pipe()
 	defer host.Close()
-	ch := newChannel(srv, Logger(), plugin)
+	ch := newChannel(srv, plugin)
 	ch.open(testKey)
 	unsealed, err := appendMsg(nil, &pluginv1.CallRequest{Id: 1, Call: &pluginv1.CallRequest_Request{Request: &pluginv1.HTTPRequest{Path: "/" + strings.Repeat("x", 64)}}}) // longer than a sealed header
 	if err != nil {
@@ -405,7 +409,7 @@ func TestChannelOpensOnlySealedMessages(t *testing.T) {
 // TestOpenChannelTakesOneKey: the plugin opens its channel once, with a
 // key of the right size.
 func TestOpenChannelTakesOneKey(t *testing.T) {
-	c := testClient(t, newServer(bodyEcho(), Logger()), false)
+	c := loopback(t, bodyEcho(), false)
 	for _, tc := range []struct {
 		key  []byte
 		want codes.Code
@@ -442,7 +446,7 @@ func mustSeal(t testing.TB, way byte) *frameSeal {
 func TestChannelBreaksOnInjectedBytes(t *testing.T) {
 	for _, into := range []string{"calls", "answers"} {
 		t.Run(into, func(t *testing.T) {
-			pipes, err := NewChannelPipes()
+			pipes, err := NewPipes()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -453,7 +457,7 @@ func TestChannelBreaksOnInjectedBytes(t *testing.T) {
 			}
 			forger := reopen(t, victim)
 			defer forger.Close()
-			ch := newChannel(newServer(bodyEcho(), Logger()), Logger(), pipes.takePlugin())
+			ch := newChannel(bodyEcho(), pipes.takePlugin())
 			defer ch.close()
 			ch.open(testKey)
 			cc := testChannelConn(t, pipes.takeHost())
@@ -497,21 +501,21 @@ func reopen(t *testing.T, f *os.File) *os.File {
 
 // keyRecorder is a plugin server that records the keys OpenChannel gets.
 type keyRecorder struct {
-	*server
+	*Server
 	keys chan []byte
 }
 
 func (k keyRecorder) OpenChannel(ctx context.Context, m *pluginv1.ChannelRequest) (*pluginv1.ChannelOffer, error) {
 	k.keys <- m.GetKey()
-	return k.server.OpenChannel(ctx, m)
+	return k.Server.OpenChannel(ctx, m)
 }
 
 // TestUseChannelSendsAFreshKey: each UseChannel sends a new random key of
 // the channel's size.
 func TestUseChannelSendsAFreshKey(t *testing.T) {
-	rec := keyRecorder{server: newServer(bodyEcho(), Logger()), keys: make(chan []byte, 2)}
-	c := testClient(t, rec, true)
-	pipes, err := NewChannelPipes()
+	rec := keyRecorder{Server: bodyEcho(), keys: make(chan []byte, 2)}
+	c := Loopback(t, rec, rec.Server, true)
+	pipes, err := NewPipes()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,8 @@
-package sdk
+package wire
 
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func parseChannelEnv(v string) ([2]int, error) {
 // two descriptors that are not those ends, the pipes among them are
 // closed, so that a host waiting on them learns there is no channel;
 // anything else is left alone.
-func openInheritedChannel(v string, srv *server, logger *slog.Logger) (*channel, error) {
+func openInheritedChannel(v string, srv *Server) (*channel, error) {
 	fds, err := parseChannelEnv(v)
 	if err == nil {
 		err = errors.Join(checkPipeEnd(fds[0], true), checkPipeEnd(fds[1], false))
@@ -76,5 +75,5 @@ func openInheritedChannel(v string, srv *server, logger *slog.Logger) (*channel,
 		return nil, fmt.Errorf("%s=%q: %w", ChannelEnv, v, err)
 	}
 	conn := newPipeConn(os.NewFile(uintptr(fds[0]), "calls"), os.NewFile(uintptr(fds[1]), "answers"))
-	return newChannel(srv, logger, conn), nil
+	return newChannel(srv, conn), nil
 }

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"errors"
@@ -45,13 +45,13 @@ func (p pipeConn) SetWriteDeadline(t time.Time) error { return p.w.SetWriteDeadl
 // before its answers' pipe loses its reader.
 func (p pipeConn) Close() error { return errors.Join(p.w.Close(), p.r.Close()) }
 
-// ChannelPipes is a plugin's calls' channel before the plugin runs: two
+// Pipes is a plugin's calls' channel before the plugin runs: two
 // pipes, one for calls and one for answers. The plugin process inherits
-// its ends (AddTo) and the host's Client takes the host's ends
-// (Client.UseChannel); no other process inherits them, and the messages
+// its ends (AddTo) and the host's Conn takes the host's ends
+// (Conn.UseChannel); no other process inherits them, and the messages
 // are sealed against those that open them through /proc (frameSeal).
 // Hosts make one per start of a plugin; plugin authors do not need it.
-type ChannelPipes struct {
+type Pipes struct {
 	mu sync.Mutex
 	// Each side's ends, the one it reads then the one it writes: the
 	// host reads answers and writes calls. Nil once handed on.
@@ -59,9 +59,9 @@ type ChannelPipes struct {
 	added        bool // AddTo was called
 }
 
-// NewChannelPipes makes the two pipes, close-on-exec and non-blocking
+// NewPipes makes the two pipes, close-on-exec and non-blocking
 // (os.Pipe's ends are): only the process they are passed to gets them.
-func NewChannelPipes() (*ChannelPipes, error) {
+func NewPipes() (*Pipes, error) {
 	if !inheritsPipes {
 		return nil, errors.New("plugin calls' channel: a process cannot inherit pipes here")
 	}
@@ -74,14 +74,14 @@ func NewChannelPipes() (*ChannelPipes, error) {
 		_, _ = callsR.Close(), callsW.Close()
 		return nil, fmt.Errorf("plugin calls' channel: %w", err)
 	}
-	return &ChannelPipes{host: [2]*os.File{answersR, callsW}, plugin: [2]*os.File{callsR, answersW}}, nil
+	return &Pipes{host: [2]*os.File{answersR, callsW}, plugin: [2]*os.File{callsR, answersW}}, nil
 }
 
 // AddTo passes the plugin's ends to cmd, which must not have started:
 // they become its next two descriptors, which ChannelEnv names in its
 // environment (cmd's, or this process's when cmd has none). Only the
 // first call does anything.
-func (p *ChannelPipes) AddTo(cmd *exec.Cmd) {
+func (p *Pipes) AddTo(cmd *exec.Cmd) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.plugin[0] == nil || p.added {
@@ -100,14 +100,14 @@ func (p *ChannelPipes) AddTo(cmd *exec.Cmd) {
 // the plugin process has started (or failed to): then the host reads the
 // end of the answers when the plugin exits, and the plugin the end of the
 // calls when the host closes its end.
-func (p *ChannelPipes) CloseChildEnds() {
+func (p *Pipes) CloseChildEnds() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	closeFiles(&p.plugin)
 }
 
 // Close closes the ends not handed on.
-func (p *ChannelPipes) Close() {
+func (p *Pipes) Close() {
 	if p == nil {
 		return
 	}
@@ -117,13 +117,13 @@ func (p *ChannelPipes) Close() {
 	closeFiles(&p.host)
 }
 
-// takeHost hands the host's ends to a Client; nil if they were taken.
-func (p *ChannelPipes) takeHost() duplex { return p.take(&p.host) }
+// takeHost hands the host's ends to a Conn; nil if they were taken.
+func (p *Pipes) takeHost() duplex { return p.take(&p.host) }
 
-// takePlugin hands the plugin's ends to a channel in this process (tests).
-func (p *ChannelPipes) takePlugin() duplex { return p.take(&p.plugin) }
+// takePlugin hands the plugin's ends to a channel in this process (Loopback).
+func (p *Pipes) takePlugin() duplex { return p.take(&p.plugin) }
 
-func (p *ChannelPipes) take(ends *[2]*os.File) duplex {
+func (p *Pipes) take(ends *[2]*os.File) duplex {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ends[0] == nil {

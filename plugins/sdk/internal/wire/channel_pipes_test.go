@@ -1,6 +1,6 @@
 //go:build unix
 
-package sdk
+package wire
 
 import (
 	"context"
@@ -21,13 +21,54 @@ import (
 	"github.com/meshbridge/meshbridge/plugins/sdk/internal/pluginv1"
 )
 
+// TestMain lets TestChannelPipesReachThePluginProcess run this binary as
+// its plugin process.
+func TestMain(m *testing.M) {
+	if os.Getenv("SDK_TEST_CHANNEL_CHILD") == "1" {
+		os.Exit(runChannelChild())
+	}
+	os.Exit(m.Run())
+}
+
+// runChannelChild is the plugin process of
+// TestChannelPipesReachThePluginProcess: it serves calls on the pipes
+// ChannelEnv names, as sdk.Serve does, until the host closes them. Its
+// answer tells what the process sees of the variable and the pipes; the
+// path /exit makes it exit in the middle of the call.
+func runChannelChild() int {
+	srv := testServer(func(_ context.Context, r *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
+		if r.GetPath() == "/exit" {
+			os.Exit(3)
+		}
+		seen := fmt.Sprintf("env=%q cloexec=%v,%v", os.Getenv(ChannelEnv), isCloseOnExec(3), isCloseOnExec(4))
+		return &pluginv1.RequestResult{Response: &pluginv1.DirectResponse{Status: 200, Body: []byte(seen)}}, nil
+	})
+	stop, err := srv.ServeInheritedChannel() // as sdk.Serve does
+	if err != nil || stop == nil {
+		fmt.Fprintln(os.Stderr, "no channel:", err)
+		return 2
+	}
+	key, err := hex.DecodeString(os.Getenv("SDK_TEST_CHANNEL_KEY")) // what OpenChannel would bring
+	if err != nil || !srv.channel.open(key) {
+		fmt.Fprintln(os.Stderr, "no key:", err)
+		return 2
+	}
+	<-srv.channel.done
+	return 0
+}
+
+func isCloseOnExec(fd int) bool {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC != 0
+}
+
 // TestChannelPipesReachThePluginProcess: a child process started with
 // AddTo serves calls on the pipes (its own copies, close-on-exec, the
 // variable gone from its environment), and when it exits in the middle
 // of a call, the call fails at once rather than at its deadline: the
 // host holds no copy of the plugin's ends after CloseChildEnds.
 func TestChannelPipesReachThePluginProcess(t *testing.T) {
-	pipes, err := NewChannelPipes()
+	pipes, err := NewPipes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +153,7 @@ func TestInheritedChannelRefusesWhatIsNotItsPipes(t *testing.T) {
 			case -3:
 				v = fmt.Sprintf("%d,%d,%d", -calls, answers, answers) // three numbers
 			}
-			ch, err := openInheritedChannel(v, newServer(bodyEcho(), Logger()), Logger())
+			ch, err := openInheritedChannel(v, bodyEcho())
 			if ch != nil || err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), ChannelEnv) {
 				t.Fatalf("got %v, %v; want no channel and an error naming %s and saying %q", ch, err, ChannelEnv, tc.want)
 			}

@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import "google.golang.org/grpc"
 
@@ -16,8 +16,8 @@ func DialOptions() []grpc.DialOption {
 	}
 }
 
-// serverOptions are the plugin's side of DialOptions.
-func serverOptions() []grpc.ServerOption {
+// ServerOptions are the plugin's side of DialOptions.
+func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.StaticStreamWindowSize(window),
 		grpc.StaticConnWindowSize(window),

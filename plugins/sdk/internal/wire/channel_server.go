@@ -1,4 +1,4 @@
-package sdk
+package wire
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 // each process on every call (docs/benchmarks.md, "the calls' channel on
 // pipes").
 type channel struct {
-	srv  *server
+	srv  *Server
 	log  *slog.Logger
 	conn duplex
 	// keys takes the key the host sends with OpenChannel, once (opened);
@@ -43,8 +43,8 @@ type channel struct {
 
 // newChannel serves srv's calls on conn, once the host has sent the key
 // (open), until the host closes its end or close is called.
-func newChannel(srv *server, logger *slog.Logger, conn duplex) *channel {
-	ch := &channel{srv: srv, log: logger, conn: conn, keys: make(chan []byte, 1), done: make(chan struct{})}
+func newChannel(srv *Server, conn duplex) *channel {
+	ch := &channel{srv: srv, log: srv.log, conn: conn, keys: make(chan []byte, 1), done: make(chan struct{})}
 	ch.ctx, ch.stop = context.WithCancel(context.Background())
 	go func() {
 		defer close(ch.done)
@@ -118,7 +118,7 @@ func (ch *channel) serve() {
 		if out, err = seal.appendSealed(out[:0], resp); err != nil {
 			// An answer that cannot be encoded (invalid UTF-8 in a
 			// string) fails its call, not the channel.
-			resp = errorResponse(resp.GetId(), status.Errorf(codes.Internal, "encode answer: %v", err))
+			resp = ErrorResponse(resp.GetId(), status.Errorf(codes.Internal, "encode answer: %v", err))
 			if out, err = seal.appendSealed(out[:0], resp); err != nil {
 				return err
 			}

@@ -1,10 +1,9 @@
-package sdk
+package wire
 
 import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -70,13 +69,13 @@ func FuzzChannelCalls(f *testing.F) {
 	f.Add(append([]byte{1}, call[:3]...))
 	f.Add([]byte{1, 0x18, 1})
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff})
-	srv := newServer(ServeConfig{Request: RequestHandlerFunc(func(context.Context, *Request) (*RequestResult, error) {
-		return &RequestResult{}, nil
-	})}, slog.New(slog.DiscardHandler))
+	srv := testServer(func(context.Context, *pluginv1.HTTPRequest) (*pluginv1.RequestResult, error) {
+		return &pluginv1.RequestResult{}, nil
+	})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		calls := sealedOrRaw(t, in, callsWay)
 		host, plugin := net.Pipe()
-		ch := newChannel(srv, srv.log, plugin)
+		ch := newChannel(srv, plugin)
 		ch.open(testKey)
 		var wg sync.WaitGroup
 		wg.Go(func() { _, _ = io.Copy(io.Discard, host) }) // the answers
