@@ -1,6 +1,7 @@
 // Package host starts, supervises and calls meshbridge plugins: the
 // out-of-process programs built with the plugin SDK
-// (github.com/meshbridge/meshbridge/plugins/sdk). Every long-running binary
+// (github.com/meshbridge/meshbridge/plugins/sdk), whose package for hosts,
+// plugins/sdk/pluginhost, it builds on. Every long-running binary
 // (sidecar, registry-adapter, registrysync, mockserver) loads them the same
 // way:
 //
