@@ -100,6 +100,26 @@ func TestBrokenChannelIsReported(t *testing.T) {
 	}
 }
 
+// TestCallsOnGRPCWhenTheHostSaysSo: with MESHBRIDGE_PLUGIN_CALLS=grpc in
+// the host's environment, a plugin's calls go on the gRPC stream from the
+// start (the channel gauge says 0) and are answered there.
+func TestCallsOnGRPCWhenTheHostSaysSo(t *testing.T) {
+	t.Setenv("MESHBRIDGE_PLUGIN_CALLS", "grpc")
+	reg := prometheus.NewRegistry()
+	h := startHostWith(t, host.Options{Logger: quietLogger(), Metrics: reg}, pluginConfig(t, "g", "testplugin"))
+	p := mustPlugin(t, h, "g")
+	if got := metricValue(t, reg, "meshbridge_plugin_channel", map[string]string{"plugin": "g"}); got != 0 {
+		t.Fatalf("channel gauge = %v, want 0: the calls went on the channel", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 3 {
+		if _, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}}); err != nil {
+			t.Fatalf("a call on the gRPC stream: %v", err)
+		}
+	}
+}
+
 // metricValue reads one counter or gauge series from the registry.
 func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
 	t.Helper()
