@@ -49,7 +49,7 @@ func (r *Resource) Validate() error {
 	case !ValidName(r.Kind):
 		return invalid("kind", "required")
 	case !ValidName(r.Name):
-		return invalid("name", "must be 1-%d printable characters without '/'", MaxNameLength)
+		return invalid("name", NameRule)
 	case len(r.Spec) == 0 || !json.Valid(r.Spec):
 		return invalid("spec", "must be a JSON value")
 	}

@@ -160,6 +160,13 @@ func testInvalidInstance(t *testing.T, s registry.Store) {
 		{ID: "x", Service: "orders", Host: "h", Port: 70000},        // bad port
 		{ID: "a/b", Service: "orders", Host: "h"},                   // slash in id
 		{ID: "x", Service: "orders", Host: "h", Status: "SLEEPING"}, // bad status
+		// What some view could not carry.
+		{ID: "..", Service: "orders", Host: "h"},                                                       // a dot segment as id
+		{ID: "x", Service: "grp@@svc", Host: "h"},                                                      // Nacos's group separator
+		{ID: "x", Service: "orders\uFFFE", Host: "h"},                                                  // a non-character
+		{ID: "x", Service: "orders", Host: "h\r\nX-Injected: 1"},                                       // not a host
+		{ID: "x", Service: "orders", Host: "h", Metadata: map[string]string{"k": "v\x01"}},             // XML 1.0 forbids U+0001
+		{ID: "x", Service: "orders", Host: "h", Attributes: map[string]string{"eureka.sid": "\uFFFF"}}, // nor U+FFFF
 	}
 	for n, in := range bad {
 		if _, err := s.Register(c, in); !errors.Is(err, registry.ErrInvalid) {
