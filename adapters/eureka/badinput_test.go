@@ -44,7 +44,7 @@ func TestBadInput(t *testing.T) {
 		{"JSON without the instance root", "POST", "/eureka/apps/ORDERS", json, strings.TrimSuffix(strings.TrimPrefix(good, `{"instance":`), "}\n"), 400, ""},
 		{"XML with another root", "POST", "/eureka/apps/ORDERS", xml, `<application><name>ORDERS</name></application>`, 400, ""},
 		{"deeply nested JSON", "POST", "/eureka/apps/ORDERS", json, `{"instance":{"metadata":` + strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000) + "}}", 400, ""},
-		{"deeply nested XML", "POST", "/eureka/apps/ORDERS", xml, "<instance>" + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + "</instance>", 400, "Missing instanceId"},
+		{"deeply nested XML", "POST", "/eureka/apps/ORDERS", xml, "<instance>" + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + "</instance>", 400, "nested deeper than 32 levels"},
 		{"body over 1 MiB", "POST", "/eureka/apps/ORDERS", json, `{"instance":{"hostName":"` + strings.Repeat("x", 1<<20) + `"}}`, 413, ""},
 		{"unsupported content type", "POST", "/eureka/apps/ORDERS", "text/plain", good, 415, ""},
 		{"missing instanceId and hostName", "POST", "/eureka/apps/ORDERS", json, `{"instance":{"app":"ORDERS","ipAddr":"1.2.3.4","dataCenterInfo":{"name":"MyOwn"}}}`, 400, "Missing instanceId"},

@@ -160,6 +160,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"lease not a number", `{"instance":{"leaseInfo":{"durationInSecs":"x"}}}`, `<instance><leaseInfo><durationInSecs>x</durationInSecs></leaseInfo></instance>`},
 		{"metadata value an object", `{"instance":{"metadata":{"a":{"b":1}}}}`, ``},
 		{"deep nesting", deepJSON, deepXML},
+		// Closed, so only the depth bound refuses them.
+		{"deep nesting inside a metadata entry", ``, "<instance><metadata><k>" + strings.Repeat("<a>", 33) + strings.Repeat("</a>", 33) + "</k></metadata></instance>"},
+		{"deep nesting in an unknown element", ``, "<instance>" + strings.Repeat("<a>", 32) + strings.Repeat("</a>", 32) + "</instance>"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.json != "" || tc.name == "empty body" {

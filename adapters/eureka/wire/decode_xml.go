@@ -15,8 +15,9 @@ import (
 // are ignored, names are XStream-decoded ("__" is "_", "_-" is "$"), and
 // absent fields take InstanceInfo's defaults.
 func DecodeInstanceXML(data []byte) (*Instance, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.CharsetReader = charsetReader
+	xd := xml.NewDecoder(bytes.NewReader(data))
+	xd.CharsetReader = charsetReader
+	d := &xmlReader{dec: xd}
 	root, err := nextStart(d)
 	if err != nil {
 		return nil, fmt.Errorf("decode instance XML: %w", err)
@@ -40,7 +41,7 @@ func DecodeInstanceXML(data []byte) (*Instance, error) {
 	return in, nil
 }
 
-func (in *Instance) decodeXMLField(d *xml.Decoder, el xml.StartElement) error {
+func (in *Instance) decodeXMLField(d *xmlReader, el xml.StartElement) error {
 	name := DecodeXMLName(el.Name.Local)
 	switch name {
 	case "port", "securePort":
@@ -123,7 +124,7 @@ func (in *Instance) decodeXMLField(d *xml.Decoder, el xml.StartElement) error {
 	return nil
 }
 
-func (in *Instance) decodeXMLDataCenter(d *xml.Decoder, el xml.StartElement) error {
+func (in *Instance) decodeXMLDataCenter(d *xmlReader, el xml.StartElement) error {
 	dc := &DataCenterInfo{}
 	dc.Class, _ = attr(el, "class")
 	err := eachChild(d, func(child xml.StartElement) error {
@@ -137,13 +138,13 @@ func (in *Instance) decodeXMLDataCenter(d *xml.Decoder, el xml.StartElement) err
 			dc.Metadata = m
 			return err
 		}
-		return d.Skip()
+		return d.skip()
 	})
 	in.DataCenterInfo = dc
 	return err
 }
 
-func (in *Instance) decodeXMLLease(d *xml.Decoder) error {
+func (in *Instance) decodeXMLLease(d *xmlReader) error {
 	l := &LeaseInfo{}
 	err := eachChild(d, func(child xml.StartElement) error {
 		name := DecodeXMLName(child.Name.Local)
@@ -183,10 +184,59 @@ func (in *Instance) decodeXMLLease(d *xml.Decoder) error {
 	return err
 }
 
+// maxXMLDepth bounds element nesting in an instance document. Eureka's
+// deepest element sits at depth 4 (instance, dataCenterInfo, metadata, an
+// entry); without a bound, the decoder's stack grows with every level, and
+// a 1 MiB body of nested elements inside one metadata entry cost 38 MB and
+// 150 ms to skip.
+const maxXMLDepth = 32
+
+// xmlReader reads tokens and refuses elements nested deeper than
+// maxXMLDepth.
+type xmlReader struct {
+	dec   *xml.Decoder
+	depth int
+}
+
+func (r *xmlReader) token() (xml.Token, error) {
+	tok, err := r.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch tok.(type) {
+	case xml.StartElement:
+		if r.depth++; r.depth > maxXMLDepth {
+			return nil, fmt.Errorf("elements nested deeper than %d levels", maxXMLDepth)
+		}
+	case xml.EndElement:
+		r.depth--
+	}
+	return tok, nil
+}
+
+// skip is xml.Decoder.Skip through token, so the depth bound holds.
+func (r *xmlReader) skip() error {
+	for depth := 0; ; {
+		tok, err := r.token()
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			if depth == 0 {
+				return nil
+			}
+			depth--
+		}
+	}
+}
+
 // nextStart returns the first start element, skipping the prolog.
-func nextStart(d *xml.Decoder) (xml.StartElement, error) {
+func nextStart(d *xmlReader) (xml.StartElement, error) {
 	for {
-		tok, err := d.Token()
+		tok, err := d.token()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return xml.StartElement{}, errors.New("no root element")
@@ -206,9 +256,9 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 
 // eachChild calls fn for every child element of the element just opened;
 // fn must consume the child up to and including its end tag.
-func eachChild(d *xml.Decoder, fn func(xml.StartElement) error) error {
+func eachChild(d *xmlReader, fn func(xml.StartElement) error) error {
 	for {
-		tok, err := d.Token()
+		tok, err := d.token()
 		if err != nil {
 			return err
 		}
@@ -225,10 +275,10 @@ func eachChild(d *xml.Decoder, fn func(xml.StartElement) error) error {
 
 // readText returns the text of the element just opened and consumes its
 // end tag; nested elements are skipped.
-func readText(d *xml.Decoder) (string, error) {
+func readText(d *xmlReader) (string, error) {
 	var b strings.Builder
 	for {
-		tok, err := d.Token()
+		tok, err := d.token()
 		if err != nil {
 			return "", err
 		}
@@ -236,7 +286,7 @@ func readText(d *xml.Decoder) (string, error) {
 		case xml.CharData:
 			b.Write(t)
 		case xml.StartElement:
-			if err := d.Skip(); err != nil {
+			if err := d.skip(); err != nil {
 				return "", err
 			}
 		case xml.EndElement:
@@ -246,7 +296,7 @@ func readText(d *xml.Decoder) (string, error) {
 }
 
 // readMap reads <k>v</k> children into a map with XStream-decoded keys.
-func readMap(d *xml.Decoder) (map[string]string, error) {
+func readMap(d *xmlReader) (map[string]string, error) {
 	var m map[string]string
 	err := eachChild(d, func(el xml.StartElement) error {
 		text, err := readText(d)
