@@ -26,6 +26,7 @@ const GroupSeparator = "@@"
 const (
 	NameRule    = "must be 1-256 characters without '/', control characters or Unicode non-characters, and not \".\" or \"..\""
 	ServiceRule = NameRule + ", without \"" + GroupSeparator + "\""
+	GroupRule   = ServiceRule + " and not ending in '@'"
 	HostRule    = "must be an IPv4 address, an IPv6 address without brackets, or a host name of letters, digits, '-' and '_' in dot-separated labels"
 	ValueRule   = "must be UTF-8 text without the control characters XML 1.0 forbids (tab, CR and LF are allowed) and without U+FFFE or U+FFFF"
 )
@@ -46,6 +47,12 @@ func ValidName(s string) bool {
 // names Nacos joins into "group@@service".
 func validServiceName(s string) bool {
 	return ValidName(s) && !strings.Contains(s, GroupSeparator)
+}
+
+// validGroupName is validServiceName for a group, which must not end in
+// '@' either: "g@" joined with "orders" would split as "g" and "@orders".
+func validGroupName(s string) bool {
+	return validServiceName(s) && !strings.HasSuffix(s, "@")
 }
 
 // validToken reports whether s is UTF-8 without control characters or
@@ -119,8 +126,8 @@ func (i *Instance) Validate() error {
 		return invalid("service", ServiceRule)
 	case !ValidName(i.Namespace):
 		return invalid("namespace", NameRule)
-	case !validServiceName(i.Group):
-		return invalid("group", ServiceRule)
+	case !validGroupName(i.Group):
+		return invalid("group", GroupRule)
 	case !ValidHost(i.Host):
 		return invalid("host", "%s, got %q", HostRule, i.Host)
 	case i.Port < 0 || i.Port > 65535:

@@ -136,6 +136,7 @@ func TestValidateRefusesWhatAViewCannotCarry(t *testing.T) {
 		{"service with the group separator", func(i *Instance) { i.Service = "grp@@svc" }, "service"},
 		{"service ..", func(i *Instance) { i.Service = ".." }, "service"},
 		{"group with the group separator", func(i *Instance) { i.Group = "a@@b" }, "group"},
+		{"group ending in @", func(i *Instance) { i.Group = "grp@" }, "group"},
 		{"namespace with a control character", func(i *Instance) { i.Namespace = "ns\x01" }, "namespace"},
 		{"host with U+0001", func(i *Instance) { i.Host = "10.0.0.1\x01" }, "host"},
 		{"host with NUL", func(i *Instance) { i.Host = "a\x00b" }, "host"},
