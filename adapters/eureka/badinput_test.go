@@ -1,10 +1,13 @@
 package eureka
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/hudl/fargo"
 )
 
 // TestBadInput sends what the server refuses and checks the answer and
@@ -151,5 +154,78 @@ func TestRegisterKeepsNewerData(t *testing.T) {
 	got := mustGet(t, env, "orders", springID)
 	if got.Metadata["version"] != "v3" || lastDirty(got) != 1630906999999 {
 		t.Errorf("newer registration: version %s dirty %d", got.Metadata["version"], lastDirty(got))
+	}
+}
+
+// TestRegisterRefusesWhatViewsCannotCarry: a registration holding what
+// some view of the registry cannot carry gets 400 and changes nothing, so
+// the registry stays readable for fargo in XML: one instance with
+// "&#x1;" in its host made every XML client's fetch fail.
+func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
+	env := newEnv(t)
+	c := springClient{env: env, base: "/eureka"}
+	good := springBody(t)
+	if code, _ := c.register(good); code != http.StatusNoContent {
+		t.Fatalf("register: %d", code)
+	}
+	rev := env.store.Revision()
+	// spring is the Spring body with one change, under an id of its own,
+	// so that every registration let in would stay in the registry.
+	n := 0
+	spring := func(old, new string) string {
+		n++
+		b := strings.Replace(good, `"instanceId":"`+springID+`"`, fmt.Sprintf(`"instanceId":"bad-%d"`, n), 1)
+		if b2 := strings.Replace(b, old, new, 1); b2 != b {
+			return b2
+		}
+		t.Fatalf("%s not in the Spring body", old)
+		return ""
+	}
+	nested := strings.Repeat("<a>", 10000) + strings.Repeat("</a>", 10000)
+	deepXML := `<instance><instanceId>bad-xml</instanceId><hostName>10.1.2.9</hostName><app>ORDERS</app><ipAddr>10.1.2.9</ipAddr>` +
+		`<status>UP</status><port enabled="true">8080</port><dataCenterInfo><name>MyOwn</name></dataCenterInfo>` +
+		`<metadata><version>` + nested + `v1</version></metadata></instance>`
+	amazon := `"dataCenterInfo":{"@class":"com.netflix.appinfo.AmazonInfo","name":"Amazon","metadata":{"instance-id":"i-1","availability-zone":"eu-1a\u0001"}}`
+	for _, tc := range []struct {
+		name, method, path, contentType, body, wantText string
+	}{
+		{"hostName with U+0001", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"hostName":"10.1.2.3"`, `"hostName":"10.0.0.1\u0001"`), "host"},
+		{"hostName with CRLF", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"hostName":"10.1.2.3"`, `"hostName":"h\r\nX-Injected: 1"`), "host"},
+		{"ipAddr with CRLF", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"ipAddr":"10.1.2.3"`, `"ipAddr":"10.1.2.3\r\nX-Injected: 1"`), "ipAddr"},
+		{"instanceId ..", "POST", "/eureka/apps/ORDERS", "application/json", strings.Replace(good, springID, "..", 1), "id"},
+		{"instanceId .", "POST", "/eureka/apps/ORDERS", "application/json", strings.Replace(good, springID, ".", 1), "id"},
+		{"app with U+FFFE", "POST", "/eureka/apps/ORDERS%EF%BF%BE", "application/json", spring(`"app":"ORDERS"`, `"app":"ORDERS\ufffe"`), "service"},
+		{"app with the Nacos group separator", "POST", "/eureka/apps/GRP@@ORDERS", "application/json", spring(`"app":"ORDERS"`, `"app":"GRP@@ORDERS"`), "service"},
+		{"metadata value with U+0001", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"version":"v1"`, `"version":"v1\u0001"`), "metadata.version"},
+		{"metadata value with U+FFFF", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"version":"v1"`, `"version":"v1\uffff"`), "metadata.version"},
+		{"vipAddress with U+0008", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"vipAddress":"orders"`, `"vipAddress":"orders\b"`), "attributes.eureka.vipAddress"},
+		{"Amazon metadata with U+0001", "POST", "/eureka/apps/ORDERS", "application/json", spring(`"dataCenterInfo":{"@class":"com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo","name":"MyOwn"}`, amazon), "dataCenterInfo.metadata"},
+		{"XML nested deep inside metadata", "POST", "/eureka/apps/ORDERS", "application/xml", deepXML, "nested deeper than 32 levels"},
+		{"metadata update with U+0001", "PUT", "/eureka/apps/ORDERS/" + springID + "/metadata?version=v2%01", "", "", "Invalid metadata"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.contentType != "" {
+				headers = []string{"Content-Type", tc.contentType}
+			}
+			code, _, body := env.do(tc.method, tc.path, tc.body, headers...)
+			if code != http.StatusBadRequest || !strings.Contains(string(body), tc.wantText) {
+				t.Errorf("status %d %.300q, want 400 naming %q", code, body, tc.wantText)
+			}
+			if got := env.store.Revision(); got != rev {
+				t.Errorf("store changed: revision %d -> %d", rev, got)
+			}
+		})
+	}
+	for _, useJSON := range []bool{false, true} {
+		conn := fargo.NewConn(env.url + "/eureka")
+		conn.UseJson = useJSON
+		apps, err := conn.GetApps()
+		if err != nil {
+			t.Fatalf("fargo (JSON %v) cannot read the registry: %v", useJSON, err)
+		}
+		if app := apps["ORDERS"]; app == nil || len(app.Instances) != 1 {
+			t.Fatalf("fargo (JSON %v): want ORDERS with its one instance, got %+v", useJSON, apps)
+		}
 	}
 }

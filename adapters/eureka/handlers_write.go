@@ -39,6 +39,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request, app string) {
 		writeText(w, http.StatusBadRequest, msg)
 		return
 	}
+	if err := validateKept(in); err != nil {
+		writeText(w, http.StatusBadRequest, "Invalid instance: "+err.Error())
+		return
+	}
 	ctx := r.Context()
 	now := s.opts.Now()
 	key := registry.NewInstanceKey(s.opts.Namespace, "", app, in.ID())
@@ -91,6 +95,20 @@ func validateRegistration(in *wire.Instance, app string) string {
 		return "Missing dataCenterInfo Name"
 	}
 	return ""
+}
+
+// validateKept checks what fromWire keeps in forms the store's rule cannot
+// see into: ipAddr, which clients connect to as they do to hostName, and
+// the Amazon data center metadata, kept as one JSON attribute and shown
+// again in the XML view.
+func validateKept(in *wire.Instance) error {
+	if !registry.ValidHost(in.IPAddr) {
+		return &registry.ValidationError{Field: "ipAddr", Message: fmt.Sprintf("%s, got %q", registry.HostRule, in.IPAddr)}
+	}
+	if dc := in.DataCenterInfo; dc.Name == wire.DataCenterAmazon {
+		return registry.ValidateMap("dataCenterInfo.metadata", dc.Metadata)
+	}
+	return nil
 }
 
 // renew is PUT /apps/{APP}/{ID}: 200 with an empty body, or 404 with an

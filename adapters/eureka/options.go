@@ -47,7 +47,7 @@ type Options struct {
 func (o *Options) Validate() error {
 	var errs []error
 	if o.Namespace != "" && !registry.ValidName(o.Namespace) {
-		errs = append(errs, errors.New("eureka.namespace: must be 1-256 printable characters without '/'"))
+		errs = append(errs, errors.New("eureka.namespace: "+registry.NameRule))
 	}
 	if o.Username == "" && o.Password != "" {
 		errs = append(errs, errors.New("eureka.username: required when a password is set"))
