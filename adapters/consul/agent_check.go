@@ -49,7 +49,7 @@ func (s *Server) ttlCheck(r *http.Request, id, status, output string) error {
 	if info.rec.Type != typeTTL {
 		return errorf(http.StatusInternalServerError, "CheckID %q does not have associated TTL", id)
 	}
-	output = truncateOutput(output, maxOutput)
+	output = checkOutput(output)
 	now := time.Now()
 	write, beatOnly, info := s.agent.ttlUpdate(id, status, output, now, s.opts.CheckUpdateInterval, s.shared)
 	if !write {

@@ -75,6 +75,16 @@ func (s *Server) validateDefinition(def *wire.ServiceDefinition) ([]*wire.CheckT
 	if ip := net.ParseIP(def.Address); ip != nil && ip.IsUnspecified() {
 		return nil, errorf(http.StatusBadRequest, "Invalid service address")
 	}
+	// Consul takes any string; every view puts the address into clients'
+	// URLs, so it must be a host (empty means the node's address).
+	if def.Address != "" && !registry.ValidHost(def.Address) {
+		return nil, errorf(http.StatusBadRequest, "Invalid service address %q: %s", def.Address, registry.HostRule)
+	}
+	for tag, a := range def.TaggedAddresses {
+		if a.Address != "" && !registry.ValidHost(a.Address) {
+			return nil, errorf(http.StatusBadRequest, "Invalid tagged address %q for %q: %s", a.Address, tag, registry.HostRule)
+		}
+	}
 	if err := wire.ValidateWeights(def.Weights); err != nil {
 		return nil, errorf(http.StatusBadRequest, "Invalid Weights: %v", err)
 	}
@@ -88,8 +98,11 @@ func (s *Server) validateDefinition(def *wire.ServiceDefinition) ([]*wire.CheckT
 	if id == "" {
 		id = def.Name
 	}
-	if !registry.ValidName(id) || !registry.ValidName(def.Name) {
-		return nil, errorf(http.StatusBadRequest, "Validation failed: service ID and name must be 1-%d printable characters without '/'", registry.MaxNameLength)
+	if !registry.ValidName(id) {
+		return nil, errorf(http.StatusBadRequest, "Validation failed: service ID %q %s", id, registry.NameRule)
+	}
+	if !registry.ValidName(def.Name) || strings.Contains(def.Name, registry.GroupSeparator) {
+		return nil, errorf(http.StatusBadRequest, "Validation failed: service name %q %s", def.Name, registry.ServiceRule)
 	}
 	checks, err := def.CheckTypes()
 	if err != nil {

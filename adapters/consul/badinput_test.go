@@ -2,6 +2,7 @@ package consul
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -63,5 +64,72 @@ func TestBadInputChangesNothing(t *testing.T) {
 	checks, err := env.client.Agent().Checks()
 	if err != nil || checks["service:keep-1"] == nil || checks["service:keep-1"].Status != "critical" {
 		t.Fatalf("existing check disturbed: %+v, %v", checks, err)
+	}
+}
+
+// TestRegisterRefusesWhatViewsCannotCarry: a registration through the real
+// consul/api client holding what some view cannot carry gets Consul's 400
+// and changes nothing. Each one used to be stored: an address with U+0001
+// broke every Eureka XML fetch, a CRLF address went to clients verbatim,
+// "." and ".." made the deregistration a redirect, and "grp@@svc" was
+// listed by Nacos but could not be looked up there.
+func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
+	env := newEnv(t)
+	before := env.store.Revision()
+	reg := func(change func(*api.AgentServiceRegistration)) *api.AgentServiceRegistration {
+		r := &api.AgentServiceRegistration{ID: "pay-1", Name: "payments", Address: "10.0.0.1", Port: 8080}
+		change(r)
+		return r
+	}
+	for _, tc := range []struct {
+		name   string
+		reg    *api.AgentServiceRegistration
+		reason string
+	}{
+		{"address with U+0001", reg(func(r *api.AgentServiceRegistration) { r.Address = "10.0.0.1\x01" }), "Invalid service address"},
+		{"address with CRLF", reg(func(r *api.AgentServiceRegistration) { r.Address = "h\r\nX-Injected: 1" }), "Invalid service address"},
+		{"tagged address with CRLF", reg(func(r *api.AgentServiceRegistration) {
+			r.TaggedAddresses = map[string]api.ServiceAddress{"lan": {Address: "h\r\nX-Injected: 1", Port: 80}}
+		}), "Invalid tagged address"},
+		{"name with U+FFFE", reg(func(r *api.AgentServiceRegistration) { r.Name = "pay\uFFFEments" }), "Validation failed: service name"},
+		{"name with the Nacos group separator", reg(func(r *api.AgentServiceRegistration) { r.Name = "grp@@svc" }), "Validation failed: service name"},
+		{"id .", reg(func(r *api.AgentServiceRegistration) { r.ID = "." }), "Validation failed: service ID"},
+		{"id ..", reg(func(r *api.AgentServiceRegistration) { r.ID = ".." }), "Validation failed: service ID"},
+		{"meta value with U+0001", reg(func(r *api.AgentServiceRegistration) { r.Meta = map[string]string{"version": "v\x01"} }), "Validation failed: metadata.version"},
+		{"tag with U+001B", reg(func(r *api.AgentServiceRegistration) { r.Tags = []string{"\x1b[0m"} }), "Validation failed: tags[0]"},
+		{"check name with U+FFFF", reg(func(r *api.AgentServiceRegistration) {
+			r.Check = &api.AgentServiceCheck{Name: "alive\uFFFF", TTL: "30s"}
+		}), "Validation failed: attributes.consul.check."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := env.client.Agent().ServiceRegister(tc.reg)
+			var se api.StatusError
+			if !errors.As(err, &se) || se.Code != 400 || !strings.Contains(se.Body, tc.reason) {
+				t.Fatalf("register = %v, want 400 containing %q", err, tc.reason)
+			}
+		})
+	}
+	if after := env.store.Revision(); after != before {
+		t.Fatalf("refused registrations changed the store: revision %d -> %d", before, after)
+	}
+}
+
+// TestCheckOutputIsScrubbed: a TTL update whose output holds characters no
+// view may carry still records its status; those characters become U+FFFD.
+func TestCheckOutputIsScrubbed(t *testing.T) {
+	env := newEnv(t)
+	if err := env.client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "web-1", Name: "web", Port: 80,
+		Check: &api.AgentServiceCheck{CheckID: "web-ttl", TTL: "30s"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.client.Agent().UpdateTTL("web-ttl", "ok\x00\x1b\uFFFF", api.HealthPassing); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	checks, err := env.client.Agent().Checks()
+	if err != nil || checks["web-ttl"] == nil {
+		t.Fatalf("checks: %v %+v", err, checks)
+	}
+	if c := checks["web-ttl"]; c.Status != api.HealthPassing || c.Output != "ok\uFFFD\uFFFD\uFFFD" {
+		t.Fatalf("check %q output %q, want passing with the forbidden characters replaced", c.Status, c.Output)
 	}
 }

@@ -229,6 +229,7 @@ func (s *Server) runProbe(ctx context.Context, job probeJob) {
 		return
 	}
 	status, output := s.prober.probe(ctx, &job.rec)
+	output = checkOutput(output)
 	<-s.probeSlots
 	if ctx.Err() != nil { // stopped or lost the lead: the result does not count
 		return

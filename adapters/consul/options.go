@@ -112,5 +112,8 @@ func (o Options) Validate() error {
 	if o.NodeName != "" && !registry.ValidName(o.NodeName) {
 		errs = append(errs, errors.New("consul.nodeName: must be a valid name"))
 	}
+	if o.NodeAddress != "" && !registry.ValidHost(o.NodeAddress) {
+		errs = append(errs, errors.New("consul.nodeAddress: "+registry.HostRule))
+	}
 	return errors.Join(errs...)
 }

@@ -107,7 +107,7 @@ func (c *checkRecord) definitionKey() string {
 // the value fits the store's attribute limit.
 func encodeCheck(c *checkRecord) (string, error) {
 	rec := *c
-	rec.Output = truncateOutput(rec.Output, maxOutput)
+	rec.Output = checkOutput(rec.Output)
 	for {
 		b, err := json.Marshal(rec)
 		if err != nil {
@@ -121,6 +121,14 @@ func encodeCheck(c *checkRecord) (string, error) {
 		}
 		rec.Output = truncateOutput(rec.Output, max(0, len(rec.Output)-(len(b)-maxAttrValue)-64))
 	}
+}
+
+// checkOutput is a check's output as the store keeps it: characters the
+// registry refuses in a value (an HTTP check's output quotes the app's
+// body, which may be binary) become U+FFFD rather than fail the update
+// that carries the status, and the output is cut at Consul's limit.
+func checkOutput(s string) string {
+	return truncateOutput(registry.ScrubValue(s), maxOutput)
 }
 
 // truncateOutput cuts s to about n bytes on a rune boundary, noting the

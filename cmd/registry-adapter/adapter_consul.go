@@ -47,6 +47,7 @@ func (c *ConsulConfig) validate(errs *config.Errors) {
 	errs.Add(err != nil, "consul.listen", "must be host:port, got %q", c.Listen)
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
 	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.nodeName", "must be a valid name")
+	errs.Add(c.NodeAddress != "" && !registry.ValidHost(c.NodeAddress), "consul.nodeAddress", "%s, got %q", registry.HostRule, c.NodeAddress)
 	errs.Add(c.MaxBodyBytes < 1024, "consul.maxBodyBytes", "must be at least 1024")
 	errs.Add(c.MaxKVValueBytes < 1024, "consul.maxKVValueBytes", "must be at least 1024")
 }
