@@ -52,6 +52,10 @@ func ToRegistry(reg Registration) (*registry.Instance, error) {
 	if in.IP == "" {
 		return nil, fmt.Errorf("Param 'ip' is required.")
 	}
+	// Checked before the store would: the instance id is made from it.
+	if !registry.ValidHost(in.IP) {
+		return nil, fmt.Errorf("Param 'ip' is illegal, it %s: %q", registry.HostRule, in.IP)
+	}
 	if in.Port < 0 || in.Port > 65535 {
 		return nil, fmt.Errorf("Param 'port' is illegal: %d", in.Port)
 	}

@@ -1,5 +1,7 @@
 package naming
 
+import "github.com/meshbridge/meshbridge/registry"
+
 // Instance is Nacos's instance JSON as servers send it
 // (api/naming/pojo/Instance.java; Go SDK model.Instance).
 type Instance struct {
@@ -58,7 +60,7 @@ const (
 	DefaultNamespace   = "public"
 	DefaultGroup       = "DEFAULT_GROUP"
 	DefaultCluster     = "DEFAULT"
-	GroupSeparator     = "@@"
+	GroupSeparator     = registry.GroupSeparator
 	DefaultCacheMillis = 10000
 	// Heartbeat defaults of v1 ephemeral instances (ms), overridable per
 	// instance with the preserved.* metadata keys.

@@ -41,7 +41,7 @@ func SplitServiceName(name, group string) (string, string, error) {
 		return "", "", fmt.Errorf("Param 'serviceName' is illegal, it should be format as 'groupName@@serviceName'")
 	}
 	if !registry.ValidName(s) {
-		return "", "", fmt.Errorf("Param 'serviceName' is illegal, at most %d printable characters without '/'", registry.MaxNameLength)
+		return "", "", fmt.Errorf("Param 'serviceName' is illegal, it %s", registry.NameRule)
 	}
 	return Group(g), s, nil
 }
