@@ -87,7 +87,7 @@ func (s *Server) putResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !registry.ValidName(key.Name) {
-		writeErr(w, &registry.ValidationError{Field: "name", Message: "must be 1-256 printable characters without '/'"})
+		writeErr(w, &registry.ValidationError{Field: "name", Message: registry.NameRule})
 		return
 	}
 	spec, err := DecodeSpec(key.Kind, req.Spec)

@@ -380,3 +380,33 @@ func TestSyncFollowsChanges(t *testing.T) {
 		t.Fatal("sync did not stop")
 	}
 }
+
+// TestRegisterRefusesWhatViewsCannotCarry: the control API used to store
+// hosts, names and values some view cannot carry (only the host's length
+// was checked); each now gets 400 naming the field and changes nothing.
+func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
+	f := newFixture(t, ServerOptions{})
+	before := f.store.Revision()
+	for _, tc := range []struct {
+		name, body, field string
+	}{
+		{"host with NUL", `{"id":"x","service":"orders","host":"a\u0000b"}`, "host"},
+		{"host with CRLF", `{"id":"x","service":"orders","host":"h\r\nX-Injected: 1"}`, "host"},
+		{"host with U+0001", `{"id":"x","service":"orders","host":"10.0.0.1\u0001"}`, "host"},
+		{"id .", `{"id":".","service":"orders","host":"h"}`, "id"},
+		{"id ..", `{"id":"..","service":"orders","host":"h"}`, "id"},
+		{"service with U+FFFE", `{"id":"x","service":"orders\ufffe","host":"h"}`, "service"},
+		{"service with the Nacos group separator", `{"id":"x","service":"grp@@svc","host":"h"}`, "service"},
+		{"metadata value with U+0001", `{"id":"x","service":"orders","host":"h","metadata":{"version":"v\u0001"}}`, "metadata.version"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, eb := raw(t, "POST", f.server.URL+"/api/v1/instances", tc.body, map[string]string{"Content-Type": "application/json"})
+			if status != http.StatusBadRequest || eb.Error.Code != CodeInvalid || eb.Error.Field != tc.field {
+				t.Fatalf("got %d %q field %q (%s), want 400 invalid naming %q", status, eb.Error.Code, eb.Error.Field, eb.Error.Message, tc.field)
+			}
+		})
+	}
+	if f.store.Revision() != before {
+		t.Fatalf("refused registrations changed the store: revision %d -> %d", before, f.store.Revision())
+	}
+}

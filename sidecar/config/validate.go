@@ -39,13 +39,13 @@ func (c *Config) Validate() error {
 		add("service.group", "must be a name")
 	}
 	if s.ID != "" && !registry.ValidName(s.ID) {
-		add("service.id", "must be 1-%d printable characters without '/'", registry.MaxNameLength)
+		add("service.id", "%s", registry.NameRule)
 	}
 	if s.Host == "" {
 		add("service.host", "required")
 	}
-	if s.AdvertiseHost == "" {
-		add("service.advertiseHost", "required")
+	if !registry.ValidHost(s.AdvertiseHost) {
+		add("service.advertiseHost", "required: the address the mesh reaches this sidecar at; %s, got %q", registry.HostRule, s.AdvertiseHost)
 	}
 	if len(s.Ports) == 0 {
 		add("service.ports", "at least one port is required")
