@@ -159,12 +159,12 @@ func (k InstanceKey) Service() ServiceID {
 	return ServiceID{Namespace: k.Namespace, Group: k.Group, ServiceKey: k.ServiceKey}
 }
 
-// NewInstanceKey builds a key with namespace and group defaults applied and
-// the service name canonicalised.
+// NewInstanceKey builds a key with namespace and group trimmed and
+// defaulted and the service name canonicalised, as Normalize does.
 func NewInstanceKey(namespace, group, service, id string) InstanceKey {
 	return InstanceKey{
-		Namespace:  orDefault(namespace, DefaultNamespace),
-		Group:      orDefault(group, DefaultGroup),
+		Namespace:  orDefault(strings.TrimSpace(namespace), DefaultNamespace),
+		Group:      orDefault(strings.TrimSpace(group), DefaultGroup),
 		ServiceKey: CanonicalServiceKey(service),
 		ID:         id,
 	}
@@ -237,8 +237,10 @@ func (i *Instance) Clone() *Instance {
 func (i *Instance) Normalize() {
 	i.Service = strings.TrimSpace(i.Service)
 	i.ServiceKey = CanonicalServiceKey(i.Service)
-	i.Namespace = orDefault(i.Namespace, DefaultNamespace)
-	i.Group = orDefault(i.Group, DefaultGroup)
+	// Namespaces and groups are trimmed as service names are, and as the
+	// Nacos view trims what clients ask for: "  g" could not be looked up.
+	i.Namespace = orDefault(strings.TrimSpace(i.Namespace), DefaultNamespace)
+	i.Group = orDefault(strings.TrimSpace(i.Group), DefaultGroup)
 	i.Cluster = orDefault(i.Cluster, DefaultCluster)
 	if i.Status == "" {
 		i.Status = StatusUp

@@ -55,3 +55,15 @@ func TestSetMetadataRederivesLabels(t *testing.T) {
 		t.Errorf("metadata %v", i.Metadata)
 	}
 }
+
+func TestNormalizeTrimsNamespaceAndGroup(t *testing.T) {
+	i := &Instance{Service: "orders", Namespace: " dev ", Group: "  "}
+	i.Normalize()
+	if i.Namespace != "dev" || i.Group != DefaultGroup {
+		t.Fatalf("namespace %q group %q, want them trimmed (and the blank group defaulted)", i.Namespace, i.Group)
+	}
+	i.ID = "x"
+	if k := NewInstanceKey(" dev ", "  ", "Orders", "x"); k != i.Key() {
+		t.Fatalf("NewInstanceKey %+v does not match the normalised instance's key %+v", k, i.Key())
+	}
+}
