@@ -1,8 +1,8 @@
 package wire
 
 import (
+	"encoding/xml"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -60,16 +60,30 @@ func DecodeXMLName(name string) string {
 
 // validXMLName reports whether s can be an element name without a
 // namespace prefix. XStream writes any key as it is; we leave out metadata
-// entries whose keys would make the whole document unparsable.
+// entries whose keys would make the whole document unparsable. The test
+// is Go's encoding/xml itself, the strictest parser Eureka clients use
+// (fargo): it takes XML 1.0's fourth-edition name characters, so a letter
+// or combining mark newer than those ("L\u0362") is refused where
+// unicode.IsLetter would take it.
 func validXMLName(s string) bool {
 	if s == "" || !utf8.ValidString(s) {
 		return false
 	}
-	for i, r := range s {
-		switch {
-		case r == '_' || unicode.IsLetter(r):
-		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r) || r == 0xB7 || unicode.Is(unicode.Mn, r)):
-		default:
+	if plainXMLName(s) {
+		return true // the common case, valid in every edition: skip the decoder
+	}
+	tok, err := xml.NewDecoder(strings.NewReader("<" + s + "/>")).Token()
+	el, ok := tok.(xml.StartElement)
+	return err == nil && ok && el.Name.Space == "" && el.Name.Local == s
+}
+
+// plainXMLName reports whether s is an ASCII name: a letter or '_', then
+// letters, digits, '-', '.' and '_'.
+func plainXMLName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '-' || c == '.')) {
 			return false
 		}
 	}
