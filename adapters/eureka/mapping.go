@@ -121,8 +121,14 @@ func toWire(i *registry.Instance, action string) *wire.Instance {
 		w.SecurePort.Number = 443 // Spring's default for a disabled secure port
 	}
 	if m := attr(attrDataCenterMetadata); m != "" {
-		// Written by fromWire as a JSON object; a broken value is dropped.
-		_ = json.Unmarshal([]byte(m), &w.DataCenterInfo.Metadata)
+		// Written by fromWire as a JSON object of values the XML view can
+		// carry; one that is broken or holds others (the store's rule
+		// cannot see into JSON, and the control API writes attributes) is
+		// dropped.
+		var dcm map[string]string
+		if json.Unmarshal([]byte(m), &dcm) == nil && registry.ValidateMap(attrDataCenterMetadata, dcm) == nil {
+			w.DataCenterInfo.Metadata = dcm
+		}
 	}
 	w.LeaseInfo = &wire.LeaseInfo{
 		RenewalIntervalInSecs: secondsOr(i.Lease.RenewalInterval, wire.DefaultRenewalInterval),
