@@ -11,7 +11,8 @@ import (
 // TestRegisterRefusesWhatViewsCannotCarry: registrations over v1 HTTP and
 // over gRPC (through the real nacos-sdk-go) holding what some view of the
 // registry cannot carry are refused, with Nacos's 400 and INVALID_PARAM,
-// and change nothing. Each used to be stored.
+// and change nothing. Each used to be stored, but for an ip with control
+// characters, which the instance id made from it got refused for.
 func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
 	e := startEnv(t, testOptions())
 	rev := e.store.Revision()
@@ -25,6 +26,7 @@ func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
 	}{
 		{"ip with U+0001", form(func(v url.Values) { v.Set("ip", "10.0.0.1\x01") }), "'ip' is illegal"},
 		{"ip with CRLF", form(func(v url.Values) { v.Set("ip", "h\r\nX-Injected: 1") }), "'ip' is illegal"},
+		{"ip with a space", form(func(v url.Values) { v.Set("ip", "10.0.0.1 x") }), "'ip' is illegal"},
 		{"service with U+FFFE", form(func(v url.Values) { v.Set("serviceName", "orders\uFFFE") }), "serviceName"},
 		{"metadata value with U+0001", form(func(v url.Values) { v.Set("metadata", `{"version":"v\u0001"}`) }), "metadata.version"},
 		{"group ending in @", form(func(v url.Values) { v.Set("groupName", "grp@") }), "group"},
@@ -42,6 +44,7 @@ func TestRegisterRefusesWhatViewsCannotCarry(t *testing.T) {
 		param vo.RegisterInstanceParam
 	}{
 		{"ip with CRLF", vo.RegisterInstanceParam{Ip: "h\r\nX-Injected: 1", Port: 8080, ServiceName: "orders", Weight: 1, Enable: true, Healthy: true, Ephemeral: true}},
+		{"ip with a space", vo.RegisterInstanceParam{Ip: "10.0.0.1 x", Port: 8080, ServiceName: "orders", Weight: 1, Enable: true, Healthy: true, Ephemeral: true}},
 		{"metadata value with U+0001", vo.RegisterInstanceParam{Ip: "10.0.0.1", Port: 8080, ServiceName: "orders", Weight: 1, Enable: true, Healthy: true, Ephemeral: true,
 			Metadata: map[string]string{"version": "v\x01"}}},
 	} {
