@@ -171,6 +171,13 @@ func TestGRPCBadInputAnsweredAsNacosAndChangesNothing(t *testing.T) {
 		{"bad weight", "InstanceRequest", map[string]any{"serviceName": "a", "type": "registerInstance", "instance": map[string]any{"ip": "1.2.3.4", "port": 80, "weight": 20000}}, "ErrorResponse", 400},
 		{"bad instance op", "InstanceRequest", map[string]any{"serviceName": "a", "type": "explode", "instance": map[string]any{"ip": "1.2.3.4", "port": 80}}, "ErrorResponse", 400},
 		{"blank service name", "InstanceRequest", map[string]any{"serviceName": "", "type": "registerInstance", "instance": map[string]any{"ip": "1.2.3.4", "port": 80}}, "ErrorResponse", 400},
+		// What no view of the registry can carry (nacos-sdk-go answers an
+		// ErrorResponse by reconnecting and registering again, so these are
+		// sent raw).
+		{"ip with CRLF", "InstanceRequest", map[string]any{"serviceName": "a", "type": "registerInstance", "instance": map[string]any{"ip": "h\r\nX-Injected: 1", "port": 80}}, "ErrorResponse", 400},
+		{"ip with a space", "InstanceRequest", map[string]any{"serviceName": "a", "type": "registerInstance", "instance": map[string]any{"ip": "10.0.0.1 x", "port": 80}}, "ErrorResponse", 400},
+		{"metadata value with U+0001", "InstanceRequest", map[string]any{"serviceName": "a", "type": "registerInstance", "instance": map[string]any{"ip": "1.2.3.4", "port": 80, "metadata": map[string]string{"version": "v\x01"}}}, "ErrorResponse", 400},
+		{"service name with U+FFFE", "InstanceRequest", map[string]any{"serviceName": "a\uFFFE", "type": "registerInstance", "instance": map[string]any{"ip": "1.2.3.4", "port": 80}}, "ErrorResponse", 400},
 		{"bad dataId", "ConfigPublishRequest", map[string]any{"dataId": "a/b", "group": "G", "content": "x"}, "ErrorResponse", 400},
 		{"missing config", "ConfigQueryRequest", map[string]any{"dataId": "nope", "group": "G"}, "ConfigQueryResponse", 300},
 	}
