@@ -20,6 +20,14 @@ const (
 	ReasonNoTransport    = "no_transport"
 	ReasonPlugin         = "plugin"
 	ReasonBadUpgrade     = "bad_upgrade"
+	// ReasonH2CRefused: an HTTP/2 request whose upstream does not speak
+	// HTTP/2 with prior knowledge (h2c), and that could not go over
+	// HTTP/1.1 instead (gRPC needs HTTP/2; a body already partly sent
+	// cannot go again).
+	ReasonH2CRefused = "h2c_refused"
+	// ReasonBodyTimeout: the caller did not send the request body it
+	// declared within the listener's body read timeout (408).
+	ReasonBodyTimeout = "body_timeout"
 )
 
 // Error is a request that ends inside the sidecar. Status is what the
