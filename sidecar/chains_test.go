@@ -19,7 +19,7 @@ import (
 func TestDefaultChainsPerService(t *testing.T) {
 	cfg := config.Default()
 	cfg.Service.Name = "caller"
-	tr, err := transport.New(cfg.Handlers[transport.Name].(*transport.Config))
+	tr, err := transport.New(cfg.Handlers[transport.Name].(*transport.Config), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

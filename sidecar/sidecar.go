@@ -84,7 +84,7 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 		s.metrics.TableRevision.Set(float64(t.Revision))
 		s.metrics.TableSwaps.Inc()
 	})
-	s.transport, err = transport.New(cfg.Handlers[transport.Name].(*transport.Config))
+	s.transport, err = transport.New(cfg.Handlers[transport.Name].(*transport.Config), chain.Deps{Logger: opts.Logger, Metrics: s.metrics})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: transport: %w", err)
 	}

@@ -29,6 +29,7 @@ type Set struct {
 	Faults           *prometheus.CounterVec   // direction, service, type
 	Upgrades         *prometheus.CounterVec   // direction, service
 	UpgradesOpen     *prometheus.GaugeVec     // direction, service
+	H2CRefusals      prometheus.Counter
 	TableRevision    prometheus.Gauge
 	TableSwaps       prometheus.Counter
 	HealthStatus     prometheus.Gauge
@@ -78,6 +79,8 @@ func New() *Set {
 		Help: "Connections upgraded (101 Switching Protocols: WebSocket and the like), by direction and service."}, []string{"direction", "service"})
 	s.UpgradesOpen = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "upgrades_open",
 		Help: "Upgraded connections open now, by direction and service."}, []string{"direction", "service"})
+	s.H2CRefusals = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "upstream_h2c_refusals_total",
+		Help: "Upstream endpoints found not to speak HTTP/2 with prior knowledge (h2c), counted once per endpoint and transport h2cRetryAfter, not per request."})
 	s.TableRevision = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "table_revision",
 		Help: "Control-plane revision of the routing table in use."})
 	s.TableSwaps = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "table_swaps_total",
@@ -86,7 +89,7 @@ func New() *Set {
 		Help: "Result of the local app health check: 1 healthy, 0 not (or not checked yet)."})
 	for _, c := range []prometheus.Collector{s.Requests, s.Duration, s.Errors, s.InFlight, s.BreakerState, s.BreakerChanges,
 		s.EjectedInstances, s.Ejections, s.Retries, s.RetriesDenied, s.MirrorSent, s.MirrorDropped, s.RateLimited,
-		s.Faults, s.Upgrades, s.UpgradesOpen, s.TableRevision, s.TableSwaps, s.HealthStatus} {
+		s.Faults, s.Upgrades, s.UpgradesOpen, s.H2CRefusals, s.TableRevision, s.TableSwaps, s.HealthStatus} {
 		f(c)
 	}
 	return s

@@ -49,7 +49,7 @@ func TestHostPatterns(t *testing.T) {
 
 func newEgress(t *testing.T, allow HostPatterns) (*httptest.Server, *http.Client) {
 	t.Helper()
-	tr, err := transport.New(transport.DefaultConfig())
+	tr, err := transport.New(transport.DefaultConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -77,7 +78,7 @@ func (u *upperServer) serve(c net.Conn, answer string) {
 // proxy's own server.
 func startEgress(t *testing.T, opts ServerOptions, allow ...string) (*Server, string) {
 	t.Helper()
-	tr, err := transport.New(transport.DefaultConfig())
+	tr, err := transport.New(transport.DefaultConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

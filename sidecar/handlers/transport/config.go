@@ -20,11 +20,18 @@ type Config struct {
 	IdleConnTimeout time.Duration `yaml:"idleConnTimeout"`
 	// BufferSize is the read and write buffer per connection in bytes (default 16384).
 	BufferSize int `yaml:"bufferSize"`
+	// H2CRetryAfter is how long an endpoint found not to speak HTTP/2
+	// with prior knowledge (it answered the preface in HTTP/1, or closed
+	// the connection) is remembered: meanwhile HTTP/2 callers reach it
+	// over HTTP/1.1 and gRPC calls to it fail at once with UNAVAILABLE;
+	// then h2c is tried again (default 1m).
+	H2CRetryAfter time.Duration `yaml:"h2cRetryAfter"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() *Config {
-	return &Config{Kind: "plain", DialTimeout: 2 * time.Second, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second, BufferSize: 16 << 10}
+	return &Config{Kind: "plain", DialTimeout: 2 * time.Second, MaxIdleConnsPerHost: 256, IdleConnTimeout: 90 * time.Second,
+		BufferSize: 16 << 10, H2CRetryAfter: time.Minute}
 }
 
 // Validate implements chain.Config.
@@ -41,6 +48,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IdleConnTimeout <= 0 {
 		errs = append(errs, errors.New("idleConnTimeout: must be > 0"))
+	}
+	if c.H2CRetryAfter <= 0 {
+		errs = append(errs, errors.New("h2cRetryAfter: must be > 0"))
 	}
 	if c.BufferSize < 1024 || c.BufferSize > 1<<20 {
 		errs = append(errs, fmt.Errorf("bufferSize: must be 1024-1048576, got %d", c.BufferSize))

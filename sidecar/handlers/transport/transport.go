@@ -17,8 +17,8 @@ func init() {
 	chain.Register(chain.Kind{
 		Name:      Name,
 		NewConfig: func() chain.Config { return DefaultConfig() },
-		New: func(cfg chain.Config, _ chain.Deps) (chain.Handler, error) {
-			return New(cfg.(*Config))
+		New: func(cfg chain.Config, deps chain.Deps) (chain.Handler, error) {
+			return New(cfg.(*Config), deps)
 		},
 	})
 }
@@ -28,13 +28,14 @@ type Handler struct {
 	up Upstream
 }
 
-// New builds a transport handler.
-func New(cfg *Config) (*Handler, error) {
+// New builds a transport handler; deps give it a logger and metrics
+// (both may be nil).
+func New(cfg *Config, deps chain.Deps) (*Handler, error) {
 	fn, ok := lookupUpstream(cfg.Kind)
 	if !ok {
 		return nil, errUnknownKind(cfg.Kind)
 	}
-	up, err := fn(cfg)
+	up, err := fn(cfg, deps)
 	if err != nil {
 		return nil, err
 	}
@@ -53,14 +54,14 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 	if err := ex.Err(); err != nil {
 		return nil, h.classify(ex, err)
 	}
-	deadline, _ := ex.Deadline()
-	var resp *http.Response
-	var err error
 	ep.Stats.Active.Add(1)
-	if du, ok := h.up.(DeadlineUpstream); ok {
-		resp, err = du.RoundTripDeadline(ex.OutboundRequest(ex.Request.Context(), ep.Address), ex.HTTP2, deadline)
-	} else {
-		resp, err = h.up.RoundTrip(ex.OutboundRequest(ex.Context(), ep.Address), ex.HTTP2)
+	resp, err := h.send(ex, ex.HTTP2)
+	var nh *NoH2CError
+	if err != nil && errors.As(err, &nh) && nh.Tried && !chain.IsGRPC(ex.Request.Header) && ex.Replayable() {
+		// The endpoint refused this request's h2c connection, so it
+		// served nothing: the request goes again, over HTTP/1.1 (the
+		// endpoint is now known not to speak h2c).
+		resp, err = h.send(ex, false)
 	}
 	if err != nil {
 		ep.Stats.Active.Add(-1)
@@ -71,6 +72,16 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 	}
 	ep.Stats.Active.Add(-1)
 	return resp, nil
+}
+
+// send makes one attempt at ex's endpoint, in h2c when http2 is true.
+func (h *Handler) send(ex *chain.Exchange, http2 bool) (*http.Response, error) {
+	addr := ex.Endpoint.Address
+	if du, ok := h.up.(DeadlineUpstream); ok {
+		deadline, _ := ex.Deadline()
+		return du.RoundTripDeadline(ex.OutboundRequest(ex.Request.Context(), addr), http2, deadline)
+	}
+	return h.up.RoundTrip(ex.OutboundRequest(ex.Context(), addr), http2)
 }
 
 // switched checks a 101 answer: it must carry the upgraded connection,
@@ -111,13 +122,17 @@ func (h *Handler) CloseIdleConnections() { h.up.CloseIdleConnections() }
 
 // Classify turns a round-trip error into a chain error: connect failures
 // (nothing was sent, always safe to retry), timeouts, cancellations by the
-// caller, and resets (the request may have reached the upstream).
+// caller, h2c refused by the upstream, and resets (the request may have
+// reached the upstream).
 func Classify(ctx context.Context, err error) *chain.Error {
+	var nh *NoH2CError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return &chain.Error{Status: http.StatusGatewayTimeout, Reason: chain.ReasonTimeout, Err: err}
 	case ctx.Err() != nil:
 		return &chain.Error{Status: 499, Reason: chain.ReasonCanceled, Err: err}
+	case errors.As(err, &nh):
+		return &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonH2CRefused, Err: err}
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {

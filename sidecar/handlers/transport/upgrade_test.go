@@ -15,31 +15,14 @@ import (
 // startSwitcher answers every request with 101 and "hi" in the same
 // write, then echoes.
 func startSwitcher(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nhi")
-				_, _ = io.Copy(c, br) // echo until the client closes
-			}()
+	return serveRaw(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nhi")
+		_, _ = io.Copy(c, br) // echo until the client closes
+	})
 }
 
 // A 101 answer hands the connection over: the server's bytes behind the
@@ -48,7 +31,7 @@ func startSwitcher(t *testing.T) string {
 // that asked for no upgrade is refused.
 func TestUpgradeHandsConnectionOver(t *testing.T) {
 	addr := startSwitcher(t)
-	h, err := New(DefaultConfig())
+	h, err := New(DefaultConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

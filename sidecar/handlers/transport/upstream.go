@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/quietconn"
+	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
@@ -18,7 +20,8 @@ import (
 // app, or a plain server.
 type Upstream interface {
 	// RoundTrip sends req (URL host already set to the endpoint address),
-	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise. When the
+	// in HTTP/2 (h2c) when http2 is true and HTTP/1.1 otherwise; a
+	// *NoH2CError says the endpoint does not speak h2c. When the
 	// answer is 101 Switching Protocols, the response's Body is the
 	// upgraded connection, an io.ReadWriteCloser no longer bound by any
 	// deadline; the handler refuses it when req asked for no upgrade.
@@ -38,8 +41,9 @@ type DeadlineUpstream interface {
 	RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error)
 }
 
-// NewUpstreamFunc builds an Upstream from the transport config.
-type NewUpstreamFunc func(cfg *Config) (Upstream, error)
+// NewUpstreamFunc builds an Upstream from the transport config; deps
+// carry the logger and metrics.
+type NewUpstreamFunc func(cfg *Config, deps chain.Deps) (Upstream, error)
 
 var (
 	upstreamsMu sync.RWMutex
@@ -85,10 +89,10 @@ type plain struct {
 	h1     *h1pool         // HTTP/1.1 unless a connection cap is set, and upgrades always
 	capped bool            // MaxConnsPerHost is set: other HTTP/1.1 requests use http1
 	http1  *http.Transport // HTTP/1.1 with MaxConnsPerHost
-	h2c    *http.Transport
+	h2c    *h2cClient
 }
 
-func newPlain(cfg *Config) (Upstream, error) {
+func newPlain(cfg *Config, deps chain.Deps) (Upstream, error) {
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dialer.DialContext(ctx, network, addr)
@@ -97,52 +101,69 @@ func newPlain(cfg *Config) (Upstream, error) {
 		}
 		return quietconn.Wrap(c), nil // as the pool's connections (h1.go)
 	}
-	base := func() *http.Transport {
-		return &http.Transport{
-			Proxy:                 nil, // never follow HTTP_PROXY: we are the proxy
-			DialContext:           dial,
-			MaxIdleConns:          0, // no global cap; per host below
-			MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
-			MaxConnsPerHost:       cfg.MaxConnsPerHost,
-			IdleConnTimeout:       cfg.IdleConnTimeout,
-			DisableCompression:    true, // pass bodies through as they are
-			ExpectContinueTimeout: time.Second,
-			WriteBufferSize:       cfg.BufferSize,
-			ReadBufferSize:        cfg.BufferSize,
-		}
+	h1 := &http.Transport{
+		Proxy:                 nil, // never follow HTTP_PROXY: we are the proxy
+		DialContext:           dial,
+		MaxIdleConns:          0, // no global cap; per host below
+		MaxIdleConnsPerHost:   cfg.MaxIdleConnsPerHost,
+		MaxConnsPerHost:       cfg.MaxConnsPerHost,
+		IdleConnTimeout:       cfg.IdleConnTimeout,
+		DisableCompression:    true, // pass bodies through as they are
+		ExpectContinueTimeout: time.Second,
+		WriteBufferSize:       cfg.BufferSize,
+		ReadBufferSize:        cfg.BufferSize,
+		Protocols:             new(http.Protocols),
 	}
-	h1 := base()
-	h1.Protocols = new(http.Protocols)
 	h1.Protocols.SetHTTP1(true)
-	h2 := base()
-	h2.Protocols = new(http.Protocols)
-	h2.Protocols.SetUnencryptedHTTP2(true)
-	if h2.HTTP2 == nil {
-		h2.HTTP2 = &http.HTTP2Config{}
-	}
-	h2.HTTP2.PingTimeout = 15 * time.Second
-	h2.HTTP2.SendPingTimeout = 30 * time.Second
 	// Upgrades always take the pool: an upgraded connection leaves it, so
 	// the cap would not hold them anyway, and the pool ends the
 	// handshake's deadline where net/http would keep watching a context.
-	pl := &plain{http1: h1, h2c: h2, capped: cfg.MaxConnsPerHost > 0,
-		h1: newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize)}
+	pl := &plain{http1: h1, capped: cfg.MaxConnsPerHost > 0,
+		h1:  newH1Pool(dialer, cfg.MaxIdleConnsPerHost, cfg.IdleConnTimeout, cfg.BufferSize),
+		h2c: newH2CClient(cfg, newRefusals(cfg.H2CRetryAfter, h2cLearned(cfg, deps)))}
 	return pl, nil
+}
+
+// h2cLearned reports an endpoint found not to speak h2c: once per
+// endpoint and h2cRetryAfter, not per request.
+func h2cLearned(cfg *Config, deps chain.Deps) func(addr, why string) {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "sidecar.transport")
+	return func(addr, why string) {
+		if deps.Metrics != nil {
+			deps.Metrics.H2CRefusals.Inc()
+		}
+		logger.Warn("upstream does not speak HTTP/2 with prior knowledge (h2c); HTTP/2 callers go to it over HTTP/1.1, gRPC calls fail with UNAVAILABLE, until h2c is tried again",
+			"endpoint", addr, "answer", why, "retry_after", cfg.H2CRetryAfter)
+	}
 }
 
 func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error) {
 	return p.RoundTripDeadline(req, http2, time.Time{})
 }
 
+// RoundTripDeadline sends req. An h2c request to an endpoint known not to
+// speak h2c goes over HTTP/1.1 instead, as Envoy speaks to upstreams by
+// default, unless it is gRPC, which needs HTTP/2: that one fails with a
+// *NoH2CError, as does a request on a connection the endpoint refused
+// (the handler sends it again when its body allows).
 func (p *plain) RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error) {
-	if !http2 && (!p.capped || wire.Upgrade(req.Header) != "") {
+	if http2 && p.h2c.refusals.has(req.URL.Host) {
+		if chain.IsGRPC(req.Header) {
+			return nil, &NoH2CError{Addr: req.URL.Host}
+		}
+		http2 = false
+	}
+	if http2 {
+		return p.h2c.roundTrip(req, deadline)
+	}
+	if !p.capped || wire.Upgrade(req.Header) != "" {
 		return p.h1.RoundTrip(req, deadline)
 	}
-	rt := http.RoundTripper(p.http1)
-	if http2 {
-		rt = p.h2c
-	}
-	return roundTripWithDeadline(rt, req, deadline)
+	return roundTripWithDeadline(p.http1, req, deadline)
 }
 
 // roundTripWithDeadline bounds a net/http round trip by deadline through
@@ -175,7 +196,7 @@ func (c *cancelOnClose) Close() error {
 func (p *plain) CloseIdleConnections() {
 	p.h1.closeIdle()
 	p.http1.CloseIdleConnections()
-	p.h2c.CloseIdleConnections()
+	p.h2c.closeIdle()
 }
 
 var _ DeadlineUpstream = (*plain)(nil)
