@@ -163,19 +163,24 @@ func isStreaming(ct string) bool {
 	return strings.HasPrefix(ct, "application/grpc") || strings.HasPrefix(ct, "text/event-stream")
 }
 
-// writeError answers a request the sidecar could not forward.
-func writeError(w http.ResponseWriter, ce *chain.Error) {
+// writeError answers a request the sidecar could not forward; a gRPC
+// caller gets a gRPC status (writeGRPCError).
+func writeError(w http.ResponseWriter, ce *chain.Error, grpc bool) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Mesh-Error", ce.Reason)
+	msg := ce.Reason
+	if ce.Err != nil {
+		msg += ": " + ce.Err.Error()
+	}
+	if grpc {
+		writeGRPCError(w, ce.Status, msg)
+		return
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
 	status := ce.Status
 	if status == 499 {
 		status = http.StatusBadGateway // the caller is gone; nobody reads this
 	}
 	w.WriteHeader(status)
-	msg := ce.Reason
-	if ce.Err != nil {
-		msg += ": " + ce.Err.Error()
-	}
 	_, _ = io.WriteString(w, msg+"\n") // the caller may be gone; nothing to do
 }

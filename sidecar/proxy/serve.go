@@ -66,5 +66,5 @@ func (rn *runner) fail(w http.ResponseWriter, ex *chain.Exchange, serviceLabel s
 	if ce.Reason != chain.ReasonCanceled {
 		rn.logger.Debug("request failed in the sidecar", "direction", dirLabel, "service", serviceLabel, "reason", ce.Reason, "error", ce.Err)
 	}
-	writeError(w, ce)
+	writeError(w, ce, chain.IsGRPC(ex.Request.Header))
 }
