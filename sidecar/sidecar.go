@@ -266,14 +266,17 @@ func (s *Sidecar) bind() ([]server, error) {
 // ingress and the per-service loopback listeners of discovery mode.
 func (s *Sidecar) serverOptions() proxy.ServerOptions {
 	l := s.cfg.Limits
-	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes,
-		TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger}
+	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, BodyReadTimeout: l.BodyReadTimeout, IdleTimeout: l.IdleTimeout,
+		MaxHeaderBytes: l.MaxHeaderBytes, TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger}
 }
 
 // adminServer serves the admin listener with net/http: it carries little
-// traffic, and pprof and metrics need nothing the proxy server adds.
+// traffic, and pprof and metrics need nothing the proxy server adds. Its
+// requests have no body to wait for, but net/http reads what a client
+// sends anyway: ReadTimeout gives the body the same time as the proxy's.
 func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: so.ReadHeaderTimeout, IdleTimeout: so.IdleTimeout, MaxHeaderBytes: so.MaxHeaderBytes}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: so.ReadHeaderTimeout, ReadTimeout: so.ReadHeaderTimeout + so.BodyReadTimeout,
+		IdleTimeout: so.IdleTimeout, MaxHeaderBytes: so.MaxHeaderBytes}
 	if so.Logger != nil {
 		srv.ErrorLog = slog.NewLogLogger(so.Logger.Handler(), slog.LevelDebug)
 	}

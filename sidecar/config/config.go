@@ -176,10 +176,24 @@ type Limits struct {
 	// MaxRequestBody refuses requests declaring a larger body with 413, 0
 	// for no limit; streamed bodies of unknown length are not limited (default 64 MiB).
 	MaxRequestBody int64 `yaml:"maxRequestBody"`
-	// MaxHeaderBytes bounds request headers (default 65536).
+	// MaxHeaderBytes bounds a request's header fields in bytes, counted
+	// as HTTP/2 counts a header list: each field's name and value plus 32,
+	// so it bounds their number too (2,048 at most with the default).
+	// HTTP/1.1's request line may take 4 KiB beyond it, and HTTP/2 320
+	// bytes, as in net/http; above it the answer is 431 (default 65536).
 	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
 	// ReadHeaderTimeout bounds reading request headers (default 10s).
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	// BodyReadTimeout bounds reading a request body of declared length
+	// (Content-Length), from the end of its head to its last byte; a
+	// caller that takes longer gets 408 and, on HTTP/1.1, its connection
+	// closed. Bodies the sidecar buffers (retry, mirror, plugins) all have
+	// a declared length. A body of unknown length (HTTP/1.1 chunked, an
+	// HTTP/2 stream without Content-Length such as gRPC) is a stream, passed
+	// on as it comes, and not bounded; nor are upgraded connections. 30s
+	// is what Nacos allows; at the 64 MiB maxRequestBody it asks for
+	// 2.2 MB/s, which links inside a mesh exceed (default 30s).
+	BodyReadTimeout time.Duration `yaml:"bodyReadTimeout"`
 	// IdleTimeout closes idle client connections (default 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 	// TunnelIdleTimeout closes an upgraded connection (WebSocket) or a
@@ -231,8 +245,9 @@ func Default() *Config {
 		Admin: Admin{Listen: "127.0.0.1:15000"},
 		HealthCheck: HealthCheck{Kind: "none", Path: "/actuator/health", Interval: 5 * time.Second,
 			Timeout: 2 * time.Second, UnhealthyThreshold: 3, HealthyThreshold: 1},
-		Routing:      Routing{MaxCanaries: 5},
-		Limits:       Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second},
+		Routing: Routing{MaxCanaries: 5},
+		Limits: Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second,
+			BodyReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
 		Runtime:      Runtime{GCPercent: 400},
 		DrainTimeout: 20 * time.Second,
 		Log:          logging.Config{Level: "info", Format: "text"},

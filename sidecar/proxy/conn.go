@@ -41,8 +41,11 @@ const (
 	stateGone // closed, handed to HTTP/2, or hijacked and its handler done
 )
 
+// readBufferSize is the size of a connection's read buffer.
+const readBufferSize = 4 << 10
+
 var (
-	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4<<10) }}
+	readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
 	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
 )
 
@@ -213,7 +216,8 @@ func (c *conn) release() {
 	}
 }
 
-// errTooLarge is a request head beyond MaxHeaderBytes.
+// errTooLarge is a request head beyond MaxHeaderBytes (and the request
+// line's room), or header fields beyond it (headerListSize).
 var errTooLarge = errors.New("request head too large")
 
 // statusError is a request refused with a status other than 400.
@@ -249,7 +253,13 @@ func (c *conn) readRequest() (*http.Request, *requestContext, error) {
 		}
 		return nil, nil, err
 	}
-	c.cr.startBody() // the body has no deadline, as in net/http without ReadTimeout
+	// A body of declared length must arrive within BodyReadTimeout; one of
+	// unknown length is a stream and has no deadline.
+	var bodyEnd time.Time
+	if req.ContentLength > 0 {
+		bodyEnd = time.Now().Add(c.srv.opts.BodyReadTimeout)
+	}
+	c.cr.startBody(bodyEnd)
 	c.lastMethod = req.Method
 	if req.ProtoMajor != 1 {
 		return nil, nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
@@ -265,9 +275,34 @@ func (c *conn) readRequest() (*http.Request, *requestContext, error) {
 			return nil, nil, err
 		}
 	}
+	// A head the fast path parsed fits the read buffer, which bounds its
+	// header list below the usual limits: the count is skipped there.
+	if (!checked || c.srv.opts.MaxHeaderBytes < fastHeadMaxList) && headerListSize(req) > c.srv.opts.MaxHeaderBytes {
+		return nil, nil, errTooLarge
+	}
 	req.RemoteAddr = c.remoteAddr
 	return req, ctx, nil
 }
+
+// headerListSize is the size of req's header fields, Host included, as
+// HTTP/2 counts a header list (RFC 9113 6.5.2): each field's name and
+// value and 32 bytes. Counting the same way on both protocols makes one
+// limit mean the same, and bounds the number of fields, each of which
+// costs memory however short it is.
+func headerListSize(req *http.Request) int {
+	n := len("Host") + len(req.Host) + 32
+	for k, vv := range req.Header {
+		for _, v := range vv {
+			n += len(k) + len(v) + 32
+		}
+	}
+	return n
+}
+
+// fastHeadMaxList bounds the header list of a head that fits the read
+// buffer: a field line takes at least 4 bytes there ("a:" and CRLF) and
+// 33 in the list (name, empty value, 32).
+const fastHeadMaxList = readBufferSize * 33 / 4
 
 // validFields refuses what net/http's server refuses: invalid field names
 // and values.
@@ -423,6 +458,7 @@ func (c *conn) bodyDone() {
 	c.cr.mu.Lock()
 	defer c.cr.mu.Unlock()
 	c.res.body.done = true
+	c.cr.bodyEnd = time.Time{} // what is read next is not the body
 	if c.res.watchDue && c.res.ctx != nil {
 		c.cr.startWatchLocked(c.res.ctx)
 	}
@@ -454,22 +490,32 @@ func (w connWriter) Write(p []byte) (int, error) {
 }
 
 // requestBody passes reads through and tells the connection when the
-// body ended, which may start the watch.
+// body ended, which may start the watch, or when its read deadline
+// (BodyReadTimeout) cut it short.
 type requestBody struct {
 	r    io.ReadCloser
 	c    *conn
 	done bool // guarded by c.cr.mu once the timer is armed
 	eof  bool // seen by the handler's goroutine only
+	// timedOut is set by the goroutine reading the body, which may not be
+	// the handler's (an HTTP/2 upstream request reads it on its own).
+	timedOut atomic.Bool
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err == io.EOF && !b.eof {
+	switch {
+	case err == io.EOF && !b.eof:
 		b.eof = true
 		b.c.bodyDone()
+	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+		b.timedOut.Store(true)
 	}
 	return n, err
 }
+
+// expired reports whether the body read deadline cut the body short.
+func (b *requestBody) expired() bool { return b.timedOut.Load() }
 
 func (b *requestBody) Close() error { return b.r.Close() }
 

@@ -29,11 +29,13 @@ type connReader struct {
 	// watched is the request the background read watches.
 	watched *requestContext
 	// deadline is the read deadline set on nc (zero: none). Once a head
-	// is read, reads have no deadline (noDeadline): the one left from the
-	// idle wait is cleared only when the body or the watch reads from nc,
+	// is read (noDeadline), reads of the body end by bodyEnd (zero: no
+	// deadline) and the watch's have none: the deadline left from the idle
+	// wait is replaced only when the body or the watch reads from nc,
 	// which most requests, their body already buffered, never do.
 	deadline   time.Time
 	noDeadline bool
+	bodyEnd    time.Time
 }
 
 func newConnReader(nc net.Conn) *connReader {
@@ -48,10 +50,11 @@ func (cr *connReader) setLimit(n int64) {
 	cr.mu.Unlock()
 }
 
-// startBody lifts the head limit and the read deadline once a head is read.
-func (cr *connReader) startBody() {
+// startBody lifts the head limit and the head's read deadline once a
+// head is read; the body's reads from nc end by end (zero: no deadline).
+func (cr *connReader) startBody(end time.Time) {
 	cr.mu.Lock()
-	cr.remain, cr.hitLimit, cr.noDeadline = math.MaxInt64, false, true
+	cr.remain, cr.hitLimit, cr.noDeadline, cr.bodyEnd = math.MaxInt64, false, true, end
 	cr.mu.Unlock()
 }
 
@@ -114,7 +117,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		return 1, nil
 	}
 	if cr.noDeadline {
-		cr.setDeadlineLocked(time.Time{})
+		cr.setDeadlineLocked(cr.bodyEnd)
 	}
 	cr.inRead = true
 	cr.mu.Unlock()

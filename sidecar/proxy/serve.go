@@ -39,9 +39,17 @@ func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel st
 			Err: errors.New("request body larger than the sidecar's limit")})
 		return
 	}
+	// The server's body, before a handler wraps it (GuardBody).
+	body, _ := ex.Request.Body.(expiringBody)
 	resp, err := rn.next(ex)
 	if err != nil {
-		rn.fail(w, ex, serviceLabel, chain.AsError(err))
+		ce := chain.AsError(err)
+		if body != nil && body.expired() {
+			// Whatever the upstream made of the cut body, the caller is
+			// the one that was late.
+			ce = &chain.Error{Status: http.StatusRequestTimeout, Reason: chain.ReasonBodyTimeout, Err: errBodyTimeout}
+		}
+		rn.fail(w, ex, serviceLabel, ce)
 		return
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {

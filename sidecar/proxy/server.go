@@ -17,9 +17,20 @@ import (
 type ServerOptions struct {
 	// ReadHeaderTimeout bounds reading request headers (default 10s).
 	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds reading a request body of declared length
+	// (Content-Length), from the end of the head to the body's last byte;
+	// a caller that takes longer is answered 408 and, on HTTP/1.1, its
+	// connection closed. Bodies of unknown length (HTTP/1.1 chunked,
+	// HTTP/2 streams without Content-Length: gRPC) are streams and not
+	// bounded (default 30s).
+	BodyReadTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections (default 120s).
 	IdleTimeout time.Duration
-	// MaxHeaderBytes bounds request headers (default 64 KiB).
+	// MaxHeaderBytes bounds a request's header fields, counted as HTTP/2
+	// counts a header list (each field's name and value plus 32 bytes),
+	// so that it also bounds their number; HTTP/1.1's request line may
+	// take 4 KiB beyond it, and HTTP/2 320 bytes, as in net/http. Above
+	// it the answer is 431 (default 64 KiB).
 	MaxHeaderBytes int
 	// TunnelIdleTimeout closes an upgraded connection (WebSocket) or a
 	// CONNECT tunnel after this long without a byte either way (default
@@ -34,6 +45,9 @@ type ServerOptions struct {
 func (o ServerOptions) withDefaults() ServerOptions {
 	if o.ReadHeaderTimeout <= 0 {
 		o.ReadHeaderTimeout = 10 * time.Second
+	}
+	if o.BodyReadTimeout <= 0 {
+		o.BodyReadTimeout = 30 * time.Second
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 120 * time.Second
@@ -92,9 +106,18 @@ func NewServer(handler http.Handler, opts ServerOptions) *Server {
 		ConnContext:       withConnHandler,
 		ReadHeaderTimeout: opts.ReadHeaderTimeout,
 		IdleTimeout:       opts.IdleTimeout,
-		MaxHeaderBytes:    opts.MaxHeaderBytes,
-		Protocols:         p,
-		ErrorLog:          slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
+		// net/http's HTTP/2 server advertises and enforces this (plus 320
+		// bytes) as SETTINGS_MAX_HEADER_LIST_SIZE, answering 431 above it.
+		MaxHeaderBytes: opts.MaxHeaderBytes,
+		Protocols:      p,
+		HTTP2: &http.HTTP2Config{
+			// Each stream runs a handler and an upstream request. net/http
+			// runs at most this many handlers per connection and closes a
+			// connection that queues four times as many (rapid reset,
+			// CVE-2023-44487); 250 is its default, written out so it shows.
+			MaxConcurrentStreams: maxConcurrentStreams,
+		},
+		ErrorLog: slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
 	s.h2ln = newHandoffListener()
 	return s
@@ -288,9 +311,19 @@ func withConnHandler(ctx context.Context, nc net.Conn) context.Context {
 	return ctx
 }
 
+// maxConcurrentStreams bounds the requests in flight on one HTTP/2 connection.
+const maxConcurrentStreams = 250
+
 // serveHTTP2 runs an HTTP/2 request through its connection's handler, or
-// the server's.
+// the server's. A body of declared length gets BodyReadTimeout to arrive.
 func (s *Server) serveHTTP2(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 {
+		// net/http ends the stream's body reads at the deadline; the
+		// error they return marks the body as timed out (timedBody).
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout)); err == nil {
+			r.Body = &timedBody{ReadCloser: r.Body}
+		}
+	}
 	if h, ok := r.Context().Value(connHandlerKey{}).(http.Handler); ok {
 		h.ServeHTTP(w, r)
 		return

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -553,6 +554,71 @@ func TestServerWatchRacingRequestEnd(t *testing.T) {
 		resp.Body.Close()
 		if string(body) != "ok" {
 			t.Fatalf("request %d: body %q", i, body)
+		}
+	}
+}
+
+// One header limit, MaxHeaderBytes, counted as HTTP/2 counts a header
+// list (name + value + 32 per field), so it bounds the number of fields
+// too; 431 above it. Before, HTTP/1.1 heads of up to 68 KiB passed, and
+// nearly 8,000 fields.
+func TestServerHeaderLimit(t *testing.T) {
+	served := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "served") })
+	_, addr := startServer(t, served, ServerOptions{})
+	_, small := startServer(t, served, ServerOptions{MaxHeaderBytes: 2048})
+	fields := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString("X-F" + strconv.Itoa(i) + ": 1\r\n")
+		}
+		return b.String()
+	}
+	value := func(n int) string { return "X-Big: " + strings.Repeat("a", n) + "\r\n" }
+	tests := []struct {
+		name, addr, fields string
+		want               int
+	}{
+		{"a field under the limit", addr, value(60 << 10), http.StatusOK},
+		{"a field over the limit", addr, value(64 << 10), http.StatusRequestHeaderFieldsTooLarge},
+		{"a head beyond the limit and the request line's room", addr, value(70 << 10), http.StatusRequestHeaderFieldsTooLarge},
+		{"1,000 fields", addr, fields(1000), http.StatusOK},
+		{"3,000 short fields in 36 KB", addr, fields(3000), http.StatusRequestHeaderFieldsTooLarge},
+		{"a small limit, a head within the read buffer", small, fields(100), http.StatusRequestHeaderFieldsTooLarge},
+		{"a small limit, a head within it", small, fields(10), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := dialRaw(t, tt.addr)
+			rc.send("GET / HTTP/1.1\r\nHost: x\r\n" + tt.fields + "\r\n")
+			resp, _ := rc.read("GET")
+			if resp.StatusCode != tt.want {
+				t.Errorf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+
+	// HTTP/2: net/http's server advertises the limit (SETTINGS_MAX_HEADER_LIST_SIZE),
+	// which its client keeps to.
+	p := new(http.Protocols)
+	p.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: p}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	for _, tt := range []struct {
+		size    int
+		refused bool
+	}{{60 << 10, false}, {65 << 10, true}} {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
+		req.Header.Set("X-Big", strings.Repeat("a", tt.size))
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		switch {
+		case tt.refused && (err == nil || !strings.Contains(err.Error(), "larger than peer's advertised limit")):
+			t.Errorf("HTTP/2 header of %d bytes: %v; want it refused for the server's advertised limit", tt.size, err)
+		case !tt.refused && (err != nil || resp.StatusCode != http.StatusOK):
+			t.Errorf("HTTP/2 header of %d bytes: %v; want 200", tt.size, err)
 		}
 	}
 }
