@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,8 @@ func newH2CClient(cfg *Config, refused *refusals) *h2cClient {
 // HTTP/2 with prior knowledge.
 type NoH2CError struct {
 	Addr string
+	// Why is how the endpoint refused ("answered in HTTP/1").
+	Why string
 	// Tried is true when the request went out on a connection the
 	// endpoint refused (its body may be partly read); false when the
 	// endpoint was already known to refuse and nothing was sent.
@@ -91,7 +94,7 @@ type NoH2CError struct {
 }
 
 func (e *NoH2CError) Error() string {
-	msg := "upstream " + e.Addr + " does not speak HTTP/2 (h2c): it refused the HTTP/2 preface"
+	msg := "upstream " + e.Addr + " does not speak HTTP/2 with prior knowledge (h2c): to the HTTP/2 preface it " + e.Why
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
@@ -101,16 +104,12 @@ func (e *NoH2CError) Error() string {
 func (e *NoH2CError) Unwrap() error { return e.Err }
 
 // roundTrip sends req in h2c, the whole exchange bounded by deadline when
-// it is not zero. An endpoint known not to speak h2c gets a *NoH2CError
-// without a try, and so does a request whose connection the endpoint
-// refused: then the upstream cannot have served it (an HTTP/2 server
+// it is not zero. A request whose connection the endpoint refused gets a
+// *NoH2CError: the upstream cannot have served it (an HTTP/2 server
 // speaks first, with its SETTINGS, before it answers anything).
 func (c *h2cClient) roundTrip(req *http.Request, deadline time.Time) (*http.Response, error) {
 	c.sweepIdle()
 	addr := req.URL.Host
-	if c.refusals.has(addr) {
-		return nil, &NoH2CError{Addr: addr}
-	}
 	// The connection the request goes out on, to tell its refusal from
 	// another request's.
 	var used atomic.Pointer[prefaceConn]
@@ -123,7 +122,7 @@ func (c *h2cClient) roundTrip(req *http.Request, deadline time.Time) (*http.Resp
 	resp, err := roundTripWithDeadline(c.tr, req, deadline)
 	if err != nil {
 		if pc := used.Load(); pc != nil && pc.refused() {
-			return nil, &NoH2CError{Addr: addr, Tried: true, Err: err}
+			return nil, &NoH2CError{Addr: addr, Why: pc.why, Tried: true, Err: err}
 		}
 		return nil, err
 	}
@@ -166,7 +165,9 @@ type prefaceConn struct {
 
 	head    [4]byte // the first bytes, up to the frame type
 	n       int
+	mu      sync.Mutex // orders the first verdict
 	verdict atomic.Int32
+	why     string // how it refused; written before verdict
 }
 
 func (c *prefaceConn) Read(p []byte) (int, error) {
@@ -191,7 +192,7 @@ func (c *prefaceConn) judge(b []byte, err error) {
 	c.n += copy(c.head[c.n:], b)
 	switch {
 	case c.n == len(c.head) && c.head[3] == frameTypeSettings:
-		c.verdict.CompareAndSwap(verdictUnknown, verdictH2C)
+		c.decide(verdictH2C, "")
 	case c.n == len(c.head):
 		why := "answered something other than HTTP/2"
 		if string(c.head[:]) == "HTTP" {
@@ -209,10 +210,21 @@ func (c *prefaceConn) judge(b []byte, err error) {
 	}
 }
 
-// refuse records the refusal once: the reading and a writing goroutine
-// may both see it.
 func (c *prefaceConn) refuse(why string) {
-	if c.verdict.CompareAndSwap(verdictUnknown, verdictRefused) {
+	c.decide(verdictRefused, why)
+}
+
+// decide records the first verdict only: the reading goroutine and a
+// writing one may both reach one. A refusal goes to refusals.
+func (c *prefaceConn) decide(v int32, why string) {
+	c.mu.Lock()
+	first := c.verdict.Load() == verdictUnknown
+	if first {
+		c.why = why
+		c.verdict.Store(v)
+	}
+	c.mu.Unlock()
+	if first && v == verdictRefused {
 		c.refusals.add(c.addr, why)
 	}
 }

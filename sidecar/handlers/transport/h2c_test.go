@@ -27,10 +27,11 @@ import (
 var settingsFrame = []byte{0, 0, 0, frameTypeSettings, 0, 0, 0, 0, 0}
 
 // dropAfterHeaders is an upstream that speaks h2c enough to be taken for
-// an HTTP/2 server (it sends SETTINGS first) and then drops every
+// an HTTP/2 server (it sends SETTINGS first) and then closes every
 // connection as soon as a request's HEADERS frame arrives: each request
 // fails on a new connection, with the request in flight, as against an
-// app that crashes on every call.
+// app that gives up on every call. It closes with a FIN, not a reset,
+// which could discard its SETTINGS before the client reads them.
 func dropAfterHeaders(t *testing.T) string {
 	return serveRaw(t, func(c net.Conn) {
 		if _, err := c.Write(settingsFrame); err != nil {
@@ -46,6 +47,8 @@ func dropAfterHeaders(t *testing.T) string {
 				return
 			}
 			if hdr[3] == 0x1 { // HEADERS: a request is in flight
+				_ = c.(*net.TCPConn).CloseWrite()
+				_, _ = io.Copy(io.Discard, c) // until the client closes too
 				return
 			}
 			n := int64(binary.BigEndian.Uint32(append([]byte{0}, hdr[:3]...)))
@@ -106,7 +109,7 @@ func TestH2CFailedConnectionsAreReleased(t *testing.T) {
 			t.Fatalf("request %d answered %d; want a failure", i, resp.StatusCode)
 		}
 	}
-	if n := dialed.Load(); n < requests {
+	if n := dialed.Load(); n != requests {
 		t.Fatalf("%d connections dialed for %d failed requests; want one each", n, requests)
 	}
 	deadline := time.Now().Add(15 * time.Second)
@@ -206,7 +209,7 @@ func TestH2CRefusedWithBodySentFails(t *testing.T) {
 		t.Fatalf("err %v; want h2c_refused", err)
 	}
 	var nh *NoH2CError
-	if !errors.As(err, &nh) || !nh.Tried || !strings.Contains(err.Error(), "does not speak HTTP/2") {
+	if !errors.As(err, &nh) || !nh.Tried || !strings.Contains(err.Error(), "does not speak HTTP/2 with prior knowledge (h2c): to the HTTP/2 preface it answered in HTTP/1") {
 		t.Errorf("err %v; want a *NoH2CError saying the upstream does not speak HTTP/2", err)
 	}
 }
@@ -307,7 +310,7 @@ func TestRefusalsExpireAndStayBounded(t *testing.T) {
 	for i := range 3 * maxRefusals {
 		r.add(fmt.Sprintf("10.0.%d.%d:80", i/256, i%256), "x")
 	}
-	if n := len(r.until); n > maxRefusals {
+	if n := len(r.known); n > maxRefusals {
 		t.Errorf("%d endpoints remembered; want at most %d", n, maxRefusals)
 	}
 }

@@ -19,29 +19,41 @@ type refusals struct {
 	learned func(addr, why string)
 	now     func() time.Time
 
-	size  atomic.Int32 // len(until), so the common empty case takes no lock
+	size  atomic.Int32 // len(known), so the common empty case takes no lock
 	mu    sync.Mutex
-	until map[string]time.Time
+	known map[string]refusal
+}
+
+// refusal is what refusals keeps of one endpoint.
+type refusal struct {
+	until time.Time
+	why   string
 }
 
 func newRefusals(ttl time.Duration, learned func(addr, why string)) *refusals {
-	return &refusals{ttl: ttl, learned: learned, now: time.Now, until: map[string]time.Time{}}
+	return &refusals{ttl: ttl, learned: learned, now: time.Now, known: map[string]refusal{}}
 }
 
 // has reports whether addr refused h2c less than ttl ago.
 func (r *refusals) has(addr string) bool {
+	_, ok := r.get(addr)
+	return ok
+}
+
+// get returns how addr refused h2c, if it did less than ttl ago.
+func (r *refusals) get(addr string) (why string, ok bool) {
 	if r.size.Load() == 0 {
-		return false
+		return "", false
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	until, ok := r.until[addr]
-	if ok && !r.now().Before(until) {
-		delete(r.until, addr)
-		r.size.Store(int32(len(r.until)))
-		return false
+	k, ok := r.known[addr]
+	if ok && !r.now().Before(k.until) {
+		delete(r.known, addr)
+		r.size.Store(int32(len(r.known)))
+		return "", false
 	}
-	return ok
+	return k.why, ok
 }
 
 // add remembers that addr refused h2c, for why; the first time (or the
@@ -49,13 +61,13 @@ func (r *refusals) has(addr string) bool {
 func (r *refusals) add(addr, why string) {
 	now := r.now()
 	r.mu.Lock()
-	until, known := r.until[addr]
-	fresh := !known || !now.Before(until)
-	if !known && len(r.until) >= maxRefusals {
+	k, known := r.known[addr]
+	fresh := !known || !now.Before(k.until)
+	if !known && len(r.known) >= maxRefusals {
 		r.evictLocked(now)
 	}
-	r.until[addr] = now.Add(r.ttl)
-	r.size.Store(int32(len(r.until)))
+	r.known[addr] = refusal{until: now.Add(r.ttl), why: why}
+	r.size.Store(int32(len(r.known)))
 	r.mu.Unlock()
 	if fresh && r.learned != nil {
 		r.learned(addr, why)
@@ -65,15 +77,15 @@ func (r *refusals) add(addr, why string) {
 // evictLocked makes room for one entry: expired ones go, and if none had,
 // one chosen by map order.
 func (r *refusals) evictLocked(now time.Time) {
-	for a, until := range r.until {
-		if !now.Before(until) {
-			delete(r.until, a)
+	for a, k := range r.known {
+		if !now.Before(k.until) {
+			delete(r.known, a)
 		}
 	}
-	for a := range r.until {
-		if len(r.until) < maxRefusals {
+	for a := range r.known {
+		if len(r.known) < maxRefusals {
 			return
 		}
-		delete(r.until, a)
+		delete(r.known, a)
 	}
 }

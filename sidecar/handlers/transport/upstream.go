@@ -151,14 +151,15 @@ func (p *plain) RoundTrip(req *http.Request, http2 bool) (*http.Response, error)
 // *NoH2CError, as does a request on a connection the endpoint refused
 // (the handler sends it again when its body allows).
 func (p *plain) RoundTripDeadline(req *http.Request, http2 bool, deadline time.Time) (*http.Response, error) {
-	if http2 && p.h2c.refusals.has(req.URL.Host) {
-		if chain.IsGRPC(req.Header) {
-			return nil, &NoH2CError{Addr: req.URL.Host}
-		}
-		http2 = false
-	}
 	if http2 {
-		return p.h2c.roundTrip(req, deadline)
+		why, refused := p.h2c.refusals.get(req.URL.Host)
+		switch {
+		case !refused:
+			return p.h2c.roundTrip(req, deadline)
+		case chain.IsGRPC(req.Header):
+			return nil, &NoH2CError{Addr: req.URL.Host, Why: why}
+		}
+		// A known refusal: plain HTTP goes on in HTTP/1.1.
 	}
 	if !p.capped || wire.Upgrade(req.Header) != "" {
 		return p.h1.RoundTrip(req, deadline)
