@@ -7,6 +7,10 @@
 //	bench load    -target "label=a;url=URL1" -target "label=b;url=URL2;proxy=URL;pids=1,2" [-max] -block 2s
 //	bench load    -url URL -max -conns 32 -duration 5s     closed-loop maximum throughput
 //	bench relay   -listen 127.0.0.1:18301 -upstream ADDR   a bare TCP relay (the Go floor)
+//	bench h2c     -url URL -admin URL -pid PID -n 5000 -rounds 4   h2c requests in rounds, the sidecar's heap and RSS after each
+//	bench h2cdrop -listen 127.0.0.1:18081                  an h2c app that closes every connection at the first request
+//	bench slowbody -addr ADDR -conns 100 -every 2s -for 70s   bodies sent a byte at a time; how many connections are still held
+//	bench rapidreset -addr ADDR -streams 60000             h2c streams reset as soon as they are opened
 //
 // load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
 // that find every connection busy are dropped and counted, never sent
@@ -28,7 +32,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load|relay [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load|relay|h2c|h2cdrop|slowbody|rapidreset [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -41,6 +45,14 @@ func main() {
 		err = runLoad(os.Args[2:])
 	case "relay":
 		err = runRelay(os.Args[2:])
+	case "h2c":
+		err = runH2C(os.Args[2:])
+	case "h2cdrop":
+		err = runH2CDrop(os.Args[2:])
+	case "slowbody":
+		err = runSlowBody(os.Args[2:])
+	case "rapidreset":
+		err = runRapidReset(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

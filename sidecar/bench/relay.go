@@ -18,23 +18,7 @@ func runRelay(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	go func() { <-ctx.Done(); ln.Close() }()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		go relay(c, *upstream)
-	}
+	return serveConns(*listen, func(c net.Conn) { relay(c, *upstream) })
 }
 
 func relay(c net.Conn, upstream string) {
