@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/admin"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
@@ -266,17 +267,18 @@ func (s *Sidecar) bind() ([]server, error) {
 // ingress and the per-service loopback listeners of discovery mode.
 func (s *Sidecar) serverOptions() proxy.ServerOptions {
 	l := s.cfg.Limits
-	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, BodyReadTimeout: l.BodyReadTimeout, IdleTimeout: l.IdleTimeout,
+	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadBodyTimeout: l.ReadBodyTimeout, IdleTimeout: l.IdleTimeout,
 		MaxHeaderBytes: l.MaxHeaderBytes, TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger}
 }
 
-// adminServer serves the admin listener with net/http: it carries little
+// adminServer serves the admin listener with net/http, built as every
+// net/http listener of the project is (serve.NewServer): it carries little
 // traffic, and pprof and metrics need nothing the proxy server adds. Its
 // requests have no body to wait for, but net/http reads what a client
-// sends anyway: ReadTimeout gives the body the same time as the proxy's.
+// sends anyway, within the same body read time as the proxy's.
 func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: so.ReadHeaderTimeout, ReadTimeout: so.ReadHeaderTimeout + so.BodyReadTimeout,
-		IdleTimeout: so.IdleTimeout, MaxHeaderBytes: so.MaxHeaderBytes}
+	srv := serve.NewServer(h, serve.Timeouts{ReadHeader: so.ReadHeaderTimeout, ReadBody: so.ReadBodyTimeout, Idle: so.IdleTimeout},
+		serve.Limits{HeaderBytes: so.MaxHeaderBytes})
 	if so.Logger != nil {
 		srv.ErrorLog = slog.NewLogLogger(so.Logger.Handler(), slog.LevelDebug)
 	}

@@ -184,7 +184,7 @@ type Limits struct {
 	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
 	// ReadHeaderTimeout bounds reading request headers (default 10s).
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
-	// BodyReadTimeout bounds reading a request body of declared length
+	// ReadBodyTimeout bounds reading a request body of declared length
 	// (Content-Length), from the end of its head to its last byte; a
 	// caller that takes longer gets 408 and, on HTTP/1.1, its connection
 	// closed. Bodies the sidecar buffers (retry, mirror, plugins) all have
@@ -193,7 +193,7 @@ type Limits struct {
 	// on as it comes, and not bounded; nor are upgraded connections. 30s
 	// is what Nacos allows; at the 64 MiB maxRequestBody it asks for
 	// 2.2 MB/s, which links inside a mesh exceed (default 30s).
-	BodyReadTimeout time.Duration `yaml:"bodyReadTimeout"`
+	ReadBodyTimeout time.Duration `yaml:"readBodyTimeout"`
 	// IdleTimeout closes idle client connections (default 120s).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
 	// TunnelIdleTimeout closes an upgraded connection (WebSocket) or a
@@ -247,7 +247,7 @@ func Default() *Config {
 			Timeout: 2 * time.Second, UnhealthyThreshold: 3, HealthyThreshold: 1},
 		Routing: Routing{MaxCanaries: 5},
 		Limits: Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second,
-			BodyReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
+			ReadBodyTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
 		Runtime:      Runtime{GCPercent: 400},
 		DrainTimeout: 20 * time.Second,
 		Log:          logging.Config{Level: "info", Format: "text"},

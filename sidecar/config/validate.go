@@ -147,8 +147,8 @@ func (c *Config) Validate() error {
 	if c.Limits.ReadHeaderTimeout <= 0 || c.Limits.IdleTimeout <= 0 {
 		add("limits.readHeaderTimeout", "readHeaderTimeout and idleTimeout must be > 0")
 	}
-	if c.Limits.BodyReadTimeout <= 0 {
-		add("limits.bodyReadTimeout", "must be > 0")
+	if c.Limits.ReadBodyTimeout <= 0 {
+		add("limits.readBodyTimeout", "must be > 0")
 	}
 	if c.Limits.TunnelIdleTimeout < 0 {
 		add("limits.tunnelIdleTimeout", "must not be negative (0: no idle limit)")

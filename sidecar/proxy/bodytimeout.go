@@ -9,7 +9,7 @@ import (
 
 // errBodyTimeout answers a caller whose declared body did not arrive
 // within the listener's body read timeout.
-var errBodyTimeout = errors.New("the request body did not arrive within limits.bodyReadTimeout")
+var errBodyTimeout = errors.New("the request body did not arrive within limits.readBodyTimeout")
 
 // timedBody is a request body under a read deadline (HTTP/2, where
 // net/http enforces it): it notes that the deadline ended a read, so the

@@ -253,11 +253,11 @@ func (c *conn) readRequest() (*http.Request, *requestContext, error) {
 		}
 		return nil, nil, err
 	}
-	// A body of declared length must arrive within BodyReadTimeout; one of
+	// A body of declared length must arrive within ReadBodyTimeout; one of
 	// unknown length is a stream and has no deadline.
 	var bodyEnd time.Time
 	if req.ContentLength > 0 {
-		bodyEnd = time.Now().Add(c.srv.opts.BodyReadTimeout)
+		bodyEnd = time.Now().Add(c.srv.opts.ReadBodyTimeout)
 	}
 	c.cr.startBody(bodyEnd)
 	c.lastMethod = req.Method
@@ -491,7 +491,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 
 // requestBody passes reads through and tells the connection when the
 // body ended, which may start the watch, or when its read deadline
-// (BodyReadTimeout) cut it short.
+// (ReadBodyTimeout) cut it short.
 type requestBody struct {
 	r    io.ReadCloser
 	c    *conn

@@ -17,13 +17,13 @@ import (
 type ServerOptions struct {
 	// ReadHeaderTimeout bounds reading request headers (default 10s).
 	ReadHeaderTimeout time.Duration
-	// BodyReadTimeout bounds reading a request body of declared length
+	// ReadBodyTimeout bounds reading a request body of declared length
 	// (Content-Length), from the end of the head to the body's last byte;
 	// a caller that takes longer is answered 408 and, on HTTP/1.1, its
 	// connection closed. Bodies of unknown length (HTTP/1.1 chunked,
 	// HTTP/2 streams without Content-Length: gRPC) are streams and not
 	// bounded (default 30s).
-	BodyReadTimeout time.Duration
+	ReadBodyTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections (default 120s).
 	IdleTimeout time.Duration
 	// MaxHeaderBytes bounds a request's header fields, counted as HTTP/2
@@ -46,8 +46,8 @@ func (o ServerOptions) withDefaults() ServerOptions {
 	if o.ReadHeaderTimeout <= 0 {
 		o.ReadHeaderTimeout = 10 * time.Second
 	}
-	if o.BodyReadTimeout <= 0 {
-		o.BodyReadTimeout = 30 * time.Second
+	if o.ReadBodyTimeout <= 0 {
+		o.ReadBodyTimeout = 30 * time.Second
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 120 * time.Second
@@ -315,12 +315,12 @@ func withConnHandler(ctx context.Context, nc net.Conn) context.Context {
 const maxConcurrentStreams = 250
 
 // serveHTTP2 runs an HTTP/2 request through its connection's handler, or
-// the server's. A body of declared length gets BodyReadTimeout to arrive.
+// the server's. A body of declared length gets ReadBodyTimeout to arrive.
 func (s *Server) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 {
 		// net/http ends the stream's body reads at the deadline; the
 		// error they return marks the body as timed out (timedBody).
-		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.BodyReadTimeout)); err == nil {
+		if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.opts.ReadBodyTimeout)); err == nil {
 			r.Body = &timedBody{ReadCloser: r.Body}
 		}
 	}
