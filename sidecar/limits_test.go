@@ -32,6 +32,22 @@ func bodyLimitSidecar(t *testing.T, limit time.Duration) *harness {
 	return h
 }
 
+// sendRaw dials addr, sends s, and returns the connection (closed when
+// the test ends, and bounded to 5 s) and a reader of its answers.
+func sendRaw(t *testing.T, addr, s string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, s); err != nil {
+		t.Fatal(err)
+	}
+	return c, bufio.NewReader(c)
+}
+
 // A caller that declares a body and sends it too slowly (slowloris) is
 // answered 408 once limits.readBodyTimeout has passed, and its HTTP/1.1
 // connection closed; before, the sidecar waited as long as the caller
@@ -46,14 +62,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 		{"egress", h.egress, "orders"},
 	} {
 		t.Run(listener.name+" HTTP/1.1", func(t *testing.T) {
-			c, err := net.Dial("tcp", listener.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(5 * time.Second)) // ten times the limit
-			_, _ = io.WriteString(c, "POST /api/v1/instances HTTP/1.1\r\nHost: "+listener.host+"\r\nContent-Length: 100000\r\n\r\n{")
-			br := bufio.NewReader(c)
+			_, br := sendRaw(t, listener.addr, "POST /api/v1/instances HTTP/1.1\r\nHost: "+listener.host+"\r\nContent-Length: 100000\r\n\r\n{")
 			resp, err := http.ReadResponse(br, nil)
 			if err != nil {
 				t.Fatalf("no answer to a stalled body: %v", err)
@@ -92,14 +101,7 @@ func TestSlowBodiesAreCut(t *testing.T) {
 		})
 	}
 	t.Run("admin", func(t *testing.T) {
-		c, err := net.Dial("tcp", h.admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		_, _ = io.WriteString(c, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{")
-		br := bufio.NewReader(c)
+		_, br := sendRaw(t, h.admin, "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{")
 		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -135,16 +137,10 @@ func TestStreamsOutliveReadBodyTimeout(t *testing.T) {
 	const limit = 300 * time.Millisecond
 	t.Run("HTTP/1.1 chunked", func(t *testing.T) {
 		h := bodyLimitSidecar(t, limit)
-		c, err := net.Dial("tcp", h.ingress)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		_, _ = io.WriteString(c, "POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+		c, br := sendRaw(t, h.ingress, "POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
 		time.Sleep(3 * limit) // the stream pauses longer than the limit
 		_, _ = io.WriteString(c, "1\r\nb\r\n0\r\n\r\n")
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		resp, err := http.ReadResponse(br, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
