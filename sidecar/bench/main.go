@@ -9,7 +9,6 @@
 //	bench relay   -listen 127.0.0.1:18301 -upstream ADDR   a bare TCP relay (the Go floor)
 //	bench h2c     -url URL -admin URL -pid PID -n 5000 -rounds 4   h2c requests in rounds, the sidecar's heap and RSS after each
 //	bench h2cdrop -listen 127.0.0.1:18081                  an h2c app that closes every connection at the first request
-//	bench slowbody -addr ADDR -conns 100 -every 2s -for 70s   bodies sent a byte at a time; how many connections are still held
 //	bench rapidreset -addr ADDR -streams 60000             h2c streams reset as soon as they are opened
 //
 // load is open-loop at a fixed rate (fortio's -uniform -nocatchup: slots
@@ -32,7 +31,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load|relay|h2c|h2cdrop|slowbody|rapidreset [flags]")
+		fmt.Fprintln(os.Stderr, "usage: bench echo|control|load|relay|h2c|h2cdrop|rapidreset [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -49,8 +48,6 @@ func main() {
 		err = runH2C(os.Args[2:])
 	case "h2cdrop":
 		err = runH2CDrop(os.Args[2:])
-	case "slowbody":
-		err = runSlowBody(os.Args[2:])
 	case "rapidreset":
 		err = runRapidReset(os.Args[2:])
 	default:
