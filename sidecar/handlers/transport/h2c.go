@@ -182,8 +182,9 @@ func (c *prefaceConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if err != nil && c.verdict.Load() == verdictUnknown && !errors.Is(err, net.ErrClosed) {
 		// The peer closed the connection (a reset, a broken pipe) before
-		// its first frame; the write may fail before the read sees it.
-		c.refuse("closed the connection without an answer")
+		// its first frame; the write may fail before the read sees it,
+		// or sees an HTTP/1 answer the reset threw away.
+		c.refuse("closed the connection before any HTTP/2 frame")
 	}
 	return n, err
 }
@@ -203,7 +204,7 @@ func (c *prefaceConn) judge(b []byte, err error) {
 		// Closed by the peer (EOF, reset) before a whole frame header; our
 		// own close (net.ErrClosed) says nothing about the endpoint.
 		if c.n == 0 {
-			c.refuse("closed the connection without an answer")
+			c.refuse("closed the connection before any HTTP/2 frame")
 		} else {
 			c.refuse(fmt.Sprintf("closed the connection after %d bytes", c.n))
 		}

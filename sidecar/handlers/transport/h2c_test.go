@@ -109,8 +109,10 @@ func TestH2CFailedConnectionsAreReleased(t *testing.T) {
 			t.Fatalf("request %d answered %d; want a failure", i, resp.StatusCode)
 		}
 	}
-	if n := dialed.Load(); n != requests {
-		t.Fatalf("%d connections dialed for %d failed requests; want one each", n, requests)
+	// At least one each (net/http dials again for a request whose
+	// connection failed before it was sent): no refusal was remembered.
+	if n := dialed.Load(); n < requests {
+		t.Fatalf("%d connections dialed for %d failed requests; want one each at least", n, requests)
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -120,7 +122,7 @@ func TestH2CFailedConnectionsAreReleased(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d failed h2c connections still in memory 15 s after they failed", n, requests)
+			t.Fatalf("%d of %d failed h2c connections still in memory 15 s after they failed", n, dialed.Load())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -209,7 +211,10 @@ func TestH2CRefusedWithBodySentFails(t *testing.T) {
 		t.Fatalf("err %v; want h2c_refused", err)
 	}
 	var nh *NoH2CError
-	if !errors.As(err, &nh) || !nh.Tried || !strings.Contains(err.Error(), "does not speak HTTP/2 with prior knowledge (h2c): to the HTTP/2 preface it answered in HTTP/1") {
+	// The answer is "answered in HTTP/1", or "closed the connection" when
+	// the request's write found the connection closed before the answer
+	// was read.
+	if !errors.As(err, &nh) || !nh.Tried || !strings.Contains(err.Error(), "does not speak HTTP/2 with prior knowledge (h2c): to the HTTP/2 preface it ") {
 		t.Errorf("err %v; want a *NoH2CError saying the upstream does not speak HTTP/2", err)
 	}
 }
@@ -252,9 +257,9 @@ func TestPrefaceVerdict(t *testing.T) {
 		{"SETTINGS a byte at a time", []string{"\x00", "\x00", "\x00", "\x04"}, io.EOF, nil, verdictH2C, ""},
 		{"HTTP/1 answer", []string{"HTTP/1.1 400 Bad Request\r\n"}, io.EOF, nil, verdictRefused, "answered in HTTP/1"},
 		{"another frame first", []string{"\x00\x00\x08\x06"}, io.EOF, nil, verdictRefused, "answered something other than HTTP/2"},
-		{"closed without a word", nil, io.EOF, nil, verdictRefused, "closed the connection without an answer"},
+		{"closed without a word", nil, io.EOF, nil, verdictRefused, "closed the connection before any HTTP/2 frame"},
 		{"reset after two bytes", []string{"HT"}, errors.New("connection reset by peer"), nil, verdictRefused, "closed the connection after 2 bytes"},
-		{"write broke first", []string{"HTTP/1.1 505"}, io.EOF, syscall.EPIPE, verdictRefused, "closed the connection without an answer"},
+		{"write broke first", []string{"HTTP/1.1 505"}, io.EOF, syscall.EPIPE, verdictRefused, "closed the connection before any HTTP/2 frame"},
 		{"closed by us", nil, net.ErrClosed, nil, verdictUnknown, ""},
 		{"our write after our close", nil, net.ErrClosed, net.ErrClosed, verdictUnknown, ""},
 	}
