@@ -70,3 +70,45 @@ func TestLoadKeepsDefaultsAndBoundsSize(t *testing.T) {
 		t.Fatal("missing file accepted")
 	}
 }
+
+// section is a part's settings, registered at run time.
+type section struct {
+	Listen string `yaml:"listen"`
+	Limit  int    `yaml:"limit"`
+}
+
+// Sections decode as if they were fields of the file's struct: strictly,
+// onto their defaults, with unknown keys named with their line anywhere.
+func TestDecodeSections(t *testing.T) {
+	cases := []struct {
+		name, yaml, wantErr string
+		wantListen          string
+		wantLimit           int
+		wantTop             string
+	}{
+		{"defaults", "", "", ":8761", 5, "default"},
+		{"section and top", "listen: ':1'\neureka:\n  limit: 9\n", "", ":8761", 9, ":1"},
+		{"null section keeps defaults", "eureka:\n", "", ":8761", 5, "default"},
+		{"unknown key in a section", "eureka:\n  limt: 9\n", `line 2: unknown key "limt"`, "", 0, ""},
+		{"unknown top key", "eurka:\n  limit: 9\n", `line 1: unknown key "eurka"`, "", 0, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sample{Listen: "default"}
+			sec := &section{Listen: ":8761", Limit: 5}
+			err := Decode([]byte(tc.yaml), &s, Section{Key: "eureka", Value: sec})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Listen != tc.wantTop || sec.Listen != tc.wantListen || sec.Limit != tc.wantLimit {
+				t.Fatalf("got %+v and %+v", s, *sec)
+			}
+		})
+	}
+}
