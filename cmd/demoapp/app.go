@@ -5,26 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/internal/serve"
-)
-
-// Exit codes.
-const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
 )
 
 const usage = `demoapp: a demo service for meshbridge scenarios.
@@ -39,69 +31,67 @@ GET /_demo/stats counts the requests received (shadow and plain).
 Usage: demoapp --service NAME [flags]
 `
 
-// options are the parsed flags.
+// drainTimeout bounds the listener's drain after the deregistration.
+const drainTimeout = 5 * time.Second
+
+var command = app.Command[options]{
+	Name: "demoapp", Usage: usage, Version: version,
+	Defaults: defaultOptions, Flags: func(fs *flag.FlagSet, o *options) { o.flags(fs) },
+	Log:          func(o *options) logging.Config { return o.log },
+	DrainTimeout: func(*options) time.Duration { return drainTimeout },
+	Run:          serveDemo,
+}
+
+// options are demoapp's settings: flags alone, no file.
 type options struct {
 	service, appVersion, instanceID string
 	listen, advertise               string
 	registry, registryURL           string
 	nacosGRPCPort                   int
-	metadata                        map[string]string
+	metadata                        string // k=v,k=v; parsed by Validate and serveDemo
 	egress                          string
-	propagate                       []string
+	propagate                       string // a comma-separated list
 	latency                         time.Duration
 	errorRate                       float64
 	errorStatus                     int
 	heartbeat                       time.Duration
 	log                             logging.Config
-	showVersion                     bool
+}
+
+func defaultOptions() *options {
+	return &options{
+		appVersion: "v1", listen: "127.0.0.1:8080", registry: "none", propagate: "X-Canary,X-User,X-Mesh-Shadow",
+		errorStatus: http.StatusInternalServerError, heartbeat: 5 * time.Second,
+		log: logging.Config{Level: "info", Format: "text"},
+	}
 }
 
 // Registries demoapp can register with.
 var registryKinds = []string{"none", "control", "eureka", "consul", "nacos"}
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	var metadata, propagate string
-	fs := flag.NewFlagSet("demoapp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&o.service, "service", "", "service `name` to answer and register as (required)")
-	fs.StringVar(&o.appVersion, "app-version", "v1", "`version` to answer with and register as metadata version")
-	fs.StringVar(&o.instanceID, "instance-id", "", "instance `id` (default <service>-<advertise host>-<port>)")
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "HTTP listen `addr`ess")
-	fs.StringVar(&o.advertise, "advertise", "", "`host:port` registered for this instance, e.g. its sidecar's ingress (default the listen address)")
-	fs.StringVar(&o.registry, "registry", "none", "registry to register with: "+strings.Join(registryKinds, ", "))
-	fs.StringVar(&o.registryURL, "registry-url", "", "registry `URL`: http://host:8761/eureka, http://host:8500, http://host:8848 (Nacos), http://host:8700 (control API)")
-	fs.IntVar(&o.nacosGRPCPort, "nacos-grpc-port", 0, "Nacos gRPC `port` (default the HTTP port + 1000)")
-	fs.StringVar(&metadata, "metadata", "", "instance metadata as `k=v,k=v` (version is added from --app-version)")
-	fs.StringVar(&o.egress, "egress", "", "sidecar egress proxy `URL` for downstream calls (default HTTP_PROXY)")
-	fs.StringVar(&propagate, "propagate", "X-Canary,X-User,X-Mesh-Shadow", "request `headers` copied onto downstream calls (X-Mesh-Shadow is always copied)")
-	fs.DurationVar(&o.latency, "latency", 0, "extra `delay` added to every answer")
-	fs.Float64Var(&o.errorRate, "error-rate", 0, "`share` of answers (0-1) that fail with --error-status")
-	fs.IntVar(&o.errorStatus, "error-status", http.StatusInternalServerError, "HTTP `status` of injected errors")
-	fs.DurationVar(&o.heartbeat, "heartbeat", 5*time.Second, "registry heartbeat `interval` (the lease is three times this)")
-	fs.StringVar(&o.log.Level, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&o.log.Format, "log-format", "text", "text or json")
-	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	var err error
-	if o.metadata, err = parsePairs(metadata); err != nil {
-		return nil, fmt.Errorf("--metadata: %w", err)
-	}
-	o.propagate = splitList(propagate)
-	return o, nil
+// flags binds demoapp's flags to o's fields.
+func (o *options) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.service, "service", o.service, "service `name` to answer and register as (required)")
+	fs.StringVar(&o.appVersion, "app-version", o.appVersion, "`version` to answer with and register as metadata version")
+	fs.StringVar(&o.instanceID, "instance-id", o.instanceID, "instance `id` (default <service>-<advertise host>-<port>)")
+	fs.StringVar(&o.listen, "listen", o.listen, "HTTP listen `addr`ess")
+	fs.StringVar(&o.advertise, "advertise", o.advertise, "`host:port` registered for this instance, e.g. its sidecar's ingress (default the listen address)")
+	fs.StringVar(&o.registry, "registry", o.registry, "registry to register with: "+strings.Join(registryKinds, ", "))
+	fs.StringVar(&o.registryURL, "registry-url", o.registryURL, "registry `URL`: http://host:8761/eureka, http://host:8500, http://host:8848 (Nacos), http://host:8700 (control API)")
+	fs.IntVar(&o.nacosGRPCPort, "nacos-grpc-port", o.nacosGRPCPort, "Nacos gRPC `port` (default the HTTP port + 1000)")
+	fs.StringVar(&o.metadata, "metadata", o.metadata, "instance metadata as `k=v,k=v` (version is added from --app-version)")
+	fs.StringVar(&o.egress, "egress", o.egress, "sidecar egress proxy `URL` for downstream calls (default HTTP_PROXY)")
+	fs.StringVar(&o.propagate, "propagate", o.propagate, "request `headers` copied onto downstream calls (X-Mesh-Shadow is always copied)")
+	fs.DurationVar(&o.latency, "latency", o.latency, "extra `delay` added to every answer")
+	fs.Float64Var(&o.errorRate, "error-rate", o.errorRate, "`share` of answers (0-1) that fail with --error-status")
+	fs.IntVar(&o.errorStatus, "error-status", o.errorStatus, "HTTP `status` of injected errors")
+	fs.DurationVar(&o.heartbeat, "heartbeat", o.heartbeat, "registry heartbeat `interval` (the lease is three times this)")
+	fs.StringVar(&o.log.Level, "log-level", o.log.Level, "debug, info, warn or error")
+	fs.StringVar(&o.log.Format, "log-format", o.log.Format, "text or json")
 }
 
-// validate names every wrong flag.
-func (o *options) validate() error {
+// Validate names every wrong flag.
+func (o *options) Validate() error {
 	var errs []error
 	bad := func(cond bool, format string, args ...any) {
 		if cond {
@@ -134,6 +124,9 @@ func (o *options) validate() error {
 	bad(o.errorRate < 0 || o.errorRate > 1, "--error-rate: must be between 0 and 1")
 	bad(o.errorStatus < 200 || o.errorStatus > 599, "--error-status: must be 200-599")
 	bad(o.heartbeat < 100*time.Millisecond, "--heartbeat: must be at least 100ms")
+	if _, err := parsePairs(o.metadata); err != nil {
+		errs = append(errs, fmt.Errorf("--metadata: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -183,104 +176,57 @@ func splitList(s string) []string {
 	return out
 }
 
-// run is main without the process: it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "demoapp:", err)
-		return exitUsage
-	}
-	if o.showVersion {
-		fmt.Fprintln(stdout, "demoapp", version)
-		return exitOK
-	}
-	if err := o.validate(); err != nil {
-		fmt.Fprintln(stderr, "demoapp:", strings.ReplaceAll(err.Error(), "\n", "; "))
-		return exitUsage
-	}
-	log, err := logging.New(o.log, stderr)
-	if err != nil {
-		fmt.Fprintln(stderr, "demoapp:", err)
-		return exitUsage
-	}
-	if err := serveApp(ctx, o, log); err != nil {
-		log.Error("demoapp failed", "error", err)
-		return exitFailed
-	}
-	return exitOK
-}
-
-// serveApp listens, registers once the listener is up, serves until ctx
-// ends, then deregisters before it drains (so callers stop picking it first).
-func serveApp(ctx context.Context, o *options, log *slog.Logger) error {
+// serveDemo listens, then serves and keeps the instance registered until
+// the group stops; the registrar stops first, deregistering while the
+// listener still answers, so callers stop picking it before it drains.
+func serveDemo(_ context.Context, o *options, env *app.Env) error {
+	log := env.Logger
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	env.Cleanup(func() { _ = ln.Close() }) // released if what follows fails
 	host, port, err := o.advertised(ln.Addr())
 	if err != nil {
-		ln.Close()
 		return fmt.Errorf("--advertise: %w", err)
 	}
 	id := o.instanceID
 	if id == "" {
 		id = fmt.Sprintf("%s-%s-%d", o.service, host, port)
 	}
-	app, err := newApp(appConfig{
+	d, err := newDemo(appConfig{
 		Service: o.service, Version: o.appVersion, Instance: id, Egress: o.egress,
-		Propagate: o.propagate, Fault: fault{Latency: o.latency, ErrorRate: o.errorRate, Status: o.errorStatus},
+		Propagate: splitList(o.propagate), Fault: fault{Latency: o.latency, ErrorRate: o.errorRate, Status: o.errorStatus},
 	})
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	meta := map[string]string{}
-	for k, v := range o.metadata {
-		meta[k] = v
-	}
+	meta, _ := parsePairs(o.metadata) // Validate checked it
 	meta["version"] = o.appVersion
 	reg, err := newRegistrar(o.registry, registration{
 		URL: o.registryURL, NacosGRPCPort: o.nacosGRPCPort, Service: o.service, ID: id,
 		Host: host, Port: port, Metadata: meta, Heartbeat: o.heartbeat,
 	}, log)
 	if err != nil {
-		ln.Close()
 		return err
 	}
-
-	group := serve.NewGroup(log, serve.Timeouts{Shutdown: 5 * time.Second}, serve.Limits{})
-	group.Add(serve.Listener{Name: "http", Listener: ln, Handler: app.Handler()})
-	srvCtx, stopServing := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- group.Serve(srvCtx) }()
+	if err := serve.Join(env.Group, serve.Listener{Name: "http", Listener: ln, Handler: d.Handler()}, log, serve.Timeouts{Shutdown: drainTimeout}, serve.Limits{}); err != nil {
+		return err
+	}
 	log.Info("demoapp listening", "addr", ln.Addr().String(), "service", o.service, "version", o.appVersion,
 		"instance", id, "registry", o.registry, "advertise", fmt.Sprintf("%s:%d", host, port))
-
-	regCtx, stopRegistrar := context.WithCancel(ctx)
-	regDone := make(chan struct{})
-	go func() {
-		defer close(regDone)
-		reg.Run(regCtx) // retries until regCtx ends, then deregisters
-	}()
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-served:
-		served <- runErr
-	}
-	stopRegistrar()
-	<-regDone
-	stopServing()
-	if err := <-served; err != nil && runErr == nil {
-		runErr = err
-	}
-	return runErr
+	env.GoFirst(func(ctx context.Context) error {
+		reg.Run(ctx) // retries until ctx ends, then deregisters
+		return nil
+	})
+	return nil
 }
 
 // controlClient builds a control API client for the control registrar.
 func controlClient(rawURL string, log *slog.Logger) (*control.Client, error) {
-	return control.NewClient(rawURL, control.WithLogger(log), control.WithToken(os.Getenv("MESHBRIDGE_CONTROL_TOKEN")))
+	token, err := control.TokenFrom("", "")
+	if err != nil {
+		return nil, err
+	}
+	return control.NewClient(rawURL, control.WithLogger(log), control.WithToken(token))
 }

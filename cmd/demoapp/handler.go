@@ -74,7 +74,9 @@ type Stats struct {
 	Errors int64 `json:"errors"`
 }
 
-type app struct {
+// demo is the demo service: its answers, its downstream calls and the
+// misbehaviour it is told to add.
+type demo struct {
 	cfg    appConfig
 	client *http.Client
 	mu     sync.RWMutex
@@ -82,7 +84,7 @@ type app struct {
 	stats  struct{ requests, shadow, plain, errors atomic.Int64 }
 }
 
-func newApp(cfg appConfig) (*app, error) {
+func newDemo(cfg appConfig) (*demo, error) {
 	proxy := http.ProxyFromEnvironment
 	if cfg.Egress != "" {
 		u, err := url.Parse(cfg.Egress)
@@ -94,7 +96,7 @@ func newApp(cfg appConfig) (*app, error) {
 	if cfg.Fault.Status == 0 {
 		cfg.Fault.Status = http.StatusInternalServerError
 	}
-	a := &app{cfg: cfg, fault: cfg.Fault}
+	a := &demo{cfg: cfg, fault: cfg.Fault}
 	a.client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -107,7 +109,7 @@ func newApp(cfg appConfig) (*app, error) {
 }
 
 // Handler returns the app's HTTP handler.
-func (a *app) Handler() http.Handler {
+func (a *demo) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_demo/stats", a.serveStats)
 	mux.HandleFunc("GET /_demo/fault", a.serveFault)
@@ -122,7 +124,7 @@ func (a *app) Handler() http.Handler {
 }
 
 // count records one request and says whether it is a shadow copy.
-func (a *app) count(r *http.Request) bool {
+func (a *demo) count(r *http.Request) bool {
 	shadow := strings.EqualFold(r.Header.Get(control.HeaderShadow), "true")
 	a.stats.requests.Add(1)
 	if shadow {
@@ -135,7 +137,7 @@ func (a *app) count(r *http.Request) bool {
 
 // misbehave applies the configured and requested latency and returns the
 // status to answer with (0 means answer normally).
-func (a *app) misbehave(ctx context.Context, r *http.Request) int {
+func (a *demo) misbehave(ctx context.Context, r *http.Request) int {
 	a.mu.RLock()
 	f := a.fault
 	a.mu.RUnlock()
@@ -164,7 +166,7 @@ func (a *app) misbehave(ctx context.Context, r *http.Request) int {
 	return 0
 }
 
-func (a *app) answer(r *http.Request, shadow bool) *Answer {
+func (a *demo) answer(r *http.Request, shadow bool) *Answer {
 	ans := &Answer{
 		Service: a.cfg.Service, Version: a.cfg.Version, Instance: a.cfg.Instance,
 		Path: r.URL.Path, Status: http.StatusOK, Shadow: shadow,
@@ -180,7 +182,7 @@ func (a *app) answer(r *http.Request, shadow bool) *Answer {
 	return ans
 }
 
-func (a *app) propagated() []string {
+func (a *demo) propagated() []string {
 	out := append([]string(nil), a.cfg.Propagate...)
 	for _, h := range out {
 		if strings.EqualFold(h, control.HeaderShadow) {
@@ -190,7 +192,7 @@ func (a *app) propagated() []string {
 	return append(out, control.HeaderShadow)
 }
 
-func (a *app) serveAnswer(w http.ResponseWriter, r *http.Request) {
+func (a *demo) serveAnswer(w http.ResponseWriter, r *http.Request) {
 	shadow := a.count(r)
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxDownstreamBody)) // drain so the connection is reused
 	ans := a.answer(r, shadow)
@@ -202,7 +204,7 @@ func (a *app) serveAnswer(w http.ResponseWriter, r *http.Request) {
 
 // serveCall calls http://<service>/<rest> through the egress proxy with the
 // propagated headers and wraps the downstream answer in its own.
-func (a *app) serveCall(w http.ResponseWriter, r *http.Request) {
+func (a *demo) serveCall(w http.ResponseWriter, r *http.Request) {
 	shadow := a.count(r)
 	ans := a.answer(r, shadow)
 	if code := a.misbehave(r.Context(), r); code != 0 {
@@ -250,7 +252,7 @@ func (a *app) serveCall(w http.ResponseWriter, r *http.Request) {
 	a.write(w, ans)
 }
 
-func (a *app) write(w http.ResponseWriter, ans *Answer) {
+func (a *demo) write(w http.ResponseWriter, ans *Answer) {
 	if ans.Status >= 500 {
 		a.stats.errors.Add(1)
 	}
@@ -262,7 +264,7 @@ func (a *app) write(w http.ResponseWriter, ans *Answer) {
 	_ = json.NewEncoder(w).Encode(ans) // the caller may be gone; nothing to do
 }
 
-func (a *app) serveStats(w http.ResponseWriter, _ *http.Request) {
+func (a *demo) serveStats(w http.ResponseWriter, _ *http.Request) {
 	s := Stats{
 		Requests: a.stats.requests.Load(), Shadow: a.stats.shadow.Load(),
 		Plain: a.stats.plain.Load(), Errors: a.stats.errors.Load(),
@@ -273,7 +275,7 @@ func (a *app) serveStats(w http.ResponseWriter, _ *http.Request) {
 
 // serveFault shows (GET) or changes (PUT with query latency, errorRate,
 // status) the injected fault.
-func (a *app) serveFault(w http.ResponseWriter, r *http.Request) {
+func (a *demo) serveFault(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPut {
 		a.mu.Lock()
 		next, problems := parseFault(a.fault, r.URL.Query())

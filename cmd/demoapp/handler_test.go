@@ -14,7 +14,7 @@ import (
 
 func newTestApp(t *testing.T, cfg appConfig) *httptest.Server {
 	t.Helper()
-	a, err := newApp(cfg)
+	a, err := newDemo(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

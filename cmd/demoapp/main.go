@@ -6,18 +6,9 @@
 // its /_demo/fault endpoint).
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/meshbridge/meshbridge/internal/app"
 
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { app.Main(command) }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -31,6 +32,11 @@ func openStore(t *testing.T) registry.Store {
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// run runs demoapp as main does, with the test's context and buffers.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return app.Run(ctx, command, args, stdout, stderr)
+}
 
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
@@ -162,8 +168,8 @@ func TestRunRejectsBadFlagsNamingThem(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if code := run(context.Background(), c.args, &out, &errOut); code != exitUsage || !strings.Contains(errOut.String(), c.want) {
-				t.Fatalf("exit %d, stderr %q; want exit %d naming %s", code, errOut.String(), exitUsage, c.want)
+			if code := run(context.Background(), c.args, &out, &errOut); code != app.ExitUsage || !strings.Contains(errOut.String(), c.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d naming %s", code, errOut.String(), app.ExitUsage, c.want)
 			}
 		})
 	}
@@ -185,7 +191,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	cancel()
 	select {
 	case code := <-done:
-		if code != exitOK {
+		if code != app.ExitOK {
 			t.Fatalf("exit %d: %s", code, errOut.String())
 		}
 	case <-time.After(10 * time.Second):

@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/meshbridge/meshbridge/adapters/frontend"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/internal/serve"
@@ -14,14 +15,15 @@ import (
 type Config struct {
 	Store   StoreConfig    `yaml:"store"`
 	Control ControlConfig  `yaml:"control"`
-	Eureka  EurekaConfig   `yaml:"eureka"`
-	Nacos   NacosConfig    `yaml:"nacos"`
-	Consul  ConsulConfig   `yaml:"consul"`
 	HTTP    HTTPConfig     `yaml:"http"`
 	Log     logging.Config `yaml:"log"`
 	// Plugins are out-of-process plugins; every instance-transformer plugin
 	// runs on every registration, whichever API it came through (default none).
 	Plugins []host.Config `yaml:"plugins"`
+	// FrontEnds holds each registry front-end's section by its name
+	// (eureka:, consul:, nacos:, top-level keys of the file), each on its
+	// package's defaults (adapters/frontend).
+	FrontEnds map[string]frontend.Config `yaml:"-"`
 }
 
 // StoreConfig chooses and configures the registry backend.
@@ -70,9 +72,14 @@ type ExpiryConfig struct {
 type ControlConfig struct {
 	// Listen address (default :8700; empty disables).
 	Listen string `yaml:"listen"`
-	// Token required on writes (default none; MESHBRIDGE_CONTROL_TOKEN also sets it).
-	Token                 string `yaml:"token"`
-	MaxCanariesPerService int    `yaml:"maxCanariesPerService"`
+	// Token required on writes (default none; never printed). When empty,
+	// MESHBRIDGE_CONTROL_TOKEN, else the contents of TokenFile, is used.
+	Token string `yaml:"token"`
+	// TokenFile is read for the token when neither Token nor
+	// MESHBRIDGE_CONTROL_TOKEN sets it (default none).
+	TokenFile string `yaml:"tokenFile"`
+	// MaxCanariesPerService bounds the canary rules of one service (default 5).
+	MaxCanariesPerService int `yaml:"maxCanariesPerService"`
 	// MaxBodyBytes: larger request bodies get 413 (default 1 MiB).
 	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
 }
@@ -106,8 +113,12 @@ func (c HTTPConfig) timeouts() serve.Timeouts {
 func (c HTTPConfig) limits() serve.Limits { return serve.Limits{HeaderBytes: c.MaxHeaderBytes} }
 
 // DefaultConfig is the configuration with every default applied.
-func DefaultConfig() Config {
-	return Config{
+func DefaultConfig() *Config {
+	fronts := map[string]frontend.Config{}
+	for _, k := range frontend.Kinds() {
+		fronts[k.Name] = k.NewConfig()
+	}
+	return &Config{
 		Store: StoreConfig{
 			Type:     "embedded",
 			Embedded: EmbeddedConfig{Dir: "./data", SnapshotBytes: 64 << 20},
@@ -117,14 +128,21 @@ func DefaultConfig() Config {
 				SelfPreservationThreshold: 0.15, SelfPreservationMinLeases: 10},
 		},
 		Control: ControlConfig{Listen: ":8700", MaxCanariesPerService: 5, MaxBodyBytes: 1 << 20},
-		Eureka:  EurekaConfig{Listen: ":8761", Namespace: "public", DeltaRetention: 3 * time.Minute, MaxBodyBytes: 1 << 20},
-		Nacos: NacosConfig{Listen: ":8848", MaxBodyBytes: 10 << 20, GRPCMaxMessageBytes: 10 << 20,
-			Auth: NacosAuthConfig{TokenTTL: 5 * time.Hour, MaxPreAuthBodyBytes: 1 << 20}},
-		Consul: ConsulConfig{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1", MaxBodyBytes: 1 << 20, MaxKVValueBytes: 512 << 10},
 		HTTP: HTTPConfig{ReadHeaderTimeout: 10 * time.Second, ReadBodyTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 			ShutdownTimeout: 30 * time.Second, MaxHeaderBytes: serve.DefaultHeaderBytes},
-		Log: logging.Config{Level: "info", Format: "text"},
+		Log:       logging.Config{Level: "info", Format: "text"},
+		FrontEnds: fronts,
 	}
+}
+
+// decodeConfig decodes the file at path strictly onto cfg, the front-ends'
+// sections onto theirs.
+func decodeConfig(path string, cfg *Config) error {
+	var sections []config.Section
+	for _, k := range frontend.Kinds() {
+		sections = append(sections, config.Section{Key: k.Name, Value: cfg.FrontEnds[k.Name]})
+	}
+	return config.Load(path, cfg, sections...)
 }
 
 // Validate names every wrong field.
@@ -150,11 +168,13 @@ func (c *Config) Validate() error {
 	errs.Add(c.HTTP.IdleTimeout <= 0, "http.idleTimeout", "must be positive")
 	errs.Add(c.HTTP.ShutdownTimeout <= 0, "http.shutdownTimeout", "must be positive")
 	errs.Add(c.HTTP.MaxHeaderBytes < 4<<10 || c.HTTP.MaxHeaderBytes > 16<<20, "http.maxHeaderBytes", "must be between 4096 and 16777216")
-	c.Eureka.validate(&errs)
-	c.Nacos.validate(&errs)
+	for _, k := range frontend.Kinds() {
+		if err := c.FrontEnds[k.Name].Validate(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
 	if err := host.ValidateAll(c.Plugins); err != nil {
 		errs = append(errs, err.Error())
 	}
-	c.Consul.validate(&errs)
 	return errs.Err()
 }

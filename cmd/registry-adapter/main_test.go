@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/meshbridge/meshbridge/internal/loopback"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -27,17 +29,22 @@ import (
 // TestMain fails the run if a plugin process outlives its test.
 func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
+// run runs the command as main does, with the test's context and buffers.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return app.Run(ctx, command, args, stdout, stderr)
+}
+
 func TestHelpAndVersion(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != exitOK || !strings.HasPrefix(out.String(), "registry-adapter ") {
+	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "registry-adapter ") {
 		t.Fatalf("--version: %d %q", code, out.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != exitOK || !strings.Contains(errOut.String(), "-data-dir") {
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-data-dir") {
 		t.Fatalf("--help: %d %q", code, errOut.String())
 	}
 	errOut.Reset()
-	if code := run(context.Background(), []string{"--bogus"}, &out, &errOut); code != exitUsage {
+	if code := run(context.Background(), []string{"--bogus"}, &out, &errOut); code != app.ExitUsage {
 		t.Fatalf("unknown flag exit %d", code)
 	}
 }
@@ -55,7 +62,7 @@ func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
 			}
 			var out, errOut bytes.Buffer
 			code := run(context.Background(), []string{"--config", f, "--data-dir", t.TempDir()}, &out, &errOut)
-			if code != exitUsage || !strings.Contains(errOut.String(), strings.TrimSpace(string(want))) {
+			if code != app.ExitUsage || !strings.Contains(errOut.String(), strings.TrimSpace(string(want))) {
 				t.Fatalf("exit %d, stderr %q; want it to contain %q", code, errOut.String(), strings.TrimSpace(string(want)))
 			}
 		})
@@ -63,23 +70,17 @@ func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
 }
 
 func TestShippedConfigLoads(t *testing.T) {
-	cfg, err := loadConfig(&flags{configPath: "../../configs/registry-adapter.yaml", extra: emptyExtra()})
-	if err != nil {
+	cfg := DefaultConfig()
+	if err := decodeConfig("../../configs/registry-adapter.yaml", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	def := DefaultConfig()
 	if cfg.Control.Listen != def.Control.Listen || cfg.Store.History != def.Store.History {
 		t.Fatalf("shipped config differs from the defaults it documents: %+v", cfg)
 	}
-}
-
-func emptyExtra() map[string]*string {
-	m := map[string]*string{}
-	for _, a := range adapterFlags {
-		v := "\x00"
-		m[a.name] = &v
-	}
-	return m
 }
 
 // binary builds registry-adapter once per test run.

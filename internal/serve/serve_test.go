@@ -9,12 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/app"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // A long-poll parked in a handler sees the drain signal and answers, and the
-// group's Serve returns well before the shutdown timeout.
+// run group returns well before the shutdown timeout.
 func TestServeDrainsLongPolls(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,12 +32,14 @@ func TestServeDrainsLongPolls(t *testing.T) {
 			io.WriteString(w, "timed out")
 		}
 	})
-	g := NewGroup(quiet, Timeouts{Shutdown: 20 * time.Second}, Limits{})
-	g.Add(Listener{Name: "api", Listener: ln, Handler: h})
-	g.Add(Listener{Name: "off"}) // empty address: disabled
+	g := app.NewGroup()
+	if err := Join(g, Listener{Name: "api", Listener: ln, Handler: h}, quiet, Timeouts{Shutdown: 20 * time.Second}, Limits{}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	g.Until(ctx)
 	served := make(chan error, 1)
-	go func() { served <- g.Serve(ctx) }()
+	go func() { served <- g.Run() }()
 	answer := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String() + "/")
@@ -68,7 +72,7 @@ func TestServeDrainsLongPolls(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return")
+		t.Fatal("the group did not return")
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("drain took %v", d)
@@ -78,17 +82,32 @@ func TestServeDrainsLongPolls(t *testing.T) {
 	}
 }
 
-func TestBindReportsPortConflicts(t *testing.T) {
+// A port in use is reported before anything serves, naming the listener;
+// aborting the group then releases the listener bound before it.
+func TestJoinReportsPortConflicts(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	g := NewGroup(quiet, Timeouts{}, Limits{})
-	g.Add(Listener{Name: "first", Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
-	g.Add(Listener{Name: "clash", Addr: busy.Addr().String(), Handler: http.NotFoundHandler()})
-	err = g.Bind()
-	if err == nil || !strings.Contains(err.Error(), "clash listener") {
-		t.Fatalf("bind: %v", err)
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	first := free.Addr().String()
+	free.Close()
+	g := app.NewGroup()
+	if err := Join(g, Listener{Name: "first", Addr: first, Handler: http.NotFoundHandler()}, quiet, Timeouts{}, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	err = Join(g, Listener{Name: "clash", Addr: busy.Addr().String(), Handler: http.NotFoundHandler()}, quiet, Timeouts{}, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "clash listener") {
+		t.Fatalf("join: %v", err)
+	}
+	g.Abort()
+	again, err := net.Listen("tcp", first)
+	if err != nil {
+		t.Fatalf("the first listener was not released: %v", err)
+	}
+	again.Close()
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/app"
 )
 
 // startGroup serves h on a loopback port with t and l until the test ends.
@@ -17,11 +19,14 @@ func startGroup(tb testing.TB, h http.Handler, t Timeouts, l Limits) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	g := NewGroup(quiet, t, l)
-	g.Add(Listener{Name: "api", Listener: ln, Handler: h})
+	g := app.NewGroup()
+	if err := Join(g, Listener{Name: "api", Listener: ln, Handler: h}, quiet, t, l); err != nil {
+		tb.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	g.Until(ctx)
 	served := make(chan error, 1)
-	go func() { served <- g.Serve(ctx) }()
+	go func() { served <- g.Run() }()
 	tb.Cleanup(func() {
 		cancel()
 		select {

@@ -1,18 +1,26 @@
-package main
+package consul
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 
-	"github.com/meshbridge/meshbridge/adapters/consul"
+	"github.com/meshbridge/meshbridge/adapters/frontend"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// ConsulConfig configures the Consul HTTP API front-end.
-type ConsulConfig struct {
+func init() {
+	frontend.Register(frontend.Kind{
+		Name: "consul", NewConfig: func() frontend.Config { return DefaultConfig() }, Mount: mount,
+		DiscoveryListen: "127.0.0.1:8500", KeyValues: true,
+	})
+}
+
+// Config is the consul: section of registry-adapter's configuration.
+type Config struct {
 	// Listen is the HTTP address (default :8500; empty disables Consul).
 	Listen string `yaml:"listen"`
 	// Datacenter is the one datacenter served (default dc1).
@@ -30,19 +38,17 @@ type ConsulConfig struct {
 	MaxKVValueBytes int64 `yaml:"maxKVValueBytes"`
 }
 
-func init() {
-	adapterFlags = append(adapterFlags, adapterFlag{
-		name:  "consul-listen",
-		usage: "Consul HTTP API `address` (consul.listen, default :8500; empty disables)",
-		apply: func(cfg *Config, v string) { cfg.Consul.Listen = v },
-	})
-	mounters = append(mounters, mountConsul)
+// DefaultConfig is the configuration with every default applied.
+func DefaultConfig() *Config {
+	return &Config{Listen: ":8500", Datacenter: "dc1", NodeAddress: "127.0.0.1", MaxBodyBytes: 1 << 20, MaxKVValueBytes: 512 << 10}
 }
 
-func (c *ConsulConfig) validate(errs *config.Errors) {
+// Validate names every wrong field.
+func (c *Config) Validate() error {
 	if c.Listen == "" {
-		return
+		return nil
 	}
+	var errs config.Errors
 	_, _, err := net.SplitHostPort(c.Listen)
 	errs.Add(err != nil, "consul.listen", "must be host:port, got %q", c.Listen)
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
@@ -50,31 +56,41 @@ func (c *ConsulConfig) validate(errs *config.Errors) {
 	errs.Add(c.NodeAddress != "" && !registry.ValidHost(c.NodeAddress), "consul.nodeAddress", "%s, got %q", registry.HostRule, c.NodeAddress)
 	errs.Add(c.MaxBodyBytes < 1024, "consul.maxBodyBytes", "must be at least 1024")
 	errs.Add(c.MaxKVValueBytes < 1024, "consul.maxKVValueBytes", "must be at least 1024")
+	return errs.Err()
 }
 
-func mountConsul(env *mountEnv) error {
-	c := env.cfg.Consul
-	if c.Listen == "" {
-		env.log.Info("consul front-end disabled")
-		return nil
-	}
-	if t := os.Getenv("MESHBRIDGE_CONSUL_TOKEN"); t != "" && c.ACLToken == "" {
+// Flags binds --consul-listen.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "consul-listen", c.Listen, "Consul HTTP API `address` (consul.listen; empty disables)")
+}
+
+// mount serves the Consul HTTP API on its listener, with Run feeding the
+// blocking queries and running the checks: when Run stops, parked
+// blocking queries answer at once, so the listener drains quickly.
+func mount(fc frontend.Config, env frontend.Env) error {
+	c := *fc.(*Config)
+	namespace := ""
+	if env.Sidecar != nil {
+		c.Listen, namespace = env.Sidecar.Listen, env.Sidecar.Namespace
+	} else if t := os.Getenv("MESHBRIDGE_CONSUL_TOKEN"); t != "" && c.ACLToken == "" {
 		c.ACLToken = t
 	}
-	srv := consul.New(env.store, consul.Options{
+	if c.Listen == "" {
+		env.Logger.Info("consul front-end disabled")
+		return nil
+	}
+	srv := New(env.Registry, Options{
 		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress,
-		MaxBodyBytes: c.MaxBodyBytes, MaxKVValueBytes: c.MaxKVValueBytes,
-		Timeouts: env.cfg.HTTP.timeouts(), Limits: env.cfg.HTTP.limits(),
-		Logger: env.log, Metrics: env.reg,
+		Namespace: namespace, MaxBodyBytes: c.MaxBodyBytes, MaxKVValueBytes: c.MaxKVValueBytes,
+		Timeouts: env.Timeouts, Limits: env.Limits, Logger: env.Logger, Metrics: env.Metrics,
 	})
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("consul listener on %s: %w", c.Listen, err)
 	}
-	env.log.Info("listening", "listener", "consul", "addr", ln.Addr().String())
-	// Run feeds blocking queries and runs checks; when it stops, parked
-	// blocking queries answer at once, so Serve drains quickly.
-	env.run("consul", srv.Run)
-	env.run("consul-http", func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	env.Group.Cleanup(func() { _ = ln.Close() }) // in case it never served; Serve closes it otherwise
+	env.Logger.Info("listening", "listener", "consul", "addr", ln.Addr().String())
+	env.Group.Go(srv.Run)
+	env.Group.Go(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	return nil
 }
