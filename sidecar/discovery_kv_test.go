@@ -32,7 +32,7 @@ const changeLatency = 1500 * time.Millisecond
 func TestDiscoveryModeConsulKV(t *testing.T) {
 	cp := startControl(t)
 	addr := loopback.Addr(t)
-	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.Consul = addr })
+	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.FrontEnds = map[string]string{"consul": addr} })
 	client, err := consulapi.NewClient(&consulapi.Config{Address: addr})
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestDiscoveryModeConsulKV(t *testing.T) {
 func TestDiscoveryModeNacosConfig(t *testing.T) {
 	cp := startControl(t)
 	port := loopback.Port(t, 1000)
-	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.Nacos = "127.0.0.1:" + strconv.Itoa(port) })
+	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.FrontEnds = map[string]string{"nacos": "127.0.0.1:" + strconv.Itoa(port)} })
 	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/nacos"
 	waitFor(t, 10*time.Second, func() bool {
 		resp, err := http.Get(base + "/v1/cs/configs?dataId=probe&group=DEFAULT_GROUP")

@@ -97,7 +97,7 @@ func TestDiscoveryModeNacos(t *testing.T) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
 		c.Control.WatchWait = time.Second
-		c.Discovery = config.Discovery{Enabled: true, Nacos: "127.0.0.1:" + strconv.Itoa(nacosPort), LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+		c.Discovery = config.Discovery{Enabled: true, FrontEnds: map[string]string{"nacos": "127.0.0.1:" + strconv.Itoa(nacosPort)}, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
 	})
 	startSidecar(t, cfg, cp.client)
 	base := "http://127.0.0.1:" + strconv.Itoa(nacosPort)
@@ -175,7 +175,7 @@ func TestDiscoveryModeConsul(t *testing.T) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
 		c.Control.WatchWait = time.Second
-		c.Discovery = config.Discovery{Enabled: true, Consul: addr, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+		c.Discovery = config.Discovery{Enabled: true, FrontEnds: map[string]string{"consul": addr}, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
 	})
 	startSidecar(t, cfg, cp.client)
 	client, err := consulapi.NewClient(&consulapi.Config{Address: addr})
@@ -233,7 +233,7 @@ func TestDiscoveryModeEureka(t *testing.T) {
 		c.Service.Name = "shop"
 		c.Control.Address = cp.url
 		c.Control.WatchWait = time.Second
-		c.Discovery = config.Discovery{Enabled: true, Eureka: addr, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
+		c.Discovery = config.Discovery{Enabled: true, FrontEnds: map[string]string{"eureka": addr}, LoopbackHost: "127.0.0.1", FirstPort: first, LastPort: first + 20}
 	})
 	startSidecar(t, cfg, cp.client)
 	conn := fargo.NewConn("http://" + addr + "/eureka")

@@ -45,36 +45,25 @@ func (l *locals) remove(key registry.InstanceKey) {
 	l.mu.Unlock()
 }
 
-// start launches self-registration and the health check, as configured.
-func (l *locals) start(ctx context.Context, wg *sync.WaitGroup, ingress net.Addr) {
+// healthCheck builds the app's health check, or returns nil when none is
+// configured.
+func (l *locals) healthCheck() *appcheck.Checker {
 	c := l.s.cfg
-	if c.Service.Register && l.s.opts.Control != nil {
-		l.self = l.selfInstance(ingress)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.keepRegistered(ctx)
-		}()
+	if c.HealthCheck.Kind == "none" {
+		return nil
 	}
-	if c.HealthCheck.Kind != "none" {
-		port := c.Service.Ports[0]
-		for _, p := range c.Service.Ports {
-			if p.Name == c.HealthCheck.Port {
-				port = p
-			}
+	port := c.Service.Ports[0]
+	for _, p := range c.Service.Ports {
+		if p.Name == c.HealthCheck.Port {
+			port = p
 		}
-		hc := c.HealthCheck
-		chk := appcheck.New(appcheck.Options{
-			Kind: hc.Kind, Address: net.JoinHostPort(c.Service.Host, strconv.Itoa(port.Port)), Path: hc.Path,
-			ExpectStatus: hc.ExpectStatus, ExpectBody: hc.ExpectBody, Interval: hc.Interval, Timeout: hc.Timeout,
-			UnhealthyThreshold: hc.UnhealthyThreshold, HealthyThreshold: hc.HealthyThreshold, Logger: l.s.opts.Logger,
-		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			chk.Run(ctx, func(h bool) { l.report(ctx, h) })
-		}()
 	}
+	hc := c.HealthCheck
+	return appcheck.New(appcheck.Options{
+		Kind: hc.Kind, Address: net.JoinHostPort(c.Service.Host, strconv.Itoa(port.Port)), Path: hc.Path,
+		ExpectStatus: hc.ExpectStatus, ExpectBody: hc.ExpectBody, Interval: hc.Interval, Timeout: hc.Timeout,
+		UnhealthyThreshold: hc.UnhealthyThreshold, HealthyThreshold: hc.HealthyThreshold, Logger: l.s.opts.Logger,
+	})
 }
 
 func (l *locals) selfInstance(ingress net.Addr) *registry.Instance {

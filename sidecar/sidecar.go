@@ -8,10 +8,10 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/admin"
@@ -167,61 +167,17 @@ type listenerServer interface {
 	Close() error
 }
 
-// Run serves until ctx ends, then drains: the sidecar reports not ready,
-// deregisters its own registration, lets requests in flight finish for up
-// to drainTimeout on the ingress and egress listeners, then stops
-// background work and closes connections.
-func (s *Sidecar) Run(ctx context.Context) (err error) {
-	defer s.cleanup()
-	servers, err := s.bind()
-	if err != nil {
+// Run serves until ctx ends, then drains as Join says: it is Join with a
+// run group of its own, for a sidecar that is not part of a binary's
+// (tests).
+func (s *Sidecar) Run(ctx context.Context) error {
+	g := app.NewGroup()
+	if err := s.Join(g); err != nil {
+		g.Abort()
 		return err
 	}
-	bg, stopBg := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() {
-		stopBg()
-		wg.Wait()
-	}()
-	if s.opts.Control != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Sync only returns when bg ends; it retries by itself.
-			_ = s.opts.Control.Sync(bg, control.SyncOptions{Filter: registry.Filter{Namespace: s.cfg.Service.Namespace}, Wait: s.cfg.Control.WatchWait}, s.tables)
-		}()
-	}
-	s.locals.start(bg, &wg, servers[1].ln.Addr())
-	var disc *discovery
-	if s.cfg.Discovery.Enabled {
-		disc, err = s.startDiscovery(bg, &wg, servers[1].ln.Addr())
-		if disc != nil {
-			s.view.Store(disc.view)
-		}
-		if err != nil {
-			for _, sv := range servers {
-				_ = sv.ln.Close() // failing before serving
-			}
-			disc.stop(context.Background())
-			return err
-		}
-	}
-
-	errc := make(chan error, len(servers))
-	for _, sv := range servers {
-		s.logger.Info("listening", "listener", sv.name, "addr", sv.ln.Addr().String())
-		go func() {
-			if err := sv.srv.Serve(sv.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("sidecar: %s listener: %w", sv.name, err)
-			}
-		}()
-	}
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	s.drain(servers, disc)
-	return err
+	g.Until(ctx)
+	return g.Run()
 }
 
 // bind opens the listeners (or takes the given ones) and builds servers:
@@ -283,30 +239,6 @@ func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
 		srv.ErrorLog = slog.NewLogLogger(so.Logger.Handler(), slog.LevelDebug)
 	}
 	return srv
-}
-
-func (s *Sidecar) drain(servers []server, disc *discovery) {
-	s.draining.Store(true)
-	s.logger.Info("draining", "timeout", s.cfg.DrainTimeout)
-	// Callers stop choosing this instance first; then the listeners close
-	// and the requests in flight finish.
-	s.locals.deregister()
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, sv := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := sv.srv.Shutdown(ctx); err != nil {
-				s.logger.Warn("listener did not drain in time; closing", "listener", sv.name, "error", err)
-				_ = sv.srv.Close() // drain time is up
-			}
-		}()
-	}
-	disc.stop(ctx)
-	wg.Wait()
-	s.logger.Info("drained")
 }
 
 // cleanup stops handler goroutines and drops pooled connections; safe to

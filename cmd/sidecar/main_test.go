@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
@@ -41,6 +42,11 @@ func buildBinary(t *testing.T) string {
 // TestMain fails the run if a plugin process outlives its test.
 func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
 
+// run runs the command as main does, with the test's context and buffers.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return app.Run(ctx, command, args, stdout, stderr)
+}
+
 func TestRunFlags(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -48,12 +54,12 @@ func TestRunFlags(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"version", []string{"--version"}, exitOK, "sidecar dev", ""},
-		{"help", []string{"--help"}, exitOK, "", "-service-ports ports"},
-		{"no service", nil, exitUsage, "", "service.name: required"},
-		{"bad key", []string{"--config", "testdata/unknown-key.bad.yaml"}, exitUsage, "", `line 3: unknown key "prots"`},
-		{"bad ports", []string{"--service", "a", "--service-ports", "rest"}, exitUsage, "", "name:port"},
-		{"stray argument", []string{"extra"}, exitUsage, "", "unexpected arguments"},
+		{"version", []string{"--version"}, app.ExitOK, "sidecar dev", ""},
+		{"help", []string{"--help"}, app.ExitOK, "", "-service-ports ports"},
+		{"no service", nil, app.ExitUsage, "", "service.name: required"},
+		{"bad key", []string{"--config", "testdata/unknown-key.bad.yaml"}, app.ExitUsage, "", `line 3: unknown key "prots"`},
+		{"bad ports", []string{"--service", "a", "--service-ports", "rest"}, app.ExitUsage, "", "name:port"},
+		{"stray argument", []string{"extra"}, app.ExitUsage, "", "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

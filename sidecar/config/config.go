@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/meshbridge/meshbridge/adapters/frontend"
+	_ "github.com/meshbridge/meshbridge/adapters/install" // every registry front-end of this build, for discovery mode
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
@@ -123,11 +125,11 @@ type Ingress struct {
 type Discovery struct {
 	// Enabled turns discovery mode on (default false).
 	Enabled bool `yaml:"enabled"`
-	// Eureka, Consul and Nacos are the front-ends' listen addresses, ""
-	// to leave one out (defaults 127.0.0.1:8761, 127.0.0.1:8500, 127.0.0.1:8848).
-	Eureka string `yaml:"eureka"`
-	Consul string `yaml:"consul"`
-	Nacos  string `yaml:"nacos"`
+	// FrontEnds are the registry front-ends' listen addresses by name,
+	// each its own key (eureka:, consul:, nacos:), "" to leave one out
+	// (defaults 127.0.0.1:8761, 127.0.0.1:8500, 127.0.0.1:8848: each
+	// front-end's adapters/frontend DiscoveryListen).
+	FrontEnds map[string]string `yaml:"-"`
 	// LoopbackHost is the address service listeners bind (default 127.0.0.1).
 	LoopbackHost string `yaml:"loopbackHost"`
 	// FirstPort and LastPort bound the per-service listener ports (default 16001-16999).
@@ -240,7 +242,7 @@ func Default() *Config {
 		Control: Control{Address: "http://127.0.0.1:8700", WatchWait: 30 * time.Second},
 		Egress:  Egress{Listen: "127.0.0.1:15001", Chain: append([]string(nil), DefaultEgressChain...)},
 		Ingress: Ingress{Listen: "0.0.0.0:15006", Chain: append([]string(nil), DefaultIngressChain...)},
-		Discovery: Discovery{Eureka: "127.0.0.1:8761", Consul: "127.0.0.1:8500", Nacos: "127.0.0.1:8848",
+		Discovery: Discovery{FrontEnds: discoveryDefaults(),
 			LoopbackHost: "127.0.0.1", FirstPort: 16001, LastPort: 16999},
 		Admin: Admin{Listen: "127.0.0.1:15000"},
 		HealthCheck: HealthCheck{Kind: "none", Path: "/actuator/health", Interval: 5 * time.Second,
@@ -253,6 +255,15 @@ func Default() *Config {
 		Log:          logging.Config{Level: "info", Format: "text"},
 		Handlers:     defaultHandlers(),
 	}
+}
+
+// discoveryDefaults are the front-ends' addresses in discovery mode.
+func discoveryDefaults() map[string]string {
+	out := map[string]string{}
+	for _, k := range frontend.Kinds() {
+		out[k.Name] = k.DiscoveryListen
+	}
+	return out
 }
 
 func defaultHandlers() map[string]chain.Config {

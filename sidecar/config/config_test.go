@@ -214,3 +214,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// discovery: has a key per registered front-end beside its fixed keys:
+// each is that front-end's address, on its default unless set; "" leaves
+// it out.
+func TestDiscoveryFrontEndAddresses(t *testing.T) {
+	cfg, err := config.Parse([]byte("service: {name: a}\ndiscovery:\n  enabled: true\n  eureka: \"\"\n  consul: 127.0.0.1:18500\n  nacos:\n  firstPort: 16501\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Discovery
+	want := map[string]string{"eureka": "", "consul": "127.0.0.1:18500", "nacos": "127.0.0.1:8848"}
+	if !reflect.DeepEqual(d.FrontEnds, want) || !d.Enabled || d.FirstPort != 16501 || d.LastPort != 16999 {
+		t.Fatalf("discovery = %+v, want front-ends %v, firstPort 16501 and the default lastPort", d, want)
+	}
+	if _, err := config.Parse([]byte("discovery:\n  consul: [1, 2]\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a list for an address: %v, want an error naming line 2", err)
+	}
+}

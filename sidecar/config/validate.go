@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/adapters/frontend"
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/registry"
@@ -103,9 +104,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if d := &c.Discovery; d.Enabled {
-		checkAddr("discovery.eureka", d.Eureka, true)
-		checkAddr("discovery.consul", d.Consul, true)
-		checkAddr("discovery.nacos", d.Nacos, true)
+		for _, name := range frontend.Names() {
+			checkAddr("discovery."+name, d.FrontEnds[name], true)
+		}
 		if net.ParseIP(d.LoopbackHost) == nil || !net.ParseIP(d.LoopbackHost).IsLoopback() {
 			add("discovery.loopbackHost", "must be a loopback IP, got %q", d.LoopbackHost)
 		}
