@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/logging"
 	"github.com/meshbridge/meshbridge/scenarios/report"
 	"github.com/meshbridge/meshbridge/scenarios/runner"
@@ -19,9 +21,9 @@ import (
 
 // Exit codes.
 const (
-	ExitOK     = 0
-	ExitFailed = 1
-	ExitUsage  = 2
+	ExitOK     = app.ExitOK
+	ExitFailed = app.ExitFailed
+	ExitUsage  = app.ExitUsage
 	// ExitInterrupted is the shell's code for a run ended by Ctrl-C.
 	ExitInterrupted = 130
 )
@@ -36,32 +38,30 @@ A scenario that fails (or cannot start) makes the exit status 1; skipped
 scenarios (a missing binary, no Docker for the container provider) do not.
 A run stopped by Ctrl-C or SIGTERM exits 130 after stopping everything.
 The format is described in docs/scenarios.md.
-
-Flags of run:
 `
+
+// Command is the scenario command with its run and validate subcommands;
+// the mains run it with app.Main.
+func Command(version string) app.Commands {
+	return app.Commands{Name: "scenario", Usage: usage, Version: version, Subcommands: []app.Runner{
+		app.Command[runOptions]{
+			Name: "scenario run", Usage: usage, Args: "FILE...",
+			Defaults: func() *runOptions { return &runOptions{logLevel: "warn"} },
+			Flags:    func(fs *flag.FlagSet, o *runOptions) { o.flags(fs) },
+			Log:      func(o *runOptions) logging.Config { return logging.Config{Level: o.logLevel} },
+			Run:      runCmd,
+		},
+		app.Command[struct{}]{
+			Name: "scenario validate", Usage: usage, Args: "FILE...",
+			Defaults: func() *struct{} { return &struct{}{} },
+			Run:      func(_ context.Context, _ *struct{}, env *app.Env) error { return validateCmd(env) },
+		},
+	}}
+}
 
 // Main runs the command and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version string) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return ExitUsage
-	}
-	switch args[0] {
-	case "run":
-		return runCmd(ctx, args[1:], stdout, stderr)
-	case "validate":
-		return validateCmd(args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "scenario", version)
-		return ExitOK
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
-		fs, _ := runFlags(stdout)
-		fs.PrintDefaults()
-		return ExitOK
-	}
-	fmt.Fprintf(stderr, "scenario: unknown command %q\n\n%s", args[0], usage)
-	return ExitUsage
+	return app.Run(ctx, Command(version), args, stdout, stderr)
 }
 
 type runOptions struct {
@@ -69,62 +69,53 @@ type runOptions struct {
 	keep, quiet                                         bool
 }
 
-func runFlags(stderr io.Writer) (*flag.FlagSet, *runOptions) {
-	o := &runOptions{}
-	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.provider, "provider", "", "override the scenarios' provider: "+strings.Join(runner.Providers(), ", "))
-	fs.StringVar(&o.binDir, "bin", "", "`dir`ectory with prebuilt binaries (default: go build from the checkout)")
-	fs.StringVar(&o.workDir, "work-dir", "", "keep logs and data under this `dir`ectory (default a temp dir, removed after a pass)")
-	fs.BoolVar(&o.keep, "keep", false, "keep the work directory of passing scenarios too")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `file`")
-	fs.StringVar(&o.jsonOut, "json", "", "write a JSON report to `file`")
-	fs.BoolVar(&o.quiet, "quiet", false, "no live progress line")
-	fs.StringVar(&o.logLevel, "log-level", "warn", "runner log level (debug, info, warn, error) on stderr")
-	return fs, o
+func (o *runOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.provider, "provider", o.provider, "override the scenarios' provider: "+strings.Join(runner.Providers(), ", "))
+	fs.StringVar(&o.binDir, "bin", o.binDir, "`dir`ectory with prebuilt binaries (default: go build from the checkout)")
+	fs.StringVar(&o.workDir, "work-dir", o.workDir, "keep logs and data under this `dir`ectory (default a temp dir, removed after a pass)")
+	fs.BoolVar(&o.keep, "keep", o.keep, "keep the work directory of passing scenarios too")
+	fs.StringVar(&o.junit, "junit", o.junit, "write a JUnit XML report to `file`")
+	fs.StringVar(&o.jsonOut, "json", o.jsonOut, "write a JSON report to `file`")
+	fs.BoolVar(&o.quiet, "quiet", o.quiet, "no live progress line")
+	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "runner log level (debug, info, warn, error) on stderr")
 }
 
-func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, o := runFlags(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+// errNoFiles is the usage error of a subcommand given no file.
+var errNoFiles = errors.New("name at least one scenario file")
+
+// runCmd runs the scenarios one after the other until ctx ends (Ctrl-C),
+// which stops the running one.
+func runCmd(ctx context.Context, o *runOptions, env *app.Env) error {
+	if len(env.Args) == 0 {
+		return app.UsageError(errNoFiles)
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "scenario run: name at least one scenario file")
-		return ExitUsage
-	}
-	log, err := logging.New(logging.Config{Level: o.logLevel}, stderr)
+	token, err := control.TokenFrom("", "")
 	if err != nil {
-		fmt.Fprintln(stderr, "scenario run:", err)
-		return ExitUsage
+		return app.UsageError(err)
 	}
-	scenarios, ok := load(fs.Args(), stderr)
+	scenarios, ok := load(env.Args, env.Stderr)
 	if !ok {
-		return ExitUsage
+		return &app.ExitError{Code: ExitUsage}
 	}
 	var progress io.Writer
 	if !o.quiet {
-		progress = stderr
+		progress = env.Stderr
 	}
 	var results []*report.Result
 	for _, s := range scenarios {
 		res := runner.Run(ctx, s, runner.Options{
 			Provider: o.provider, BinDir: o.binDir, WorkDir: o.workDir, KeepWork: o.keep,
-			Progress: progress, TTY: isTTY(stderr), Announce: stdout, Log: log,
+			Progress: progress, TTY: isTTY(env.Stderr), Announce: env.Stdout, Log: env.Logger, ControlToken: token,
 		})
 		results = append(results, res)
-		report.WriteSummary(stdout, []*report.Result{res})
+		report.WriteSummary(env.Stdout, []*report.Result{res})
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	if len(results) > 1 {
-		fmt.Fprintln(stdout, "\n== all scenarios")
-		report.WriteSummary(stdout, results)
+		fmt.Fprintln(env.Stdout, "\n== all scenarios")
+		report.WriteSummary(env.Stdout, results)
 	}
 	code := ExitOK
 	for _, r := range results {
@@ -136,14 +127,17 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = ExitInterrupted
 	}
 	if err := writeFile(o.junit, results, report.WriteJUnit); err != nil {
-		fmt.Fprintln(stderr, "scenario run: junit:", err)
+		fmt.Fprintln(env.Stderr, "scenario run: junit:", err)
 		code = ExitFailed
 	}
 	if err := writeFile(o.jsonOut, results, report.WriteJSON); err != nil {
-		fmt.Fprintln(stderr, "scenario run: json:", err)
+		fmt.Fprintln(env.Stderr, "scenario run: json:", err)
 		code = ExitFailed
 	}
-	return code
+	if code != ExitOK {
+		return &app.ExitError{Code: code}
+	}
+	return nil
 }
 
 func load(paths []string, stderr io.Writer) ([]*spec.Scenario, bool) {
@@ -161,19 +155,18 @@ func load(paths []string, stderr io.Writer) ([]*spec.Scenario, bool) {
 	return out, ok
 }
 
-func validateCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "scenario validate: name at least one scenario file")
-		return ExitUsage
+func validateCmd(env *app.Env) error {
+	if len(env.Args) == 0 {
+		return app.UsageError(errNoFiles)
 	}
-	scenarios, ok := load(args, stderr)
+	scenarios, ok := load(env.Args, env.Stderr)
 	for _, s := range scenarios {
-		fmt.Fprintf(stdout, "%s: %s ok (%d steps, %d components)\n", s.Path, s.Name, len(s.Steps), len(s.Topology.ComponentNames()))
+		fmt.Fprintf(env.Stdout, "%s: %s ok (%d steps, %d components)\n", s.Path, s.Name, len(s.Steps), len(s.Topology.ComponentNames()))
 	}
 	if !ok {
-		return ExitFailed
+		return &app.ExitError{Code: ExitFailed}
 	}
-	return ExitOK
+	return nil
 }
 
 func writeFile(path string, results []*report.Result, write func(io.Writer, []*report.Result) error) error {

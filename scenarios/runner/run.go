@@ -36,6 +36,10 @@ type Options struct {
 	// Announce receives the URLs to look at once the topology is up.
 	Announce io.Writer
 	Log      *slog.Logger
+	// ControlToken is sent to the registry's control API (the binary reads
+	// it with control.TokenFrom); the components inherit the environment
+	// that set it.
+	ControlToken string
 }
 
 // meshReadyTimeout bounds the wait for every sidecar to see every instance.

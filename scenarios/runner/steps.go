@@ -265,7 +265,7 @@ func (r *run) ctl(ctx context.Context) (*control.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return control.NewClient("http://"+addr, control.WithRetries(3, 200*time.Millisecond), control.WithLogger(r.log))
+	return control.NewClient("http://"+addr, control.WithRetries(3, 200*time.Millisecond), control.WithLogger(r.log), control.WithToken(r.opts.ControlToken))
 }
 
 func (r *run) apply(ctx context.Context, a *spec.Apply) (string, error) {
