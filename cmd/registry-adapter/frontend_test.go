@@ -162,3 +162,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The control token is read where every binary reads it: control.token,
+// else MESHBRIDGE_CONTROL_TOKEN, else control.tokenFile; an unreadable
+// file is a configuration error.
+func TestControlTokenFromAFile(t *testing.T) {
+	t.Setenv("MESHBRIDGE_CONTROL_TOKEN", "")
+	var out, errOut bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "absent")
+	if code := run(context.Background(), []string{"--config", writeFile(t, "control:\n  tokenFile: "+missing+"\n"), "--data-dir", t.TempDir()}, &out, &errOut); code != app.ExitUsage || !strings.Contains(errOut.String(), "control.tokenFile") {
+		t.Fatalf("a missing token file: exit %d, stderr %q", code, errOut.String())
+	}
+
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	controlAddr := loopback.Addr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--config", writeFile(t, "control:\n  tokenFile: "+tokenFile+"\n"), "--data-dir", t.TempDir(),
+			"--control-listen", controlAddr, "--eureka-listen=", "--consul-listen=", "--nacos-listen="}, io.Discard, io.Discard)
+	}()
+	waitFor(t, "the control API answering", func() bool {
+		resp, err := http.Get("http://" + controlAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	in := &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080}
+	anonymous, _ := control.NewClient("http://"+controlAddr, control.WithRetries(0, 0))
+	if _, err := anonymous.Register(ctx, in); err == nil {
+		t.Fatal("a write without the token was accepted")
+	}
+	withToken, _ := control.NewClient("http://"+controlAddr, control.WithToken("s3cret"))
+	if _, err := withToken.Register(ctx, in); err != nil {
+		t.Fatalf("a write with the file's token: %v", err)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("registry-adapter did not stop")
+	}
+}
