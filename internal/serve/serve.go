@@ -77,6 +77,7 @@ func join(g *app.Group, name string, srv Server, ln net.Listener, drain time.Dur
 		return nil
 	}, func(error) {
 		once.Do(func() {
+			log.Info("draining listener", "listener", name, "timeout", drain)
 			if beforeDrain != nil {
 				beforeDrain()
 			}
