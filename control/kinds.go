@@ -5,10 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"io"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -29,44 +28,22 @@ type Kind struct {
 	New func() Spec
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
+var registered = kinds.New[Kind]("control: resource kind")
 
 // RegisterKind adds a kind. An empty or duplicate name panics: kinds are
 // registered at init and a clash is a programming error.
 func RegisterKind(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if k.Name == "" || k.New == nil {
-		panic("control: kind needs a name and a constructor")
+	if k.New == nil {
+		panic("control: kind " + k.Name + " needs a constructor")
 	}
-	if _, dup := kinds[k.Name]; dup {
-		panic("control: kind " + k.Name + " registered twice")
-	}
-	kinds[k.Name] = k
+	registered.Register(k.Name, k)
 }
 
 // LookupKind returns a registered kind.
-func LookupKind(name string) (Kind, bool) {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func LookupKind(name string) (Kind, bool) { return registered.Lookup(name) }
 
 // Kinds lists the registered kind names, sorted.
-func Kinds() []string {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	out := make([]string, 0, len(kinds))
-	for n := range kinds {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Kinds() []string { return registered.Names() }
 
 // ErrUnknownKind is returned for a kind nobody registered.
 var ErrUnknownKind = errors.New("unknown resource kind")

@@ -2,9 +2,8 @@ package registrysync
 
 import (
 	"context"
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"log/slog"
-	"sort"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -130,41 +129,19 @@ type Kind struct {
 	New func(cfg Config, env Env) (Connector, error)
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
+var registered = kinds.New[Kind]("registrysync: connector")
 
 // Register adds a connector kind. An empty or duplicate name panics:
 // connectors register at init, and a clash is a programming error.
 func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if k.Name == "" || k.NewConfig == nil || k.New == nil {
-		panic("registrysync: a connector needs a name, NewConfig and New")
+	if k.NewConfig == nil || k.New == nil {
+		panic("registrysync: connector " + k.Name + " needs NewConfig and New")
 	}
-	if _, dup := kinds[k.Name]; dup {
-		panic("registrysync: connector " + k.Name + " registered twice")
-	}
-	kinds[k.Name] = k
+	registered.Register(k.Name, k)
 }
 
 // Lookup returns a registered connector kind.
-func Lookup(name string) (Kind, bool) {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func Lookup(name string) (Kind, bool) { return registered.Lookup(name) }
 
 // Names lists the registered connector kinds, sorted.
-func Names() []string {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	out := make([]string, 0, len(kinds))
-	for n := range kinds {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return registered.Names() }

@@ -2,9 +2,8 @@ package frontend
 
 import (
 	"flag"
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"log/slog"
-	"sort"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -80,51 +79,23 @@ type Sidecar struct {
 	Namespace string
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
+var registered = kinds.New[Kind]("frontend: front-end")
 
 // Register adds a front-end. An empty or duplicate name panics:
 // front-ends register at init, and a clash is a programming error.
 func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if k.Name == "" || k.NewConfig == nil || k.Mount == nil {
-		panic("frontend: a front-end needs a name, NewConfig and Mount")
+	if k.NewConfig == nil || k.Mount == nil {
+		panic("frontend: front-end " + k.Name + " needs NewConfig and Mount")
 	}
-	if _, dup := kinds[k.Name]; dup {
-		panic("frontend: " + k.Name + " registered twice")
-	}
-	kinds[k.Name] = k
+	registered.Register(k.Name, k)
 }
 
 // Lookup returns a registered front-end.
-func Lookup(name string) (Kind, bool) {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func Lookup(name string) (Kind, bool) { return registered.Lookup(name) }
 
 // Kinds lists the registered front-ends, sorted by name: the order their
 // sections are validated and their servers mounted in.
-func Kinds() []Kind {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	out := make([]Kind, 0, len(kinds))
-	for _, k := range kinds {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func Kinds() []Kind { return registered.All() }
 
 // Names lists the registered front-ends' names, sorted.
-func Names() []string {
-	var out []string
-	for _, k := range Kinds() {
-		out = append(out, k.Name)
-	}
-	return out
-}
+func Names() []string { return registered.Names() }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -138,44 +137,22 @@ type Factory struct {
 	RunsImages bool
 }
 
-var (
-	providersMu sync.RWMutex
-	providers   = map[string]Factory{}
-)
+var providers = kinds.New[Factory]("runner: provider")
 
 // RegisterProvider makes a provider available by name; an empty or
 // duplicate name panics (registration happens in init).
 func RegisterProvider(name string, f Factory) {
-	providersMu.Lock()
-	defer providersMu.Unlock()
-	if name == "" || f.New == nil {
-		panic("runner: provider registered without a name or constructor")
+	if f.New == nil {
+		panic(fmt.Sprintf("runner: provider %q registered without a constructor", name))
 	}
-	if _, dup := providers[name]; dup {
-		panic(fmt.Sprintf("runner: provider %q registered twice", name))
-	}
-	providers[name] = f
+	providers.Register(name, f)
 }
 
 // LookupProvider returns a registered provider factory.
-func LookupProvider(name string) (Factory, bool) {
-	providersMu.RLock()
-	defer providersMu.RUnlock()
-	f, ok := providers[name]
-	return f, ok
-}
+func LookupProvider(name string) (Factory, bool) { return providers.Lookup(name) }
 
 // Providers lists the registered provider names.
-func Providers() []string {
-	providersMu.RLock()
-	defer providersMu.RUnlock()
-	out := make([]string, 0, len(providers))
-	for n := range providers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Providers() []string { return providers.Names() }
 
 // ErrExited is returned by WaitReady when the component's process ended.
 var ErrExited = errors.New("exited before it was ready")

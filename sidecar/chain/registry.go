@@ -2,9 +2,8 @@ package chain
 
 import (
 	"log/slog"
-	"sort"
-	"sync"
 
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 )
 
@@ -38,41 +37,19 @@ type Kind struct {
 	New func(cfg Config, deps Deps) (Handler, error)
 }
 
-var (
-	kindsMu sync.RWMutex
-	kinds   = map[string]Kind{}
-)
+var registered = kinds.New[Kind]("chain: handler kind")
 
 // Register adds a handler kind. An empty or duplicate name panics: handlers
 // register at init, and a clash is a programming error.
 func Register(k Kind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if k.Name == "" || k.New == nil || k.NewConfig == nil {
-		panic("chain: handler kind needs a name, NewConfig and New")
+	if k.New == nil || k.NewConfig == nil {
+		panic("chain: handler kind " + k.Name + " needs NewConfig and New")
 	}
-	if _, dup := kinds[k.Name]; dup {
-		panic("chain: handler " + k.Name + " registered twice")
-	}
-	kinds[k.Name] = k
+	registered.Register(k.Name, k)
 }
 
 // Lookup returns a registered kind.
-func Lookup(name string) (Kind, bool) {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func Lookup(name string) (Kind, bool) { return registered.Lookup(name) }
 
 // Names lists the registered handler names, sorted.
-func Names() []string {
-	kindsMu.RLock()
-	defer kindsMu.RUnlock()
-	out := make([]string, 0, len(kinds))
-	for n := range kinds {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return registered.Names() }
