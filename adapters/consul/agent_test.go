@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 func TestServiceRegisterWithTTLCheck(t *testing.T) {
@@ -91,11 +93,11 @@ func TestTTLCheckExpiresToCritical(t *testing.T) {
 	if err := agent.PassTTL("service:ttl-1", "beat"); err != nil {
 		t.Fatalf("pass: %v", err)
 	}
-	waitFor(t, 5*time.Second, "TTL expiry", func() bool {
+	poll.Until(t, "TTL expiry", func() bool {
 		checks, err := agent.Checks()
 		return err == nil && checks["service:ttl-1"] != nil && checks["service:ttl-1"].Status == api.HealthCritical &&
 			checks["service:ttl-1"].Output == "TTL expired (last output before timeout follows): beat"
-	})
+	}, poll.Within(5*time.Second))
 }
 
 func TestServiceRegisterWithHTTPCheck(t *testing.T) {
@@ -126,7 +128,7 @@ func TestServiceRegisterWithHTTPCheck(t *testing.T) {
 		}
 		return checks[0].Status
 	}
-	waitFor(t, 5*time.Second, "HTTP check passing", func() bool { return status() == api.HealthPassing })
+	poll.Until(t, "HTTP check passing", func() bool { return status() == api.HealthPassing }, poll.Within(5*time.Second))
 	checks, _, _ := env.client.Health().Checks("app", nil)
 	if want := "HTTP GET " + app.URL + "/actuator/health: 200 OK Output: {\"status\":\"UP\"}"; checks[0].Output != want {
 		t.Errorf("output = %q, want %q", checks[0].Output, want)
@@ -135,7 +137,7 @@ func TestServiceRegisterWithHTTPCheck(t *testing.T) {
 		t.Errorf("definition = %+v", checks[0].Definition)
 	}
 	healthy.Store(false)
-	waitFor(t, 5*time.Second, "HTTP check critical", func() bool { return status() == api.HealthCritical })
+	poll.Until(t, "HTTP check critical", func() bool { return status() == api.HealthCritical }, poll.Within(5*time.Second))
 	if got := env.instances("app"); len(got) != 1 || got[0].Health != "critical" {
 		t.Fatalf("stored health = %+v", got)
 	}
@@ -181,10 +183,10 @@ func TestRegistrationChecksMergeAndReplace(t *testing.T) {
 	if len(env.instances("m")) != 0 || len(env.instances("renamed")) != 1 {
 		t.Fatalf("rename: m=%v renamed=%v", env.instances("m"), env.instances("renamed"))
 	}
-	waitFor(t, 5*time.Second, "agent sees the renamed service", func() bool {
+	poll.Until(t, "agent sees the renamed service", func() bool {
 		svcs, err := agent.Services()
 		return err == nil && len(svcs) == 1 && svcs["m-1"] != nil && svcs["m-1"].Service == "renamed"
-	})
+	}, poll.Within(5*time.Second))
 }
 
 func TestCheckRegisterAndDeregister(t *testing.T) {

@@ -22,8 +22,9 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
-	"github.com/meshbridge/meshbridge/registry/embedded"
 )
 
 // BenchmarkBlockingWatchers holds 1,000 blocking health queries on one
@@ -138,13 +139,12 @@ func watchers(b *testing.B, url string, cpu func() time.Duration, blocked func()
 				mu.Unlock()
 			}()
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for blocked() < n {
-			if time.Now().After(deadline) {
-				b.Fatalf("only %d of %d watchers blocked", blocked(), n)
+		poll.UntilNil(b, "every watcher blocked", func() error {
+			if got := blocked(); got < n {
+				return fmt.Errorf("only %d of %d watchers blocked", got, n)
 			}
-			time.Sleep(5 * time.Millisecond)
-		}
+			return nil
+		}, poll.Within(30*time.Second))
 		cpu0 := cpu()
 		b.StartTimer()
 		changed := time.Now()
@@ -277,13 +277,8 @@ func TestAdapterProcess(t *testing.T) {
 	if os.Getenv(childEnv) == "" {
 		t.Skip("helper process for benchmarks")
 	}
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv := New(st, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st := adaptertest.Store(t)
+	srv := New(st, Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go srv.Run(ctx)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 func TestHealthServiceBlockingQuery(t *testing.T) {
@@ -96,10 +98,10 @@ func TestBlockingIndexNeverZeroAndMonotonic(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The delete must still move the index forward, so a blocked client wakes.
-	waitFor(t, 5*time.Second, "index after delete", func() bool {
+	poll.Until(t, "index after delete", func() bool {
 		entries, m2, err := env.client.Health().Service("x", "", false, nil)
 		return err == nil && len(entries) == 0 && m2.LastIndex > m1.LastIndex
-	})
+	}, poll.Within(5*time.Second))
 }
 
 func TestBadWaitAndIndex(t *testing.T) {

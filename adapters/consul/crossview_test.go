@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -114,8 +115,8 @@ func TestConsulInstanceOverriddenElsewhere(t *testing.T) {
 	if _, err := env.store.Deregister(context.Background(), insts[0].Key()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "agent forgets the service", func() bool {
+	poll.Until(t, "agent forgets the service", func() bool {
 		svcs, err := env.client.Agent().Services()
 		return err == nil && svcs["pay-1"] == nil
-	})
+	}, poll.Within(5*time.Second))
 }

@@ -3,7 +3,6 @@ package consul
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 // server in-process on loopback), the backend several adapter replicas share.
 func TestOverEtcdStore(t *testing.T) {
 	cli := etcdtest.Start(t)
-	st, err := etcd.Open(context.Background(), etcd.Options{Client: cli, Prefix: "/consul-test/", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := etcd.Open(context.Background(), etcd.Options{Client: cli, Prefix: "/consul-test/", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,15 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -23,88 +21,45 @@ type testEnv struct {
 	t      testing.TB
 	store  registry.Store
 	srv    *Server
-	http   *httptest.Server
 	client *api.Client
 	url    string
-	close  func()
+	// close stops the adapter and closes its store, as a crash or a
+	// restart would; the end of the test does it too.
+	close func()
 }
 
 type envOption func(*Options)
 
 func newEnv(t testing.TB, mods ...envOption) *testEnv {
 	t.Helper()
-	return newEnvAt(t, t.TempDir(), mods...)
+	return newEnvOver(t, adaptertest.Store(t), mods...)
 }
 
+// newEnvAt runs the adapter over a store in dir, to restart over it.
 func newEnvAt(t testing.TB, dir string, mods ...envOption) *testEnv {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: dir, Expiry: embedded.ExpiryOptions{Disabled: true},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	return newEnvOver(t, st, mods...)
+	return newEnvOver(t, adaptertest.Store(t, func(o *embedded.Options) { o.Dir = dir }), mods...)
 }
 
 // newEnvOver runs the adapter over any store; the environment closes it.
 func newEnvOver(t testing.TB, st registry.Store, mods ...envOption) *testEnv {
 	t.Helper()
-	o := Options{NodeName: "node-1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := Options{NodeName: "node-1", Logger: slog.New(slog.DiscardHandler)}
 	for _, m := range mods {
 		m(&o)
 	}
 	srv := New(st, o)
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- srv.Run(ctx) }()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.Listener.Close()
-	hs.Listener = ln
-	hs.Start()
+	server := adaptertest.Start(t, st, adaptertest.Frontend{
+		Handler: srv.Handler(), Run: []func(context.Context) error{srv.Run}, Ready: srv.running.Load,
+	})
 	cfg := api.DefaultConfig()
-	cfg.Address = ln.Addr().String()
+	cfg.Address = server.Addr
 	cfg.Token = o.ACLToken
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		t.Fatalf("consul client: %v", err)
 	}
-	env := &testEnv{t: t, store: st, srv: srv, http: hs, client: client, url: hs.URL}
-	var once sync.Once
-	env.close = func() {
-		once.Do(func() {
-			hs.CloseClientConnections()
-			hs.Close()
-			cancel()
-			select {
-			case err := <-runDone:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("Run did not stop")
-			}
-			st.Close()
-		})
-	}
-	t.Cleanup(env.close)
-	waitFor(t, 5*time.Second, "adapter running", func() bool { return srv.running.Load() })
-	return env
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return &testEnv{t: t, store: st, srv: srv, client: client, url: server.URL, close: server.Stop}
 }
 
 // do sends a raw request and returns status, headers and body.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hashicorp/consul/api"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 func TestDeregisterCriticalServiceAfter(t *testing.T) {
@@ -22,14 +24,14 @@ func TestDeregisterCriticalServiceAfter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "critical service reaped", func() bool { return len(env.instances("dead")) == 0 })
+	poll.Until(t, "critical service reaped", func() bool { return len(env.instances("dead")) == 0 }, poll.Within(5*time.Second))
 	if len(env.instances("alive")) != 1 {
 		t.Fatal("passing service was reaped")
 	}
-	waitFor(t, 5*time.Second, "agent forgets the reaped service", func() bool {
+	poll.Until(t, "agent forgets the reaped service", func() bool {
 		svcs, err := agent.Services()
 		return err == nil && svcs["dead-1"] == nil && svcs["alive-1"] != nil
-	})
+	}, poll.Within(5*time.Second))
 }
 
 func TestMinDeregisterAfterIsHonoured(t *testing.T) {

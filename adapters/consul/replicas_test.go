@@ -2,7 +2,6 @@ package consul
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/etcd"
 	"github.com/meshbridge/meshbridge/registry/etcd/etcdtest"
@@ -41,7 +41,7 @@ func newReplicas(t *testing.T, wrap bool) ([2]*testEnv, [2]*clientv3.Client) {
 		}
 		t.Cleanup(func() { c.Close() })
 		st, err := etcd.Open(context.Background(), etcd.Options{Client: c, Prefix: "/replicas/", SessionTTL: time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func newReplicas(t *testing.T, wrap bool) ([2]*testEnv, [2]*clientv3.Client) {
 		}
 		clis[i] = c
 	}
-	waitFor(t, 10*time.Second, "one replica leads", func() bool { return envs[0].srv.leading.Load() != envs[1].srv.leading.Load() })
+	poll.Until(t, "one replica leads", func() bool { return envs[0].srv.leading.Load() != envs[1].srv.leading.Load() })
 	return envs, clis
 }
 
@@ -84,7 +84,7 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 		Check: &api.AgentServiceCheck{HTTP: app.URL, Interval: interval.String(), Timeout: "1s"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "first probe", func() bool { return hits.Load() > 0 })
+	poll.Until(t, "first probe", func() bool { return hits.Load() > 0 }, poll.Within(5*time.Second))
 	lead := leader(t, envs)
 	before := hits.Load()
 	start := time.Now()
@@ -103,8 +103,8 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 	// A stopped leader resigns: the other replica runs the checks next.
 	envs[lead].close()
 	other := envs[1-lead]
-	waitFor(t, 5*time.Second, "the other replica leads", other.srv.leading.Load)
-	waitFor(t, 5*time.Second, "the new leader probes", func() bool { return httpProbes(other) > 0 })
+	poll.Until(t, "the other replica leads", other.srv.leading.Load, poll.Within(5*time.Second))
+	poll.Until(t, "the new leader probes", func() bool { return httpProbes(other) > 0 }, poll.Within(5*time.Second))
 }
 
 // A leader cut off from etcd (here: its client closed, as in a crash) loses
@@ -121,17 +121,17 @@ func TestReplicasTakeOverFromCrashedLeader(t *testing.T) {
 	}
 	lead := leader(t, envs)
 	other := envs[1-lead]
-	waitFor(t, 5*time.Second, "the follower knows the check", func() bool {
+	poll.Until(t, "the follower knows the check", func() bool {
 		_, ok := other.srv.agent.check("service:web-1")
 		return ok
-	})
+	}, poll.Within(5*time.Second))
 	clis[lead].Close()
 	start := time.Now()
 	// etcd's minimum lease TTL (about 2s) bounds the session; allow margin.
-	waitFor(t, 10*time.Second, "the other replica leads", other.srv.leading.Load)
+	poll.Until(t, "the other replica leads", other.srv.leading.Load)
 	t.Logf("took over %v after the leader's client closed", time.Since(start).Round(time.Millisecond))
-	waitFor(t, 5*time.Second, "the cut-off leader stops leading", func() bool { return !envs[lead].srv.leading.Load() })
-	waitFor(t, 5*time.Second, "the new leader probes", func() bool { return httpProbes(other) > 0 })
+	poll.Until(t, "the cut-off leader stops leading", func() bool { return !envs[lead].srv.leading.Load() }, poll.Within(5*time.Second))
+	poll.Until(t, "the new leader probes", func() bool { return httpProbes(other) > 0 }, poll.Within(5*time.Second))
 }
 
 // TTL passes spread over both replicas keep the check passing though
@@ -143,11 +143,11 @@ func TestReplicasShareTTLHeartbeats(t *testing.T) {
 		Check: &api.AgentServiceCheck{CheckID: "hb", TTL: ttl.String(), Status: api.HealthPassing}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "both replicas know the check", func() bool {
+	poll.Until(t, "both replicas know the check", func() bool {
 		_, ok0 := envs[0].srv.agent.check("hb")
 		_, ok1 := envs[1].srv.agent.check("hb")
 		return ok0 && ok1
-	})
+	}, poll.Within(5*time.Second))
 	status := func() string {
 		insts := envs[0].instances("hb")
 		if len(insts) != 1 {
@@ -210,16 +210,16 @@ func TestReplicasShareTTLHeartbeats(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("blocking query did not return")
 	}
-	waitFor(t, 2*ttl+2*time.Second, "check critical after the passes stop", func() bool { return status() == api.HealthCritical })
+	poll.Until(t, "check critical after the passes stop", func() bool { return status() == api.HealthCritical }, poll.Within(2*ttl+2*time.Second))
 	if since := time.Since(lastPass); since < ttl {
 		t.Fatalf("critical %v after the last pass, before the TTL (%v)", since, ttl)
 	}
 	lead := leader(t, envs)
 	// The leader counts the expiry once the store has taken it, a moment
 	// after readers can see the check critical (CI saw 0 here).
-	waitFor(t, 2*time.Second, "the leader to count one TTL expiry", func() bool {
+	poll.Until(t, "the leader to count one TTL expiry", func() bool {
 		return testutil.ToFloat64(envs[lead].srv.met.ttlExpiry) == 1
-	})
+	}, poll.Within(2*time.Second))
 	if n := testutil.ToFloat64(envs[1-lead].srv.met.ttlExpiry); n != 0 {
 		t.Fatalf("the follower expired %v TTLs", n)
 	}

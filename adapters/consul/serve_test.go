@@ -2,26 +2,21 @@ package consul
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/registry/embedded"
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 // A blocking query parked when the adapter shuts down is answered at
 // once, so the drain does not wait out its 10 minutes.
 func TestServeDrainsBlockingQueries(t *testing.T) {
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv := New(st, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st := adaptertest.Store(t)
+	srv := New(st, Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runDone := make(chan error, 1)
@@ -32,7 +27,7 @@ func TestServeDrainsBlockingQueries(t *testing.T) {
 	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- srv.Serve(ctx, ln) }()
-	waitFor(t, 5*time.Second, "running", func() bool { return srv.running.Load() })
+	poll.Until(t, "running", func() bool { return srv.running.Load() }, poll.Within(5*time.Second))
 
 	resp, err := http.Get("http://" + ln.Addr().String() + "/v1/catalog/services")
 	if err != nil {
@@ -50,7 +45,7 @@ func TestServeDrainsBlockingQueries(t *testing.T) {
 		r.Body.Close()
 		answered <- r.StatusCode
 	}()
-	waitFor(t, 5*time.Second, "query parked", func() bool { return srv.blocked.Load() == 1 })
+	poll.Until(t, "query parked", func() bool { return srv.blocked.Load() == 1 }, poll.Within(5*time.Second))
 	start := time.Now()
 	cancel()
 	select {

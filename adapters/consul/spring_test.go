@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 // These tests send what Spring Cloud Consul 5.x sends (NewService with
@@ -96,10 +98,10 @@ func TestSpringDiscoveryFlow(t *testing.T) {
 	}
 
 	// passing=true waits for the server to poll /actuator/health.
-	waitFor(t, 5*time.Second, "HTTP check polled by the server", func() bool {
+	poll.Until(t, "HTTP check polled by the server", func() bool {
 		_, _, b := env.do("GET", "/v1/health/service/orders?passing=true", nil, springHeaders)
 		return len(decodeJSON[[]any](t, b)) == 1
-	})
+	}, poll.Within(5*time.Second))
 	_, _, body = env.do("GET", "/v1/health/service/billing?passing=true&tag=blue", nil, springHeaders)
 	if got := decodeJSON[[]any](t, body); len(got) != 1 {
 		t.Fatalf("ttl service after pass, tag blue: %s", body)

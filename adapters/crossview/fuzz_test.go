@@ -15,6 +15,7 @@ import (
 	"github.com/hudl/fargo"
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -86,7 +87,7 @@ func (v *views) deregister(t *testing.T, inst *registry.Instance) {
 	if _, err := v.store.Deregister(context.Background(), inst.Key()); err != nil {
 		t.Fatalf("deregister: %v", err)
 	}
-	poll(t, "the views to drop the instance", func() bool {
+	poll.Until(t, "the views to drop the instance", func() bool {
 		var apps fargo.GetAppsResponseJson
 		var agent map[string]*api.AgentService
 		_, a := v.get(v.eureka, "/eureka/apps", "application/json")
@@ -110,7 +111,7 @@ func (v *views) checkEureka(t *testing.T, inst *registry.Instance) {
 		return false
 	}
 	appPath := "/eureka/apps/" + url.PathEscape(app)
-	poll(t, "the Eureka view to show the instance", func() bool {
+	poll.Until(t, "the Eureka view to show the instance", func() bool {
 		code, body := v.get(v.eureka, appPath, "application/xml")
 		if code == http.StatusNotFound {
 			return false // the view has not caught up with the store yet
@@ -177,7 +178,7 @@ func (v *views) checkConsul(t *testing.T, inst *registry.Instance) {
 	if inst.Origin != registry.OriginConsul {
 		return
 	}
-	poll(t, "the Consul agent to show the service", func() bool {
+	poll.Until(t, "the Consul agent to show the service", func() bool {
 		code, body := v.get(v.consul, "/v1/agent/services", "")
 		var services map[string]*api.AgentService
 		mustDecode(t, "Consul agent services", code, body, json.Unmarshal(body, &services))

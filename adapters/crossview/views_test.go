@@ -1,8 +1,6 @@
 package crossview_test
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +11,11 @@ import (
 
 	logging "github.com/op/go-logging"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	"github.com/meshbridge/meshbridge/adapters/consul"
 	"github.com/meshbridge/meshbridge/adapters/eureka"
 	"github.com/meshbridge/meshbridge/adapters/nacos"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
 
@@ -51,11 +51,8 @@ func (c *fakeClock) skipDelta() { c.now.Add(int64(2 * deltaRetention)) }
 
 func newViews(tb testing.TB) *views {
 	tb.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, err := embedded.Open(embedded.Options{Dir: tb.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quiet})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
+	quiet := slog.New(slog.DiscardHandler)
+	store := adaptertest.Store(tb)
 	clock := &fakeClock{}
 	clock.now.Store(time.Now().UnixNano())
 	es, err := eureka.New(store, eureka.Options{Logger: quiet, DeltaRetention: deltaRetention, Now: clock.Now})
@@ -67,28 +64,16 @@ func newViews(tb testing.TB) *views {
 	if err != nil {
 		tb.Fatalf("nacos: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { done <- es.Run(ctx) }()
-	go func() { done <- cs.Run(ctx) }()
 	tb.Cleanup(func() {
-		cancel()
-		for range 2 {
-			select {
-			case err := <-done:
-				if err != nil {
-					tb.Errorf("run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				tb.Errorf("a front-end did not stop")
-			}
+		if err := na.Close(); err != nil {
+			tb.Errorf("close nacos: %v", err)
 		}
-		na.Close()
-		store.Close()
 	})
+	adaptertest.Go(tb, "the Eureka view", es.Run)
+	adaptertest.Go(tb, "the Consul front-end", cs.Run)
 	v := &views{store: store, eureka: es.Handler(), consul: cs.Handler(), nacos: na.HTTPHandler(), adapter: na, clock: clock}
 	// Eureka answers 403 until its view has loaded.
-	poll(tb, "the Eureka view to load", func() bool {
+	poll.Until(tb, "the Eureka view to load", func() bool {
 		code, _ := v.get(v.eureka, "/eureka/apps", "application/json")
 		return code == http.StatusOK
 	})
@@ -104,16 +89,4 @@ func (v *views) get(h http.Handler, target, accept string) (int, []byte) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.Bytes()
-}
-
-// poll waits, bounded, until cond holds.
-func poll(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

@@ -3,6 +3,7 @@ package eureka
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -25,11 +27,8 @@ const benchInstances = 10000
 // benchServer is a running server over a store holding n instances.
 func benchServer(b *testing.B, n int) (*Server, *embedded.Store) {
 	b.Helper()
-	store, err := embedded.Open(embedded.Options{Dir: b.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	store := adaptertest.Store(b)
+	ctx := context.Background()
 	var wg sync.WaitGroup
 	for w := range 32 {
 		wg.Add(1)
@@ -44,13 +43,11 @@ func benchServer(b *testing.B, n int) (*Server, *embedded.Store) {
 		}()
 	}
 	wg.Wait()
-	srv, err := New(store, Options{Logger: quietLogger()})
+	srv, err := New(store, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done; store.Close() })
+	adaptertest.Go(b, "the Eureka view", srv.Run)
 	srv.view.waitFor(ctx, store.Revision())
 	return srv, store
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hudl/fargo"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -40,7 +41,7 @@ func TestCrossView(t *testing.T) {
 	register(&registry.Instance{
 		ID: "elsewhere", Service: "payments", Namespace: "dev", Host: "10.0.0.12", Port: 9000, Origin: registry.OriginNacos,
 	})
-	eventually(t, 5*time.Second, "view has the three instances", func() bool { return env.srv.view.current().instances == 3 })
+	poll.Until(t, "view has the three instances", func() bool { return env.srv.view.current().instances == 3 }, poll.Within(5*time.Second))
 
 	c := springClient{env: env, base: "/eureka"}
 	apps := c.applications(t, "/apps/")
@@ -84,7 +85,7 @@ func TestCrossView(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "delta shows consul-1 UP", func() bool {
+	poll.Until(t, "delta shows consul-1 UP", func() bool {
 		for _, a := range c.applications(t, "/apps/delta").Apps {
 			for _, in := range a.Instances {
 				if in.InstanceID == "consul-1" && in.Status == "UP" && in.ActionType == "MODIFIED" {
@@ -93,7 +94,7 @@ func TestCrossView(t *testing.T) {
 			}
 		}
 		return false
-	})
+	}, poll.Within(5*time.Second))
 
 	// A Eureka status override on a control instance shows in the model;
 	// deleting it restores the instance's own status (not UNKNOWN, which

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	logging "github.com/op/go-logging"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -25,11 +25,11 @@ func TestMain(m *testing.M) {
 
 // testEnv is a running adapter over a fresh embedded store.
 type testEnv struct {
-	t     *testing.T
-	store *embedded.Store
-	srv   *Server
-	http  *httptest.Server
-	url   string // base URL, e.g. http://127.0.0.1:1234
+	t      *testing.T
+	store  *embedded.Store
+	srv    *Server
+	server *adaptertest.Server
+	url    string // base URL, e.g. http://127.0.0.1:1234
 }
 
 type envOption func(*embedded.Options, *Options)
@@ -42,52 +42,25 @@ func withOptions(fn func(*Options)) envOption {
 	return func(_ *embedded.Options, o *Options) { fn(o) }
 }
 
-// newEnv starts a store, a Server following it, and an HTTP test server.
-// Everything stops when the test ends.
+// newEnv starts a store, a Server following it, and an HTTP test server,
+// and returns once the view has loaded. Everything stops when the test
+// ends.
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	so := embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quietLogger()}
-	o := Options{Logger: quietLogger()}
-	for _, fn := range opts {
-		fn(&so, &o)
-	}
-	store, err := embedded.Open(so)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
+	o := Options{Logger: slog.New(slog.DiscardHandler)}
+	store := adaptertest.Store(t, func(so *embedded.Options) {
+		for _, fn := range opts {
+			fn(so, &o)
+		}
+	})
 	srv, err := New(store, o)
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("run did not stop")
-		}
-		store.Close()
+	server := adaptertest.Start(t, store, adaptertest.Frontend{
+		Handler: srv.Handler(), Run: []func(context.Context) error{srv.Run}, Ready: srv.view.isReady,
 	})
-	env := &testEnv{t: t, store: store, srv: srv, http: hs, url: hs.URL}
-	env.waitReady()
-	return env
-}
-
-func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func (e *testEnv) waitReady() {
-	e.t.Helper()
-	eventually(e.t, 5*time.Second, "view ready", func() bool { return e.srv.view.isReady() })
+	return &testEnv{t: t, store: store, srv: srv, server: server, url: server.URL}
 }
 
 // do sends a request and returns status, headers and body.
@@ -129,16 +102,4 @@ func (e *testEnv) mustList() []*registry.Instance {
 		e.t.Fatalf("list: %v", err)
 	}
 	return list
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

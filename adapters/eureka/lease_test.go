@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
 
@@ -51,7 +52,7 @@ func TestLeaseExpiry(t *testing.T) {
 			}
 		}
 	}()
-	eventually(t, 10*time.Second, "the silent instance to expire", func() bool {
+	poll.Until(t, "the silent instance to expire", func() bool {
 		code, _, _ := env.do(http.MethodGet, "/eureka/apps/ORDERS/dies", "", "Accept", "application/json")
 		return code == http.StatusNotFound
 	})
@@ -60,7 +61,7 @@ func TestLeaseExpiry(t *testing.T) {
 	}
 	// The delta is built from the store's watch and may trail the lookup
 	// by a moment (Eureka's own is cached for up to 30 s).
-	eventually(t, 5*time.Second, "the delta to report the eviction as DELETED", func() bool {
+	poll.Until(t, "the delta to report the eviction as DELETED", func() bool {
 		for _, a := range c.applications(t, "/apps/delta").Apps {
 			for _, in := range a.Instances {
 				if in.InstanceID == "dies" && in.ActionType == "DELETED" {
@@ -69,7 +70,7 @@ func TestLeaseExpiry(t *testing.T) {
 			}
 		}
 		return false
-	})
+	}, poll.Within(5*time.Second))
 	cancel()
 	<-renewed
 	if code, _, _ := env.do(http.MethodGet, "/eureka/apps/ORDERS/lives", "", "Accept", "application/json"); code != http.StatusOK {
@@ -107,7 +108,7 @@ func TestStatusPageSelfPreservation(t *testing.T) {
 		}
 	}
 	// All three leases lapse together: self-preservation, nothing evicted.
-	eventually(t, 10*time.Second, "self-preservation on the status page", func() bool {
+	poll.Until(t, "self-preservation on the status page", func() bool {
 		return strings.Contains(page(), "EMERGENCY! EUREKA MAY BE INCORRECTLY CLAIMING INSTANCES ARE UP")
 	})
 	if p := page(); !strings.Contains(p, `<td id="lease-expiration-enabled">false</td>`) {

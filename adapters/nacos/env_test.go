@@ -3,7 +3,6 @@ package nacos_test
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	"github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
@@ -27,13 +27,14 @@ type env struct {
 	adapter  *nacos.Adapter
 	httpAddr string
 	grpcAddr string
-	stopGRPC context.CancelFunc
-	grpcDone chan error
+	// stopGRPC stops the gRPC server alone, as a crash of its process
+	// would, and returns how it ended.
+	stopGRPC func() error
 }
 
 // testOptions are short timings so expiry and ejection happen within a test.
 func testOptions() nacos.Options {
-	o := nacos.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := nacos.Options{Logger: slog.New(slog.DiscardHandler)}
 	o.GRPC.ConnectionLease = 3 * time.Second
 	o.GRPC.AckTimeout = time.Second
 	o.GRPC.DrainTimeout = 2 * time.Second
@@ -44,49 +45,20 @@ func testOptions() nacos.Options {
 
 func startEnv(t testing.TB, opts nacos.Options) *env {
 	t.Helper()
-	store, err := embedded.Open(embedded.Options{
-		Dir:    t.TempDir(),
-		Logger: opts.Logger,
-		Expiry: embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1},
+	store := adaptertest.Store(t, func(o *embedded.Options) {
+		o.Expiry = embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	a, err := nacos.New(store, opts)
 	if err != nil {
-		store.Close()
 		t.Fatal(err)
 	}
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	server := adaptertest.Start(t, store, adaptertest.Frontend{Serve: a.ServeHTTP, Close: a.Close})
 	grpcLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	gctx, gcancel := context.WithCancel(ctx)
-	e := &env{store: store, adapter: a, httpAddr: httpLn.Addr().String(), grpcAddr: grpcLn.Addr().String(), stopGRPC: gcancel, grpcDone: make(chan error, 1)}
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- a.ServeHTTP(ctx, httpLn) }()
-	go func() { e.grpcDone <- a.ServeGRPC(gctx, grpcLn) }()
-	t.Cleanup(func() {
-		cancel()
-		for _, ch := range []chan error{httpDone, e.grpcDone} {
-			select {
-			case err := <-ch:
-				if err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("server did not stop")
-			}
-		}
-		a.Close()
-		store.Close()
-	})
-	return e
+	stopGRPC := adaptertest.Go(t, "the Nacos gRPC server", func(ctx context.Context) error { return a.ServeGRPC(ctx, grpcLn) })
+	return &env{store: store, adapter: a, httpAddr: server.Addr, grpcAddr: grpcLn.Addr().String(), stopGRPC: stopGRPC}
 }
 
 func (e *env) serverConfig(t testing.TB) constant.ServerConfig {
@@ -151,18 +123,6 @@ func (e *env) configClient(t testing.TB, opts ...constant.ClientOption) config_c
 	}
 	t.Cleanup(c.CloseClient)
 	return c
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func listService(t testing.TB, s registry.Store, service string) []*registry.Instance {

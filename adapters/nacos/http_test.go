@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -145,13 +146,13 @@ func TestHTTPEphemeralInstanceUnhealthyThenRemovedWithoutBeats(t *testing.T) {
 		}
 		return false, false
 	}
-	eventually(t, 2*time.Second, "unhealthy after the beat timeout", func() bool { h, ok := healthyOf("10.8.0.1"); return ok && !h })
+	poll.Until(t, "unhealthy after the beat timeout", func() bool { h, ok := healthyOf("10.8.0.1"); return ok && !h }, poll.Within(2*time.Second))
 	// A beat brings it back.
 	do(t, e, http.MethodPut, "/nacos/v1/ns/instance/beat", "serviceName=beating&ip=10.8.0.1&port=80", nil)
 	if h, _ := healthyOf("10.8.0.1"); !h {
 		t.Fatal("beat did not make the instance healthy again")
 	}
-	eventually(t, 5*time.Second, "removed after the delete timeout", func() bool { _, ok := healthyOf("10.8.0.1"); return !ok })
+	poll.Until(t, "removed after the delete timeout", func() bool { _, ok := healthyOf("10.8.0.1"); return !ok }, poll.Within(5*time.Second))
 	if h, ok := healthyOf("10.8.0.2"); !ok || !h {
 		t.Fatal("persistent instance must not expire")
 	}
@@ -255,10 +256,10 @@ func TestHTTPAuth(t *testing.T) {
 			t.Fatalf("with token (%v): %d %s", h, code, body)
 		}
 	}
-	eventually(t, 3*time.Second, "token expiry", func() bool {
+	poll.Until(t, "token expiry", func() bool {
 		code, body := do(t, e, http.MethodGet, "/nacos/v1/ns/instance/list", "serviceName=guarded&accessToken="+url.QueryEscape(login.AccessToken), nil)
 		return code == http.StatusForbidden && strings.Contains(body, "token expired!")
-	})
+	}, poll.Within(3*time.Second))
 }
 
 func TestCrossProtocolInstancesVisibleInHTTP(t *testing.T) {

@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
-
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/meshbridge/meshbridge/adapters/nacos/v2"
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 // rawCodec lets a test speak the Nacos proto without generated code.
@@ -53,10 +53,10 @@ func dialRaw(t testing.TB, e *env, setup bool) *rawClient {
 		c.send("ConnectionSetupRequest", map[string]any{"clientVersion": "raw-test", "labels": map[string]string{"module": "naming"}})
 		// Setup is asynchronous, as for real clients: wait until the
 		// server answers requests instead of UN_REGISTER.
-		eventually(t, 2*time.Second, "connection registered", func() bool {
+		poll.Until(t, "connection registered", func() bool {
 			_, r := c.call("HealthCheckRequest", map[string]any{"module": "internal"})
 			return r["success"] == true
-		})
+		}, poll.Within(2*time.Second))
 	}
 	return c
 }
@@ -250,7 +250,7 @@ func TestGRPCUnansweredProbeEjectsConnection(t *testing.T) {
 	}
 	// The raw client never answers the ClientDetectionRequest.
 	c.nextPush("ClientDetectionRequest", 2*time.Second)
-	eventually(t, 3*time.Second, "silent connection's instance removed", func() bool { return len(listService(t, e.store, "silent")) == 0 })
+	poll.Until(t, "silent connection's instance removed", func() bool { return len(listService(t, e.store, "silent")) == 0 }, poll.Within(3*time.Second))
 }
 
 func TestGRPCInstancesExpireWhenAdapterStopsWithoutCleanup(t *testing.T) {
@@ -267,20 +267,13 @@ func TestGRPCInstancesExpireWhenAdapterStopsWithoutCleanup(t *testing.T) {
 	// Stop the gRPC server: a draining server keeps the instances (a
 	// replica may take the client over) and stops renewing them, which is
 	// what happens when the process dies.
-	e.stopGRPC()
-	select {
-	case err := <-e.grpcDone:
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.grpcDone <- nil // for the cleanup
-	case <-time.After(5 * time.Second):
-		t.Fatal("gRPC server did not stop")
+	if err := e.stopGRPC(); err != nil {
+		t.Fatal(err)
 	}
 	if len(listService(t, e.store, "orphan")) != 1 {
 		t.Fatal("drain removed the instance")
 	}
-	eventually(t, 3*time.Second, "lease expiry of the orphaned instance", func() bool { return len(listService(t, e.store, "orphan")) == 0 })
+	poll.Until(t, "lease expiry of the orphaned instance", func() bool { return len(listService(t, e.store, "orphan")) == 0 }, poll.Within(3*time.Second))
 }
 
 func TestGRPCAuth(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -106,12 +107,12 @@ func TestSDKSubscribeReceivesPushFromOtherPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, time.Second, "push of the Eureka-registered instance", func() bool { return hasHost(rec.last(), "10.0.0.9", 9090) })
+	poll.Until(t, "push of the Eureka-registered instance", func() bool { return hasHost(rec.last(), "10.0.0.9", 9090) }, poll.Within(time.Second))
 	t.Logf("push arrived %v after the store write", time.Since(start))
 
 	// And through the v1 HTTP API.
 	postForm(t, e, "/nacos/v1/ns/instance", "serviceName=payments&ip=10.0.0.10&port=9091&ephemeral=false")
-	eventually(t, time.Second, "push of the HTTP-registered instance", func() bool { return hasHost(rec.last(), "10.0.0.10", 9091) })
+	poll.Until(t, "push of the HTTP-registered instance", func() bool { return hasHost(rec.last(), "10.0.0.10", 9091) }, poll.Within(time.Second))
 
 	hosts, err := consumer.SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: "payments"})
 	if err != nil || len(hosts) != 2 {
@@ -130,14 +131,14 @@ func TestSDKConnectionDropRemovesEphemeralInstances(t *testing.T) {
 	if ok, err := provider.RegisterInstance(vo.RegisterInstanceParam{Ip: "10.0.1.1", Port: 80, ServiceName: "inventory", Weight: 1, Enable: true, Healthy: true, Ephemeral: true}); err != nil || !ok {
 		t.Fatalf("register: %v %v", ok, err)
 	}
-	eventually(t, time.Second, "push of the new instance", func() bool { return hasHost(rec.last(), "10.0.1.1", 80) })
+	poll.Until(t, "push of the new instance", func() bool { return hasHost(rec.last(), "10.0.1.1", 80) }, poll.Within(time.Second))
 	provider.CloseClient()
-	eventually(t, 3*time.Second, "instance removed with its connection", func() bool { return len(listService(t, e.store, "inventory")) == 0 })
-	eventually(t, time.Second, "push of the empty service", func() bool {
+	poll.Until(t, "instance removed with its connection", func() bool { return len(listService(t, e.store, "inventory")) == 0 }, poll.Within(3*time.Second))
+	poll.Until(t, "push of the empty service", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.calls) > 0 && len(rec.calls[len(rec.calls)-1]) == 0
-	})
+	}, poll.Within(time.Second))
 }
 
 func TestSDKConfigPublishGetListen(t *testing.T) {
