@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -26,7 +27,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ServerOptions) *fixture {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), History: 64, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), History: 64, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,17 +331,6 @@ func (r *recorder) state() (int, int, int) {
 	return r.snapshots, len(r.instances), len(r.resources)
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestSyncFollowsChanges(t *testing.T) {
 	f := newFixture(t, ServerOptions{})
 	ctx := testCtx(t)
@@ -351,7 +341,7 @@ func TestSyncFollowsChanges(t *testing.T) {
 	syncCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- f.client.Sync(syncCtx, SyncOptions{Wait: time.Second}, rec) }()
-	eventually(t, "first snapshot", func() bool { s, n, _ := rec.state(); return s == 1 && n == 1 })
+	poll.Until(t, "first snapshot", func() bool { s, n, _ := rec.state(); return s == 1 && n == 1 })
 	if _, err := f.store.Register(ctx, orders("after")); err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +353,7 @@ func TestSyncFollowsChanges(t *testing.T) {
 	if _, err := f.store.Deregister(ctx, registry.NewInstanceKey("", "", "orders", "before")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "changes", func() bool { _, n, r := rec.state(); return n == 1 && r == 1 })
+	poll.Until(t, "changes", func() bool { _, n, r := rec.state(); return n == 1 && r == 1 })
 	rec.mu.Lock()
 	_, ok := rec.instances["after"]
 	rec.mu.Unlock()

@@ -17,6 +17,7 @@ import (
 
 	nacosconfig "github.com/meshbridge/meshbridge/adapters/nacos/config"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 )
@@ -38,7 +39,7 @@ func TestDiscoveryModeConsulKV(t *testing.T) {
 		t.Fatal(err)
 	}
 	kv := client.KV()
-	waitFor(t, 10*time.Second, func() bool { _, err := client.Agent().Self(); return err == nil })
+	poll.Until(t, "the Consul front-end answering", func() bool { _, err := client.Agent().Self(); return err == nil })
 
 	start := time.Now()
 	if _, err := kv.Put(&consulapi.KVPair{Key: "config/shop/data", Value: []byte("port: 1"), Flags: 7}, nil); err != nil {
@@ -158,7 +159,7 @@ func TestDiscoveryModeNacosConfig(t *testing.T) {
 	port := loopback.Port(t, 1000)
 	discoverySidecar(t, cp, "shop", func(d *config.Discovery) { d.FrontEnds = map[string]string{"nacos": "127.0.0.1:" + strconv.Itoa(port)} })
 	base := "http://127.0.0.1:" + strconv.Itoa(port) + "/nacos"
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "the Nacos front-end answering", func() bool {
 		resp, err := http.Get(base + "/v1/cs/configs?dataId=probe&group=DEFAULT_GROUP")
 		if err != nil {
 			return false

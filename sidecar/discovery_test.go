@@ -2,7 +2,6 @@ package sidecar_test
 
 import (
 	"encoding/json"
-	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	consulapi "github.com/hashicorp/consul/api"
 	"github.com/hudl/fargo"
 
+	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
@@ -46,7 +47,7 @@ func TestDiscoveryModeThroughMeshView(t *testing.T) {
 
 	// The app looks orders up and calls the address it got.
 	var found []*registry.Instance
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders up in the mesh view", func() bool {
 		found, _, _ = view.List(testCtx(t, 5*time.Second), registry.Filter{Service: "orders"})
 		return len(found) == 1 && found[0].Status == registry.StatusUp
 	})
@@ -81,7 +82,7 @@ func discoverySidecar(t *testing.T, cp *controlPlane, service string, set func(*
 			set(&c.Discovery)
 		}
 	}), cp.client)
-	waitFor(t, 10*time.Second, func() bool { return h.sc.MeshView() != nil })
+	poll.Until(t, "the mesh view", func() bool { return h.sc.MeshView() != nil })
 	return h
 }
 
@@ -101,7 +102,7 @@ func TestDiscoveryModeNacos(t *testing.T) {
 	})
 	startSidecar(t, cfg, cp.client)
 	base := "http://127.0.0.1:" + strconv.Itoa(nacosPort)
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders listed by the Nacos front-end", func() bool {
 		resp, err := http.Get(base + "/nacos/v1/ns/instance/list?serviceName=DEFAULT_GROUP%40%40orders")
 		if err != nil {
 			return false
@@ -126,7 +127,7 @@ func TestDiscoveryModeNacos(t *testing.T) {
 		t.Fatalf("register answered %d %q", resp.StatusCode, b)
 	}
 	var shop *registry.Instance
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "shop registered with the control plane", func() bool {
 		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
 		if err != nil || len(list) != 1 {
 			return false
@@ -182,7 +183,7 @@ func TestDiscoveryModeConsul(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "the Consul front-end answering", func() bool {
 		_, err := client.Agent().Self()
 		return err == nil
 	})
@@ -192,7 +193,7 @@ func TestDiscoveryModeConsul(t *testing.T) {
 		t.Fatal(err)
 	}
 	var shop *registry.Instance
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "shop registered with the control plane", func() bool {
 		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
 		if err != nil || len(list) != 1 {
 			return false
@@ -204,7 +205,7 @@ func TestDiscoveryModeConsul(t *testing.T) {
 		t.Errorf("control plane has shop at %s labels %v; want the sidecar ingress, version v3", shop.Address(), shop.Labels)
 	}
 	var entries []*consulapi.ServiceEntry
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders passing in the Consul front-end", func() bool {
 		entries, _, err = client.Health().Service("orders", "", true, nil)
 		return err == nil && len(entries) == 1
 	})
@@ -238,7 +239,7 @@ func TestDiscoveryModeEureka(t *testing.T) {
 	startSidecar(t, cfg, cp.client)
 	conn := fargo.NewConn("http://" + addr + "/eureka")
 	conn.UseJson = true
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "the Eureka front-end answering", func() bool {
 		_, err := conn.GetApps()
 		return err == nil
 	})
@@ -252,7 +253,7 @@ func TestDiscoveryModeEureka(t *testing.T) {
 		t.Fatal(err)
 	}
 	var shop *registry.Instance
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "shop registered with the control plane", func() bool {
 		list, _, err := cp.client.Instances(testCtx(t, 5*time.Second), registry.Filter{Service: "shop"})
 		if err != nil || len(list) != 1 {
 			return false
@@ -264,7 +265,7 @@ func TestDiscoveryModeEureka(t *testing.T) {
 		t.Errorf("control plane has shop at %s labels %v; want the sidecar ingress, version v3", shop.Address(), shop.Labels)
 	}
 	var target string
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders listed by the Eureka front-end", func() bool {
 		a, err := conn.GetApp("ORDERS")
 		if err != nil || len(a.Instances) != 1 {
 			return false

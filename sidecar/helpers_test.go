@@ -112,14 +112,10 @@ func testConfig(t testing.TB, mutate func(*config.Config)) *config.Config {
 	return cfg
 }
 
-func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
 func startSidecar(t testing.TB, cfg *config.Config, ctl sidecar.Control) *harness {
 	t.Helper()
 	eg, in, ad := listen(t), listen(t), listen(t)
-	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: quietLogger(), Egress: eg, Ingress: in, Admin: ad})
+	sc, err := sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: slog.New(slog.DiscardHandler), Egress: eg, Ingress: in, Admin: ad})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,18 +244,6 @@ func (h *harness) count(t *testing.T, service string, n int, hdr map[string]stri
 // time6 spaces creation times one second apart.
 func time6(i int) time.Duration { return time.Duration(i) * time.Second }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // scrape returns the admin /metrics text.
 func scrape(t *testing.T, admin string) string {
 	t.Helper()
@@ -284,7 +268,7 @@ func splitHostPort(addr string) (string, int, error) {
 }
 
 func newSidecar(cfg *config.Config, ctl sidecar.Control, eg, in, ad net.Listener) (*sidecar.Sidecar, error) {
-	return sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: quietLogger(), Egress: eg, Ingress: in, Admin: ad})
+	return sidecar.New(cfg, sidecar.Options{Control: ctl, Logger: slog.New(slog.DiscardHandler), Egress: eg, Ingress: in, Admin: ad})
 }
 
 // grepLines returns the lines of s containing sub.

@@ -3,6 +3,7 @@ package sidecar_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/sidecar/config"
@@ -26,19 +28,19 @@ type controlPlane struct {
 
 func startControl(t *testing.T) *controlPlane {
 	t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quietLogger()})
+	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln := listen(t)
-	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quietLogger(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: slog.New(slog.DiscardHandler), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() {
 		_ = srv.Close()
 		_ = st.Close()
 	})
 	url := "http://" + ln.Addr().String()
-	c, err := control.NewClient(url, control.WithLogger(quietLogger()))
+	c, err := control.NewClient(url, control.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func callerSidecar(t *testing.T, cp *controlPlane) *harness {
 // waitInstances waits until the caller's table has n healthy instances of service.
 func waitInstances(t *testing.T, h *harness, service string, n int) {
 	t.Helper()
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "the healthy instances in the table", func() bool {
 		s := h.sc.Tables().Load().Service(service)
 		if s == nil {
 			return false
@@ -104,7 +106,7 @@ func waitRevision(t *testing.T, h *harness, cp *controlPlane) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool { return h.sc.Tables().Load().Revision >= rev })
+	poll.Until(t, "the table at the control plane's revision", func() bool { return h.sc.Tables().Load().Revision >= rev })
 }
 
 func apply(t *testing.T, cp *controlPlane, kind, name string, spec any) error {
@@ -123,7 +125,7 @@ func TestMeshWithControlPlane(t *testing.T) {
 	appSidecar(t, cp, "orders", v2, map[string]string{"version": "v2"}, nil)
 	caller := callerSidecar(t, cp)
 	waitInstances(t, caller, "orders", 2)
-	waitFor(t, 10*time.Second, func() bool { return caller.sc.Ready() == nil })
+	poll.Until(t, "the caller ready", func() bool { return caller.sc.Ready() == nil })
 
 	// Both instances are reached through their sidecars' ingress.
 	for _, e := range caller.sc.Tables().Load().Service("orders").Endpoints {
@@ -231,11 +233,11 @@ func TestHealthCheckSetsStatus(t *testing.T) {
 		}
 		return inst.EffectiveStatus()
 	}
-	waitFor(t, 10*time.Second, func() bool { return status() == registry.StatusUp })
+	poll.Until(t, "the instance up", func() bool { return status() == registry.StatusUp })
 	healthy.Store(false)
-	waitFor(t, 10*time.Second, func() bool { return status() == registry.StatusDown })
+	poll.Until(t, "the instance down after its app failed its check", func() bool { return status() == registry.StatusDown })
 	healthy.Store(true)
-	waitFor(t, 10*time.Second, func() bool { return status() == registry.StatusUp })
+	poll.Until(t, "the instance up again", func() bool { return status() == registry.StatusUp })
 }
 
 // On drain the sidecar deregisters its app first.
@@ -258,7 +260,7 @@ func TestDrainDeregisters(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sc.Run(ctx) }()
 	key := registry.NewInstanceKey("", "", "orders", "orders-1")
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders-1 registered", func() bool {
 		_, err := cp.client.Instance(testCtx(t, 5*time.Second), key)
 		return err == nil
 	})

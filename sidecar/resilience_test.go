@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/retry"
@@ -105,10 +106,10 @@ func TestBreakerTransitions(t *testing.T) {
 	}
 	// Half-open after openDuration: one probe, which fails and reopens.
 	policy(50 * time.Millisecond)
-	waitFor(t, 5*time.Second, func() bool {
+	poll.Until(t, "the half-open probe to fail", func() bool {
 		resp, _ := h.get(t, "orders", "/", nil)
 		return resp.StatusCode == 500
-	})
+	}, poll.Within(5*time.Second))
 	policy(time.Minute)
 	if resp, _ := h.get(t, "orders", "/", nil); resp.Header.Get("X-Mesh-Error") != "circuit_open" {
 		t.Fatalf("failed probe must reopen the breaker; got %d", resp.StatusCode)
@@ -116,10 +117,10 @@ func TestBreakerTransitions(t *testing.T) {
 	// The upstream recovers: the next probe succeeds and the breaker closes.
 	failing.Store(false)
 	policy(50 * time.Millisecond)
-	waitFor(t, 5*time.Second, func() bool {
+	poll.Until(t, "the half-open probe to succeed", func() bool {
 		resp, _ := h.get(t, "orders", "/", nil)
 		return resp.StatusCode == 200
-	})
+	}, poll.Within(5*time.Second))
 	if got := h.count(t, "orders", 20, nil); got["up"] != 20 {
 		t.Errorf("closed breaker: %v", got)
 	}
@@ -194,7 +195,7 @@ func TestMirrorDoesNotAffectPrimary(t *testing.T) {
 		t.Fatal("primary requests waited for the hanging mirror")
 	}
 	releaseOnce.Do(func() { close(release) })
-	waitFor(t, 5*time.Second, func() bool { return mirror.shadow.Load() > 0 })
+	poll.Until(t, "a shadow copy at the mirror", func() bool { return mirror.shadow.Load() > 0 }, poll.Within(5*time.Second))
 	if mirror.shadow.Load() != mirror.hits.Load() {
 		t.Errorf("mirror got %d requests, only %d with X-Mesh-Shadow: true", mirror.hits.Load(), mirror.shadow.Load())
 	}
@@ -204,10 +205,10 @@ func TestMirrorDoesNotAffectPrimary(t *testing.T) {
 	// Copies beyond the workers and the queue are dropped and counted, never
 	// queued forever. A copy is counted when its answer is in, a moment
 	// after the mirror saw it.
-	waitFor(t, 5*time.Second, func() bool { // fails if no mirror metric, sent or dropped, shows up
+	poll.Until(t, "a mirror metric, sent or dropped", func() bool { // fails if no mirror metric, sent or dropped, shows up
 		m := scrape(t, h.admin)
 		return contains(m, `meshbridge_sidecar_mirror_requests_total{service="orders"}`) || contains(m, `meshbridge_sidecar_mirror_dropped_total{reason="error",service="orders"}`)
-	})
+	}, poll.Within(5*time.Second))
 }
 
 // Rate limits refuse requests beyond the bucket with 429.

@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"io"
 	"log/slog"
 	"runtime/debug"
 	"testing"
@@ -13,7 +12,7 @@ import (
 func TestApplyRuntime(t *testing.T) {
 	orig := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(orig)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/timeout"
@@ -218,10 +219,10 @@ func TestWebSocketThroughTwoSidecars(t *testing.T) {
 	}
 	byHost.Close()
 	byProxy.Close()
-	waitFor(t, 5*time.Second, func() bool {
+	poll.Until(t, "no upgrades open on either side", func() bool {
 		return contains(scrape(t, caller.admin), `upgrades_open{direction="outbound",service="orders"} 0`) &&
 			contains(scrape(t, callee.admin), `upgrades_open{direction="inbound",service="orders"} 0`)
-	})
+	}, poll.Within(5*time.Second))
 
 	// The app refuses: its answer comes back as it is.
 	_, resp, err := dialWS(t, caller.egress, "orders", "/refuse", nil)
@@ -317,7 +318,7 @@ func TestWebSocketThroughMeshView(t *testing.T) {
 	appSidecar(t, cp, "orders", app, nil, nil)
 	shop := discoverySidecar(t, cp, "shop", nil)
 	var found []*registry.Instance
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders up in the mesh view", func() bool {
 		found, _, _ = shop.sc.MeshView().List(testCtx(t, 5*time.Second), registry.Filter{Service: "orders"})
 		return len(found) == 1 && found[0].Status == registry.StatusUp
 	})

@@ -194,12 +194,3 @@ func TestHealthEndpoint(t *testing.T) {
 		t.Fatalf("health probes counted as traffic: %+v", s)
 	}
 }
-
-func httpGet(u string) (int, error) {
-	resp, err := http.Get(u)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
-}

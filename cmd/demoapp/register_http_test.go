@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/adapters/consul"
 	"github.com/meshbridge/meshbridge/adapters/eureka"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -46,9 +48,11 @@ func TestHTTPRegistrarsUseRealClients(t *testing.T) {
 		path   string
 		origin string
 	}{
-		{"eureka", func(s registry.Store) (frontEnd, error) { return eureka.New(s, eureka.Options{Logger: quietLog()}) }, "/eureka", registry.OriginEureka},
+		{"eureka", func(s registry.Store) (frontEnd, error) {
+			return eureka.New(s, eureka.Options{Logger: slog.New(slog.DiscardHandler)})
+		}, "/eureka", registry.OriginEureka},
 		{"consul", func(s registry.Store) (frontEnd, error) {
-			return consul.New(s, consul.Options{NodeName: "node-1", Logger: quietLog()}), nil
+			return consul.New(s, consul.Options{NodeName: "node-1", Logger: slog.New(slog.DiscardHandler)}), nil
 		}, "", registry.OriginConsul},
 	}
 	for _, c := range cases {
@@ -62,12 +66,12 @@ func TestHTTPRegistrarsUseRealClients(t *testing.T) {
 			r, err := newRegistrar(c.kind, registration{
 				URL: base + c.path, Service: "orders", ID: "orders-v2-0", Host: "127.0.0.1", Port: 15006,
 				Metadata: map[string]string{"version": "v2", "canary": "true"}, Heartbeat: 200 * time.Millisecond,
-			}, quietLog())
+			}, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
 			stop := runRegistrar(t, r)
-			waitFor(t, 10*time.Second, c.kind+" registration", func() bool {
+			poll.Until(t, c.kind+" registration", func() bool {
 				l := instances(t, store, "orders")
 				return len(l) == 1 && l[0].Healthy()
 			})

@@ -17,6 +17,7 @@ import (
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 )
@@ -31,23 +32,9 @@ func openStore(t *testing.T) registry.Store {
 	return store
 }
 
-func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // run runs demoapp as main does, with the test's context and buffers.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return app.Run(ctx, command, args, stdout, stderr)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func instances(t *testing.T, store registry.Store, service string) []*registry.Instance {
@@ -83,32 +70,32 @@ func runRegistrar(t *testing.T, r registrar) (stop func()) {
 
 func TestControlRegistrarRegistersRenewsAndDeregisters(t *testing.T) {
 	store := openStore(t)
-	srv := httptest.NewServer(control.NewServer(store, control.ServerOptions{Logger: quietLog()}).Handler())
+	srv := httptest.NewServer(control.NewServer(store, control.ServerOptions{Logger: slog.New(slog.DiscardHandler)}).Handler())
 	defer srv.Close()
 	r, err := newRegistrar("control", registration{
 		URL: srv.URL, Service: "orders", ID: "orders-a", Host: "127.0.0.1", Port: 15006,
 		Metadata: map[string]string{"version": "v2", "canary": "true"}, Heartbeat: 100 * time.Millisecond,
-	}, quietLog())
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runRegistrar(t, r)
-	waitFor(t, 5*time.Second, "registration", func() bool { return len(instances(t, store, "orders")) == 1 })
+	poll.Until(t, "registration", func() bool { return len(instances(t, store, "orders")) == 1 }, poll.Within(5*time.Second))
 	inst := instances(t, store, "orders")[0]
 	if inst.ID != "orders-a" || inst.Port != 15006 || inst.Labels["version"] != "v2" || inst.Labels["canary"] != "true" || inst.Lease.Duration != 300*time.Millisecond {
 		t.Fatalf("registered %+v", inst)
 	}
 	first := inst.Lease.LastRenewal
-	waitFor(t, 5*time.Second, "a renewal", func() bool {
+	poll.Until(t, "a renewal", func() bool {
 		l := instances(t, store, "orders")
 		return len(l) == 1 && l[0].Lease.LastRenewal.After(first)
-	})
+	}, poll.Within(5*time.Second))
 	// The registry forgets the instance (an operator deleted it): the next
 	// heartbeat gets "not found" and the app registers again.
 	if _, err := store.Deregister(context.Background(), inst.Key()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "re-registration", func() bool { return len(instances(t, store, "orders")) == 1 })
+	poll.Until(t, "re-registration", func() bool { return len(instances(t, store, "orders")) == 1 }, poll.Within(5*time.Second))
 	stop()
 	if n := len(instances(t, store, "orders")); n != 0 {
 		t.Fatalf("%d instances left after stop", n)
@@ -117,7 +104,7 @@ func TestControlRegistrarRegistersRenewsAndDeregisters(t *testing.T) {
 
 func TestNacosRegistrarUsesTheSDK(t *testing.T) {
 	store := openStore(t)
-	a, err := nacos.New(store, nacos.Options{Logger: quietLog()})
+	a, err := nacos.New(store, nacos.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +122,12 @@ func TestNacosRegistrarUsesTheSDK(t *testing.T) {
 		URL: "http://" + httpLn.Addr().String(), NacosGRPCPort: grpcLn.Addr().(*net.TCPAddr).Port,
 		Service: "payments", ID: "ignored-by-nacos", Host: "127.0.0.1", Port: 18080,
 		Metadata: map[string]string{"version": "v1"}, Heartbeat: 200 * time.Millisecond,
-	}, quietLog())
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := runRegistrar(t, r)
-	waitFor(t, 20*time.Second, "Nacos registration", func() bool { return len(instances(t, store, "payments")) == 1 })
+	poll.Until(t, "Nacos registration", func() bool { return len(instances(t, store, "payments")) == 1 }, poll.Within(20*time.Second))
 	inst := instances(t, store, "payments")[0]
 	if inst.Origin != registry.OriginNacos || inst.Host != "127.0.0.1" || inst.Port != 18080 || inst.Labels["version"] != "v1" {
 		t.Fatalf("registered %+v", inst)
@@ -184,10 +171,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		done <- run(ctx, []string{"--service", "orders", "--listen", addr, "--log-level", "error"}, io.Discard, &errOut)
 	}()
 	srvURL := fmt.Sprintf("http://%s", addr)
-	waitFor(t, 5*time.Second, "demoapp answering", func() bool {
-		resp, err := httpGet(srvURL + "/")
-		return err == nil && resp == 200
-	})
+	poll.UntilNil(t, "demoapp answering", poll.GetOK(srvURL+"/"), poll.Within(5*time.Second))
 	cancel()
 	select {
 	case code := <-done:

@@ -22,6 +22,7 @@ import (
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -134,21 +135,12 @@ func start(t *testing.T, dataDir string, extra ...string) *process {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-p.exited
+		if t.Failed() {
+			t.Logf("registry-adapter stderr:\n%s", p.stderr)
+		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("registry-adapter not ready: %v\n%s", err, p.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.UntilNil(t, "registry-adapter ready", poll.GetOK("http://"+addr+"/readyz"), poll.Within(20*time.Second))
+	return p
 }
 
 // TestAcknowledgedWritesSurviveSIGKILL kills the adapter in the middle of a
@@ -336,23 +328,22 @@ func TestRegistryViewsShareOneRegistry(t *testing.T) {
 			} `json:"instance"`
 		} `json:"application"`
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	poll.UntilNil(t, "orders in the Eureka view", func() error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+eurekaAddr+"/eureka/apps/ORDERS", nil)
 		req.Header.Set("Accept", "application/json")
 		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&app)
-			resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		if err == nil && len(app.Application.Instance) == 1 {
-			break
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(&app); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("eureka view: %v %+v", err, app)
+		if len(app.Application.Instance) != 1 {
+			return fmt.Errorf("eureka view: %+v", app)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if in := app.Application.Instance[0]; app.Application.Name != "ORDERS" || in.InstanceID != "o-1" || in.VIPAddress != "orders" || in.Port.Number != 8080 {
 		t.Fatalf("eureka view: %+v", app)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
@@ -83,7 +84,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 	defer cancel()
 
 	// A control plane with one slow app instance.
-	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	st, err := embedded.Open(embedded.Options{Dir: t.TempDir(), Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,20 +125,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		}
 	}()
 	// Ready once the first table arrived.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + admin + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sidecar never became ready")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.UntilNil(t, "the sidecar ready", poll.GetOK("http://"+admin+"/readyz"), poll.Within(20*time.Second))
 
 	proxyURL, _ := url.Parse("http://" + egress)
 	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}, Timeout: 10 * time.Second}
@@ -157,12 +145,7 @@ func TestDrainOnSIGTERM(t *testing.T) {
 		resp.Body.Close()
 		done <- result{resp.StatusCode, string(b), err}
 	}()
-	for inFlight.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("request never reached the app")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll.Until(t, "the request to reach the app", func() bool { return inFlight.Load() > 0 })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -248,20 +231,7 @@ handlers:
 			t.Logf("sidecar stderr:\n%s", stderr.String())
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + ingress + "/hello")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ingress never answered: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	poll.UntilNil(t, "the ingress to answer", poll.GetOK("http://"+ingress+"/hello"), poll.Within(20*time.Second))
 	select {
 	case got := <-seen:
 		if got != "payments" {

@@ -13,7 +13,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/app"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 // A long-poll parked in a handler sees the drain signal and answers, and the
 // run group returns well before the shutdown timeout.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -246,14 +247,14 @@ func runBenchServer() int {
 		fmt.Println("error", err)
 		return 1
 	}
-	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
 	}
 	defer h.Close()
 	host.SetGRPCCalls(true)
-	hg, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	hg, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: slog.New(slog.DiscardHandler)})
 	host.SetGRPCCalls(false)
 	if err != nil {
 		fmt.Println("error", err)

@@ -44,12 +44,10 @@ var (
 	processesOf  = plugintest.ProcessesOf
 )
 
-func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
 // startHost starts the plugins and closes them when the test ends.
 func startHost(t testing.TB, cfgs ...host.Config) *host.Host {
 	t.Helper()
-	return startHostWith(t, host.Options{Logger: quietLogger()}, cfgs...)
+	return startHostWith(t, host.Options{Logger: slog.New(slog.DiscardHandler)}, cfgs...)
 }
 
 func startHostWith(t testing.TB, opts host.Options, cfgs ...host.Config) *host.Host {
@@ -152,18 +150,6 @@ func get(t testing.TB, url string, header http.Header) reply {
 	return do(t, req)
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // The helper host: the crash test runs this test binary as a host that
 // starts one plugin, prints its pid, and waits to be killed.
 const helperEnv = "MESHBRIDGE_PLUGIN_TEST_HELPER_HOST"
@@ -174,7 +160,7 @@ func runHelperHost() {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
-	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	h, err := host.Start(context.Background(), []host.Config{cfg}, host.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -229,7 +215,7 @@ func startError(t *testing.T, cfg host.Config, ifStarted string) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		h.Close()
 		t.Fatal(ifStarted)

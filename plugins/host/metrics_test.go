@@ -19,7 +19,7 @@ import (
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	h := startHostWith(t, host.Options{Logger: quietLogger(), Metrics: reg}, pluginConfig(t, "m", "testplugin"))
+	h := startHostWith(t, host.Options{Logger: slog.New(slog.DiscardHandler), Metrics: reg}, pluginConfig(t, "m", "testplugin"))
 	p := mustPlugin(t, h, "m")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -106,7 +106,7 @@ func TestBrokenChannelIsReported(t *testing.T) {
 func TestCallsOnGRPCWhenTheHostSaysSo(t *testing.T) {
 	t.Setenv("MESHBRIDGE_PLUGIN_CALLS", "grpc")
 	reg := prometheus.NewRegistry()
-	h := startHostWith(t, host.Options{Logger: quietLogger(), Metrics: reg}, pluginConfig(t, "g", "testplugin"))
+	h := startHostWith(t, host.Options{Logger: slog.New(slog.DiscardHandler), Metrics: reg}, pluginConfig(t, "g", "testplugin"))
 	p := mustPlugin(t, h, "g")
 	if got := metricValue(t, reg, "meshbridge_plugin_channel", map[string]string{"plugin": "g"}); got != 0 {
 		t.Fatalf("channel gauge = %v, want 0: the calls went on the channel", got)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/meshbridge/meshbridge/internal/procstate"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,8 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/poll"
+	"github.com/meshbridge/meshbridge/internal/procstate"
 	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/plugins/sdk"
 )
@@ -75,13 +76,13 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 			stopLoad := sync.OnceFunc(func() { close(stop); wg.Wait() })
 			defer stopLoad()
 
-			eventually(t, 20*time.Second, "requests served by the first process", func() bool { return byOld.Load() >= 50 })
+			poll.Until(t, "requests served by the first process", func() bool { return byOld.Load() >= 50 }, poll.Within(20*time.Second))
 			if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 20*time.Second, "a restarted process serving requests", func() bool {
+			poll.Until(t, "a restarted process serving requests", func() bool {
 				return p.Stats().Restarts == 1 && byNew.Load() >= 50
-			})
+			}, poll.Within(20*time.Second))
 			stopLoad()
 
 			unexpected.Range(func(k, v any) bool { t.Errorf("unexpected answer %v: %v", k, v); return true })
@@ -105,7 +106,7 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 			if after.PID == oldPID || after.PID == 0 {
 				t.Errorf("pid after restart = %d (old %d)", after.PID, oldPID)
 			}
-			eventually(t, 5*time.Second, "the killed process to be gone", func() bool { return processGone(oldPID) })
+			poll.Until(t, "the killed process to be gone", func() bool { return processGone(oldPID) }, poll.Within(5*time.Second))
 		})
 	}
 }
@@ -224,11 +225,11 @@ func TestHungPluginIsRestarted(t *testing.T) {
 	if err := syscall.Kill(oldPID, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "the hung plugin to be replaced", func() bool {
+	poll.Until(t, "the hung plugin to be replaced", func() bool {
 		s := p.Stats()
 		return s.Restarts == 1 && s.PID != 0 && s.PID != oldPID
-	})
-	eventually(t, 5*time.Second, "the hung process to be gone", func() bool { return processGone(oldPID) })
+	}, poll.Within(20*time.Second))
+	poll.Until(t, "the hung process to be gone", func() bool { return processGone(oldPID) }, poll.Within(5*time.Second))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}})
@@ -241,7 +242,7 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	cfg := pluginConfig(t, "child", "testplugin", "-child")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: quietLogger()})
+	h, err := host.Start(ctx, []host.Config{cfg}, host.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +273,7 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); !os.IsNotExist(err) {
 		t.Errorf("plugin process %d still exists after Close", pid)
 	}
-	eventually(t, 5*time.Second, "the plugin's own child to be gone", func() bool { return processGone(childPID) })
+	poll.Until(t, "the plugin's own child to be gone", func() bool { return processGone(childPID) }, poll.Within(5*time.Second))
 	if _, err := p.HandleRequest(ctx, &sdk.Request{Header: http.Header{}}); !errors.Is(err, host.ErrUnavailable) {
 		t.Errorf("a call after Close: want ErrUnavailable, got %v", err)
 	}
@@ -288,7 +289,7 @@ func TestHostCrashLeavesNoProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait() // "signal: killed" is the expected outcome
-	eventually(t, 5*time.Second, "the plugin of the killed host to be gone", func() bool { return processGone(pid) })
+	poll.Until(t, "the plugin of the killed host to be gone", func() bool { return processGone(pid) }, poll.Within(5*time.Second))
 }
 
 func TestPluginEnvironmentIsIsolated(t *testing.T) {
@@ -313,7 +314,7 @@ func TestPluginLogsReachHostLog(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h := startHostWith(t, host.Options{Logger: logger}, pluginConfig(t, "chatty", "testplugin"))
 	pid := mustPlugin(t, h, "chatty").Stats().PID
-	eventually(t, 10*time.Second, "the plugin's log line in the host log", func() bool {
+	poll.Until(t, "the plugin's log line in the host log", func() bool {
 		for _, line := range strings.Split(buf.String(), "\n") {
 			if strings.Contains(line, `"msg":"test plugin ready"`) && strings.Contains(line, `"plugin":"chatty"`) &&
 				strings.Contains(line, `"level":"INFO"`) && strings.Contains(line, `"pid":`+strconv.Itoa(pid)) {
@@ -463,10 +464,10 @@ func TestCallsTakeThePluginsChannel(t *testing.T) {
 	if err := syscall.Kill(oldPID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "the killed plugin to be replaced", func() bool {
+	poll.Until(t, "the killed plugin to be replaced", func() bool {
 		s := p.Stats()
 		return s.Restarts == 1 && s.PID != 0 && s.PID != oldPID
-	})
+	}, poll.Within(20*time.Second))
 	call()
 	second := channelPipesOf(t, p.Stats().PID)
 	for _, pipe := range first {

@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -34,7 +33,7 @@ func populated(b *testing.B) *Store {
 			b.Fatal(err)
 		}
 		s, err := Open(Options{Dir: dir, Expiry: ExpiryOptions{Disabled: true},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -50,7 +49,7 @@ func populated(b *testing.B) *Store {
 func BenchmarkRegister100k(b *testing.B) {
 	for range b.N {
 		s, err := Open(Options{Dir: b.TempDir(), Expiry: ExpiryOptions{Disabled: true},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"io"
 	"log/slog"
 	"testing"
 
@@ -11,7 +10,7 @@ import (
 
 func openTest(t *testing.T, dir string, mod ...func(*Options)) *Store {
 	t.Helper()
-	o := Options{Dir: dir, Expiry: ExpiryOptions{Disabled: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	o := Options{Dir: dir, Expiry: ExpiryOptions{Disabled: true}, Logger: slog.New(slog.DiscardHandler)}
 	for _, m := range mod {
 		m(&o)
 	}

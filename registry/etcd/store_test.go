@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/etcd/etcdtest"
 	"github.com/meshbridge/meshbridge/registry/storetest"
@@ -19,7 +19,7 @@ import (
 // startEtcd runs a real, single-member etcd server in-process for one test.
 func startEtcd(t *testing.T) *clientv3.Client { return etcdtest.Start(t) }
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 func TestConformance(t *testing.T) {
 	cli := startEtcd(t)
@@ -83,16 +83,10 @@ func TestReplicasShareRegistryAndLeasesExpire(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("lease did not expire")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := a.Get(ctx, got.Key()); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica a still holds the expired instance")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.Until(t, "replica a to drop the expired instance", func() bool {
+		_, err := a.Get(ctx, got.Key())
+		return err != nil
+	}, poll.Within(5*time.Second))
 	if err := a.Renew(ctx, got.Key()); err == nil {
 		t.Fatal("renew of an expired instance succeeded")
 	}

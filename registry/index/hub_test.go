@@ -3,9 +3,11 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
@@ -107,13 +109,12 @@ func TestProgressCoversSkippedEvents(t *testing.T) {
 	sid := registry.ServiceID{Namespace: "public", Group: "G", ServiceKey: "orders"}
 	w, _ := h.Watch(context.Background(), 0, registry.WatchFilter{Service: &sid})
 	h.Publish(kvEvent(1), kvEvent(2), kvEvent(3))
-	deadline := time.Now().Add(5 * time.Second)
-	for w.Progress() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("progress %d", w.Progress())
+	poll.UntilNil(t, "progress past the three skipped events", func() error {
+		if p := w.Progress(); p < 3 {
+			return fmt.Errorf("progress %d", p)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	}, poll.Within(5*time.Second))
 	w.Stop()
 	if len(w.Events()) != 0 {
 		t.Fatal("filtered events were delivered")

@@ -15,7 +15,7 @@ func start(t *testing.T) (*Proxy, *httptest.Server) {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "pong") }))
 	t.Cleanup(up.Close)
-	p, err := Listen("127.0.0.1:0", strings.TrimPrefix(up.URL, "http://"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := Listen("127.0.0.1:0", strings.TrimPrefix(up.URL, "http://"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

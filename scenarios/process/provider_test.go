@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -60,7 +59,7 @@ func TestProcessLifecycleAndFaults(t *testing.T) {
 	defer cancel()
 	direct, proxied := appComponent("direct"), appComponent("proxied")
 	n, err := p.Prepare(ctx, []*runner.Component{direct, proxied}, runner.Env{
-		BinDir: bin, WorkDir: work, Scenario: "t", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BinDir: bin, WorkDir: work, Scenario: "t", Log: slog.New(slog.DiscardHandler),
 		Proxied: func(c string) bool { return c == "proxied" },
 	})
 	if err != nil {

@@ -67,7 +67,7 @@ type run struct {
 // always stops what it started, even when ctx is cancelled (Ctrl-C).
 func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	if opts.Log == nil {
-		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	provName := s.Provider
 	if opts.Provider != "" {

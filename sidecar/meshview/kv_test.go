@@ -3,6 +3,7 @@ package meshview_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -16,9 +17,9 @@ import (
 func kvSetup(t *testing.T, c *control.Client) *meshview.View {
 	t.Helper()
 	first := loopback.Port(t, 10)
-	alloc := meshview.NewAllocator("127.0.0.1", first, first+10, serviceEcho, quiet())
+	alloc := meshview.NewAllocator("127.0.0.1", first, first+10, serviceEcho, slog.New(slog.DiscardHandler))
 	v := meshview.New(meshview.Options{Upstream: c, Allocator: alloc, IngressHost: "10.1.2.3", IngressPort: 15006,
-		KVWait: time.Second, KVMaxBackoff: 200 * time.Millisecond, Logger: quiet()})
+		KVWait: time.Second, KVMaxBackoff: 200 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); v.RunKV(runCtx) }()
@@ -173,7 +174,7 @@ func drainTo(t *testing.T, w registry.Watcher, key string) registry.Event {
 // still translate above everything the view gave out before.
 func TestKVFeedAcrossControlPlaneRestarts(t *testing.T) {
 	cp := startRestartable(t, loopback.Addr(t))
-	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(quiet()), control.WithRetries(1, 50*time.Millisecond))
+	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(slog.New(slog.DiscardHandler)), control.WithRetries(1, 50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

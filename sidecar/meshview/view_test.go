@@ -3,7 +3,6 @@ package meshview_test
 import (
 	"context"
 	"errors"
-	"github.com/meshbridge/meshbridge/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
@@ -20,13 +20,11 @@ import (
 
 var _ meshview.Upstream = (*control.Client)(nil)
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // startControl runs a real control API over an embedded store.
 func startControl(t *testing.T) *control.Client {
 	t.Helper()
 	cp := startRestartable(t, "127.0.0.1:0")
-	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(quiet()))
+	c, err := control.NewClient("http://"+cp.addr, control.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +53,7 @@ func startRestartable(t *testing.T, addr string) *restartable {
 
 func (cp *restartable) start() {
 	cp.t.Helper()
-	st, err := embedded.Open(embedded.Options{Dir: cp.dir, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: quiet()})
+	st, err := embedded.Open(embedded.Options{Dir: cp.dir, Expiry: embedded.ExpiryOptions{Disabled: true}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		cp.t.Fatal(err)
 	}
@@ -64,7 +62,7 @@ func (cp *restartable) start() {
 		cp.t.Fatal(err)
 	}
 	cp.st, cp.addr = st, ln.Addr().String()
-	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: quiet(), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: control.NewServer(st, control.ServerOptions{Logger: slog.New(slog.DiscardHandler), MaxWait: 2 * time.Second}).Handler(), ReadHeaderTimeout: 5 * time.Second}
 	cp.srv = srv
 	// The goroutine gets its own reference: stop clears cp.srv, maybe
 	// before the goroutine first runs.
@@ -90,14 +88,14 @@ func setup(t *testing.T) (*meshview.View, *meshview.Allocator, *control.Client, 
 	t.Helper()
 	c := startControl(t)
 	first := loopback.Port(t, 50)
-	alloc := meshview.NewAllocator("127.0.0.1", first, first+50, serviceEcho, quiet())
+	alloc := meshview.NewAllocator("127.0.0.1", first, first+50, serviceEcho, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		alloc.Shutdown(ctx)
 	})
 	registered := make(chan registry.InstanceKey, 4)
-	v := meshview.New(meshview.Options{Upstream: c, Allocator: alloc, IngressHost: "10.1.2.3", IngressPort: 15006, Logger: quiet(),
+	v := meshview.New(meshview.Options{Upstream: c, Allocator: alloc, IngressHost: "10.1.2.3", IngressPort: 15006, Logger: slog.New(slog.DiscardHandler),
 		OnRegister: func(k registry.InstanceKey) { registered <- k }})
 	t.Cleanup(func() { _ = v.Close() })
 	return v, alloc, c, registered
@@ -244,7 +242,7 @@ func TestDiscoveryAnswersLoopbackPerService(t *testing.T) {
 // When the range is used up, extra services are left out, not failed.
 func TestAllocatorExhausted(t *testing.T) {
 	first := loopback.Port(t, 50)
-	alloc := meshview.NewAllocator("127.0.0.1", first, first, serviceEcho, quiet())
+	alloc := meshview.NewAllocator("127.0.0.1", first, first, serviceEcho, slog.New(slog.DiscardHandler))
 	defer alloc.Shutdown(context.Background())
 	if _, _, err := alloc.Endpoint("a"); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 // startServer serves h on a loopback listener until the test ends.
@@ -299,18 +301,6 @@ func TestServerUnreadBody(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds or 5 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // watched reports whether some connection of srv reads in the background
 // (and, with byteIn, already got a byte of the next request).
 func watched(srv *Server, byteIn bool) bool {
@@ -361,7 +351,7 @@ func TestServerClientGoneCancels(t *testing.T) {
 	rc := dialRaw(t, addr)
 	rc.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
 	<-started
-	waitFor(t, "the connection is watched", func() bool { return watched(srv, false) })
+	poll.Until(t, "the connection is watched", func() bool { return watched(srv, false) })
 	rc.c.Close()
 	select {
 	case <-canceled:
@@ -373,7 +363,7 @@ func TestServerClientGoneCancels(t *testing.T) {
 	p.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
 	<-started
 	p.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
-	waitFor(t, "the watch got the next request's first byte", func() bool { return watched(srv, true) })
+	poll.Until(t, "the watch got the next request's first byte", func() bool { return watched(srv, true) })
 	close(release)
 	for _, want := range []string{"slow", "next"} {
 		if _, body := p.read("GET"); body != want {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
@@ -62,7 +63,7 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 		}
 	}
 	serve("one") // taken by the worker, which blocks
-	waitFor(t, func() bool { return len(h.queue) == 0 })
+	poll.Until(t, "the worker to take the copy", func() bool { return len(h.queue) == 0 })
 	up, _ := http.NewRequest("GET", "http://s/ws", nil)
 	upgrade := chain.NewExchange(up, chain.Outbound, nil)
 	upgrade.Service, upgrade.Upgrade = svc, "websocket"
@@ -79,19 +80,8 @@ func TestMirrorCopiesAndDrops(t *testing.T) {
 		t.Errorf("body_too_large drops = %v, want 1", n)
 	}
 	release()
-	waitFor(t, func() bool { return testutil.ToFloat64(m.MirrorSent.WithLabelValues("s")) == 2 })
+	poll.Until(t, "two copies sent", func() bool { return testutil.ToFloat64(m.MirrorSent.WithLabelValues("s")) == 2 })
 	if s, _ := got.Load().(string); !strings.HasPrefix(s, "true m ") {
 		t.Errorf("copy = %q; want X-Mesh-Shadow true, sent to the mirror instance m", s)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 func newPool() *h1pool {
@@ -66,7 +68,7 @@ func TestH1KeepAliveReuseAndStale(t *testing.T) {
 	addr := srv.Listener.Addr().String()
 	dropIdle := func() {
 		srv.CloseClientConnections()
-		waitFor(t, func() bool {
+		poll.Until(t, "the pooled connection to see the close", func() bool {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			return !p.idle[addr][0].alive()
@@ -87,15 +89,6 @@ func TestH1KeepAliveReuseAndStale(t *testing.T) {
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections, want 3", n)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
 	}
 }
 

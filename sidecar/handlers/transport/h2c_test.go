@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/table"
@@ -114,18 +115,13 @@ func TestH2CFailedConnectionsAreReleased(t *testing.T) {
 	if n := dialed.Load(); n < requests {
 		t.Fatalf("%d connections dialed for %d failed requests; want one each at least", n, requests)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	poll.UntilNil(t, "the failed h2c connections to leave memory", func() error {
 		runtime.GC()
-		n := live.Load()
-		if n == 0 {
-			break
+		if n := live.Load(); n != 0 {
+			return fmt.Errorf("%d of %d failed h2c connections still in memory", n, dialed.Load())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d failed h2c connections still in memory 15 s after they failed", n, dialed.Load())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	}, poll.Within(15*time.Second))
 }
 
 // An endpoint that answers the h2c preface in HTTP/1 is remembered: a
