@@ -23,9 +23,7 @@ type testEnv struct {
 	srv    *Server
 	client *api.Client
 	url    string
-	// close stops the adapter and closes its store, as a crash or a
-	// restart would; the end of the test does it too.
-	close func()
+	server *adaptertest.Server
 }
 
 type envOption func(*Options)
@@ -59,7 +57,7 @@ func newEnvOver(t testing.TB, st registry.Store, mods ...envOption) *testEnv {
 	if err != nil {
 		t.Fatalf("consul client: %v", err)
 	}
-	return &testEnv{t: t, store: st, srv: srv, client: client, url: server.URL, close: server.Stop}
+	return &testEnv{t: t, store: st, srv: srv, client: client, url: server.URL, server: server}
 }
 
 // do sends a raw request and returns status, headers and body.

@@ -68,7 +68,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.close()
+	env.server.Stop()
 
 	env2 := newEnvAt(t, dir)
 	svcs, err := env2.client.Agent().Services()

@@ -101,7 +101,7 @@ func TestReplicasProbeOnceAndHandOver(t *testing.T) {
 	}
 
 	// A stopped leader resigns: the other replica runs the checks next.
-	envs[lead].close()
+	envs[lead].server.Stop()
 	other := envs[1-lead]
 	poll.Until(t, "the other replica leads", other.srv.leading.Load, poll.Within(5*time.Second))
 	poll.Until(t, "the new leader probes", func() bool { return httpProbes(other) > 0 }, poll.Within(5*time.Second))

@@ -27,6 +27,7 @@ type env struct {
 	adapter  *nacos.Adapter
 	httpAddr string
 	grpcAddr string
+	server   *adaptertest.Server
 	// stopGRPC stops the gRPC server alone, as a crash of its process
 	// would, and returns how it ended.
 	stopGRPC func() error
@@ -58,7 +59,7 @@ func startEnv(t testing.TB, opts nacos.Options) *env {
 		t.Fatal(err)
 	}
 	stopGRPC := adaptertest.Go(t, "the Nacos gRPC server", func(ctx context.Context) error { return a.ServeGRPC(ctx, grpcLn) })
-	return &env{store: store, adapter: a, httpAddr: server.Addr, grpcAddr: grpcLn.Addr().String(), stopGRPC: stopGRPC}
+	return &env{store: store, adapter: a, httpAddr: server.Addr, grpcAddr: grpcLn.Addr().String(), server: server, stopGRPC: stopGRPC}
 }
 
 func (e *env) serverConfig(t testing.TB) constant.ServerConfig {
