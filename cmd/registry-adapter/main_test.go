@@ -21,6 +21,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
@@ -51,23 +52,13 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad configs in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out, errOut bytes.Buffer
-			code := run(context.Background(), []string{"--config", f, "--data-dir", t.TempDir()}, &out, &errOut)
-			if code != app.ExitUsage || !strings.Contains(errOut.String(), strings.TrimSpace(string(want))) {
-				t.Fatalf("exit %d, stderr %q; want it to contain %q", code, errOut.String(), strings.TrimSpace(string(want)))
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"--config", path, "--data-dir", t.TempDir()}, &out, &errOut); code != app.ExitUsage {
+			t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitUsage, errOut.String())
+		}
+		return errors.New(errOut.String())
+	})
 }
 
 func TestShippedConfigLoads(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/meshbridge/meshbridge/control"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/plugins/host"
 )
 
@@ -106,24 +107,8 @@ func TestConfigFiles(t *testing.T) {
 		t.Fatalf("decoded %+v", cfgs)
 	}
 
-	bad, err := filepath.Glob("testdata/*.bad.yaml")
-	if err != nil || len(bad) == 0 {
-		t.Fatalf("no bad configs: %v", err)
-	}
-	for _, path := range bad {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, _, _ := strings.Cut(string(raw), "\n")
-			want, ok := strings.CutPrefix(first, "# want: ")
-			if !ok {
-				t.Fatalf("%s must start with a '# want: <error text>' line", path)
-			}
-			if _, err := loadPlugins(path); err == nil || !strings.Contains(err.Error(), want) {
-				t.Fatalf("want an error containing %q, got %v", want, err)
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(_ *testing.T, path string) error {
+		_, err := loadPlugins(path)
+		return err
+	})
 }

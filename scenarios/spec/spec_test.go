@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 )
 
 func TestShippedScenariosLoad(t *testing.T) {
@@ -27,22 +29,10 @@ func TestShippedScenariosLoad(t *testing.T) {
 }
 
 func TestBadScenariosAreRejectedWithTheFieldNamed(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad scenarios in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Load(f)
-			if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
-				t.Fatalf("error %v\nwant it to contain %q", err, strings.TrimSpace(string(want)))
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(_ *testing.T, path string) error {
+		_, err := Load(path)
+		return err
+	})
 }
 
 func TestDefaultsAndDerivedValues(t *testing.T) {

@@ -1,15 +1,13 @@
 package config_test
 
 import (
-	"bufio"
-	"bytes"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/breaker"
 	_ "github.com/meshbridge/meshbridge/sidecar/handlers/fault"
@@ -37,33 +35,12 @@ func load(path string) (*config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Every testdata/*.bad.yaml starts with "# want: <text>"; loading it must
-// fail with an error containing that text.
+// Every testdata/*.bad.yaml is refused with the error its want line names.
 func TestBadConfigsRejected(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad configs found")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			line, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
-			want, ok := strings.CutPrefix(string(line), "# want: ")
-			if !ok {
-				t.Fatalf("%s: first line must be '# want: ...'", f)
-			}
-			_, err = load(f)
-			if err == nil {
-				t.Fatalf("accepted; want error containing %q", want)
-			}
-			if !strings.Contains(err.Error(), want) {
-				t.Fatalf("error %q does not contain %q", err, want)
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(_ *testing.T, path string) error {
+		_, err := load(path)
+		return err
+	})
 }
 
 func TestFullConfigDecodes(t *testing.T) {
