@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/poll"
 )
 
 // TestOpenLoopDialsAgainWhenTheServerClosesConnections: a server that
@@ -46,16 +48,8 @@ func TestPacedConnsCountAnUnansweredRequestAsAnError(t *testing.T) {
 	defer close(release)
 	tg := targetsFor(t, []string{url + "/"}, 1)[0]
 	p := startPaced(tg, 1)
-	deadline := time.Now().Add(5 * time.Second)
-	for !p.send(time.Now()) { // until the connection is up
-		if time.Now().After(deadline) {
-			t.Fatal("no connection in 5 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	for len(seen()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, "the connection up and the request sent", func() bool { return p.send(time.Now()) }, poll.Within(5*time.Second))
+	poll.Until(t, "the request at the app", func() bool { return len(seen()) > 0 }, poll.Within(5*time.Second))
 	if p.send(time.Now()) {
 		t.Error("a second request went out on the one busy connection")
 	}
