@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meshbridge/meshbridge/adapters/frontend"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
@@ -83,7 +83,7 @@ discovery:
 	// The front-end answers from the mesh view: orders at a loopback port
 	// of this sidecar, in the app's namespace.
 	var got string
-	waitFor(t, 10*time.Second, func() bool {
+	poll.Until(t, "orders served by the front-end from the mesh view", func() bool {
 		resp, err := http.Get("http://" + addr + "/?service=orders")
 		if err != nil {
 			return false

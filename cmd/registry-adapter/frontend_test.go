@@ -18,6 +18,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -99,7 +100,7 @@ func TestAFrontEndRegisteredElsewhereIsConfiguredAndMounted(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
-	waitFor(t, "the test front-end answering", func() bool { return get() == "hi: 0 instances" })
+	poll.Until(t, "the test front-end answering", func() bool { return get() == "hi: 0 instances" }, poll.Within(20*time.Second))
 	client, err := control.NewClient("http://" + controlAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -151,18 +152,6 @@ func writeFile(t *testing.T, text string) string {
 	return p
 }
 
-// waitFor polls cond for up to 20 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // The control token is read where every binary reads it: control.token,
 // else MESHBRIDGE_CONTROL_TOKEN, else control.tokenFile; an unreadable
 // file is a configuration error.
@@ -186,13 +175,7 @@ func TestControlTokenFromAFile(t *testing.T) {
 		done <- run(ctx, []string{"--config", writeFile(t, "control:\n  tokenFile: "+tokenFile+"\n"), "--data-dir", t.TempDir(),
 			"--control-listen", controlAddr, "--eureka-listen=", "--consul-listen=", "--nacos-listen="}, io.Discard, io.Discard)
 	}()
-	waitFor(t, "the control API answering", func() bool {
-		resp, err := http.Get("http://" + controlAddr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	})
+	poll.UntilNil(t, "the control API answering", poll.GetOK("http://"+controlAddr+"/readyz"), poll.Within(20*time.Second))
 	in := &registry.Instance{ID: "o-1", Service: "orders", Host: "10.0.0.7", Port: 8080}
 	anonymous, _ := control.NewClient("http://"+controlAddr, control.WithRetries(0, 0))
 	if _, err := anonymous.Register(ctx, in); err == nil {
