@@ -3,6 +3,7 @@ package adaptertest
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -162,4 +163,33 @@ func start(what string, fn func(ctx context.Context) error) func() error {
 			return fmt.Errorf("%s did not stop within %v", what, StopTimeout)
 		}
 	}
+}
+
+// Do sends a request to the front-end's HTTP API, path and query after
+// its URL, and returns the answer's status, headers and body as the
+// front-end sent them: the client asks for no compression and unpacks
+// none. No answer within 20 s fails the test.
+func (s *Server) Do(tb testing.TB, method, path string, body io.Reader, header map[string]string) (int, http.Header, []byte) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, body)
+	if err != nil {
+		tb.Fatalf("request: %v", err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("read body: %v", err)
+	}
+	return resp.StatusCode, resp.Header, b
 }

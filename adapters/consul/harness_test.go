@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/consul/api"
 
@@ -63,25 +62,7 @@ func newEnvOver(t testing.TB, st registry.Store, mods ...envOption) *testEnv {
 // do sends a raw request and returns status, headers and body.
 func (e *testEnv) do(method, path string, body io.Reader, hdr map[string]string) (int, http.Header, []byte) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.url+path, body)
-	if err != nil {
-		e.t.Fatalf("request: %v", err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("read body: %v", err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return e.server.Do(e.t, method, path, body, hdr)
 }
 
 // instances lists the store's instances of a service.

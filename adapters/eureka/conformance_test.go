@@ -1,6 +1,7 @@
 package eureka
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -37,8 +38,7 @@ func springRegister(t *testing.T, s *adaptertest.Server, in *registry.Instance) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{t: t, url: s.URL}
-	code, _, _ := env.do(http.MethodPost, "/eureka/apps/"+app, string(body), "Content-Type", "application/json")
+	code, _, _ := s.Do(t, http.MethodPost, "/eureka/apps/"+app, bytes.NewReader(body), map[string]string{"Content-Type": "application/json"})
 	return code
 }
 

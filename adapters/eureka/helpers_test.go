@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	logging "github.com/op/go-logging"
 
@@ -70,28 +69,11 @@ func (e *testEnv) do(method, path string, body string, headers ...string) (int, 
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, e.url+path, rd)
-	if err != nil {
-		e.t.Fatalf("request: %v", err)
-	}
+	hdr := map[string]string{}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		hdr[headers[i]] = headers[i+1]
 	}
-	// No transparent gzip: tests look at what the server sent.
-	tr := &http.Transport{DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("read body: %v", err)
-	}
-	return resp.StatusCode, resp.Header, b
+	return e.server.Do(e.t, method, path, rd, hdr)
 }
 
 // mustList lists the namespace's instances.
