@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 )
@@ -212,22 +213,6 @@ func ownsCopy(list []*registry.Instance, service, id string) *registry.Instance 
 	return nil
 }
 
-// eventually polls cond until it holds or h.Within passes.
-func eventually(t *testing.T, h Harness, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(h.Within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, h.Within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func put(t *testing.T, c registrysync.Sink, inst *registry.Instance) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -250,7 +235,7 @@ func sinkRoundTrip(t *testing.T, h Harness) {
 	c := connector(t, h, "syncer-a")
 	cp := Copy(App("conf-stock", "conf-stock-1", 18084), "legacy", "syncer-a")
 	put(t, c, cp)
-	eventually(t, h, "the copy among the owned", func() error {
+	poll.UntilNil(t, "the copy among the owned", func() error {
 		got := ownsCopy(owned(t, c), cp.Service, cp.ID)
 		switch {
 		case got == nil:
@@ -261,23 +246,23 @@ func sinkRoundTrip(t *testing.T, h Harness) {
 			return fmt.Errorf("at %s:%d, want %s:%d", got.Host, got.Port, cp.Host, cp.Port)
 		}
 		return nil
-	})
+	}, poll.Within(h.Within))
 	cp.Metadata["version"] = "v3"
 	put(t, c, cp)
-	eventually(t, h, "the copy updated in place", func() error {
+	poll.UntilNil(t, "the copy updated in place", func() error {
 		got := ownsCopy(owned(t, c), cp.Service, cp.ID)
 		if got == nil || got.Metadata["version"] != "v3" {
 			return fmt.Errorf("owned %v, want version v3", got)
 		}
 		return nil
-	})
+	}, poll.Within(h.Within))
 	del(t, c, cp)
-	eventually(t, h, "the copy gone", func() error {
+	poll.UntilNil(t, "the copy gone", func() error {
 		if ownsCopy(owned(t, c), cp.Service, cp.ID) != nil {
 			return fmt.Errorf("still owned")
 		}
 		return nil
-	})
+	}, poll.Within(h.Within))
 	del(t, c, cp) // gone already: not an error
 }
 
@@ -299,12 +284,12 @@ func ownerScoped(t *testing.T, h Harness) {
 	b := connector(t, h, "syncer-b")
 	cp := Copy(App("conf-scope", "conf-scope-1", 18086), "legacy", "syncer-b")
 	put(t, b, cp)
-	eventually(t, h, "syncer-b owns its copy", func() error {
+	poll.UntilNil(t, "syncer-b owns its copy", func() error {
 		if ownsCopy(owned(t, b), cp.Service, cp.ID) == nil {
 			return fmt.Errorf("not owned by syncer-b")
 		}
 		return nil
-	})
+	}, poll.Within(h.Within))
 	if ownsCopy(owned(t, a), cp.Service, cp.ID) != nil {
 		t.Errorf("syncer-a lists syncer-b's copy among its own")
 	}
@@ -333,10 +318,10 @@ func closeRemoves(t *testing.T, h Harness) {
 		t.Fatalf("close: %v", err)
 	}
 	again := connector(t, h, "syncer-c")
-	eventually(t, h, "no copy left after Close(remove)", func() error {
+	poll.UntilNil(t, "no copy left after Close(remove)", func() error {
 		if ownsCopy(owned(t, again), cp.Service, cp.ID) != nil {
 			return fmt.Errorf("still there")
 		}
 		return nil
-	})
+	}, poll.Within(h.Within))
 }
