@@ -64,10 +64,16 @@ func switches(order []int) int {
 	return n
 }
 
+// TestOpenLoopSharesTheScheduleInBlocks runs two targets at 400 slots a
+// second in blocks of 50 ms: 1.5 s of warm-up, then a measured second.
+// The warm-up is longer than the second on purpose: had it been counted,
+// the targets' time would be 2.5 s, apart from the measured second even
+// on a loaded machine, where blocks end late (a run under load saw 1.51 s with a 0.5 s
+// warm-up, which a tighter bound took for the warm-up counted).
 func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 	urls, seen := servers(t, 2)
 	targets := targetsFor(t, urls, 32)
-	openLoop(400, 32, 50*time.Millisecond, 500*time.Millisecond, time.Second, targets)
+	openLoop(400, 32, 50*time.Millisecond, 1500*time.Millisecond, time.Second, targets)
 
 	order := seen()
 	var busy time.Duration
@@ -87,10 +93,10 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 		if len(tg.lateness) != r.Requests {
 			t.Errorf("%s: lateness of %d requests recorded for %d", r.Label, len(tg.lateness), r.Requests)
 		}
-		// The warm-up's 500 ms are ten blocks, 100 slots for each target:
+		// The warm-up's 1.5 s are 30 blocks, 300 slots for each target:
 		// sent (unless missed) and not counted.
-		if sent, counted := count(order, i), r.Requests; sent < counted || sent > counted+100 {
-			t.Errorf("%s: the server saw %d requests, %d counted: want at most the 100 of the warm-up besides", r.Label, sent, counted)
+		if sent, counted := count(order, i), r.Requests; sent < counted || sent > counted+300 {
+			t.Errorf("%s: the server saw %d requests, %d counted: want at most the 300 of the warm-up besides", r.Label, sent, counted)
 		}
 		// The rate is taken over the target's own time, with its CPU.
 		if want := float64(r.Requests) / tg.busy.Seconds(); r.RPS != want {
@@ -102,14 +108,14 @@ func TestOpenLoopSharesTheScheduleInBlocks(t *testing.T) {
 		busy += tg.busy
 	}
 	// The two shared the measured second, not the warm-up before it.
-	if busy < 900*time.Millisecond || busy > 1400*time.Millisecond {
+	if busy < 900*time.Millisecond || busy > 2*time.Second {
 		t.Errorf("the targets had the load for %v in all, want the measured second", busy)
 	}
-	// 30 blocks of 50 ms in turn: 29 switches, give or take requests sent
+	// 50 blocks of 50 ms in turn: 49 switches, give or take requests sent
 	// late across a block's end, or a block a stalled machine missed
 	// whole. Taking turns per request would make hundreds.
-	if n := switches(order); n < 15 || n > 150 {
-		t.Errorf("the servers took turns %d times, want about 29 (30 blocks)", n)
+	if n := switches(order); n < 25 || n > 200 {
+		t.Errorf("the servers took turns %d times, want about 49 (50 blocks)", n)
 	}
 }
 
