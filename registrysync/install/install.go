@@ -1,0 +1,9 @@
+// Package install switches on every registrysync connector this build
+// has: importing a connector's package registers its kind with
+// registrysync. cmd/registrysync imports this package; a new registry is
+// its own folder under registrysync/ plus one line here.
+package install
+
+import (
+	_ "github.com/meshbridge/meshbridge/registrysync/nacos"
+)

@@ -1,0 +1,271 @@
+package nacos_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/clients"
+	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
+	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/model"
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	adapter "github.com/meshbridge/meshbridge/adapters/nacos"
+	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registry/embedded"
+	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/nacos"
+)
+
+// sdkDir holds the Nacos client's log and cache files for the whole test
+// binary. The client's logger is global: every new client points it at
+// its own directory, and a client closed by one test may still log a line
+// afterwards, so a per-test directory could be written to while the test's
+// cleanup removes it.
+var sdkDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "registrysync-nacos-sdk-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sdkDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// server is registry-adapter's Nacos front-end alone (Nacos-only mode) on
+// loopback: the stand-in for a Nacos 2.x server, which cannot be fetched
+// here. Like a Nacos server it keeps ephemeral instances in memory only:
+// a restart starts from an empty registry, so whatever is there after one
+// was registered again by its client.
+type server struct {
+	t     testing.TB
+	port  int // HTTP; gRPC listens on port + 1000, as Nacos does
+	mu    sync.Mutex
+	store *embedded.Store
+	stop  func()
+}
+
+func startServer(t testing.TB) *server {
+	t.Helper()
+	s := &server{t: t, port: loopback.Port(t, 1000)}
+	s.start()
+	t.Cleanup(s.halt)
+	return s
+}
+
+func (s *server) addr() string { return net.JoinHostPort(loopback.Host, strconv.Itoa(s.port)) }
+
+func (s *server) start() {
+	s.t.Helper()
+	store, err := embedded.Open(embedded.Options{
+		Dir: s.t.TempDir(), Logger: quiet,
+		Expiry: embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1},
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	opts := adapter.Options{Logger: quiet}
+	opts.GRPC.DrainTimeout = 2 * time.Second
+	opts.HTTP.DrainTimeout = 2 * time.Second
+	a, err := adapter.New(store, opts)
+	if err != nil {
+		store.Close()
+		s.t.Fatal(err)
+	}
+	httpLn, grpcLn := listen(s.t, s.port), listen(s.t, s.port+1000)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- a.ServeHTTP(ctx, httpLn) }()
+	go func() { done <- a.ServeGRPC(ctx, grpcLn) }()
+	s.mu.Lock()
+	s.store = store
+	s.stop = func() {
+		cancel()
+		for range 2 {
+			select {
+			case err := <-done:
+				if err != nil {
+					s.t.Errorf("nacos server: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				s.t.Errorf("nacos server did not stop within 15s")
+			}
+		}
+		a.Close()
+		store.Close()
+	}
+	s.mu.Unlock()
+}
+
+func listen(t testing.TB, port int) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(loopback.Host, strconv.Itoa(port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+func (s *server) halt() {
+	s.mu.Lock()
+	stop := s.stop
+	s.stop = nil
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// restart stops the server and starts it again on the same ports with an
+// empty registry.
+func (s *server) restart() {
+	s.halt()
+	s.start()
+}
+
+// instances lists what the server holds for a service, of every namespace.
+func (s *server) instances(service string) []*registry.Instance {
+	s.t.Helper()
+	s.mu.Lock()
+	store := s.store
+	s.mu.Unlock()
+	insts, _, err := store.List(context.Background(), registry.Filter{Service: service})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return insts
+}
+
+// config is the connector's configuration against s, with short intervals.
+func (s *server) config() *nacos.Config {
+	c := nacos.NewConfig()
+	c.Servers = []string{s.addr()}
+	c.ListInterval = 200 * time.Millisecond
+	c.Timeout = 3 * time.Second
+	c.LogDir = filepath.Join(sdkDir, "log")
+	c.CacheDir = filepath.Join(sdkDir, "cache")
+	c.LogLevel = "error"
+	return c
+}
+
+// connector builds a connector against s and closes it when the test ends.
+func (s *server) connector(t testing.TB, cfg *nacos.Config, owner string) registrysync.Connector {
+	t.Helper()
+	c, err := nacos.New(cfg, registrysync.Env{Name: "legacy-nacos", Owner: owner, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		if err := c.Close(ctx, true); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return c
+}
+
+// client is a nacos-sdk-go naming client of namespace, as an app or a
+// consumer has one; it is closed when the test ends.
+func (s *server) client(t testing.TB, namespace string) naming_client.INamingClient {
+	t.Helper()
+	cfg := s.config()
+	c, err := clients.NewNamingClient(vo.NacosClientParam{
+		ClientConfig: constant.NewClientConfig(
+			constant.WithNamespaceId(namespace), constant.WithTimeoutMs(3000),
+			constant.WithNotLoadCacheAtStart(true), constant.WithUpdateCacheWhenEmpty(true),
+			constant.WithLogDir(cfg.LogDir), constant.WithCacheDir(cfg.CacheDir), constant.WithLogLevel("error"),
+		),
+		ServerConfigs: []constant.ServerConfig{*constant.NewServerConfig(loopback.Host, uint64(s.port), constant.WithContextPath("/nacos"))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseClient)
+	return c
+}
+
+// apps registers instances as apps do, each on its own connection, and
+// keeps them until deregistered or the test ends.
+type apps struct {
+	s       *server
+	t       testing.TB
+	mu      sync.Mutex
+	clients map[*registry.Instance]naming_client.INamingClient
+}
+
+func newApps(t testing.TB, s *server) *apps {
+	return &apps{s: s, t: t, clients: map[*registry.Instance]naming_client.INamingClient{}}
+}
+
+// register registers inst through nacos-sdk-go, and sets inst.ID to the
+// id Nacos gives it: the Go client cannot choose one
+// (RegisterInstanceParam has no instance id), so the server makes it of
+// ip, port, cluster, group and service.
+func (a *apps) register(t *testing.T, inst *registry.Instance) {
+	t.Helper()
+	c := a.s.client(t, inst.Namespace)
+	weight := inst.Weight
+	if weight == 0 {
+		weight = 1
+	}
+	group, cluster := naming.Group(inst.Group), inst.Cluster
+	if cluster == "" {
+		cluster = naming.DefaultCluster
+	}
+	ok, err := c.RegisterInstance(vo.RegisterInstanceParam{
+		Ip: inst.Host, Port: uint64(inst.Port), Weight: weight, Enable: !inst.Disabled,
+		Healthy: inst.Health != registry.HealthCritical, Metadata: inst.Metadata, ClusterName: cluster,
+		ServiceName: inst.Service, GroupName: group, Ephemeral: true,
+	})
+	if err != nil || !ok {
+		t.Fatalf("register %s as an app: ok=%v err=%v", inst.Service, ok, err)
+	}
+	inst.ID = naming.InstanceID(inst.Host, inst.Port, cluster, group, inst.Service)
+	a.mu.Lock()
+	a.clients[inst] = c
+	a.mu.Unlock()
+}
+
+func (a *apps) deregister(t *testing.T, inst *registry.Instance) {
+	t.Helper()
+	a.mu.Lock()
+	c := a.clients[inst]
+	delete(a.clients, inst)
+	a.mu.Unlock()
+	if c == nil {
+		t.Fatalf("deregister %s/%s: not registered by this test", inst.Service, inst.ID)
+	}
+	ok, err := c.DeregisterInstance(vo.DeregisterInstanceParam{
+		Ip: inst.Host, Port: uint64(inst.Port), ServiceName: inst.Service, GroupName: naming.Group(inst.Group), Ephemeral: true,
+	})
+	if err != nil || !ok {
+		t.Fatalf("deregister %s as an app: ok=%v err=%v", inst.Service, ok, err)
+	}
+}
+
+// hosts is what a consumer's subscription to a service shows now.
+func hosts(t testing.TB, c naming_client.INamingClient, group, service string) []model.Instance {
+	t.Helper()
+	list, err := c.SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: service, GroupName: group})
+	if err != nil {
+		t.Fatalf("select %s/%s: %v", group, service, err)
+	}
+	return list
+}

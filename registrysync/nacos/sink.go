@@ -1,0 +1,375 @@
+package nacos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registrysync"
+)
+
+// errClosed is what a closed sink answers.
+var errClosed = errors.New("nacos: connector closed")
+
+// sink writes copies as ephemeral instances on connections of its own,
+// one per namespace. A Nacos connection holds one instance per service
+// unless it registers them together, and a batch registration replaces
+// the connection's whole set for that service: so the sink keeps every
+// copy it wrote, service by service, and sends a service's whole set on
+// each change. The copies live as long as the connection; the client
+// library registers the last set again after it reconnects.
+type sink struct {
+	cfg     *Config
+	owner   string
+	log     *slog.Logger
+	metrics *metrics
+
+	mu     sync.Mutex // guards the maps and closed, not the requests
+	closed bool
+	// ownedMu makes Owned calls one at a time: a second call must not
+	// read a subscription the first has asked for but not yet received.
+	ownedMu  sync.Mutex
+	clients  map[string]*sinkClient
+	services map[copyKey]*heldService
+}
+
+// sinkClient is one namespace's connection, with the subscriptions Owned
+// checks the copies against.
+type sinkClient struct {
+	ready chan struct{} // closed once dialled
+	err   error
+	watch *watch
+}
+
+// heldService is the set of copies of one service the sink holds.
+type heldService struct {
+	mu     sync.Mutex // held across the registration, so sets go out in order
+	copies map[string]heldCopy
+}
+
+type heldCopy struct {
+	inst  *registry.Instance
+	param vo.RegisterInstanceParam
+}
+
+func newSink(cfg *Config, owner string, log *slog.Logger, m *metrics) *sink {
+	return &sink{cfg: cfg, owner: owner, log: log, metrics: m,
+		clients: map[string]*sinkClient{}, services: map[copyKey]*heldService{}}
+}
+
+// client returns the namespace's connection, dialling it on first use.
+func (s *sink) client(ctx context.Context, namespace string) (*watch, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errClosed
+	}
+	c, ok := s.clients[namespace]
+	if !ok {
+		c = &sinkClient{ready: make(chan struct{})}
+		s.clients[namespace] = c
+		go func() {
+			// Dialled with a context of its own: one caller giving up must
+			// not fail the connection for the others.
+			nc, err := dial(context.Background(), s.cfg, namespace)
+			if err == nil {
+				c.watch = newWatch(nc, namespace, s.cfg.Timeout, nil)
+			}
+			c.err = err
+			close(c.ready)
+		}()
+	}
+	s.mu.Unlock()
+	select {
+	case <-c.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if c.err != nil {
+		s.mu.Lock()
+		if s.clients[namespace] == c {
+			delete(s.clients, namespace) // the next call tries again
+		}
+		s.mu.Unlock()
+		return nil, c.err
+	}
+	return c.watch, nil
+}
+
+func (s *sink) held(key copyKey, create bool) *heldService {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hs, ok := s.services[key]
+	if !ok && create {
+		hs = &heldService{copies: map[string]heldCopy{}}
+		s.services[key] = hs
+	}
+	return hs
+}
+
+// put implements registrysync.Sink.Put.
+func (s *sink) put(ctx context.Context, inst *registry.Instance) error {
+	key, param, err := toNacos(inst)
+	if err != nil {
+		return fmt.Errorf("nacos: put %s/%s: Nacos cannot hold it: %w", inst.Service, inst.ID, err)
+	}
+	w, err := s.client(ctx, key.Namespace)
+	if err != nil {
+		return fmt.Errorf("nacos: put %s/%s: %w", inst.Service, inst.ID, err)
+	}
+	hs := s.held(key, true)
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	next := make(map[string]heldCopy, len(hs.copies)+1)
+	for id, c := range hs.copies {
+		if id != inst.ID && paramAddress(c.param) == paramAddress(param) {
+			return fmt.Errorf("nacos: put %s/%s: copy %s is at the same address %s:%d (cluster %s), and Nacos tells a service's instances apart by it",
+				inst.Service, inst.ID, id, param.Ip, param.Port, param.ClusterName)
+		}
+		next[id] = c
+	}
+	next[inst.ID] = heldCopy{inst: inst.Clone(), param: param}
+	if err := s.register(ctx, w, key, next); err != nil {
+		return fmt.Errorf("nacos: put %s/%s: %w", inst.Service, inst.ID, err)
+	}
+	hs.copies = next
+	return nil
+}
+
+// delete implements registrysync.Sink.Delete.
+func (s *sink) delete(ctx context.Context, inst *registry.Instance) error {
+	key := keyOf(inst)
+	hs := s.held(key, false)
+	if hs == nil {
+		return nil // never written here, or gone already
+	}
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	gone, ok := hs.copies[inst.ID]
+	if !ok {
+		return nil
+	}
+	w, err := s.client(ctx, key.Namespace)
+	if err != nil {
+		return fmt.Errorf("nacos: delete %s/%s: %w", inst.Service, inst.ID, err)
+	}
+	next := make(map[string]heldCopy, len(hs.copies))
+	for id, c := range hs.copies {
+		if id != inst.ID {
+			next[id] = c
+		}
+	}
+	if len(next) > 0 {
+		err = s.register(ctx, w, key, next)
+	} else {
+		err = s.deregister(ctx, w, key, gone.param)
+	}
+	if err != nil {
+		return fmt.Errorf("nacos: delete %s/%s: %w", inst.Service, inst.ID, err)
+	}
+	hs.copies = next
+	if len(next) == 0 {
+		s.mu.Lock()
+		if s.services[key] == hs {
+			delete(s.services, key)
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// register sends a service's whole set of copies as one batch, which
+// replaces what the connection had for the service.
+func (s *sink) register(ctx context.Context, w *watch, key copyKey, copies map[string]heldCopy) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(copies))
+	for id := range copies {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	params := make([]vo.RegisterInstanceParam, len(ids))
+	for i, id := range ids {
+		params[i] = copies[id].param
+	}
+	ok, err := w.client.BatchRegisterInstance(vo.BatchRegisterInstanceParam{ServiceName: key.Service, GroupName: key.Group, Instances: params})
+	return s.answer("batch", ok, err)
+}
+
+// deregister removes the connection's last copy of a service: a batch
+// cannot be empty, and Nacos removes whatever the connection had for the
+// service.
+func (s *sink) deregister(ctx context.Context, w *watch, key copyKey, last vo.RegisterInstanceParam) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ok, err := w.client.DeregisterInstance(vo.DeregisterInstanceParam{
+		Ip: last.Ip, Port: last.Port, Cluster: last.ClusterName, ServiceName: key.Service, GroupName: key.Group, Ephemeral: true,
+	})
+	return s.answer("deregister", ok, err)
+}
+
+// answer counts a request; the client library reports a refusal as false
+// without an error (the server's message went to its own log).
+func (s *sink) answer(op string, ok bool, err error) error {
+	if err == nil && !ok {
+		err = errors.New("the server refused it (its reason is in the Nacos client's log)")
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	s.metrics.requests.WithLabelValues(op, result).Inc()
+	return err
+}
+
+// owned implements registrysync.Sink.Owned: the copies the sink holds
+// that the server shows with this syncer's owner marker. A held copy the
+// server does not show is left out, so the engine puts it again. Nacos
+// lists no disabled instance, so disabled copies are taken as held.
+func (s *sink) owned(ctx context.Context) ([]*registry.Instance, error) {
+	s.ownedMu.Lock()
+	defer s.ownedMu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errClosed
+	}
+	keys := make([]copyKey, 0, len(s.services))
+	for k := range s.services {
+		keys = append(keys, k)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(keys, func(a, b copyKey) int {
+		return strings.Compare(a.Namespace+"\x00"+a.Group+"\x00"+a.Service, b.Namespace+"\x00"+b.Group+"\x00"+b.Service)
+	})
+	var out []*registry.Instance
+	for _, key := range keys {
+		hs := s.held(key, false)
+		if hs == nil {
+			continue // deleted meanwhile
+		}
+		hs.mu.Lock()
+		copies := make([]heldCopy, 0, len(hs.copies))
+		for _, c := range hs.copies {
+			copies = append(copies, c)
+		}
+		hs.mu.Unlock()
+		if len(copies) == 0 {
+			continue
+		}
+		shown, err := s.shown(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("nacos: owned: %w", err)
+		}
+		for _, c := range copies {
+			if !c.param.Enable || shown[c.inst.ID] {
+				out = append(out, c.inst.Clone())
+			}
+		}
+	}
+	return out, nil
+}
+
+// shown returns the ids of the copies of the service the server shows
+// with this syncer's owner marker.
+func (s *sink) shown(ctx context.Context, key copyKey) (map[string]bool, error) {
+	w, err := s.client(ctx, key.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	if !w.client.ServerHealthy() {
+		return nil, fmt.Errorf("not connected to %v", s.cfg.Servers)
+	}
+	ref := serviceRef{Group: key.Group, Service: key.Service}
+	hosts, ok := w.instances(ref)
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := w.subscribe(ctx, ref); err != nil {
+			return nil, err
+		}
+		hosts, _ = w.instances(ref)
+	}
+	out := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		if h.Metadata[registrysync.MetaOwner] == s.owner && h.Metadata[MetaCopyID] != "" {
+			out[h.Metadata[MetaCopyID]] = true
+		}
+	}
+	return out, nil
+}
+
+// close implements registrysync.Connector.Close for the sink: with
+// remove, each service's copies are deregistered first; then the
+// connections close, which makes Nacos drop whatever is left on them.
+func (s *sink) close(ctx context.Context, remove bool) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	clients, services := s.clients, s.services
+	s.clients, s.services = map[string]*sinkClient{}, map[copyKey]*heldService{}
+	s.mu.Unlock()
+
+	var errs []error
+	if remove {
+		for key, hs := range services {
+			if err := s.removeAll(ctx, readyWatch(clients[key.Namespace]), key, hs); err != nil {
+				errs = append(errs, fmt.Errorf("nacos: close: remove the copies of %s/%s/%s: %w", key.Namespace, key.Group, key.Service, err))
+			}
+		}
+	}
+	for _, c := range clients {
+		if w := readyWatch(c); w != nil {
+			w.client.CloseClient()
+			continue
+		}
+		go func() {
+			<-c.ready // a dial under way ends within the client's timeout
+			if c.watch != nil {
+				c.watch.client.CloseClient()
+			}
+		}()
+	}
+	return errors.Join(errs...)
+}
+
+// removeAll deregisters a service's copies: one deregistration removes
+// the connection's whole set.
+func (s *sink) removeAll(ctx context.Context, w *watch, key copyKey, hs *heldService) error {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	for _, c := range hs.copies {
+		if w == nil {
+			return errors.New("no connection") // cannot happen: a copy was written through it
+		}
+		return s.deregister(ctx, w, key, c.param)
+	}
+	return nil
+}
+
+// readyWatch returns a dialled client's watch, nil if it is not dialled.
+func readyWatch(c *sinkClient) *watch {
+	if c == nil {
+		return nil
+	}
+	select {
+	case <-c.ready:
+		return c.watch
+	default:
+		return nil
+	}
+}
