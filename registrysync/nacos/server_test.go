@@ -63,8 +63,14 @@ type server struct {
 
 func startServer(t testing.TB) *server {
 	t.Helper()
-	s := &server{t: t, port: loopback.Port(t, 1000)}
+	s := newServer(t)
 	s.start()
+	return s
+}
+
+// newServer reserves the server's ports; start starts it.
+func newServer(t testing.TB) *server {
+	s := &server{t: t, port: loopback.Port(t, 1000)}
 	t.Cleanup(s.halt)
 	return s
 }
@@ -268,4 +274,79 @@ func hosts(t testing.TB, c naming_client.INamingClient, group, service string) [
 		t.Fatalf("select %s/%s: %v", group, service, err)
 	}
 	return list
+}
+
+// waitFor polls cond until it returns nil or within passes, then fails
+// the test with what was awaited and the last answer.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %v after %v", what, err, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// follow runs c's source until the test ends and returns its updates.
+func follow(t testing.TB, c registrysync.Source) <-chan registrysync.Update {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	updates := make(chan registrysync.Update, 64)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, updates) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("source: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("source did not return within 15s of its context ending")
+		}
+	})
+	return updates
+}
+
+// next waits for an update that satisfies ok.
+func next(t testing.TB, updates <-chan registrysync.Update, within time.Duration, what string, ok func(registrysync.Update) bool) registrysync.Update {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case u := <-updates:
+			if ok(u) {
+				return u
+			}
+		case <-deadline:
+			t.Fatalf("no update within %v: %s", within, what)
+		}
+	}
+}
+
+// find returns the instance id of service in u, nil if u has none.
+func find(u registrysync.Update, service, id string) *registry.Instance {
+	for _, g := range u.Groups {
+		if g.Key.Service != service {
+			continue
+		}
+		for _, in := range g.Instances {
+			if in.ID == id {
+				return in
+			}
+		}
+	}
+	return nil
+}
+
+func bounded(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -1,0 +1,112 @@
+package nacos_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nacos-group/nacos-sdk-go/v2/model"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
+)
+
+// A Nacos connection holds one instance per service unless it registers
+// them as a batch: three copies of one service written one by one must
+// all stay, each removable by its own id.
+func TestCopiesOfOneServiceCoexist(t *testing.T) {
+	s := startServer(t)
+	c := s.connector(t, s.config(), "syncer-a")
+	consumer := s.client(t, "public")
+	var copies []*registry.Instance
+	for i := range 3 {
+		cp := connectortest.Copy(connectortest.App("orders", fmt.Sprintf("orders-%d", i), 18100+i), "legacy-eureka", "syncer-a")
+		if err := c.Put(bounded(t), cp); err != nil {
+			t.Fatalf("put %s: %v", cp.ID, err)
+		}
+		copies = append(copies, cp)
+	}
+	waitFor(t, 10*time.Second, "a consumer sees the three copies", func() error {
+		return wantPorts(hosts(t, consumer, "DEFAULT_GROUP", "orders"), 18100, 18101, 18102)
+	})
+	waitFor(t, 10*time.Second, "Owned lists the three by their ids", func() error {
+		return wantOwned(t, c, "orders-0", "orders-1", "orders-2")
+	})
+
+	if err := c.Delete(bounded(t), copies[1]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the other two stay", func() error {
+		return wantPorts(hosts(t, consumer, "DEFAULT_GROUP", "orders"), 18100, 18102)
+	})
+	if err := wantOwned(t, c, "orders-0", "orders-2"); err != nil {
+		t.Error(err)
+	}
+	for _, cp := range []*registry.Instance{copies[0], copies[2], copies[1]} {
+		if err := c.Delete(bounded(t), cp); err != nil {
+			t.Fatalf("delete %s: %v", cp.ID, err)
+		}
+	}
+	waitFor(t, 10*time.Second, "no copy left on the server", func() error {
+		if n := len(s.instances("orders")); n > 0 {
+			return fmt.Errorf("%d instances", n)
+		}
+		return nil
+	})
+}
+
+// Nacos tells a service's instances apart by ip, port and cluster: a
+// second copy at the address of another is refused and changes nothing.
+func TestCopyAtAnotherCopysAddressIsRefused(t *testing.T) {
+	s := startServer(t)
+	c := s.connector(t, s.config(), "syncer-a")
+	first := connectortest.Copy(connectortest.App("stock", "stock-1", 18110), "legacy-eureka", "syncer-a")
+	if err := c.Put(bounded(t), first); err != nil {
+		t.Fatal(err)
+	}
+	second := connectortest.Copy(connectortest.App("stock", "stock-2", 18110), "legacy-eureka", "syncer-a")
+	second.Metadata["version"] = "v9"
+	err := c.Put(bounded(t), second)
+	if err == nil {
+		t.Fatal("a copy at the address of another was accepted")
+	}
+	t.Logf("refused: %v", err)
+	waitFor(t, 10*time.Second, "the first copy as it was", func() error {
+		return wantOwned(t, c, "stock-1")
+	})
+	for _, in := range s.instances("stock") {
+		if in.Metadata["version"] != "v2" {
+			t.Errorf("the refused copy changed the first: %v", in.Metadata)
+		}
+	}
+}
+
+func wantPorts(hosts []model.Instance, ports ...uint64) error {
+	var got []uint64
+	for _, h := range hosts {
+		got = append(got, h.Port)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, ports) {
+		return fmt.Errorf("ports %v, want %v", got, ports)
+	}
+	return nil
+}
+
+func wantOwned(t testing.TB, c registrysync.Sink, ids ...string) error {
+	owned, err := c.Owned(bounded(t))
+	if err != nil {
+		return err
+	}
+	var got []string
+	for _, in := range owned {
+		got = append(got, in.ID)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, ids) {
+		return fmt.Errorf("owned %v, want %v", got, ids)
+	}
+	return nil
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package nacos_test
+
+// raceDetector is set when the tests run with -race.
+const raceDetector = true
