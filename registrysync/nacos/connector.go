@@ -49,7 +49,7 @@ func New(cfg registrysync.Config, env registrysync.Env) (registrysync.Connector,
 	}
 	return &Connector{
 		source: newSource(c, log, m),
-		sink:   newSink(c, env.Owner, log, m),
+		sink:   newSink(c, env.Owner, m),
 		stop:   make(chan struct{}),
 	}, nil
 }

@@ -94,12 +94,7 @@ func TestCopiesGoWithTheConnection(t *testing.T) {
 func TestSourceSendsNothingWhileNacosIsUnreachable(t *testing.T) {
 	s := newServer(t) // not started: nothing listens on its ports
 	reg := prometheus.NewRegistry()
-	c, err := nacos.New(s.config(), registrysync.Env{Name: "legacy-nacos", Owner: "syncer-a", Logger: quiet, Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(bounded(t), true) }) // nothing was written
-	updates := follow(t, c)
+	updates := follow(t, s.connectorWith(t, s.config(), registrysync.Env{Owner: "syncer-a", Metrics: reg}))
 	// Nothing to poll for: the claim is that nothing comes, over several
 	// list intervals and the client's reconnect attempts.
 	select {
@@ -118,12 +113,7 @@ func TestSourceListsCompletelyOnceNacosIsReachable(t *testing.T) {
 	skipReconnectUnderRace(t)
 	s := newServer(t) // started below, after the source
 	reg := prometheus.NewRegistry()
-	c, err := nacos.New(s.config(), registrysync.Env{Name: "legacy-nacos", Owner: "syncer-a", Logger: quiet, Metrics: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(bounded(t), true) }) // nothing was written
-	updates := follow(t, c)
+	updates := follow(t, s.connectorWith(t, s.config(), registrysync.Env{Owner: "syncer-a", Metrics: reg}))
 	waitFor(t, 10*time.Second, "a failed listing", func() error {
 		if counter(t, reg, "meshbridge_registrysync_nacos_listings_total", "result", "error") < 1 {
 			return fmt.Errorf("none yet")

@@ -28,8 +28,8 @@ func TestPushReachesTheSourceWithinABound(t *testing.T) {
 		return u.Complete && find(u, "quotes", first.ID) != nil
 	})
 	second := connectortest.App("quotes", "", 18401)
-	start := time.Now()
 	apps.register(t, second)
+	start := time.Now()
 	u := next(t, updates, pushBound, "the second quotes instance, by push", func(u registrysync.Update) bool {
 		return find(u, "quotes", second.ID) != nil
 	})

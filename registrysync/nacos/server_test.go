@@ -170,10 +170,18 @@ func (s *server) config() *nacos.Config {
 	return c
 }
 
-// connector builds a connector against s and closes it when the test ends.
+// connector builds a connector against s and closes it, removing its
+// copies, when the test ends.
 func (s *server) connector(t testing.TB, cfg *nacos.Config, owner string) registrysync.Connector {
 	t.Helper()
-	c, err := nacos.New(cfg, registrysync.Env{Name: "legacy-nacos", Owner: owner, Logger: quiet})
+	return s.connectorWith(t, cfg, registrysync.Env{Owner: owner})
+}
+
+// connectorWith is connector with more of env: its Metrics, say.
+func (s *server) connectorWith(t testing.TB, cfg *nacos.Config, env registrysync.Env) registrysync.Connector {
+	t.Helper()
+	env.Name, env.Logger = "legacy-nacos", quiet
+	c, err := nacos.New(cfg, env)
 	if err != nil {
 		t.Fatal(err)
 	}

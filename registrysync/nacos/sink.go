@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"slices"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
@@ -29,7 +26,6 @@ var errClosed = errors.New("nacos: connector closed")
 type sink struct {
 	cfg     *Config
 	owner   string
-	log     *slog.Logger
 	metrics *metrics
 
 	mu     sync.Mutex // guards the maps and closed, not the requests
@@ -49,7 +45,9 @@ type sinkClient struct {
 	watch *watch
 }
 
-// heldService is the set of copies of one service the sink holds.
+// heldService is the set of copies of one service the sink holds. Once
+// made it stays in the sink's map, empty or not, so that a Put and a
+// Delete of the same service always work on the same set.
 type heldService struct {
 	mu     sync.Mutex // held across the registration, so sets go out in order
 	copies map[string]heldCopy
@@ -60,8 +58,8 @@ type heldCopy struct {
 	param vo.RegisterInstanceParam
 }
 
-func newSink(cfg *Config, owner string, log *slog.Logger, m *metrics) *sink {
-	return &sink{cfg: cfg, owner: owner, log: log, metrics: m,
+func newSink(cfg *Config, owner string, m *metrics) *sink {
+	return &sink{cfg: cfg, owner: owner, metrics: m,
 		clients: map[string]*sinkClient{}, services: map[copyKey]*heldService{}}
 }
 
@@ -176,13 +174,6 @@ func (s *sink) delete(ctx context.Context, inst *registry.Instance) error {
 		return fmt.Errorf("nacos: delete %s/%s: %w", inst.Service, inst.ID, err)
 	}
 	hs.copies = next
-	if len(next) == 0 {
-		s.mu.Lock()
-		if s.services[key] == hs {
-			delete(s.services, key)
-		}
-		s.mu.Unlock()
-	}
 	return nil
 }
 
@@ -249,14 +240,11 @@ func (s *sink) owned(ctx context.Context) ([]*registry.Instance, error) {
 		keys = append(keys, k)
 	}
 	s.mu.Unlock()
-	slices.SortFunc(keys, func(a, b copyKey) int {
-		return strings.Compare(a.Namespace+"\x00"+a.Group+"\x00"+a.Service, b.Namespace+"\x00"+b.Group+"\x00"+b.Service)
-	})
 	var out []*registry.Instance
 	for _, key := range keys {
 		hs := s.held(key, false)
 		if hs == nil {
-			continue // deleted meanwhile
+			return nil, errClosed // closed meanwhile
 		}
 		hs.mu.Lock()
 		copies := make([]heldCopy, 0, len(hs.copies))

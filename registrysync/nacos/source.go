@@ -64,17 +64,26 @@ func (s *source) run(ctx context.Context, updates chan<- registrysync.Update) er
 	defer healthTick.Stop()
 	// listed is set by a complete listing and cleared by a failed one or a
 	// lost connection: until the next complete listing, pushes wait.
-	listed := false
+	// failing keeps an outage to one warning, however many seconds it
+	// retries.
+	listed, failing := false, false
 	list := func() {
 		if err := s.list(ctx, watches, updates); err != nil {
 			if ctx.Err() == nil {
 				s.metrics.listings.WithLabelValues("error").Inc()
-				s.log.Warn("nacos listing failed; nothing sent, trying again", "error", err)
+				if !failing {
+					s.log.Warn("nacos listing failed; nothing is sent until one succeeds", "error", err)
+				}
+				failing = true
 			}
 			listed = false
 			return
 		}
 		s.metrics.listings.WithLabelValues("ok").Inc()
+		if failing {
+			s.log.Info("nacos listing succeeded again")
+			failing = false
+		}
 		listed = true
 	}
 	list()
