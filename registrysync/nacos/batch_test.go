@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -28,17 +28,17 @@ func TestCopiesOfOneServiceCoexist(t *testing.T) {
 		}
 		copies = append(copies, cp)
 	}
-	waitFor(t, 10*time.Second, "a consumer sees the three copies", func() error {
+	poll.UntilNil(t, "a consumer sees the three copies", func() error {
 		return wantPorts(hosts(t, consumer, "DEFAULT_GROUP", "orders"), 18100, 18101, 18102)
 	})
-	waitFor(t, 10*time.Second, "Owned lists the three by their ids", func() error {
+	poll.UntilNil(t, "Owned lists the three by their ids", func() error {
 		return wantOwned(t, c, "orders-0", "orders-1", "orders-2")
 	})
 
 	if err := c.Delete(bounded(t), copies[1]); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "the other two stay", func() error {
+	poll.UntilNil(t, "the other two stay", func() error {
 		return wantPorts(hosts(t, consumer, "DEFAULT_GROUP", "orders"), 18100, 18102)
 	})
 	if err := wantOwned(t, c, "orders-0", "orders-2"); err != nil {
@@ -49,7 +49,7 @@ func TestCopiesOfOneServiceCoexist(t *testing.T) {
 			t.Fatalf("delete %s: %v", cp.ID, err)
 		}
 	}
-	waitFor(t, 10*time.Second, "no copy left on the server", func() error {
+	poll.UntilNil(t, "no copy left on the server", func() error {
 		if n := len(s.instances("orders")); n > 0 {
 			return fmt.Errorf("%d instances", n)
 		}
@@ -73,7 +73,7 @@ func TestCopyAtAnotherCopysAddressIsRefused(t *testing.T) {
 		t.Fatal("a copy at the address of another was accepted")
 	}
 	t.Logf("refused: %v", err)
-	waitFor(t, 10*time.Second, "the first copy as it was", func() error {
+	poll.UntilNil(t, "the first copy as it was", func() error {
 		return wantOwned(t, c, "stock-1")
 	})
 	for _, in := range s.instances("stock") {

@@ -1,56 +1,30 @@
 package nacos_test
 
 import (
-	"bufio"
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	iconfig "github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/nacos"
 )
 
-// Each testdata/*.bad.yaml starts with "# want: <text>", the error its
-// decoding and validation must give.
+// Each testdata/*.bad.yaml is refused with the error its want line names.
 func TestBadConfigsAreRefusedWithTheFieldNamed(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.bad.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no bad configs: %v", err)
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			first, _, _ := bufio.NewReader(bytes.NewReader(data)).ReadLine()
-			want, ok := strings.CutPrefix(string(first), "# want: ")
-			if !ok {
-				t.Fatalf("%s does not start with '# want: '", f)
-			}
-			cfg := nacos.NewConfig()
-			err = iconfig.Decode(data, cfg)
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Fatalf("got %v, want an error with %q", err, want)
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		cfg := nacos.NewConfig()
+		if err := iconfig.Load(path, cfg); err != nil {
+			return err
+		}
+		return cfg.Validate()
+	})
 }
 
 func TestFullConfigDecodesAndKeepsThePasswordOutOfPrint(t *testing.T) {
-	data, err := os.ReadFile("testdata/full.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := nacos.NewConfig()
-	if err := iconfig.Decode(data, cfg); err != nil {
+	if err := iconfig.Load("testdata/full.yaml", cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {

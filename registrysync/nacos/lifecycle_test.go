@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -39,13 +40,20 @@ func TestCopiesSurviveAServerRestart(t *testing.T) {
 	})
 
 	s.restart() // a fresh registry: what is there afterwards was registered again
-	waitFor(t, 20*time.Second, "the copies registered again", func() error {
+	// The restarted server stops when the test ends before the connector's
+	// own cleanup would run: close it while the server still answers.
+	t.Cleanup(func() {
+		if err := c.Close(bounded(t), true); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	poll.UntilNil(t, "the copies registered again", func() error {
 		if a, b := len(s.instances("restart-a")), len(s.instances("restart-b")); a != 2 || b != 1 {
 			return fmt.Errorf("restart-a has %d, restart-b %d", a, b)
 		}
 		return nil
-	})
-	waitFor(t, 10*time.Second, "Owned lists them", func() error { return wantOwned(t, c, "a-1", "a-2", "b-1") })
+	}, poll.Within(20*time.Second))
+	poll.UntilNil(t, "Owned lists them", func() error { return wantOwned(t, c, "a-1", "a-2", "b-1") })
 	next(t, updates, 20*time.Second, "a listing after the restart with every copy", func(u registrysync.Update) bool {
 		return u.Complete && find(u, "restart-a", "a-1") != nil && find(u, "restart-a", "a-2") != nil && find(u, "restart-b", "b-1") != nil
 	})
@@ -73,7 +81,7 @@ func TestCopiesGoWithTheConnection(t *testing.T) {
 			if err := c.Close(bounded(t), remove); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 10*time.Second, "no copy left", func() error {
+			poll.UntilNil(t, "no copy left", func() error {
 				if n := len(s.instances("closing")); n != 0 {
 					return fmt.Errorf("%d copies", n)
 				}
@@ -114,7 +122,7 @@ func TestSourceListsCompletelyOnceNacosIsReachable(t *testing.T) {
 	s := newServer(t) // started below, after the source
 	reg := prometheus.NewRegistry()
 	updates := follow(t, s.connectorWith(t, s.config(), registrysync.Env{Owner: "syncer-a", Metrics: reg}))
-	waitFor(t, 10*time.Second, "a failed listing", func() error {
+	poll.UntilNil(t, "a failed listing", func() error {
 		if counter(t, reg, "meshbridge_registrysync_nacos_listings_total", "result", "error") < 1 {
 			return fmt.Errorf("none yet")
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -76,7 +77,7 @@ func TestSinkWritesIntoTheCopysNamespaceAndGroup(t *testing.T) {
 		}
 	}
 	public, dev := s.client(t, "public"), s.client(t, "dev")
-	waitFor(t, 10*time.Second, "each copy where its namespace and group say", func() error {
+	poll.UntilNil(t, "each copy where its namespace and group say", func() error {
 		if err := wantPorts(hosts(t, public, "DEFAULT_GROUP", "ns-billing"), 18320); err != nil {
 			return fmt.Errorf("public/DEFAULT_GROUP: %w", err)
 		}
@@ -88,11 +89,11 @@ func TestSinkWritesIntoTheCopysNamespaceAndGroup(t *testing.T) {
 	if err := wantPorts(hosts(t, dev, "DEFAULT_GROUP", "ns-billing")); err != nil {
 		t.Errorf("dev/DEFAULT_GROUP: %v", err)
 	}
-	waitFor(t, 10*time.Second, "both owned", func() error { return wantOwned(t, c, "billing-1", "billing-2") })
+	poll.UntilNil(t, "both owned", func() error { return wantOwned(t, c, "billing-1", "billing-2") })
 	if err := c.Delete(bounded(t), placed); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "dev/blue emptied, public kept", func() error {
+	poll.UntilNil(t, "dev/blue emptied, public kept", func() error {
 		if err := wantPorts(hosts(t, dev, "blue", "ns-billing")); err != nil {
 			return err
 		}

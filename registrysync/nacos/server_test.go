@@ -18,6 +18,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	adapter "github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
 	"github.com/meshbridge/meshbridge/internal/loopback"
@@ -52,13 +53,15 @@ var quiet = slog.New(slog.DiscardHandler)
 // loopback: the stand-in for a Nacos 2.x server, which cannot be fetched
 // here. Like a Nacos server it keeps ephemeral instances in memory only:
 // a restart starts from an empty registry, so whatever is there after one
-// was registered again by its client.
+// was registered again by its client. Its gRPC port stays across a
+// restart, where clients reconnect; its HTTP port is new each time.
 type server struct {
-	t     testing.TB
-	port  int // HTTP; gRPC listens on port + 1000, as Nacos does
-	mu    sync.Mutex
-	store *embedded.Store
-	stop  func()
+	t        testing.TB
+	grpcPort int
+	mu       sync.Mutex
+	httpAddr string
+	store    *embedded.Store
+	halt     func()
 }
 
 func startServer(t testing.TB) *server {
@@ -68,81 +71,52 @@ func startServer(t testing.TB) *server {
 	return s
 }
 
-// newServer reserves the server's ports; start starts it.
+// newServer reserves the server's gRPC port; start starts it.
 func newServer(t testing.TB) *server {
-	s := &server{t: t, port: loopback.Port(t, 1000)}
-	t.Cleanup(s.halt)
-	return s
+	return &server{t: t, grpcPort: loopback.Port(t), halt: func() {}}
 }
-
-func (s *server) addr() string { return net.JoinHostPort(loopback.Host, strconv.Itoa(s.port)) }
 
 func (s *server) start() {
 	s.t.Helper()
-	store, err := embedded.Open(embedded.Options{
-		Dir: s.t.TempDir(), Logger: quiet,
-		Expiry: embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1},
+	store := adaptertest.Store(s.t, func(o *embedded.Options) {
+		o.Expiry = embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1}
 	})
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	opts := adapter.Options{Logger: quiet}
 	opts.GRPC.DrainTimeout = 2 * time.Second
 	opts.HTTP.DrainTimeout = 2 * time.Second
 	a, err := adapter.New(store, opts)
 	if err != nil {
-		store.Close()
 		s.t.Fatal(err)
 	}
-	httpLn, grpcLn := listen(s.t, s.port), listen(s.t, s.port+1000)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 2)
-	go func() { done <- a.ServeHTTP(ctx, httpLn) }()
-	go func() { done <- a.ServeGRPC(ctx, grpcLn) }()
-	s.mu.Lock()
-	s.store = store
-	s.stop = func() {
-		cancel()
-		for range 2 {
-			select {
-			case err := <-done:
-				if err != nil {
-					s.t.Errorf("nacos server: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				s.t.Errorf("nacos server did not stop within 15s")
-			}
-		}
-		a.Close()
-		store.Close()
-	}
-	s.mu.Unlock()
-}
-
-func listen(t testing.TB, port int) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort(loopback.Host, strconv.Itoa(port)))
+	front := adaptertest.Start(s.t, store, adaptertest.Frontend{Serve: a.ServeHTTP, Close: a.Close})
+	grpcLn, err := net.Listen("tcp", net.JoinHostPort(loopback.Host, strconv.Itoa(s.grpcPort)))
 	if err != nil {
-		t.Fatal(err)
+		s.t.Fatal(err)
 	}
-	return ln
-}
-
-func (s *server) halt() {
+	stopGRPC := adaptertest.Go(s.t, "the Nacos gRPC server", func(ctx context.Context) error { return a.ServeGRPC(ctx, grpcLn) })
 	s.mu.Lock()
-	stop := s.stop
-	s.stop = nil
-	s.mu.Unlock()
-	if stop != nil {
-		stop()
+	s.httpAddr, s.store = front.Addr, store
+	s.halt = func() {
+		if err := stopGRPC(); err != nil {
+			s.t.Errorf("stop the Nacos gRPC server: %v", err)
+		}
+		front.Stop()
 	}
+	s.mu.Unlock()
 }
 
-// restart stops the server and starts it again on the same ports with an
-// empty registry.
+// restart stops the server and starts it again, gRPC on the same port,
+// with an empty registry.
 func (s *server) restart() {
+	s.t.Helper()
 	s.halt()
 	s.start()
+}
+
+func (s *server) addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.httpAddr
 }
 
 // instances lists what the server holds for a service, of every namespace.
@@ -162,6 +136,11 @@ func (s *server) instances(service string) []*registry.Instance {
 func (s *server) config() *nacos.Config {
 	c := nacos.NewConfig()
 	c.Servers = []string{s.addr()}
+	if s.addr() == "" {
+		// Not started yet: a port nothing listens on until it is.
+		c.Servers = []string{net.JoinHostPort(loopback.Host, strconv.Itoa(loopback.Port(s.t)))}
+	}
+	c.GRPCPort = s.grpcPort
 	c.ListInterval = 200 * time.Millisecond
 	c.Timeout = 3 * time.Second
 	c.LogDir = filepath.Join(sdkDir, "log")
@@ -206,13 +185,19 @@ func (s *server) client(t testing.TB, namespace string) naming_client.INamingCli
 			constant.WithNotLoadCacheAtStart(true), constant.WithUpdateCacheWhenEmpty(true),
 			constant.WithLogDir(cfg.LogDir), constant.WithCacheDir(cfg.CacheDir), constant.WithLogLevel("error"),
 		),
-		ServerConfigs: []constant.ServerConfig{*constant.NewServerConfig(loopback.Host, uint64(s.port), constant.WithContextPath("/nacos"))},
+		ServerConfigs: []constant.ServerConfig{s.serverConfig()},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.CloseClient)
 	return c
+}
+
+func (s *server) serverConfig() constant.ServerConfig {
+	_, p, _ := net.SplitHostPort(s.addr())
+	port, _ := strconv.ParseUint(p, 10, 16)
+	return *constant.NewServerConfig(loopback.Host, port, constant.WithContextPath("/nacos"), constant.WithGrpcPort(uint64(s.grpcPort)))
 }
 
 // apps registers instances as apps do, each on its own connection, and
@@ -282,23 +267,6 @@ func hosts(t testing.TB, c naming_client.INamingClient, group, service string) [
 		t.Fatalf("select %s/%s: %v", group, service, err)
 	}
 	return list
-}
-
-// waitFor polls cond until it returns nil or within passes, then fails
-// the test with what was awaited and the last answer.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // follow runs c's source until the test ends and returns its updates.

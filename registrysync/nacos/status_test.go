@@ -9,6 +9,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -47,7 +48,7 @@ func TestDownAndDisabledCopiesAsNacosConsumersSeeThem(t *testing.T) {
 	}
 	consumer := s.client(t, "public")
 	var all []model.Instance
-	waitFor(t, 10*time.Second, "the six listed copies", func() error {
+	poll.UntilNil(t, "the six listed copies", func() error {
 		all = hosts(t, consumer, "DEFAULT_GROUP", "billing")
 		if len(all) != 6 {
 			return fmt.Errorf("%d hosts", len(all))
