@@ -23,7 +23,9 @@ type Harness struct {
 	New func(t *testing.T, env registrysync.Env) registrysync.Connector
 	// Register puts inst in the registry as an app would, through the
 	// registry's own client, and keeps it alive until Deregister or the
-	// end of the test.
+	// end of the test. A registry that names instances itself (Nacos
+	// makes the id from the address) sets inst.ID to the id it gave: the
+	// suite reads the id after Register.
 	Register func(t *testing.T, inst *registry.Instance)
 	// Deregister removes what Register put there.
 	Deregister func(t *testing.T, inst *registry.Instance)
