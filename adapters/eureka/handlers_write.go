@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/adapters/eureka/fields"
 	"github.com/meshbridge/meshbridge/adapters/eureka/wire"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
@@ -181,7 +182,7 @@ func (s *Server) putStatus(w http.ResponseWriter, r *http.Request, app, id strin
 		i.OverriddenStatus = status
 		bumpDirty(i, dirty)
 		if status == registry.StatusUp && i.Attributes[attrServiceUp] == "" {
-			setAttr(i, attrServiceUp, strconv.FormatInt(now.UnixMilli(), 10))
+			fields.Set(i, attrServiceUp, strconv.FormatInt(now.UnixMilli(), 10))
 		}
 	})
 }
@@ -376,6 +377,6 @@ func queryMillis(w http.ResponseWriter, r *http.Request, name string) (int64, bo
 // bumpDirty raises the instance's lastDirtyTimestamp to dirty when newer.
 func bumpDirty(i *registry.Instance, dirty int64) {
 	if dirty > lastDirty(i) {
-		setAttr(i, attrLastDirty, strconv.FormatInt(dirty, 10))
+		fields.Set(i, attrLastDirty, strconv.FormatInt(dirty, 10))
 	}
 }

@@ -7,52 +7,44 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbridge/meshbridge/adapters/eureka/fields"
 	"github.com/meshbridge/meshbridge/adapters/eureka/wire"
 	"github.com/meshbridge/meshbridge/registry"
 )
 
 // Attribute keys under which Eureka-only fields are kept on a
-// registry.Instance, so what a client registered comes back unchanged.
+// registry.Instance, so what a client registered comes back unchanged;
+// package fields holds them for every mapping of Eureka instances.
 const (
-	attrIPAddr               = "eureka.ipAddr"
-	attrAppGroupName         = "eureka.appGroupName"
-	attrSID                  = "eureka.sid"
-	attrHomePageURL          = "eureka.homePageUrl"
-	attrStatusPageURL        = "eureka.statusPageUrl"
-	attrHealthCheckURL       = "eureka.healthCheckUrl"
-	attrSecureHealthCheckURL = "eureka.secureHealthCheckUrl"
-	attrVIPAddress           = "eureka.vipAddress"
-	attrSecureVIPAddress     = "eureka.secureVipAddress"
-	attrCountryID            = "eureka.countryId"
-	attrDataCenterName       = "eureka.dataCenterInfo.name"
-	attrDataCenterMetadata   = "eureka.dataCenterInfo.metadata"
-	attrCoordinating         = "eureka.isCoordinatingDiscoveryServer"
-	attrLastDirty            = "eureka.lastDirtyTimestamp"
-	attrServiceUp            = "eureka.serviceUpTimestamp"
-	attrASGName              = "eureka.asgName"
-	// attrDisabledPort keeps the number of a plain port the client marked
-	// disabled; the model's Port is 0 then, as no plain port is usable.
-	attrDisabledPort = "eureka.port"
+	attrIPAddr               = fields.IPAddr
+	attrAppGroupName         = fields.AppGroupName
+	attrSID                  = fields.SID
+	attrHomePageURL          = fields.HomePageURL
+	attrStatusPageURL        = fields.StatusPageURL
+	attrHealthCheckURL       = fields.HealthCheckURL
+	attrSecureHealthCheckURL = fields.SecureHealthCheckURL
+	attrVIPAddress           = fields.VIPAddress
+	attrSecureVIPAddress     = fields.SecureVIPAddress
+	attrCountryID            = fields.CountryID
+	attrDataCenterName       = fields.DataCenterName
+	attrDataCenterMetadata   = fields.DataCenterMetadata
+	attrCoordinating         = fields.Coordinating
+	attrLastDirty            = fields.LastDirty
+	attrServiceUp            = fields.ServiceUp
+	attrASGName              = fields.ASGName
+	attrDisabledPort         = fields.DisabledPort
 )
 
 // Metadata key Spring's Eureka client uses for the zone.
-const metadataZone = "zone"
+const metadataZone = fields.MetadataZone
 
 // appName is the Eureka application name of an instance: its canonical
 // service key, upper-cased as the server upper-cases every app name.
 func appName(i *registry.Instance) string { return strings.ToUpper(i.ServiceKey) }
 
-// serviceName picks the model's service name for a registration: the
-// first VIP address when it is the app's name in another case (Spring sets
-// vipAddress to spring.application.name, which keeps its case), else the
-// app name in lower case, so Consul and Nacos see "orders", not "ORDERS".
-func serviceName(w *wire.Instance) string {
-	vip, _, _ := strings.Cut(w.VIPAddress, ",")
-	if vip = strings.TrimSpace(vip); strings.EqualFold(vip, w.App) {
-		return vip
-	}
-	return strings.ToLower(w.App)
-}
+// serviceName picks the model's service name for a registration
+// (fields.ServiceName: Spring's spelling from the VIP, else lower case).
+func serviceName(w *wire.Instance) string { return fields.ServiceName(w.App, w.VIPAddress) }
 
 // eurekaStatus is the status Eureka shows for an instance, following the
 // server's rules: a client that says DOWN, STARTING or UNKNOWN is believed
@@ -157,15 +149,7 @@ func toWire(i *registry.Instance, action string) *wire.Instance {
 	return w
 }
 
-func homePage(i *registry.Instance) string {
-	if i.Port > 0 {
-		return "http://" + i.Address() + "/"
-	}
-	if i.SecureEnabled && i.SecurePort > 0 {
-		return "https://" + i.Address() + "/"
-	}
-	return ""
-}
+func homePage(i *registry.Instance) string { return fields.HomePage(i) }
 
 // fromWire maps a registration to the instance to store. prev is the
 // instance already registered under the same key, or nil.
@@ -190,7 +174,7 @@ func (s *Server) fromWire(w *wire.Instance, prev *registry.Instance, now time.Ti
 	if w.Port.Enabled {
 		inst.Port = w.Port.Number
 	} else {
-		setAttr(inst, attrDisabledPort, strconv.Itoa(w.Port.Number))
+		fields.Set(inst, attrDisabledPort, strconv.Itoa(w.Port.Number))
 	}
 	if inst.SecureEnabled && w.SecurePort.Number > 0 {
 		inst.Scheme = "https"
@@ -223,31 +207,31 @@ func (s *Server) fromWire(w *wire.Instance, prev *registry.Instance, now time.Ti
 		}
 	}
 
-	setAttr(inst, attrIPAddr, w.IPAddr)
-	setAttr(inst, attrAppGroupName, w.AppGroupName)
+	fields.Set(inst, attrIPAddr, w.IPAddr)
+	fields.Set(inst, attrAppGroupName, w.AppGroupName)
 	if w.SID != "na" {
-		setAttr(inst, attrSID, w.SID)
+		fields.Set(inst, attrSID, w.SID)
 	}
-	setAttr(inst, attrHomePageURL, w.HomePageURL)
-	setAttr(inst, attrStatusPageURL, w.StatusPageURL)
-	setAttr(inst, attrHealthCheckURL, w.HealthCheckURL)
-	setAttr(inst, attrSecureHealthCheckURL, w.SecureHealthCheckURL)
-	setAttr(inst, attrVIPAddress, w.VIPAddress)
-	setAttr(inst, attrSecureVIPAddress, w.SecureVIPAddress)
-	setAttr(inst, attrASGName, w.ASGName)
+	fields.Set(inst, attrHomePageURL, w.HomePageURL)
+	fields.Set(inst, attrStatusPageURL, w.StatusPageURL)
+	fields.Set(inst, attrHealthCheckURL, w.HealthCheckURL)
+	fields.Set(inst, attrSecureHealthCheckURL, w.SecureHealthCheckURL)
+	fields.Set(inst, attrVIPAddress, w.VIPAddress)
+	fields.Set(inst, attrSecureVIPAddress, w.SecureVIPAddress)
+	fields.Set(inst, attrASGName, w.ASGName)
 	if w.CountryID != wire.DefaultCountryID {
-		setAttr(inst, attrCountryID, strconv.Itoa(w.CountryID))
+		fields.Set(inst, attrCountryID, strconv.Itoa(w.CountryID))
 	}
 	if w.IsCoordinatingDiscoveryServer {
-		setAttr(inst, attrCoordinating, "true")
+		fields.Set(inst, attrCoordinating, "true")
 	}
 	if dc := w.DataCenterInfo; dc != nil {
 		if dc.Name != wire.DataCenterMyOwn {
-			setAttr(inst, attrDataCenterName, dc.Name)
+			fields.Set(inst, attrDataCenterName, dc.Name)
 		}
 		if dc.Name == wire.DataCenterAmazon && len(dc.Metadata) > 0 {
 			b, _ := json.Marshal(dc.Metadata) // a map of strings always marshals
-			setAttr(inst, attrDataCenterMetadata, string(b))
+			fields.Set(inst, attrDataCenterMetadata, string(b))
 			if inst.Zone == "" {
 				inst.Zone = dc.Metadata["availability-zone"]
 			}
@@ -257,13 +241,13 @@ func (s *Server) fromWire(w *wire.Instance, prev *registry.Instance, now time.Ti
 	if dirty <= 0 {
 		dirty = now.UnixMilli()
 	}
-	setAttr(inst, attrLastDirty, strconv.FormatInt(dirty, 10))
+	fields.Set(inst, attrLastDirty, strconv.FormatInt(dirty, 10))
 	// serviceUpTimestamp survives re-registration and is first set when
 	// the instance is seen UP.
 	if up := prevAttr(prev, attrServiceUp); up != "" {
-		setAttr(inst, attrServiceUp, up)
+		fields.Set(inst, attrServiceUp, up)
 	} else if eurekaStatus(inst) == registry.StatusUp {
-		setAttr(inst, attrServiceUp, strconv.FormatInt(now.UnixMilli(), 10))
+		fields.Set(inst, attrServiceUp, strconv.FormatInt(now.UnixMilli(), 10))
 	}
 	return inst
 }
@@ -271,16 +255,6 @@ func (s *Server) fromWire(w *wire.Instance, prev *registry.Instance, now time.Ti
 // lastDirty is the instance's lastDirtyTimestamp in Unix milliseconds.
 func lastDirty(i *registry.Instance) int64 {
 	return atoi64Or(i.Attributes[attrLastDirty], millis(i.Updated))
-}
-
-func setAttr(i *registry.Instance, k, v string) {
-	if v == "" {
-		return
-	}
-	if i.Attributes == nil {
-		i.Attributes = map[string]string{}
-	}
-	i.Attributes[k] = v
 }
 
 func prevAttr(i *registry.Instance, k string) string {

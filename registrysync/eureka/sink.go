@@ -1,0 +1,255 @@
+package eureka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/hudl/fargo"
+
+	"github.com/meshbridge/meshbridge/adapters/eureka/fields"
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registrysync"
+)
+
+// errClosed is what a sink answers after Close.
+var errClosed = errors.New("connector closed")
+
+// Owned lists the copies in the registry this syncer wrote, from a full
+// fetch, and renews them from then on: a syncer that restarts or takes
+// over keeps its copies alive without writing them again.
+func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
+	doc, err := c.fetch(ctx, fullPath)
+	if err != nil {
+		return nil, fmt.Errorf("eureka: owned: %w", err)
+	}
+	var out []*registry.Instance
+	for _, app := range doc.apps {
+		for _, w := range app.Instances {
+			meta, err := metadataOf(w)
+			if err != nil {
+				return nil, fmt.Errorf("eureka: owned: instance %q of %s: %w", w.Id(), app.Name, err)
+			}
+			if meta[registrysync.MetaOwner] != c.env.Owner {
+				continue
+			}
+			inst, err := fromEureka(w, fields.ServiceName(app.Name, w.VipAddress))
+			if err != nil {
+				return nil, fmt.Errorf("eureka: owned: %w", err)
+			}
+			if want := c.adopt(app.Name, w); want != nil {
+				inst = want
+			}
+			out = append(out, inst)
+		}
+	}
+	return out, nil
+}
+
+// adopt renews a listed copy, and returns the instance it was last put
+// as when the registry still holds what was written for it (the model
+// has fields Eureka cannot hold, so the copy as read back may differ
+// from the instance put while nothing needs writing).
+func (c *Connector) adopt(app string, w *fargo.Instance) *registry.Instance {
+	key := instanceKey{app, w.Id()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	if k, ok := c.copies[key]; ok {
+		if sameRegistration(k.reg, w) {
+			return k.want.Clone()
+		}
+		return nil
+	}
+	listed := *w
+	listed.App = app
+	c.copies[key] = &kept{reg: registration{instance: &listed, outOfService: w.Status == fargo.OUTOFSERVICE}}
+	c.keeper.Add(key.String(), false)
+	c.startRenewals()
+	return nil
+}
+
+// Put registers a copy, or updates it, and renews it from then on. An
+// instance with the copy's app and id that this syncer did not write is
+// left alone and the put fails: a copy never replaces an app's own
+// registration.
+func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
+	reg, err := toEureka(inst, c.cfg.RenewalInterval, c.cfg.LeaseDuration)
+	if err != nil {
+		return fmt.Errorf("eureka: put %s/%s: %w", inst.Service, inst.ID, err)
+	}
+	w := reg.instance
+	key := instanceKey{w.App, w.InstanceId}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, errClosed)
+	}
+	got, err := c.conn.GetInstance(w.App, w.InstanceId)
+	switch {
+	case statusIs(err, http.StatusNotFound):
+	case err != nil:
+		return fmt.Errorf("eureka: put %s/%s: read: %w", w.App, w.InstanceId, err)
+	case !c.ownedBy(got):
+		return fmt.Errorf("eureka: put %s/%s: an instance this syncer did not write holds the id", w.App, w.InstanceId)
+	case sameRegistration(reg, got):
+		c.hold(key, reg, inst)
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, err)
+	}
+	if err := c.register(reg); err != nil {
+		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, err)
+	}
+	c.hold(key, reg, inst)
+	return nil
+}
+
+// hold records a copy as put and renews it.
+func (c *Connector) hold(key instanceKey, reg registration, inst *registry.Instance) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.copies[key] = &kept{reg: reg, put: true, want: inst.Clone()}
+	c.keeper.Add(key.String(), true)
+	c.startRenewals()
+}
+
+// register writes a registration: the instance, then the status override
+// that carries OUT_OF_SERVICE, or lifts one left from before (Eureka keeps
+// an OUT_OF_SERVICE status through re-registrations, so only the status
+// endpoint sets and lifts it).
+func (c *Connector) register(reg registration) error {
+	w := *reg.instance // fargo overwrites what it registers with the server's read-back
+	if err := c.conn.ReregisterInstance(&w); err != nil {
+		return fmt.Errorf("register: %w", err)
+	}
+	// The read-back is best effort in fargo: when it failed, w is what
+	// was sent, whose status is never OUT_OF_SERVICE, and the override
+	// is set (or lifted) to be sure.
+	shown := w.Status
+	switch {
+	case reg.outOfService && shown != fargo.OUTOFSERVICE:
+		if err := c.conn.UpdateInstanceStatus(&w, fargo.OUTOFSERVICE); err != nil {
+			return fmt.Errorf("set OUT_OF_SERVICE: %w", err)
+		}
+	case !reg.outOfService && (shown == fargo.OUTOFSERVICE || w.Overriddenstatus == fargo.OUTOFSERVICE):
+		if err := c.conn.UpdateInstanceStatus(&w, fargo.UP); err != nil {
+			return fmt.Errorf("lift OUT_OF_SERVICE: %w", err)
+		}
+	}
+	return nil
+}
+
+// Delete cancels a copy. One already gone is not an error; an instance
+// under the copy's id that this syncer did not write is left alone.
+func (c *Connector) Delete(ctx context.Context, inst *registry.Instance) error {
+	app := appName(inst.Service)
+	key := instanceKey{app, inst.ID}
+	c.mu.Lock()
+	delete(c.copies, key)
+	c.keeper.Remove(key.String())
+	c.mu.Unlock()
+	got, err := c.conn.GetInstance(app, inst.ID)
+	switch {
+	case statusIs(err, http.StatusNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("eureka: delete %s/%s: read: %w", app, inst.ID, err)
+	case !c.ownedBy(got):
+		return fmt.Errorf("eureka: delete %s/%s: an instance this syncer did not write holds the id", app, inst.ID)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("eureka: delete %s/%s: %w", app, inst.ID, err)
+	}
+	return c.cancel(&fargo.Instance{App: app, InstanceId: inst.ID})
+}
+
+// cancel deregisters a copy; one already gone is not an error.
+func (c *Connector) cancel(w *fargo.Instance) error {
+	err := c.conn.DeregisterInstance(w)
+	if err != nil && !statusIs(err, http.StatusNotFound) {
+		return fmt.Errorf("eureka: delete %s/%s: %w", w.App, w.Id(), err)
+	}
+	return nil
+}
+
+// renew renews one copy's lease. A copy the server does not know (404:
+// it restarted empty, evicted the copy, or someone cancelled it) is
+// registered again when this process put it, and forgotten when it was
+// only adopted.
+func (c *Connector) renew(ctx context.Context, id string) {
+	key := parseKey(id)
+	c.mu.Lock()
+	k, ok := c.copies[key]
+	c.mu.Unlock()
+	if !ok || ctx.Err() != nil {
+		return
+	}
+	err := c.conn.HeartBeatInstance(k.reg.instance)
+	switch {
+	case err == nil:
+		c.metrics.renewed("ok")
+		c.renewalsRecovered()
+	case statusIs(err, http.StatusNotFound) && k.put:
+		if err := c.register(k.reg); err != nil {
+			c.metrics.renewed("error")
+			c.renewalFailed(key, fmt.Errorf("register again after a renewal answered 404: %w", err))
+			return
+		}
+		c.metrics.renewed("reregistered")
+		c.env.Logger.Info("copy registered again: its renewal was answered 404", "app", key.app, "instance", key.id)
+	case statusIs(err, http.StatusNotFound):
+		c.mu.Lock()
+		if c.copies[key] == k {
+			delete(c.copies, key)
+			c.keeper.Remove(id)
+		}
+		c.mu.Unlock()
+		c.metrics.renewed("gone")
+		c.env.Logger.Info("adopted copy gone from the registry: no longer renewed", "app", key.app, "instance", key.id)
+	default:
+		c.metrics.renewed("error")
+		c.renewalFailed(key, err)
+	}
+}
+
+// renewalFailed logs the first of a run of failed renewals; the metric
+// counts them all.
+func (c *Connector) renewalFailed(key instanceKey, err error) {
+	if c.failing.CompareAndSwap(false, true) {
+		c.env.Logger.Warn("renewing copies fails; they expire after their lease unless it recovers",
+			"app", key.app, "instance", key.id, "error", err)
+	}
+}
+
+func (c *Connector) renewalsRecovered() {
+	if c.failing.CompareAndSwap(true, false) {
+		c.env.Logger.Info("renewing copies succeeds again")
+	}
+}
+
+// ownedBy reports whether w is a copy this syncer wrote.
+func (c *Connector) ownedBy(w *fargo.Instance) bool {
+	meta, err := metadataOf(w)
+	return err == nil && meta[registrysync.MetaOwner] == c.env.Owner
+}
+
+// statusIs reports whether err is fargo's answer for an HTTP status.
+func statusIs(err error, code int) bool {
+	got, ok := fargo.HTTPResponseStatusCode(err)
+	return ok && got == code
+}
+
+// String is the key the keeper holds a copy under.
+func (k instanceKey) String() string { return k.app + "\n" + k.id }
+
+func parseKey(s string) instanceKey {
+	app, id, _ := strings.Cut(s, "\n")
+	return instanceKey{app, id}
+}
