@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,10 @@ type stand struct {
 	t    *testing.T
 	addr string
 	opts eurekafe.Options
+
+	// failing makes the server answer every request with 500, as a
+	// server that is up but broken does.
+	failing atomic.Bool
 
 	mu    sync.Mutex
 	store *embedded.Store
@@ -80,7 +85,15 @@ func (s *stand) serve(ln net.Listener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- srv.Run(ctx) }()
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	api := srv.Handler()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.failing.Load() {
+			http.Error(w, "failing on purpose", http.StatusInternalServerError)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = hs.Serve(ln) }() // ends with Close below
 	s.mu.Lock()
@@ -218,4 +231,20 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stored reads an instance from the stand's store: nil when absent.
+func (s *stand) stored(t *testing.T, service, id string) *registry.Instance {
+	t.Helper()
+	s.mu.Lock()
+	store := s.store
+	s.mu.Unlock()
+	inst, err := store.Get(context.Background(), registry.NewInstanceKey("", "", service, id))
+	if errors.Is(err, registry.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("store get %s/%s: %v", service, id, err)
+	}
+	return inst
 }

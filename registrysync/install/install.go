@@ -5,5 +5,6 @@
 package install
 
 import (
+	_ "github.com/meshbridge/meshbridge/registrysync/eureka" // Eureka, through hudl/fargo
 	_ "github.com/meshbridge/meshbridge/registrysync/nacos"
 )

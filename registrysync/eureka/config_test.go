@@ -1,0 +1,71 @@
+package eureka
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/internal/config"
+)
+
+// decodeFile decodes a registry entry's keys strictly onto the defaults
+// and validates them, as registrysync does.
+func decodeFile(t *testing.T, path string) (*Config, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	if err := config.Decode(data, cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func TestBadConfigsNameTheField(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) == 0 {
+		t.Fatal("no bad configs in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = decodeFile(t, f)
+			if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
+				t.Fatalf("error %v; want it to contain %q", err, strings.TrimSpace(string(want)))
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("the error prints the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestConfigDefaultsAndURLs(t *testing.T) {
+	cfg, err := decodeFile(t, "testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PollInterval != 2*time.Second || cfg.RenewalWorkers != 4 {
+		t.Errorf("decoded %+v", cfg)
+	}
+	got := cfg.serviceURLs()
+	want := []string{"http://sync:s3cret@eureka-1:8761/eureka", "https://sync:s3cret@eureka-2/eureka"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("service URLs %q, want %q", got, want)
+	}
+	def := NewConfig()
+	def.URLs = []string{"http://eureka:8761/eureka"}
+	if err := def.Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+	if def.RenewalInterval != 30*time.Second || def.LeaseDuration != 90*time.Second {
+		t.Errorf("default lease %v/%v, want Eureka's 30s/90s", def.RenewalInterval, def.LeaseDuration)
+	}
+}
