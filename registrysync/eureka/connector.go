@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 
 	"github.com/hudl/fargo"
 	logging "github.com/op/go-logging"
@@ -43,14 +42,6 @@ type Connector struct {
 	metrics *metrics
 
 	keeper *keepalive.Keeper
-	// stop ends the renewals; set when they start.
-	startOnce sync.Once
-	stop      context.CancelFunc
-	renewing  sync.WaitGroup
-
-	// failing is set while renewals fail, so that a run of failures
-	// logs once.
-	failing atomic.Bool
 
 	mu     sync.Mutex
 	copies map[instanceKey]*kept
@@ -90,18 +81,9 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 		copies:  map[instanceKey]*kept{},
 	}
 	c.conn.UseJson = true
-	c.keeper = keepalive.New(cfg.RenewalInterval, cfg.RenewalWorkers, c.renew)
+	c.keeper = keepalive.New(cfg.RenewalInterval, cfg.RenewalWorkers, env.Logger, c.renew)
 	c.metrics.keptFunc(c.keeper.Len)
 	return c, nil
-}
-
-// startRenewals starts the sink's renewals once, at its first copy.
-func (c *Connector) startRenewals() {
-	c.startOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		c.stop = cancel
-		c.renewing.Go(func() { c.keeper.Run(ctx) })
-	})
 }
 
 // Close stops renewing the copies; with remove it cancels them first.
@@ -114,9 +96,7 @@ func (c *Connector) Close(ctx context.Context, remove bool) error {
 	}
 	c.closed = true
 	c.mu.Unlock()
-	c.startOnce.Do(func() { c.stop = func() {} }) // no renewals start after Close
-	c.stop()
-	c.renewing.Wait()
+	c.keeper.Stop()
 	if !remove {
 		return nil
 	}

@@ -69,7 +69,7 @@ func (c *Connector) adopt(app string, w *fargo.Instance) *registry.Instance {
 	listed.App = app
 	c.copies[key] = &kept{reg: registration{instance: &listed, outOfService: w.Status == fargo.OUTOFSERVICE}}
 	c.keeper.Add(key.String(), false)
-	c.startRenewals()
+	c.keeper.Start()
 	return nil
 }
 
@@ -117,7 +117,7 @@ func (c *Connector) hold(key instanceKey, reg registration, inst *registry.Insta
 	defer c.mu.Unlock()
 	c.copies[key] = &kept{reg: reg, put: true, want: inst.Clone()}
 	c.keeper.Add(key.String(), true)
-	c.startRenewals()
+	c.keeper.Start()
 }
 
 // register writes a registration: the instance, then the status override
@@ -183,24 +183,22 @@ func (c *Connector) cancel(w *fargo.Instance) error {
 // it restarted empty, evicted the copy, or someone cancelled it) is
 // registered again when this process put it, and forgotten when it was
 // only adopted.
-func (c *Connector) renew(ctx context.Context, id string) {
+func (c *Connector) renew(ctx context.Context, id string) error {
 	key := parseKey(id)
 	c.mu.Lock()
 	k, ok := c.copies[key]
 	c.mu.Unlock()
 	if !ok || ctx.Err() != nil {
-		return
+		return nil
 	}
 	err := c.conn.HeartBeatInstance(k.reg.instance)
 	switch {
 	case err == nil:
 		c.metrics.renewed("ok")
-		c.renewalsRecovered()
 	case statusIs(err, http.StatusNotFound) && k.put:
 		if err := c.register(k.reg); err != nil {
 			c.metrics.renewed("error")
-			c.renewalFailed(key, fmt.Errorf("register again after a renewal answered 404: %w", err))
-			return
+			return fmt.Errorf("eureka: register %s/%s again after its renewal was answered 404: %w", key.app, key.id, err)
 		}
 		c.metrics.renewed("reregistered")
 		c.env.Logger.Info("copy registered again: its renewal was answered 404", "app", key.app, "instance", key.id)
@@ -215,23 +213,9 @@ func (c *Connector) renew(ctx context.Context, id string) {
 		c.env.Logger.Info("adopted copy gone from the registry: no longer renewed", "app", key.app, "instance", key.id)
 	default:
 		c.metrics.renewed("error")
-		c.renewalFailed(key, err)
+		return fmt.Errorf("eureka: renew %s/%s: %w", key.app, key.id, err)
 	}
-}
-
-// renewalFailed logs the first of a run of failed renewals; the metric
-// counts them all.
-func (c *Connector) renewalFailed(key instanceKey, err error) {
-	if c.failing.CompareAndSwap(false, true) {
-		c.env.Logger.Warn("renewing copies fails; they expire after their lease unless it recovers",
-			"app", key.app, "instance", key.id, "error", err)
-	}
-}
-
-func (c *Connector) renewalsRecovered() {
-	if c.failing.CompareAndSwap(true, false) {
-		c.env.Logger.Info("renewing copies succeeds again")
-	}
+	return nil
 }
 
 // ownedBy reports whether w is a copy this syncer wrote.

@@ -6,27 +6,65 @@ package keepalive
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Keeper calls Renew for every copy it holds once per Interval, with at
-// most Workers calls at a time, until its context ends.
+// Keeper calls its renew function for every copy it holds once per
+// interval, with at most workers calls at a time, from Start to Stop.
 type Keeper struct {
 	interval time.Duration
 	workers  int
-	renew    func(ctx context.Context, id string)
+	renew    func(ctx context.Context, id string) error
+	logger   *slog.Logger
+	// failing is set while renewals fail, so that a run of failures logs
+	// once, and its end once.
+	failing atomic.Bool
 
 	mu  sync.Mutex
 	due map[string]time.Time
+
+	runMu   sync.Mutex
+	stop    context.CancelFunc
+	stopped bool
+	running sync.WaitGroup
 }
 
 // New returns a Keeper that calls renew for each copy every interval,
-// workers at a time (at least one). renew handles its own errors: a copy
-// it cannot renew stays held unless renew removes it.
-func New(interval time.Duration, workers int, renew func(ctx context.Context, id string)) *Keeper {
-	return &Keeper{interval: interval, workers: max(workers, 1), renew: renew, due: map[string]time.Time{}}
+// workers at a time (at least one). A copy renew fails for stays held
+// unless renew removes it; the first failure of a run and the first
+// success after it are logged to logger.
+func New(interval time.Duration, workers int, logger *slog.Logger, renew func(ctx context.Context, id string) error) *Keeper {
+	return &Keeper{interval: interval, workers: max(workers, 1), renew: renew, logger: logger, due: map[string]time.Time{}}
+}
+
+// Start starts the renewals in the background, once; after Stop it does
+// nothing. Sinks start them at their first copy, so that building a
+// connector has no side effects.
+func (k *Keeper) Start() {
+	k.runMu.Lock()
+	defer k.runMu.Unlock()
+	if k.stop != nil || k.stopped {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	k.stop = cancel
+	k.running.Go(func() { k.Run(ctx) })
+}
+
+// Stop ends the renewals and waits for those in flight.
+func (k *Keeper) Stop() {
+	k.runMu.Lock()
+	k.stopped = true
+	stop := k.stop
+	k.runMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	k.running.Wait()
 }
 
 // Add holds id. A copy just written counts as renewed now (fresh); one
@@ -121,7 +159,7 @@ func (k *Keeper) renewDue(ctx context.Context, ids []string) {
 	for range min(k.workers, len(ids)) {
 		wg.Go(func() {
 			for id := range work {
-				k.renew(ctx, id)
+				k.renewOne(ctx, id)
 			}
 		})
 	}
@@ -136,4 +174,19 @@ func (k *Keeper) renewDue(ctx context.Context, ids []string) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// renewOne renews a copy and logs where a run of failures starts and ends.
+func (k *Keeper) renewOne(ctx context.Context, id string) {
+	err := k.renew(ctx, id)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		if k.failing.CompareAndSwap(false, true) {
+			k.logger.Warn("renewing copies fails; they lapse unless it recovers", "copy", id, "error", err)
+		}
+	case err == nil:
+		if k.failing.CompareAndSwap(true, false) {
+			k.logger.Info("renewing copies succeeds again")
+		}
+	}
 }

@@ -2,6 +2,8 @@ package keepalive
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +14,7 @@ func TestKeeperRenewsHeldCopiesAndStopsOnRemove(t *testing.T) {
 	var mu sync.Mutex
 	renewed := map[string]int{}
 	var running, most atomic.Int32
-	k := New(50*time.Millisecond, 2, func(_ context.Context, id string) {
+	k := New(50*time.Millisecond, 2, slog.New(slog.NewTextHandler(io.Discard, nil)), func(_ context.Context, id string) error {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for {
@@ -25,15 +27,14 @@ func TestKeeperRenewsHeldCopiesAndStopsOnRemove(t *testing.T) {
 		mu.Lock()
 		renewed[id]++
 		mu.Unlock()
+		return nil
 	})
 	for _, id := range []string{"a", "b", "c", "d"} {
 		k.Add(id, true)
 	}
 	k.Add("adopted", false)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { k.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	k.Start()
+	defer k.Stop()
 
 	count := func(id string) int {
 		mu.Lock()
