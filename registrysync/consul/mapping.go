@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -282,6 +281,3 @@ func nextIndex(prev, got uint64) uint64 {
 func sortInstances(insts []*registry.Instance) {
 	sort.Slice(insts, func(i, j int) bool { return insts[i].ID < insts[j].ID })
 }
-
-// itoa is strconv.Itoa, for messages.
-func itoa(n int) string { return strconv.Itoa(n) }
