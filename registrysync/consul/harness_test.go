@@ -2,6 +2,7 @@ package consul
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -228,3 +229,5 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() err
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
