@@ -109,6 +109,13 @@ func (s *stand) close() {
 func (s *stand) restartEmpty() {
 	s.t.Helper()
 	s.close()
+	s.startAgain()
+}
+
+// startAgain serves again, over an empty store, on the address of a
+// stand that was closed.
+func (s *stand) startAgain() {
+	s.t.Helper()
 	var ln net.Listener
 	var err error
 	for range 50 { // the port is free once the old listener is closed

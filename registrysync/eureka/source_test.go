@@ -14,47 +14,15 @@ import (
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
-// follow runs c's source until the test ends.
-func follow(t *testing.T, c *Connector) <-chan registrysync.Update {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	updates := make(chan registrysync.Update, 64)
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, updates) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return updates
-}
-
 // next returns the next update, failing the test after within.
 func next(t *testing.T, updates <-chan registrysync.Update, what string) registrysync.Update {
 	t.Helper()
-	select {
-	case u := <-updates:
-		return u
-	case <-time.After(within):
-		t.Fatalf("no update within %v: %s", within, what)
-	}
-	return registrysync.Update{}
+	return connectortest.Await(t, within, updates, what, func(registrysync.Update) bool { return true })
 }
 
-func find(u registrysync.Update, service, id string) *registry.Instance {
-	for _, g := range u.Groups {
-		if g.Key.Service != service {
-			continue
-		}
-		for _, in := range g.Instances {
-			if in.ID == id {
-				return in
-			}
-		}
-	}
-	return nil
-}
+func follow(t *testing.T, c *Connector) <-chan registrysync.Update { return connectortest.Follow(t, c) }
+
+var find = connectortest.Find
 
 func counter(c *Connector, kind, result string) float64 {
 	return testutil.ToFloat64(c.metrics.fetches.WithLabelValues(kind, result))
