@@ -5,6 +5,7 @@
 package install
 
 import (
+	_ "github.com/meshbridge/meshbridge/registrysync/consul" // Consul, through hashicorp/consul/api
 	_ "github.com/meshbridge/meshbridge/registrysync/eureka" // Eureka, through hudl/fargo
 	_ "github.com/meshbridge/meshbridge/registrysync/nacos"
 )

@@ -1,0 +1,75 @@
+package consul
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/internal/config"
+)
+
+func decodeFile(t *testing.T, path string) (*Config, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := NewConfig()
+	if err := config.Decode(data, cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func TestBadConfigsNameTheField(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) == 0 {
+		t.Fatal("no bad configs in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := decodeFile(t, f); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
+				t.Fatalf("error %v; want it to contain %q", err, strings.TrimSpace(string(want)))
+			}
+		})
+	}
+}
+
+func TestConfigDecodesAndDefaults(t *testing.T) {
+	cfg, err := decodeFile(t, "testdata/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DownAs != DownMaintenance || cfg.TTL != 15*time.Second || cfg.renewEvery() != 5*time.Second {
+		t.Errorf("decoded %+v", cfg)
+	}
+	def := NewConfig()
+	if err := def.Validate(); err != nil {
+		t.Errorf("the defaults do not validate: %v", err)
+	}
+	if def.DownAs != DownAbsent || def.Address != "127.0.0.1:8500" || def.Wait != 5*time.Minute {
+		t.Errorf("defaults %+v", def)
+	}
+}
+
+func TestConsulMeta(t *testing.T) {
+	got, err := consulMeta(map[string]string{"management.port": "8081", "version": "v2", "label.tier": "gold", "a-b_c": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"management_port": "8081", "version": "v2", "label_tier": "gold", "a-b_c": "x"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("meta %q = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("meta %v, want %v", got, want)
+	}
+}
