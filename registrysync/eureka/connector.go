@@ -81,6 +81,10 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 		copies:  map[instanceKey]*kept{},
 	}
 	c.conn.UseJson = true
+	// fargo creates a field of the connection on its first request
+	// (SelectServiceURL); doing it here, before renewals run in parallel,
+	// keeps that from being a data race. It dials nothing.
+	c.conn.SelectServiceURL()
 	c.keeper = keepalive.New(cfg.RenewalInterval, cfg.RenewalWorkers, env.Logger, c.renew)
 	c.metrics.keptFunc(c.keeper.Len)
 	return c, nil

@@ -164,3 +164,28 @@ func TestCopyNeverReplacesAnApp(t *testing.T) {
 		t.Fatalf("the app's registration changed: %+v", w)
 	}
 }
+
+// TestRenewalsInParallel renews many adopted copies with several workers
+// at once as the connector's first fargo calls (run with -race: fargo
+// writes its connection on its first request).
+func TestRenewalsInParallel(t *testing.T) {
+	s := startStand(t, eurekafe.Options{})
+	before := s.connector(t, registrysync.Env{Name: "eureka-b", Owner: "syncer-a"})
+	for i := range 20 {
+		put(t, before, connectortest.Copy(connectortest.App("many", fmt.Sprintf("many-%d", i), 7000+i), "legacy", "syncer-a"))
+	}
+	if err := before.Close(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	c := s.connector(t, registrysync.Env{Name: "eureka-b", Owner: "syncer-a"})
+	closeOnCleanup(t, c, true)
+	if owned, err := c.Owned(context.Background()); err != nil || len(owned) != 20 {
+		t.Fatalf("owned %d, %v", len(owned), err)
+	}
+	eventually(t, within, "every copy renewed", func() error {
+		if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("ok")); n < 20 {
+			return fmt.Errorf("%v renewals", n)
+		}
+		return nil
+	})
+}
