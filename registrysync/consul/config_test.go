@@ -2,12 +2,11 @@ package consul
 
 import (
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 )
 
 func decodeFile(t *testing.T, path string) (*Config, error) {
@@ -24,21 +23,10 @@ func decodeFile(t *testing.T, path string) (*Config, error) {
 }
 
 func TestBadConfigsNameTheField(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad configs in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := decodeFile(t, f); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
-				t.Fatalf("error %v; want it to contain %q", err, strings.TrimSpace(string(want)))
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		_, err := decodeFile(t, path)
+		return err
+	})
 }
 
 func TestConfigDecodesAndDefaults(t *testing.T) {

@@ -2,12 +2,12 @@ package eureka
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 )
 
 // decodeFile decodes a registry entry's keys strictly onto the defaults
@@ -26,25 +26,13 @@ func decodeFile(t *testing.T, path string) (*Config, error) {
 }
 
 func TestBadConfigsNameTheField(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad configs in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = decodeFile(t, f)
-			if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
-				t.Fatalf("error %v; want it to contain %q", err, strings.TrimSpace(string(want)))
-			}
-			if strings.Contains(err.Error(), "secret") {
-				t.Errorf("the error prints the password: %v", err)
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		_, err := decodeFile(t, path)
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("the error prints the password: %v", err)
+		}
+		return err
+	})
 }
 
 func TestConfigDefaultsAndURLs(t *testing.T) {

@@ -3,24 +3,24 @@ package eureka
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hudl/fargo"
 	logging "github.com/op/go-logging"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	eurekafe "github.com/meshbridge/meshbridge/adapters/eureka"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
 func TestMain(m *testing.M) {
@@ -29,21 +29,18 @@ func TestMain(m *testing.M) {
 }
 
 // stand is registry-adapter in single-protocol mode, serving only the
-// Eureka API over an embedded store on a loopback address. It stands in
-// for a Netflix Eureka server, which cannot be fetched here; the
-// connector talks to it through fargo exactly as it would to the real one.
+// Eureka API over an embedded store with lease expiry (adaptertest's
+// harness), behind a door on loopback that keeps its address across
+// restarts. It stands in for a Netflix Eureka server, which cannot be
+// fetched here; the connector talks to it through fargo exactly as it
+// would to the real one.
 type stand struct {
 	t    *testing.T
-	addr string
 	opts eurekafe.Options
+	door *connectortest.Door
 
-	// failing makes the server answer every request with 500, as a
-	// server that is up but broken does.
-	failing atomic.Bool
-
-	mu    sync.Mutex
-	store *embedded.Store
-	stop  func()
+	mu     sync.Mutex
+	server *adaptertest.Server
 }
 
 // lease is how long the stand keeps an instance nobody renews in these
@@ -51,96 +48,55 @@ type stand struct {
 const (
 	lease   = 2 * time.Second
 	renewal = time.Second
+	within  = 15 * time.Second
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func startStand(t *testing.T, opts eurekafe.Options) *stand {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stand{t: t, addr: ln.Addr().String(), opts: opts}
-	s.serve(ln)
-	t.Cleanup(s.close)
+	s := &stand{t: t, opts: opts}
+	server := s.serve()
+	s.door = connectortest.NewDoor(t, server.URL)
 	return s
 }
 
-// serve runs a fresh store and front-end on ln.
-func (s *stand) serve(ln net.Listener) {
+// serve runs a fresh store and front-end.
+func (s *stand) serve() *adaptertest.Server {
 	s.t.Helper()
-	store, err := embedded.Open(embedded.Options{Dir: s.t.TempDir(), Logger: quiet(), Expiry: embedded.ExpiryOptions{
-		Interval: 100 * time.Millisecond, StartupGrace: time.Millisecond, SelfPreservationThreshold: -1,
-	}})
-	if err != nil {
-		s.t.Fatalf("open store: %v", err)
-	}
+	store := adaptertest.Store(s.t, func(o *embedded.Options) {
+		o.Expiry = embedded.ExpiryOptions{Interval: 100 * time.Millisecond, StartupGrace: time.Millisecond, SelfPreservationThreshold: -1}
+	})
 	opts := s.opts
 	opts.Logger = quiet()
 	srv, err := eurekafe.New(store, opts)
 	if err != nil {
 		s.t.Fatalf("eureka front-end: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
-	api := srv.Handler()
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.failing.Load() {
-			http.Error(w, "failing on purpose", http.StatusInternalServerError)
-			return
-		}
-		api.ServeHTTP(w, r)
+	var server *adaptertest.Server
+	server = adaptertest.Start(s.t, store, adaptertest.Frontend{
+		Handler: srv.Handler(), Run: []func(context.Context) error{srv.Run},
 	})
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan struct{})
-	go func() { defer close(served); _ = hs.Serve(ln) }() // ends with Close below
+	poll.UntilNil(s.t, "the Eureka front-end serving the registry", poll.GetOK(server.URL+"/eureka/apps"))
 	s.mu.Lock()
-	s.store = store
-	s.stop = func() {
-		hs.Close()
-		<-served
-		cancel()
-		if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
-			s.t.Errorf("eureka front-end run: %v", err)
-		}
-		store.Close()
-	}
+	s.server = server
 	s.mu.Unlock()
+	return server
 }
 
-func (s *stand) close() {
-	s.mu.Lock()
-	stop := s.stop
-	s.stop = nil
-	s.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-}
-
-// restartEmpty stops the server and starts it again on the same address
-// over an empty store, as a Eureka server that restarts without peers
-// comes back knowing nothing.
+// restartEmpty stops the server and starts it again over an empty store,
+// as a Eureka server that restarts without peers comes back knowing
+// nothing; the door keeps its address.
 func (s *stand) restartEmpty() {
 	s.t.Helper()
-	s.close()
-	var ln net.Listener
-	var err error
-	for range 50 { // the port is free once the old listener is closed
-		if ln, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatalf("listen again on %s: %v", s.addr, err)
-	}
-	s.serve(ln)
+	s.mu.Lock()
+	old := s.server
+	s.mu.Unlock()
+	old.Stop()
+	s.door.Point(s.t, s.serve().URL)
 }
 
-func (s *stand) url() string { return "http://" + s.addr + "/eureka" }
+func (s *stand) url() string { return s.door.URL + "/eureka" }
 
 // fargo is a client of the stand, as an app would have.
 func (s *stand) fargo() *fargo.EurekaConnection {
@@ -217,29 +173,17 @@ func (s *stand) instance(t *testing.T, app, id string) *fargo.Instance {
 	return w
 }
 
-// eventually polls cond every 50ms until it returns nil or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+// store is the running front-end's store.
+func (s *stand) store() registry.Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.server.Store
 }
 
 // stored reads an instance from the stand's store: nil when absent.
 func (s *stand) stored(t *testing.T, service, id string) *registry.Instance {
 	t.Helper()
-	s.mu.Lock()
-	store := s.store
-	s.mu.Unlock()
-	inst, err := store.Get(context.Background(), registry.NewInstanceKey("", "", service, id))
+	inst, err := s.store().Get(context.Background(), registry.NewInstanceKey("", "", service, id))
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil
 	}

@@ -10,12 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	eurekafe "github.com/meshbridge/meshbridge/adapters/eureka"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
-
-const within = 15 * time.Second
 
 func put(t *testing.T, c *Connector, inst *registry.Instance) {
 	t.Helper()
@@ -27,13 +26,17 @@ func put(t *testing.T, c *Connector, inst *registry.Instance) {
 }
 
 func closeOnCleanup(t *testing.T, c *Connector, remove bool) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), within)
-		defer cancel()
-		if err := c.Close(ctx, remove); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	t.Cleanup(func() { closeNow(t, c, remove) })
+}
+
+// closeNow closes c; a test that restarts the stand defers it, since the
+// restarted server stops before the test's earlier cleanups run.
+func closeNow(t *testing.T, c *Connector, remove bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	if err := c.Close(ctx, remove); err != nil {
+		t.Errorf("close: %v", err)
+	}
 }
 
 // TestRenewalAnswered404RegistersAgain loses a copy at the server in the
@@ -54,7 +57,7 @@ func TestRenewalAnswered404RegistersAgain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startStand(t, eurekafe.Options{})
 			c := s.connector(t, registrysync.Env{Name: "eureka-b", Owner: "syncer-a"})
-			closeOnCleanup(t, c, true)
+			defer closeNow(t, c, true)
 			cp := connectortest.Copy(connectortest.App("orders", "orders-1", 8080), "legacy", "syncer-a")
 			put(t, c, cp)
 			if s.instance(t, "ORDERS", "orders-1") == nil {
@@ -64,7 +67,7 @@ func TestRenewalAnswered404RegistersAgain(t *testing.T) {
 			if s.instance(t, "ORDERS", "orders-1") != nil {
 				t.Fatal("the copy is still registered after it was lost")
 			}
-			eventually(t, within, "the copy registered again", func() error {
+			poll.UntilNil(t, "the copy registered again", func() error {
 				w := s.instance(t, "ORDERS", "orders-1")
 				if w == nil {
 					return fmt.Errorf("not registered")
@@ -72,11 +75,11 @@ func TestRenewalAnswered404RegistersAgain(t *testing.T) {
 				if meta, _ := metadataOf(w); meta[registrysync.MetaOwner] != "syncer-a" || meta["version"] != "v2" {
 					return fmt.Errorf("registered with metadata %v", meta)
 				}
+				if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("reregistered")); n < 1 {
+					return fmt.Errorf("renewals counted as reregistered: %v", n)
+				}
 				return nil
-			})
-			if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("reregistered")); n < 1 {
-				t.Errorf("renewals counted as reregistered: %v, want at least 1", n)
-			}
+			}, poll.Within(within))
 		})
 	}
 }
@@ -182,10 +185,10 @@ func TestRenewalsInParallel(t *testing.T) {
 	if owned, err := c.Owned(context.Background()); err != nil || len(owned) != 20 {
 		t.Fatalf("owned %d, %v", len(owned), err)
 	}
-	eventually(t, within, "every copy renewed", func() error {
+	poll.UntilNil(t, "every copy renewed", func() error {
 		if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("ok")); n < 20 {
 			return fmt.Errorf("%v renewals", n)
 		}
 		return nil
-	})
+	}, poll.Within(within))
 }

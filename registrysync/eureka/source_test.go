@@ -91,13 +91,10 @@ func TestSourceSendsNothingWhileTheServerFails(t *testing.T) {
 	c := s.connector(t, registrysync.Env{Name: "legacy", Owner: "syncer-a"})
 	updates := follow(t, c)
 	next(t, updates, "the first listing")
-	s.failing.Store(true)
-	s.mu.Lock()
-	store := s.store
-	s.mu.Unlock()
+	s.door.Fail(true)
 	in := connectortest.App("orders", "orders-2", 8081)
 	in.Origin = registry.OriginEureka
-	if _, err := store.Register(context.Background(), in); err != nil {
+	if _, err := s.store().Register(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.After(10 * c.cfg.PollInterval)
@@ -112,7 +109,7 @@ func TestSourceSendsNothingWhileTheServerFails(t *testing.T) {
 	if counter(c, "delta", "error")+counter(c, "full", "error") < 1 {
 		t.Fatal("no failed fetch counted while the server fails")
 	}
-	s.failing.Store(false)
+	s.door.Fail(false)
 	u := next(t, updates, "the listing after the server recovers")
 	if !u.Complete || find(u, "orders", "orders-2") == nil {
 		t.Fatalf("first update after recovery: complete %v, groups %+v; want a complete listing with orders-2", u.Complete, u.Groups)
