@@ -1,6 +1,7 @@
 package connectortest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -25,4 +26,27 @@ func Await(t *testing.T, within time.Duration, updates <-chan registrysync.Updat
 // Find returns the instance of service with id in u, or nil.
 func Find(u registrysync.Update, service, id string) *registry.Instance {
 	return findInstance(u, service, id)
+}
+
+// Put puts inst with sink, failing the test on an error.
+func Put(t *testing.T, sink registrysync.Sink, inst *registry.Instance) {
+	t.Helper()
+	put(t, sink, inst)
+}
+
+// Close closes c, failing the test on an error. A test that restarts
+// its registry defers it, so that c closes before the restarted
+// registry stops (cleanups run after deferred calls).
+func Close(t *testing.T, c registrysync.Connector, remove bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := c.Close(ctx, remove); err != nil {
+		t.Errorf("close: %v", err)
+	}
+}
+
+// CloseOnCleanup closes c when the test ends.
+func CloseOnCleanup(t *testing.T, c registrysync.Connector, remove bool) {
+	t.Cleanup(func() { Close(t, c, remove) })
 }

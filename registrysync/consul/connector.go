@@ -42,28 +42,14 @@ type Connector struct {
 	dcMu      sync.Mutex
 	dcChecked bool
 
-	mu sync.Mutex
 	// copies are the copies registered and renewed, by service ID.
-	copies map[string]*kept
+	copies *keepalive.Copies[registration]
+
+	mu sync.Mutex
 	// withheld are copies not registered while their instance cannot be
 	// selected (DownAs absent), by service ID: Owned reports them, as
 	// their absence is how Consul carries them.
 	withheld map[string]*registry.Instance
-	closed   bool
-}
-
-// kept is a copy the sink renews.
-type kept struct {
-	reg registration
-	// put is set for a copy this process wrote: one the agent lost (its
-	// check unknown) is registered again. A copy only found at the agent
-	// (adopted by Owned after a restart or a takeover) is renewed but not
-	// brought back once gone: the engine puts it again if it should
-	// still exist, and a standby never revives one its peer removed.
-	put bool
-	// want is the instance as last put, which Owned reports while the
-	// agent still holds what was written for it.
-	want *registry.Instance
 }
 
 // New builds a connector from a validated configuration. Nothing is
@@ -86,9 +72,10 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 	}
 	c := &Connector{
 		cfg: *cfg, env: env, client: client, metrics: newMetrics(env),
-		copies: map[string]*kept{}, withheld: map[string]*registry.Instance{},
+		withheld: map[string]*registry.Instance{},
 	}
 	c.keeper = keepalive.New(cfg.renewEvery(), cfg.RenewalWorkers, env.Logger, c.renew)
+	c.copies = keepalive.NewCopies[registration](c.keeper)
 	c.metrics.gauges(c.keeper.Len, func() int {
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -101,23 +88,12 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 // first. Without, each lapses after its TTL and is removed
 // DeregisterAfter later, unless a peer takes it over.
 func (c *Connector) Close(ctx context.Context, remove bool) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	ids := make([]string, 0, len(c.copies))
-	for id := range c.copies {
-		ids = append(ids, id)
-	}
-	c.mu.Unlock()
-	c.keeper.Stop()
+	held := c.copies.Close()
 	if !remove {
 		return nil
 	}
 	var errs []error
-	for _, id := range ids {
+	for id := range held {
 		if ctx.Err() != nil {
 			errs = append(errs, fmt.Errorf("consul: close: %w", ctx.Err()))
 			break

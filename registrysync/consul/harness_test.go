@@ -6,35 +6,36 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/meshbridge/meshbridge/adapters/adaptertest"
 	consulfe "github.com/meshbridge/meshbridge/adapters/consul"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
-	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
 // stand is registry-adapter in single-protocol mode, serving only the
 // Consul API (one agent that is also the server) over an embedded store
-// on a loopback address. It stands in for a Consul agent, which cannot
+// (adaptertest's harness), behind a door on loopback that keeps its
+// address across restarts. It stands in for a Consul agent, which cannot
 // be fetched here; the connector talks to it through consul/api exactly
 // as it would to the real one. Its reaper runs every 200ms and honours a
 // DeregisterCriticalServiceAfter of 1s, so copies nobody keeps passing
 // are gone within seconds.
 type stand struct {
 	t    *testing.T
-	addr string
 	opts consulfe.Options
+	door *connectortest.Door
+	addr string // the door's
 
-	mu    sync.Mutex
-	store *embedded.Store
-	stop  func()
+	mu     sync.Mutex
+	server *adaptertest.Server
 }
 
 // The copies' check in these tests: a 1s TTL, reaped 1s after it lapsed.
@@ -44,90 +45,56 @@ const (
 	within          = 15 * time.Second
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func startStand(t *testing.T, opts consulfe.Options) *stand {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stand{t: t, addr: ln.Addr().String(), opts: opts}
-	s.serve(ln)
-	t.Cleanup(s.close)
+	s := &stand{t: t, opts: opts}
+	s.door = connectortest.NewDoor(t, s.serve().URL)
+	s.addr = s.door.Addr
 	return s
 }
 
-func (s *stand) serve(ln net.Listener) {
+func (s *stand) serve() *adaptertest.Server {
 	s.t.Helper()
-	store, err := embedded.Open(embedded.Options{Dir: s.t.TempDir(), Logger: quiet(), Expiry: embedded.ExpiryOptions{Disabled: true}})
-	if err != nil {
-		s.t.Fatalf("open store: %v", err)
-	}
+	store := adaptertest.Store(s.t)
 	opts := s.opts
 	opts.Logger = quiet()
 	opts.NodeName = "node-1"
 	opts.CheckReapInterval = 200 * time.Millisecond
 	opts.MinDeregisterAfter = time.Second
 	srv := consulfe.New(store, opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srv.Run(ctx) }()
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan struct{})
-	go func() { defer close(served); _ = hs.Serve(ln) }() // ends with Close below
-	s.mu.Lock()
-	s.store = store
-	s.stop = func() {
-		hs.Close()
-		<-served
-		cancel()
-		if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
-			s.t.Errorf("consul front-end run: %v", err)
-		}
-		store.Close()
-	}
-	s.mu.Unlock()
-	eventually(s.t, within, "the consul front-end serving", func() error {
-		_, err := s.client().Agent().Services()
-		return err
+	server := adaptertest.Start(s.t, store, adaptertest.Frontend{
+		Handler: srv.Handler(), Run: []func(context.Context) error{srv.Run},
 	})
+	poll.UntilNil(s.t, "the Consul front-end serving", poll.GetOK(server.URL+"/v1/agent/services"))
+	s.mu.Lock()
+	s.server = server
+	s.mu.Unlock()
+	return server
 }
 
+// close stops the agent; the door then cuts every connection.
 func (s *stand) close() {
 	s.mu.Lock()
-	stop := s.stop
-	s.stop = nil
+	server := s.server
 	s.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
+	server.Stop()
 }
 
-// restartEmpty stops the agent and starts it again on the same address
-// over an empty store: an agent that lost its state.
+// restartEmpty stops the agent and starts it again over an empty store:
+// an agent that lost its state.
 func (s *stand) restartEmpty() {
 	s.t.Helper()
 	s.close()
 	s.startAgain()
 }
 
-// startAgain serves again, over an empty store, on the address of a
+// startAgain serves again, over an empty store, behind the door of a
 // stand that was closed.
 func (s *stand) startAgain() {
 	s.t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 { // the port is free once the old listener is closed
-		if ln, err = net.Listen("tcp", s.addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		s.t.Fatalf("listen again on %s: %v", s.addr, err)
-	}
-	s.serve(ln)
+	s.door.Point(s.t, s.serve().URL)
 }
 
 // client is a consul/api client of the stand, as an app would have.
@@ -200,7 +167,7 @@ func (s *stand) health(t *testing.T, name string, passingOnly bool) []*api.Servi
 func (s *stand) stored(t *testing.T, service, id string) *registry.Instance {
 	t.Helper()
 	s.mu.Lock()
-	store := s.store
+	store := s.server.Store
 	s.mu.Unlock()
 	inst, err := store.Get(context.Background(), registry.NewInstanceKey("", "", service, id))
 	if errors.Is(err, registry.ErrNotFound) {
@@ -219,22 +186,6 @@ func entry(entries []*api.ServiceEntry, id string) *api.ServiceEntry {
 		}
 	}
 	return nil
-}
-
-// eventually polls cond every 50ms until it returns nil or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -66,30 +66,16 @@ func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
 
 // adopt passes a listed copy's check from now on, and returns the
 // instance it was last put as when the agent still holds what was
-// written for it (Consul cannot hold every field of the model, so the
-// copy as read back may differ while nothing needs writing).
+// written for it.
 func (c *Connector) adopt(s *api.AgentService, checks []*api.AgentCheck) *registry.Instance {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	if k, ok := c.copies[s.ID]; ok {
-		if sameRegistration(k.reg, s, checks) {
-			return k.want.Clone()
-		}
-		return nil
-	}
 	status := api.HealthPassing
 	for _, ch := range checks {
 		if ch.CheckID == checkID(s.ID) && ch.Status == api.HealthWarning {
 			status = api.HealthWarning
 		}
 	}
-	c.copies[s.ID] = &kept{reg: registration{service: &api.AgentServiceRegistration{ID: s.ID}, status: status}}
-	c.keeper.Add(s.ID, false)
-	c.keeper.Start()
-	return nil
+	found := registration{service: &api.AgentServiceRegistration{ID: s.ID}, status: status}
+	return c.copies.Adopt(s.ID, found, func(held registration) bool { return sameRegistration(held, s, checks) })
 }
 
 // Put registers a copy, or updates it, and passes its check from then on.
@@ -104,10 +90,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	}
 	id := reg.service.ID
 	fail := func(err error) error { return fmt.Errorf("consul: put %s/%s: %w", inst.Service, id, err) }
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
+	if c.copies.Closed() {
 		return fail(errClosed)
 	}
 	if err := c.checkDatacenter(ctx); err != nil {
@@ -128,14 +111,12 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 		c.withhold(id, inst)
 		return nil
 	case s != nil && sameRegistration(reg, s, checks):
-		c.hold(id, reg, inst)
-		return nil
+		return c.hold(id, reg, inst)
 	}
 	if err := c.register(ctx, reg, s != nil && inMaintenance(id, checks)); err != nil {
 		return fail(err)
 	}
-	c.hold(id, reg, inst)
-	return nil
+	return c.hold(id, reg, inst)
 }
 
 // local reads a service of the agent and its checks; nil when the agent
@@ -194,22 +175,22 @@ func (c *Connector) register(ctx context.Context, reg registration, wasInMainten
 	return nil
 }
 
-// hold records a copy as put and passes its check.
-func (c *Connector) hold(id string, reg registration, inst *registry.Instance) {
+// hold passes a copy's check from now on; after Close the put fails.
+func (c *Connector) hold(id string, reg registration, inst *registry.Instance) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	delete(c.withheld, id)
-	c.copies[id] = &kept{reg: reg, put: true, want: inst.Clone()}
-	c.keeper.Add(id, true)
-	c.keeper.Start()
+	c.mu.Unlock()
+	if !c.copies.Hold(id, reg, inst) {
+		return fmt.Errorf("consul: put %s/%s: %w", inst.Service, id, errClosed)
+	}
+	return nil
 }
 
 // withhold records a copy as withheld: not registered, not renewed.
 func (c *Connector) withhold(id string, inst *registry.Instance) {
+	c.copies.Forget(id)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.copies, id)
-	c.keeper.Remove(id)
 	c.withheld[id] = inst.Clone()
 }
 
@@ -218,10 +199,9 @@ func (c *Connector) withhold(id string, inst *registry.Instance) {
 // the delete fails.
 func (c *Connector) Delete(ctx context.Context, inst *registry.Instance) error {
 	id := inst.ID
+	c.copies.Forget(id)
 	c.mu.Lock()
-	delete(c.copies, id)
 	delete(c.withheld, id)
-	c.keeper.Remove(id)
 	c.mu.Unlock()
 	s, _, err := c.local(ctx, id)
 	switch {
@@ -252,32 +232,25 @@ func (c *Connector) deregister(ctx context.Context, id string) error {
 // the copy back when this process put it, and drops it when it was only
 // adopted.
 func (c *Connector) renew(ctx context.Context, id string) error {
-	c.mu.Lock()
-	k, ok := c.copies[id]
-	c.mu.Unlock()
+	k, ok := c.copies.Get(id)
 	if !ok || ctx.Err() != nil {
 		return nil
 	}
 	q, cancel := c.query(ctx)
 	defer cancel()
-	err := c.client.Agent().UpdateTTLOpts(checkID(id), ttlOutput, k.reg.status, q)
+	err := c.client.Agent().UpdateTTLOpts(checkID(id), ttlOutput, k.Reg.status, q)
 	switch {
 	case err == nil:
 		c.metrics.renewed("ok")
-	case checkUnknown(err) && k.put:
-		if err := c.register(ctx, k.reg, false); err != nil {
+	case checkUnknown(err) && k.Put:
+		if err := c.register(ctx, k.Reg, false); err != nil {
 			c.metrics.renewed("error")
 			return fmt.Errorf("consul: register %s again after its check was unknown: %w", id, err)
 		}
 		c.metrics.renewed("reregistered")
 		c.env.Logger.Info("copy registered again: the agent did not know its check", "service_id", id)
 	case checkUnknown(err):
-		c.mu.Lock()
-		if c.copies[id] == k {
-			delete(c.copies, id)
-			c.keeper.Remove(id)
-		}
-		c.mu.Unlock()
+		c.copies.ForgetGone(id, k)
 		c.metrics.renewed("gone")
 		c.env.Logger.Info("adopted copy gone from the agent: no longer renewed", "service_id", id)
 	default:

@@ -13,29 +13,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	consulfe "github.com/meshbridge/meshbridge/adapters/consul"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
-func put(t *testing.T, c *Connector, inst *registry.Instance) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	if err := c.Put(ctx, inst); err != nil {
-		t.Fatalf("put %s: %v", inst.ID, err)
-	}
-}
-
-func closeOnCleanup(t *testing.T, c *Connector, remove bool) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), within)
-		defer cancel()
-		if err := c.Close(ctx, remove); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-}
+var (
+	put            = connectortest.Put
+	closeNow       = connectortest.Close
+	closeOnCleanup = connectortest.CloseOnCleanup
+)
 
 // springHealth asks /v1/health/service/{name} as Spring Cloud Consul does
 // by default (passing=false sent explicitly) and returns the IDs it lists
@@ -156,19 +144,19 @@ func TestUnknownCheckRegistersAgain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startStand(t, consulfe.Options{})
 			c := s.connector(t, registrysync.Env{Name: "consul-b", Owner: "syncer-a"})
-			closeOnCleanup(t, c, true)
+			defer closeNow(t, c, true)
 			put(t, c, connectortest.Copy(connectortest.App("orders", "orders-1", 9200), "legacy", "syncer-a"))
 			tc.lose(t, s)
-			eventually(t, within, "the copy registered again", func() error {
+			poll.UntilNil(t, "the copy registered again", func() error {
 				e := entry(s.health(t, "orders", true), "orders-1")
 				if e == nil || e.Service.Meta[registrysync.MetaOwner] != "syncer-a" {
 					return fmt.Errorf("not registered and passing: %+v", e)
 				}
+				if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("reregistered")); n < 1 {
+					return fmt.Errorf("TTL updates counted as reregistered: %v", n)
+				}
 				return nil
-			})
-			if n := testutil.ToFloat64(c.metrics.renewals.WithLabelValues("reregistered")); n < 1 {
-				t.Errorf("TTL updates counted as reregistered: %v, want at least 1", n)
-			}
+			}, poll.Within(within))
 		})
 	}
 }
@@ -200,6 +188,9 @@ func TestAdoptedCopyIsRenewedNotRevived(t *testing.T) {
 	}
 	if entry(s.health(t, "pay", false), "pay-2") != nil {
 		t.Error("a removed adopted copy was registered again")
+	}
+	if n := testutil.ToFloat64(after.metrics.renewals.WithLabelValues("gone")); n < 1 {
+		t.Errorf("TTL updates counted as gone: %v, want at least 1", n)
 	}
 }
 

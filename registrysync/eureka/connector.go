@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/hudl/fargo"
 	logging "github.com/op/go-logging"
 
-	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/internal/keepalive"
 )
@@ -42,25 +40,8 @@ type Connector struct {
 	metrics *metrics
 
 	keeper *keepalive.Keeper
-
-	mu     sync.Mutex
-	copies map[instanceKey]*kept
-	closed bool
-}
-
-// kept is a copy the sink renews.
-type kept struct {
-	reg registration
-	// put is set for a copy this process wrote: one the server has lost
-	// (a renewal answered 404) is registered again. A copy only found in
-	// the registry (adopted by Owned after a restart or a takeover) is
-	// renewed but not brought back once gone: the engine puts it again
-	// if it should still exist, and a standby that lists copies never
-	// revives one its peer removed.
-	put bool
-	// want is the instance as last put, which Owned reports while the
-	// registry still holds what was written for it.
-	want *registry.Instance
+	// copies are the copies renewed, by instanceKey.String().
+	copies *keepalive.Copies[registration]
 }
 
 // New builds a connector from a validated configuration. Nothing is
@@ -78,7 +59,6 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 		conn:    fargo.NewConn(cfg.serviceURLs()...),
 		http:    &http.Client{Timeout: cfg.Timeout},
 		metrics: newMetrics(env),
-		copies:  map[instanceKey]*kept{},
 	}
 	c.conn.UseJson = true
 	// fargo creates a field of the connection on its first request
@@ -86,6 +66,7 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 	// keeps that from being a data race. It dials nothing.
 	c.conn.SelectServiceURL()
 	c.keeper = keepalive.New(cfg.RenewalInterval, cfg.RenewalWorkers, env.Logger, c.renew)
+	c.copies = keepalive.NewCopies[registration](c.keeper)
 	c.metrics.keptFunc(c.keeper.Len)
 	return c, nil
 }
@@ -93,30 +74,17 @@ func New(cfg *Config, env registrysync.Env) (*Connector, error) {
 // Close stops renewing the copies; with remove it cancels them first.
 // Without, they expire after their lease unless a peer renews them.
 func (c *Connector) Close(ctx context.Context, remove bool) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.closed = true
-	c.mu.Unlock()
-	c.keeper.Stop()
+	held := c.copies.Close()
 	if !remove {
 		return nil
 	}
 	var errs []error
-	c.mu.Lock()
-	held := make([]*kept, 0, len(c.copies))
-	for _, k := range c.copies {
-		held = append(held, k)
-	}
-	c.mu.Unlock()
 	for _, k := range held {
 		if ctx.Err() != nil {
 			errs = append(errs, fmt.Errorf("eureka: close: %w", ctx.Err()))
 			break
 		}
-		if err := c.cancel(k.reg.instance); err != nil {
+		if err := c.cancel(k.Reg.instance); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -49,28 +49,14 @@ func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
 }
 
 // adopt renews a listed copy, and returns the instance it was last put
-// as when the registry still holds what was written for it (the model
-// has fields Eureka cannot hold, so the copy as read back may differ
-// from the instance put while nothing needs writing).
+// as when the registry still holds what was written for it.
 func (c *Connector) adopt(app string, w *fargo.Instance) *registry.Instance {
-	key := instanceKey{app, w.Id()}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	if k, ok := c.copies[key]; ok {
-		if sameRegistration(k.reg, w) {
-			return k.want.Clone()
-		}
-		return nil
-	}
 	listed := *w
 	listed.App = app
-	c.copies[key] = &kept{reg: registration{instance: &listed, outOfService: w.Status == fargo.OUTOFSERVICE}}
-	c.keeper.Add(key.String(), false)
-	c.keeper.Start()
-	return nil
+	found := registration{instance: &listed, outOfService: w.Status == fargo.OUTOFSERVICE}
+	return c.copies.Adopt(instanceKey{app, w.Id()}.String(), found, func(held registration) bool {
+		return sameRegistration(held, w)
+	})
 }
 
 // Put registers a copy, or updates it, and renews it from then on. An
@@ -84,10 +70,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	}
 	w := reg.instance
 	key := instanceKey{w.App, w.InstanceId}
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
+	if c.copies.Closed() {
 		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, errClosed)
 	}
 	got, err := c.conn.GetInstance(w.App, w.InstanceId)
@@ -98,8 +81,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	case !c.ownedBy(got):
 		return fmt.Errorf("eureka: put %s/%s: an instance this syncer did not write holds the id", w.App, w.InstanceId)
 	case sameRegistration(reg, got):
-		c.hold(key, reg, inst)
-		return nil
+		return c.hold(key, reg, inst)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, err)
@@ -107,17 +89,15 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	if err := c.register(reg); err != nil {
 		return fmt.Errorf("eureka: put %s/%s: %w", w.App, w.InstanceId, err)
 	}
-	c.hold(key, reg, inst)
-	return nil
+	return c.hold(key, reg, inst)
 }
 
-// hold records a copy as put and renews it.
-func (c *Connector) hold(key instanceKey, reg registration, inst *registry.Instance) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.copies[key] = &kept{reg: reg, put: true, want: inst.Clone()}
-	c.keeper.Add(key.String(), true)
-	c.keeper.Start()
+// hold renews a copy put; after Close the put fails.
+func (c *Connector) hold(key instanceKey, reg registration, inst *registry.Instance) error {
+	if !c.copies.Hold(key.String(), reg, inst) {
+		return fmt.Errorf("eureka: put %s/%s: %w", key.app, key.id, errClosed)
+	}
+	return nil
 }
 
 // register writes a registration: the instance, then the status override
@@ -150,11 +130,7 @@ func (c *Connector) register(reg registration) error {
 // under the copy's id that this syncer did not write is left alone.
 func (c *Connector) Delete(ctx context.Context, inst *registry.Instance) error {
 	app := appName(inst.Service)
-	key := instanceKey{app, inst.ID}
-	c.mu.Lock()
-	delete(c.copies, key)
-	c.keeper.Remove(key.String())
-	c.mu.Unlock()
+	c.copies.Forget(instanceKey{app, inst.ID}.String())
 	got, err := c.conn.GetInstance(app, inst.ID)
 	switch {
 	case statusIs(err, http.StatusNotFound):
@@ -185,30 +161,23 @@ func (c *Connector) cancel(w *fargo.Instance) error {
 // only adopted.
 func (c *Connector) renew(ctx context.Context, id string) error {
 	key := parseKey(id)
-	c.mu.Lock()
-	k, ok := c.copies[key]
-	c.mu.Unlock()
+	k, ok := c.copies.Get(id)
 	if !ok || ctx.Err() != nil {
 		return nil
 	}
-	err := c.conn.HeartBeatInstance(k.reg.instance)
+	err := c.conn.HeartBeatInstance(k.Reg.instance)
 	switch {
 	case err == nil:
 		c.metrics.renewed("ok")
-	case statusIs(err, http.StatusNotFound) && k.put:
-		if err := c.register(k.reg); err != nil {
+	case statusIs(err, http.StatusNotFound) && k.Put:
+		if err := c.register(k.Reg); err != nil {
 			c.metrics.renewed("error")
 			return fmt.Errorf("eureka: register %s/%s again after its renewal was answered 404: %w", key.app, key.id, err)
 		}
 		c.metrics.renewed("reregistered")
 		c.env.Logger.Info("copy registered again: its renewal was answered 404", "app", key.app, "instance", key.id)
 	case statusIs(err, http.StatusNotFound):
-		c.mu.Lock()
-		if c.copies[key] == k {
-			delete(c.copies, key)
-			c.keeper.Remove(id)
-		}
-		c.mu.Unlock()
+		c.copies.ForgetGone(id, k)
 		c.metrics.renewed("gone")
 		c.env.Logger.Info("adopted copy gone from the registry: no longer renewed", "app", key.app, "instance", key.id)
 	default:

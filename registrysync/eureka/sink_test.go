@@ -11,33 +11,15 @@ import (
 
 	eurekafe "github.com/meshbridge/meshbridge/adapters/eureka"
 	"github.com/meshbridge/meshbridge/internal/poll"
-	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
-func put(t *testing.T, c *Connector, inst *registry.Instance) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	if err := c.Put(ctx, inst); err != nil {
-		t.Fatalf("put %s: %v", inst.ID, err)
-	}
-}
-
-func closeOnCleanup(t *testing.T, c *Connector, remove bool) {
-	t.Cleanup(func() { closeNow(t, c, remove) })
-}
-
-// closeNow closes c; a test that restarts the stand defers it, since the
-// restarted server stops before the test's earlier cleanups run.
-func closeNow(t *testing.T, c *Connector, remove bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	if err := c.Close(ctx, remove); err != nil {
-		t.Errorf("close: %v", err)
-	}
-}
+var (
+	put            = connectortest.Put
+	closeNow       = connectortest.Close
+	closeOnCleanup = connectortest.CloseOnCleanup
+)
 
 // TestRenewalAnswered404RegistersAgain loses a copy at the server in the
 // two ways Eureka answers its renewal with 404, and wants it back: the
