@@ -284,15 +284,13 @@ func (c *Connector) checkDatacenter(ctx context.Context) error {
 	if c.dcChecked {
 		return nil
 	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	self, err := c.client.Agent().Self()
-	if err != nil {
+	q, cancel := c.query(ctx)
+	defer cancel()
+	var self struct{ Config struct{ Datacenter string } }
+	if _, err := c.client.Raw().Query("/v1/agent/self", &self, q); err != nil {
 		return fmt.Errorf("read the agent's datacenter: %w", err)
 	}
-	dc, _ := self["Config"]["Datacenter"].(string)
-	if dc != c.cfg.Datacenter {
+	if dc := self.Config.Datacenter; dc != c.cfg.Datacenter {
 		return fmt.Errorf("the agent at %s is in datacenter %q, not %q: copies are services of the agent and land in its datacenter", c.cfg.Address, dc, c.cfg.Datacenter)
 	}
 	c.dcChecked = true
