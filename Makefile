@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean plugins
+.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -27,6 +27,15 @@ run: build ## run the demo on embedded defaults
 	./scripts/demo.sh
 
 test: test-unit test-fuzz ## every test that can run on this machine
+
+# The registrysync ZooKeeper tests run a real server (internal/zookeepertest):
+# Debian's zookeeper package, which brings java. Installed only if missing.
+ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
+zookeeper: ## install ZooKeeper for the tests (Debian's package), if missing
+	@if [ -f $(ZOOKEEPER_JAR) ] && command -v java >/dev/null; then echo "zookeeper: installed"; else \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends zookeeper; fi
 
 test-unit:
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...); done

@@ -3,6 +3,7 @@ module github.com/meshbridge/meshbridge
 go 1.26.7
 
 require (
+	github.com/go-zookeeper/zk v1.0.4
 	github.com/gorilla/websocket v1.5.3
 	github.com/hashicorp/consul/api v1.34.5
 	github.com/hashicorp/go-bexpr v0.1.17
