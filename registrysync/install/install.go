@@ -8,4 +8,5 @@ import (
 	_ "github.com/meshbridge/meshbridge/registrysync/consul" // Consul, through hashicorp/consul/api
 	_ "github.com/meshbridge/meshbridge/registrysync/eureka" // Eureka, through hudl/fargo
 	_ "github.com/meshbridge/meshbridge/registrysync/nacos"
+	_ "github.com/meshbridge/meshbridge/registrysync/zookeeper" // ZooKeeper, through go-zookeeper/zk
 )

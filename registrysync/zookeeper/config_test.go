@@ -2,12 +2,12 @@ package zookeeper
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/registrysync"
 )
 
@@ -36,29 +36,17 @@ func TestConfigDecodesOntoDefaults(t *testing.T) {
 }
 
 func TestBadConfigsNameTheField(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) == 0 {
-		t.Fatal("no bad configs in testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
-			if err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := NewConfig()
-			if err = config.Decode(data, c); err == nil {
-				err = c.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), strings.TrimSpace(string(want))) {
-				t.Fatalf("error %v\nwant it to contain %q", err, strings.TrimSpace(string(want)))
-			}
-		})
-	}
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewConfig()
+		if err := config.Decode(data, c); err != nil {
+			return err
+		}
+		return c.Validate()
+	})
 }
 
 func TestRegisteredKind(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
@@ -107,20 +108,10 @@ func deregisterApp(t *testing.T, conn *zk.Conn, root string, inst *registry.Inst
 	}
 }
 
-// eventually polls cond until it holds or within passes.
+// eventually waits with poll for cond, within the tests' bound.
 func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll.UntilNil(t, what, cond, poll.Within(within))
 }
 
 func copyOf(service, id, owner string, port int) *registry.Instance {

@@ -238,7 +238,7 @@ func TestCopiesZooKeeperCannotHold(t *testing.T) {
 		{"dot-dot id", func(i *registry.Instance) { i.ID = ".." }, `instance id: ".." is not a node name`},
 		{"empty id", func(i *registry.Instance) { i.ID = "" }, "instance id: empty"},
 		{"long service", func(i *registry.Instance) { i.Service = strings.Repeat("s", 256) }, "service name: longer than 255 bytes"},
-		{"control character", func(i *registry.Instance) { i.ID = "a\x01b" }, "instance id: contains U+0001"},
+		{"control character", func(i *registry.Instance) { i.ID = "a\x01b" }, "instance id: contains U+0001, which ZooKeeper refuses in paths"},
 		{"not utf-8", func(i *registry.Instance) { i.ID = "a\xffb" }, "instance id: not UTF-8"},
 		{"no host", func(i *registry.Instance) { i.Host = "" }, "no host"},
 		{"no port", func(i *registry.Instance) { i.Port = 0 }, "no port"},
