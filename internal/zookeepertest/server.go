@@ -143,6 +143,7 @@ func (s *Server) start(java, classpath string) error {
 		"-Dzookeeper.admin.enableServer=false", "-Dzookeeper.jmx.log4j.disable=true",
 		"-cp", classpath, mainClass, s.cfg)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("zookeepertest: start %s: %w", java, err)
 	}

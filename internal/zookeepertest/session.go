@@ -25,10 +25,23 @@ type Session struct {
 type Sessions struct {
 	mu   sync.Mutex
 	last Session
+	held chan struct{} // while not nil, dials wait for it to close
 }
+
+// holdLimit bounds how long a dial waits while ExpireLast holds it.
+const holdLimit = 30 * time.Second
 
 // Dial dials address and watches the connect response on the connection.
 func (r *Sessions) Dial(network, address string, timeout time.Duration) (net.Conn, error) {
+	r.mu.Lock()
+	held := r.held
+	r.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-time.After(holdLimit):
+		}
+	}
 	conn, err := net.DialTimeout(network, address, timeout)
 	if err != nil {
 		return nil, err
@@ -41,6 +54,20 @@ func (r *Sessions) Last() Session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.last
+}
+
+// hold makes dials wait until the returned release is called.
+func (r *Sessions) hold() (release func()) {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	r.held = ch
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		r.held = nil
+		r.mu.Unlock()
+		close(ch)
+	}
 }
 
 func (r *Sessions) record(s Session) {
@@ -114,6 +141,20 @@ func handshake(conn net.Conn, sess Session, timeout time.Duration) (Session, err
 	return decodeConnectResponse(resp)
 }
 
+// connectRequest is the body of a connect request for sess.
+func connectRequest(sess Session, timeout time.Duration) []byte {
+	body := binary.BigEndian.AppendUint32(nil, 0) // protocol version
+	body = binary.BigEndian.AppendUint64(body, 0) // last zxid seen
+	body = binary.BigEndian.AppendUint32(body, uint32(timeout/time.Millisecond))
+	body = binary.BigEndian.AppendUint64(body, uint64(sess.ID))
+	passwd := sess.Password
+	if passwd == nil {
+		passwd = make([]byte, 16) // the empty password every new session is asked with
+	}
+	body = binary.BigEndian.AppendUint32(body, uint32(len(passwd)))
+	return append(body, passwd...)
+}
+
 // decodeConnectResponse reads protocol version, timeout, session id and
 // password (a trailing read-only flag, when sent, is ignored).
 func decodeConnectResponse(b []byte) (Session, error) {
@@ -131,12 +172,19 @@ func decodeConnectResponse(b []byte) (Session, error) {
 // closeSession asks the server to close the connection's session and
 // waits for its answer.
 func closeSession(conn net.Conn) error {
-	req := binary.BigEndian.AppendUint32(nil, closeXid)
-	op := opCloseSession // a variable: the conversion of a negative constant does not compile
-	req = binary.BigEndian.AppendUint32(req, uint32(op))
-	if err := writeFrame(conn, req); err != nil {
+	if err := writeFrame(conn, closeSessionRequest()); err != nil {
 		return fmt.Errorf("send closeSession: %w", err)
 	}
+	return readCloseReply(conn)
+}
+
+func closeSessionRequest() []byte {
+	op := opCloseSession // a variable: the conversion of a negative constant does not compile
+	req := binary.BigEndian.AppendUint32(nil, closeXid)
+	return binary.BigEndian.AppendUint32(req, uint32(op))
+}
+
+func readCloseReply(conn net.Conn) error {
 	resp, err := readFrame(conn)
 	if err != nil {
 		return fmt.Errorf("read closeSession reply: %w", err)
@@ -185,25 +233,75 @@ func (s *Server) Expire(t testing.TB, sess Session) {
 	}
 }
 
+// ExpireLast expires the last session r recorded (see Expire) while the
+// client's reconnections wait, and returns it. The server drops the
+// client's connection when the session is taken over; a client that came
+// straight back could take its session back before the close, so it is
+// made to wait, as a client cut off by a partition while its session
+// expired learns of the expiry only when it reconnects.
+func (s *Server) ExpireLast(t testing.TB, r *Sessions) Session {
+	t.Helper()
+	release := r.hold()
+	defer release()
+	sess := r.Last()
+	s.Expire(t, sess)
+	return sess
+}
+
+// expireAttempts bounds the takeovers: a client that reconnects at once
+// takes its session back before the close arrives, and the server then
+// drops the taking connection instead.
+const expireAttempts = 10
+
 func expire(addr string, sess Session) error {
 	if sess.ID == 0 {
 		return errors.New("no session to expire")
 	}
+	var err error
+	for range expireAttempts {
+		var gone bool
+		if gone, err = takeOverAndClose(addr, sess); gone || err == nil {
+			return nil
+		}
+		if errors.Is(err, errRefused) {
+			return err
+		}
+	}
+	return err
+}
+
+var errRefused = errors.New("refused")
+
+// takeOverAndClose sends the connect request for sess and the
+// closeSession request at once, so that the close follows the takeover
+// before the owner can reconnect; gone reports a session that was not
+// there to take.
+func takeOverAndClose(addr string, sess Session) (gone bool, err error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("%w: %v", errRefused, err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second)) // a failed deadline leaves the reads unbounded only on a broken socket
-	got, err := handshake(conn, sess, 30*time.Second)
+	if err := writeFrame(conn, connectRequest(sess, 30*time.Second)); err != nil {
+		return false, err
+	}
+	if err := writeFrame(conn, closeSessionRequest()); err != nil {
+		return false, err
+	}
+	resp, err := readFrame(conn)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("read connect response: %w", err)
+	}
+	got, err := decodeConnectResponse(resp)
+	if err != nil {
+		return false, err
 	}
 	if got.ID == 0 {
-		return nil // gone already
+		return true, nil
 	}
 	if got.ID != sess.ID {
-		return fmt.Errorf("the server granted session 0x%x instead", got.ID)
+		return false, fmt.Errorf("%w: the server granted session 0x%x instead", errRefused, got.ID)
 	}
-	return closeSession(conn)
+	return false, readCloseReply(conn)
 }
