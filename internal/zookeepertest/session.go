@@ -121,17 +121,7 @@ const (
 // new one) and returns what the server granted; an ID of 0 means the
 // session is gone (expired or closed).
 func handshake(conn net.Conn, sess Session, timeout time.Duration) (Session, error) {
-	body := binary.BigEndian.AppendUint32(nil, 0) // protocol version
-	body = binary.BigEndian.AppendUint64(body, 0) // last zxid seen
-	body = binary.BigEndian.AppendUint32(body, uint32(timeout/time.Millisecond))
-	body = binary.BigEndian.AppendUint64(body, uint64(sess.ID))
-	passwd := sess.Password
-	if passwd == nil {
-		passwd = make([]byte, 16) // the empty password every new session is asked with
-	}
-	body = binary.BigEndian.AppendUint32(body, uint32(len(passwd)))
-	body = append(body, passwd...)
-	if err := writeFrame(conn, body); err != nil {
+	if err := writeFrame(conn, connectRequest(sess, timeout)); err != nil {
 		return Session{}, fmt.Errorf("send connect request: %w", err)
 	}
 	resp, err := readFrame(conn)
