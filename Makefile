@@ -28,14 +28,16 @@ run: build ## run the demo on embedded defaults
 
 test: test-unit test-fuzz ## every test that can run on this machine
 
-# The registrysync ZooKeeper tests run a real server (internal/zookeepertest):
-# Debian's zookeeper package, which brings java. Installed only if missing.
-ZOOKEEPER_JAR := /usr/share/java/zookeeper.jar
-zookeeper: ## install ZooKeeper for the tests (Debian's package), if missing
-	@if [ -f $(ZOOKEEPER_JAR) ] && command -v java >/dev/null; then echo "zookeeper: installed"; else \
+# The registrysync ZooKeeper tests run a real server (internal/zookeepertest)
+# and read and register through the real Curator, as Spring apps do: Debian's
+# zookeeper, libcurator-discovery-java and a JDK (java runs the Curator app
+# from its source file, which needs the compiler), installed only if missing.
+ZOOKEEPER_JARS := /usr/share/java/zookeeper.jar /usr/share/java/curator-x-discovery.jar
+zookeeper: ## install ZooKeeper and Curator for the tests (Debian's packages), if missing
+	@if ls $(ZOOKEEPER_JARS) >/dev/null 2>&1 && command -v javac >/dev/null; then echo "zookeeper: installed"; else \
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends zookeeper; fi
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends zookeeper libcurator-discovery-java default-jdk-headless; fi
 
 test-unit:
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...); done
