@@ -127,6 +127,9 @@ func (c *Connector) keep(cl *client) {
 		}
 		start := time.Now()
 		n, err := c.recreate(cl)
+		if c.life.Err() != nil {
+			return // closed under the pass: nothing is kept any more
+		}
 		if err != nil {
 			c.logger.Warn("zookeeper copies not all written again in the new session; retrying",
 				"session", fmt.Sprintf("0x%x", sid), "error", err)

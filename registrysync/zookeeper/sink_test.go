@@ -69,7 +69,7 @@ func TestPutTakesOverACopyAnEarlierRunLeft(t *testing.T) {
 	if _, holder := nodeOf(t, observer, path); holder != second.sinkSession() {
 		t.Fatalf("after the put: held by 0x%x, want the new session 0x%x", holder, second.sinkSession())
 	}
-	time.Sleep(3 * testSessionTimeout) // the server's clock ends the earlier session: nothing to poll for
+	time.Sleep(2 * testSessionTimeout) // the server's clock ends the earlier session: nothing to poll for
 	if !exists(t, observer, path) {
 		t.Fatal("the copy went with the earlier session")
 	}

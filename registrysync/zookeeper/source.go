@@ -215,20 +215,37 @@ func (w *watcher) apply(ctx context.Context, events []zk.Event, read bool) ([]re
 			}
 		}
 	}
-	for _, svc := range slices.Sorted(maps.Keys(dirty)) {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	// The changed services are read several at once (a burst touches
+	// many), then applied in order.
+	names := slices.Sorted(maps.Keys(dirty))
+	var (
+		mu      sync.Mutex
+		fetched = make(map[string]map[string]*registry.Instance, len(names))
+	)
+	err := forEach(ctx, names, func(svc string) error {
 		insts, err := w.listService(svc, false)
 		if errors.Is(err, zk.ErrNoNode) {
+			insts, err = nil, nil // gone: no group read
+		}
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		fetched[svc] = insts
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, svc := range names {
+		insts := fetched[svc]
+		if insts == nil {
 			if _, known := w.services[svc]; known {
 				delete(w.services, svc)
 				out = append(out, registrysync.Group{Key: registrysync.ServiceKey{Service: svc}})
 			}
 			continue
-		}
-		if err != nil {
-			return nil, err
 		}
 		w.services[svc] = insts
 		out = append(out, group(svc, insts))
