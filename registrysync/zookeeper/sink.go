@@ -133,10 +133,8 @@ func (c *Connector) keep(cl *client) {
 		if err != nil {
 			c.logger.Warn("zookeeper copies not all written again in the new session; retrying",
 				"session", fmt.Sprintf("0x%x", sid), "error", err)
-			select {
-			case <-c.closed:
+			if !backoff.Wait(c.life) {
 				return
-			case <-time.After(backoff.Next()):
 			}
 			select {
 			case c.sink.renew <- struct{}{}:
