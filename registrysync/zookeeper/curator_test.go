@@ -16,6 +16,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
 // curatorJar is Curator's service discovery as Debian's
@@ -174,11 +175,11 @@ func TestSourceReadsCuratorRegistrations(t *testing.T) {
 	}
 
 	c := newTestConnector(t, srv, "syncer-a")
-	updates := run(t, c)
+	updates := connectortest.Follow(t, c)
 	u := await(t, updates, "the Curator registration in a complete listing", func(u registrysync.Update) bool {
-		return u.Complete && find(u, "curator-pay", "curator-pay-1") != nil
+		return u.Complete && connectortest.Find(u, "curator-pay", "curator-pay-1") != nil
 	})
-	in := find(u, "curator-pay", "curator-pay-1")
+	in := connectortest.Find(u, "curator-pay", "curator-pay-1")
 	if in.Host != "10.2.3.4" || in.Port != 8080 || in.Status != registry.StatusUp || in.Zone != "zone-b" ||
 		in.Metadata["version"] != "v2" || registrysync.IsCopy(in) || !in.Ephemeral {
 		t.Errorf("read as %+v", in)

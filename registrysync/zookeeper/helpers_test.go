@@ -16,6 +16,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
 // testSessionTimeout is the sink's and source's session in the tests:
@@ -44,13 +45,7 @@ func newTestConnector(t *testing.T, srv *zookeepertest.Server, owner string, edi
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), within)
-		defer cancel()
-		if err := c.Close(ctx, true); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	connectortest.CloseOnCleanup(t, c, true)
 	return c
 }
 
@@ -124,11 +119,7 @@ func copyOf(service, id, owner string, port int) *registry.Instance {
 
 func put(t *testing.T, c *Connector, inst *registry.Instance) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	if err := c.Put(ctx, inst); err != nil {
-		t.Fatalf("put %s/%s: %v", inst.Service, inst.ID, err)
-	}
+	connectortest.Put(t, c, inst)
 }
 
 func owned(t *testing.T, c *Connector) []*registry.Instance {

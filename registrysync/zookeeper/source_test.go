@@ -1,7 +1,6 @@
 package zookeeper
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,54 +13,13 @@ import (
 	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
-// run runs c's source until the test ends and returns its updates.
-func run(t *testing.T, c *Connector) <-chan registrysync.Update {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	updates := make(chan registrysync.Update, 64)
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx, updates) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(within):
-			t.Errorf("run did not return within %v of its context ending", within)
-		}
-	})
-	return updates
-}
-
-// await reads updates until one satisfies ok.
+// await waits for an update within the tests' bound.
 func await(t *testing.T, updates <-chan registrysync.Update, what string, ok func(registrysync.Update) bool) registrysync.Update {
 	t.Helper()
-	deadline := time.After(within)
-	for {
-		select {
-		case u := <-updates:
-			if ok(u) {
-				return u
-			}
-		case <-deadline:
-			t.Fatalf("no update within %v: %s", within, what)
-		}
-	}
-}
-
-func find(u registrysync.Update, service, id string) *registry.Instance {
-	for _, g := range u.Groups {
-		for _, in := range g.Instances {
-			if g.Key.Service == service && in.ID == id {
-				return in
-			}
-		}
-	}
-	return nil
+	return connectortest.Await(t, within, updates, what, ok)
 }
 
 // The source reads the records Spring apps write, byte for byte as the
@@ -91,9 +49,9 @@ func TestSourceReadsSpringRecords(t *testing.T) {
 		}
 	}
 	c := newTestConnector(t, srv, "syncer-a")
-	u := await(t, run(t, c), "the first complete listing", func(u registrysync.Update) bool { return u.Complete })
-	orders := find(u, "orders", "0f0a2cbc-4ba3-4ffa-9fcc-4daa8701a320")
-	payments := find(u, "payments", "5c1d6f0e-2b8a-4f43-9d1e-7a0b3c9e8f21")
+	u := await(t, connectortest.Follow(t, c), "the first complete listing", func(u registrysync.Update) bool { return u.Complete })
+	orders := connectortest.Find(u, "orders", "0f0a2cbc-4ba3-4ffa-9fcc-4daa8701a320")
+	payments := connectortest.Find(u, "payments", "5c1d6f0e-2b8a-4f43-9d1e-7a0b3c9e8f21")
 	switch {
 	case orders == nil || payments == nil:
 		t.Fatalf("listing %+v lacks a fixture", u.Groups)
@@ -102,7 +60,7 @@ func TestSourceReadsSpringRecords(t *testing.T) {
 	case payments.Status != registry.StatusOutOfService || payments.SecurePort != 8443 || !payments.SecureEnabled:
 		t.Errorf("payments read as %+v", payments)
 	}
-	if find(u, "orders", "garbage") != nil {
+	if connectortest.Find(u, "orders", "garbage") != nil {
 		t.Error("a node without a record was listed")
 	}
 	if n := testutil.ToFloat64(c.metrics.badRecords); n != 1 {
@@ -121,19 +79,19 @@ func TestSourceListsAgainAfterItsSessionExpires(t *testing.T) {
 	var sessions zookeepertest.Sessions
 	c := newTestConnector(t, srv, "syncer-a")
 	c.dialer = sessions.Dial
-	updates := run(t, c)
+	updates := connectortest.Follow(t, c)
 	await(t, updates, "the first complete listing", func(u registrysync.Update) bool {
-		return u.Complete && find(u, first.Service, first.ID) != nil
+		return u.Complete && connectortest.Find(u, first.Service, first.ID) != nil
 	})
 
 	srv.ExpireLast(t, &sessions)
 	await(t, updates, "a complete listing in the new session", func(u registrysync.Update) bool {
-		return u.Complete && find(u, first.Service, first.ID) != nil
+		return u.Complete && connectortest.Find(u, first.Service, first.ID) != nil
 	})
 	second := &registry.Instance{Service: "expiring", ID: "expiring-2", Host: "127.0.0.1", Port: 18002}
 	registerApp(t, apps, root, second)
 	await(t, updates, "expiring-2, seen by a watch of the new session", func(u registrysync.Update) bool {
-		return find(u, second.Service, second.ID) != nil
+		return connectortest.Find(u, second.Service, second.ID) != nil
 	})
 	if n := testutil.ToFloat64(c.metrics.expiries.WithLabelValues("source")); n != 1 {
 		t.Errorf("source expiries counted %v, want 1", n)
@@ -149,7 +107,7 @@ func TestSourceSendsNothingWhileZooKeeperIsDown(t *testing.T) {
 	app := &registry.Instance{Service: "outage", ID: "outage-1", Host: "127.0.0.1", Port: 18003}
 	registerApp(t, apps, root, app)
 	c := newTestConnector(t, srv, "syncer-a")
-	updates := run(t, c)
+	updates := connectortest.Follow(t, c)
 	await(t, updates, "the first complete listing", func(u registrysync.Update) bool { return u.Complete })
 
 	srv.Stop(t)
@@ -162,7 +120,7 @@ func TestSourceSendsNothingWhileZooKeeperIsDown(t *testing.T) {
 	}
 	srv.Restart(t)
 	u := await(t, updates, "an update after ZooKeeper came back", func(registrysync.Update) bool { return true })
-	if !u.Complete || find(u, app.Service, app.ID) == nil {
+	if !u.Complete || connectortest.Find(u, app.Service, app.ID) == nil {
 		t.Fatalf("first update after the outage: complete=%v groups=%+v; want a complete listing with outage-1", u.Complete, u.Groups)
 	}
 }
@@ -173,7 +131,7 @@ func TestSourceWaitsForTheRoot(t *testing.T) {
 	srv := zookeepertest.Start(t)
 	apps := srv.Connect(t, 10*testSessionTimeout)
 	c := newTestConnector(t, srv, "syncer-a", func(cfg *Config) { cfg.Root = "/legacy/services" })
-	updates := run(t, c)
+	updates := connectortest.Follow(t, c)
 	u := await(t, updates, "a complete listing of the empty registry", func(u registrysync.Update) bool { return u.Complete })
 	if len(u.Groups) != 0 {
 		t.Fatalf("groups %+v in a registry without its root", u.Groups)
@@ -181,7 +139,7 @@ func TestSourceWaitsForTheRoot(t *testing.T) {
 	app := &registry.Instance{Service: "late", ID: "late-1", Host: "127.0.0.1", Port: 18004}
 	registerApp(t, apps, "/legacy/services", app)
 	await(t, updates, "late-1 under the root created after the listing", func(u registrysync.Update) bool {
-		return find(u, app.Service, app.ID) != nil
+		return connectortest.Find(u, app.Service, app.ID) != nil
 	})
 }
 
@@ -194,9 +152,9 @@ func TestSourceFollowsStatusChanges(t *testing.T) {
 	app := &registry.Instance{Service: "status", ID: "status-1", Host: "127.0.0.1", Port: 18005}
 	registerApp(t, apps, root, app)
 	c := newTestConnector(t, srv, "syncer-a")
-	updates := run(t, c)
+	updates := connectortest.Follow(t, c)
 	await(t, updates, "status-1 UP", func(u registrysync.Update) bool {
-		in := find(u, app.Service, app.ID)
+		in := connectortest.Find(u, app.Service, app.ID)
 		return in != nil && in.Status == registry.StatusUp
 	})
 	oos := app.Clone()
@@ -205,7 +163,7 @@ func TestSourceFollowsStatusChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	await(t, updates, "status-1 OUT_OF_SERVICE", func(u registrysync.Update) bool {
-		in := find(u, app.Service, app.ID)
+		in := connectortest.Find(u, app.Service, app.ID)
 		return in != nil && in.Status == registry.StatusOutOfService
 	})
 	if err := apps.Delete(nodePath(root, app.Service, app.ID), -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
