@@ -10,9 +10,9 @@ import (
 )
 
 // The ways a copy of an instance that is not selectable is written (see
-// Config.DownCopies).
+// Config.DownAs); "absent" is the Consul connector's word too.
 const (
-	DownRemove = "remove"
+	DownAbsent = "absent"
 	DownMark   = "mark"
 )
 
@@ -30,13 +30,13 @@ type Config struct {
 	// outlive a syncer that dies (kill -9, lost network) by this long,
 	// which is also the time a peer has to take them over.
 	SessionTimeout time.Duration `yaml:"sessionTimeout"`
-	// DownCopies is how a copy of an instance that is not selectable
-	// (status not UP, health critical, or disabled) is written: "remove"
+	// DownAs is how a copy of an instance that is not selectable
+	// (status not UP, health critical, or disabled) is written: "absent"
 	// (default) keeps no node for it, so no consumer at all can pick it;
 	// "mark" writes its node with metadata instance_status set to the
 	// status, which Spring Cloud LoadBalancer skips but
 	// DiscoveryClient.getInstances and plain Curator clients return.
-	DownCopies string `yaml:"downCopies"`
+	DownAs string `yaml:"downAs"`
 	// Resync is how often the source lists every node again although its
 	// watches report each change (default 5m; 0 never, else at least
 	// 1s): insurance against a watch the client failed to restore after
@@ -50,7 +50,7 @@ func NewConfig() *Config {
 		Servers:        []string{"127.0.0.1:2181"},
 		Root:           "/services",
 		SessionTimeout: 15 * time.Second,
-		DownCopies:     DownRemove,
+		DownAs:         DownAbsent,
 		Resync:         5 * time.Minute,
 	}
 }
@@ -74,8 +74,8 @@ func (c *Config) Validate() error {
 		errs.Add(true, "root", "%q %s", c.Root, err)
 	}
 	errs.Add(c.SessionTimeout < time.Second, "sessionTimeout", "must be at least 1s")
-	errs.Add(c.DownCopies != DownRemove && c.DownCopies != DownMark, "downCopies",
-		"%q is neither %q nor %q", c.DownCopies, DownRemove, DownMark)
+	errs.Add(c.DownAs != DownAbsent && c.DownAs != DownMark, "downAs",
+		"%q is neither %q nor %q", c.DownAs, DownAbsent, DownMark)
 	errs.Add(c.Resync < 0 || (c.Resync > 0 && c.Resync < time.Second), "resync", "must be 0 or at least 1s")
 	return errs.Err()
 }

@@ -16,21 +16,21 @@ func TestDefaultsAreValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Root != "/services" || c.SessionTimeout != 15*time.Second || c.DownCopies != DownRemove {
+	if c.Root != "/services" || c.SessionTimeout != 15*time.Second || c.DownAs != DownAbsent {
 		t.Errorf("defaults %+v", c)
 	}
 }
 
 func TestConfigDecodesOntoDefaults(t *testing.T) {
 	c := NewConfig()
-	err := config.Decode([]byte("servers: [zk1:2181, zk2:2181]\nroot: /legacy/services\ndownCopies: mark\n"), c)
+	err := config.Decode([]byte("servers: [zk1:2181, zk2:2181]\nroot: /legacy/services\ndownAs: mark\n"), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Servers) != 2 || c.Root != "/legacy/services" || c.DownCopies != DownMark || c.SessionTimeout != 15*time.Second {
+	if len(c.Servers) != 2 || c.Root != "/legacy/services" || c.DownAs != DownMark || c.SessionTimeout != 15*time.Second {
 		t.Errorf("decoded %+v", c)
 	}
 }

@@ -91,7 +91,7 @@ func curatorList(t *testing.T, srv *zookeepertest.Server, service string) map[st
 // sees what a Spring consumer would use (secure port, URI, status).
 func TestCuratorReadsTheCopies(t *testing.T) {
 	srv := zookeepertest.Start(t)
-	c := newTestConnector(t, srv, "syncer-a", func(cfg *Config) { cfg.DownCopies = DownMark })
+	c := newTestConnector(t, srv, "syncer-a", func(cfg *Config) { cfg.DownAs = DownMark })
 	plain := copyOf("curator-orders", "curator-orders-1", "syncer-a", 18101)
 	secure := copyOf("curator-orders", "curator-orders-2", "syncer-a", 18102)
 	secure.SecurePort, secure.SecureEnabled, secure.Zone, secure.Weight = 18443, true, "zone-a", 2

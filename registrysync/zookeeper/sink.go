@@ -41,7 +41,7 @@ type sink struct {
 	mu       sync.Mutex
 	cl       *client
 	kept     map[string]*keptCopy          // node path -> copy with a node
-	withheld map[string]*registry.Instance // node path -> copy kept without a node (downCopies: remove)
+	withheld map[string]*registry.Instance // node path -> copy kept without a node (downAs: remove)
 
 	// writeMu is shared by Put and Delete and held alone by a re-creation
 	// pass, so that a pass sees every copy written before it began.
@@ -321,7 +321,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	if !selectable(inst) && c.cfg.DownCopies == DownRemove {
+	if !selectable(inst) && c.cfg.DownAs == DownAbsent {
 		if err := c.removeNode(cl, path); err != nil {
 			return fail(err)
 		}
@@ -383,11 +383,12 @@ func (c *Connector) Delete(ctx context.Context, inst *registry.Instance) error {
 }
 
 // Owned implements registrysync.Sink: the nodes below the root that
-// carry this syncer's id and that its session holds (or that no session
-// holds), and the copies withheld without a node. A node with this id
-// that another session holds is left out: it belongs to an earlier run
-// of the syncer, dies with that session, and a Put takes it over without
-// a gap.
+// carry this syncer's id, and the copies withheld without a node. A node
+// that another session holds (an earlier run of the syncer, killed, whose
+// session has not timed out yet) is listed too: it dies with that
+// session unless the engine puts it, and Put takes it over without a gap
+// (the engine puts every copy once per process into a sink that cannot
+// adopt). Listed, it can also be deleted, and the breaker counts that.
 func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
 	fail := func(err error) ([]*registry.Instance, error) { return nil, fmt.Errorf("zookeeper: owned: %w", err) }
 	cl, err := c.sinkClient(ctx)
@@ -404,7 +405,7 @@ func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
 		out []*registry.Instance
 	)
 	err = forEach(ctx, services, func(svc string) error {
-		found, err := c.ownedIn(cl, svc, sid)
+		found, err := c.ownedIn(cl, svc)
 		mu.Lock()
 		out = append(out, found...)
 		mu.Unlock()
@@ -429,7 +430,7 @@ func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
 }
 
 // ownedIn lists the copies of one service that Owned reports.
-func (c *Connector) ownedIn(cl *client, svc string, sid int64) ([]*registry.Instance, error) {
+func (c *Connector) ownedIn(cl *client, svc string) ([]*registry.Instance, error) {
 	path := c.cfg.Root + "/" + svc
 	ids, _, err := cl.conn.Children(path)
 	if errors.Is(err, zk.ErrNoNode) {
@@ -447,9 +448,6 @@ func (c *Connector) ownedIn(cl *client, svc string, sid int64) ([]*registry.Inst
 		}
 		if err != nil {
 			return out, wrapRead(p, err)
-		}
-		if stat.EphemeralOwner != 0 && stat.EphemeralOwner != sid {
-			continue
 		}
 		c.sink.mu.Lock()
 		kc := c.sink.kept[p]

@@ -40,9 +40,9 @@ func exists(t *testing.T, conn *zk.Conn, path string) bool {
 }
 
 // A syncer killed and started again finds its copies still held by its
-// earlier session, which ends a session timeout later. Owned leaves them
-// out (they are not its to keep), and Put takes each over in one
-// transaction: the copy outlives the earlier session.
+// earlier session, which ends a session timeout later. Owned lists them
+// (they are its copies, to keep or delete), and Put takes each over in
+// one transaction: the copy outlives the earlier session.
 func TestPutTakesOverACopyAnEarlierRunLeft(t *testing.T) {
 	srv := zookeepertest.Start(t)
 	observer := srv.Connect(t, 10*testSessionTimeout)
@@ -62,8 +62,8 @@ func TestPutTakesOverACopyAnEarlierRunLeft(t *testing.T) {
 	}
 
 	second := newTestConnector(t, srv, "syncer-a")
-	if got := owned(t, second); len(got) != 0 {
-		t.Errorf("owned lists %s, held by the earlier session", ids(got))
+	if got := owned(t, second); ids(got) != "takeover/takeover-1" {
+		t.Errorf("owned lists %q, want the copy the earlier session holds", ids(got))
 	}
 	put(t, second, cp)
 	if _, holder := nodeOf(t, observer, path); holder != second.sinkSession() {
@@ -112,8 +112,8 @@ func TestAnotherOwnersNodeIsNeverTouched(t *testing.T) {
 	}
 }
 
-// How a copy that is not selectable is written, per downCopies.
-func TestDownCopies(t *testing.T) {
+// How a copy that is not selectable is written, per downAs.
+func TestDownAs(t *testing.T) {
 	srv := zookeepertest.Start(t)
 	observer := srv.Connect(t, 10*testSessionTimeout)
 	tests := []struct {
@@ -122,10 +122,10 @@ func TestDownCopies(t *testing.T) {
 		wantNode   bool
 		wantStatus string // instance_status on the node
 	}{
-		{DownRemove, func(i *registry.Instance) { i.Status = registry.StatusDown }, false, ""},
-		{DownRemove, func(i *registry.Instance) { i.Health = registry.HealthCritical }, false, ""},
-		{DownRemove, func(i *registry.Instance) { i.Disabled = true }, false, ""},
-		{DownRemove, func(i *registry.Instance) { i.Health = registry.HealthWarning }, true, "UP"},
+		{DownAbsent, func(i *registry.Instance) { i.Status = registry.StatusDown }, false, ""},
+		{DownAbsent, func(i *registry.Instance) { i.Health = registry.HealthCritical }, false, ""},
+		{DownAbsent, func(i *registry.Instance) { i.Disabled = true }, false, ""},
+		{DownAbsent, func(i *registry.Instance) { i.Health = registry.HealthWarning }, true, "UP"},
 		{DownMark, func(i *registry.Instance) { i.Status = registry.StatusDown }, true, "DOWN"},
 		{DownMark, func(i *registry.Instance) { i.Status = registry.StatusStarting }, true, "STARTING"},
 		{DownMark, func(i *registry.Instance) { i.Health = registry.HealthCritical }, true, "DOWN"},
@@ -133,7 +133,7 @@ func TestDownCopies(t *testing.T) {
 	}
 	for n, tt := range tests {
 		t.Run(fmt.Sprintf("%s-%d", tt.mode, n), func(t *testing.T) {
-			c := newTestConnector(t, srv, "syncer-a", func(cfg *Config) { cfg.DownCopies = tt.mode })
+			c := newTestConnector(t, srv, "syncer-a", func(cfg *Config) { cfg.DownAs = tt.mode })
 			cp := copyOf(fmt.Sprintf("down-%d", n), fmt.Sprintf("down-%d-1", n), "syncer-a", 20400+n)
 			path := nodePath(c.cfg.Root, cp.Service, cp.ID)
 			put(t, c, cp) // selectable first: the node is there
