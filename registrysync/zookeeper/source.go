@@ -452,18 +452,19 @@ func group(svc string, insts map[string]*registry.Instance) registrysync.Group {
 
 // forEach runs fn for every item, listWorkers at a time, and returns the
 // first error (the others stop taking items).
-func forEach(ctx context.Context, items []string, fn func(string) error) error {
+func forEach[T any](ctx context.Context, items []T, fn func(T) error) error {
 	var (
 		mu    sync.Mutex
 		first error
 		next  int
 		wg    sync.WaitGroup
 	)
-	take := func() (string, bool) {
+	take := func() (T, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if first != nil || next >= len(items) || ctx.Err() != nil {
-			return "", false
+			var none T
+			return none, false
 		}
 		next++
 		return items[next-1], true
