@@ -17,6 +17,7 @@ type metrics struct {
 	recreated       prometheus.Counter
 	recreateSeconds prometheus.Histogram
 	takenOver       prometheus.Counter
+	copies          *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer, registryName string) *metrics {
@@ -50,6 +51,10 @@ func newMetrics(reg prometheus.Registerer, registryName string) *metrics {
 			Name: "meshbridge_registrysync_zookeeper_copies_taken_over_total",
 			Help: "Copies given up after an expiry because another session of the same owner holds them.",
 		}),
+		copies: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "meshbridge_registrysync_zookeeper_copies",
+			Help: "Copies the sink keeps, by state (kept: a node of its session; withheld: not selectable, no node, downAs absent).",
+		}, []string{"state"}),
 	}
 	if reg == nil {
 		return m
@@ -62,6 +67,7 @@ func newMetrics(reg prometheus.Registerer, registryName string) *metrics {
 	m.recreated = register(reg, m.recreated)
 	m.recreateSeconds = register(reg, m.recreateSeconds)
 	m.takenOver = register(reg, m.takenOver)
+	m.copies = register(reg, m.copies)
 	return m
 }
 

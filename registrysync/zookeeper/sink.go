@@ -61,6 +61,12 @@ func newSink() sink {
 	}
 }
 
+// countCopiesLocked sets the copies gauges; the caller holds sink.mu.
+func (c *Connector) countCopiesLocked() {
+	c.metrics.copies.WithLabelValues("kept").Set(float64(len(c.sink.kept)))
+	c.metrics.copies.WithLabelValues("withheld").Set(float64(len(c.sink.withheld)))
+}
+
 func (c *Connector) lockPath(path string) func() {
 	m := &c.sink.paths[maphash.String(c.sink.seed, path)%uint64(len(c.sink.paths))]
 	m.Lock()
@@ -187,6 +193,7 @@ func (c *Connector) recreate(cl *client) (int, error) {
 				c.logger.Warn("zookeeper copy left to the session that holds it now", "path", p)
 				s.mu.Lock()
 				delete(s.kept, p)
+				c.countCopiesLocked()
 				s.mu.Unlock()
 				c.metrics.takenOver.Inc()
 				continue
@@ -362,6 +369,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 		s.mu.Lock()
 		delete(s.kept, path)
 		s.withheld[path] = inst.Clone()
+		c.countCopiesLocked()
 		s.mu.Unlock()
 		return nil
 	}
@@ -388,6 +396,7 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 	s.mu.Lock()
 	s.kept[path] = &keptCopy{inst: inst.Clone(), data: data, registered: registered}
 	delete(s.withheld, path)
+	c.countCopiesLocked()
 	s.mu.Unlock()
 	return nil
 }
@@ -409,6 +418,7 @@ func (c *Connector) Delete(ctx context.Context, inst *registry.Instance) error {
 	s.mu.Lock()
 	delete(s.kept, path)
 	delete(s.withheld, path)
+	c.countCopiesLocked()
 	s.mu.Unlock()
 	if err := c.removeNode(cl, path); err != nil {
 		return fmt.Errorf("zookeeper: delete %s/%s: %w", inst.Service, inst.ID, err)

@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/connectortest"
 )
 
 // nodeOf reads a node's record and the session holding it.
@@ -273,5 +276,34 @@ func TestPutAgainChangesNothing(t *testing.T) {
 	var rec map[string]any
 	if err := json.Unmarshal(data, &rec); err != nil || rec["serviceType"] != "DYNAMIC" {
 		t.Errorf("record %s", data)
+	}
+}
+
+// The copies gauges, labelled with the registry's name; a connector built
+// again for the same registry counts on the same metrics.
+func TestMetricsCountCopies(t *testing.T) {
+	srv := zookeepertest.Start(t)
+	reg := prometheus.NewRegistry()
+	env := registrysync.Env{Name: "legacy-zk", Owner: "syncer-a", Metrics: reg}
+	c, err := newConnector(testConfig(srv), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectortest.CloseOnCleanup(t, c, true)
+	if _, err := newConnector(testConfig(srv), env); err != nil {
+		t.Fatalf("a second connector for the registry: %v", err)
+	}
+	put(t, c, copyOf("metrics", "metrics-1", "syncer-a", 20800))
+	down := copyOf("metrics", "metrics-2", "syncer-a", 20801)
+	down.Status = registry.StatusDown
+	put(t, c, down)
+	want := `
+# HELP meshbridge_registrysync_zookeeper_copies Copies the sink keeps, by state (kept: a node of its session; withheld: not selectable, no node, downAs absent).
+# TYPE meshbridge_registrysync_zookeeper_copies gauge
+meshbridge_registrysync_zookeeper_copies{registry="legacy-zk",state="kept"} 1
+meshbridge_registrysync_zookeeper_copies{registry="legacy-zk",state="withheld"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "meshbridge_registrysync_zookeeper_copies"); err != nil {
+		t.Error(err)
 	}
 }
