@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -121,6 +122,7 @@ func (c *Connector) keep(cl *client) {
 	defer close(c.sink.keeperDone)
 	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	var done int64 // the session every kept copy was last written in
+	failing := false
 	for {
 		select {
 		case <-c.closed:
@@ -137,8 +139,14 @@ func (c *Connector) keep(cl *client) {
 			return // closed under the pass: nothing is kept any more
 		}
 		if err != nil {
-			c.logger.Warn("zookeeper copies not all written again in the new session; retrying",
+			// One warning per run of failures; the retries say it at debug level.
+			level := slog.LevelWarn
+			if failing {
+				level = slog.LevelDebug
+			}
+			c.logger.Log(c.life, level, "zookeeper copies not all written again in the new session; retrying",
 				"session", fmt.Sprintf("0x%x", sid), "error", err)
+			failing = true
 			if !backoff.Wait(c.life) {
 				return
 			}
@@ -149,7 +157,7 @@ func (c *Connector) keep(cl *client) {
 			continue
 		}
 		backoff.Reset()
-		done = sid
+		done, failing = sid, false
 		if n > 0 {
 			took := time.Since(start)
 			c.metrics.recreated.Add(float64(n))

@@ -82,24 +82,36 @@ func (w *watcher) run(ctx context.Context, updates chan<- registrysync.Update, r
 		resyncC = t.C
 	}
 	backoff := wait.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	full := true
+	full, failing := true, false
 	for {
 		if full {
 			if w.cl.waitSession(ctx) != nil {
 				return // ctx ended
 			}
-			w.apply(ctx, w.q.drain(), false) // only the bookkeeping: the listing reads everything
+			// Only the bookkeeping of what is queued: the listing reads
+			// everything, so a request for one is answered already.
+			_, _ = w.apply(ctx, w.q.drain(), false)
 			groups, err := w.listAll(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}
 				w.metrics.listings.WithLabelValues("failed").Inc()
-				w.logger.Warn("zookeeper listing failed; nothing sent, retrying", "error", err)
+				// One warning per run of failures; the retries say it at debug level.
+				level := slog.LevelWarn
+				if failing {
+					level = slog.LevelDebug
+				}
+				w.logger.Log(ctx, level, "zookeeper listing failed; nothing sent, retrying", "error", err)
+				failing = true
 				if !backoff.Wait(ctx) {
 					return
 				}
 				continue
+			}
+			if failing {
+				w.logger.Info("zookeeper listing complete again")
+				failing = false
 			}
 			backoff.Reset()
 			w.metrics.listings.WithLabelValues("complete").Inc()
