@@ -17,7 +17,7 @@ import (
 )
 
 // TestScale measures the connector at the size, 10,000 instances
-// in 1,000 services: writing the copies, a complete listing, a burst of
+// in 1,000 services: writing the copies, Owned, a complete listing, a burst of
 // 1,000 changes through the source (from each Put's return to the update
 // that carries it), and every copy back after an expiry. It takes a
 // minute of a shared machine, so it runs only with
@@ -40,6 +40,12 @@ func TestScale(t *testing.T) {
 	start := time.Now()
 	putAll(t, sink, copies)
 	t.Logf("put %d copies: %v", len(copies), time.Since(start))
+
+	start = time.Now()
+	if got := owned(t, sink); len(got) != len(copies) {
+		t.Fatalf("owned %d copies, want %d", len(got), len(copies))
+	}
+	t.Logf("owned, %d copies: %v", len(copies), time.Since(start))
 
 	source := newTestConnector(t, srv, "syncer-b")
 	start = time.Now()
