@@ -40,7 +40,7 @@ func dial(cfg *Config, dialer zk.Dialer, logger *slog.Logger, onEvent func(zk.Ev
 	c := &client{links: &links{dial: dialer}, ready: make(chan struct{})}
 	conn, _, err := zk.Connect(cfg.Servers, cfg.SessionTimeout,
 		zk.WithDialer(c.links.Dial),
-		zk.WithHostProvider(&promptHosts{inner: &zk.DNSHostProvider{}}),
+		zk.WithHostProvider(&promptHosts{inner: zk.NewDNSHostProvider()}),
 		zk.WithLogger(zkLogger{logger}),
 		zk.WithLogInfo(false),
 		zk.WithMaxBufferSize(maxPacketBytes),
