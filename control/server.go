@@ -60,6 +60,8 @@ type Server struct {
 	latency  *prometheus.HistogramVec
 	// fallbacks records paths that already answer 405 for other methods.
 	fallbacks map[string]bool
+	// elections are the leader elections clients campaign in.
+	elections *elections
 }
 
 // NewServer builds the server; it has no side effects until served.
@@ -84,13 +86,14 @@ func NewServer(store Backend, opts ServerOptions) *Server {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
 	s := &Server{store: store, opts: opts, log: opts.Logger.With("component", "control.server"), mux: http.NewServeMux(), fallbacks: map[string]bool{}}
+	s.elections = newElections(store, s.log)
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "meshbridge_control_requests_total",
 		Help: "Control API requests by route and status code.",
 	}, []string{"route", "code"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "meshbridge_control_request_seconds",
-		Help:    "Control API request latency by route (watches excluded).",
+		Help:    "Control API request latency by route (watches and campaigns excluded).",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	}, []string{"route"})
 	opts.Registerer.MustRegister(s.requests, s.latency)
@@ -121,6 +124,9 @@ func (s *Server) routes() {
 	s.handle("PUT "+p+"/kv/{key...}", s.write(s.putKV))
 	s.handle("DELETE "+p+"/kv/{key...}", s.write(s.deleteKV))
 	s.handle("GET "+p+"/watch", s.watch)
+	s.handle("GET "+p+"/elections/{name}", s.election)
+	s.handle("PUT "+p+"/elections/{name}/candidates/{candidate}", s.write(s.campaign))
+	s.handle("DELETE "+p+"/elections/{name}/candidates/{candidate}", s.write(s.resign))
 	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -160,7 +166,7 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 			rec.status = http.StatusOK
 		}
 		s.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
-		if !strings.HasSuffix(route, "/watch") {
+		if !longPoll(route) {
 			s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}
 	})
@@ -168,6 +174,12 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	if method, path, ok := strings.Cut(pattern, " "); ok {
 		s.registerMethodFallback(method, path)
 	}
+}
+
+// longPoll reports whether route may wait on purpose (a watch, a
+// campaign): its latency says nothing about the server.
+func longPoll(route string) bool {
+	return strings.HasSuffix(route, "/watch") || strings.HasPrefix(route, "PUT ") && strings.HasSuffix(route, "/candidates/{candidate}")
 }
 
 func (s *Server) registerMethodFallback(method, path string) {
