@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 type sample struct {
@@ -108,6 +110,75 @@ func TestDecodeSections(t *testing.T) {
 			}
 			if s.Listen != tc.wantTop || sec.Listen != tc.wantListen || sec.Limit != tc.wantLimit {
 				t.Fatalf("got %+v and %+v", s, *sec)
+			}
+		})
+	}
+}
+
+// entry decodes like a registrysync registry entry: its type chooses the
+// struct the rest of its keys decode onto.
+type entry struct {
+	Type     string
+	Settings any
+}
+
+type kindA struct {
+	URLs    []string `yaml:"urls"`
+	Timeout time.Duration
+	Nested  struct {
+		On bool `yaml:"on"`
+	} `yaml:"nested"`
+	List []struct {
+		Name string `yaml:"name"`
+	} `yaml:"list"`
+}
+
+func (e *entry) UnmarshalYAML(n *yaml.Node) error {
+	rest := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "type" {
+			e.Type = n.Content[i+1].Value
+			continue
+		}
+		rest.Content = append(rest.Content, n.Content[i], n.Content[i+1])
+	}
+	s := &kindA{URLs: []string{"default"}}
+	e.Settings = s
+	return DecodeNode(rest, s)
+}
+
+func TestDecodeNodeIsStrictWithLines(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		wantErr    []string
+	}{
+		{"ok", "entries:\n- type: a\n  urls: [x]\n  timeout: 2s\n  nested: {on: true}\n  list: [{name: n}]\n", nil},
+		{"unknown key", "entries:\n- type: a\n  urlz: [x]\n", []string{`line 3: unknown key "urlz"`}},
+		{"unknown nested key and a bad value", "entries:\n- type: a\n  nested:\n    of: true\n- type: a\n  timeout: soon\n",
+			[]string{`line 4: unknown key "of"`}},
+		{"unknown key in a list", "entries:\n- type: a\n  list:\n  - name: n\n    nmae: m\n", []string{`line 5: unknown key "nmae"`}},
+		{"two entries, two errors and the outer one", "entries:\n- type: a\n  x: 1\n- type: a\n  y: 2\ncolour: red\n",
+			[]string{`line 3: unknown key "x"`, `line 5: unknown key "y"`, `line 6: unknown key "colour"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var doc struct {
+				Entries []entry `yaml:"entries"`
+			}
+			err := Decode([]byte(tc.yaml), &doc)
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s := doc.Entries[0].Settings.(*kindA); s.URLs[0] != "x" || s.Timeout != 2*time.Second || !s.Nested.On || s.List[0].Name != "n" {
+					t.Fatalf("decoded %+v", s)
+				}
+				return
+			}
+			for _, want := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("err = %v, want it to contain %q", err, want)
+				}
 			}
 		})
 	}
