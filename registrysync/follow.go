@@ -108,13 +108,20 @@ func (s *Syncer) apply(src *source, u Update) {
 			}
 			src.groups[k] = g
 		}
-		if !src.complete {
-			s.log.Info("source listed completely", "registry", src.reg.Name, "services", len(src.groups), "instances", countKnown(src.groups))
-		}
+		first := !src.complete
 		src.complete, src.lastComplete, src.lastErr = true, now, ""
 		s.metrics.complete.WithLabelValues(src.reg.Name).Set(1)
 		for _, f := range src.flows {
 			f.markAll(now)
+		}
+		if first {
+			s.log.Info("source listed completely", "registry", src.reg.Name, "services", len(src.groups), "instances", countKnown(src.groups))
+			if s.allCompleteLocked() {
+				// The deletions every flow held until now may go.
+				for _, f := range s.flows {
+					f.markAll(now)
+				}
+			}
 		}
 	} else {
 		for _, g := range u.Groups {

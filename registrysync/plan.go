@@ -71,8 +71,10 @@ type planInput struct {
 type plan struct {
 	ops []op
 	// held are removals not done: some source was not listed completely
-	// since the process started.
-	held []op
+	// since the process started, or the breaker is open. Their copies
+	// stay, kept alive (fail-static): each not alive yet has an adopt op.
+	held  []op
+	alive map[copyKey]string
 	// inSync are the copies that need nothing.
 	inSync []copyKey
 	// collisions are desired copies whose place in the target another
@@ -83,7 +85,7 @@ type plan struct {
 // makePlan compares what the source wants with what the target holds.
 // It only ever touches the origin's own copies.
 func makePlan(in planInput) plan {
-	var p plan
+	p := plan{alive: in.alive}
 	for key, want := range in.desired {
 		var mine []*registry.Instance
 		other := ""
@@ -128,11 +130,17 @@ func makePlan(in planInput) plan {
 		}
 	}
 	for key, list := range in.current {
-		if _, wanted := in.desired[key]; wanted || in.keep[key] {
+		if _, wanted := in.desired[key]; wanted {
 			continue
 		}
 		for _, c := range list {
-			if c.Metadata[MetaOrigin] == in.origin {
+			switch {
+			case c.Metadata[MetaOrigin] != in.origin:
+			case in.keep[key]:
+				// A record that could not be made into a copy keeps the
+				// one it has, alive.
+				p.keepAlive(key, c)
+			default:
 				p.remove(key, c, in.canDelete)
 			}
 		}
@@ -146,7 +154,21 @@ func (p *plan) remove(key copyKey, c *registry.Instance, allowed bool) {
 	if allowed {
 		p.ops = append(p.ops, o)
 	} else {
-		p.held = append(p.held, o)
+		p.hold(o)
+	}
+}
+
+// hold keeps a removal from being done, and its copy alive.
+func (p *plan) hold(o op) {
+	p.held = append(p.held, o)
+	p.keepAlive(o.key, o.copy)
+}
+
+// keepAlive adopts c, a copy that stays as it is, unless this process
+// keeps it alive already.
+func (p *plan) keepAlive(key copyKey, c *registry.Instance) {
+	if d, ok := p.alive[key]; !ok || d != c.Metadata[MetaDigest] {
+		p.ops = append(p.ops, op{kind: OpAdopt, key: key, copy: c, listed: c})
 	}
 }
 
@@ -163,13 +185,17 @@ func (p *plan) removals() int {
 
 // holdRemovals moves the plan's removals to held (the breaker is open).
 func (p *plan) holdRemovals() {
+	var removals []op
 	kept := p.ops[:0]
 	for _, o := range p.ops {
 		if o.kind == OpRemove {
-			p.held = append(p.held, o)
+			removals = append(removals, o)
 		} else {
 			kept = append(kept, o)
 		}
 	}
 	p.ops = kept
+	for _, o := range removals {
+		p.hold(o)
+	}
 }

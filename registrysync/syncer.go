@@ -243,7 +243,9 @@ func (s *Syncer) signal() {
 // leadership resigned, the connectors closed (the copies removed with
 // Options.RemoveCopiesOnStop).
 func (s *Syncer) Run(ctx context.Context) error {
+	s.mu.Lock()
 	s.started = time.Now()
+	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, src := range s.sources {
 		wg.Go(func() { s.follow(ctx, src) })
