@@ -253,6 +253,7 @@ func (s *Syncer) write(ctx context.Context, f *flow, t *target, p plan, sc passS
 	var (
 		failedMu sync.Mutex
 		failed   = map[copyKey]bool{}
+		writes   []op
 		adopt    []op
 	)
 	fail := func(o op, what string, err error) {
@@ -263,31 +264,14 @@ func (s *Syncer) write(ctx context.Context, f *flow, t *target, p plan, sc passS
 			s.recordError(f, o.key, what, f.to, err)
 		}
 	}
-	sem := make(chan struct{}, s.cfg.Engine.WriteConcurrency)
-	var wg sync.WaitGroup
 	for _, o := range p.ops {
 		if o.kind == OpAdopt {
 			adopt = append(adopt, o)
-			continue
+		} else {
+			writes = append(writes, o)
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			wg.Wait()
-			return failed
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := s.writeOne(ctx, f, t, o, sc); err != nil {
-				fail(o, writeName(o), err)
-			}
-		})
 	}
-	wg.Wait()
-	if len(adopt) == 0 || ctx.Err() != nil {
-		return failed
-	}
-	if a, ok := t.sink.(Adopter); ok {
+	if a, ok := t.sink.(Adopter); ok && len(adopt) > 0 {
 		listed := make([]*registry.Instance, len(adopt))
 		for i, o := range adopt {
 			listed[i] = o.listed
@@ -296,33 +280,43 @@ func (s *Syncer) write(ctx context.Context, f *flow, t *target, p plan, sc passS
 			for _, o := range adopt {
 				fail(o, "adopt", err)
 			}
-			return failed
+		} else {
+			s.mu.Lock()
+			for _, o := range adopt {
+				t.alive[o.key] = o.copy.Metadata[MetaDigest]
+			}
+			s.mu.Unlock()
+			s.metrics.adopted.WithLabelValues(f.from, f.to).Add(float64(len(adopt)))
 		}
-		s.mu.Lock()
-		for _, o := range adopt {
-			t.alive[o.key] = o.copy.Metadata[MetaDigest]
-		}
-		s.mu.Unlock()
-		s.metrics.adopted.WithLabelValues(f.from, f.to).Add(float64(len(adopt)))
-		return failed
+		adopt = nil
 	}
-	// A sink that cannot adopt keeps alive what it wrote: write them.
-	for _, o := range adopt {
+	// A sink that cannot adopt keeps alive what it wrote: the copies to
+	// adopt are written too.
+	s.parallel(ctx, append(writes, adopt...), func(o op) {
+		if err := s.writeOne(ctx, f, t, o, sc); err != nil {
+			fail(o, writeName(o), err)
+		}
+	})
+	return failed
+}
+
+// parallel runs fn for each op, WriteConcurrency at a time, until ctx
+// ends, and returns once every fn it started returned.
+func (s *Syncer) parallel(ctx context.Context, ops []op, fn func(op)) {
+	sem := make(chan struct{}, s.cfg.Engine.WriteConcurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, o := range ops {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
-			return failed
+			return
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if err := s.writeOne(ctx, f, t, o, sc); err != nil {
-				fail(o, "put", err)
-			}
+			fn(o)
 		})
 	}
-	wg.Wait()
-	return failed
 }
 
 // writeName names what o does to the target, for errors.
