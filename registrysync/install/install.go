@@ -7,6 +7,7 @@ package install
 import (
 	_ "github.com/meshbridge/meshbridge/registrysync/consul" // Consul, through hashicorp/consul/api
 	_ "github.com/meshbridge/meshbridge/registrysync/eureka" // Eureka, through hudl/fargo
+	_ "github.com/meshbridge/meshbridge/registrysync/mesh"   // the mesh, through the control API
 	_ "github.com/meshbridge/meshbridge/registrysync/nacos"
 	_ "github.com/meshbridge/meshbridge/registrysync/zookeeper" // ZooKeeper, through go-zookeeper/zk
 )

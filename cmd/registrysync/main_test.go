@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/mesh"
+	"github.com/meshbridge/meshbridge/registrysync/meshtest"
+)
+
+// TestMain fails the run if a plugin or syncer process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return app.Run(ctx, command, args, stdout, stderr)
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "registrysync ") {
+		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-dry-run") || !strings.Contains(errOut.String(), `(default ":8710")`) {
+		t.Fatalf("--help: %d %q", code, errOut.String())
+	}
+}
+
+func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) == 0 {
+		t.Fatal("no bad configs in testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"--config", f}, &out, &errOut)
+			if code != app.ExitUsage || !strings.Contains(errOut.String(), strings.TrimSpace(string(want))) {
+				t.Fatalf("exit %d, stderr %q; want it to contain %q", code, errOut.String(), strings.TrimSpace(string(want)))
+			}
+		})
+	}
+}
+
+func TestShippedConfigLoads(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := config.Load("../../configs/registrysync.yaml", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Engine != def.Engine || cfg.Admin != def.Admin || cfg.Election != def.Election || cfg.Drain != def.Drain {
+		t.Fatalf("the shipped engine, admin, election or drain differ from the defaults they document:\n%+v\n%+v", cfg, def)
+	}
+	shipped, want := cfg.Registries[0].Settings.(*mesh.Config), mesh.NewConfig()
+	if shipped.URL != want.URL || shipped.LeaseDuration != want.LeaseDuration || shipped.RenewInterval != want.RenewInterval ||
+		shipped.WatchWait != want.WatchWait || shipped.RetryMaxBackoff != want.RetryMaxBackoff || shipped.RenewConcurrency != want.RenewConcurrency {
+		t.Fatalf("the shipped mesh registry differs from the defaults it documents: %+v", shipped)
+	}
+}
+
+// configTemplate is a syncer between the mesh planes named in it.
+var configTemplate = template.Must(template.New("cfg").Parse(`id: {{.ID}}
+registries:
+{{- range .Registries}}
+  - name: {{.Name}}
+    type: mesh
+    url: {{.URL}}
+    token: t0ken
+    leaseDuration: {{$.Lease}}
+    renewInterval: {{$.Renew}}
+    watchWait: 2s
+    retryMaxBackoff: 200ms
+{{- end}}
+pairs:
+{{- range .Pairs}}
+  - {from: {{.From}}, to: {{.To}}, direction: {{.Direction}}}
+{{- end}}
+engine:
+  antiEntropyInterval: {{.AntiEntropy}}
+  relistInterval: 0s
+  retryInterval: 200ms
+  writeConcurrency: 8
+admin:
+  listen: {{.Admin}}
+{{- if .Election}}
+election:
+  registry: {{.Election}}
+  ttl: {{.TTL}}
+{{- end}}
+drain:
+  removeCopies: {{.Remove}}
+  timeout: 10s
+log:
+  level: {{.Level}}
+`))
+
+type planeRef struct{ Name, URL string }
+
+type pairRef struct{ From, To, Direction string }
+
+type syncerConfig struct {
+	ID              string
+	Registries      []planeRef
+	Pairs           []pairRef
+	Lease, Renew    time.Duration
+	AntiEntropy     time.Duration
+	Admin, Election string
+	TTL             time.Duration
+	Remove          bool
+	Level           string
+}
+
+// write writes c to a file in dir and returns its path.
+func (c syncerConfig) write(t *testing.T) string {
+	t.Helper()
+	if c.ID == "" {
+		c.ID = "syncer-1"
+	}
+	if c.Lease == 0 {
+		c.Lease, c.Renew = 10*time.Second, time.Second
+	}
+	if c.AntiEntropy == 0 {
+		c.AntiEntropy = 30 * time.Second
+	}
+	if c.Admin == "" {
+		c.Admin = loopback.Addr(t)
+	}
+	if c.Level == "" {
+		c.Level = "warn"
+	}
+	var b bytes.Buffer
+	if err := configTemplate.Execute(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "registrysync.yaml")
+	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func app1(service, id string) *registry.Instance {
+	return &registry.Instance{Service: service, ID: id, Host: "10.0.0.1", Port: 8080, Metadata: map[string]string{"version": "v1"}}
+}
+
+func register(t *testing.T, p *meshtest.Plane, insts ...*registry.Instance) {
+	t.Helper()
+	for _, inst := range insts {
+		if _, err := p.Client.Register(meshtest.Ctx(t), inst); err != nil {
+			t.Fatalf("register %s/%s: %v", inst.Service, inst.ID, err)
+		}
+	}
+}
+
+// copies counts the copies p holds, and the instances.
+func copies(t *testing.T, p *meshtest.Plane) (copies, all int) {
+	t.Helper()
+	list, _, err := p.Client.Instances(meshtest.Ctx(t), registry.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inst := range list {
+		if registrysync.IsCopy(inst) {
+			copies++
+		}
+	}
+	return copies, len(list)
+}
+
+func eventually(t *testing.T, within time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still %v after %v", what, err, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func status(admin string) (registrysync.Status, error) {
+	var st registrysync.Status
+	resp, err := http.Get("http://" + admin + "/status")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+func TestDryRunPrintsThePlan(t *testing.T) {
+	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	register(t, legacy, app1("orders", "orders-1"))
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}}}.write(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config", cfg, "--dry-run"}, &out, &errOut); code != app.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "pairs[0] legacy -> mesh: 1 to add") || !strings.Contains(out.String(), "add    orders/orders-1") {
+		t.Fatalf("plan:\n%s", out.String())
+	}
+	if n, _ := copies(t, m); n != 0 {
+		t.Fatalf("the dry run wrote %d copies", n)
+	}
+}
+
+func TestRunServesStatusAndMetricsAndLeavesCopiesOnStop(t *testing.T) {
+	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	register(t, legacy, app1("orders", "orders-1"))
+	admin := loopback.Addr(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "both"}}, Admin: admin}.write(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, &errOut) }()
+	eventually(t, 15*time.Second, "the copy written", func() error {
+		st, err := status(admin)
+		if err != nil {
+			return err
+		}
+		if !st.Leader || len(st.Pairs) != 2 || st.Pairs[0].Copies != 1 || st.Pairs[0].LastFullSync == nil {
+			return fmt.Errorf("status %+v", st)
+		}
+		return nil
+	})
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`meshbridge_registrysync_writes_total{from="legacy",op="add",to="mesh"} 1`, "meshbridge_registrysync_propagation_seconds_bucket",
+		`meshbridge_registrysync_copies{from="legacy",to="mesh"} 1`, "meshbridge_registrysync_leader 1"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != app.ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no stop within 20s")
+	}
+	if n, _ := copies(t, m); n != 1 {
+		t.Fatalf("%d copies after the stop; removeCopies is off, the copy stays for a peer", n)
+	}
+}
+
+func TestStopWithRemoveCopiesRemovesThem(t *testing.T) {
+	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	register(t, legacy, app1("orders", "orders-1"), app1("orders", "orders-2"))
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}}, Remove: true}.write(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
+	eventually(t, 15*time.Second, "two copies", func() error {
+		if n, _ := copies(t, m); n != 2 {
+			return fmt.Errorf("%d copies", n)
+		}
+		return nil
+	})
+	cancel()
+	if code := <-done; code != app.ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if n, all := copies(t, m); n != 0 || all != 0 {
+		t.Fatalf("%d copies left after a stop with removeCopies", n)
+	}
+}
