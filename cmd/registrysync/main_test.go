@@ -91,7 +91,7 @@ registries:
     leaseDuration: {{$.Lease}}
     renewInterval: {{$.Renew}}
     watchWait: 2s
-    retryMaxBackoff: 200ms
+    retryMaxBackoff: {{if $.DefaultBackoff}}2s{{else}}200ms{{end}}
 {{- end}}
 pairs:
 {{- range .Pairs}}
@@ -102,6 +102,7 @@ engine:
   relistInterval: 0s
   retryInterval: 200ms
   writeConcurrency: 8
+  breaker: {maxDeleteShare: {{if .BreakerOff}}1{{else}}0.3{{end}}}
 admin:
   listen: {{.Admin}}
 {{- if .Election}}
@@ -130,6 +131,12 @@ type syncerConfig struct {
 	TTL             time.Duration
 	Remove          bool
 	Level           string
+	// DefaultBackoff keeps the mesh source's default retry backoff (2s)
+	// instead of the tests' 200ms.
+	DefaultBackoff bool
+	// BreakerOff turns the deletion breaker off, for churn that deletes
+	// much on purpose.
+	BreakerOff bool
 }
 
 // write writes c to a file in dir and returns its path.
