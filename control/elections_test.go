@@ -178,11 +178,11 @@ func TestElectionAcrossControlPlanesSharingEtcd(t *testing.T) {
 	cli := etcdtest.Start(t)
 	plane := func() *Client {
 		st, err := etcd.Open(context.Background(), etcd.Options{Client: cli, Prefix: "/elect-test/", SessionTTL: time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(NewServer(st, ServerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+		srv := httptest.NewServer(NewServer(st, ServerOptions{Logger: slog.New(slog.DiscardHandler)}).Handler())
 		t.Cleanup(func() { srv.Close(); st.Close() })
 		c, err := NewClient(srv.URL)
 		if err != nil {

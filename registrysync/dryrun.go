@@ -62,13 +62,8 @@ func (s *Syncer) DryRun(ctx context.Context) ([]FlowPlan, error) {
 		errs = append(errs, err)
 		mu.Unlock()
 	}
-	for _, src := range s.sources {
-		wg.Go(func() {
-			if err := s.listOnce(ctx, src); err != nil {
-				fail(err)
-			}
-		})
-	}
+	// The targets first: whether an empty listing of a source is an
+	// error depends on the copies they hold of it (rule 7).
 	for _, t := range s.targets {
 		wg.Go(func() {
 			conn, release, err := s.open(t.reg, "sink")
@@ -85,6 +80,16 @@ func (s *Syncer) DryRun(ctx context.Context) ([]FlowPlan, error) {
 		})
 	}
 	wg.Wait()
+	if len(errs) == 0 {
+		for _, src := range s.sources {
+			wg.Go(func() {
+				if err := s.listOnce(ctx, src); err != nil {
+					fail(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -138,8 +143,11 @@ func (s *Syncer) listOnce(ctx context.Context, src *source) error {
 		case u := <-updates:
 			if u.Complete {
 				s.apply(src, u)
-				if !src.complete {
-					return fmt.Errorf("registry %q: %s", src.reg.Name, src.lastErr)
+				s.mu.Lock()
+				complete, why := src.complete, src.lastErr
+				s.mu.Unlock()
+				if !complete {
+					return fmt.Errorf("registry %q: %s", src.reg.Name, why)
 				}
 				return nil
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 )
@@ -39,7 +40,7 @@ func TestBadRecordsAreReportedAndTheRestGoesOn(t *testing.T) {
 	if err != nil || got.Metadata["synced-by"] != "plugin" {
 		t.Fatalf("the transformer's change is not on the copy: %+v, %v", got, err)
 	}
-	eventually(t, within, "both records reported", func() error {
+	poll.UntilNil(t, "both records reported", func() error {
 		st := s.flow(t, "a", "m")
 		var records []string
 		for _, e := range st.Errors {
@@ -50,7 +51,7 @@ func TestBadRecordsAreReportedAndTheRestGoesOn(t *testing.T) {
 			return fmt.Errorf("errors %s, states %v", joined, st.States)
 		}
 		return nil
-	})
+	}, poll.Within(within))
 	// An unchanged record does not call the plugins again.
 	before := calls.Load()
 	register(t, a, app("pay", "pay-2"))

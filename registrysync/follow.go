@@ -87,43 +87,19 @@ func (s *Syncer) sourceError(src *source, op string, err error) {
 	}
 }
 
+// errEmptyListing is what rule 7 makes of an empty listing of a
+// registry known to hold instances: broken (restarted empty, the wrong
+// namespace), not empty.
+var errEmptyListing = errors.New("a complete listing without any instance, of a registry known to hold some: ignored")
+
 // apply takes in what src reported and marks the flows' services that
 // changed.
 func (s *Syncer) apply(src *source, u Update) {
 	now := time.Now()
 	s.mu.Lock()
-	if u.Complete {
-		if countInstances(u.Groups) == 0 && (countKnown(src.groups) > 0 || s.copiesFromLocked(src.reg.Name) > 0) {
-			s.mu.Unlock()
-			// Rule 7: a registry known to hold instances that lists none
-			// is broken (restarted empty, the wrong namespace), not empty.
-			s.sourceError(src, "list", errors.New("a complete listing without any instance, of a registry known to hold some: ignored"))
-			return
-		}
-		src.groups = make(map[groupKey]Group, len(u.Groups))
-		for _, g := range u.Groups {
-			k := groupKeyOf(g.Key)
-			if prev, ok := src.groups[k]; ok {
-				g.Instances = append(append([]*registry.Instance(nil), prev.Instances...), g.Instances...)
-			}
-			src.groups[k] = g
-		}
-		first := !src.complete
-		src.complete, src.lastComplete, src.lastErr = true, now, ""
-		s.metrics.complete.WithLabelValues(src.reg.Name).Set(1)
-		for _, f := range src.flows {
-			f.markAll(now)
-		}
-		if first {
-			s.log.Info("source listed completely", "registry", src.reg.Name, "services", len(src.groups), "instances", countKnown(src.groups))
-			if s.allCompleteLocked() {
-				// The deletions every flow held until now may go.
-				for _, f := range s.flows {
-					f.markAll(now)
-				}
-			}
-		}
-	} else {
+	var err error
+	switch {
+	case !u.Complete:
 		for _, g := range u.Groups {
 			k := groupKeyOf(g.Key)
 			if len(g.Instances) == 0 {
@@ -135,9 +111,69 @@ func (s *Syncer) apply(src *source, u Update) {
 				f.mark(k.service, now)
 			}
 		}
+	case countInstances(u.Groups) > 0:
+		s.completeLocked(src, u.Groups, now)
+	case countKnown(src.groups) > 0:
+		err = errEmptyListing
+	default:
+		// Whether the registry is known to hold instances, its copies
+		// say: until every target was listed, the listing waits.
+		src.emptyPending = true
+		err = s.settleEmptyLocked(src, now)
 	}
 	s.mu.Unlock()
+	if err != nil {
+		s.sourceError(src, "list", err)
+	}
 	s.signal()
+}
+
+// settleEmptyLocked decides on an empty complete listing of src once
+// every target is listed: copies of its instances mean it held some
+// (errEmptyListing); none, that it is empty indeed. s.mu is held.
+func (s *Syncer) settleEmptyLocked(src *source, now time.Time) error {
+	if !src.emptyPending {
+		return nil
+	}
+	for _, t := range s.targets {
+		if !t.listed {
+			return nil
+		}
+	}
+	src.emptyPending = false
+	if s.copiesFromLocked(src.reg.Name) > 0 {
+		return errEmptyListing
+	}
+	s.completeLocked(src, nil, now)
+	return nil
+}
+
+// completeLocked takes a complete listing of src in. s.mu is held.
+func (s *Syncer) completeLocked(src *source, groups []Group, now time.Time) {
+	src.emptyPending = false
+	src.groups = make(map[groupKey]Group, len(groups))
+	for _, g := range groups {
+		k := groupKeyOf(g.Key)
+		if prev, ok := src.groups[k]; ok {
+			g.Instances = append(append([]*registry.Instance(nil), prev.Instances...), g.Instances...)
+		}
+		src.groups[k] = g
+	}
+	first := !src.complete
+	src.complete, src.lastComplete, src.lastErr = true, now, ""
+	s.metrics.complete.WithLabelValues(src.reg.Name).Set(1)
+	for _, f := range src.flows {
+		f.markAll(now)
+	}
+	if first {
+		s.log.Info("source listed completely", "registry", src.reg.Name, "services", len(src.groups), "instances", countKnown(src.groups))
+		if s.allCompleteLocked() {
+			// The deletions every flow held until now may go.
+			for _, f := range s.flows {
+				f.markAll(now)
+			}
+		}
+	}
 }
 
 func countInstances(groups []Group) int {

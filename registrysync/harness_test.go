@@ -3,15 +3,16 @@ package registrysync_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -26,7 +27,7 @@ import (
 
 const token = "t0ken"
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // meshRegistry is a registry entry of type mesh for plane p.
 func meshRegistry(name string, p *meshtest.Plane) registrysync.RegistryConfig {
@@ -185,32 +186,16 @@ func holding(t *testing.T, p *meshtest.Plane) []string {
 	return out
 }
 
-// eventually polls cond until it returns nil or within passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still %v after %v", what, err, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // holds waits until p holds exactly want.
 func holds(t *testing.T, p *meshtest.Plane, within time.Duration, want ...string) {
 	t.Helper()
 	sort.Strings(want)
-	eventually(t, within, "the registry's content", func() error {
+	poll.UntilNil(t, "the registry's content", func() error {
 		if got := holding(t, p); fmt.Sprint(got) != fmt.Sprint(want) {
 			return fmt.Errorf("holds %v, want %v", got, want)
 		}
 		return nil
-	})
+	}, poll.Within(within))
 }
 
 // deletions records the copies deleted from p from now on (expiries
@@ -241,4 +226,20 @@ func deletions(t *testing.T, p *meshtest.Plane) func() []string {
 		defer mu.Unlock()
 		return append([]string(nil), got...)
 	}
+}
+
+// deletedAlone waits until deleted reports one deletion, of the copy
+// named (the watch reports after the fact), and fails on any other.
+func deletedAlone(t *testing.T, deleted func() []string, copy string) {
+	t.Helper()
+	poll.UntilNil(t, copy+" deleted, alone", func() error {
+		got := deleted()
+		switch {
+		case len(got) > 1 || len(got) == 1 && !strings.HasPrefix(got[0], copy+" "):
+			t.Fatalf("deleted %v, want %s alone", got, copy)
+		case len(got) == 0:
+			return fmt.Errorf("nothing deleted")
+		}
+		return nil
+	})
 }

@@ -68,6 +68,9 @@ type source struct {
 	complete     bool
 	lastComplete time.Time
 	lastErr      string
+	// emptyPending is set while an empty complete listing waits for
+	// every target to be listed (rule 7).
+	emptyPending bool
 }
 
 // groupKey is a service in a source: namespace and group with their

@@ -121,14 +121,24 @@ func (s *Syncer) listTarget(ctx context.Context, t *target) error {
 		k := keyOf(c)
 		copies[k] = append(copies[k], c)
 	}
+	now := time.Now()
+	var empty []*source
 	s.mu.Lock()
 	t.copies, t.listed = copies, true
 	for _, f := range s.flows {
 		if f.to == t.reg.Name {
-			f.markAll(time.Now())
+			f.markAll(now)
+		}
+	}
+	for _, src := range s.sources {
+		if err := s.settleEmptyLocked(src, now); err != nil {
+			empty = append(empty, src)
 		}
 	}
 	s.mu.Unlock()
+	for _, src := range empty {
+		s.sourceError(src, "list", errEmptyListing)
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/meshtest"
@@ -106,7 +107,7 @@ func startSyncer(t *testing.T, c syncerConfig) *proc {
 			t.Logf("registrysync %s output:\n%s", c.Admin, tail(p.out.String(), 40))
 		}
 	})
-	eventually(t, 20*time.Second, "registrysync answering", func() error {
+	poll.UntilNil(t, "registrysync answering", func() error {
 		select {
 		case <-p.exited:
 			t.Fatalf("registrysync exited:\n%s", p.out)
@@ -114,7 +115,7 @@ func startSyncer(t *testing.T, c syncerConfig) *proc {
 		}
 		_, err := status(p.admin)
 		return err
-	})
+	}, poll.Within(20*time.Second))
 	return p
 }
 
@@ -229,7 +230,7 @@ func copyWritten(e registry.Event) bool {
 func sameCopies(t *testing.T, within time.Duration, source, target *meshtest.Plane, origin string) time.Duration {
 	t.Helper()
 	start := time.Now()
-	eventually(t, within, "the copies in step", func() error {
+	poll.UntilNil(t, "the copies in step", func() error {
 		src, _, err := source.Client.Instances(meshtest.Ctx(t), registry.Filter{})
 		if err != nil {
 			return err
@@ -270,7 +271,7 @@ func sameCopies(t *testing.T, within time.Duration, source, target *meshtest.Pla
 			}
 		}
 		return nil
-	})
+	}, poll.Within(within))
 	return time.Since(start)
 }
 
@@ -359,7 +360,7 @@ func TestHATakeoverAfterKill9(t *testing.T) {
 	one, two := startSyncer(t, cfg), startSyncer(t, cfg)
 	sameCopies(t, 30*time.Second, legacy, m, "legacy")
 	var leader, standby *proc
-	eventually(t, 10*time.Second, "one leader", func() error {
+	poll.UntilNil(t, "one leader", func() error {
 		a, b := one.status(t).Leader, two.status(t).Leader
 		switch {
 		case a && b:
@@ -372,27 +373,27 @@ func TestHATakeoverAfterKill9(t *testing.T) {
 			return fmt.Errorf("no leader")
 		}
 		return nil
-	})
+	}, poll.Within(10*time.Second))
 	changed := watchChanges(t, m)
 	leader.kill(t)
 	killed := time.Now()
-	eventually(t, ttl+5*time.Second, "the standby leading", func() error {
+	poll.UntilNil(t, "the standby leading", func() error {
 		if !standby.status(t).Leader {
 			return fmt.Errorf("still standing by")
 		}
 		return nil
-	})
+	}, poll.Within(ttl+5*time.Second))
 	took := time.Since(killed)
 	// The new leader adopts the copies: listed, compared, renewed, none
 	// written again. Give its first pass time to run.
-	eventually(t, 10*time.Second, "the first pass done", func() error {
+	poll.UntilNil(t, "the first pass done", func() error {
 		for _, f := range standby.status(t).Pairs {
 			if f.LastFullSync == nil || f.States["in_sync"] != len(apps) {
 				return fmt.Errorf("flow %+v", f)
 			}
 		}
 		return nil
-	})
+	}, poll.Within(10*time.Second))
 	rewritten, deleted := changed.count(copyWritten), changed.count(copyDeleted)
 	t.Logf("takeover %v after kill -9 (ttl %v); %d copies written again, %d removed, of %d", took, ttl, rewritten, deleted, len(apps))
 	if took > ttl+time.Second {

@@ -2,12 +2,12 @@ package mesh
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/connectortest"
@@ -23,7 +23,7 @@ const (
 	expiryPasses = 200 * time.Millisecond
 )
 
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func testConfig(p *meshtest.Plane) *Config {
 	cfg := NewConfig()
@@ -105,10 +105,10 @@ func TestACopyLostBehindTheSinksBackIsRegisteredAgain(t *testing.T) {
 	if err := p.Client.Deregister(meshtest.Ctx(t), key); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the copy back", func() bool {
+	poll.UntilNil(t, "the copy back", func() error {
 		_, err := p.Client.Instance(meshtest.Ctx(t), key)
-		return err == nil
-	})
+		return err
+	}, poll.Within(5*time.Second))
 }
 
 func TestAdoptedCopiesOutliveTheirLease(t *testing.T) {
@@ -181,16 +181,5 @@ func TestConfigValidateNamesFields(t *testing.T) {
 	}
 	if err := NewConfig().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
-	}
-}
-
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

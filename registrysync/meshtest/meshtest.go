@@ -8,7 +8,6 @@ package meshtest
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,7 +53,7 @@ func Start(t testing.TB, opts Options) *Plane {
 	p := &Plane{t: t, opts: opts, dir: t.TempDir(), Addr: loopback.Addr(t)}
 	p.URL = "http://" + p.Addr
 	c, err := control.NewClient(p.URL, control.WithToken(opts.Token), control.WithRetries(0, 0),
-		control.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		control.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +82,7 @@ func (p *Plane) Restart() {
 	if p.opts.ExpiryInterval > 0 {
 		expiry = embedded.ExpiryOptions{Interval: p.opts.ExpiryInterval, StartupGrace: time.Nanosecond, SelfPreservationThreshold: -1}
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	st, err := embedded.Open(embedded.Options{Dir: p.dir, History: 1 << 16, Expiry: expiry, Logger: quiet})
 	if err != nil {
 		p.t.Fatal(err)
