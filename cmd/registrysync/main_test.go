@@ -15,11 +15,14 @@ import (
 	"text/template"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
+	"github.com/meshbridge/meshbridge/plugins/host"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
@@ -88,7 +91,7 @@ registries:
 {{- end}}
 pairs:
 {{- range .Pairs}}
-  - {from: {{.From}}, to: {{.To}}, direction: {{.Direction}}}
+  - {from: {{.From}}, to: {{.To}}, direction: {{.Direction}}{{if .Transformers}}, transformers: [{{.Transformers}}]{{end}}}
 {{- end}}
 engine:
   antiEntropyInterval: {{.AntiEntropy}}
@@ -112,7 +115,7 @@ log:
 
 type planeRef struct{ Name, URL string }
 
-type pairRef struct{ From, To, Direction string }
+type pairRef struct{ From, To, Direction, Transformers string }
 
 type syncerConfig struct {
 	ID              string
@@ -130,6 +133,8 @@ type syncerConfig struct {
 	// BreakerOff turns the deletion breaker off, for churn that deletes
 	// much on purpose.
 	BreakerOff bool
+	// Plugins are appended as the plugins: list.
+	Plugins []host.Config
 }
 
 // write writes c to a file in dir and returns its path.
@@ -153,6 +158,13 @@ func (c syncerConfig) write(t *testing.T) string {
 	var b bytes.Buffer
 	if err := configTemplate.Execute(&b, c); err != nil {
 		t.Fatal(err)
+	}
+	if len(c.Plugins) > 0 {
+		plugins, err := yaml.Marshal(map[string][]host.Config{"plugins": c.Plugins})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(plugins)
 	}
 	p := filepath.Join(t.TempDir(), "registrysync.yaml")
 	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
@@ -206,7 +218,7 @@ func TestDryRunPrintsThePlan(t *testing.T) {
 	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
 	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
 	register(t, legacy, app1("orders", "orders-1"))
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}}}.write(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}}}.write(t)
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"--config", cfg, "--dry-run"}, &out, &errOut); code != app.ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
@@ -224,7 +236,7 @@ func TestRunServesStatusAndMetricsAndLeavesCopiesOnStop(t *testing.T) {
 	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
 	register(t, legacy, app1("orders", "orders-1"))
 	admin := loopback.Addr(t)
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "both"}}, Admin: admin}.write(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "both", ""}}, Admin: admin}.write(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var errOut bytes.Buffer
@@ -269,7 +281,7 @@ func TestStopWithRemoveCopiesRemovesThem(t *testing.T) {
 	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
 	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
 	register(t, legacy, app1("orders", "orders-1"), app1("orders", "orders-2"))
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}}, Remove: true}.write(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}}, Remove: true}.write(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
@@ -285,5 +297,49 @@ func TestStopWithRemoveCopiesRemovesThem(t *testing.T) {
 	}
 	if n, all := copies(t, m); n != 0 || all != 0 {
 		t.Fatalf("%d copies left after a stop with removeCopies", n)
+	}
+}
+
+// TestTransformerPluginAmendsCopies runs a real instance transformer
+// (the example metadata-tagger, as a plugin process) on every record a
+// pair copies: it amends the copies, and a record it rejects is an error
+// naming the record, not copied, while the rest goes on.
+func TestTransformerPluginAmendsCopies(t *testing.T) {
+	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	unversioned := app1("pay", "pay-1")
+	delete(unversioned.Metadata, "version")
+	register(t, legacy, app1("orders", "orders-1"), unversioned)
+	admin := loopback.Addr(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Admin: admin,
+		Pairs:   []pairRef{{"legacy", "mesh", "one-way", "tagger"}},
+		Plugins: []host.Config{plugintest.Config(t, "tagger", "metadata-tagger", "-set", "synced=yes", "-require", "version")}}.write(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, &errOut) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	poll.UntilNil(t, "orders-1 copied, pay-1 refused", func() error {
+		got, err := m.Client.Instance(meshtest.Ctx(t), registry.NewInstanceKey("", "", "orders", "orders-1"))
+		if err != nil {
+			return err
+		}
+		if got.Metadata["synced"] != "yes" {
+			return fmt.Errorf("copy metadata %v", got.Metadata)
+		}
+		st, err := status(admin)
+		if err != nil {
+			return err
+		}
+		if errs := st.Pairs[0].Errors; len(errs) == 0 || errs[0].Record != "pay/pay-1" || errs[0].Op != "transform" {
+			return fmt.Errorf("errors %+v", errs)
+		}
+		return nil
+	}, poll.Within(30*time.Second))
+	if n, _ := copies(t, m); n != 1 {
+		t.Fatalf("%d copies; the rejected record must not be copied", n)
 	}
 }

@@ -293,7 +293,7 @@ func TestKill9RestartsMidPassRemoveNothing(t *testing.T) {
 	}
 	register(t, legacy, apps...)
 	changed := watchChanges(t, m)
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}}}
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}}}
 	killedWriting := 0
 	for r := range restarts {
 		// Each run has writing to do: half the instances change.
@@ -355,7 +355,7 @@ func TestHATakeoverAfterKill9(t *testing.T) {
 	}
 	register(t, legacy, apps...)
 	const ttl = 3 * time.Second
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}},
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}},
 		Election: "mesh", TTL: ttl}
 	one, two := startSyncer(t, cfg), startSyncer(t, cfg)
 	sameCopies(t, 30*time.Second, legacy, m, "legacy")
@@ -419,7 +419,7 @@ func TestOutageOfTheSource(t *testing.T) {
 		apps = append(apps, app1(fmt.Sprintf("svc-%03d", s), fmt.Sprintf("svc-%03d-0", s)))
 	}
 	register(t, legacy, apps...)
-	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way"}},
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}},
 		Lease: 4 * time.Second, Renew: time.Second, AntiEntropy: 2 * time.Second, DefaultBackoff: true}
 	startSyncer(t, cfg)
 	sameCopies(t, 20*time.Second, legacy, m, "legacy")
@@ -463,7 +463,7 @@ func TestLoopBothWaysWithChurn(t *testing.T) {
 		}
 	}
 	atA, atM := watchChanges(t, a), watchChanges(t, m)
-	p := startSyncer(t, syncerConfig{Registries: []planeRef{{"a", a.URL}, {"m", m.URL}}, Pairs: []pairRef{{"a", "m", "both"}}, AntiEntropy: 2 * time.Second,
+	p := startSyncer(t, syncerConfig{Registries: []planeRef{{"a", a.URL}, {"m", m.URL}}, Pairs: []pairRef{{"a", "m", "both", ""}}, AntiEntropy: 2 * time.Second,
 		BreakerOff: true}) // the churn deletes a third of the copies a minute: the breaker would hold them
 	sameCopies(t, 30*time.Second, a, m, "a")
 	sameCopies(t, 30*time.Second, m, a, "m")
