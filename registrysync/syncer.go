@@ -204,14 +204,14 @@ func New(cfg SyncConfig, opts Options) (*Syncer, error) {
 }
 
 // open builds a connector instance of reg for role ("source" or "sink"),
-// its metrics labelled with both; release closes it and takes its
-// metrics out.
+// its metrics labelled with the role (each connector labels them with
+// its registry's name); release closes it and takes its metrics out.
 func (s *Syncer) open(reg RegistryConfig, role string) (Connector, func(ctx context.Context, remove bool), error) {
 	kind, _ := Lookup(reg.Type)
 	var metrics prometheus.Registerer
 	var scoped *scopedRegisterer
 	if s.opts.Metrics != nil {
-		scoped = &scopedRegisterer{Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"registry": reg.Name, "role": role}, s.opts.Metrics)}
+		scoped = &scopedRegisterer{Registerer: prometheus.WrapRegistererWith(prometheus.Labels{"role": role}, s.opts.Metrics)}
 		metrics = scoped
 	}
 	log := s.opts.Logger.With("component", "registrysync."+reg.Type, "registry", reg.Name, "role", role)
