@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"text/template"
@@ -73,6 +74,52 @@ func TestShippedConfigLoads(t *testing.T) {
 	if shipped.URL != want.URL || shipped.LeaseDuration != want.LeaseDuration || shipped.RenewInterval != want.RenewInterval ||
 		shipped.WatchWait != want.WatchWait || shipped.RetryMaxBackoff != want.RetryMaxBackoff || shipped.RenewConcurrency != want.RenewConcurrency {
 		t.Fatalf("the shipped mesh registry differs from the defaults it documents: %+v", shipped)
+	}
+}
+
+// TestShippedConfigDocumentsEveryType decodes the commented registry
+// entries of the shipped file, one per connector type, and checks that
+// each key it shows holds that connector's default.
+func TestShippedConfigDocumentsEveryType(t *testing.T) {
+	data, err := os.ReadFile("../../configs/registrysync.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "  # - name:"):
+			entries = append(entries, strings.Replace(line, "# ", "", 1))
+		case strings.HasPrefix(line, "  #   ") && len(entries) > 0:
+			entries[len(entries)-1] += "\n" + strings.Replace(line, "# ", "", 1)
+		}
+	}
+	types := map[string]bool{"mesh": true}
+	for _, e := range entries {
+		var doc struct {
+			Registries []registrysync.RegistryConfig `yaml:"registries"`
+		}
+		if err := config.Decode([]byte("registries:\n"+e+"\n"), &doc); err != nil {
+			t.Fatalf("%v in\n%s", err, e)
+		}
+		r := doc.Registries[0]
+		kind, _ := registrysync.Lookup(r.Type)
+		got, want := reflect.ValueOf(r.Settings).Elem(), reflect.ValueOf(kind.NewConfig()).Elem()
+		for i := range want.NumField() {
+			def := want.Field(i).Interface()
+			if path, ok := def.(string); ok && strings.HasPrefix(path, os.TempDir()) {
+				def = "/tmp" + strings.TrimPrefix(path, os.TempDir()) // the file shows the usual temp dir
+			}
+			if !want.Field(i).IsZero() && !reflect.DeepEqual(got.Field(i).Interface(), def) {
+				t.Errorf("%s: %s is %v in the file, %v by default", r.Type, want.Type().Field(i).Name, got.Field(i), def)
+			}
+		}
+		types[r.Type] = true
+	}
+	for _, name := range registrysync.Names() {
+		if !types[name] {
+			t.Errorf("the shipped file shows no registry of type %s", name)
+		}
 	}
 }
 
