@@ -33,7 +33,7 @@ echo "== building A ($A) and B (working tree)" >&2
 . scripts/lib-processes.sh
 build_sidecar "$A" a
 build_sidecar "" b
-go build -o "$OUT/bench" ./sidecar/bench
+go build -o "$OUT/bench" ./tools/sidecarbench
 
 trap stop_pids EXIT
 start_app_and_control

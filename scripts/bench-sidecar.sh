@@ -35,7 +35,7 @@ OUT="$(cd "$OUT" && pwd)"
 rm -rf "$OUT/run" && mkdir -p "$OUT/run"
 
 echo "== building" >&2
-go build -o "$OUT/bench" ./sidecar/bench
+go build -o "$OUT/bench" ./tools/sidecarbench
 go build -o "$OUT/sidecar" ./cmd/sidecar
 (cd plugins/examples && go build -o "$OUT/header-injector" ./header-injector)
 
