@@ -19,7 +19,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar/config"
-	"github.com/meshbridge/meshbridge/sidecar/wire"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
 
 // connectTo opens a CONNECT tunnel to target through the egress and
@@ -47,7 +47,7 @@ func connectTo(ctx context.Context, egress, target string) (net.Conn, *http.Resp
 		return nil, resp, nil
 	}
 	_ = c.SetDeadline(time.Time{})
-	return &wire.BufferedConn{Conn: c, Br: br}, resp, nil
+	return &httpx.BufferedConn{Conn: c, Br: br}, resp, nil
 }
 
 // Clients that reach an HTTP proxy only by CONNECT (gorilla/websocket and

@@ -10,8 +10,8 @@ import (
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
-	"github.com/meshbridge/meshbridge/sidecar/proxy"
 )
 
 // joinDiscovery adds discovery mode to g: the mesh view over the control
@@ -26,7 +26,7 @@ func (s *Sidecar) joinDiscovery(g *app.Group, bg context.Context, ingress net.Ad
 	}
 	so := s.serverOptions()
 	alloc := meshview.NewAllocator(c.Discovery.LoopbackHost, c.Discovery.FirstPort, c.Discovery.LastPort, func(service string) meshview.Server {
-		return proxy.NewServer(s.egress.ForService(service), so)
+		return httpx.NewServer(s.egress.ForService(service), so)
 	}, s.opts.Logger)
 	port := 0
 	if ta, ok := ingress.(*net.TCPAddr); ok {

@@ -18,6 +18,7 @@ import (
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/config"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 	"github.com/meshbridge/meshbridge/sidecar/meshview"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/proxy"
@@ -85,7 +86,9 @@ func New(cfg *config.Config, opts Options) (s *Sidecar, err error) {
 		s.metrics.TableRevision.Set(float64(t.Revision))
 		s.metrics.TableSwaps.Inc()
 	})
-	s.transport, err = transport.New(cfg.Handlers[transport.Name].(*transport.Config), chain.Deps{Logger: opts.Logger, Metrics: s.metrics})
+	tc := *cfg.Handlers[transport.Name].(*transport.Config)
+	tc.NetHTTP = cfg.Runtime.HTTP == config.HTTPNetHTTP
+	s.transport, err = transport.New(&tc, chain.Deps{Logger: opts.Logger, Metrics: s.metrics})
 	if err != nil {
 		return nil, fmt.Errorf("sidecar: transport: %w", err)
 	}
@@ -210,7 +213,7 @@ func (s *Sidecar) bind() ([]server, error) {
 				return nil, fmt.Errorf("sidecar: %s listener on %s: %w", sp.name, sp.addr, err)
 			}
 		}
-		var srv listenerServer = proxy.NewServer(sp.h, so)
+		var srv listenerServer = httpx.NewServer(sp.h, so)
 		if sp.name == "admin" {
 			srv = adminServer(sp.h, so)
 		}
@@ -221,10 +224,11 @@ func (s *Sidecar) bind() ([]server, error) {
 
 // serverOptions are the limits of the data-path listeners: egress,
 // ingress and the per-service loopback listeners of discovery mode.
-func (s *Sidecar) serverOptions() proxy.ServerOptions {
+func (s *Sidecar) serverOptions() httpx.ServerOptions {
 	l := s.cfg.Limits
-	return proxy.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadBodyTimeout: l.ReadBodyTimeout, IdleTimeout: l.IdleTimeout,
-		MaxHeaderBytes: l.MaxHeaderBytes, TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger}
+	return httpx.ServerOptions{ReadHeaderTimeout: l.ReadHeaderTimeout, ReadBodyTimeout: l.ReadBodyTimeout, IdleTimeout: l.IdleTimeout,
+		MaxHeaderBytes: l.MaxHeaderBytes, TunnelIdleTimeout: l.TunnelIdleTimeout, Logger: s.logger,
+		NetHTTP: s.cfg.Runtime.HTTP == config.HTTPNetHTTP}
 }
 
 // adminServer serves the admin listener with net/http, built as every
@@ -232,7 +236,7 @@ func (s *Sidecar) serverOptions() proxy.ServerOptions {
 // traffic, and pprof and metrics need nothing the proxy server adds. Its
 // requests have no body to wait for, but net/http reads what a client
 // sends anyway, within the same body read time as the proxy's.
-func adminServer(h http.Handler, so proxy.ServerOptions) *http.Server {
+func adminServer(h http.Handler, so httpx.ServerOptions) *http.Server {
 	srv := serve.NewServer(h, serve.Timeouts{ReadHeader: so.ReadHeaderTimeout, ReadBody: so.ReadBodyTimeout, Idle: so.IdleTimeout},
 		serve.Limits{HeaderBytes: so.MaxHeaderBytes})
 	if so.Logger != nil {

@@ -205,9 +205,11 @@ type Limits struct {
 	TunnelIdleTimeout time.Duration `yaml:"tunnelIdleTimeout"`
 }
 
-// Runtime tunes the Go runtime of the sidecar process; the binary applies
-// it once at start (sidecar.ApplyRuntime). An environment variable of the
-// same meaning (GOGC, GOMEMLIMIT, GOMAXPROCS), when set, wins.
+// Runtime tunes what the sidecar runs on: the Go runtime of the process,
+// which the binary applies once at start (sidecar.ApplyRuntime; an
+// environment variable of the same meaning, GOGC, GOMEMLIMIT, GOMAXPROCS,
+// when set, wins), and the HTTP machinery of its listeners and upstream
+// connections.
 type Runtime struct {
 	// GCPercent is GOGC: how far, in percent of the live heap, the heap
 	// grows before the next collection; -1 turns the collector off (then
@@ -223,7 +225,20 @@ type Runtime struct {
 	// MaxProcs is GOMAXPROCS, the cores running Go code at once; 0 keeps
 	// Go's choice: every core, or the container's CPU limit (default 0).
 	MaxProcs int `yaml:"maxProcs"`
+	// HTTP is what speaks HTTP on the data path: "own", the sidecar's
+	// HTTP/1.1 server loop and client pool (package httpx), or "nethttp",
+	// net/http's server and Transport in their place, which cost more CPU
+	// per request; h2c is net/http's either way. The test suites run over
+	// both, as a differential check; nethttp is also a fallback should
+	// the own code misbehave (default "own").
+	HTTP string `yaml:"http"`
 }
+
+// Values of Runtime.HTTP.
+const (
+	HTTPOwn     = "own"
+	HTTPNetHTTP = "nethttp"
+)
 
 // DefaultEgressChain and DefaultIngressChain are the default handler orders.
 var (
@@ -250,7 +265,7 @@ func Default() *Config {
 		Routing: Routing{MaxCanaries: 5},
 		Limits: Limits{MaxRequestBody: 64 << 20, MaxHeaderBytes: 64 << 10, ReadHeaderTimeout: 10 * time.Second,
 			ReadBodyTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
-		Runtime:      Runtime{GCPercent: 400},
+		Runtime:      Runtime{GCPercent: 400, HTTP: HTTPOwn},
 		DrainTimeout: 20 * time.Second,
 		Log:          logging.Config{Level: "info", Format: "text"},
 		Handlers:     defaultHandlers(),

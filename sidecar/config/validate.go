@@ -166,6 +166,9 @@ func (c *Config) Validate() error {
 	if c.Runtime.MaxProcs < 0 {
 		add("runtime.maxProcs", "must not be negative")
 	}
+	if h := c.Runtime.HTTP; h != HTTPOwn && h != HTTPNetHTTP {
+		add("runtime.http", "must be %s or %s, got %q", HTTPOwn, HTTPNetHTTP, h)
+	}
 	if c.DrainTimeout <= 0 {
 		add("drainTimeout", "must be > 0")
 	}

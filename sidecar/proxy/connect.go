@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
-	"github.com/meshbridge/meshbridge/sidecar/wire"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
 
 // connect answers a CONNECT (HTTP/1.1 only). To a host egress.allowHosts
@@ -28,7 +28,7 @@ func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 	// what CONNECT asked for.
 	if !e.opts.Allow.Allow(target) {
 		if name, ok := e.opts.Resolver.Resolve(target); ok && e.opts.Tables.Load().Service(name) != nil {
-			e.meshTunnel(w, name, target)
+			e.meshTunnel(w, r, name, target)
 			return
 		}
 		http.Error(w, "CONNECT to "+target+" is not allowed: no mesh service by that name, and not in egress.allowHosts", http.StatusForbidden)
@@ -44,7 +44,7 @@ func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "connect "+target+": "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	t, bw, err := takeConn(w, up)
+	t, bw, err := takeConn(w, r, up)
 	if err != nil {
 		_ = up.Close() // we never used it
 		return
@@ -63,20 +63,20 @@ func (e *Egress) connect(w http.ResponseWriter, r *http.Request) {
 // chain to the service, as on the service's loopback listener in
 // discovery mode. TLS cannot be routed (the sidecar cannot read it): such
 // a tunnel is closed, with a warning naming the service.
-func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
-	rw, ok := w.(*response)
-	if !ok {
+func (e *Egress) meshTunnel(w http.ResponseWriter, r *http.Request, name, target string) {
+	srv := httpx.ServerOf(r)
+	hj, ok := w.(http.Hijacker)
+	if srv == nil || !ok || r.ProtoMajor != 1 {
 		http.Error(w, "CONNECT to a mesh service needs the sidecar's HTTP/1.1 listener", http.StatusNotImplemented)
 		return
 	}
-	srv := rw.c.srv
-	if srv.closing.Load() {
+	if srv.Draining() {
 		// Draining: a tunnel opened now would have no request served.
 		w.Header().Set("Connection", "close")
 		http.Error(w, "the sidecar is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	nc, brw, err := rw.Hijack()
+	nc, brw, err := hj.Hijack()
 	if err != nil {
 		return
 	}
@@ -84,7 +84,7 @@ func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
 		_ = nc.Close() // the client is gone
 		return
 	}
-	_ = nc.SetReadDeadline(time.Now().Add(srv.opts.ReadHeaderTimeout))
+	_ = nc.SetReadDeadline(time.Now().Add(srv.Options().ReadHeaderTimeout))
 	first, err := brw.Reader.Peek(1)
 	if err != nil {
 		_ = nc.Close() // nothing came through the tunnel
@@ -98,7 +98,7 @@ func (e *Egress) meshTunnel(w http.ResponseWriter, name, target string) {
 		_ = nc.Close()
 		return
 	}
-	srv.serveAs(&wire.BufferedConn{Conn: nc, Br: brw.Reader}, e.ForService(name))
+	srv.ServeConn(&httpx.BufferedConn{Conn: nc, Br: brw.Reader}, e.ForService(name))
 }
 
 // tlsHandshake is the first byte of a TLS connection (a handshake record).

@@ -9,8 +9,8 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 	"github.com/meshbridge/meshbridge/sidecar/table"
-	"github.com/meshbridge/meshbridge/sidecar/wire"
 )
 
 // hopHeaders are meaningful for one connection only and never forwarded
@@ -38,7 +38,7 @@ func upgradeOf(r *http.Request) string {
 	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
 		return ""
 	}
-	p := wire.Upgrade(r.Header)
+	p := httpx.Upgrade(r.Header)
 	if strings.EqualFold(p, "h2c") {
 		return ""
 	}
@@ -128,8 +128,8 @@ func writeResponse(w http.ResponseWriter, resp *http.Response) error {
 	w.WriteHeader(resp.StatusCode)
 	flush := resp.ContentLength == -1 || isStreaming(resp.Header.Get("Content-Type"))
 	rc := http.NewResponseController(w)
-	bp := wire.CopyBuffers.Get().(*[]byte)
-	defer wire.CopyBuffers.Put(bp)
+	bp := httpx.CopyBuffers.Get().(*[]byte)
+	defer httpx.CopyBuffers.Put(bp)
 	buf := *bp
 	var err error
 	for {

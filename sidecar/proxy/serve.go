@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 )
 
@@ -22,9 +23,9 @@ type runner struct {
 	maxBody int64
 }
 
-// errReadBody marks a failure reading the upstream body after the headers
-// went out: the only honest thing left is to abort the response.
-var errReadBody = errors.New("upstream body read failed")
+// errBodyTimeout answers a caller whose declared body did not arrive
+// within the listener's body read timeout.
+var errBodyTimeout = errors.New("the request body did not arrive within limits.readBodyTimeout")
 
 func newRunner(dir chain.Direction, next chain.Next, m *metrics.Set, logger *slog.Logger, maxBody int64) runner {
 	return runner{dir: dir, next: next, metrics: m, observe: m.Direction(dir.String()), logger: logger, maxBody: maxBody}
@@ -40,11 +41,11 @@ func (rn *runner) run(w http.ResponseWriter, ex *chain.Exchange, serviceLabel st
 		return
 	}
 	// The server's body, before a handler wraps it (GuardBody).
-	body, _ := ex.Request.Body.(expiringBody)
+	body, _ := ex.Request.Body.(httpx.ExpiringBody)
 	resp, err := rn.next(ex)
 	if err != nil {
 		ce := chain.AsError(err)
-		if body != nil && body.expired() {
+		if body != nil && body.Expired() {
 			// Whatever the upstream made of the cut body, the caller is
 			// the one that was late.
 			ce = &chain.Error{Status: http.StatusRequestTimeout, Reason: chain.ReasonBodyTimeout, Err: errBodyTimeout}
@@ -74,5 +75,5 @@ func (rn *runner) fail(w http.ResponseWriter, ex *chain.Exchange, serviceLabel s
 	if ce.Reason != chain.ReasonCanceled {
 		rn.logger.Debug("request failed in the sidecar", "direction", dirLabel, "service", serviceLabel, "reason", ce.Reason, "error", ce.Err)
 	}
-	writeError(w, ce, chain.IsGRPC(ex.Request.Header))
+	writeError(w, ce, httpx.IsGRPC(ex.Request.Header))
 }

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshbridge/meshbridge/sidecar/wire"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
 
 // tunnel splices two connections: an upgraded request (WebSocket and the
@@ -55,8 +55,8 @@ func (t *tunnel) run() {
 // pipe copies src to dst until src ends, then half-closes dst; a failure
 // on either side cuts the tunnel.
 func (t *tunnel) pipe(dst io.Writer, src io.Reader) {
-	bp := wire.CopyBuffers.Get().(*[]byte)
-	defer wire.CopyBuffers.Put(bp)
+	bp := httpx.CopyBuffers.Get().(*[]byte)
+	defer httpx.CopyBuffers.Put(bp)
 	buf := *bp
 	for {
 		n, err := src.Read(buf)
@@ -70,7 +70,7 @@ func (t *tunnel) pipe(dst io.Writer, src io.Reader) {
 			}
 		}
 		if err == io.EOF {
-			if cerr := wire.CloseWrite(dst); cerr != nil {
+			if cerr := httpx.CloseWrite(dst); cerr != nil {
 				t.cut() // the other side would never learn this one ended
 			}
 			return

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
-	"github.com/meshbridge/meshbridge/sidecar/wire"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
 
 // upgrade completes an exchange the upstream answered with 101 Switching
@@ -20,14 +20,14 @@ import (
 // it (up to the drain timeout, when it is closed).
 func (rn *runner) upgrade(w http.ResponseWriter, ex *chain.Exchange, resp *http.Response, service string) {
 	up, ok := resp.Body.(io.ReadWriteCloser)
-	got := wire.Upgrade(resp.Header)
+	got := httpx.Upgrade(resp.Header)
 	if !ok || ex.Upgrade == "" || !strings.EqualFold(got, ex.Upgrade) {
 		_ = resp.Body.Close() // refused: nobody will speak on it
 		rn.fail(w, ex, service, &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade,
 			Err: fmt.Errorf("upstream switched to %q; %q was asked for", got, ex.Upgrade)})
 		return
 	}
-	t, bw, err := takeConn(w, up)
+	t, bw, err := takeConn(w, ex.Request, up)
 	if err != nil {
 		_ = up.Close() // the client cannot be given the tunnel
 		rn.fail(w, ex, service, &chain.Error{Status: http.StatusBadGateway, Reason: chain.ReasonBadUpgrade, Err: err})
@@ -51,26 +51,25 @@ func (rn *runner) upgrade(w http.ResponseWriter, ex *chain.Exchange, resp *http.
 // became.
 func writeSwitch(bw *bufio.Writer, h http.Header, proto string) error {
 	removeHopHeaders(h)
-	bw.WriteString(statusLine(http.StatusSwitchingProtocols))
-	bw.WriteString("Connection: Upgrade\r\n")
-	wire.WriteField(bw, "Upgrade", proto)
-	wire.WriteHeader(bw, h, nil)
+	bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n")
+	httpx.WriteField(bw, "Upgrade", proto)
+	httpx.WriteHeader(bw, h, nil)
 	bw.WriteString("\r\n")
 	return bw.Flush()
 }
 
 var errNoHijack = errors.New("the client's connection cannot be taken over (HTTP/2?)")
 
-// takeConn takes w's connection as the client end of a tunnel to up, and
-// returns the writer for the answer's head; the client's bytes the server
-// had already buffered after the request head go through the tunnel
-// first. On the proxy's own server the connection stays tracked while the
-// handler runs, so the drain waits for the tunnel and then closes it; on
-// net/http's (tests) it is simply hijacked.
-func takeConn(w http.ResponseWriter, up io.ReadWriteCloser) (*tunnel, *bufio.Writer, error) {
+// takeConn takes w's connection, r's, as the client end of a tunnel to
+// up, and returns the writer for the answer's head; the client's bytes
+// the server had already buffered after the request head go through the
+// tunnel first. On the sidecar's server (httpx) the connection stays
+// tracked while the handler runs, so the drain waits for the tunnel and
+// then closes it; on a bare net/http server (tests) it is simply hijacked.
+func takeConn(w http.ResponseWriter, r *http.Request, up io.ReadWriteCloser) (*tunnel, *bufio.Writer, error) {
 	var idle time.Duration
-	if r, ok := w.(*response); ok {
-		idle = r.c.srv.opts.TunnelIdleTimeout
+	if srv := httpx.ServerOf(r); srv != nil {
+		idle = srv.Options().TunnelIdleTimeout
 	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
 	"github.com/meshbridge/meshbridge/sidecar/table"
 )
@@ -76,7 +78,7 @@ func (u *upperServer) serve(c net.Conn, answer string) {
 
 // startEgress serves an egress that may reach allowed hosts on the
 // proxy's own server.
-func startEgress(t *testing.T, opts ServerOptions, allow ...string) (*Server, string) {
+func startEgress(t *testing.T, opts httpx.ServerOptions, allow ...string) (*httpx.Server, string) {
 	t.Helper()
 	tr, err := transport.New(transport.DefaultConfig(), chain.Deps{})
 	if err != nil {
@@ -84,7 +86,8 @@ func startEgress(t *testing.T, opts ServerOptions, allow ...string) (*Server, st
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	eg := NewEgress(EgressOptions{Tables: table.NewHolder(table.Options{}, nil), Chain: tr.Send, Allow: allow, Direct: tr.Send, Metrics: metrics.New()})
-	return startServer(t, eg, opts)
+	srv := httpx.NewServer(eg, opts)
+	return srv, servetest.Run(t, srv)
 }
 
 // upgradeHead is an absolute-form upgrade request to addr, as an app in
@@ -93,33 +96,17 @@ func upgradeHead(addr string) string {
 	return "GET http://" + addr + "/x HTTP/1.1\r\nHost: " + addr + "\r\nConnection: Upgrade, X-Hop\r\nUpgrade: test\r\nX-Hop: 1\r\n\r\n"
 }
 
-func (r *rawConn) readN(n int) string {
-	r.t.Helper()
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r.br, b); err != nil {
-		r.t.Fatalf("reading %d tunnel bytes: %v", n, err)
-	}
-	return string(b)
-}
-
-func (r *rawConn) closeWrite() {
-	r.t.Helper()
-	if err := r.c.(*net.TCPConn).CloseWrite(); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
 // An upgrade passes the Upgrade field on, answers 101 with the upstream's
 // fields (hop-by-hop ones dropped), and splices: bytes either side had
 // already sent behind the heads arrive, both ways, and a half-close
 // travels through.
 func TestUpgradeSplicesBothWays(t *testing.T) {
 	up := startUpper(t, "test")
-	_, addr := startEgress(t, ServerOptions{}, up.addr)
-	c := dialRaw(t, addr)
-	c.send(upgradeHead(up.addr) + "early") // bytes right behind the head
+	_, addr := startEgress(t, httpx.ServerOptions{}, up.addr)
+	c := servetest.DialRaw(t, addr)
+	c.Send(upgradeHead(up.addr) + "early") // bytes right behind the head
 
-	resp, _ := c.read(http.MethodGet)
+	resp, _ := c.Read(http.MethodGet)
 	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Upgrade") != "test" ||
 		resp.Header.Get("Connection") != "Upgrade" || resp.Header.Get("X-App") != "kept" {
 		t.Fatalf("answer %d %v; want 101 with Upgrade: test, Connection: Upgrade, X-App", resp.StatusCode, resp.Header)
@@ -128,15 +115,15 @@ func TestUpgradeSplicesBothWays(t *testing.T) {
 	if req.Header.Get("Upgrade") != "test" || req.Header.Get("Connection") != "Upgrade" || req.Header.Get("X-Hop") != "" {
 		t.Errorf("upstream got %v; want Upgrade: test, Connection: Upgrade and no X-Hop", req.Header)
 	}
-	if got := c.readN(len("firstEARLY")); got != "firstEARLY" {
+	if got := c.ReadN(len("firstEARLY")); got != "firstEARLY" {
 		t.Fatalf("tunnel gave %q; want the upstream's first bytes and the client's early ones", got)
 	}
-	c.send("more")
-	if got := c.readN(4); got != "MORE" {
+	c.Send("more")
+	if got := c.ReadN(4); got != "MORE" {
 		t.Fatalf("echo %q, want MORE", got)
 	}
-	c.closeWrite()
-	rest, err := io.ReadAll(c.br)
+	c.CloseWrite()
+	rest, err := io.ReadAll(c.Br)
 	if err != nil || string(rest) != "bye" {
 		t.Errorf("after half-close: %q, %v; want bye, then the end", rest, err)
 	}
@@ -145,10 +132,10 @@ func TestUpgradeSplicesBothWays(t *testing.T) {
 // A 101 that switches to another protocol than asked is refused.
 func TestUpgradeMismatchRefused(t *testing.T) {
 	up := startUpper(t, "other")
-	_, addr := startEgress(t, ServerOptions{}, up.addr)
-	c := dialRaw(t, addr)
-	c.send(upgradeHead(up.addr))
-	resp, body := c.read(http.MethodGet)
+	_, addr := startEgress(t, httpx.ServerOptions{}, up.addr)
+	c := servetest.DialRaw(t, addr)
+	c.Send(upgradeHead(up.addr))
+	resp, body := c.Read(http.MethodGet)
 	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("X-Mesh-Error") != "bad_upgrade" {
 		t.Errorf("answer %d %q %q; want 502 bad_upgrade", resp.StatusCode, resp.Header.Get("X-Mesh-Error"), body)
 	}
@@ -165,24 +152,24 @@ func TestShutdownWaitsForTunnels(t *testing.T) {
 				answer = ""
 			}
 			up := startUpper(t, answer)
-			open := func(addr string) *rawConn {
-				c := dialRaw(t, addr)
+			open := func(addr string) *servetest.RawConn {
+				c := servetest.DialRaw(t, addr)
 				if kind == "connect" {
-					c.send("CONNECT " + up.addr + " HTTP/1.1\r\nHost: " + up.addr + "\r\n\r\n")
-					if resp, err := http.ReadResponse(c.br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != 200 {
+					c.Send("CONNECT " + up.addr + " HTTP/1.1\r\nHost: " + up.addr + "\r\n\r\n")
+					if resp, err := http.ReadResponse(c.Br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != 200 {
 						t.Fatalf("CONNECT: %v %v", resp, err)
 					}
 					return c
 				}
-				c.send(upgradeHead(up.addr))
-				if resp, _ := c.read(http.MethodGet); resp.StatusCode != http.StatusSwitchingProtocols {
+				c.Send(upgradeHead(up.addr))
+				if resp, _ := c.Read(http.MethodGet); resp.StatusCode != http.StatusSwitchingProtocols {
 					t.Fatalf("upgrade answered %d", resp.StatusCode)
 				}
-				c.readN(len("first"))
+				c.ReadN(len("first"))
 				return c
 			}
 
-			srv, addr := startEgress(t, ServerOptions{}, up.addr)
+			srv, addr := startEgress(t, httpx.ServerOptions{}, up.addr)
 			c := open(addr)
 			const window = 300 * time.Millisecond
 			start := time.Now()
@@ -192,19 +179,19 @@ func TestShutdownWaitsForTunnels(t *testing.T) {
 				defer cancel()
 				done <- srv.Shutdown(ctx)
 			}()
-			c.send("during")
-			if got := c.readN(6); got != "DURING" {
+			c.Send("during")
+			if got := c.ReadN(6); got != "DURING" {
 				t.Fatalf("tunnel during drain gave %q", got)
 			}
 			if err := <-done; !errors.Is(err, context.DeadlineExceeded) || time.Since(start) < window {
 				t.Fatalf("Shutdown returned %v after %v with a tunnel open; want the deadline after %v", err, time.Since(start), window)
 			}
 			srv.Close()
-			if !c.closed() {
+			if !c.Closed() {
 				t.Error("tunnel still open after Close")
 			}
 
-			srv2, addr2 := startEgress(t, ServerOptions{}, up.addr)
+			srv2, addr2 := startEgress(t, httpx.ServerOptions{}, up.addr)
 			c2 := open(addr2)
 			done2 := make(chan error, 1)
 			go func() {
@@ -212,8 +199,8 @@ func TestShutdownWaitsForTunnels(t *testing.T) {
 				defer cancel()
 				done2 <- srv2.Shutdown(ctx)
 			}()
-			c2.closeWrite()
-			if rest, _ := io.ReadAll(c2.br); string(rest) != "bye" {
+			c2.CloseWrite()
+			if rest, _ := io.ReadAll(c2.Br); string(rest) != "bye" {
 				t.Errorf("tunnel end: %q", rest)
 			}
 			if err := <-done2; err != nil {
@@ -228,20 +215,20 @@ func TestShutdownWaitsForTunnels(t *testing.T) {
 func TestTunnelIdleTimeout(t *testing.T) {
 	up := startUpper(t, "test")
 	const idle = 200 * time.Millisecond
-	_, addr := startEgress(t, ServerOptions{TunnelIdleTimeout: idle}, up.addr)
-	c := dialRaw(t, addr)
-	c.send(upgradeHead(up.addr))
-	c.read(http.MethodGet)
-	c.readN(len("first"))
+	_, addr := startEgress(t, httpx.ServerOptions{TunnelIdleTimeout: idle}, up.addr)
+	c := servetest.DialRaw(t, addr)
+	c.Send(upgradeHead(up.addr))
+	c.Read(http.MethodGet)
+	c.ReadN(len("first"))
 	for range 6 { // 6 × idle/2: longer than idle, never quiet that long
 		time.Sleep(idle / 2)
-		c.send("x")
-		if got := c.readN(1); got != "X" {
+		c.Send("x")
+		if got := c.ReadN(1); got != "X" {
 			t.Fatalf("echo %q", got)
 		}
 	}
 	start := time.Now()
-	if !c.closed() {
+	if !c.Closed() {
 		t.Fatal("quiet tunnel not closed")
 	}
 	if took := time.Since(start); took < idle/2 {

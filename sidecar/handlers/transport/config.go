@@ -26,6 +26,11 @@ type Config struct {
 	// over HTTP/1.1 and gRPC calls to it fail at once with UNAVAILABLE;
 	// then h2c is tried again (default 1m).
 	H2CRetryAfter time.Duration `yaml:"h2cRetryAfter"`
+
+	// NetHTTP sends HTTP/1.1 through net/http's Transport instead of the
+	// sidecar's own client: the sidecar sets it from runtime.http
+	// (nethttp); it is not a key of this handler's.
+	NetHTTP bool `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/meshbridge/meshbridge/sidecar/chain"
+	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
 
 // Name is the handler's registered name.
@@ -56,8 +57,8 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 	}
 	ep.Stats.Active.Add(1)
 	resp, err := h.send(ex, ex.HTTP2)
-	var nh *NoH2CError
-	if err != nil && errors.As(err, &nh) && nh.Tried && !chain.IsGRPC(ex.Request.Header) && ex.Replayable() {
+	var nh *httpx.NoH2CError
+	if err != nil && errors.As(err, &nh) && nh.Tried && !httpx.IsGRPC(ex.Request.Header) && ex.Replayable() {
 		// The endpoint refused this request's h2c connection, so it
 		// served nothing: the request goes again, over HTTP/1.1 (the
 		// endpoint is now known not to speak h2c).
@@ -77,11 +78,25 @@ func (h *Handler) Serve(ex *chain.Exchange, _ chain.Next) (*http.Response, error
 // send makes one attempt at ex's endpoint, in h2c when http2 is true.
 func (h *Handler) send(ex *chain.Exchange, http2 bool) (*http.Response, error) {
 	addr := ex.Endpoint.Address
-	if du, ok := h.up.(DeadlineUpstream); ok {
-		deadline, _ := ex.Deadline()
-		return du.RoundTripDeadline(ex.OutboundRequest(ex.Request.Context(), addr), http2, deadline)
+	var req *http.Request
+	du, withDeadline := h.up.(DeadlineUpstream)
+	if withDeadline {
+		req = ex.OutboundRequest(ex.Request.Context(), addr)
+	} else {
+		req = ex.OutboundRequest(ex.Context(), addr)
 	}
-	return h.up.RoundTrip(ex.OutboundRequest(ex.Context(), addr), http2)
+	// The request is the attempt's own copy: its protocol fields say which
+	// one to speak upstream, whatever the caller spoke.
+	if http2 {
+		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/2.0", 2, 0
+	} else {
+		req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
+	}
+	if withDeadline {
+		deadline, _ := ex.Deadline()
+		return du.RoundTripDeadline(req, deadline)
+	}
+	return h.up.RoundTrip(req)
 }
 
 // switched checks a 101 answer: it must carry the upgraded connection,
@@ -125,7 +140,7 @@ func (h *Handler) CloseIdleConnections() { h.up.CloseIdleConnections() }
 // caller, h2c refused by the upstream, and resets (the request may have
 // reached the upstream).
 func Classify(ctx context.Context, err error) *chain.Error {
-	var nh *NoH2CError
+	var nh *httpx.NoH2CError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return &chain.Error{Status: http.StatusGatewayTimeout, Reason: chain.ReasonTimeout, Err: err}

@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -61,32 +60,6 @@ func TestSendAndClassify(t *testing.T) {
 	if _, err := send(ctx, srv.Listener.Addr().String(), "/slow"); !chain.IsReason(err, chain.ReasonTimeout) {
 		t.Errorf("slow: %v, want timeout", err)
 	}
-}
-
-// serveRaw runs a TCP server on loopback that hands each connection to
-// handle (within 10 s, then closed) until the test ends; it returns the
-// address.
-func serveRaw(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }
 
 func TestUnknownUpstreamKind(t *testing.T) {

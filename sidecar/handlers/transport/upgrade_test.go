@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/table"
 )
@@ -15,7 +16,7 @@ import (
 // startSwitcher answers every request with 101 and "hi" in the same
 // write, then echoes.
 func startSwitcher(t *testing.T) string {
-	return serveRaw(t, func(c net.Conn) {
+	return servetest.ServeRaw(t, func(c net.Conn) {
 		br := bufio.NewReader(c)
 		if _, err := http.ReadRequest(br); err != nil {
 			return
