@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper
+.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ plugins: ## build every example plugin into bin/plugins/
 run: build ## run the demo on embedded defaults
 	./scripts/demo.sh
 
-test: test-unit test-fuzz ## every test that can run on this machine
+test: test-unit test-nethttp test-fuzz ## every test that can run on this machine
 
 # The registrysync ZooKeeper tests run a real server (internal/zookeepertest)
 # and read and register through the real Curator, as Spring apps do: Debian's
@@ -41,6 +41,14 @@ zookeeper: ## install ZooKeeper and Curator for the tests (Debian's packages), i
 
 test-unit:
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...); done
+
+# The sidecar's suites once more over net/http's server and Transport
+# (runtime.http: nethttp): a differential check of its own HTTP/1.1 code.
+# Tests of where the two differ by design say so and skip.
+SIDECAR_HTTP_SUITES := ./sidecar/ ./sidecar/proxy/ ./sidecar/httpx/ ./sidecar/handlers/transport/
+test-nethttp:
+	@echo "== go test (sidecar over net/http) $(SIDECAR_HTTP_SUITES)"
+	MESHBRIDGE_TEST_HTTP=nethttp $(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 $(SIDECAR_HTTP_SUITES)
 
 # Each fuzz target runs briefly here; FUZZTIME=5m make test-fuzz for a longer run.
 test-fuzz:

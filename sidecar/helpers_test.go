@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/sidecar"
 	"github.com/meshbridge/meshbridge/sidecar/config"
@@ -103,6 +104,9 @@ func testConfig(t testing.TB, mutate func(*config.Config)) *config.Config {
 	cfg := config.Default()
 	cfg.Service.Name = "caller"
 	cfg.DrainTimeout = 5 * time.Second
+	if servetest.NetHTTP() { // the differential check (runtime.http)
+		cfg.Runtime.HTTP = config.HTTPNetHTTP
+	}
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -377,10 +377,15 @@ func (s *Server) serveHTTP2(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 {
 		// net/http ends the body's reads at the deadline; the error they
 		// return marks the body as timed out (timedBody), which lifts the
-		// deadline once the body is read.
+		// deadline once the body is read. The handler gets a copy of r:
+		// net/http's HTTP/1.1 server looks at its own request's body to
+		// tell whether the connection can carry another request (not
+		// when the body was closed before its end).
 		rc := http.NewResponseController(w)
 		if err := rc.SetReadDeadline(time.Now().Add(s.opts.ReadBodyTimeout)); err == nil {
-			r.Body = &timedBody{ReadCloser: r.Body, rc: rc}
+			timed := *r
+			timed.Body = &timedBody{ReadCloser: r.Body, rc: rc}
+			r = &timed
 		}
 	}
 	if h, ok := r.Context().Value(connHandlerKey{}).(http.Handler); ok {

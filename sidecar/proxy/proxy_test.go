@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
 	"github.com/meshbridge/meshbridge/sidecar/metrics"
@@ -47,16 +48,24 @@ func TestHostPatterns(t *testing.T) {
 	}
 }
 
-func newEgress(t *testing.T, allow HostPatterns) (*httptest.Server, *http.Client) {
+// testEgress is an egress without mesh services that may reach allowed
+// hosts, over the transport handler (net/http's Transport under the
+// differential check, runtime.http).
+func testEgress(t *testing.T, allow HostPatterns) *Egress {
 	t.Helper()
-	tr, err := transport.New(transport.DefaultConfig(), chain.Deps{})
+	cfg := transport.DefaultConfig()
+	cfg.NetHTTP = servetest.NetHTTP()
+	tr, err := transport.New(cfg, chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	holder := table.NewHolder(table.Options{}, nil)
-	eg := NewEgress(EgressOptions{Tables: holder, Chain: tr.Send, Allow: allow, Direct: tr.Send, Metrics: metrics.New()})
-	srv := httptest.NewServer(eg)
+	return NewEgress(EgressOptions{Tables: table.NewHolder(table.Options{}, nil), Chain: tr.Send, Allow: allow, Direct: tr.Send, Metrics: metrics.New()})
+}
+
+func newEgress(t *testing.T, allow HostPatterns) (*httptest.Server, *http.Client) {
+	t.Helper()
+	srv := httptest.NewServer(testEgress(t, allow))
 	t.Cleanup(srv.Close)
 	u, _ := url.Parse(srv.URL)
 	return srv, &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(u)}, Timeout: 5 * time.Second}

@@ -12,11 +12,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/serve/servetest"
-	"github.com/meshbridge/meshbridge/sidecar/chain"
-	"github.com/meshbridge/meshbridge/sidecar/handlers/transport"
 	"github.com/meshbridge/meshbridge/sidecar/httpx"
-	"github.com/meshbridge/meshbridge/sidecar/metrics"
-	"github.com/meshbridge/meshbridge/sidecar/table"
 )
 
 // upperServer is a raw TCP upstream. When answer is set it first reads an
@@ -80,12 +76,8 @@ func (u *upperServer) serve(c net.Conn, answer string) {
 // proxy's own server.
 func startEgress(t *testing.T, opts httpx.ServerOptions, allow ...string) (*httpx.Server, string) {
 	t.Helper()
-	tr, err := transport.New(transport.DefaultConfig(), chain.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(tr.CloseIdleConnections)
-	eg := NewEgress(EgressOptions{Tables: table.NewHolder(table.Options{}, nil), Chain: tr.Send, Allow: allow, Direct: tr.Send, Metrics: metrics.New()})
+	eg := testEgress(t, allow)
+	opts.NetHTTP = servetest.NetHTTP() // the differential check (runtime.http)
 	srv := httpx.NewServer(eg, opts)
 	return srv, servetest.Run(t, srv)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -140,3 +141,12 @@ func Run(tb testing.TB, srv Server) string {
 	})
 	return ln.Addr().String()
 }
+
+// NetHTTPEnv names the environment variable that, set to "nethttp", has
+// the sidecar's tests run its listeners and upstream connections over
+// net/http's server and Transport (sidecar config runtime.http) instead
+// of its own HTTP/1.1 code: the differential check make test runs.
+const NetHTTPEnv = "MESHBRIDGE_TEST_HTTP"
+
+// NetHTTP reports whether NetHTTPEnv asks for net/http.
+func NetHTTP() bool { return os.Getenv(NetHTTPEnv) == "nethttp" }

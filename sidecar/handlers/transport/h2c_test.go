@@ -55,7 +55,7 @@ func TestH2CRefusedFallsBackToHTTP1(t *testing.T) {
 	defer app.Close()
 	addr := app.Listener.Addr().String()
 	m := metrics.New()
-	h, err := New(DefaultConfig(), chain.Deps{Metrics: m})
+	h, err := New(testConfig(), chain.Deps{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestH2CRefusedFallsBackToHTTP1(t *testing.T) {
 func TestH2CRefusedWithBodySentFails(t *testing.T) {
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer app.Close()
-	h, err := New(DefaultConfig(), chain.Deps{})
+	h, err := New(testConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/table"
 )
@@ -29,7 +30,7 @@ func TestSendAndClassify(t *testing.T) {
 	defer srv.Close()
 	closed := loopback.Addr(t) // free, and below the ephemeral range: nothing will be listening
 
-	h, err := New(DefaultConfig(), chain.Deps{})
+	h, err := New(testConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +61,14 @@ func TestSendAndClassify(t *testing.T) {
 	if _, err := send(ctx, srv.Listener.Addr().String(), "/slow"); !chain.IsReason(err, chain.ReasonTimeout) {
 		t.Errorf("slow: %v, want timeout", err)
 	}
+}
+
+// testConfig is the default config, over net/http's Transport under the
+// differential check (runtime.http).
+func testConfig() *Config {
+	c := DefaultConfig()
+	c.NetHTTP = servetest.NetHTTP()
+	return c
 }
 
 func TestUnknownUpstreamKind(t *testing.T) {

@@ -32,7 +32,7 @@ func startSwitcher(t *testing.T) string {
 // that asked for no upgrade is refused.
 func TestUpgradeHandsConnectionOver(t *testing.T) {
 	addr := startSwitcher(t)
-	h, err := New(DefaultConfig(), chain.Deps{})
+	h, err := New(testConfig(), chain.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
