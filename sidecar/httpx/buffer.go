@@ -6,7 +6,7 @@ import (
 )
 
 // CopyBuffers holds the 32 KiB buffers bodies and tunnels are copied
-// through, shared by the listeners and the transport.
+// through, shared by the server, the client and the proxy's tunnels.
 var CopyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // LongAgo is a deadline that has passed: setting it ends a blocked read or

@@ -197,8 +197,8 @@ func (p *h1pool) closeIdle() {
 }
 
 // afterFuncer is a context that runs a function once it is done without
-// deriving a context for it; the proxy's HTTP/1.1 server gives its
-// requests one. context.AfterFunc would allocate a derived context (and
+// deriving a context for it; the Server's HTTP/1.1 loop gives its
+// requests one (requestContext). context.AfterFunc would allocate a derived context (and
 // its parent's map of children) per request.
 type afterFuncer interface {
 	AfterFunc(f func()) (stop func() bool)

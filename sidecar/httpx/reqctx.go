@@ -11,11 +11,12 @@ import (
 // client goes away or the handler returns. It replaces
 // context.WithCancel, which on a proxy's path costs a context, a channel,
 // a map of children and a derived context for every context.AfterFunc
-// (the transport registers one per request to cut a stalled upstream
-// read short). Here Done's channel is made only when someone asks for it,
-// and AfterFunc keeps its callbacks in the context itself; callers that
-// know the AfterFunc method (the transport, and context.AfterFunc and
-// context.With* through it) use it directly.
+// (the client's HTTP/1.1 pool registers one per request to cut a stalled
+// upstream read short). Here Done's channel is made only when someone
+// asks for it, and AfterFunc keeps its callbacks in the context itself;
+// callers that know the AfterFunc method (the pool, and
+// context.AfterFunc and context.With* through it) use it directly. It
+// carries one value: the Server (ServerOf).
 type requestContext struct {
 	canceled atomic.Bool
 	srv      *Server // ServerOf's answer

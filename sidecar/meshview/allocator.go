@@ -15,7 +15,7 @@ import (
 var ErrExhausted = errors.New("meshview: no free loopback port left in the range")
 
 // Server serves one service's listener; *http.Server and the sidecar's
-// proxy.Server are ones.
+// httpx.Server are ones.
 type Server interface {
 	Serve(ln net.Listener) error
 	Shutdown(ctx context.Context) error

@@ -14,7 +14,9 @@ type Config struct {
 	DialTimeout time.Duration `yaml:"dialTimeout"`
 	// MaxIdleConnsPerHost is the keep-alive pool size per endpoint (default 256).
 	MaxIdleConnsPerHost int `yaml:"maxIdleConnsPerHost"`
-	// MaxConnsPerHost caps connections per endpoint, 0 for no cap (default 0).
+	// MaxConnsPerHost caps the connections per endpoint, idle, in use and
+	// being dialled; a request that finds the cap reached waits, within
+	// its deadline, for one to come back or close; 0 for no cap (default 0).
 	MaxConnsPerHost int `yaml:"maxConnsPerHost"`
 	// IdleConnTimeout closes pooled connections idle this long (default 90s).
 	IdleConnTimeout time.Duration `yaml:"idleConnTimeout"`
