@@ -110,3 +110,5 @@ func h2cLearned(cfg *Config, deps chain.Deps) func(addr, why string) {
 func errUnknownKind(kind string) error {
 	return fmt.Errorf("kind: unknown upstream %q (known: %v)", kind, upstreamNames())
 }
+
+var _ DeadlineUpstream = (*httpx.Client)(nil)
