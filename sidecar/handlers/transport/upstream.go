@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sort"
-	"sync"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/kinds"
 	"github.com/meshbridge/meshbridge/sidecar/chain"
 	"github.com/meshbridge/meshbridge/sidecar/httpx"
 )
@@ -41,42 +40,20 @@ type DeadlineUpstream interface {
 // carry the logger and metrics.
 type NewUpstreamFunc func(cfg *Config, deps chain.Deps) (Upstream, error)
 
-var (
-	upstreamsMu sync.RWMutex
-	upstreams   = map[string]NewUpstreamFunc{}
-)
+var upstreams = kinds.New[NewUpstreamFunc]("transport: upstream kind")
 
 // RegisterUpstream adds an upstream kind ("plain", later "mtls"). An empty
 // or duplicate name panics.
 func RegisterUpstream(name string, fn NewUpstreamFunc) {
-	upstreamsMu.Lock()
-	defer upstreamsMu.Unlock()
-	if name == "" || fn == nil {
-		panic("transport: upstream kind needs a name and a constructor")
+	if fn == nil {
+		panic("transport: upstream kind " + name + " needs a constructor")
 	}
-	if _, dup := upstreams[name]; dup {
-		panic("transport: upstream kind " + name + " registered twice")
-	}
-	upstreams[name] = fn
+	upstreams.Register(name, fn)
 }
 
-func lookupUpstream(name string) (NewUpstreamFunc, bool) {
-	upstreamsMu.RLock()
-	defer upstreamsMu.RUnlock()
-	fn, ok := upstreams[name]
-	return fn, ok
-}
+func lookupUpstream(name string) (NewUpstreamFunc, bool) { return upstreams.Lookup(name) }
 
-func upstreamNames() []string {
-	upstreamsMu.RLock()
-	defer upstreamsMu.RUnlock()
-	out := make([]string, 0, len(upstreams))
-	for n := range upstreams {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func upstreamNames() []string { return upstreams.Names() }
 
 func init() { RegisterUpstream("plain", newPlain) }
 
