@@ -456,8 +456,22 @@ type AccessRule struct {
 // TargetService implements Spec.
 func (a *AccessRule) TargetService() string { return a.Service }
 
-// Validate implements Spec.
+// ErrAccessNotEnforced refuses AccessRules: no sidecar enforces them yet.
+// Sources would be named by the caller's own sidecar, with no identity to
+// check them against until mTLS and service identities land; storing a
+// deny rule that nothing enforces would only look like protection.
+var ErrAccessNotEnforced = fieldErr("kind", "AccessRule is not enforced by any sidecar yet (it needs service identities, planned with mTLS); it is refused rather than stored unenforced")
+
+// Validate implements Spec. Every AccessRule is refused for now
+// (ErrAccessNotEnforced); the checks below are what it will take.
 func (a *AccessRule) Validate() error {
+	if err := a.validate(); err != nil {
+		return err
+	}
+	return ErrAccessNotEnforced
+}
+
+func (a *AccessRule) validate() error {
 	if err := validService("service", a.Service); err != nil {
 		return err
 	}

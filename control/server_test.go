@@ -134,6 +134,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"policy sets Host", "PUT", "/api/v1/resources/ServicePolicy/x", `{"spec":{"service":"orders","headers":{"host":"evil"}}}`, 400, CodeInvalid, "spec.headers"},
 		{"policy sets mesh header", "PUT", "/api/v1/resources/ServicePolicy/x", `{"spec":{"service":"orders","headers":{"X-Mesh-Shadow":"true"}}}`, 400, CodeInvalid, "spec.headers"},
 		{"policy header value with newline", "PUT", "/api/v1/resources/ServicePolicy/x", `{"spec":{"service":"orders","headers":{"X-Env":"a\r\nb"}}}`, 400, CodeInvalid, "spec.headers"},
+		// No sidecar enforces access rules yet: storing one would only look like protection.
+		{"access rule not enforced", "PUT", "/api/v1/resources/AccessRule/x", `{"spec":{"service":"orders","action":"deny","sources":["*"]}}`, 400, CodeInvalid, "spec.kind"},
 		{"bad status", "PUT", "/api/v1/instances/public/DEFAULT_GROUP/orders/x/status", `{"status":"SLEEPY"}`, 400, CodeInvalid, "status"},
 		{"bad expect", "PUT", "/api/v1/resources/TrafficSplit/x?expect=abc", `{"spec":{}}`, 400, CodeInvalid, "expect"},
 		{"unknown path", "GET", "/api/v1/nothing", ``, 404, CodeNotFound, ""},
