@@ -26,6 +26,7 @@ require (
 
 require (
 	github.com/hashicorp/yamux v0.1.2 // indirect
+	github.com/ohler55/ojg v1.28.5 // indirect
 )
 
 require (

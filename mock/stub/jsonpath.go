@@ -1,0 +1,155 @@
+package stub
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ohler55/ojg/jp"
+)
+
+// jsonPath is a compiled matchesJsonPath expression. WireMock evaluates
+// them with Jayway JsonPath, and Spring Cloud Contract writes its stubs in
+// Jayway's dialect; ojg (github.com/ohler55/ojg/jp) parses nearly the same
+// dialect, and jaywayPath bridges the rest (see there).
+type jsonPath struct {
+	text string
+	expr jp.Expr
+	// definite is a path that names one place (no wildcard, filter,
+	// descent, slice or union): a value found there is a match even when
+	// it is an empty list or object, as in WireMock.
+	definite bool
+	// rootFilter is an expression that starts with a filter on the root:
+	// Jayway applies such a filter to a root object itself.
+	rootFilter bool
+}
+
+func compileJSONPath(text string) (*jsonPath, error) {
+	expr, err := jp.ParseString(jaywayPath(text))
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSONPath %q: %w", text, err)
+	}
+	p := &jsonPath{text: text, expr: expr, definite: true}
+	for i, f := range expr {
+		switch f.(type) {
+		case jp.Wildcard, jp.Descent, *jp.Filter, jp.Slice, jp.Union:
+			p.definite = false
+		}
+		if _, ok := f.(*jp.Filter); ok && i == 1 {
+			p.rootFilter = true
+		}
+	}
+	return p, nil
+}
+
+// selectFrom returns what the expression selects in doc, a decoded JSON
+// document, and whether it selected anything.
+func (p *jsonPath) selectFrom(doc any) ([]any, bool) {
+	if _, isObject := doc.(map[string]any); isObject && p.rootFilter {
+		doc = []any{doc}
+	}
+	got := p.expr.Get(doc)
+	if p.definite {
+		return got, len(got) == 1 && got[0] != nil
+	}
+	return got, len(got) > 0
+}
+
+// texts turns what an expression selected into the strings a matcher
+// compares, as WireMock does: scalars as their text, objects and lists as
+// JSON; a list found at a definite path gives its items.
+func (p *jsonPath) texts(got []any) []string {
+	if p.definite && len(got) == 1 {
+		switch v := got[0].(type) {
+		case nil:
+			return nil // a null found is nothing to compare, as in WireMock
+		case []any:
+			got = v
+		}
+	}
+	out := make([]string, 0, len(got))
+	for _, v := range got {
+		out = append(out, jsonText(v))
+	}
+	return out
+}
+
+func jsonText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case nil:
+		return "null"
+	case map[string]any, []any:
+		b, _ := json.Marshal(v) // a decoded document always encodes
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
+
+// jaywayPath rewrites the two Jayway habits ojg does not share, outside
+// quoted strings: a dot before a bracket ("@.['name']", as Spring Cloud
+// Contract writes) is dropped, and a regular expression after =~ is
+// anchored at both ends, because Jayway matches the whole value
+// (Java's Pattern.matches) where Go's regexp finds a part; its flags
+// after the closing slash become an inline group ("/x/i" → "(?i)").
+func jaywayPath(s string) string {
+	var b strings.Builder
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && i+1 < len(s) {
+				b.WriteByte(c)
+				i++
+				c = s[i]
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '.' && i+1 < len(s) && s[i+1] == '[':
+			continue
+		case c == '=' && i+1 < len(s) && s[i+1] == '~':
+			b.WriteString("=~")
+			i = anchorRegex(&b, s, i+2)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// anchorRegex copies the /regex/flags literal that starts at or after i
+// (past white space), anchored; it returns the index of its last byte.
+func anchorRegex(b *strings.Builder, s string, i int) int {
+	for i < len(s) && s[i] == ' ' {
+		b.WriteByte(' ')
+		i++
+	}
+	if i >= len(s) || s[i] != '/' {
+		return i - 1 // not a literal: leave it to the parser's error
+	}
+	end := i + 1
+	for end < len(s) && s[end] != '/' {
+		if s[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	if end >= len(s) {
+		b.WriteString(s[i:])
+		return len(s) - 1
+	}
+	flags := end + 1
+	for flags < len(s) && strings.IndexByte("imsx", s[flags]) >= 0 {
+		flags++
+	}
+	b.WriteByte('/')
+	if f := s[end+1 : flags]; f != "" {
+		b.WriteString("(?" + f + ")")
+	}
+	b.WriteString("^(?:" + s[i+1:end] + ")$/")
+	return flags - 1
+}
