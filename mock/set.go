@@ -1,0 +1,90 @@
+package mock
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/meshbridge/meshbridge/mock/stub"
+)
+
+// Origins of a stub.
+const (
+	originFile  = "file"
+	originAdmin = "admin"
+)
+
+// placed is a stub in a set: where it came from and when it was added.
+type placed struct {
+	stub   *stub.Stub
+	origin string
+	// source is the file it came from, or "admin".
+	source string
+	// seq orders additions: file stubs in their files' order, and every
+	// admin stub after them, in the order it was added.
+	seq int64
+}
+
+// set is the stubs in the order they are tried: priority (1 first), then
+// the more specific (stub.Stub.Specificity), then the later added. It is
+// never changed once built; a change builds a new set.
+type set struct {
+	ordered []*placed
+	byID    map[string]*placed
+	// ambiguous describes stubs that can never answer because an equal
+	// stub shadows them.
+	ambiguous []string
+}
+
+func newSet(stubs []*placed) *set {
+	s := &set{ordered: slices.Clone(stubs), byID: make(map[string]*placed, len(stubs))}
+	slices.SortStableFunc(s.ordered, func(a, b *placed) int {
+		return cmp.Or(
+			cmp.Compare(a.stub.Priority, b.stub.Priority),
+			cmp.Compare(b.stub.Specificity(), a.stub.Specificity()),
+			cmp.Compare(b.seq, a.seq),
+		)
+	})
+	seen := map[string]*placed{}
+	for _, p := range s.ordered {
+		s.byID[p.stub.ID()] = p
+		key := equalityKey(p.stub)
+		if first, ok := seen[key]; ok {
+			s.ambiguous = append(s.ambiguous, fmt.Sprintf("stub %s (%s) is never used: stub %s (%s) has the same request, priority and scenario state and was added later",
+				describe(p), p.source, describe(first), first.source))
+			continue
+		}
+		seen[key] = p
+	}
+	return s
+}
+
+func describe(p *placed) string {
+	if n := p.stub.Mapping.Name; n != "" {
+		return fmt.Sprintf("%q %s", n, p.stub.ID())
+	}
+	return p.stub.ID()
+}
+
+// equalityKey is the same for two stubs that match the same requests in
+// the same scenario state at the same priority.
+func equalityKey(s *stub.Stub) string {
+	req, _ := json.Marshal(s.Mapping.Request) // a decoded pattern always encodes
+	var sc []string
+	if s.Scenario != nil {
+		key, _ := json.Marshal(s.Scenario.Key)
+		sc = []string{s.Scenario.Name, s.Scenario.Required, string(key)}
+	}
+	return fmt.Sprintf("%d|%s|%s", s.Priority, req, strings.Join(sc, "|"))
+}
+
+// stubs lists the set's stubs in their order.
+func (s *set) stubs() []*stub.Stub {
+	out := make([]*stub.Stub, len(s.ordered))
+	for i, p := range s.ordered {
+		out[i] = p.stub
+	}
+	return out
+}
