@@ -14,14 +14,15 @@ import (
 // dialect, and jaywayPath bridges the rest (see there).
 type jsonPath struct {
 	text string
-	expr jp.Expr
+	// steps are the expression cut before each filter: Jayway applies a
+	// filter to an object itself (as if it were a list of one), where
+	// ojg would apply it to the object's members, so between steps an
+	// object is wrapped in a list.
+	steps []jsonStep
 	// definite is a path that names one place (no wildcard, filter,
 	// descent, slice or union): a value found there is a match even when
 	// it is an empty list or object, as in WireMock.
 	definite bool
-	// rootFilter is an expression that starts with a filter on the root:
-	// Jayway applies such a filter to a root object itself.
-	rootFilter bool
 }
 
 func compileJSONPath(text string) (*jsonPath, error) {
@@ -29,30 +30,66 @@ func compileJSONPath(text string) (*jsonPath, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid JSONPath %q: %w", text, err)
 	}
-	p := &jsonPath{text: text, expr: expr, definite: true}
-	for i, f := range expr {
-		switch f.(type) {
-		case jp.Wildcard, jp.Descent, *jp.Filter, jp.Slice, jp.Union:
-			p.definite = false
-		}
-		if _, ok := f.(*jp.Filter); ok && i == 1 {
-			p.rootFilter = true
+	p := &jsonPath{text: text, definite: true}
+	start := 0
+	if len(expr) > 0 {
+		switch expr[0].(type) {
+		case jp.Root, jp.At:
+			start = 1
 		}
 	}
+	wrap := false
+	for i := start; i < len(expr); i++ {
+		switch expr[i].(type) {
+		case jp.Wildcard, jp.Descent, jp.Slice, jp.Union:
+			p.definite = false
+		case *jp.Filter:
+			p.definite = false
+			if _, afterDescent := expr[max(i-1, 0)].(jp.Descent); afterDescent {
+				continue
+			}
+			if i > start {
+				p.steps = append(p.steps, jsonStep{step(expr[start:i]), wrap})
+			}
+			start, wrap = i, true
+		}
+	}
+	p.steps = append(p.steps, jsonStep{step(expr[start:]), wrap})
 	return p, nil
 }
+
+// jsonStep is a part of an expression; wrap: an object it starts from is
+// taken as a list of one.
+type jsonStep struct {
+	expr jp.Expr
+	wrap bool
+}
+
+// step is part of an expression made to run from a node ("@...").
+func step(frags jp.Expr) jp.Expr { return append(jp.Expr{jp.At('@')}, frags...) }
 
 // selectFrom returns what the expression selects in doc, a decoded JSON
 // document, and whether it selected anything.
 func (p *jsonPath) selectFrom(doc any) ([]any, bool) {
-	if _, isObject := doc.(map[string]any); isObject && p.rootFilter {
-		doc = []any{doc}
+	nodes := []any{doc}
+	for _, s := range p.steps {
+		if s.wrap {
+			for j, n := range nodes {
+				if m, ok := n.(map[string]any); ok {
+					nodes[j] = []any{m}
+				}
+			}
+		}
+		var next []any
+		for _, n := range nodes {
+			next = append(next, s.expr.Get(n)...)
+		}
+		nodes = next
 	}
-	got := p.expr.Get(doc)
 	if p.definite {
-		return got, len(got) == 1 && got[0] != nil
+		return nodes, len(nodes) == 1 && nodes[0] != nil
 	}
-	return got, len(got) > 0
+	return nodes, len(nodes) > 0
 }
 
 // texts turns what an expression selected into the strings a matcher
