@@ -120,8 +120,12 @@ func TestFaults(t *testing.T) {
 		check func(err error) bool
 	}{
 		{"/fault/reset", func(err error) bool { return err != nil }},
-		{"/fault/empty", func(err error) bool { return errors.Is(err, io.EOF) || err != nil && strings.Contains(err.Error(), "EOF") }},
-		{"/fault/malformed", func(err error) bool { return errors.Is(err, io.ErrUnexpectedEOF) || err != nil && strings.Contains(err.Error(), "chunk") }},
+		{"/fault/empty", func(err error) bool {
+			return errors.Is(err, io.EOF) || err != nil && strings.Contains(err.Error(), "EOF")
+		}},
+		{"/fault/malformed", func(err error) bool {
+			return errors.Is(err, io.ErrUnexpectedEOF) || err != nil && strings.Contains(err.Error(), "chunk")
+		}},
 		{"/fault/random", func(err error) bool { return err != nil && strings.Contains(err.Error(), "malformed HTTP") }},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
