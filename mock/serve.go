@@ -104,23 +104,24 @@ type NearMiss struct {
 }
 
 // nearMisses are the closest stubs to req, closest first: the share of
-// each stub's conditions req fails, its scenario state counted as one.
+// each stub's conditions req fails, by weight (stub.Distance), its
+// scenario state counted as a header.
 func (s *Server) nearMisses(req *stub.Request, most int) []NearMiss {
 	var out []NearMiss
 	for _, p := range s.current.Load().ordered {
 		st := p.stub
 		ms := st.Explain(req)
-		conditions := st.Conditions()
+		extra := 0.0
 		if sc := st.Scenario; sc != nil && sc.Required != "" {
-			conditions++
+			extra = 1
 			if state := s.scenarios.get(scenarioKey{sc.Name, sc.KeyOf(req)}); state != sc.Required {
-				ms = append(ms, stub.Mismatch{Field: "scenario " + sc.Name, Expected: "state " + sc.Required, Actual: "state " + state})
+				ms = append(ms, stub.NewMismatch("scenario "+sc.Name, "state "+sc.Required, "state "+state))
 			}
 		}
 		if len(ms) == 0 {
 			continue // it matches now: no near miss
 		}
-		out = append(out, NearMiss{ID: st.ID(), Name: st.Mapping.Name, Distance: float64(len(ms)) / float64(max(conditions, 1)), Mismatches: ms})
+		out = append(out, NearMiss{ID: st.ID(), Name: st.Mapping.Name, Distance: stub.Distance(ms, st, extra), Mismatches: ms})
 	}
 	sortNearMisses(out)
 	return out[:min(len(out), most)]

@@ -145,7 +145,7 @@ func hasKey(n *yaml.Node, key string) bool {
 func refused(v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() || v.Type() == reflect.TypeFor[*yaml.Node]() {
+		if v.IsNil() {
 			return nil
 		}
 		return refused(v.Elem(), path)

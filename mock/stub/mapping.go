@@ -1,9 +1,5 @@
 package stub
 
-import (
-	"gopkg.in/yaml.v3"
-)
-
 // Mapping is one stub: WireMock's stub mapping, field for field where
 // meshbridge supports the field, plus the YAML form's own fields (marked
 // "own"). Both forms decode into it strictly (see Decode).
@@ -42,8 +38,8 @@ type Mapping struct {
 	// Metadata is kept and shown, as WireMock does.
 	Metadata map[string]any `yaml:"metadata" json:"metadata,omitempty"`
 
-	PostServeActions    *yaml.Node `yaml:"postServeActions" json:"-" refused:"post-serve actions (webhooks) are not supported"`
-	ServeEventListeners *yaml.Node `yaml:"serveEventListeners" json:"-" refused:"serve event listeners are extensions, not supported"`
+	PostServeActions    *Refused `yaml:"postServeActions" json:"-" refused:"post-serve actions (webhooks) are not supported"`
+	ServeEventListeners *Refused `yaml:"serveEventListeners" json:"-" refused:"serve event listeners are extensions, not supported"`
 }
 
 // RequestPattern is what a request must look like for its stub to answer.
@@ -65,15 +61,15 @@ type RequestPattern struct {
 	Cookies         map[string]StringPattern `yaml:"cookies" json:"cookies,omitempty"`
 	BodyPatterns    []StringPattern          `yaml:"bodyPatterns" json:"bodyPatterns,omitempty"`
 
-	URLPathTemplate      *yaml.Node `yaml:"urlPathTemplate" json:"-" refused:"urlPathTemplate is not supported; use urlPathPattern"`
-	PathParameters       *yaml.Node `yaml:"pathParameters" json:"-" refused:"pathParameters need urlPathTemplate, which is not supported"`
-	FormParameters       *yaml.Node `yaml:"formParameters" json:"-" refused:"formParameters are not supported; match the body with contains or matches"`
-	BasicAuthCredentials *yaml.Node `yaml:"basicAuthCredentials" json:"-" refused:"basicAuthCredentials are not supported; match the Authorization header"`
-	CustomMatcher        *yaml.Node `yaml:"customMatcher" json:"-" refused:"custom matchers are extensions, not supported"`
-	MultipartPatterns    *yaml.Node `yaml:"multipartPatterns" json:"-" refused:"multipartPatterns are not supported"`
-	Host                 *yaml.Node `yaml:"host" json:"-" refused:"host matching is not supported (a mock serves one service)"`
-	Port                 *yaml.Node `yaml:"port" json:"-" refused:"port matching is not supported (a mock serves one service)"`
-	Scheme               *yaml.Node `yaml:"scheme" json:"-" refused:"scheme matching is not supported (a mock serves one service)"`
+	URLPathTemplate      *Refused `yaml:"urlPathTemplate" json:"-" refused:"urlPathTemplate is not supported; use urlPathPattern"`
+	PathParameters       *Refused `yaml:"pathParameters" json:"-" refused:"pathParameters need urlPathTemplate, which is not supported"`
+	FormParameters       *Refused `yaml:"formParameters" json:"-" refused:"formParameters are not supported; match the body with contains or matches"`
+	BasicAuthCredentials *Refused `yaml:"basicAuthCredentials" json:"-" refused:"basicAuthCredentials are not supported; match the Authorization header"`
+	CustomMatcher        *Refused `yaml:"customMatcher" json:"-" refused:"custom matchers are extensions, not supported"`
+	MultipartPatterns    *Refused `yaml:"multipartPatterns" json:"-" refused:"multipartPatterns are not supported"`
+	Host                 *Refused `yaml:"host" json:"-" refused:"host matching is not supported (a mock serves one service)"`
+	Port                 *Refused `yaml:"port" json:"-" refused:"port matching is not supported (a mock serves one service)"`
+	Scheme               *Refused `yaml:"scheme" json:"-" refused:"scheme matching is not supported (a mock serves one service)"`
 }
 
 // StringPattern is one of WireMock's value matchers: exactly one operator
@@ -99,20 +95,20 @@ type StringPattern struct {
 	// expression with a matcher its result must pass.
 	MatchesJSONPath *JSONPathPattern `yaml:"matchesJsonPath" json:"matchesJsonPath,omitempty"`
 
-	EqualToXML         *yaml.Node `yaml:"equalToXml" json:"-" refused:"XML matchers are not supported"`
-	MatchesXPath       *yaml.Node `yaml:"matchesXPath" json:"-" refused:"XML matchers are not supported"`
-	XPathNamespaces    *yaml.Node `yaml:"xPathNamespaces" json:"-" refused:"XML matchers are not supported"`
-	EnablePlaceholders *yaml.Node `yaml:"enablePlaceholders" json:"-" refused:"placeholders are not supported"`
-	BinaryEqualTo      *yaml.Node `yaml:"binaryEqualTo" json:"-" refused:"binaryEqualTo is not supported"`
-	MatchesJSONSchema  *yaml.Node `yaml:"matchesJsonSchema" json:"-" refused:"matchesJsonSchema is not supported"`
-	Before             *yaml.Node `yaml:"before" json:"-" refused:"date-time matchers are not supported"`
-	After              *yaml.Node `yaml:"after" json:"-" refused:"date-time matchers are not supported"`
-	EqualToDateTime    *yaml.Node `yaml:"equalToDateTime" json:"-" refused:"date-time matchers are not supported"`
-	And                *yaml.Node `yaml:"and" json:"-" refused:"and/or/not matchers are not supported"`
-	Or                 *yaml.Node `yaml:"or" json:"-" refused:"and/or/not matchers are not supported"`
-	Not                *yaml.Node `yaml:"not" json:"-" refused:"and/or/not matchers are not supported"`
-	HasExactly         *yaml.Node `yaml:"hasExactly" json:"-" refused:"multi-value matchers are not supported"`
-	Includes           *yaml.Node `yaml:"includes" json:"-" refused:"multi-value matchers are not supported"`
+	EqualToXML         *Refused `yaml:"equalToXml" json:"-" refused:"XML matchers are not supported"`
+	MatchesXPath       *Refused `yaml:"matchesXPath" json:"-" refused:"XML matchers are not supported"`
+	XPathNamespaces    *Refused `yaml:"xPathNamespaces" json:"-" refused:"XML matchers are not supported"`
+	EnablePlaceholders *Refused `yaml:"enablePlaceholders" json:"-" refused:"placeholders are not supported"`
+	BinaryEqualTo      *Refused `yaml:"binaryEqualTo" json:"-" refused:"binaryEqualTo is not supported"`
+	MatchesJSONSchema  *Refused `yaml:"matchesJsonSchema" json:"-" refused:"matchesJsonSchema is not supported"`
+	Before             *Refused `yaml:"before" json:"-" refused:"date-time matchers are not supported"`
+	After              *Refused `yaml:"after" json:"-" refused:"date-time matchers are not supported"`
+	EqualToDateTime    *Refused `yaml:"equalToDateTime" json:"-" refused:"date-time matchers are not supported"`
+	And                *Refused `yaml:"and" json:"-" refused:"and/or/not matchers are not supported"`
+	Or                 *Refused `yaml:"or" json:"-" refused:"and/or/not matchers are not supported"`
+	Not                *Refused `yaml:"not" json:"-" refused:"and/or/not matchers are not supported"`
+	HasExactly         *Refused `yaml:"hasExactly" json:"-" refused:"multi-value matchers are not supported"`
+	Includes           *Refused `yaml:"includes" json:"-" refused:"multi-value matchers are not supported"`
 }
 
 // JSONPathPattern is matchesJsonPath: an expression alone (a string) or an
@@ -157,13 +153,13 @@ type ResponseDefinition struct {
 	// FromConfiguredStub is accepted (WireMock writes it in journals).
 	FromConfiguredStub *bool `yaml:"fromConfiguredStub" json:"-"`
 
-	StatusMessage                 *yaml.Node `yaml:"statusMessage" json:"-" refused:"a custom status message is not supported"`
-	ProxyBaseURL                  *yaml.Node `yaml:"proxyBaseUrl" json:"-" refused:"proxying is not supported by the stub engine"`
-	ProxyURLPrefixToRemove        *yaml.Node `yaml:"proxyUrlPrefixToRemove" json:"-" refused:"proxying is not supported by the stub engine"`
-	AdditionalProxyRequestHeaders *yaml.Node `yaml:"additionalProxyRequestHeaders" json:"-" refused:"proxying is not supported by the stub engine"`
-	RemoveProxyRequestHeaders     *yaml.Node `yaml:"removeProxyRequestHeaders" json:"-" refused:"proxying is not supported by the stub engine"`
-	ChunkedDribbleDelay           *yaml.Node `yaml:"chunkedDribbleDelay" json:"-" refused:"chunkedDribbleDelay is not supported"`
-	TransformerParameters         *yaml.Node `yaml:"transformerParameters" json:"-" refused:"transformer parameters are not supported"`
+	StatusMessage                 *Refused `yaml:"statusMessage" json:"-" refused:"a custom status message is not supported"`
+	ProxyBaseURL                  *Refused `yaml:"proxyBaseUrl" json:"-" refused:"proxying is not supported by the stub engine"`
+	ProxyURLPrefixToRemove        *Refused `yaml:"proxyUrlPrefixToRemove" json:"-" refused:"proxying is not supported by the stub engine"`
+	AdditionalProxyRequestHeaders *Refused `yaml:"additionalProxyRequestHeaders" json:"-" refused:"proxying is not supported by the stub engine"`
+	RemoveProxyRequestHeaders     *Refused `yaml:"removeProxyRequestHeaders" json:"-" refused:"proxying is not supported by the stub engine"`
+	ChunkedDribbleDelay           *Refused `yaml:"chunkedDribbleDelay" json:"-" refused:"chunkedDribbleDelay is not supported"`
+	TransformerParameters         *Refused `yaml:"transformerParameters" json:"-" refused:"transformer parameters are not supported"`
 }
 
 // DelayDistribution is WireMock's random delay: "lognormal" with median

@@ -93,9 +93,9 @@ func TestExplainNamesEachFailedCondition(t *testing.T) {
 	s := compileJSON(t, `{"request":{"method":"POST","urlPath":"/pay","headers":{"Accept":{"equalTo":"application/json"}},"bodyPatterns":[{"matchesJsonPath":"$.amount"}]}}`)
 	got := s.Explain(request("GET", "/pay", `{"x":1}`, "Accept", "text/plain"))
 	want := []Mismatch{
-		{"method", "POST", "GET"},
-		{"headers.Accept", `equalTo "application/json"`, "text/plain"},
-		{"bodyPatterns[0]", `matchesJsonPath "$.amount"`, `{"x":1}`},
+		{"method", "POST", "GET", methodWeight},
+		{"headers.Accept", `equalTo "application/json"`, "text/plain", otherWeight},
+		{"bodyPatterns[0]", `matchesJsonPath "$.amount"`, `{"x":1}`, otherWeight},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v, want %+v", got, want)
@@ -107,6 +107,9 @@ func TestExplainNamesEachFailedCondition(t *testing.T) {
 	}
 	if s.Conditions() != 4 {
 		t.Errorf("conditions %d, want 4", s.Conditions())
+	}
+	if d := Distance(got, s, 0); d != 5.0/15 {
+		t.Errorf("distance %v, want 5/15 (method 3, header 1, body 1 of url 10 + method 3 + 2)", d)
 	}
 }
 

@@ -62,6 +62,34 @@ type Mismatch struct {
 	Field    string `json:"field"`
 	Expected string `json:"expected"`
 	Actual   string `json:"actual"`
+	// weight is how much the condition counts in a near miss's distance.
+	weight float64
+}
+
+// Weights of conditions in a near miss's distance, as WireMock weighs
+// them: a request that fails on its URL is far from a stub, one that
+// fails on a header is near.
+const (
+	urlWeight    = 10
+	methodWeight = 3
+	otherWeight  = 1
+)
+
+// Distance is the share of a stub's conditions (by weight) that the
+// mismatches fail: 0 matches, 1 fails everything. extra adds the weight
+// of conditions the stub package does not see (a scenario's state).
+func Distance(ms []Mismatch, s *Stub, extra float64) float64 {
+	failed := 0.0
+	for _, m := range ms {
+		failed += m.weight
+	}
+	return failed / max(s.req.weight+extra, 1)
+}
+
+// NewMismatch is a failed condition outside the request pattern (a
+// scenario's state), weighted as one header.
+func NewMismatch(field, expected, actual string) Mismatch {
+	return Mismatch{field, expected, actual, otherWeight}
 }
 
 // requestMatcher is a compiled RequestPattern.
@@ -72,8 +100,10 @@ type requestMatcher struct {
 	headers []namedMatcher
 	cookies []namedMatcher
 	body    []*valueMatcher
-	// conditions counts what the pattern checks, for near-miss distances.
+	// conditions counts what the pattern checks; weight sums their
+	// weights, for near-miss distances.
 	conditions int
+	weight     float64
 	// specificity ranks equal-priority stubs: see Stub.Specificity.
 	specificity int
 }
@@ -120,6 +150,7 @@ func compileRequest(p RequestPattern) (*requestMatcher, error) {
 	default:
 		m.method = method
 		m.conditions++
+		m.weight += methodWeight
 		m.specificity++
 	}
 	urls := []struct {
@@ -144,6 +175,7 @@ func compileRequest(p RequestPattern) (*requestMatcher, error) {
 			m.url.re = re
 		}
 		m.conditions++
+		m.weight += urlWeight
 		m.specificity += u.weight
 	}
 	var err error
@@ -165,6 +197,7 @@ func compileRequest(p RequestPattern) (*requestMatcher, error) {
 	}
 	n := len(m.query) + len(m.headers) + len(m.cookies) + len(m.body)
 	m.conditions += n
+	m.weight += float64(n * otherWeight)
 	m.specificity += n
 	return m, nil
 }
@@ -233,15 +266,15 @@ func (r *Request) bodyValues() []string {
 func (m *requestMatcher) explain(r *Request) []Mismatch {
 	var out []Mismatch
 	if m.method != "" && r.Method != m.method {
-		out = append(out, Mismatch{"method", m.method, r.Method})
+		out = append(out, Mismatch{"method", m.method, r.Method, methodWeight})
 	}
 	if !m.url.matches(r) {
-		out = append(out, Mismatch{m.url.field, m.url.describe(), m.url.value(r)})
+		out = append(out, Mismatch{m.url.field, m.url.describe(), m.url.value(r), urlWeight})
 	}
 	named := func(kind string, ms []namedMatcher, values func(string) []string) {
 		for _, n := range ms {
 			if vs := values(n.name); !n.m.matchValues(vs, nil) {
-				out = append(out, Mismatch{kind + "." + n.name, n.m.text, describeValues(vs)})
+				out = append(out, Mismatch{kind + "." + n.name, n.m.text, describeValues(vs), otherWeight})
 			}
 		}
 	}
@@ -250,7 +283,7 @@ func (m *requestMatcher) explain(r *Request) []Mismatch {
 	named("cookies", m.cookies, func(n string) []string { return r.Cookies[n] })
 	for i, b := range m.body {
 		if vs := r.bodyValues(); !b.matchValues(vs, r.body) {
-			out = append(out, Mismatch{fmt.Sprintf("bodyPatterns[%d]", i), b.text, describeValues(vs)})
+			out = append(out, Mismatch{fmt.Sprintf("bodyPatterns[%d]", i), b.text, describeValues(vs), otherWeight})
 		}
 	}
 	return out

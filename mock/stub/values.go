@@ -232,3 +232,41 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Refused is a WireMock field meshbridge does not support: decoding
+// accepts any value for it so that the check after decoding can name the
+// field and say why (its tag "refused").
+type Refused struct{}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (*Refused) UnmarshalYAML(*yaml.Node) error { return nil }
+
+// The types that decode themselves from YAML decode from JSON the same
+// way (JSON is YAML), so that the admin API's answers read back into a
+// Mapping.
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (j *JSONValue) UnmarshalJSON(b []byte) error { return viaYAML(b, j.UnmarshalYAML) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *JSONPathPattern) UnmarshalJSON(b []byte) error { return viaYAML(b, p.UnmarshalYAML) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (h *HeaderValues) UnmarshalJSON(b []byte) error { return viaYAML(b, h.UnmarshalYAML) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *Fault) UnmarshalJSON(b []byte) error { return viaYAML(b, f.UnmarshalYAML) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error { return viaYAML(b, d.UnmarshalYAML) }
+
+func viaYAML(b []byte, decode func(*yaml.Node) error) error {
+	var n yaml.Node
+	if err := yaml.Unmarshal(bytes.ReplaceAll(b, []byte{'\t'}, []byte{' '}), &n); err != nil {
+		return err
+	}
+	if len(n.Content) == 0 {
+		return nil
+	}
+	return decode(n.Content[0])
+}
