@@ -36,8 +36,9 @@ func (s *Server) getMapping(w http.ResponseWriter, r *http.Request) {
 }
 
 // compileBody decodes and compiles a mapping sent to the admin API,
-// answering the error itself; id, when set, is the path's (PUT).
-func compileBody(w http.ResponseWriter, r *http.Request, id string) (*stub.Stub, bool) {
+// answering the error itself; id, when set, is the path's (PUT). Its
+// bodyFileName reads from the first root's __files folder.
+func (s *Server) compileBody(w http.ResponseWriter, r *http.Request, id string) (*stub.Stub, bool) {
 	body, ok := readBody(w, r)
 	if !ok {
 		return nil, false
@@ -55,9 +56,7 @@ func compileBody(w http.ResponseWriter, r *http.Request, id string) (*stub.Stub,
 	}
 	var st *stub.Stub
 	if err == nil {
-		// A body file is the files' business: the admin API names bodies
-		// inline (WireMock's __files API is not served).
-		st, err = stub.Compile(m, nil)
+		st, err = stub.Compile(m, s.bodyFiles())
 	}
 	if err != nil {
 		writeAdminError(w, http.StatusUnprocessableEntity, "invalid stub mapping: "+err.Error(), "/")
@@ -67,7 +66,7 @@ func compileBody(w http.ResponseWriter, r *http.Request, id string) (*stub.Stub,
 }
 
 func (s *Server) addMapping(w http.ResponseWriter, r *http.Request) {
-	st, ok := compileBody(w, r, "")
+	st, ok := s.compileBody(w, r, "")
 	if !ok {
 		return
 	}
@@ -91,7 +90,7 @@ func (s *Server) addMapping(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) putMapping(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	st, ok := compileBody(w, r, id)
+	st, ok := s.compileBody(w, r, id)
 	if !ok {
 		return
 	}

@@ -61,6 +61,10 @@ func TestAdminMappings(t *testing.T) {
 		t.Fatalf("after PUT: %d %q", status, body)
 	}
 	mustStatus(t, 409, "POST", admin, `{"id": "`+id+`", "request": {"url": "/dup"}}`)
+	mustStatus(t, 201, "POST", admin, `{"request": {"url": "/from-files"}, "response": {"bodyFileName": "body.txt"}}`)
+	if _, body, _ := call(t, "GET", ts.URL+"/from-files", ""); body != "Some text from a body file\n" {
+		t.Fatalf("an admin stub's body file: %q", body)
+	}
 	mustStatus(t, 200, "DELETE", admin+"/"+id, "")
 	mustStatus(t, 404, "GET", admin+"/"+id, "")
 	mustStatus(t, 404, "DELETE", admin+"/"+id, "")

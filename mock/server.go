@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,8 +38,10 @@ type Server struct {
 	removed  map[string]bool
 	adminSeq int64
 
-	// roots are the folders or files LoadFiles read, for Reload.
+	// roots are the folders or files LoadFiles read, for Reload; bodies
+	// is the first one's __files folder, for stubs the admin API adds.
 	roots  []string
+	bodies atomic.Pointer[fs.FS]
 	status loadStatus
 }
 
@@ -122,6 +125,7 @@ func (s *Server) setDefaults(res *load.Result) error {
 		return err
 	}
 	s.defaults, s.removed = defaults, map[string]bool{}
+	s.bodies.Store(&res.Bodies)
 	s.status = loadStatus{loadedAt: time.Now(), files: res.Files, fingerprint: res.Fingerprint}
 	for _, w := range next.ambiguous {
 		s.opts.Logger.Warn("ambiguous stubs", "detail", w)
@@ -198,6 +202,14 @@ func (s *Server) Reset() {
 	s.resetMappings()
 	s.journal.reset()
 	s.scenarios.reset()
+}
+
+// bodyFiles is the __files folder of the stubs from files (nil: none).
+func (s *Server) bodyFiles() fs.FS {
+	if b := s.bodies.Load(); b != nil {
+		return *b
+	}
+	return nil
 }
 
 // Stubs lists the stubs in the order they are tried.

@@ -31,6 +31,17 @@ type Result struct {
 	Files int
 	// Fingerprint is the files' fingerprint (see Fingerprint) as read.
 	Fingerprint string
+	// Bodies is the first root's __files folder (nil: none), where stubs
+	// added through the admin API find their body files.
+	Bodies fs.FS
+}
+
+// dirFS is the folder at path, or nil when there is none.
+func dirFS(path string) fs.FS {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return os.DirFS(path)
+	}
+	return nil
 }
 
 // Load reads and compiles every stub file under roots. Every bad file is
@@ -45,9 +56,9 @@ func Load(roots ...string) (*Result, error) {
 			return nil, err
 		}
 		fingerprintDir(h, bodies)
-		var bodyFS fs.FS
-		if info, err := os.Stat(bodies); err == nil && info.IsDir() {
-			bodyFS = os.DirFS(bodies)
+		bodyFS := dirFS(bodies)
+		if res.Bodies == nil {
+			res.Bodies = bodyFS
 		}
 		for _, f := range files {
 			fingerprintFile(h, f)

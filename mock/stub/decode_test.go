@@ -49,6 +49,7 @@ func TestBadJSONMappings(t *testing.T) {
 		{"uuid and id differ", `{"id": "a", "uuid": "b"}`, `uuid: "b" differs from id "a"`},
 		{"statusMessage", `{"response": {"statusMessage": "Fine"}}`, "response.statusMessage: a custom status message is not supported"},
 		{"empty", ``, "m.json: invalid JSON"},
+		{"a Jayway function", `{"request": {"bodyPatterns": [{"matchesJsonPath": "$.things.size()"}]}}`, `request.bodyPatterns[0].matchesJsonPath: invalid JSONPath "$.things.size()"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := decodeAndCompile("m.json", []byte(tc.json))
