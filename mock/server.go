@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -164,11 +165,7 @@ func (s *Server) build(defaults, admin []*placed, removed map[string]bool) (*set
 // change applies an admin change: edit gets the admin stubs and the
 // removed file stubs and returns them changed. Called with mu held.
 func (s *Server) change(edit func(admin []*placed, removed map[string]bool) ([]*placed, map[string]bool, error)) error {
-	removed := make(map[string]bool, len(s.removed))
-	for k, v := range s.removed {
-		removed[k] = v
-	}
-	admin, removed, err := edit(slices.Clone(s.admin), removed)
+	admin, removed, err := edit(slices.Clone(s.admin), maps.Clone(s.removed))
 	if err != nil {
 		return err
 	}

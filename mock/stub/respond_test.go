@@ -66,32 +66,26 @@ func TestTemplates(t *testing.T) {
 // The YAML form's own fields: a sequence of responses, in turn or
 // cycling; a fault with a share; an error status share; templating.
 func TestYAMLFormResponses(t *testing.T) {
-	t.Run("sequence repeats the last", func(t *testing.T) {
-		s := compileYAML(t, "responses: [{body: one}, {body: two}]")
-		var got []string
-		for range 4 {
-			w, _ := respond(s, request("GET", "/", ""))
-			got = append(got, w.Body.String())
-		}
-		if want := "one two two two"; strings.Join(got, " ") != want {
-			t.Fatalf("served %q, want %q", got, want)
-		}
-		s.ResetSequence()
-		if w, _ := respond(s, request("GET", "/", "")); w.Body.String() != "one" {
-			t.Fatalf("after ResetSequence: %q", w.Body.String())
-		}
-	})
-	t.Run("sequence cycles", func(t *testing.T) {
-		s := compileYAML(t, "sequence: cycle\nresponses: [{body: one}, {status: 500, body: two}]")
-		var got []string
-		for range 4 {
-			w, _ := respond(s, request("GET", "/", ""))
-			got = append(got, w.Body.String())
-		}
-		if want := "one two one two"; strings.Join(got, " ") != want {
-			t.Fatalf("served %q, want %q", got, want)
-		}
-	})
+	for _, tc := range []struct{ name, mapping, want string }{
+		{"sequence repeats the last", "responses: [{body: one}, {body: two}]", "one two two two"},
+		{"sequence cycles", "sequence: cycle\nresponses: [{body: one}, {status: 500, body: two}]", "one two one two"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := compileYAML(t, tc.mapping)
+			var got []string
+			for range 4 {
+				w, _ := respond(s, request("GET", "/", ""))
+				got = append(got, w.Body.String())
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Fatalf("served %q, want %q", got, tc.want)
+			}
+			s.ResetSequence()
+			if w, _ := respond(s, request("GET", "/", "")); w.Body.String() != "one" {
+				t.Fatalf("after ResetSequence: %q", w.Body.String())
+			}
+		})
+	}
 	t.Run("an error status for a share of requests", func(t *testing.T) {
 		s := compileYAML(t, "response: {body: ok, fault: {type: STATUS, status: 503, percent: 50}}")
 		errors := 0
