@@ -3,6 +3,8 @@ package mock
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/meshbridge/meshbridge/mock/stub"
 )
@@ -16,8 +18,18 @@ type requestsBody struct {
 	Dropped uint64 `json:"dropped"`
 }
 
+// listRequests is GET /__admin/requests, with WireMock's limit and
+// since (an RFC 3339 time: only entries logged after it).
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	entries := s.journal.snapshot()
+	if v := r.URL.Query().Get("since"); v != "" {
+		since, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeAdminError(w, http.StatusBadRequest, "since: not an RFC 3339 time such as 2016-10-05T12:33:01Z", "")
+			return
+		}
+		entries = slices.DeleteFunc(entries, func(e *entry) bool { return !e.at.After(since) })
+	}
 	out := requestsBody{Requests: []serveEvent{}, Meta: meta{Total: len(entries)}, RequestJournalDisabled: s.opts.JournalEntries == 0}
 	for _, e := range limitOffset(r, entries) {
 		out.Requests = append(out.Requests, e.event())

@@ -172,6 +172,13 @@ func TestAdminRequests(t *testing.T) {
 	if one.Request.Body != `{"name": "x"}` || one.Response.Status != 200 {
 		t.Errorf("entry %+v", one)
 	}
+	if r := decode[requestsBody](t, mustStatus(t, 200, "GET", ts.URL+"/__admin/requests?since=2000-01-01T00:00:00Z&limit=1", "")); len(r.Requests) != 1 || r.Meta.Total != 4 {
+		t.Errorf("since and limit: %d of %d", len(r.Requests), r.Meta.Total)
+	}
+	if r := decode[requestsBody](t, mustStatus(t, 200, "GET", ts.URL+"/__admin/requests?since=2100-01-01T00:00:00Z", "")); len(r.Requests) != 0 {
+		t.Errorf("since the future: %d", len(r.Requests))
+	}
+	mustStatus(t, 400, "GET", ts.URL+"/__admin/requests?since=yesterday", "")
 	mustStatus(t, 200, "DELETE", ts.URL+"/__admin/requests", "")
 	if events := journalEvents(t, ts); len(events) != 0 {
 		t.Errorf("%d entries after DELETE", len(events))

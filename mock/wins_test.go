@@ -80,6 +80,11 @@ mappings:
 	if err == nil || !strings.Contains(err.Error(), "never used") || !strings.Contains(err.Error(), "m.yaml") {
 		t.Fatalf("strict load: %v, want an error naming the file and the stubs", err)
 	}
+	strict := start(t, Options{Strict: true}, writeStubs(t, map[string]string{"one.yaml": "id: one\nrequest: {method: GET, url: /x}\n"}))
+	body := mustStatus(t, 422, "POST", strict.URL+"/__admin/mappings", `{"request": {"method": "GET", "url": "/x"}}`)
+	if !strings.Contains(body, "stub one") || len(strict.Stubs()) != 1 {
+		t.Fatalf("strict admin: %s, %d stubs", body, len(strict.Stubs()))
+	}
 }
 
 func journalEvents(t *testing.T, ts *testServer) []serveEvent {
