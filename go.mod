@@ -12,6 +12,7 @@ require (
 	github.com/meshbridge/meshbridge/internal/quietconn v0.0.0-00010101000000-000000000000
 	github.com/meshbridge/meshbridge/plugins/sdk v0.0.0-00010101000000-000000000000
 	github.com/nacos-group/nacos-sdk-go/v2 v2.3.2
+	github.com/ohler55/ojg v1.28.5
 	github.com/oklog/run v1.1.0
 	github.com/op/go-logging v0.0.0-20160315200505-970db520ece7
 	github.com/prometheus/client_golang v1.25.0
@@ -26,7 +27,6 @@ require (
 
 require (
 	github.com/hashicorp/yamux v0.1.2 // indirect
-	github.com/ohler55/ojg v1.28.5 // indirect
 )
 
 require (
