@@ -218,6 +218,21 @@ func (i *Instance) Address() string {
 	return joinHostPort(i.Host, port)
 }
 
+// CallPort is the port a registry client should call and whether it
+// speaks TLS there, as Spring Cloud's clients pick it: the secure port when
+// it is enabled and the instance prefers https (Eureka's isSecure: an
+// instance registered with both ports is called on the secure one), or
+// when it has no plain port; else the plain port, secure when the scheme
+// says so (a Nacos or Consul instance marked secure=true). Views that show
+// one port and a secure flag use it, so no client calls https on a plain
+// port.
+func (i *Instance) CallPort() (port int, secure bool) {
+	if i.SecureEnabled && i.SecurePort > 0 && (i.Scheme == "https" || i.Port == 0) {
+		return i.SecurePort, true
+	}
+	return i.Port, i.Scheme == "https"
+}
+
 // Clone returns a deep copy.
 func (i *Instance) Clone() *Instance {
 	if i == nil {

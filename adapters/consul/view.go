@@ -74,16 +74,13 @@ func (s *Server) serviceView(inst *registry.Instance, name string) *wire.AgentSe
 		Service:     name,
 		Tags:        nonNilTags(inst.Tags),
 		Meta:        s.metaView(inst),
-		Port:        inst.Port,
 		Address:     inst.Host,
 		Weights:     wire.Weights{Passing: weightView(inst.Weight), Warning: 1},
 		CreateIndex: uint64(inst.Revision),
 		ModifyIndex: uint64(inst.Revision),
 		Datacenter:  s.opts.Datacenter,
 	}
-	if svc.Port == 0 && inst.SecureEnabled {
-		svc.Port = inst.SecurePort
-	}
+	svc.Port, _ = inst.CallPort()
 	if rec != nil {
 		svc.Kind = rec.Kind
 		svc.EnableTagOverride = rec.EnableTagOverride
@@ -113,7 +110,8 @@ func (s *Server) metaView(inst *registry.Instance) map[string]string {
 		return meta
 	}
 	if _, ok := meta["secure"]; !ok {
-		meta["secure"] = strconv.FormatBool(inst.Scheme == "https" || inst.Port == 0 && inst.SecureEnabled)
+		_, secure := inst.CallPort()
+		meta["secure"] = strconv.FormatBool(secure)
 	}
 	if _, ok := meta["zone"]; !ok && inst.Zone != "" {
 		meta["zone"] = inst.Zone

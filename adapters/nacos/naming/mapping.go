@@ -144,12 +144,9 @@ func Weight(inst *registry.Instance) float64 {
 // FromRegistry renders a registry instance (of any origin) as Nacos shows
 // it; serviceName is the name the client asked for.
 func FromRegistry(inst *registry.Instance, group, serviceName string) Instance {
-	port := inst.Port
+	port, secure := inst.CallPort()
 	meta := inst.Metadata
-	if port == 0 && inst.SecureEnabled || inst.Scheme == "https" {
-		if port == 0 {
-			port = inst.SecurePort
-		}
+	if secure {
 		if meta[MetaSecure] != "true" {
 			meta = maps.Clone(meta)
 			if meta == nil {
