@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper
+.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper zookeeper-image
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ test-fuzz:
 # them alone, verbosely, so skip reasons (no Docker, a binary missing) show.
 test-e2e: ## run the scenario suites (processes; containers where Docker answers)
 	cd e2e && $(GO) test -count=1 -timeout 20m -v ./...
+
+# ZooKeeper in a container, for the container-provider scenarios: built from
+# Debian's packages by debootstrap (nothing is pulled), cached once built.
+zookeeper-image: ## build the meshbridge/zookeeper:3.8 image from Debian's packages, if missing
+	./scripts/zookeeper-image.sh
 
 images: build ## build the FROM scratch images meshbridge/<binary>:$(VERSION) from bin/
 	@set -e; for b in registry-adapter sidecar demoapp; do \
