@@ -38,6 +38,12 @@ type Options struct {
 	// default). They do not stand in front of the admin API; what they
 	// answer themselves is not in the journal.
 	Middleware []Middleware
+	// Unmatched answers the requests no stub matches, in place of the 404
+	// with near misses (default: none, the 404). It gets the request with
+	// its body readable again; the journal records its answer as
+	// unmatched. A recorder (package mock/record) proxies them to the
+	// real service and writes stub files of what came back.
+	Unmatched http.Handler
 	// Logger receives load errors and warnings (default: discarded).
 	Logger *slog.Logger
 }

@@ -38,6 +38,11 @@ func (s *Server) serveStub(w http.ResponseWriter, r *http.Request) {
 		if !moved {
 			continue
 		}
+		if won == nil && s.opts.Unmatched != nil {
+			e.served = serveUnmatched(s.opts.Unmatched, w, r, body)
+			s.journal.add(e)
+			return
+		}
 		if won == nil {
 			e.served = s.writeUnmatched(w, req)
 			s.journal.add(e)
