@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/meshbridge/meshbridge/mock"
+	"github.com/meshbridge/meshbridge/mock/mocktest"
 )
 
 // specs are the documents in testdata: three of the OpenAPI
@@ -37,16 +36,7 @@ func serve(t *testing.T, spec string) (*openapi3.T, string) {
 	if _, _, err := Import(t.Context(), path, root, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mock.New(mock.Options{Strict: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.LoadFiles(root); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return doc, hs.URL
+	return doc, mocktest.Serve(t, mock.Options{Strict: true}, root)
 }
 
 // TestEveryOperationAnswersSchemaValid calls every operation of each

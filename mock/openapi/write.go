@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/mock/load"
 	"github.com/meshbridge/meshbridge/mock/stub"
 )
 
@@ -41,20 +42,8 @@ func Write(dir, name string, ms []stub.Mapping) (string, error) {
 		return "", fmt.Errorf("openapi: write: %w", err)
 	}
 	file := filepath.Join(mappings, name+".json")
-	tmp, err := os.CreateTemp(mappings, "."+name+"-*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("openapi: write: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // gone after the rename; cleans up after a failure
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("openapi: write %s: %w", file, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("openapi: write %s: %w", file, err)
-	}
-	if err := os.Rename(tmp.Name(), file); err != nil {
-		return "", fmt.Errorf("openapi: write %s: %w", file, err)
+	if err := load.WriteFile(file, append(data, '\n')); err != nil {
+		return "", fmt.Errorf("openapi: %w", err)
 	}
 	return file, nil
 }
