@@ -31,5 +31,7 @@
 // value (a correlation header, a body field).
 //
 // Options.Middleware puts handlers in front of the stubs (the plugin
-// host's HTTPMiddleware fits).
+// host's HTTPMiddleware fits); Options.Unmatched answers the requests no
+// stub matches in place of the 404 (mock/record's recorder proxies and
+// records them).
 package mock

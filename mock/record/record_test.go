@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/mock"
 	"github.com/meshbridge/meshbridge/mock/mocktest"
 )
@@ -257,4 +260,45 @@ func shorten(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// TestServedAfterReload: with the record folder among the engine's
+// roots and its reload on (the binary's --record-from/--record-to), a
+// request is proxied once and then answered by its new stub, also after
+// the upstream is gone.
+func TestServedAfterReload(t *testing.T) {
+	up, _, _ := upstream(t)
+	root := t.TempDir()
+	rec, err := New(Options{Upstream: up.URL, Dir: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mock.New(mock.Options{Unmatched: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.LoadFiles(root); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Watch(ctx, 20*time.Millisecond) // ends with ctx; a failed reload is the test's failure below
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+
+	x := exchange{method: "GET", path: "/pets?limit=1"}
+	if got := call(t, hs.URL, x); got.header.Get("X-Call") != "1" {
+		t.Fatalf("first call: X-Call %q, want the upstream's first answer", got.header.Get("X-Call"))
+	}
+	// Until the reload, the upstream answers (X-Call 2, 3, ...); after it,
+	// the stub with the first answer.
+	poll.Until(t, "the recorded stub answers", func() bool { return call(t, hs.URL, x).header.Get("X-Call") == "1" })
+	up.Close()
+	if got := call(t, hs.URL, x); got.status != http.StatusOK || got.header.Get("X-Call") != "1" {
+		t.Fatalf("with the upstream gone: %d X-Call %q", got.status, got.header.Get("X-Call"))
+	}
 }
