@@ -20,8 +20,8 @@ import (
 )
 
 // specs are the documents in testdata: three of the OpenAPI
-// Specification's own examples and one written here (testdata/README.md).
-var specs = []string{"petstore-expanded.yaml", "uspto.yaml", "api-with-examples.yaml", "shapes.yaml"}
+// Specification's own examples and two written here (testdata/README.md).
+var specs = []string{"petstore-expanded.yaml", "uspto.yaml", "api-with-examples.yaml", "shapes.yaml", "shapes-3.1.yaml"}
 
 // serve imports spec into a stub root and serves it through the mock
 // engine on loopback.

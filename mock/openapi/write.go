@@ -33,6 +33,9 @@ func Import(ctx context.Context, path, dir string, opts Options) (string, int, e
 // ({"mappings": [...]}), through a temporary file renamed into place so
 // that a polling reload never reads half of it.
 func Write(dir, name string, ms []stub.Mapping) (string, error) {
+	if ms == nil {
+		ms = []stub.Mapping{} // a spec without operations: an empty list, not null
+	}
 	data, err := json.MarshalIndent(map[string][]stub.Mapping{"mappings": ms}, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("openapi: write %s: %w", name, err)
