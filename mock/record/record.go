@@ -31,7 +31,8 @@ type Options struct {
 	// Timeout bounds one call to the upstream, body included (default 30 s).
 	Timeout time.Duration
 	// MaxBodyBytes bounds the upstream's response body (default 10 MiB);
-	// a larger one is answered 502 and not recorded.
+	// a larger one is answered 502 and not recorded. It bounds the
+	// request's body too (larger: 413).
 	MaxBodyBytes int64
 	// BodyFileBytes: a text body larger than this goes to __files/
 	// instead of the stub file; a binary body always does (default
@@ -96,9 +97,15 @@ func New(opts Options) (*Recorder, error) {
 // records it. An upstream that cannot be reached, or answers more than
 // MaxBodyBytes, gets 502 and nothing is recorded.
 func (rec *Recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body) // bounded by the engine's MaxBodyBytes
+	// The engine has bounded the body already; this bounds it when the
+	// recorder serves on its own.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rec.opts.MaxBodyBytes))
 	if err != nil {
-		return // the client went away mid-body
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeProblem(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		}
+		return // else the client went away mid-body
 	}
 	view := stub.NewRequest(r, body)
 	resp, respBody, err := rec.forward(r, view.URL(), body)

@@ -302,3 +302,22 @@ func TestServedAfterReload(t *testing.T) {
 		t.Fatalf("with the upstream gone: %d X-Call %q", got.status, got.header.Get("X-Call"))
 	}
 }
+
+// TestRequestBodyLimit: on its own (not behind the engine, which bounds
+// bodies itself) the recorder refuses a request body over MaxBodyBytes.
+func TestRequestBodyLimit(t *testing.T) {
+	up, _, _ := upstream(t)
+	root := t.TempDir()
+	rec, err := New(Options{Upstream: up.URL, Dir: root, MaxBodyBytes: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(rec)
+	t.Cleanup(hs.Close)
+	if got := call(t, hs.URL, exchange{method: "POST", path: "/pets", body: "more than eight bytes"}); got.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a body over the limit: %d %s", got.status, got.body)
+	}
+	if got := call(t, hs.URL, exchange{method: "POST", path: "/pets", body: "small"}); got.status != http.StatusCreated {
+		t.Errorf("a body within the limit: %d %s", got.status, got.body)
+	}
+}
