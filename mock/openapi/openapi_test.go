@@ -21,7 +21,7 @@ import (
 
 // specs are the documents in testdata: three of the OpenAPI
 // Specification's own examples and two written here (testdata/README.md).
-var specs = []string{"petstore-expanded.yaml", "uspto.yaml", "api-with-examples.yaml", "shapes.yaml", "shapes-3.1.yaml"}
+var specs = []string{"payments.yaml", "shapes.yaml", "shapes-3.1.yaml"}
 
 // serve imports spec into a stub root and serves it through the mock
 // engine on loopback.
@@ -209,11 +209,11 @@ func TestRequestPatterns(t *testing.T) {
 
 // TestBasePath: "/" puts the paths at the root.
 func TestBasePath(t *testing.T) {
-	doc, err := Load(t.Context(), "testdata/petstore-expanded.yaml")
+	doc, err := Load(t.Context(), "testdata/payments.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for base, want := range map[string]string{"": "/v2/pets", "/": "/pets", "/svc/": "/svc/pets"} {
+	for base, want := range map[string]string{"": "/v2/payments", "/": "/payments", "/svc/": "/svc/payments"} {
 		ms, err := Mappings(doc, Options{BasePath: base})
 		if err != nil {
 			t.Fatal(err)
