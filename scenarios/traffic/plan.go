@@ -26,6 +26,11 @@ type Plan struct {
 	MaxInFlight int
 	// Client sends the requests (its transport points at a sidecar's egress).
 	Client *http.Client
+	// Origin, when set, tells where the instance that answered lives
+	// ("legacy", "mesh"), from the answer's headers or the instance named
+	// in its body (empty when the answer names none); the timeline counts
+	// answers by version and origin.
+	Origin func(resp *http.Response, instance string) string
 }
 
 // Class colours a share of requests with extra headers.

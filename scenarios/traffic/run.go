@@ -25,6 +25,9 @@ type Sample struct {
 	// that served it; Instance is the target's instance.
 	Versions map[string]string `json:"versions,omitempty"`
 	Instance string            `json:"instance,omitempty"`
+	// Origin is where the answering instance lives ("legacy", "mesh"), as
+	// Plan.Origin tells; empty without one.
+	Origin string `json:"origin,omitempty"`
 }
 
 // OK reports whether the request got a 2xx answer.
@@ -49,6 +52,7 @@ type Run struct {
 	mu       sync.Mutex
 	samples  []Sample
 	ended    time.Time
+	timeline *timeline
 }
 
 // Start begins the run; it ends by itself after the planned requests, or
@@ -57,7 +61,7 @@ func Start(ctx context.Context, p Plan) (*Run, error) {
 	if err := p.validate(); err != nil {
 		return nil, err
 	}
-	r := &Run{plan: p, started: time.Now(), done: make(chan struct{})}
+	r := &Run{plan: p, started: time.Now(), done: make(chan struct{}), timeline: newTimeline(targetService(p.URL), len(p.Classes) > 0)}
 	go r.loop(ctx)
 	return r, nil
 }
@@ -124,6 +128,7 @@ func (r *Run) record(s Sample) {
 	if !s.OK() {
 		r.failed.Add(1)
 	}
+	r.timeline.add(&s)
 	r.mu.Lock()
 	r.samples = append(r.samples, s)
 	r.mu.Unlock()
@@ -171,6 +176,9 @@ func (r *Run) send(ctx context.Context, class *Class, due time.Duration) Sample 
 		for hop := &a; hop != nil; hop = hop.Downstream {
 			s.Versions[strings.ToLower(hop.Service)] = hop.Version
 		}
+	}
+	if r.plan.Origin != nil {
+		s.Origin = r.plan.Origin(resp, s.Instance)
 	}
 	return s
 }
@@ -247,6 +255,10 @@ func (r *Run) Samples() []Sample {
 	defer r.mu.Unlock()
 	return append([]Sample(nil), r.samples...)
 }
+
+// Timeline returns the run's figures per second so far, by when the
+// requests were due: one entry per second from the start of the run.
+func (r *Run) Timeline() []Second { return r.timeline.snapshot() }
 
 // Window is when the run started and ended (zero end while running).
 func (r *Run) Window() (start, end time.Time) {

@@ -22,6 +22,7 @@ func demoLike(t *testing.T, delay time.Duration) *httptest.Server {
 		version := "v1"
 		if r.Header.Get("X-Canary") == "true" {
 			version = "v2"
+			w.Header().Set("X-Served-From", "mesh")
 		}
 		if r.Header.Get("X-Fail") != "" {
 			w.WriteHeader(503)
@@ -46,6 +47,12 @@ func TestRunColoursSharesAndRecordsVersions(t *testing.T) {
 		Name: "t", URL: "http://front/call/orders/", Method: "GET", Rate: 200, Requests: 500,
 		Classes: []Class{{Name: "colored", Share: 0.2, Headers: map[string]string{"X-Canary": "true"}}},
 		Timeout: 5 * time.Second, MaxInFlight: 1000, Client: proxiedClient(srv),
+		Origin: func(resp *http.Response, instance string) string {
+			if instance == "" {
+				t.Errorf("Origin called without the answer's instance")
+			}
+			return resp.Header.Get("X-Served-From")
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +84,67 @@ func TestRunColoursSharesAndRecordsVersions(t *testing.T) {
 	// Progress counts the versions of the target service (front).
 	if p := r.Progress(); !p.Finished || p.Sent != 500 || p.Done != 500 || p.Versions["f1"] != 500 {
 		t.Fatalf("progress %+v", p)
+	}
+	// The timeline holds the same requests, second by second (500 at 200/s
+	// are due in seconds 0, 1 and 2), the target's version with its origin.
+	tl := r.Timeline()
+	if len(tl) != 3 {
+		t.Fatalf("timeline has %d seconds, want 3: %+v", len(tl), tl)
+	}
+	requests, colouredMesh := 0, 0
+	for _, sec := range tl {
+		requests += sec.Requests
+		if c := sec.Classes["colored"]; len(c.Served) != 1 || c.Served[0] != (Served{Version: "f1", Origin: "mesh", Count: c.Requests}) {
+			t.Fatalf("second %d colored %+v", sec.At, c)
+		}
+		colouredMesh += sec.Classes["colored"].Served[0].Count
+		if d := sec.Classes[DefaultClass]; d.Served[0].Origin != "" || d.Requests+sec.Classes["colored"].Requests != sec.Requests {
+			t.Fatalf("second %d %+v", sec.At, sec)
+		}
+	}
+	if requests != 500 || colouredMesh != colored.Requests || tl[0].Requests != 200 || tl[2].Requests != 100 {
+		t.Fatalf("timeline %+v", tl)
+	}
+}
+
+func TestTimelineSecondsFailuresAndP99(t *testing.T) {
+	tl := newTimeline("orders", false)
+	// Second 0: 100 answers from 1 to 100 ms, v1 then v2; second 2: two
+	// failures (second 1 has nothing due).
+	for i := 1; i <= 100; i++ {
+		v := "v1"
+		if i > 60 {
+			v = "v2"
+		}
+		tl.add(&Sample{Class: DefaultClass, Offset: time.Duration(i) * 9 * time.Millisecond, Status: 200,
+			Latency: time.Duration(i) * time.Millisecond, Versions: map[string]string{"orders": v}})
+	}
+	tl.add(&Sample{Class: DefaultClass, Offset: 2500 * time.Millisecond, Status: 503, Latency: 300 * time.Millisecond})
+	tl.add(&Sample{Class: DefaultClass, Offset: 2600 * time.Millisecond, Err: "timeout"})
+	got := tl.snapshot()
+	if len(got) != 3 || got[1].Requests != 0 || got[1].P99 != 0 || got[0].Classes != nil {
+		t.Fatalf("seconds %+v", got)
+	}
+	s0 := got[0]
+	if s0.Requests != 100 || s0.Failed != 0 || len(s0.Served) != 2 || s0.Served[0] != (Served{Version: "v1", Count: 60}) || s0.Served[1] != (Served{Version: "v2", Count: 40}) {
+		t.Fatalf("second 0 %+v", s0)
+	}
+	// The true p99 is 99 ms; the histogram's cell reads at most 9% above.
+	if s0.P99 < 99*time.Millisecond || s0.P99 > 108*time.Millisecond {
+		t.Fatalf("second 0 p99 %v, want 99 ms to 108 ms", s0.P99)
+	}
+	// A 503 is answered (its latency counts), not served; a timeout neither.
+	if s2 := got[2]; s2.Requests != 2 || s2.Failed != 2 || s2.Served != nil || s2.P99 != 300*time.Millisecond {
+		t.Fatalf("second 2 %+v", s2)
+	}
+}
+
+func TestLatencyCells(t *testing.T) {
+	for _, d := range []time.Duration{0, 50 * time.Microsecond, 101 * time.Microsecond, time.Millisecond, 37 * time.Millisecond, 5 * time.Second, time.Hour} {
+		c := latencyCell(d)
+		if top := cellTop(c); top < d || (c > 0 && cellTop(c-1) >= d) {
+			t.Fatalf("%v in cell %d (top %v, previous top %v)", d, c, top, cellTop(c-1))
+		}
 	}
 }
 
