@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/meshbridge/meshbridge/control"
@@ -65,7 +66,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 }
 
 type runOptions struct {
-	provider, binDir, workDir, junit, jsonOut, logLevel string
+	provider, binDir, workDir, junit, jsonOut, htmlDir, logLevel string
 	keep, quiet                                         bool
 }
 
@@ -76,6 +77,7 @@ func (o *runOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.keep, "keep", o.keep, "keep the work directory of passing scenarios too")
 	fs.StringVar(&o.junit, "junit", o.junit, "write a JUnit XML report to `file`")
 	fs.StringVar(&o.jsonOut, "json", o.jsonOut, "write a JSON report to `file`")
+	fs.StringVar(&o.htmlDir, "html", o.htmlDir, "write each scenario's HTML report to `dir`/<scenario>.html (default: report.html in a kept work directory)")
 	fs.BoolVar(&o.quiet, "quiet", o.quiet, "no live progress line")
 	fs.StringVar(&o.logLevel, "log-level", o.logLevel, "runner log level (debug, info, warn, error) on stderr")
 }
@@ -102,6 +104,7 @@ func runCmd(ctx context.Context, o *runOptions, env *app.Env) error {
 		progress = env.Stderr
 	}
 	var results []*report.Result
+	htmlFailed := false
 	for _, s := range scenarios {
 		res := runner.Run(ctx, s, runner.Options{
 			Provider: o.provider, BinDir: o.binDir, WorkDir: o.workDir, KeepWork: o.keep,
@@ -109,6 +112,12 @@ func runCmd(ctx context.Context, o *runOptions, env *app.Env) error {
 		})
 		results = append(results, res)
 		report.WriteSummary(env.Stdout, []*report.Result{res})
+		if path, err := writeHTML(o.htmlDir, res); err != nil {
+			fmt.Fprintln(env.Stderr, "scenario run: html:", err)
+			htmlFailed = true
+		} else if path != "" {
+			fmt.Fprintf(env.Stdout, "HTML report: %s\n", path)
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -125,6 +134,9 @@ func runCmd(ctx context.Context, o *runOptions, env *app.Env) error {
 	}
 	if ctx.Err() != nil {
 		code = ExitInterrupted
+	}
+	if htmlFailed {
+		code = ExitFailed
 	}
 	if err := writeFile(o.junit, results, report.WriteJUnit); err != nil {
 		fmt.Fprintln(env.Stderr, "scenario run: junit:", err)
@@ -182,6 +194,33 @@ func writeFile(path string, results []*report.Result, write func(io.Writer, []*r
 		return err
 	}
 	return f.Close()
+}
+
+// writeHTML writes a scenario's HTML report into dir, or into its kept
+// work directory when dir is empty; it returns the file's path ("" when
+// there is nowhere to write it).
+func writeHTML(dir string, res *report.Result) (string, error) {
+	path := ""
+	switch {
+	case dir != "":
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		path = filepath.Join(dir, res.Name+".html")
+	case res.WorkDir != "":
+		path = filepath.Join(res.WorkDir, "report.html")
+	default:
+		return "", nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := report.WriteHTML(f, res); err != nil {
+		f.Close()
+		return "", err
+	}
+	return path, f.Close()
 }
 
 func isTTY(w io.Writer) bool {

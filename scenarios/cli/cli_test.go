@@ -44,14 +44,19 @@ func TestRunReportsAnUnknownProviderAndASkip(t *testing.T) {
 	dir := t.TempDir()
 	junit, js := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.json")
 	code, out, _ := runMain("run", "--quiet", "--provider", "vm", "--junit", junit, "--json", js, "../canary-by-header.yaml")
-	if code != ExitFailed || !strings.Contains(out, `provider "vm" is not built into this runner`) {
+	if code != ExitFailed || !strings.Contains(out, `provider "vm" is not built into this runner`) || strings.Contains(out, "HTML report") {
 		t.Fatalf("unknown provider: %d %q", code, out)
 	}
 	// Prebuilt binaries that are not there: the scenario is skipped, which
 	// does not fail the run, and the reports say so.
-	code, out, _ = runMain("run", "--quiet", "--bin", dir, "--junit", junit, "--json", js, "../canary-by-header.yaml")
-	if code != ExitOK || !strings.Contains(out, "SKIPPED  canary-by-header") {
+	htmlDir := filepath.Join(dir, "html")
+	code, out, _ = runMain("run", "--quiet", "--bin", dir, "--junit", junit, "--json", js, "--html", htmlDir, "../canary-by-header.yaml")
+	page := filepath.Join(htmlDir, "canary-by-header.html")
+	if code != ExitOK || !strings.Contains(out, "SKIPPED  canary-by-header") || !strings.Contains(out, "HTML report: "+page+"\n") {
 		t.Fatalf("missing binaries: %d %q", code, out)
+	}
+	if x, err := os.ReadFile(page); err != nil || !strings.Contains(string(x), "registry-adapter unavailable") {
+		t.Fatalf("html: %v %s", err, x)
 	}
 	x, _ := os.ReadFile(junit)
 	if !strings.Contains(string(x), `skipped="1"`) || !strings.Contains(string(x), "registry-adapter unavailable") {

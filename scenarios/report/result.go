@@ -40,12 +40,14 @@ type Result struct {
 
 // Step is one step's outcome.
 type Step struct {
-	Index    int           `json:"index"`
-	Line     int           `json:"line,omitempty"`
-	Action   string        `json:"action"`
-	Detail   string        `json:"detail"`
-	Status   string        `json:"status"`
-	Message  string        `json:"message,omitempty"`
+	Index   int    `json:"index"`
+	Line    int    `json:"line,omitempty"`
+	Action  string `json:"action"`
+	Detail  string `json:"detail"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+	// Started is when the step began (zero for a skipped one).
+	Started  time.Time     `json:"started,omitzero"`
 	Duration time.Duration `json:"duration"`
 }
 
@@ -66,6 +68,9 @@ type TrafficReport struct {
 	Container string                 `json:"container,omitempty"`
 	Summary   traffic.Summary        `json:"summary"`
 	Classes   map[string]ClassReport `json:"classes"`
+	// Started is when the run began; Timeline[i] is its second i from there.
+	Started  time.Time        `json:"started"`
+	Timeline []traffic.Second `json:"timeline,omitempty"`
 }
 
 // ClassReport is one class of a traffic run.

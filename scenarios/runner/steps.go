@@ -45,7 +45,7 @@ func (r *run) runSteps(ctx context.Context) {
 		r.progress.set(fmt.Sprintf("step %d/%d %s %s", i+1, len(r.s.Steps), rep.Action, rep.Detail))
 		start := time.Now()
 		msg, err := r.step(ctx, st)
-		rep.Duration, rep.Message = time.Since(start), msg
+		rep.Started, rep.Duration, rep.Message = start, time.Since(start), msg
 		switch {
 		case err == nil:
 			rep.Status = report.Passed
@@ -105,8 +105,9 @@ func (r *run) trafficOrder() []*trafficRun {
 
 func trafficReport(t *trafficRun) report.TrafficReport {
 	samples := t.run.Samples()
+	started, _ := t.run.Window()
 	rep := report.TrafficReport{Name: t.spec.Name, Service: t.spec.Service, Container: t.spec.Container,
-		Summary: traffic.Summarise(samples, ""), Classes: map[string]report.ClassReport{}}
+		Summary: traffic.Summarise(samples, ""), Classes: map[string]report.ClassReport{}, Started: started, Timeline: t.run.Timeline()}
 	classes := []string{spec.DefaultClass}
 	for _, c := range t.spec.Classes {
 		classes = append(classes, c.Name)
