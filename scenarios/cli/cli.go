@@ -67,7 +67,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, version 
 
 type runOptions struct {
 	provider, binDir, workDir, junit, jsonOut, htmlDir, logLevel string
-	keep, quiet                                         bool
+	keep, quiet                                                  bool
 }
 
 func (o *runOptions) flags(fs *flag.FlagSet) {

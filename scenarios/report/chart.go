@@ -3,8 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,9 +60,9 @@ type stepMark struct {
 	Action, Status, Title string
 	// X is the step's start; W its width (at least a hairline); LabelY
 	// staggers the labels of steps too close to share a row.
-	X, W, LabelY float64
-	Label        string
-	Shade        bool
+	X, W, LabelX, LabelY float64
+	Label, Anchor        string
+	Shade                bool
 }
 
 type legendItem struct {
@@ -80,6 +80,7 @@ const (
 	smallPanel   = 90.0
 	panelGap     = 34.0
 	labelRows    = 3
+	clusterPx    = 6 // steps closer than this share a label
 )
 
 // Colours: answers by version (Okabe-Ito, safe for colour blindness), p99
@@ -317,15 +318,14 @@ func stepLine(tl []traffic.Second, x func(int) float64, y func(int) float64) str
 	return b.String()
 }
 
-// stepMarks places every step that ran. Each is labelled with its number
-// and action ("2 wait") in the first of three rows above the panels where
-// the label fits; where none has room, with its number alone.
+// stepMarks places every step that ran. A step's label is its number and
+// action ("2 wait"); steps that start within a few pixels of each other
+// share one ("0 traffic, 1 wait"). A label goes in the first of three rows
+// above the panels where it fits, right of its line (left of it near the
+// right edge); where no row has room, the number alone ("7–10" for several)
+// does.
 func stepMarks(steps []Step, x func(time.Time) float64, top float64) []stepMark {
 	var out []stepMark
-	var lastEnd [labelRows]float64
-	for i := range lastEnd {
-		lastEnd[i] = math.Inf(-1)
-	}
 	for _, s := range steps {
 		if s.Started.IsZero() {
 			continue
@@ -333,29 +333,50 @@ func stepMarks(steps []Step, x func(time.Time) float64, top float64) []stepMark 
 		m := stepMark{Index: s.Index, Action: s.Action, Status: s.Status, X: x(s.Started), Shade: len(out)%2 == 0,
 			Title: fmt.Sprintf("step %d: %s %s (%s, %s)", s.Index, s.Action, s.Detail, s.Status, s.Duration.Round(time.Millisecond))}
 		m.W = max(x(s.Started.Add(s.Duration))-m.X, 1.5)
-		m.Label = fmt.Sprintf("%d %s", s.Index, s.Action)
-		row := freeRow(lastEnd[:], m.X, labelWidth(m.Label))
-		if row < 0 {
-			m.Label = strconv.Itoa(s.Index)
-			if row = freeRow(lastEnd[:], m.X, labelWidth(m.Label)); row < 0 {
-				row = slices.Index(lastEnd[:], slices.Min(lastEnd[:]))
+		out = append(out, m)
+	}
+	var lastEnd [labelRows]float64
+	for i := range lastEnd {
+		lastEnd[i] = math.Inf(-1)
+	}
+	for i := 0; i < len(out); {
+		j := i + 1
+		for j < len(out) && out[j].X-out[i].X < clusterPx {
+			j++
+		}
+		m := &out[i]
+		var each []string
+		for k := i; k < j; k++ {
+			each = append(each, fmt.Sprintf("%d %s", out[k].Index, out[k].Action))
+		}
+		labels := []string{strings.Join(each, ", "), strconv.Itoa(m.Index)}
+		if j-i > 1 {
+			labels[1] = fmt.Sprintf("%d–%d", m.Index, out[j-1].Index)
+		}
+		row := -1
+		for _, label := range labels {
+			m.Label, m.LabelX, m.Anchor = label, m.X+2, "start"
+			from, to := m.X, m.X+labelWidth(label)
+			if to > chartWidth {
+				m.LabelX, m.Anchor = m.X-2, "end"
+				from, to = m.X-labelWidth(label), m.X
+			}
+			if row = slices.IndexFunc(lastEnd[:], func(end float64) bool { return from >= end }); row >= 0 {
+				lastEnd[row] = to
+				break
 			}
 		}
-		lastEnd[row] = m.X + labelWidth(m.Label)
-		m.LabelY = top - 24 - float64(labelRows-1-row)*14
-		out = append(out, m)
+		if row < 0 { // crowded: over the row that ends first
+			row = slices.Index(lastEnd[:], slices.Min(lastEnd[:]))
+			lastEnd[row] = m.X + labelWidth(m.Label)
+		}
+		for k := i; k < j; k++ {
+			out[k].LabelY = top - 24 - float64(row)*14
+		}
+		i = j
 	}
 	return out
 }
 
 // labelWidth estimates a step label's width at the chart's 11px font.
 func labelWidth(s string) float64 { return float64(len(s))*6.3 + 6 }
-
-func freeRow(lastEnd []float64, x, width float64) int {
-	for i, end := range lastEnd {
-		if x >= end && x+width <= chartWidth {
-			return i
-		}
-	}
-	return -1
-}
