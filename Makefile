@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper zookeeper-image
+.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper zookeeper-image chromium
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,14 @@ zookeeper: ## install ZooKeeper and Curator for the tests (Debian's packages), i
 		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends zookeeper libcurator-discovery-java default-jdk-headless; fi
+
+# The scenario runner's HTML reports are opened in a real headless browser
+# (e2e/htmlreport, chromedp): Debian's chromium, installed only if missing.
+chromium: ## install chromium for the HTML report's browser test (Debian's package), if missing
+	@if command -v chromium >/dev/null; then echo "chromium: installed"; else \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; fi
 
 test-unit:
 	@set -e; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -timeout $(TEST_TIMEOUT) -count=1 ./...); done

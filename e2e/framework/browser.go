@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -95,9 +96,8 @@ const domQuery = `(() => {
   };
 })()`
 
-// CheckReport renders a result's HTML report into dir, loads it in a
-// headless chromium and returns what the browser saw; the screenshot is
-// written beside the page and, with $MESHBRIDGE_REPORT_SCREENSHOTS, there.
+// CheckReport renders a result's HTML report into dir and opens it with
+// OpenPage.
 func CheckReport(ctx context.Context, chromium, dir string, res *report.Result) (*Page, error) {
 	page := filepath.Join(dir, res.Name+".html")
 	f, err := os.Create(page)
@@ -111,6 +111,14 @@ func CheckReport(ctx context.Context, chromium, dir string, res *report.Result) 
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
+	return OpenPage(ctx, chromium, page)
+}
+
+// OpenPage loads an HTML file in a headless chromium and returns what the
+// browser saw; the screenshot is written beside the page (NAME.png) and,
+// with $MESHBRIDGE_REPORT_SCREENSHOTS, there too.
+func OpenPage(ctx context.Context, chromium, page string) (*Page, error) {
+	dir := filepath.Dir(page)
 	ctx, cancel := context.WithTimeout(ctx, BrowserTimeout)
 	defer cancel()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
@@ -123,7 +131,7 @@ func CheckReport(ctx context.Context, chromium, dir string, res *report.Result) 
 	var mu sync.Mutex
 	out := &Page{}
 	pageURL := (&url.URL{Scheme: "file", Path: page}).String()
-	err = chromedp.Listen(bctx, func(ev any) {
+	err := chromedp.Listen(bctx, func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch ev := ev.(type) {
@@ -131,7 +139,11 @@ func CheckReport(ctx context.Context, chromium, dir string, res *report.Result) 
 			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning || ev.Type == runtime.ConsoleAPICalledTypeAssert {
 				var args []string
 				for _, a := range ev.Args {
-					args = append(args, strings.TrimSpace(string(a.Value)+" "+a.Description))
+					var text string
+					if json.Unmarshal(a.Value, &text) != nil { // not a string: as the protocol has it
+						text = strings.TrimSpace(string(a.Value) + " " + a.Description)
+					}
+					args = append(args, text)
 				}
 				out.Problems = append(out.Problems, fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(args, " ")))
 			}
@@ -178,7 +190,7 @@ func CheckReport(ctx context.Context, chromium, dir string, res *report.Result) 
 		if err := os.MkdirAll(shots, 0o755); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(shots, res.Name+".png"), out.Screenshot, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(shots, strings.TrimSuffix(filepath.Base(page), ".html")+".png"), out.Screenshot, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -242,7 +254,9 @@ func (p *Page) Check(res *report.Result) error {
 				if v.Origin != "" {
 					name += " (" + v.Origin + ")"
 				}
-				want = append(want, name)
+				if !slices.Contains(want, name) {
+					want = append(want, name)
+				}
 			}
 		}
 		for _, name := range want {

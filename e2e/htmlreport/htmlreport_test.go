@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/meshbridge/meshbridge/e2e/framework"
@@ -23,7 +24,8 @@ import (
 // faults (503s and a slow version mid-run).
 var fixtures = []string{"registry-restart", "faults"}
 
-func TestReportsInChromium(t *testing.T) {
+func needChromium(t *testing.T) string {
+	t.Helper()
 	chromium, missing := framework.Chromium()
 	if missing != "" {
 		if framework.ChromiumRequired() {
@@ -31,6 +33,11 @@ func TestReportsInChromium(t *testing.T) {
 		}
 		t.Skip("HTML report browser test skipped: " + missing)
 	}
+	return chromium
+}
+
+func TestReportsInChromium(t *testing.T) {
+	chromium := needChromium(t)
 	for _, name := range fixtures {
 		t.Run(name, func(t *testing.T) {
 			res := load(t, name)
@@ -69,4 +76,40 @@ func load(t *testing.T, name string) *report.Result {
 		t.Fatalf("%s: a fixture without a timeline or step times", name)
 	}
 	return doc.Results[0]
+}
+
+// brokenPage has every fault the check looks for: a console error, an
+// uncaught exception, a fetch beyond the page (to a closed loopback port)
+// and only one of the steps marked, with no series.
+const brokenPage = `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>broken</title></head><body>
+<img src="http://127.0.0.1:1/chart.png" alt="">
+<svg id="timeline" viewBox="0 0 100 100"><g class="step" data-step="0"><rect x="1" y="1" width="5" height="5"/></g>
+<g class="step-mark" data-step="0"><text>0 assert</text></g></svg>
+<script>console.error("boom"); throw new Error("bad page");</script>
+</body></html>`
+
+// TestCheckFailsABrokenPage shows the browser check can fail: each fault
+// of a hand-written page is reported.
+func TestCheckFailsABrokenPage(t *testing.T) {
+	chromium := needChromium(t)
+	res := load(t, "faults")
+	page := filepath.Join(t.TempDir(), "broken.html")
+	if err := os.WriteFile(page, []byte(brokenPage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), framework.BrowserTimeout)
+	defer cancel()
+	p, err := framework.OpenPage(ctx, chromium, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Check(res)
+	if err == nil {
+		t.Fatal("a broken page passed the check")
+	}
+	for _, want := range []string{"console.error: boom", "bad page", "fetched http://127.0.0.1:1/chart.png", "steps marked [0] with labels", `series "v1" not drawn`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the check did not report %q:\n%v", want, err)
+		}
+	}
 }
