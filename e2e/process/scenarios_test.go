@@ -27,7 +27,24 @@ func run(ctx SpecContext, name string) *report.Result {
 	}
 	Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
 	AddReportEntry(name, framework.Summary(res))
+	checkHTMLReport(ctx, res)
 	return res
+}
+
+// checkHTMLReport opens the run's HTML report in a headless chromium: it
+// loads cleanly and its timeline shows every step and series of this real
+// run (e2e/htmlreport has the checks; without chromium this part is
+// skipped, unless MESHBRIDGE_REQUIRE_CHROMIUM=1).
+func checkHTMLReport(ctx SpecContext, res *report.Result) {
+	chromium, missing := framework.Chromium()
+	if missing != "" {
+		Expect(framework.ChromiumRequired()).To(BeFalse(), missing)
+		AddReportEntry("HTML report not opened", missing)
+		return
+	}
+	page, err := framework.CheckReport(ctx, chromium, GinkgoT().TempDir(), res)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(page.Check(res)).To(Succeed())
 }
 
 var _ = Describe("canary by header", func() {

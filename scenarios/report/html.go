@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/meshbridge/meshbridge/scenarios/traffic"
 )
 
 //go:embed report.html.tmpl
@@ -64,28 +66,26 @@ func WriteHTML(w io.Writer, r *Result) error {
 		if t.Container != "" {
 			target = "container " + t.Container
 		}
-		p.Traffic = append(p.Traffic, trafficRow(t.Name, target, "all", t.Summary.Requests, t.Summary.Failed,
-			[3]time.Duration{t.Summary.P50, t.Summary.P90, t.Summary.P99}, nil, t.Summary.Errors))
+		p.Traffic = append(p.Traffic, trafficRow(t.Name, target, "all", t.Summary, nil))
 		for _, c := range slices.Sorted(maps.Keys(t.Classes)) {
 			cr := t.Classes[c]
 			if len(t.Classes) == 1 && cr.Summary.Requests == t.Summary.Requests {
 				p.Traffic[len(p.Traffic)-1].Shares = FormatShares(cr.Shares) // one class: one row
 				continue
 			}
-			p.Traffic = append(p.Traffic, trafficRow("", "", c, cr.Summary.Requests, cr.Summary.Failed,
-				[3]time.Duration{cr.Summary.P50, cr.Summary.P90, cr.Summary.P99}, cr.Shares, cr.Summary.Errors))
+			p.Traffic = append(p.Traffic, trafficRow("", "", c, cr.Summary, cr.Shares))
 		}
 	}
 	return htmlTemplate.Execute(w, p)
 }
 
-func trafficRow(name, target, class string, requests, failed int, pct [3]time.Duration, shares map[string]float64, errs map[string]int) htmlTraffic {
+func trafficRow(name, target, class string, s traffic.Summary, shares map[string]float64) htmlTraffic {
 	round := func(d time.Duration) string { return d.Round(10 * time.Microsecond).String() }
-	row := htmlTraffic{Name: name, Target: target, Class: class, Requests: requests, Failed: failed,
-		P50: round(pct[0]), P90: round(pct[1]), P99: round(pct[2]), Shares: FormatShares(shares)}
+	row := htmlTraffic{Name: name, Target: target, Class: class, Requests: s.Requests, Failed: s.Failed,
+		P50: round(s.P50), P90: round(s.P90), P99: round(s.P99), Shares: FormatShares(shares)}
 	var parts []string
-	for _, reason := range slices.Sorted(maps.Keys(errs)) {
-		parts = append(parts, fmt.Sprintf("%d × %s", errs[reason], reason))
+	for _, reason := range slices.Sorted(maps.Keys(s.Errors)) {
+		parts = append(parts, fmt.Sprintf("%d × %s", s.Errors[reason], reason))
 	}
 	row.Errors = strings.Join(parts, "\n")
 	return row

@@ -51,9 +51,6 @@ func TestHTMLShowsStepsSeriesAndTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	if path := os.Getenv("MESHBRIDGE_REPORT_HTML"); path != "" {
-		os.WriteFile(path, b.Bytes(), 0o644) // for a look by hand
-	}
 	// Every step that ran is marked on the chart; the skipped one is not.
 	for _, i := range []string{"0", "1", "2", "3", "4"} {
 		if !strings.Contains(page, `<g class="step" data-step="`+i+`"`) {
@@ -78,6 +75,28 @@ func TestHTMLShowsStepsSeriesAndTables(t *testing.T) {
 	// Self-contained: nothing refers to another document.
 	if m := regexp.MustCompile(`(?i)(src=|href="(?:https?:)?//|url\(|@import)`).FindString(page); m != "" {
 		t.Fatalf("the page refers outside itself: %q", m)
+	}
+}
+
+// TestHTMLGolden pins the page of shifted(), checked by eye in chromium
+// (open testdata/shift.golden.html); rewrite with UPDATE_GOLDEN=1.
+func TestHTMLGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteHTML(&b, shifted()); err != nil {
+		t.Fatal(err)
+	}
+	path := "testdata/shift.golden.html"
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("the page differs from %s (UPDATE_GOLDEN=1 rewrites it after a look in a browser)", path)
 	}
 }
 
