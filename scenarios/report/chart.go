@@ -123,7 +123,7 @@ func newChart(r *Result) *chart {
 	colourOf := map[string]string{}
 	failed := 0
 	for ri, tr := range r.Traffic {
-		if len(tr.Timeline) == 0 {
+		if len(tr.Timeline) == 0 || tr.Started.IsZero() { // a report from before timelines
 			continue
 		}
 		secX := func(i int) float64 { return x(tr.Started.Add(time.Duration(i) * time.Second)) }
@@ -164,10 +164,12 @@ func newChart(r *Result) *chart {
 		p99.Paths = append(p99.Paths, seriesPath{Name: "p99 " + tr.Name, Run: tr.Name, Color: col, D: d})
 		c.Legend = append(c.Legend, legendItem{Name: "p99 " + tr.Name, Color: col, Line: true})
 	}
-	if len(answers.Paths) == 0 {
+	switch {
+	case len(r.Traffic) == 0:
 		answers.Note = "no traffic in this scenario"
-	}
-	if failed == 0 && len(r.Traffic) > 0 {
+	case len(p99.Paths) == 0:
+		answers.Note = "no per-second figures of its traffic in this report"
+	case failed == 0:
 		failures.Note = "no request failed"
 	}
 	for _, p := range []*panel{&answers, &failures, &p99} {

@@ -100,6 +100,17 @@ func TestHTMLGolden(t *testing.T) {
 	}
 }
 
+// A report written before runs had timelines (no start) draws no series
+// rather than series at the year 1.
+func TestHTMLWithoutTimelines(t *testing.T) {
+	r := shifted()
+	r.Traffic[0].Started = time.Time{}
+	c := newChart(r)
+	if c == nil || len(c.Steps) != 5 || len(c.Panels[0].Paths) != 0 || c.Panels[0].Note != "no per-second figures of its traffic in this report" || c.Panels[1].Note != "" {
+		t.Fatalf("chart %+v", c)
+	}
+}
+
 func TestHTMLOfAScenarioThatDidNotStart(t *testing.T) {
 	var b bytes.Buffer
 	r := &Result{Name: "broken", Provider: "process", Status: Error, Reason: "registry not ready <now>"}

@@ -167,8 +167,8 @@ func (b *bucket) p99() time.Duration {
 	return b.slowest
 }
 
-// snapshot returns every second from the first to the last one with a
-// request due, empty seconds included.
+// snapshot returns every second from the run's start to the last one with
+// a request due, empty seconds included.
 func (t *timeline) snapshot() []Second {
 	t.mu.Lock()
 	defer t.mu.Unlock()
