@@ -69,6 +69,8 @@ type Page struct {
 // Series is one drawn path of the chart as the browser laid it out.
 type Series struct {
 	Name   string  `json:"name"`
+	Run    string  `json:"run"`
+	Area   bool    `json:"area"`
 	Width  float64 `json:"width"`
 	Height float64 `json:"height"`
 }
@@ -91,7 +93,7 @@ const domQuery = `(() => {
     labels: [...svg.querySelectorAll('g.step-mark text')].map(t => t.textContent),
     series: [...svg.querySelectorAll('path.series')].map(p => {
       const b = p.getBBox();
-      return {name: p.dataset.series, width: b.width, height: b.height};
+      return {name: p.dataset.series, run: p.dataset.run, area: p.classList.contains('area'), width: b.width, height: b.height};
     }),
   };
 })()`
@@ -242,12 +244,10 @@ func (p *Page) Check(res *report.Result) error {
 	if !slices.IsSorted(p.StepsX) {
 		errs = append(errs, fmt.Errorf("step marks out of time order: %v", p.StepsX))
 	}
-	drawn := map[string]Series{}
-	for _, s := range p.Series {
-		drawn[s.Name] = s
-	}
+	// Per run: its p99 line, and one area per version and origin it
+	// served, named after them.
 	for _, t := range res.Traffic {
-		want := []string{"p99 " + t.Name}
+		var want []string
 		for _, sec := range t.Timeline {
 			for _, v := range sec.Served {
 				name := v.Version
@@ -259,10 +259,23 @@ func (p *Page) Check(res *report.Result) error {
 				}
 			}
 		}
-		for _, name := range want {
-			if s, ok := drawn[name]; !ok || s.Width <= 0 {
-				errs = append(errs, fmt.Errorf("traffic %s: series %q not drawn (drawn: %v)", t.Name, name, p.Series))
+		var areas []string
+		line := false
+		for _, s := range p.Series {
+			switch {
+			case s.Run != t.Name || s.Width <= 0:
+			case s.Area:
+				areas = append(areas, s.Name)
+			default:
+				line = true
 			}
+		}
+		ok := line && len(areas) == len(want)
+		for _, name := range want {
+			ok = ok && slices.ContainsFunc(areas, func(a string) bool { return strings.HasSuffix(a, name) })
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("traffic %s: drawn %v, want a p99 line and areas for %q", t.Name, p.Series, want))
 		}
 	}
 	if len(p.Screenshot) < 8 || string(p.Screenshot[1:4]) != "PNG" {

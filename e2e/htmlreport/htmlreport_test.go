@@ -107,7 +107,7 @@ func TestCheckFailsABrokenPage(t *testing.T) {
 	if err == nil {
 		t.Fatal("a broken page passed the check")
 	}
-	for _, want := range []string{"console.error: boom", "bad page", "fetched http://127.0.0.1:1/chart.png", "steps marked [0] with labels", `series "v1" not drawn`} {
+	for _, want := range []string{"console.error: boom", "bad page", "fetched http://127.0.0.1:1/chart.png", "steps marked [0] with labels", `traffic main: drawn [], want a p99 line and areas for ["v1" "v2"]`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the check did not report %q:\n%v", want, err)
 		}

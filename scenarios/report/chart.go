@@ -122,6 +122,10 @@ func newChart(r *Result) *chart {
 
 	colourOf := map[string]string{}
 	failed := 0
+	targets := map[string]bool{}
+	for _, tr := range r.Traffic {
+		targets[tr.Service+tr.Container] = true
+	}
 	for ri, tr := range r.Traffic {
 		if len(tr.Timeline) == 0 || tr.Started.IsZero() { // a report from before timelines
 			continue
@@ -134,6 +138,9 @@ func newChart(r *Result) *chart {
 			name := k.Version
 			if k.Origin != "" {
 				name += " (" + k.Origin + ")"
+			}
+			if len(targets) > 1 { // v1 of one service is not v1 of another
+				name = tr.Service + tr.Container + " " + name
 			}
 			col, ok := colourOf[name]
 			if !ok {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,24 @@ func TestHTMLGolden(t *testing.T) {
 	}
 	if !bytes.Equal(b.Bytes(), want) {
 		t.Errorf("the page differs from %s (UPDATE_GOLDEN=1 rewrites it after a look in a browser)", path)
+	}
+}
+
+// Runs to different services name their series by service too: front's
+// v1 is not orders' v1.
+func TestChartNamesSeriesByServiceWhenRunsDiffer(t *testing.T) {
+	r := shifted()
+	front := r.Traffic[0]
+	front.Name, front.Service = "via-front", "front"
+	front.Started = front.Started.Add(2 * time.Second)
+	r.Traffic = append(r.Traffic, front)
+	var names []string
+	for _, p := range newChart(r).Panels[0].Paths {
+		names = append(names, p.Run+": "+p.Name)
+	}
+	want := []string{"main: orders v1 (legacy)", "main: orders v2 (mesh)", "via-front: front v1 (legacy)", "via-front: front v2 (mesh)"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("series %q, want %q", names, want)
 	}
 }
 
