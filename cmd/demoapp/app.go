@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/logging"
+	"github.com/meshbridge/meshbridge/internal/selfregister"
 	"github.com/meshbridge/meshbridge/internal/serve"
 )
 
@@ -203,12 +202,19 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 	}
 	meta, _ := parsePairs(o.metadata) // Validate checked it
 	meta["version"] = o.appVersion
-	reg, err := newRegistrar(o.registry, registration{
-		URL: o.registryURL, NacosGRPCPort: o.nacosGRPCPort, Service: o.service, ID: id,
-		Host: host, Port: port, Metadata: meta, Heartbeat: o.heartbeat,
-	}, log)
-	if err != nil {
-		return err
+	var reg selfregister.Registrar = noRegistrar{}
+	if o.registry != "none" {
+		kind := o.registry
+		if kind == "control" {
+			kind = "mesh" // demoapp's older name for the control API
+		}
+		reg, err = selfregister.New(kind, selfregister.Registration{
+			URL: o.registryURL, NacosGRPCPort: o.nacosGRPCPort, Service: o.service, ID: id,
+			Host: host, Port: port, Metadata: meta, Heartbeat: o.heartbeat,
+		}, log)
+		if err != nil {
+			return err
+		}
 	}
 	if err := serve.Join(env.Group, serve.Listener{Name: "http", Listener: ln, Handler: d.Handler()}, log, serve.Timeouts{Shutdown: drainTimeout}, serve.Limits{}); err != nil {
 		return err
@@ -222,11 +228,7 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 	return nil
 }
 
-// controlClient builds a control API client for the control registrar.
-func controlClient(rawURL string, log *slog.Logger) (*control.Client, error) {
-	token, err := control.TokenFrom("", "")
-	if err != nil {
-		return nil, err
-	}
-	return control.NewClient(rawURL, control.WithLogger(log), control.WithToken(token))
-}
+// noRegistrar is --registry none: nothing to keep registered.
+type noRegistrar struct{}
+
+func (noRegistrar) Run(ctx context.Context) { <-ctx.Done() }

@@ -1,4 +1,4 @@
-package main
+package selfregister
 
 import (
 	"context"
@@ -11,20 +11,18 @@ import (
 	"github.com/hashicorp/consul/api"
 )
 
-func init() { extraRegistrars["consul"] = newConsulRegistrar }
-
-// consulRegistrar registers through hashicorp/consul/api with a TTL check
-// it keeps passing, as Spring Cloud Consul does with heartbeats enabled.
+// consulRegistrar registers through hashicorp/consul/api with a TTL check it keeps
+// passing, as Spring Cloud Consul does with heartbeats enabled.
 type consulRegistrar struct {
-	r      registration
+	r      Registration
 	client *api.Client
 	log    *slog.Logger
 }
 
-func newConsulRegistrar(r registration, log *slog.Logger) (registrar, error) {
+func newConsul(r Registration, log *slog.Logger) (*consulRegistrar, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
-		return nil, fmt.Errorf("--registry-url: %w", err)
+		return nil, fmt.Errorf("consul: url: %w", err)
 	}
 	cfg := api.DefaultNonPooledConfig()
 	cfg.Address, cfg.Scheme = u.Host, u.Scheme

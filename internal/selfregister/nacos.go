@@ -1,4 +1,4 @@
-package main
+package selfregister
 
 import (
 	"context"
@@ -19,19 +19,19 @@ import (
 // clients do). The SDK keeps the instance alive over its connection and
 // registers it again after a reconnect, so Run only registers once.
 type nacosRegistrar struct {
-	r      registration
+	r      Registration
 	server constant.ServerConfig
 	log    *slog.Logger
 }
 
-func newNacosRegistrar(r registration, log *slog.Logger) (registrar, error) {
+func newNacos(r Registration, log *slog.Logger) (*nacosRegistrar, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
-		return nil, fmt.Errorf("--registry-url: %w", err)
+		return nil, fmt.Errorf("nacos: url: %w", err)
 	}
 	port, err := strconv.ParseUint(u.Port(), 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("--registry-url: a Nacos URL needs a port, got %q", r.URL)
+		return nil, fmt.Errorf("nacos: url: a Nacos URL needs a port, got %q", r.URL)
 	}
 	opts := []constant.ServerOption{constant.WithScheme(u.Scheme), constant.WithContextPath("/nacos")}
 	if r.NacosGRPCPort > 0 {
@@ -41,7 +41,7 @@ func newNacosRegistrar(r registration, log *slog.Logger) (registrar, error) {
 }
 
 func (n *nacosRegistrar) Run(ctx context.Context) {
-	dir, err := os.MkdirTemp("", "demoapp-nacos-")
+	dir, err := os.MkdirTemp("", "selfregister-nacos-")
 	if err != nil {
 		n.log.Error("no directory for the Nacos client's cache and logs", "error", err)
 		<-ctx.Done()

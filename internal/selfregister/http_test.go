@@ -1,4 +1,4 @@
-package main
+package selfregister
 
 import (
 	"context"
@@ -38,10 +38,10 @@ func serveFrontEnd(t *testing.T, fe frontEnd) string {
 	return srv.URL
 }
 
-// TestHTTPRegistrarsUseRealClients registers through fargo against the
+// TestEurekaAndConsulUseRealClients registers through fargo against the
 // Eureka front-end and through consul/api against the Consul front-end,
 // then stops and expects the instance gone.
-func TestHTTPRegistrarsUseRealClients(t *testing.T) {
+func TestEurekaAndConsulUseRealClients(t *testing.T) {
 	cases := []struct {
 		kind   string
 		server func(registry.Store) (frontEnd, error)
@@ -63,7 +63,7 @@ func TestHTTPRegistrarsUseRealClients(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := serveFrontEnd(t, fe)
-			r, err := newRegistrar(c.kind, registration{
+			r, err := New(c.kind, Registration{
 				URL: base + c.path, Service: "orders", ID: "orders-v2-0", Host: "127.0.0.1", Port: 15006,
 				Metadata: map[string]string{"version": "v2", "canary": "true"}, Heartbeat: 200 * time.Millisecond,
 			}, slog.New(slog.DiscardHandler))

@@ -1,4 +1,4 @@
-package main
+package selfregister
 
 import (
 	"context"
@@ -14,40 +14,40 @@ import (
 )
 
 func init() {
-	extraRegistrars["eureka"] = newEurekaRegistrar
 	// fargo logs every heartbeat at debug level to stderr.
 	for _, m := range []string{"fargo", "fargo.metadata", "fargo.marshal"} {
 		logging.SetLevel(logging.WARNING, m)
 	}
 }
 
-// eurekaRegistrar registers through hudl/fargo, the way a Go Eureka client
-// does: register, heartbeat every interval, register again on a 404.
+// eurekaRegistrar registers through hudl/fargo, the way a Go Eureka client does:
+// register, heartbeat every interval, register again on a 404.
 type eurekaRegistrar struct {
-	r    registration
+	r    Registration
 	conn fargo.EurekaConnection
 	ins  *fargo.Instance
 	log  *slog.Logger
 }
 
-func newEurekaRegistrar(r registration, log *slog.Logger) (registrar, error) {
+func newEureka(r Registration, log *slog.Logger) *eurekaRegistrar {
 	conn := fargo.NewConn(strings.TrimRight(r.URL, "/"))
 	conn.UseJson = true
 	secs := max(int32(r.Heartbeat.Seconds()), 1)
+	base := fmt.Sprintf("http://%s:%d", r.Host, r.Port)
 	ins := &fargo.Instance{
 		InstanceId: r.ID, HostName: r.Host, IPAddr: r.Host, App: strings.ToUpper(r.Service),
 		VipAddress: strings.ToLower(r.Service), SecureVipAddress: strings.ToLower(r.Service),
 		Status: fargo.UP, Port: r.Port, PortEnabled: true,
-		HomePageUrl:    fmt.Sprintf("http://%s:%d/", r.Host, r.Port),
-		StatusPageUrl:  fmt.Sprintf("http://%s:%d/actuator/info", r.Host, r.Port),
-		HealthCheckUrl: fmt.Sprintf("http://%s:%d/actuator/health", r.Host, r.Port),
+		HomePageUrl:    base + "/",
+		StatusPageUrl:  base + r.HealthPath,
+		HealthCheckUrl: base + r.HealthPath,
 		DataCenterInfo: fargo.DataCenterInfo{Name: fargo.MyOwn},
 		LeaseInfo:      fargo.LeaseInfo{RenewalIntervalInSecs: secs, DurationInSecs: 3 * secs},
 	}
 	for k, v := range r.Metadata {
 		ins.SetMetadataString(k, v)
 	}
-	return &eurekaRegistrar{r: r, conn: conn, ins: ins, log: log}, nil
+	return &eurekaRegistrar{r: r, conn: conn, ins: ins, log: log}
 }
 
 func (e *eurekaRegistrar) Run(ctx context.Context) {

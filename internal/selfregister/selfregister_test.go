@@ -1,22 +1,16 @@
-package main
+package selfregister
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/control"
-	"github.com/meshbridge/meshbridge/internal/app"
-	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registry/embedded"
@@ -32,11 +26,6 @@ func openStore(t *testing.T) registry.Store {
 	return store
 }
 
-// run runs demoapp as main does, with the test's context and buffers.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return app.Run(ctx, command, args, stdout, stderr)
-}
-
 func instances(t *testing.T, store registry.Store, service string) []*registry.Instance {
 	t.Helper()
 	list, _, err := store.List(context.Background(), registry.Filter{Service: service})
@@ -48,7 +37,7 @@ func instances(t *testing.T, store registry.Store, service string) []*registry.I
 
 // runRegistrar runs r until the returned stop function is called; stop
 // waits for the deregistration to finish.
-func runRegistrar(t *testing.T, r registrar) (stop func()) {
+func runRegistrar(t *testing.T, r Registrar) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -68,11 +57,11 @@ func runRegistrar(t *testing.T, r registrar) (stop func()) {
 	return stop
 }
 
-func TestControlRegistrarRegistersRenewsAndDeregisters(t *testing.T) {
+func TestMeshRegistersRenewsAndDeregisters(t *testing.T) {
 	store := openStore(t)
 	srv := httptest.NewServer(control.NewServer(store, control.ServerOptions{Logger: slog.New(slog.DiscardHandler)}).Handler())
 	defer srv.Close()
-	r, err := newRegistrar("control", registration{
+	r, err := New("mesh", Registration{
 		URL: srv.URL, Service: "orders", ID: "orders-a", Host: "127.0.0.1", Port: 15006,
 		Metadata: map[string]string{"version": "v2", "canary": "true"}, Heartbeat: 100 * time.Millisecond,
 	}, slog.New(slog.DiscardHandler))
@@ -102,7 +91,7 @@ func TestControlRegistrarRegistersRenewsAndDeregisters(t *testing.T) {
 	}
 }
 
-func TestNacosRegistrarUsesTheSDK(t *testing.T) {
+func TestNacosUsesTheSDK(t *testing.T) {
 	store := openStore(t)
 	a, err := nacos.New(store, nacos.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -118,7 +107,7 @@ func TestNacosRegistrarUsesTheSDK(t *testing.T) {
 	go func() { defer wg.Done(); a.ServeGRPC(ctx, grpcLn) }()
 	defer func() { cancel(); wg.Wait() }()
 
-	r, err := newRegistrar("nacos", registration{
+	r, err := New("nacos", Registration{
 		URL: "http://" + httpLn.Addr().String(), NacosGRPCPort: grpcLn.Addr().(*net.TCPAddr).Port,
 		Service: "payments", ID: "ignored-by-nacos", Host: "127.0.0.1", Port: 18080,
 		Metadata: map[string]string{"version": "v1"}, Heartbeat: 200 * time.Millisecond,
@@ -135,50 +124,5 @@ func TestNacosRegistrarUsesTheSDK(t *testing.T) {
 	stop()
 	if n := len(instances(t, store, "payments")); n != 0 {
 		t.Fatalf("%d instances left after stop", n)
-	}
-}
-
-func TestRunRejectsBadFlagsNamingThem(t *testing.T) {
-	cases := []struct {
-		args []string
-		want string
-	}{
-		{[]string{}, "--service"},
-		{[]string{"--service", "a", "--registry", "zookeeper"}, "--registry"},
-		{[]string{"--service", "a", "--registry", "nacos"}, "--registry-url"},
-		{[]string{"--service", "a", "--error-rate", "2"}, "--error-rate"},
-		{[]string{"--service", "a", "--advertise", "nohost"}, "--advertise"},
-		{[]string{"--service", "a", "--metadata", "novalue"}, "--metadata"},
-		{[]string{"--service", "a", "--egress", "socks5://x"}, "--egress"},
-		{[]string{"--service", "a", "extra"}, "unexpected arguments"},
-	}
-	for _, c := range cases {
-		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			var out, errOut bytes.Buffer
-			if code := run(context.Background(), c.args, &out, &errOut); code != app.ExitUsage || !strings.Contains(errOut.String(), c.want) {
-				t.Fatalf("exit %d, stderr %q; want exit %d naming %s", code, errOut.String(), app.ExitUsage, c.want)
-			}
-		})
-	}
-}
-
-func TestRunServesUntilCancelled(t *testing.T) {
-	addr := loopback.Addr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"--service", "orders", "--listen", addr, "--log-level", "error"}, io.Discard, &errOut)
-	}()
-	srvURL := fmt.Sprintf("http://%s", addr)
-	poll.UntilNil(t, "demoapp answering", poll.GetOK(srvURL+"/"), poll.Within(5*time.Second))
-	cancel()
-	select {
-	case code := <-done:
-		if code != app.ExitOK {
-			t.Fatalf("exit %d: %s", code, errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("demoapp did not stop")
 	}
 }
