@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/config"
+	"github.com/meshbridge/meshbridge/internal/config/configtest"
+	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/poll"
+	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
+)
+
+// TestMain fails the run if a plugin or mockserver process outlives its test.
+func TestMain(m *testing.M) { os.Exit(plugintest.Main(m)) }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return app.Run(ctx, command, args, stdout, stderr)
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "mockserver ") {
+		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-register") || !strings.Contains(errOut.String(), `(default ":8081")`) {
+		t.Fatalf("--help: %d %q", code, errOut.String())
+	}
+}
+
+// Bad configurations, a bad stub set among them, end the command before
+// anything listens, naming the key, or the file and line.
+func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
+	configtest.RejectsBad(t, func(t *testing.T, path string) error {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{"--config", path}, &out, &errOut); code != app.ExitUsage {
+			t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitUsage, errOut.String())
+		}
+		return errors.New(errOut.String())
+	})
+}
+
+func TestShippedConfigLoadsAndDocumentsTheDefaults(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := config.Load("../../configs/mockserver.yaml", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Service = "payments" // the one key without a default
+	want.Register.Metadata = map[string]string{}
+	want.Register.Registries = []string{}
+	want.Plugins, want.Middleware = cfg.Plugins, []string{}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Fatalf("the shipped configuration differs from the defaults it documents:\n%+v\n%+v", cfg, want)
+	}
+}
+
+// --register replaces the file's list once, then adds; commas split.
+func TestRegisterFlagRepeats(t *testing.T) {
+	list := []string{"mesh"}
+	f := &registerFlag{list: &list}
+	for _, v := range []string{"eureka", "consul, nacos"} {
+		if err := f.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(list, ","); got != "eureka,consul,nacos" {
+		t.Fatalf("--register gave %s", got)
+	}
+}
+
+// The command serves the stubs and the admin API on one listener when
+// admin.listen is empty, and stops cleanly when its context ends.
+func TestServesStubsAndAdminUntilStopped(t *testing.T) {
+	addr := loopback.Addr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"--stubs", "testdata/stubs", "--listen", addr, "--admin-listen=", "--log-level", "error"}, io.Discard, &errOut)
+	}()
+	base := "http://" + addr
+	poll.UntilNil(t, "mockserver answering", poll.GetOK(base+"/__admin/health"), poll.Within(5*time.Second))
+	resp, err := http.Get(base + "/payments/42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != `{"state":"paid","id":"42"}` {
+		t.Fatalf("GET /payments/42: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != app.ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("mockserver did not stop")
+	}
+}
