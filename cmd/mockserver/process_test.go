@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +17,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	"github.com/op/go-logging"
 
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 )
@@ -31,100 +27,16 @@ import (
 // real clients of Eureka (hudl/fargo), Consul (hashicorp/consul/api) and
 // Nacos (nacos-sdk-go/v2).
 
-var (
-	buildOnce sync.Once
-	bins      map[string]string
-	buildErr  error
-)
-
-// binary builds mockserver and registry-adapter once per test run and
-// returns the path of the one named.
-func binary(t *testing.T, name string) string {
+// start runs mockserver or registry-adapter until the test ends.
+func start(t *testing.T, name string, args ...string) *apptest.Process {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mockserver-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		bins = map[string]string{"mockserver": filepath.Join(dir, "mockserver"), "registry-adapter": filepath.Join(dir, "registry-adapter")}
-		out, err := exec.Command("go", "build", "-o", dir+"/", ".", "../registry-adapter").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return bins[name]
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// proc is a running binary, killed when the test ends.
-type proc struct {
-	cmd    *exec.Cmd
-	out    *lockedBuffer
-	exited chan struct{}
-	err    error // the exit status, once exited is closed
-}
-
-func startProc(t *testing.T, name string, args ...string) *proc {
-	t.Helper()
-	p := &proc{cmd: exec.Command(binary(t, name), args...), out: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill() // gone already when the test stopped it
-		<-p.exited
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, p.out)
-		}
-	})
-	return p
-}
-
-// wait waits for the process to end and returns its exit code.
-func (p *proc) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case <-p.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the process did not exit")
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	return 0
+	return apptest.Start(t, apptest.Build(t, ".", "../registry-adapter")[name], args...)
 }
 
 func TestBadStubSetExitsNamingTheFile(t *testing.T) {
-	p := startProc(t, "mockserver", "--stubs", "testdata/badstubs", "--listen", loopback.Addr(t), "--admin-listen=")
-	if code := p.wait(t); code != 2 || !strings.Contains(p.out.String(), `testdata/badstubs/mappings/pay.json: line 2: unknown key "bodyPattern"`) {
-		t.Fatalf("exit %d, output %q; want 2 naming the file, line and key", code, p.out)
+	p := start(t, "mockserver", "--stubs", "testdata/badstubs", "--listen", loopback.Addr(t), "--admin-listen=")
+	if code := p.Wait(t, 30*time.Second); code != 2 || !strings.Contains(p.Output(), `testdata/badstubs/mappings/pay.json: line 2: unknown key "bodyPattern"`) {
+		t.Fatalf("exit %d, output %q; want 2 naming the file, line and key", code, p.Output())
 	}
 }
 
@@ -134,7 +46,7 @@ func startRegistry(t *testing.T, frontEnd ...string) {
 	t.Helper()
 	control := loopback.Addr(t)
 	args := append([]string{"--data-dir", t.TempDir(), "--control-listen", control, "--eureka-listen=", "--consul-listen=", "--nacos-listen="}, frontEnd...)
-	startProc(t, "registry-adapter", args...)
+	start(t, "registry-adapter", args...)
 	poll.UntilNil(t, "registry-adapter ready", poll.GetOK("http://"+control+"/readyz"), poll.Within(20*time.Second))
 }
 
@@ -158,7 +70,7 @@ func TestDiscoveredThroughEveryRegistryAndGoneAfterSIGTERM(t *testing.T) {
 	startRegistry(t, fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
 
 	mockAddr := loopback.Addr(t)
-	mock := startProc(t, "mockserver", "--stubs", "testdata/stubs", "--listen", mockAddr, "--admin-listen", loopback.Addr(t),
+	mock := start(t, "mockserver", "--stubs", "testdata/stubs", "--listen", mockAddr, "--admin-listen", loopback.Addr(t),
 		"--service", "payments", "--register", "eureka", "--register", "consul,nacos", "--register-version", "v-mock",
 		"--eureka-url", "http://"+eurekaAddr+"/eureka", "--consul-url", "http://"+consulAddr,
 		"--nacos-url", fmt.Sprintf("http://127.0.0.1:%d", nacosPort))
@@ -192,10 +104,10 @@ func TestDiscoveredThroughEveryRegistryAndGoneAfterSIGTERM(t *testing.T) {
 		}
 	}
 
-	if err := mock.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := mock.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := mock.wait(t); code != 0 {
+	if code := mock.Wait(t, 30*time.Second); code != 0 {
 		t.Fatalf("mockserver exited %d after SIGTERM", code)
 	}
 	// The mock deregistered before it exited; Nacos's client learns it by
