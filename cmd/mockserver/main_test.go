@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,12 +86,7 @@ func TestRegisterFlagRepeats(t *testing.T) {
 // admin.listen is empty, and stops cleanly when its context ends.
 func TestServesStubsAndAdminUntilStopped(t *testing.T) {
 	addr := loopback.Addr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() {
-		done <- run(ctx, []string{"--stubs", "testdata/stubs", "--listen", addr, "--admin-listen=", "--log-level", "error"}, io.Discard, &errOut)
-	}()
+	stop := runInTest(t, "--stubs", "testdata/stubs", "--listen", addr, "--admin-listen=", "--log-level", "error")
 	base := "http://" + addr
 	poll.UntilNil(t, "mockserver answering", poll.GetOK(base+"/__admin/health"), poll.Within(5*time.Second))
 	resp, err := http.Get(base + "/payments/42")
@@ -102,13 +98,28 @@ func TestServesStubsAndAdminUntilStopped(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != `{"state":"paid","id":"42"}` {
 		t.Fatalf("GET /payments/42: %d %s", resp.StatusCode, body)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != app.ExitOK {
-			t.Fatalf("exit %d: %s", code, errOut.String())
+	stop()
+}
+
+// runInTest runs the command with args until stop is called or the test
+// ends, and fails the test unless it then exits 0 in time.
+func runInTest(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() { done <- run(ctx, args, io.Discard, &errOut) }()
+	stop = sync.OnceFunc(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != app.ExitOK {
+				t.Errorf("exit %d: %s", code, errOut.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("mockserver did not stop")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("mockserver did not stop")
-	}
+	})
+	t.Cleanup(stop)
+	return stop
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -12,7 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host"
@@ -42,21 +39,7 @@ func TestMiddlewarePluginInFrontOfTheStubs(t *testing.T) {
 	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() { done <- run(ctx, []string{"--config", path}, io.Discard, &errOut) }()
-	defer func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != app.ExitOK {
-				t.Errorf("exit %d: %s", code, errOut.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("mockserver did not stop")
-		}
-	}()
+	runInTest(t, "--config", path)
 	poll.UntilNil(t, "mockserver answering", poll.GetOK("http://"+addr+"/__admin/health"), poll.Within(20*time.Second))
 	resp, err := http.Get("http://" + addr + "/pay")
 	if err != nil {
