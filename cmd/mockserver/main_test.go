@@ -9,11 +9,11 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
@@ -86,7 +86,7 @@ func TestRegisterFlagRepeats(t *testing.T) {
 // admin.listen is empty, and stops cleanly when its context ends.
 func TestServesStubsAndAdminUntilStopped(t *testing.T) {
 	addr := loopback.Addr(t)
-	stop := runInTest(t, "--stubs", "testdata/stubs", "--listen", addr, "--admin-listen=", "--log-level", "error")
+	stop := apptest.Serve(t, command, "--stubs", "testdata/stubs", "--listen", addr, "--admin-listen=", "--log-level", "error")
 	base := "http://" + addr
 	poll.UntilNil(t, "mockserver answering", poll.GetOK(base+"/__admin/health"), poll.Within(5*time.Second))
 	resp, err := http.Get(base + "/payments/42")
@@ -99,27 +99,4 @@ func TestServesStubsAndAdminUntilStopped(t *testing.T) {
 		t.Fatalf("GET /payments/42: %d %s", resp.StatusCode, body)
 	}
 	stop()
-}
-
-// runInTest runs the command with args until stop is called or the test
-// ends, and fails the test unless it then exits 0 in time.
-func runInTest(t *testing.T, args ...string) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	var errOut bytes.Buffer
-	go func() { done <- run(ctx, args, io.Discard, &errOut) }()
-	stop = sync.OnceFunc(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != app.ExitOK {
-				t.Errorf("exit %d: %s", code, errOut.String())
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("mockserver did not stop")
-		}
-	})
-	t.Cleanup(stop)
-	return stop
 }

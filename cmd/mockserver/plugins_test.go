@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host"
@@ -39,7 +40,7 @@ func TestMiddlewarePluginInFrontOfTheStubs(t *testing.T) {
 	if err := os.WriteFile(path, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runInTest(t, "--config", path)
+	apptest.Serve(t, command, "--config", path)
 	poll.UntilNil(t, "mockserver answering", poll.GetOK("http://"+addr+"/__admin/health"), poll.Within(20*time.Second))
 	resp, err := http.Get("http://" + addr + "/pay")
 	if err != nil {

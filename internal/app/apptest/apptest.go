@@ -1,7 +1,8 @@
-// Package apptest runs meshbridge binaries as the processes they are, in
-// tests: Build compiles main packages once per test run, Start runs one
-// with its output collected (and shown if the test fails) and kills it
-// when the test ends, Wait returns its exit code.
+// Package apptest runs meshbridge binaries in tests: Serve runs a
+// command in the test's process until the test ends and checks that it
+// stops cleanly; Build compiles main packages once per test run, Start
+// runs one as a process with its output collected (and shown if the test
+// fails) and kills it when the test ends, Wait returns its exit code.
 package apptest
 
 import (
