@@ -56,6 +56,7 @@ func runLoad(args []string) error {
 	warm := fs.Duration("warmup", time.Second, "warm-up, not measured: a closed loop with -max, else the schedule's first part")
 	size := fs.Int("body", 1024, "request body bytes (POST)")
 	method := fs.String("method", http.MethodPost, "request method; GET and HEAD send no body")
+	text := fs.String("body-text", "", "request body to send in place of -body bytes of 'y' (a JSON document for the mock server benchmark)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -69,6 +70,9 @@ func runLoad(args []string) error {
 		return fmt.Errorf("-block, -duration and -qps must be positive, -warmup not negative")
 	}
 	body := bytes.Repeat([]byte("y"), *size)
+	if *text != "" {
+		body = []byte(*text)
+	}
 	var targets []*target
 	for _, sp := range several {
 		t, err := newTarget(sp, *method, body)
