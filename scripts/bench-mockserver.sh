@@ -11,7 +11,8 @@
 #
 # Usage: scripts/bench-mockserver.sh   (RATE=1000 DURATION=10s BLOCK=2s MAXDUR=4s CONNS=32 MAXROUNDS=3 STUBS=100 BIG=10000)
 # The mock runs with its defaults (the journal on, 10,000 entries), as a
-# user would run it.
+# user would run it; in the closed loop a second one without a journal
+# (journal.entries: -1) shows what the journal costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-tmp/bench-mockserver}"
@@ -40,8 +41,11 @@ trap stop_pids EXIT
 
 echo "== starting mockserver ($STUBS stubs) and the bare handler" >&2
 "$OUT/mockserver" --stubs "$OUT/run/stubs" --listen 127.0.0.1:19080 --admin-listen 127.0.0.1:19081 --log-level warn & MOCK=$!; PIDS+=($MOCK)
+echo "journal: {entries: -1}" > "$OUT/run/nojournal.yaml"
+"$OUT/mockserver" --config "$OUT/run/nojournal.yaml" --stubs "$OUT/run/stubs" --listen 127.0.0.1:19084 --admin-listen 127.0.0.1:19085 --log-level warn & NOJ=$!; PIDS+=($NOJ)
 "$OUT/mockbench" bare -n "$STUBS" -listen 127.0.0.1:19090 & BARE=$!; PIDS+=($BARE)
 wait_http http://127.0.0.1:19081/__admin/health
+wait_http http://127.0.0.1:19085/__admin/health
 wait_http http://127.0.0.1:19090/items/0
 
 # The last stub of each kind below STUBS: every stub before it is tried.
@@ -63,17 +67,21 @@ load -qps "$RATE" -block "$BLOCK" -duration "$((2 * $(secs "$DURATION")))s" -met
   -target "label=mock JSON path;url=http://127.0.0.1:19080/orders;pids=$MOCK"
 echo "== max throughput: $CONNS connections, $MAXROUNDS runs of $MAXDUR each, taking turns every $BLOCK" >&2
 for ((round = 1; round <= MAXROUNDS; round++)); do
-  load -max -conns "$CONNS" -block "$BLOCK" -duration "$((4 * $(secs "$MAXDUR")))s" -method GET \
+  load -max -conns "$CONNS" -block "$BLOCK" -duration "$((6 * $(secs "$MAXDUR")))s" -method GET \
     -target "label=bare exact path;url=http://127.0.0.1:19090/items/$EXACT" \
     -target "label=mock exact path;url=http://127.0.0.1:19080/items/$EXACT" \
+    -target "label=mock exact path, no journal;url=http://127.0.0.1:19084/items/$EXACT" \
     -target "label=bare path regex;url=http://127.0.0.1:19090/regex/$REGEX/c0ffee" \
-    -target "label=mock path regex;url=http://127.0.0.1:19080/regex/$REGEX/c0ffee"
-  load -max -conns "$CONNS" -block "$BLOCK" -duration "$((2 * $(secs "$MAXDUR")))s" -method POST -body-text "$ORDER_BODY" \
+    -target "label=mock path regex;url=http://127.0.0.1:19080/regex/$REGEX/c0ffee" \
+    -target "label=mock path regex, no journal;url=http://127.0.0.1:19084/regex/$REGEX/c0ffee"
+  load -max -conns "$CONNS" -block "$BLOCK" -duration "$((3 * $(secs "$MAXDUR")))s" -method POST -body-text "$ORDER_BODY" \
     -target "label=bare JSON path;url=http://127.0.0.1:19090/orders" \
-    -target "label=mock JSON path;url=http://127.0.0.1:19080/orders"
+    -target "label=mock JSON path;url=http://127.0.0.1:19080/orders" \
+    -target "label=mock JSON path, no journal;url=http://127.0.0.1:19084/orders"
 done
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; } # KiB
 echo "{\"rss\": \"mock $STUBS stubs, after the runs (journal full)\", \"kib\": $(rss $MOCK)}" >> "$RES"
+echo "{\"rss\": \"mock $STUBS stubs, no journal, after the runs\", \"kib\": $(rss $NOJ)}" >> "$RES"
 echo "{\"rss\": \"bare handler, after the runs\", \"kib\": $(rss $BARE)}" >> "$RES"
 
 echo "== mockserver with $BIG stubs" >&2
@@ -112,7 +120,7 @@ for l in labels:
     rs = runs[l]
     ratio = "-"
     if l.startswith("mock "):
-        bs = runs[l.replace("mock", "bare", 1)]
+        bs = runs[l.replace("mock", "bare", 1).replace(", no journal", "")]
         ratio = f'{median(m["rps"] / b["rps"] for m, b in zip(rs, bs)):.2f}'
     print(f'| {l} | {median(r["rps"] for r in rs):.0f} | {", ".join(format(r["rps"], ".0f") for r in rs)} | {ratio} | {sum(r["errors"] for r in rs)} |')
 print("\nResident memory (VmRSS from /proc/PID/status):\n")
