@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,9 +20,11 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 	"github.com/op/go-logging"
 
+	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
+	"github.com/meshbridge/meshbridge/registry"
 )
 
 // The "Show it" test runs registry-adapter and mockserver as the
@@ -41,13 +46,15 @@ func TestBadStubSetExitsNamingTheFile(t *testing.T) {
 }
 
 // startRegistry runs a registry-adapter serving the front-end its
-// arguments turn on, and waits until it is ready.
-func startRegistry(t *testing.T, frontEnd ...string) {
+// arguments turn on (none: the control API alone), and waits until it is
+// ready; it returns the control API's address.
+func startRegistry(t *testing.T, frontEnd ...string) string {
 	t.Helper()
-	control := loopback.Addr(t)
-	args := append([]string{"--data-dir", t.TempDir(), "--control-listen", control, "--eureka-listen=", "--consul-listen=", "--nacos-listen="}, frontEnd...)
+	addr := loopback.Addr(t)
+	args := append([]string{"--data-dir", t.TempDir(), "--control-listen", addr, "--eureka-listen=", "--consul-listen=", "--nacos-listen="}, frontEnd...)
 	start(t, "registry-adapter", args...)
-	poll.UntilNil(t, "registry-adapter ready", poll.GetOK("http://"+control+"/readyz"), poll.Within(20*time.Second))
+	poll.UntilNil(t, "registry-adapter ready", poll.GetOK("http://"+addr+"/readyz"), poll.Within(20*time.Second))
+	return addr
 }
 
 // endpoint is an instance as a registry client found it.
@@ -57,28 +64,31 @@ type endpoint struct {
 }
 
 // TestDiscoveredThroughEveryRegistryAndGoneAfterSIGTERM registers the mock
-// in three registries at once, each a registry-adapter process serving
-// one protocol (three views of one registry would hold one instance
-// three registrations fight over); each protocol's client finds it with
-// its metadata, calls it and gets the stubbed answer; after SIGTERM the
-// mock exits 0 and no client finds it.
+// in four registries at once, each a registry-adapter process serving one
+// protocol (views of one registry would hold one instance that the
+// registrations fight over): Eureka, Consul, Nacos and the mesh's control
+// API. Each protocol's client (fargo, consul/api, nacos-sdk-go,
+// control.Client) finds it with its metadata, calls it and gets the
+// stubbed answer; after SIGTERM the mock exits 0 and no client finds it.
 func TestDiscoveredThroughEveryRegistryAndGoneAfterSIGTERM(t *testing.T) {
 	nacosPort := loopback.Port(t, 1000)
 	eurekaAddr, consulAddr := loopback.Addr(t), loopback.Addr(t)
 	startRegistry(t, "--eureka-listen", eurekaAddr)
 	startRegistry(t, "--consul-listen", consulAddr)
 	startRegistry(t, fmt.Sprintf("--nacos-listen=127.0.0.1:%d", nacosPort))
+	meshAddr := startRegistry(t) // the control API alone
 
 	mockAddr := loopback.Addr(t)
 	mock := start(t, "mockserver", "--stubs", "testdata/stubs", "--listen", mockAddr, "--admin-listen", loopback.Addr(t),
 		"--service", "payments", "--register", "eureka", "--register", "consul,nacos", "--register-version", "v-mock",
 		"--eureka-url", "http://"+eurekaAddr+"/eureka", "--consul-url", "http://"+consulAddr,
-		"--nacos-url", fmt.Sprintf("http://127.0.0.1:%d", nacosPort))
+		"--nacos-url", fmt.Sprintf("http://127.0.0.1:%d", nacosPort), "--register", "mesh", "--mesh-url", "http://"+meshAddr)
 
 	lookups := map[string]func() ([]endpoint, error){
 		"eureka": eurekaLookup(t, eurekaAddr),
 		"consul": consulLookup(t, consulAddr),
 		"nacos":  nacosLookup(t, nacosPort),
+		"mesh":   meshLookup(t, meshAddr),
 	}
 	for name, lookup := range lookups {
 		var found []endpoint
@@ -185,6 +195,23 @@ func nacosLookup(t *testing.T, port int) func() ([]endpoint, error) {
 		}
 		if err != nil && strings.Contains(err.Error(), "instance list is empty") {
 			err = nil // the SDK's way of saying none
+		}
+		return out, err
+	}
+}
+
+func meshLookup(t *testing.T, addr string) func() ([]endpoint, error) {
+	client, err := control.NewClient("http://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() ([]endpoint, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		list, _, err := client.Instances(ctx, registry.Filter{Service: "payments"})
+		var out []endpoint
+		for _, inst := range list {
+			out = append(out, endpoint{addr: net.JoinHostPort(inst.Host, strconv.Itoa(inst.Port)), meta: inst.Metadata})
 		}
 		return out, err
 	}
