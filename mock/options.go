@@ -44,6 +44,10 @@ type Options struct {
 	// unmatched. A recorder (package mock/record) proxies them to the
 	// real service and writes stub files of what came back.
 	Unmatched http.Handler
+	// Served is told of every request the journal records, after its
+	// answer: the ID of the stub that answered, "" when none matched
+	// (default: none). The binary counts them for its metrics.
+	Served func(stubID string)
 	// Logger receives load errors and warnings (default: discarded).
 	Logger *slog.Logger
 }
@@ -66,6 +70,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.NearMisses <= 0 {
 		o.NearMisses = 3
+	}
+	if o.Served == nil {
+		o.Served = func(string) {}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -41,16 +41,19 @@ func (s *Server) serveStub(w http.ResponseWriter, r *http.Request) {
 		if won == nil && s.opts.Unmatched != nil {
 			e.served = serveUnmatched(s.opts.Unmatched, w, r, body)
 			s.journal.add(e)
+			s.opts.Served("")
 			return
 		}
 		if won == nil {
 			e.served = s.writeUnmatched(w, req)
 			s.journal.add(e)
+			s.opts.Served("")
 			return
 		}
 		e.stub, e.also = won, also
 		e.served = won.Respond(r.Context(), w, req)
 		s.journal.add(e)
+		s.opts.Served(won.ID())
 		return
 	}
 	writeProblem(w, http.StatusServiceUnavailable, "contention", "scenario states changed under this request too often to match it")

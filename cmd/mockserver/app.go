@@ -25,19 +25,26 @@ func serveMock(ctx context.Context, cfg *Config, env *app.Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := mock.New(mock.Options{
+	met := newMetrics()
+	opts := mock.Options{
 		Strict: cfg.Strict, MaxBodyBytes: cfg.Limits.MaxBodyBytes, AdminMaxBodyBytes: cfg.Limits.AdminMaxBodyBytes,
 		JournalEntries: cfg.Journal.Entries, JournalBytes: cfg.Journal.Bytes, NearMisses: cfg.NearMisses,
-		Middleware: middleware, Logger: log.With("component", "mock"),
-	})
+		Middleware: middleware, Served: met.served, Logger: log.With("component", "mock"),
+	}
+	roots, err := stubSources(cfg, env, &opts)
 	if err != nil {
 		return err
 	}
-	if err := srv.LoadFiles(cfg.Stubs...); err != nil {
+	srv, err := mock.New(opts)
+	if err != nil {
+		return err
+	}
+	if err := srv.LoadFiles(roots...); err != nil {
 		return app.UsageError(err)
 	}
+	met.watch(srv)
 	st := srv.Status()
-	log.Info("stubs loaded", "stubs", st.Stubs, "files", st.Files, "roots", cfg.Stubs)
+	log.Info("stubs loaded", "stubs", st.Stubs, "files", st.Files, "roots", roots)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -50,10 +57,14 @@ func serveMock(ctx context.Context, cfg *Config, env *app.Env) error {
 	stubs.Handle("/", srv.Handler())
 	if cfg.Admin.Listen == "" {
 		stubs.Handle("/__admin/", srv.Admin())
+		stubs.Handle("GET /__admin/metrics", met.handler()) // beside the stubs, /metrics could be a stub's
 	} else {
 		// Registries' health checks call the address they were given.
 		stubs.Handle("GET /__admin/health", srv.Admin())
-		if err := serve.Join(env.Group, serve.Listener{Name: "admin", Addr: cfg.Admin.Listen, Handler: srv.Admin()}, log, timeouts, limits); err != nil {
+		admin := http.NewServeMux()
+		admin.Handle("/", srv.Admin())
+		admin.Handle("GET /metrics", met.handler())
+		if err := serve.Join(env.Group, serve.Listener{Name: "admin", Addr: cfg.Admin.Listen, Handler: admin}, log, timeouts, limits); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type Config struct {
 	// NearMisses is how many of the closest stubs an unmatched request's
 	// 404 lists (default 3).
 	NearMisses int            `yaml:"nearMisses"`
+	OpenAPI    OpenAPIConfig  `yaml:"openapi"`
+	Record     RecordConfig   `yaml:"record"`
 	Register   RegisterConfig `yaml:"register"`
 	// Plugins are out-of-process plugins (docs/plugins.md) (default none).
 	Plugins []host.Config `yaml:"plugins"`
@@ -86,6 +89,33 @@ type JournalConfig struct {
 	Entries int `yaml:"entries"`
 	// Bytes of request and response bodies kept together (default 64 MiB).
 	Bytes int64 `yaml:"bytes"`
+}
+
+// OpenAPIConfig is stubs generated from OpenAPI 3 documents.
+type OpenAPIConfig struct {
+	// Files are the documents (YAML or JSON); each gives one stub file,
+	// mappings/<its name>.json under Dir, made at start and again when
+	// the document changes (default none).
+	Files []string `yaml:"files"`
+	// Dir is the stub root the generated stubs are written to, loaded
+	// with the others; "" is a temporary folder removed at exit
+	// (default "").
+	Dir string `yaml:"dir"`
+	// BasePath is put before every operation's path: "" takes the first
+	// server's path, "/" puts nothing (default "").
+	BasePath string `yaml:"basePath"`
+}
+
+// RecordConfig is record and playback: requests no stub matches are
+// proxied to From and written as stub files under To, which is loaded
+// with the other roots, so the reload serves them from then on.
+type RecordConfig struct {
+	// From is the real service's base URL (default "": no recording).
+	From string `yaml:"from"`
+	// To is the stub root the recordings go to (required with from).
+	To string `yaml:"to"`
+	// Timeout bounds one call to the upstream, body included (default 30s).
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // RegisterConfig is the mock's registration as the mocked service.
@@ -136,6 +166,7 @@ func DefaultConfig() *Config {
 		Timeouts:       TimeoutsConfig{ReadHeader: 10 * time.Second, ReadBody: 30 * time.Second, Idle: 2 * time.Minute, Drain: 30 * time.Second},
 		Journal:        JournalConfig{Entries: 10_000, Bytes: 64 << 20},
 		NearMisses:     3,
+		Record:         RecordConfig{Timeout: 30 * time.Second},
 		Register: RegisterConfig{
 			Version: "mock", Heartbeat: 10 * time.Second,
 			Eureka: RegistryURL{URL: "http://127.0.0.1:8761/eureka"},
@@ -177,6 +208,8 @@ func (c *Config) Validate() error {
 	errs.Add(c.Journal.Entries < -1 || c.Journal.Entries == 0, "journal.entries", "must be positive, or -1 for no journal")
 	errs.Add(c.Journal.Bytes <= 0, "journal.bytes", "must be positive")
 	errs.Add(c.NearMisses <= 0, "nearMisses", "must be positive")
+	c.OpenAPI.validate(&errs)
+	c.Record.validate(&errs)
 	c.Register.validate(c.Service, &errs)
 	if err := host.ValidateAll(c.Plugins); err != nil {
 		errs = append(errs, err.Error())
@@ -214,6 +247,32 @@ func (r *RegisterConfig) validate(service string, errs *config.Errors) {
 	if err := registry.ValidateMap("register.metadata", r.Metadata); err != nil {
 		*errs = append(*errs, err.Error())
 	}
+}
+
+func (o *OpenAPIConfig) validate(errs *config.Errors) {
+	for i, f := range o.Files {
+		field := fmt.Sprintf("openapi.files[%d]", i)
+		errs.Add(f == "", field, "must not be empty")
+		// Each document is written as mappings/<name>.json: two of one name would overwrite each other.
+		errs.Add(slices.IndexFunc(o.Files, func(g string) bool { return specName(g) == specName(f) }) < i, field, "%s has the file name of an earlier document", f)
+	}
+	errs.Add(o.BasePath != "" && !strings.HasPrefix(o.BasePath, "/"), "openapi.basePath", "must start with /, got %q", o.BasePath)
+}
+
+// specName is the name of the stub file an OpenAPI document gives.
+func specName(path string) string {
+	return strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+}
+
+func (r *RecordConfig) validate(errs *config.Errors) {
+	errs.Add(r.Timeout <= 0, "record.timeout", "must be positive")
+	if r.From == "" {
+		errs.Add(r.To != "", "record.from", "is required with record.to (--record-from)")
+		return
+	}
+	u, err := url.Parse(r.From)
+	errs.Add(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "", "record.from", "must be an http(s) URL without a query, got %q", r.From)
+	errs.Add(r.To == "", "record.to", "is required with record.from (--record-to)")
 }
 
 func isHostPort(s string) bool {

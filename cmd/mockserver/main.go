@@ -21,7 +21,9 @@ var version = "dev"
 const usage = `mockserver: a mock of an HTTP service that registers itself.
 
 Answers from the stubs under --stubs (WireMock mappings/ and __files/,
-or YAML), reloading them when they change; WireMock's admin API is on
+or YAML), from the operations of --openapi documents, and from what
+--record-from answered (recorded under --record-to), reloading them when
+they change; WireMock's admin API is on
 --admin-listen (or beside the stubs when that is empty). With --register
 it registers as --service in each registry named, with metadata mock=true
 and version, and deregisters on SIGTERM. docs/mockserver.md has the rest.
@@ -44,7 +46,11 @@ var command = app.Command[Config]{
 		fs.Int64Var(&c.Limits.MaxBodyBytes, "max-body-bytes", c.Limits.MaxBodyBytes, "largest request body to the stubs, in `bytes` (limits.maxBodyBytes)")
 		fs.DurationVar(&c.Timeouts.ReadBody, "read-body-timeout", c.Timeouts.ReadBody, "how long a request body may take to arrive (timeouts.readBody)")
 		fs.DurationVar(&c.Timeouts.Drain, "drain-timeout", c.Timeouts.Drain, "how long the stop after SIGTERM may take (timeouts.drain)")
-		fs.Var(&registerFlag{list: &c.Register.Registries}, "register", "registry to register with: "+strings.Join(selfregister.Kinds, ", ")+"; repeat or comma-separate for several (register.registries)")
+		fs.Var(&repeatFlag{list: &c.OpenAPI.Files}, "openapi", "OpenAPI 3 document `file` to make stubs from; repeat or comma-separate for several (openapi.files)")
+		fs.StringVar(&c.OpenAPI.Dir, "openapi-dir", c.OpenAPI.Dir, "stub root the OpenAPI stubs are written to; empty: a temporary `folder` (openapi.dir)")
+		fs.StringVar(&c.Record.From, "record-from", c.Record.From, "proxy unmatched requests to this `URL` and record the answers (record.from)")
+		fs.StringVar(&c.Record.To, "record-to", c.Record.To, "stub root the recordings are written to and served from (record.to)")
+		fs.Var(&repeatFlag{list: &c.Register.Registries}, "register", "registry to register with: "+strings.Join(selfregister.Kinds, ", ")+"; repeat or comma-separate for several (register.registries)")
 		fs.StringVar(&c.Register.Advertise, "advertise", c.Register.Advertise, "`host` or host:port registered for callers (default the listen host, or the first non-loopback address) (register.advertise)")
 		fs.StringVar(&c.Register.Version, "register-version", c.Register.Version, "the instance's version `label` (register.version)")
 		fs.StringVar(&c.Register.Eureka.URL, "eureka-url", c.Register.Eureka.URL, "Eureka `URL` (register.eureka.url)")
@@ -61,21 +67,22 @@ var command = app.Command[Config]{
 
 func main() { app.Main(command) }
 
-// registerFlag is --register: the first use replaces the file's list,
-// later ones add to it, and each may hold several comma-separated names.
-type registerFlag struct {
+// repeatFlag is --register and --openapi: the first use replaces the
+// file's list, later ones add to it, and each may hold several
+// comma-separated items.
+type repeatFlag struct {
 	list *[]string
 	set  bool
 }
 
-func (f *registerFlag) String() string {
+func (f *repeatFlag) String() string {
 	if f.list == nil {
 		return ""
 	}
 	return strings.Join(*f.list, ",")
 }
 
-func (f *registerFlag) Set(v string) error {
+func (f *repeatFlag) Set(v string) error {
 	if !f.set {
 		*f.list, f.set = nil, true
 	}

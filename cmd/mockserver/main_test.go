@@ -63,6 +63,7 @@ func TestShippedConfigLoadsAndDocumentsTheDefaults(t *testing.T) {
 	want.Register.Metadata = map[string]string{}
 	want.Register.Registries = []string{}
 	want.Plugins, want.Middleware = cfg.Plugins, []string{}
+	want.OpenAPI.Files = []string{}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("the shipped configuration differs from the defaults it documents:\n%+v\n%+v", cfg, want)
 	}
@@ -71,7 +72,7 @@ func TestShippedConfigLoadsAndDocumentsTheDefaults(t *testing.T) {
 // --register replaces the file's list once, then adds; commas split.
 func TestRegisterFlagRepeats(t *testing.T) {
 	list := []string{"mesh"}
-	f := &registerFlag{list: &list}
+	f := &repeatFlag{list: &list}
 	for _, v := range []string{"eureka", "consul, nacos"} {
 		if err := f.Set(v); err != nil {
 			t.Fatal(err)
