@@ -183,6 +183,9 @@ func matchesJSONPath(p JSONPathPattern, path string) (*valueMatcher, error) {
 	}
 	if !p.object {
 		return &valueMatcher{test: func(s string, doc *lazyJSON) bool {
+			if !jp.mayMatch(s) {
+				return false
+			}
 			d, err := doc.get(s)
 			if err != nil {
 				return false
@@ -200,7 +203,10 @@ func matchesJSONPath(p JSONPathPattern, path string) (*valueMatcher, error) {
 		if err != nil {
 			return false
 		}
-		got, _ := jp.selectFrom(d)
+		var got []any // nothing selected; the sub-pattern may still match that (absent)
+		if jp.mayMatch(s) {
+			got, _ = jp.selectFrom(d)
+		}
 		return sub.matchValues(jp.texts(got), nil)
 	}, text: "matchesJsonPath " + strconv.Quote(p.Expression) + " " + sub.text}, nil
 }
