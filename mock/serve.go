@@ -22,7 +22,7 @@ const maxMatchAttempts = 1000
 // serveStub answers r with the stub that wins (see match), or 404 with
 // the closest stubs; either way the journal records it.
 func (s *Server) serveStub(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	body, err := readStubBody(w, r, s.opts.MaxBodyBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -179,6 +179,15 @@ func writeProblem(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // the client went away; nothing to do
+}
+
+// readStubBody reads r's body up to limit; a request without one (GET)
+// allocates nothing.
+func readStubBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
 
 func clientIP(r *http.Request) string {
