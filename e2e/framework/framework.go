@@ -21,8 +21,9 @@ import (
 // ScenarioTimeout bounds one scenario run in a suite.
 const ScenarioTimeout = 4 * time.Minute
 
-// Binaries the suites need: the runner's three and the scenario command.
-var Binaries = []string{runner.BinRegistry, runner.BinSidecar, runner.BinDemoApp, "scenario"}
+// Binaries the suites need: the runner's three, mockserver (for
+// topology.mocks) and the scenario command.
+var Binaries = []string{runner.BinRegistry, runner.BinSidecar, runner.BinDemoApp, runner.BinMockserver, "scenario"}
 
 var (
 	buildOnce sync.Once

@@ -36,6 +36,8 @@ func describeAssert(a *spec.Assert) string {
 		return fmt.Sprintf("instance %s %s in %s view%s", a.Instance.Component, state, a.Instance.View, fromSuffix(a.Instance.From))
 	case a.Received != nil:
 		return fmt.Sprintf("received %s %v %s", a.Received.Service, a.Received.Labels, a.Received.Kind)
+	case a.Journal != nil:
+		return fmt.Sprintf("journal of %s, stub %s, headers %v", a.Journal.Mock, orAll(a.Journal.Stub), a.Journal.Headers)
 	}
 	return ""
 }
@@ -136,6 +138,8 @@ func (r *run) check(ctx context.Context, a *spec.Assert) (string, error) {
 		return r.checkInstance(ctx, a.Instance)
 	case a.Received != nil:
 		return r.checkReceived(ctx, a.Received)
+	case a.Journal != nil:
+		return r.checkJournal(ctx, a.Journal)
 	}
 	return "", fmt.Errorf("empty assertion")
 }

@@ -103,13 +103,13 @@ func (r *run) forEachSidecar(ctx context.Context, check func(context.Context, st
 	return nil
 }
 
-// waitMesh waits until every sidecar's table holds every app instance as a
-// healthy endpoint of its service (apps registered with a container's
+// waitMesh waits until every sidecar's table holds every app instance and
+// mock as a healthy endpoint of its service (apps registered with a container's
 // registry are not in the mesh: nothing syncs them into the adapter).
 func (r *run) waitMesh(ctx context.Context) error {
 	want := map[string]int{}
 	for _, c := range r.comps {
-		if c.Role == RoleApp && r.meshed(c.Service) {
+		if (c.Role == RoleApp && r.meshed(c.Service)) || c.Role == RoleMock {
 			want[strings.ToLower(c.Service)]++
 		}
 	}

@@ -24,7 +24,7 @@ var registryPorts = map[string][]Port{
 const heartbeat = "1s"
 
 // plan turns a topology into components in start order: registry, extra
-// containers, edge sidecar, then each instance's sidecar and app. adapterFlags are the
+// containers, mocks, edge sidecar, then each instance's sidecar and app. adapterFlags are the
 // flags the registry-adapter binary knows (front-ends it was built with).
 func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) {
 	fronts := s.FrontEnds()
@@ -64,6 +64,9 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 	comps := []*Component{reg}
 	for i := range s.Topology.Containers {
 		comps = append(comps, containerComponent(&s.Topology.Containers[i]))
+	}
+	for i := range s.Topology.Mocks {
+		comps = append(comps, mockComponent(s, &s.Topology.Mocks[i]))
 	}
 	comps = append(comps, sidecar(spec.ComponentEdge, "edge", ""))
 	for _, a := range s.Topology.Apps() {

@@ -178,6 +178,9 @@ func (r *run) workDir() (string, error) {
 
 func (r *run) binaries(ctx context.Context, root, work string) (string, error) {
 	names := []string{BinRegistry, BinSidecar, BinDemoApp}
+	if len(r.s.Topology.Mocks) > 0 {
+		names = append(names, BinMockserver)
+	}
 	if r.opts.BinDir != "" {
 		return r.opts.BinDir, HaveBinaries(r.opts.BinDir, names...)
 	}
@@ -273,6 +276,11 @@ func (r *run) announce(ctx context.Context) {
 	for _, c := range r.comps {
 		if c.Role == RoleSidecar && c.Name != spec.ComponentEdge {
 			line(c.Name+" metrics", c.Name, "admin", "/metrics")
+		}
+	}
+	for _, c := range r.comps {
+		if c.Role == RoleMock {
+			line(c.Name+" journal", c.Name, "http", "/__admin/requests")
 		}
 	}
 	for _, c := range r.comps {

@@ -20,6 +20,9 @@ func Load(path string) (*Scenario, error) {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
 	s.Path = path
+	if err := s.checkMockStubs(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
 	return s, nil
 }
 

@@ -72,12 +72,15 @@ func (t *Topology) IsApp(name string) bool {
 	return false
 }
 
-// ComponentNames lists every component: registry, edge, containers, apps
-// and sidecars.
+// ComponentNames lists every component: registry, edge, containers,
+// mocks, apps and sidecars.
 func (t *Topology) ComponentNames() []string {
 	out := []string{ComponentRegistry, ComponentEdge}
 	for _, c := range t.Containers {
 		out = append(out, c.Name)
+	}
+	for _, m := range t.Mocks {
+		out = append(out, m.Name)
 	}
 	for _, a := range t.Apps() {
 		out = append(out, a.Name)

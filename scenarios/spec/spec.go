@@ -38,6 +38,8 @@ type Topology struct {
 	// Consul, Nacos or Eureka server, say) on the scenario network; only
 	// the container provider runs them.
 	Containers []Container `yaml:"containers"`
+	// Mocks are mockservers standing in for services (mock.go).
+	Mocks []Mock `yaml:"mocks"`
 }
 
 // Container is an extra container started from an image.
@@ -254,6 +256,7 @@ type Assert struct {
 	Instances *InstanceCheck `yaml:"instances"`
 	Instance  *OneInstance   `yaml:"instance"`
 	Received  *Received      `yaml:"received"`
+	Journal   *JournalCheck  `yaml:"journal"`
 }
 
 // ShareCheck: the share of answered requests served by each version.

@@ -137,6 +137,7 @@ func (s *Scenario) Validate() error {
 		"need provider: container (the %s provider runs meshbridge's own binaries, not images)", s.Provider)
 	s.Topology.validate(&errs)
 	s.Topology.validateContainers(&errs, s.ContainerLines)
+	s.validateMocks(&errs)
 	names := s.Topology.ComponentNames()
 	v := stepValidator{s: s, errs: &errs, names: names, traffic: map[string]*Traffic{}, classes: map[string][]string{}}
 	errs.Add(len(s.Steps) == 0, "steps", "at least one step is required")
@@ -347,13 +348,13 @@ func (v *stepValidator) run(field, name, class string) *Traffic {
 
 func (v *stepValidator) assert(f string, a *Assert) {
 	set := 0
-	for _, ok := range []bool{a.Share != nil, a.ErrorRate != nil, a.Latency != nil, a.Compare != nil, a.Instances != nil, a.Instance != nil, a.Received != nil} {
+	for _, ok := range []bool{a.Share != nil, a.ErrorRate != nil, a.Latency != nil, a.Compare != nil, a.Instances != nil, a.Instance != nil, a.Received != nil, a.Journal != nil} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		v.errs.Add(true, f, "set exactly one check (share, errorRate, latency, compare, instances, instance, received), got %d", set)
+		v.errs.Add(true, f, "set exactly one check (share, errorRate, latency, compare, instances, instance, received, journal), got %d", set)
 		return
 	}
 	v.errs.Add(a.Within < 0 || a.Within > 10*time.Minute, f+".within", "must be 0-10m")
@@ -395,6 +396,8 @@ func (v *stepValidator) assert(f string, a *Assert) {
 			v.errs.Add(!v.s.Topology.IsApp(n), f+".instance.component", "%q is not a demo app", n)
 		}
 		v.from(f+".instance", c.View, c.From)
+	case a.Journal != nil:
+		v.journal(f+".journal", a.Journal)
 	case a.Received != nil:
 		c := a.Received
 		if c.Traffic != "" {
