@@ -1,9 +1,7 @@
 package registrysync_test
 
 import (
-	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,33 +9,17 @@ import (
 	"github.com/hudl/fargo"
 	logging "github.com/op/go-logging"
 
-	"github.com/meshbridge/meshbridge/adapters/adaptertest"
-	consulfe "github.com/meshbridge/meshbridge/adapters/consul"
-	eurekafe "github.com/meshbridge/meshbridge/adapters/eureka"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
-	"github.com/meshbridge/meshbridge/registry/embedded"
 	"github.com/meshbridge/meshbridge/registrysync"
-	"github.com/meshbridge/meshbridge/registrysync/consul"
-	"github.com/meshbridge/meshbridge/registrysync/eureka"
 	"github.com/meshbridge/meshbridge/registrysync/meshtest"
 )
 
-// Pairs of a legacy registry and the mesh, both ways, through the engine.
-// Real Eureka and Consul servers cannot be fetched here: the legacy side
-// is registry-adapter serving that one protocol over its own store
-// (adaptertest's harness), which the connectors and the apps reach with
-// their real clients (hudl/fargo, hashicorp/consul/api).
+// Pairs of a legacy registry and the mesh, both ways, through the engine,
+// with real clients at both ends; the legacy registries are the stand-ins
+// of standins_test.go.
 
 func init() { logging.SetLevel(logging.CRITICAL, "fargo") }
-
-// legacyStore is a legacy stand-in's store, expiring leases as the real
-// registry does.
-func legacyStore(t *testing.T) *embedded.Store {
-	return adaptertest.Store(t, func(o *embedded.Options) {
-		o.Expiry = embedded.ExpiryOptions{Interval: 100 * time.Millisecond, StartupGrace: time.Millisecond, SelfPreservationThreshold: -1}
-	})
-}
 
 // pairWithMesh syncs legacy <-> mesh both ways and returns the mesh.
 func pairWithMesh(t *testing.T, legacy registrysync.RegistryConfig) (*running, *meshtest.Plane) {
@@ -48,14 +30,18 @@ func pairWithMesh(t *testing.T, legacy registrysync.RegistryConfig) (*running, *
 }
 
 // awaitMeshCopy waits until the mesh holds a copy of legacy's
-// service/id that ok accepts.
+// service/id (in any namespace and group) that ok accepts.
 func awaitMeshCopy(t *testing.T, m *meshtest.Plane, service, id string, ok func(*registry.Instance) error) {
 	t.Helper()
 	poll.UntilNil(t, "the copy of "+service+"/"+id+" in the mesh", func() error {
-		got, err := m.Client.Instance(meshtest.Ctx(t), registry.NewInstanceKey("", "", service, id))
+		list, _, err := m.Client.Instances(meshtest.Ctx(t), registry.Filter{Service: service, ID: id})
 		if err != nil {
 			return err
 		}
+		if len(list) != 1 {
+			return fmt.Errorf("%d instances", len(list))
+		}
+		got := list[0]
 		if got.Metadata[registrysync.MetaOrigin] != "legacy" {
 			return fmt.Errorf("origin %q", got.Metadata[registrysync.MetaOrigin])
 		}
@@ -64,18 +50,9 @@ func awaitMeshCopy(t *testing.T, m *meshtest.Plane, service, id string, ok func(
 }
 
 func TestPairEurekaAndMesh(t *testing.T) {
-	store := legacyStore(t)
-	fe, err := eurekafe.New(store, eurekafe.Options{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := adaptertest.Start(t, store, adaptertest.Frontend{Handler: fe.Handler(), Run: []func(context.Context) error{fe.Run}})
-	cfg := eureka.NewConfig()
-	cfg.URLs, cfg.PollInterval, cfg.RenewalInterval, cfg.LeaseDuration = []string{srv.URL + "/eureka"}, 100*time.Millisecond, time.Second, 4*time.Second
-	s, m := pairWithMesh(t, registrysync.RegistryConfig{Name: "legacy", Type: "eureka", Settings: cfg})
+	legacy, conn := eurekaLegacy(t, "legacy")
+	s, m := pairWithMesh(t, legacy)
 
-	conn := fargo.NewConn(srv.URL + "/eureka")
-	conn.UseJson = true
 	orders := &fargo.Instance{
 		InstanceId: "orders-1", HostName: "10.0.0.1", IPAddr: "10.0.0.1", App: "ORDERS", VipAddress: "orders",
 		Status: fargo.UP, Port: 8080, PortEnabled: true, SecurePort: 8443, SecurePortEnabled: true,
@@ -118,20 +95,9 @@ func TestPairEurekaAndMesh(t *testing.T) {
 }
 
 func TestPairConsulAndMesh(t *testing.T) {
-	store := legacyStore(t)
-	fe := consulfe.New(store, consulfe.Options{Logger: quiet(), NodeName: "node-1", CheckReapInterval: 200 * time.Millisecond, MinDeregisterAfter: time.Second})
-	srv := adaptertest.Start(t, store, adaptertest.Frontend{Handler: fe.Handler(), Run: []func(context.Context) error{fe.Run}})
-	addr := strings.TrimPrefix(srv.URL, "http://")
-	cfg := consul.NewConfig()
-	cfg.Address, cfg.Wait, cfg.Timeout = addr, 2*time.Second, 5*time.Second
-	s, m := pairWithMesh(t, registrysync.RegistryConfig{Name: "legacy", Type: "consul", Settings: cfg})
+	legacy, client := consulLegacy(t, "legacy")
+	s, m := pairWithMesh(t, legacy)
 
-	apiCfg := api.DefaultConfig()
-	apiCfg.Address = addr
-	client, err := api.NewClient(apiCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := &api.AgentServiceRegistration{ID: "orders-1", Name: "orders", Address: "10.0.0.1", Port: 8080,
 		Meta: map[string]string{"version": "v2"}, Check: &api.AgentServiceCheck{CheckID: "orders-1-ttl", TTL: "1m"}}
 	if err := client.Agent().ServiceRegister(reg); err != nil {
