@@ -13,7 +13,7 @@ type metrics struct {
 	listings        *prometheus.CounterVec
 	watchEvents     prometheus.Counter
 	badRecords      prometheus.Counter
-	expiries        *prometheus.CounterVec
+	expiries        prometheus.Counter
 	recreated       prometheus.Counter
 	recreateSeconds prometheus.Histogram
 	takenOver       prometheus.Counter
@@ -34,10 +34,12 @@ func newMetrics(reg prometheus.Registerer, registryName string) *metrics {
 			Name: "meshbridge_registrysync_zookeeper_bad_records_total",
 			Help: "Instance nodes skipped because they hold no readable ServiceInstance record.",
 		}),
-		expiries: prometheus.NewCounterVec(prometheus.CounterOpts{
+		// No role label of its own: the engine builds a connector per
+		// role and labels its metrics with it (role="source" or "sink").
+		expiries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "meshbridge_registrysync_zookeeper_session_expiries_total",
-			Help: "Sessions the server expired, by role (source, sink).",
-		}, []string{"role"}),
+			Help: "Sessions the server expired.",
+		}),
 		recreated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "meshbridge_registrysync_zookeeper_recreated_copies_total",
 			Help: "Copies written again because the sink's session was replaced after an expiry.",

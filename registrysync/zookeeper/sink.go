@@ -92,7 +92,7 @@ func (c *Connector) sinkClient(ctx context.Context) (*client, error) {
 			}
 			switch ev.State {
 			case zk.StateExpired:
-				c.metrics.expiries.WithLabelValues("sink").Inc()
+				c.metrics.expiries.Inc()
 				c.logger.Warn("zookeeper sink session expired; its copies are gone until the new session writes them again")
 			case zk.StateHasSession:
 				select {

@@ -169,7 +169,7 @@ func (w *watcher) apply(ctx context.Context, events []zk.Event, read bool) ([]re
 		case zk.EventSession:
 			switch ev.State {
 			case zk.StateExpired:
-				w.metrics.expiries.WithLabelValues("source").Inc()
+				w.metrics.expiries.Inc()
 				w.logger.Warn("zookeeper session expired; its watches are gone")
 				w.forgetWatches()
 				needListing = true

@@ -93,7 +93,7 @@ func TestSourceListsAgainAfterItsSessionExpires(t *testing.T) {
 	await(t, updates, "expiring-2, seen by a watch of the new session", func(u registrysync.Update) bool {
 		return connectortest.Find(u, second.Service, second.ID) != nil
 	})
-	if n := testutil.ToFloat64(c.metrics.expiries.WithLabelValues("source")); n != 1 {
+	if n := testutil.ToFloat64(c.metrics.expiries); n != 1 {
 		t.Errorf("source expiries counted %v, want 1", n)
 	}
 }
