@@ -11,6 +11,7 @@ import (
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
+	"github.com/meshbridge/meshbridge/registrysync/legacytest"
 )
 
 // Nacos <-> mesh: an app registered through nacos-sdk-go is found by the
@@ -18,11 +19,11 @@ import (
 // labels, weight and secure port; removal goes both ways; nothing is
 // copied back.
 func TestPairNacosAndMesh(t *testing.T) {
-	n := nacosLegacy(t)
-	s, m := pairWithMesh(t, n.registry("legacy"))
+	n := legacytest.StartNacos(t)
+	s, m := pairWithMesh(t, nacosRegistry(n, "legacy"))
 
 	// The app: Nacos has one port; secure=true says it is the TLS one.
-	appClient := n.client(t)
+	appClient := n.Client(t)
 	orders := vo.RegisterInstanceParam{Ip: "10.0.0.1", Port: 8443, Weight: 3, Enable: true, Healthy: true, Ephemeral: true,
 		Metadata:    map[string]string{"version": "v2", "canary": "true", "secure": "true"},
 		ClusterName: naming.DefaultCluster, ServiceName: "orders", GroupName: naming.DefaultGroup}
@@ -45,7 +46,7 @@ func TestPairNacosAndMesh(t *testing.T) {
 		}
 		return nil
 	})
-	consumer := n.client(t)
+	consumer := n.Client(t)
 	poll.UntilNil(t, "the mesh's pay in Nacos: pay-1 selectable, pay-2 listed but not", func() error {
 		all, err := consumer.SelectAllInstances(vo.SelectAllInstancesParam{ServiceName: "pay"})
 		if err != nil {
@@ -94,4 +95,3 @@ func nacosCopy(h model.Instance, ok func(model.Instance) bool) error {
 	}
 	return nil
 }
-

@@ -156,4 +156,3 @@ func setSpringStatus(t *testing.T, conn *zk.Conn, path, status string) {
 		t.Fatal(err)
 	}
 }
-
