@@ -13,6 +13,7 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/util"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/meshbridge/meshbridge/adapters/adaptertest"
@@ -118,6 +119,10 @@ type Nacos struct {
 // StartNacos runs a Nacos stand-in until the test ends.
 func StartNacos(t testing.TB) *Nacos {
 	t.Helper()
+	// nacos-sdk-go finds the host's IP on first use into a package
+	// variable, unsynchronised: found here once, before the syncer's and
+	// the test's clients connect at once, it is only read.
+	util.LocalIP()
 	store := Store(t)
 	opts := nacosfe.Options{Logger: quiet()}
 	opts.GRPC.DrainTimeout, opts.HTTP.DrainTimeout = 2*time.Second, 2*time.Second

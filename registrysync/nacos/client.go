@@ -11,14 +11,22 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
+	"github.com/nacos-group/nacos-sdk-go/v2/util"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
+
+// findLocalIP: nacos-sdk-go v2.3.2 finds the host's IP on first use into
+// a package variable, unsynchronised, and every new client reads it; a
+// source and a sink connecting at once race on it. Finding it once before
+// any client leaves only reads.
+var findLocalIP sync.Once
 
 // dial opens a naming client bound to namespace: one gRPC connection to
 // the servers. The client library tries to connect before it returns and
 // does not know contexts, so it runs aside; when ctx ends first, the
 // client is closed as soon as it exists.
 func dial(ctx context.Context, cfg *Config, namespace string) (naming_client.INamingClient, error) {
+	findLocalIP.Do(func() { util.LocalIP() })
 	servers := make([]constant.ServerConfig, 0, len(cfg.Servers))
 	for _, s := range cfg.Servers {
 		sc, err := serverAddr(s)
