@@ -93,8 +93,15 @@ func startSyncer(t *testing.T, c syncerConfig) *proc {
 	if c.Admin == "" {
 		c.Admin = loopback.Addr(t)
 	}
-	cmd := exec.Command(binary(t), "--config", c.write(t))
-	p := &proc{cmd: cmd, admin: c.Admin, out: &lockedBuffer{}, exited: make(chan struct{})}
+	return startSyncerWith(t, c.write(t), c.Admin)
+}
+
+// startSyncerWith runs registrysync with the configuration file config,
+// whose admin listener is admin, as startSyncer does.
+func startSyncerWith(t *testing.T, config, admin string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary(t), "--config", config)
+	p := &proc{cmd: cmd, admin: admin, out: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -104,7 +111,7 @@ func startSyncer(t *testing.T, c syncerConfig) *proc {
 		_ = cmd.Process.Kill()
 		<-p.exited
 		if t.Failed() {
-			t.Logf("registrysync %s output:\n%s", c.Admin, tail(p.out.String(), 40))
+			t.Logf("registrysync %s output:\n%s", admin, tail(p.out.String(), 40))
 		}
 	})
 	poll.UntilNil(t, "registrysync answering", func() error {
