@@ -17,6 +17,7 @@ const (
 	BinRegistry = "registry-adapter"
 	BinSidecar  = "sidecar"
 	BinDemoApp  = "demoapp"
+	BinSyncer   = "registrysync"
 )
 
 // Component roles.
@@ -27,6 +28,11 @@ const (
 	// RoleContainer is an extra container from topology.containers: an
 	// image, not one of meshbridge's binaries.
 	RoleContainer = "container"
+	// RoleLegacy is a legacy registry (topology.legacy): the
+	// registry-adapter serving one protocol, apart from the mesh.
+	RoleLegacy = "legacy"
+	// RoleSyncer is a registrysync process (topology.syncers).
+	RoleSyncer = "syncer"
 )
 
 // Port is one named listener of a component.

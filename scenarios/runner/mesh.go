@@ -105,7 +105,8 @@ func (r *run) forEachSidecar(ctx context.Context, check func(context.Context, st
 
 // waitMesh waits until every sidecar's table holds every app instance and
 // mock as a healthy endpoint of its service (apps registered with a container's
-// registry are not in the mesh: nothing syncs them into the adapter).
+// registry are not in the mesh: nothing syncs them into the adapter; a
+// legacy registry's are, when a syncer copies it into the mesh).
 func (r *run) waitMesh(ctx context.Context) error {
 	want := map[string]int{}
 	for _, c := range r.comps {
@@ -230,11 +231,12 @@ func equalStats(a, b statsSnapshot) bool {
 	return true
 }
 
-// meshed reports whether service registers with the registry-adapter.
+// meshed reports whether the sidecars see service's instances (through
+// the registry-adapter, or a syncer's copies).
 func (r *run) meshed(service string) bool {
 	for i := range r.s.Topology.Services {
 		if svc := &r.s.Topology.Services[i]; svc.Name == service {
-			return svc.Meshed()
+			return r.s.Topology.Meshed(svc)
 		}
 	}
 	return false

@@ -45,14 +45,7 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 		}
 		// Every front-end the binary knows is set: on where needed, off
 		// (empty) otherwise, so nothing grabs the registries' default ports.
-		var known []string
-		for f := range adapterFlags {
-			if fe, ok := strings.CutSuffix(f, "-listen"); ok && fe != "control" && registryPorts[fe] != nil {
-				known = append(known, fe)
-			}
-		}
-		sort.Strings(known)
-		for _, fe := range known {
+		for _, fe := range knownFrontEnds(adapterFlags) {
 			addr := ""
 			if slices.Contains(fronts, fe) {
 				addr = n.Listen(reg.Name, fe)
@@ -67,6 +60,12 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 	}
 	for i := range s.Topology.Mocks {
 		comps = append(comps, mockComponent(s, &s.Topology.Mocks[i]))
+	}
+	for _, l := range s.Topology.Legacy {
+		comps = append(comps, legacyComponent(l, adapterFlags))
+	}
+	for _, sy := range s.Topology.Syncers {
+		comps = append(comps, syncerComponent(s, sy))
 	}
 	comps = append(comps, sidecar(spec.ComponentEdge, "edge", ""))
 	for _, a := range s.Topology.Apps() {
@@ -85,7 +84,7 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 			args := []string{"--service", app.Service.Name, "--app-version", app.Version.Name, "--instance-id", app.Name,
 				"--listen", n.Listen(c.Name, "http"), "--heartbeat", heartbeat,
 				"--metadata", pairs(spec.RoutingLabels(app.Version)), "--registry", app.Service.Registry,
-				"--registry-url", registryURL(n, app.Service.Registry, app.Service.RegistryContainer),
+				"--registry-url", registryURL(n, app.Service.Registry, app.Service.RegistryContainer+app.Service.LegacyRegistry),
 				"--latency", app.Version.Latency.String(),
 				"--error-rate", strconv.FormatFloat(float64(app.Version.ErrorRate), 'f', -1, 64),
 				"--error-status", strconv.Itoa(app.Version.ErrorStatus)}
@@ -123,7 +122,8 @@ func sidecar(name, service, app string) *Component {
 }
 
 // registryURL is where an app of this registry kind registers: the
-// registry-adapter's front-end, or a container's port named http.
+// registry-adapter's front-end, or the port named http of a container or
+// a legacy registry.
 func registryURL(n Net, kind, container string) string {
 	addr := ""
 	switch {
@@ -150,6 +150,9 @@ const nacosGRPCPort = "grpc"
 func nacosGRPC(s *spec.Scenario, svc *spec.Service) (comp, port string) {
 	if svc.Registry != "nacos" {
 		return "", ""
+	}
+	if svc.LegacyRegistry != "" {
+		return svc.LegacyRegistry, nacosGRPCPort
 	}
 	if svc.RegistryContainer == "" {
 		return spec.ComponentRegistry, "nacos-grpc"

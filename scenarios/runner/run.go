@@ -181,6 +181,9 @@ func (r *run) binaries(ctx context.Context, root, work string) (string, error) {
 	if len(r.s.Topology.Mocks) > 0 {
 		names = append(names, BinMockserver)
 	}
+	if len(r.s.Topology.Syncers) > 0 {
+		names = append(names, BinSyncer)
+	}
 	if r.opts.BinDir != "" {
 		return r.opts.BinDir, HaveBinaries(r.opts.BinDir, names...)
 	}
@@ -217,17 +220,17 @@ func (r *run) cleanup(work string) {
 }
 
 // startAll starts the extra containers (the registry may keep its store
-// in one), then the registry, then every sidecar, then every app; each
-// phase in parallel.
+// in one), then the registry and the legacy registries, then every
+// sidecar and syncer, then every app; each phase in parallel.
 func (r *run) startAll(ctx context.Context) error {
 	phases := [][]*Component{nil, nil, nil, nil}
 	for _, c := range r.comps {
 		switch c.Role {
 		case RoleContainer:
 			phases[0] = append(phases[0], c)
-		case RoleRegistry:
+		case RoleRegistry, RoleLegacy:
 			phases[1] = append(phases[1], c)
-		case RoleSidecar:
+		case RoleSidecar, RoleSyncer:
 			phases[2] = append(phases[2], c)
 		default:
 			phases[3] = append(phases[3], c)

@@ -120,14 +120,18 @@ func (v *stepValidator) trafficTarget(f string, t *Traffic) {
 			return
 		}
 		svc := &top.Services[i]
-		v.errs.Add(!svc.Meshed(), f+".service", "%q registers with container %q, which the mesh does not read (no registry sync yet): the sidecars cannot route to it",
-			svc.Name, svc.RegistryContainer)
+		v.errs.Add(!top.Meshed(svc), f+".service", "%q registers with %q, which no syncer copies into the mesh: the sidecars cannot route to it",
+			svc.Name, svc.RegistryContainer+svc.LegacyRegistry)
 	}
 }
 
 // from checks a registry view read from a container.
 func (v *stepValidator) from(f, view, from string) {
 	if from == "" {
+		return
+	}
+	if l := v.s.Topology.LegacyRegistry(from); l != nil {
+		v.errs.Add(view != l.Protocol, f+".view", "must be %s, the protocol of legacy registry %q, got %q", l.Protocol, from, view)
 		return
 	}
 	v.s.Topology.containerRef(v.errs, f+".from", from)

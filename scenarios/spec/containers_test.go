@@ -68,7 +68,7 @@ func TestContainersParse(t *testing.T) {
 	if got := strings.Join(s.Topology.ComponentNames(), " "); got != "registry edge consul billing-v1-0 orders-v1-0 orders-v1-0-sidecar" {
 		t.Fatalf("components %s", got)
 	}
-	if s.Topology.IsApp("consul") || !s.Topology.IsApp("billing-v1-0") || s.Topology.Services[0].Meshed() || !s.Topology.Services[1].Meshed() {
+	if s.Topology.IsApp("consul") || !s.Topology.IsApp("billing-v1-0") || s.Topology.Meshed(&s.Topology.Services[0]) || !s.Topology.Meshed(&s.Topology.Services[1]) {
 		t.Fatal("roles of components")
 	}
 }

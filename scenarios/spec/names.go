@@ -58,9 +58,45 @@ func (t *Topology) Container(name string) *Container {
 	return nil
 }
 
-// Meshed reports whether the service's instances register with the
-// registry-adapter, so the sidecars route to them.
-func (s *Service) Meshed() bool { return s.RegistryContainer == "" }
+// MeshRegistry names the mesh (the registry-adapter's control API) in a
+// syncer's pairs.
+const MeshRegistry = "mesh"
+
+// OnAdapter reports whether the service's instances register with the
+// registry-adapter itself.
+func (s *Service) OnAdapter() bool { return s.RegistryContainer == "" && s.LegacyRegistry == "" }
+
+// Meshed reports whether the sidecars see the service's instances: they
+// register with the registry-adapter, or with a legacy registry that a
+// syncer copies into the mesh.
+func (t *Topology) Meshed(s *Service) bool {
+	if s.OnAdapter() {
+		return true
+	}
+	if s.LegacyRegistry == "" {
+		return false
+	}
+	for _, sy := range t.Syncers {
+		for _, p := range sy.Pairs {
+			toMesh := p.From == s.LegacyRegistry && p.To == MeshRegistry
+			back := p.Direction == "both" && p.From == MeshRegistry && p.To == s.LegacyRegistry
+			if toMesh || back {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// LegacyRegistry returns the topology's legacy registry of that name, or nil.
+func (t *Topology) LegacyRegistry(name string) *Legacy {
+	for i := range t.Legacy {
+		if t.Legacy[i].Name == name {
+			return &t.Legacy[i]
+		}
+	}
+	return nil
+}
 
 // IsApp reports whether name is a demo app instance of the topology.
 func (t *Topology) IsApp(name string) bool {
@@ -73,7 +109,7 @@ func (t *Topology) IsApp(name string) bool {
 }
 
 // ComponentNames lists every component: registry, edge, containers,
-// mocks, apps and sidecars.
+// mocks, legacy registries, syncers, apps and sidecars.
 func (t *Topology) ComponentNames() []string {
 	out := []string{ComponentRegistry, ComponentEdge}
 	for _, c := range t.Containers {
@@ -81,6 +117,12 @@ func (t *Topology) ComponentNames() []string {
 	}
 	for _, m := range t.Mocks {
 		out = append(out, m.Name)
+	}
+	for _, l := range t.Legacy {
+		out = append(out, l.Name)
+	}
+	for _, s := range t.Syncers {
+		out = append(out, s.Name)
 	}
 	for _, a := range t.Apps() {
 		out = append(out, a.Name)

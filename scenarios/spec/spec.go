@@ -40,6 +40,39 @@ type Topology struct {
 	Containers []Container `yaml:"containers"`
 	// Mocks are mockservers standing in for services (mock.go).
 	Mocks []Mock `yaml:"mocks"`
+	// Legacy are registries beside the mesh, as an estate has them before
+	// it migrates: each a registry-adapter serving that one protocol over
+	// its own store (process provider).
+	Legacy []Legacy `yaml:"legacy"`
+	// Syncers run registrysync between legacy registries and the mesh
+	// (process provider).
+	Syncers []Syncer `yaml:"syncers"`
+}
+
+// Legacy is a legacy registry: a component serving one registry protocol,
+// apart from the mesh.
+type Legacy struct {
+	// Name is its component name.
+	Name string `yaml:"name"`
+	// Protocol is the registry it stands in for: eureka, consul or nacos.
+	Protocol string `yaml:"protocol"`
+}
+
+// Syncer is a registrysync process; the runner writes its configuration.
+type Syncer struct {
+	// Name is its component name.
+	Name  string     `yaml:"name"`
+	Pairs []SyncPair `yaml:"pairs"`
+}
+
+// SyncPair is one of a syncer's pairs: registries named by their legacy
+// component name, or MeshRegistry for the mesh (the registry-adapter's
+// control API).
+type SyncPair struct {
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+	// Direction is one-way (default) or both.
+	Direction string `yaml:"direction"`
 }
 
 // Container is an extra container started from an image.
@@ -107,8 +140,13 @@ type Service struct {
 	// real registry server: the instances register there, through its port
 	// named http, instead of with the registry-adapter. The mesh does not
 	// see them (nothing syncs that registry into the adapter yet).
-	RegistryContainer string    `yaml:"registryContainer"`
-	Versions          []Version `yaml:"versions"`
+	RegistryContainer string `yaml:"registryContainer"`
+	// LegacyRegistry names a legacy registry (topology.legacy) the
+	// instances register with instead of the registry-adapter, through
+	// the real client of their registry, which must be its protocol. The
+	// mesh sees them when a syncer copies that registry into it.
+	LegacyRegistry string    `yaml:"legacyRegistry"`
+	Versions       []Version `yaml:"versions"`
 }
 
 // HasSidecar reports whether instances get a sidecar.
@@ -310,7 +348,8 @@ type InstanceCheck struct {
 	// View is control (default), eureka, consul or nacos.
 	View string `yaml:"view"`
 	// From names a container whose port named http serves the view (a
-	// real registry server) instead of the registry-adapter.
+	// real registry server), or a legacy registry, instead of the
+	// registry-adapter.
 	From    string            `yaml:"from"`
 	Service string            `yaml:"service"`
 	Labels  map[string]string `yaml:"labels"`
@@ -322,7 +361,8 @@ type InstanceCheck struct {
 // OneInstance: one app's instance is (or is not) in a registry view.
 type OneInstance struct {
 	View string `yaml:"view"`
-	// From reads the view from a container, as in InstanceCheck.
+	// From reads the view from a container or a legacy registry, as in
+	// InstanceCheck.
 	From      string `yaml:"from"`
 	Component string `yaml:"component"`
 	Present   bool   `yaml:"present"`
