@@ -22,8 +22,9 @@ import (
 const ScenarioTimeout = 4 * time.Minute
 
 // Binaries the suites need: the runner's three, mockserver (for
-// topology.mocks) and the scenario command.
-var Binaries = []string{runner.BinRegistry, runner.BinSidecar, runner.BinDemoApp, runner.BinMockserver, "scenario"}
+// topology.mocks), registrysync (for topology.syncers) and the scenario
+// command.
+var Binaries = []string{runner.BinRegistry, runner.BinSidecar, runner.BinDemoApp, runner.BinMockserver, runner.BinSyncer, "scenario"}
 
 var (
 	buildOnce sync.Once

@@ -109,6 +109,15 @@ var _ = Describe("link faults", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("migration bridge", func() {
+	It("reaches a legacy Eureka app through the mesh and shows a mesh app in legacy Eureka, without copies of copies", func(ctx SpecContext) {
+		res := run(ctx, "migration-bridge")
+		Expect(framework.Traffic(res, "through-mesh").Summary.ErrorRate).To(BeZero())
+		Expect(framework.Step(res, "assert", "billing-v1-1's removal reaches the mesh").Status).To(Equal(report.Passed))
+		Expect(framework.Step(res, "assert", "orders' removal reaches legacy Eureka").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
 var _ = Describe("the runner itself", func() {
 	It("fails a scenario whose expectation the mesh does not meet, naming the step", func(ctx SpecContext) {
 		s, err := framework.Scenario("../testdata/must-fail.yaml")
