@@ -342,12 +342,23 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	admin := loopback.Addr(t)
 	cfg := "id: bench\nregistries:\n" + src.entry("src") + dst.entry("dst") +
 		"pairs:\n  - {from: src, to: dst}\nadmin:\n  listen: " + admin + "\nlog:\n  level: warn\n"
+	if n := os.Getenv("REGISTRYSYNC_BENCH_WRITE_CONCURRENCY"); n != "" {
+		cfg += "engine:\n  writeConcurrency: " + n + "\n"
+	}
 	path := filepath.Join(t.TempDir(), "registrysync.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	p := startSyncerWith(t, path, admin)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if st, err := status(admin); err == nil {
+				out, _ := json.MarshalIndent(st, "", "  ")
+				t.Logf("registrysync /status:\n%s", out)
+			}
+		}
+	})
 	poll.UntilNil(t, "every instance copied", func() error {
 		n, err := dst.copies(t)
 		if err == nil && n != len(insts) {
@@ -398,14 +409,20 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	close(work)
 	wg.Wait()
 	writing := time.Since(burstStart)
-	poll.UntilNil(t, "every change at the target", func() error {
+	// A pair that misses changes is reported with what it did carry
+	// (the table's "seen"), not cut off.
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		mu.Lock()
-		defer mu.Unlock()
-		if len(seenAt) < len(changed) {
-			return fmt.Errorf("%d of %d seen", len(seenAt), len(changed))
+		n := len(seenAt)
+		mu.Unlock()
+		if n == len(changed) {
+			break
 		}
-		return nil
-	}, poll.Within(2*time.Minute))
+		if time.Now().After(deadline) {
+			t.Errorf("%d of %d changes at the target within 2m of the burst", n, len(changed))
+			break
+		}
+	}
 	burstSecs := time.Since(burstStart).Seconds()
 	burst := (p.cpu(t) - burstCPU).Seconds() / burstSecs
 
