@@ -23,17 +23,7 @@ func TestPairEurekaAndConsul(t *testing.T) {
 	s := run(t, config([]registrysync.RegistryConfig{eurekaReg, consulReg},
 		registrysync.PairConfig{From: "eureka", To: "consul", Direction: registrysync.Both}), registrysync.Options{})
 
-	orders := &fargo.Instance{
-		InstanceId: "orders-1", HostName: "10.0.0.1", IPAddr: "10.0.0.1", App: "ORDERS", VipAddress: "orders",
-		Status: fargo.UP, Port: 8080, PortEnabled: true, SecurePort: 8443, SecurePortEnabled: true,
-		DataCenterInfo: fargo.DataCenterInfo{Name: fargo.MyOwn},
-		LeaseInfo:      fargo.LeaseInfo{RenewalIntervalInSecs: 30, DurationInSecs: 600},
-	}
-	orders.SetMetadataString("version", "v2")
-	orders.SetMetadataString("canary", "true")
-	if err := conn.ReregisterInstance(orders); err != nil {
-		t.Fatal(err)
-	}
+	orders := registerEurekaOrders(t, conn, "canary", "true")
 	pay := &api.AgentServiceRegistration{ID: "pay-1", Name: "pay", Address: "10.0.0.2", Port: 8443,
 		Meta:    map[string]string{"version": "v3", "canary": "true", "secure": "true"},
 		Weights: &api.AgentWeights{Passing: 5, Warning: 1},

@@ -32,12 +32,7 @@ func TestPairNacosAndMesh(t *testing.T) {
 	}
 	ordersID := naming.InstanceID("10.0.0.1", 8443, naming.DefaultCluster, naming.DefaultGroup, "orders")
 
-	pay := app("pay", "pay-1")
-	pay.Weight, pay.SecurePort, pay.SecureEnabled = 5, 8443, true
-	pay.Metadata = map[string]string{"version": "v3", "canary": "true"}
-	payDown := app("pay", "pay-2")
-	payDown.Port, payDown.Status = 8081, registry.StatusDown
-	register(t, m, pay, payDown)
+	pay, _ := registerMeshPay(t, m)
 
 	awaitMeshCopy(t, m, "orders", ordersID, func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.Labels["canary"] != "true" || got.Weight != 3 ||

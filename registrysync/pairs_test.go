@@ -53,16 +53,7 @@ func TestPairEurekaAndMesh(t *testing.T) {
 	legacy, conn := eurekaLegacy(t, "legacy")
 	s, m := pairWithMesh(t, legacy)
 
-	orders := &fargo.Instance{
-		InstanceId: "orders-1", HostName: "10.0.0.1", IPAddr: "10.0.0.1", App: "ORDERS", VipAddress: "orders",
-		Status: fargo.UP, Port: 8080, PortEnabled: true, SecurePort: 8443, SecurePortEnabled: true,
-		DataCenterInfo: fargo.DataCenterInfo{Name: fargo.MyOwn},
-		LeaseInfo:      fargo.LeaseInfo{RenewalIntervalInSecs: 30, DurationInSecs: 600},
-	}
-	orders.SetMetadataString("version", "v2")
-	if err := conn.ReregisterInstance(orders); err != nil {
-		t.Fatal(err)
-	}
+	orders := registerEurekaOrders(t, conn)
 	register(t, m, app("pay", "pay-1"))
 
 	awaitMeshCopy(t, m, "orders", "orders-1", func(got *registry.Instance) error {
@@ -135,6 +126,39 @@ func TestPairConsulAndMesh(t *testing.T) {
 		return nil
 	})
 	noEchoes(t, s)
+}
+
+// registerEurekaOrders registers orders-1 through fargo as a Spring app
+// does: version v2, both ports enabled.
+func registerEurekaOrders(t *testing.T, conn *fargo.EurekaConnection, metadata ...string) *fargo.Instance {
+	t.Helper()
+	orders := &fargo.Instance{
+		InstanceId: "orders-1", HostName: "10.0.0.1", IPAddr: "10.0.0.1", App: "ORDERS", VipAddress: "orders",
+		Status: fargo.UP, Port: 8080, PortEnabled: true, SecurePort: 8443, SecurePortEnabled: true,
+		DataCenterInfo: fargo.DataCenterInfo{Name: fargo.MyOwn},
+		LeaseInfo:      fargo.LeaseInfo{RenewalIntervalInSecs: 30, DurationInSecs: 600},
+	}
+	orders.SetMetadataString("version", "v2")
+	for i := 0; i+1 < len(metadata); i += 2 {
+		orders.SetMetadataString(metadata[i], metadata[i+1])
+	}
+	if err := conn.ReregisterInstance(orders); err != nil {
+		t.Fatal(err)
+	}
+	return orders
+}
+
+// registerMeshPay registers the mesh's pay-1 (UP, weight 5, secure port,
+// version v3 canary) and pay-2 (DOWN).
+func registerMeshPay(t *testing.T, m *meshtest.Plane) (pay, payDown *registry.Instance) {
+	t.Helper()
+	pay = app("pay", "pay-1")
+	pay.Weight, pay.SecurePort, pay.SecureEnabled = 5, 8443, true
+	pay.Metadata = map[string]string{"version": "v3", "canary": "true"}
+	payDown = app("pay", "pay-2")
+	payDown.Port, payDown.Status = 8081, registry.StatusDown
+	register(t, m, pay, payDown)
+	return pay, payDown
 }
 
 // noEchoes fails when a flow reported a record error: a copy sent back

@@ -33,12 +33,7 @@ func TestPairZooKeeperAndMesh(t *testing.T) {
 		t.Fatal(err)
 	}
 	createSpringNode(t, appConn, "/services/orders/orders-1", ordersRecord)
-	pay := app("pay", "pay-1")
-	pay.Weight, pay.SecurePort, pay.SecureEnabled = 5, 8443, true
-	pay.Metadata = map[string]string{"version": "v3", "canary": "true"}
-	payDown := app("pay", "pay-2")
-	payDown.Port, payDown.Status = 8081, registry.StatusDown
-	register(t, m, pay, payDown)
+	pay, _ := registerMeshPay(t, m)
 
 	awaitMeshCopy(t, m, "orders", "orders-1", func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.Labels["canary"] != "true" || got.Weight != 3 ||
