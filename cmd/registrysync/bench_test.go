@@ -111,6 +111,9 @@ type benchEnd interface {
 	// observe reports when a copy whose bench-id is among ids shows
 	// version v2, from now on.
 	observe(t *testing.T, ids []string, seen func(id string))
+	// versions reads the version of each instance (app or copy) whose
+	// bench-id is among ids, for the report of a miss.
+	versions(t *testing.T, ids []string) map[string]string
 }
 
 // storeEnd is a registry served over an embedded store: a stand-in or
@@ -190,6 +193,20 @@ func (e *storeEnd) observe(t *testing.T, ids []string, seen func(string)) {
 		}
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+func (e *storeEnd) versions(t *testing.T, ids []string) map[string]string {
+	list, _, err := e.store().List(context.Background(), registry.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, inst := range list {
+		if id := inst.Metadata["bench-id"]; slices.Contains(ids, id) {
+			out[id] = inst.Metadata["version"]
+		}
+	}
+	return out
 }
 
 // zkEnd is a real ZooKeeper with Spring Cloud Zookeeper's layout.
@@ -292,6 +309,20 @@ func (e *zkEnd) observe(t *testing.T, ids []string, seen func(string)) {
 			}
 		}()
 	}
+}
+
+func (e *zkEnd) versions(t *testing.T, ids []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range ids {
+		data, _, err := e.conn.Get("/services/" + id)
+		var rec struct {
+			Payload struct{ Metadata map[string]string } `json:"payload"`
+		}
+		if err == nil && json.Unmarshal(data, &rec) == nil {
+			out[id] = rec.Payload.Metadata["version"]
+		}
+	}
+	return out
 }
 
 func benchMesh(t *testing.T) benchEnd {
@@ -419,7 +450,17 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("%d of %d changes at the target within 2m of the burst", n, len(changed))
+			var missed []string
+			mu.Lock()
+			for _, id := range ids {
+				if _, ok := seenAt[id]; !ok {
+					missed = append(missed, id)
+				}
+			}
+			mu.Unlock()
+			missed = missed[:min(len(missed), 10)]
+			t.Errorf("%d of %d changes at the target within 2m of the burst; of the first missed, the source holds versions %v, the target %v",
+				n, len(changed), src.versions(t, missed), dst.versions(t, missed))
 			break
 		}
 	}
