@@ -144,7 +144,13 @@ func (s *Syncer) settleEmptyLocked(src *source, now time.Time) error {
 	if s.copiesFromLocked(src.reg.Name) > 0 {
 		return errEmptyListing
 	}
-	s.completeLocked(src, nil, now)
+	// What the source sent since its empty listing (an app registered
+	// meanwhile) is what it holds now: its watch will not send it again.
+	since := make([]Group, 0, len(src.groups))
+	for _, g := range src.groups {
+		since = append(since, g)
+	}
+	s.completeLocked(src, since, now)
 	return nil
 }
 

@@ -20,8 +20,6 @@ import (
 func TestPairEurekaAndConsul(t *testing.T) {
 	eurekaReg, conn := eurekaLegacy(t, "eureka")
 	consulReg, client := consulLegacy(t, "consul")
-	s := run(t, config([]registrysync.RegistryConfig{eurekaReg, consulReg},
-		registrysync.PairConfig{From: "eureka", To: "consul", Direction: registrysync.Both}), registrysync.Options{})
 
 	orders := registerEurekaOrders(t, conn, "canary", "true")
 	pay := &api.AgentServiceRegistration{ID: "pay-1", Name: "pay", Address: "10.0.0.2", Port: 8443,
@@ -34,6 +32,8 @@ func TestPairEurekaAndConsul(t *testing.T) {
 	if err := client.Agent().UpdateTTL("pay-1-ttl", "", api.HealthPassing); err != nil {
 		t.Fatal(err)
 	}
+	s := run(t, config([]registrysync.RegistryConfig{eurekaReg, consulReg},
+		registrysync.PairConfig{From: "eureka", To: "consul", Direction: registrysync.Both}), registrysync.Options{})
 
 	// Spring Cloud Consul's query: passing=false.
 	consulOrders := func(ok func([]*api.ServiceEntry) error) {

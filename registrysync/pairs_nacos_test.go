@@ -12,6 +12,7 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/legacytest"
+	"github.com/meshbridge/meshbridge/registrysync/meshtest"
 )
 
 // Nacos <-> mesh: an app registered through nacos-sdk-go is found by the
@@ -20,7 +21,8 @@ import (
 // copied back.
 func TestPairNacosAndMesh(t *testing.T) {
 	n := legacytest.StartNacos(t)
-	s, m := pairWithMesh(t, nacosRegistry(n, "legacy"))
+	pay, payDown := meshPay()
+	s, m := pairWithMesh(t, nacosRegistry(n, "legacy"), pay, payDown)
 
 	// The app: Nacos has one port; secure=true says it is the TLS one.
 	appClient := n.Client(t)
@@ -31,8 +33,6 @@ func TestPairNacosAndMesh(t *testing.T) {
 		t.Fatalf("register orders: ok=%v err=%v", ok, err)
 	}
 	ordersID := naming.InstanceID("10.0.0.1", 8443, naming.DefaultCluster, naming.DefaultGroup, "orders")
-
-	pay, _ := registerMeshPay(t, m)
 
 	awaitMeshCopy(t, m, "orders", ordersID, func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.Labels["canary"] != "true" || got.Weight != 3 ||
@@ -52,7 +52,8 @@ func TestPairNacosAndMesh(t *testing.T) {
 			return err
 		}
 		if len(all) != 2 || len(healthy) != 1 {
-			return fmt.Errorf("all %v, healthy %v", all, healthy)
+			held, _, err := n.Store.List(meshtest.Ctx(t), registry.Filter{Service: "pay"})
+			return fmt.Errorf("all %v, healthy %v; the server holds %d (%v)", all, healthy, len(held), err)
 		}
 		return nacosCopy(healthy[0], func(h model.Instance) bool {
 			return h.Port == 8443 && h.Weight == 5 && h.Metadata["secure"] == "true" &&

@@ -21,9 +21,11 @@ import (
 
 func init() { logging.SetLevel(logging.CRITICAL, "fargo") }
 
-// pairWithMesh syncs legacy <-> mesh both ways and returns the mesh.
-func pairWithMesh(t *testing.T, legacy registrysync.RegistryConfig) (*running, *meshtest.Plane) {
+// pairWithMesh syncs legacy <-> mesh both ways and returns the mesh, in
+// which meshApps are registered before the syncer starts.
+func pairWithMesh(t *testing.T, legacy registrysync.RegistryConfig, meshApps ...*registry.Instance) (*running, *meshtest.Plane) {
 	m := meshtest.Start(t, meshtest.Options{Token: token, ExpiryInterval: 200 * time.Millisecond})
+	register(t, m, meshApps...)
 	cfg := config([]registrysync.RegistryConfig{legacy, meshRegistry("mesh", m)},
 		registrysync.PairConfig{From: "legacy", To: "mesh", Direction: registrysync.Both})
 	return run(t, cfg, registrysync.Options{}), m
@@ -51,10 +53,9 @@ func awaitMeshCopy(t *testing.T, m *meshtest.Plane, service, id string, ok func(
 
 func TestPairEurekaAndMesh(t *testing.T) {
 	legacy, conn := eurekaLegacy(t, "legacy")
-	s, m := pairWithMesh(t, legacy)
+	s, m := pairWithMesh(t, legacy, app("pay", "pay-1"))
 
 	orders := registerEurekaOrders(t, conn)
-	register(t, m, app("pay", "pay-1"))
 
 	awaitMeshCopy(t, m, "orders", "orders-1", func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.SecurePort != 8443 || got.EffectiveStatus() != registry.StatusUp {
@@ -87,7 +88,7 @@ func TestPairEurekaAndMesh(t *testing.T) {
 
 func TestPairConsulAndMesh(t *testing.T) {
 	legacy, client := consulLegacy(t, "legacy")
-	s, m := pairWithMesh(t, legacy)
+	s, m := pairWithMesh(t, legacy, app("pay", "pay-1"))
 
 	reg := &api.AgentServiceRegistration{ID: "orders-1", Name: "orders", Address: "10.0.0.1", Port: 8080,
 		Meta: map[string]string{"version": "v2"}, Check: &api.AgentServiceCheck{CheckID: "orders-1-ttl", TTL: "1m"}}
@@ -97,7 +98,6 @@ func TestPairConsulAndMesh(t *testing.T) {
 	if err := client.Agent().UpdateTTL("orders-1-ttl", "", api.HealthPassing); err != nil {
 		t.Fatal(err)
 	}
-	register(t, m, app("pay", "pay-1"))
 
 	awaitMeshCopy(t, m, "orders", "orders-1", func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.Health != registry.HealthPassing {
@@ -148,16 +148,14 @@ func registerEurekaOrders(t *testing.T, conn *fargo.EurekaConnection, metadata .
 	return orders
 }
 
-// registerMeshPay registers the mesh's pay-1 (UP, weight 5, secure port,
-// version v3 canary) and pay-2 (DOWN).
-func registerMeshPay(t *testing.T, m *meshtest.Plane) (pay, payDown *registry.Instance) {
-	t.Helper()
+// meshPay is the mesh's pay-1 (UP, weight 5, secure port, version v3
+// canary) and pay-2 (DOWN).
+func meshPay() (pay, payDown *registry.Instance) {
 	pay = app("pay", "pay-1")
 	pay.Weight, pay.SecurePort, pay.SecureEnabled = 5, 8443, true
 	pay.Metadata = map[string]string{"version": "v3", "canary": "true"}
 	payDown = app("pay", "pay-2")
 	payDown.Port, payDown.Status = 8081, registry.StatusDown
-	register(t, m, pay, payDown)
 	return pay, payDown
 }
 

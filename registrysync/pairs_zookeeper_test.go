@@ -25,7 +25,8 @@ import (
 // weight and secure port; removal goes both ways; nothing is copied back.
 func TestPairZooKeeperAndMesh(t *testing.T) {
 	legacy, srv := zookeeperLegacy(t, "legacy")
-	s, m := pairWithMesh(t, legacy)
+	pay, payDown := meshPay()
+	s, m := pairWithMesh(t, legacy, pay, payDown)
 
 	appConn := srv.Connect(t, 10*time.Second)
 	ordersRecord, err := os.ReadFile(filepath.Join("testdata", "zookeeper-orders.json"))
@@ -33,7 +34,6 @@ func TestPairZooKeeperAndMesh(t *testing.T) {
 		t.Fatal(err)
 	}
 	createSpringNode(t, appConn, "/services/orders/orders-1", ordersRecord)
-	pay, _ := registerMeshPay(t, m)
 
 	awaitMeshCopy(t, m, "orders", "orders-1", func(got *registry.Instance) error {
 		if got.Labels["version"] != "v2" || got.Labels["canary"] != "true" || got.Weight != 3 ||
