@@ -53,7 +53,7 @@ func TestPairNacosAndMesh(t *testing.T) {
 		}
 		if len(all) != 2 || len(healthy) != 1 {
 			held, _, err := n.Store.List(meshtest.Ctx(t), registry.Filter{Service: "pay"})
-			return fmt.Errorf("all %v, healthy %v; the server holds %d (%v)", all, healthy, len(held), err)
+			return fmt.Errorf("all %v, healthy %v; the server holds %d (%v); the syncer: %+v", all, healthy, len(held), err, s.Status().Pairs)
 		}
 		return nacosCopy(healthy[0], func(h model.Instance) bool {
 			return h.Port == 8443 && h.Weight == 5 && h.Metadata["secure"] == "true" &&
