@@ -17,7 +17,7 @@ import (
 func (s *Server) agentServices(w http.ResponseWriter, r *http.Request) error {
 	out := map[string]*wire.AgentService{}
 	for _, inst := range s.agent.all() {
-		out[inst.ID] = s.serviceView(inst, inst.Service)
+		out[inst.ID] = s.agentServiceView(inst)
 	}
 	out, err := applyFilter(r, out)
 	if err != nil {
@@ -25,6 +25,14 @@ func (s *Server) agentServices(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// agentServiceView is a local service as the agent endpoints show it:
+// without the catalog's CreateIndex and ModifyIndex, as Consul's agent.
+func (s *Server) agentServiceView(inst *registry.Instance) *wire.AgentService {
+	svc := s.serviceView(inst, inst.Service)
+	svc.CreateIndex, svc.ModifyIndex = 0, 0
+	return svc
 }
 
 // agentChecks serves GET /v1/agent/checks: the checks of this agent's
@@ -69,7 +77,7 @@ func (s *Server) agentService(w http.ResponseWriter, r *http.Request) error {
 		if inst == nil {
 			return errorf(http.StatusNotFound, "unknown service ID: %s", id)
 		}
-		svc := s.serviceView(inst, inst.Service)
+		svc := s.agentServiceView(inst)
 		body, _ := json.Marshal(svc) // plain data: cannot fail
 		sum := sha256.Sum256(body)
 		svc.ContentHash = hex.EncodeToString(sum[:8])
@@ -118,7 +126,7 @@ func (s *Server) agentSelf(w http.ResponseWriter, r *http.Request) error {
 			"DelegateMin": 2, "DelegateMax": 5, "DelegateCur": 4,
 		},
 		"Stats": map[string]any{},
-		"Meta":  map[string]string{"consul-network-segment": ""},
+		"Meta":  n.Meta,
 	})
 	return nil
 }

@@ -72,6 +72,9 @@ func (s *Server) validateDefinition(def *wire.ServiceDefinition) ([]*wire.CheckT
 	if def.Name == "" {
 		return nil, errorf(http.StatusBadRequest, "Missing service name")
 	}
+	if field := def.Unsupported(); field != "" {
+		return nil, errorf(http.StatusBadRequest, "Invalid service: %s is not supported by meshbridge (it would not be kept)", field)
+	}
 	if ip := net.ParseIP(def.Address); ip != nil && ip.IsUnspecified() {
 		return nil, errorf(http.StatusBadRequest, "Invalid service address")
 	}
@@ -151,8 +154,12 @@ func (s *Server) buildInstance(def *wire.ServiceDefinition, id string, checks []
 		Kind:              def.Kind,
 		Address:           def.Address,
 		EnableTagOverride: def.EnableTagOverride,
+		SocketPath:        def.SocketPath,
 		WeightPassing:     1,
 		WeightWarning:     1,
+	}
+	if def.Locality != nil && *def.Locality != (wire.Locality{}) {
+		rec.Locality = &serviceLocality{Region: def.Locality.Region, Zone: def.Locality.Zone}
 	}
 	if def.Weights != nil {
 		rec.WeightPassing, rec.WeightWarning = def.Weights.Passing, def.Weights.Warning

@@ -61,6 +61,9 @@ type readResult struct {
 	rawOK   bool
 	status  int // 0 means 200
 	index   int64
+	// cacheHit: the answer was computed for an earlier reader and is
+	// still current (?cached reports it as X-Cache: HIT).
+	cacheHit bool
 }
 
 // readFunc computes a read's answer. It must take its wake channel from
@@ -129,6 +132,16 @@ func (s *Server) writeRead(w http.ResponseWriter, r *http.Request, res readResul
 		consistency = "consistent"
 	}
 	h.Set("X-Consul-Effective-Consistency", consistency)
+	if _, ok := q["cached"]; ok {
+		// The read cache is invalidated by every change, so a hit is
+		// never stale: its Age is 0.
+		if res.cacheHit {
+			h.Set("X-Cache", "HIT")
+			h.Set("Age", "0")
+		} else {
+			h.Set("X-Cache", "MISS")
+		}
+	}
 	status := res.status
 	if status == 0 {
 		status = http.StatusOK

@@ -41,7 +41,7 @@ func cacheKey(r *http.Request) string {
 	q := url.Values{}
 	for k, v := range query(r) {
 		switch k {
-		case "index", "wait", "token", "hash":
+		case "index", "wait", "token", "hash", "cached":
 		default:
 			q[k] = v
 		}
@@ -68,7 +68,9 @@ func (c *readCache) get(key string, read readFunc) (readResult, <-chan struct{},
 			c.mu.Unlock()
 			<-e.done
 			if e.err == nil && e.wake != nil && !closed(e.wake) {
-				return e.res, e.wake, nil
+				res := e.res
+				res.cacheHit = true
+				return res, e.wake, nil
 			}
 			c.mu.Lock()
 			if c.entries[key] == e {

@@ -39,6 +39,13 @@ func (s *Server) readService(r *http.Request, name string) ([]*registry.Instance
 	}
 	idx := indexOf(topic, insts)
 	display := displayName(insts)
+	if registry.CanonicalServiceKey(name) == selfServiceName {
+		insts = s.withSelf(insts)
+		display = selfServiceName
+	}
+	if !s.nodeMetaMatches(r) {
+		insts = nil
+	}
 	if tags, ok := query(r)["tag"]; ok {
 		insts = slices.DeleteFunc(insts, func(i *registry.Instance) bool { return !hasTags(i, tags) })
 	}
@@ -49,12 +56,18 @@ func (s *Server) readService(r *http.Request, name string) ([]*registry.Instance
 // union of its instances' tags.
 func (s *Server) catalogServices(w http.ResponseWriter, r *http.Request) error {
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
-		topic, wake := s.notify.catalogTopic()
-		insts, _, err := s.store.List(r.Context(), registry.Filter{Namespace: s.opts.Namespace, Group: registry.DefaultGroup})
+		// Consul's services index: it moves when a service changes as
+		// the catalog shows it, not when a check does (Spring Cloud
+		// Consul's catalog watch refreshes every app on each move).
+		idx, wake := s.notify.serviceSetTopic()
+		insts, err := s.servedInstances(r)
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		idx := indexOf(topic, insts)
+		insts = s.withSelf(insts)
+		if !s.nodeMetaMatches(r) {
+			insts = nil
+		}
 		names := s.displayNames(insts)
 		rows := make([]*wire.CatalogService, len(insts))
 		for n, i := range insts {
@@ -110,8 +123,12 @@ func (s *Server) catalogService(w http.ResponseWriter, r *http.Request) error {
 // catalogNodes serves GET /v1/catalog/nodes: the one node.
 func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) error {
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
-		topic, wake := s.notify.catalogTopic()
-		nodes, err := applyFilter(r, []*wire.Node{s.node.node})
+		topic, wake := s.notify.nodesTopic()
+		nodes := []*wire.Node{}
+		if s.nodeMetaMatches(r) {
+			nodes = append(nodes, s.node.node)
+		}
+		nodes, err := applyFilter(r, nodes)
 		if err != nil {
 			return readResult{}, nil, err
 		}
@@ -126,7 +143,7 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Missing node name")
 	}
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
-		topic, wake := s.notify.catalogTopic()
+		topic, wake := s.notify.serviceSetTopic()
 		if node != s.opts.NodeName {
 			return readResult{body: nil, status: http.StatusNotFound, index: topic}, wake, nil
 		}
@@ -134,12 +151,13 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return readResult{}, nil, err
 		}
+		insts = s.withSelf(insts)
 		out := &wire.CatalogNodeServices{Node: s.node.node, Services: map[string]*wire.AgentService{}}
 		names := s.displayNames(insts)
 		for _, i := range insts {
 			out.Services[i.ID] = s.serviceView(i, names[i.ServiceKey])
 		}
-		return readResult{body: out, index: indexOf(topic, insts)}, wake, nil
+		return readResult{body: out, index: topic}, wake, nil
 	})
 }
 

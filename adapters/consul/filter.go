@@ -2,6 +2,7 @@ package consul
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/hashicorp/go-bexpr"
 )
@@ -24,4 +25,17 @@ func applyFilter[T any](r *http.Request, rows T) (T, error) {
 		return rows, errorf(http.StatusBadRequest, "Failed to evaluate filter: %v", err)
 	}
 	return out.(T), nil
+}
+
+// nodeMetaMatches applies ?node-meta=key:value (repeatable; every pair
+// must match) to this agent's one node, as Consul applies it to each node:
+// a node that does not match contributes no rows.
+func (s *Server) nodeMetaMatches(r *http.Request) bool {
+	for _, pair := range query(r)["node-meta"] {
+		key, value, _ := strings.Cut(pair, ":")
+		if v, ok := s.node.node.Meta[key]; !ok || v != value {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/meshbridge/meshbridge/adapters/consul/wire"
 	"github.com/meshbridge/meshbridge/adapters/frontend"
 	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/registry"
@@ -29,6 +30,9 @@ type Config struct {
 	NodeName string `yaml:"nodeName"`
 	// NodeAddress is the node address, used for services registered without one (default 127.0.0.1).
 	NodeAddress string `yaml:"nodeAddress"`
+	// NodeMeta is the node's metadata, shown with Consul's own keys
+	// (consul-network-segment, consul-version) in the catalog (default none).
+	NodeMeta map[string]string `yaml:"nodeMeta"`
 	// ACLToken, when set, is required on every call but /v1/status/*
 	// (default none; MESHBRIDGE_CONSUL_TOKEN also sets it).
 	ACLToken string `yaml:"aclToken"`
@@ -54,6 +58,8 @@ func (c *Config) Validate() error {
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
 	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.nodeName", "must be a valid name")
 	errs.Add(c.NodeAddress != "" && !registry.ValidHost(c.NodeAddress), "consul.nodeAddress", "%s, got %q", registry.HostRule, c.NodeAddress)
+	metaErr := wire.ValidateMeta(c.NodeMeta)
+	errs.Add(metaErr != nil, "consul.nodeMeta", "%v", metaErr)
 	errs.Add(c.MaxBodyBytes < 1024, "consul.maxBodyBytes", "must be at least 1024")
 	errs.Add(c.MaxKVValueBytes < 1024, "consul.maxKVValueBytes", "must be at least 1024")
 	return errs.Err()
@@ -80,7 +86,7 @@ func mount(fc frontend.Config, env frontend.Env) error {
 		return nil
 	}
 	srv := New(env.Registry, Options{
-		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress,
+		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress, NodeMeta: c.NodeMeta,
 		Namespace: namespace, MaxBodyBytes: c.MaxBodyBytes, MaxKVValueBytes: c.MaxKVValueBytes,
 		Timeouts: env.Timeouts, Limits: env.Limits, Logger: env.Logger, Metrics: env.Metrics,
 	})

@@ -112,6 +112,10 @@ func (s *Server) readChecks(r *http.Request, keep func(*wire.HealthCheck) bool) 
 	if err != nil {
 		return readResult{}, nil, err
 	}
+	idx := indexOf(topic, insts)
+	if !s.nodeMetaMatches(r) {
+		insts, keep = nil, func(*wire.HealthCheck) bool { return false }
+	}
 	names := s.displayNames(insts)
 	out := []*wire.HealthCheck{}
 	if c := s.serfCheck(); keep(c) {
@@ -128,7 +132,7 @@ func (s *Server) readChecks(r *http.Request, keep func(*wire.HealthCheck) bool) 
 	if err != nil {
 		return readResult{}, nil, err
 	}
-	return readResult{body: out, index: indexOf(topic, insts)}, wake, nil
+	return readResult{body: out, index: idx}, wake, nil
 }
 
 // statusLeader serves GET /v1/status/leader: a JSON string, this agent's

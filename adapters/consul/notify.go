@@ -29,7 +29,13 @@ type notifier struct {
 	floor    int64
 	services map[string]*topic // by service key, in the served namespace
 	catalog  topic             // any instance change in the served namespace
-	kv       topic             // any key change
+	// serviceSet moves only when a service as the catalog shows it changes
+	// (added, removed, tags, address, port, meta), not on check status or
+	// output, as Consul's services index; nodes moves only on a reset, the
+	// one node being fixed.
+	serviceSet topic
+	nodes      topic
+	kv         topic // any key change
 	// tombstones remember when deleted keys went away, so that a prefix
 	// whose newest key was deleted still reports a newer index.
 	tombstones map[string]int64
@@ -73,17 +79,23 @@ func (n *notifier) reset(rev int64) {
 		delete(n.services, key)
 	}
 	n.catalog.fire(rev)
+	n.serviceSet.fire(rev)
+	n.nodes.fire(rev)
 	n.kv.fire(rev)
 	clear(n.tombstones)
 	n.tombFloor = max(n.tombFloor, rev)
 }
 
-// instanceChanged records a change to one service.
-func (n *notifier) instanceChanged(serviceKey string, rev int64) {
+// instanceChanged records a change to one service; catalogChanged says
+// whether the service itself changed, not only its checks.
+func (n *notifier) instanceChanged(serviceKey string, rev int64, catalogChanged bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.serviceTopicLocked(serviceKey).fire(rev)
 	n.catalog.fire(rev)
+	if catalogChanged {
+		n.serviceSet.fire(rev)
+	}
 }
 
 // kvChanged records a change to one key.
@@ -117,6 +129,23 @@ func (n *notifier) catalogTopic() (int64, <-chan struct{}) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	rev, ch := n.catalog.wait()
+	return max(rev, n.floor), ch
+}
+
+// serviceSetTopic returns the index of the last change to a service as the
+// catalog shows it, and its wake channel.
+func (n *notifier) serviceSetTopic() (int64, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rev, ch := n.serviceSet.wait()
+	return max(rev, n.floor), ch
+}
+
+// nodesTopic returns the index of the node list, and its wake channel.
+func (n *notifier) nodesTopic() (int64, <-chan struct{}) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	rev, ch := n.nodes.wait()
 	return max(rev, n.floor), ch
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/meshbridge/meshbridge/adapters/consul/wire"
 	"github.com/meshbridge/meshbridge/internal/serve"
 	"github.com/meshbridge/meshbridge/registry"
 )
@@ -25,6 +26,9 @@ type Options struct {
 	// NodeAddress is the node's address, used for services registered
 	// without an Address (default "127.0.0.1").
 	NodeAddress string
+	// NodeMeta is the node's metadata besides what Consul sets itself
+	// (consul-network-segment, consul-version).
+	NodeMeta map[string]string
 	// Namespace is the registry namespace served (default "public").
 	Namespace string
 	// Logger receives the adapter's logs (default slog.Default()).
@@ -111,6 +115,9 @@ func (o Options) Validate() error {
 	}
 	if o.NodeName != "" && !registry.ValidName(o.NodeName) {
 		errs = append(errs, errors.New("consul.nodeName: must be a valid name"))
+	}
+	if err := wire.ValidateMeta(o.NodeMeta); err != nil {
+		errs = append(errs, errors.New("consul.nodeMeta: "+err.Error()))
 	}
 	if o.NodeAddress != "" && !registry.ValidHost(o.NodeAddress) {
 		errs = append(errs, errors.New("consul.nodeAddress: "+registry.HostRule))

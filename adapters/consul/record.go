@@ -50,8 +50,15 @@ type serviceRecord struct {
 	Address           string                    `json:",omitempty"` // as given; empty means the node's
 	TaggedAddresses   map[string]serviceAddress `json:",omitempty"`
 	EnableTagOverride bool                      `json:",omitempty"`
+	SocketPath        string                    `json:",omitempty"`
+	Locality          *serviceLocality          `json:",omitempty"`
 	WeightPassing     int                       `json:",omitempty"`
 	WeightWarning     int
+}
+
+type serviceLocality struct {
+	Region string `json:",omitempty"`
+	Zone   string `json:",omitempty"`
 }
 
 type serviceAddress struct {

@@ -22,6 +22,8 @@ func (s *Server) routes() http.Handler {
 		"/v1/agent/service/":             {get, s.agentService},
 		"/v1/agent/checks":               {get, s.agentChecks},
 		"/v1/agent/self":                 {get, s.agentSelf},
+		"/v1/agent/health/service/id/":   {get, s.agentHealthByID},
+		"/v1/agent/health/service/name/": {get, s.agentHealthByName},
 		"/v1/catalog/services":           {get, s.catalogServices},
 		"/v1/catalog/service/":           {get, s.catalogService},
 		"/v1/catalog/nodes":              {get, s.catalogNodes},

@@ -19,6 +19,9 @@ const drainTimeout = 10 * time.Second
 // answer at once when Run has stopped, other requests get up to 10 s to
 // finish. Run must be running alongside (Serve does not start it).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.port.Store(int32(a.Port))
+	}
 	hs := serve.NewServer(s.Handler(), s.opts.Timeouts, s.opts.Limits)
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)

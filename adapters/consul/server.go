@@ -35,6 +35,7 @@ type Server struct {
 	leading atomic.Bool // this replica runs the checks
 
 	handler http.Handler
+	port    atomic.Int32 // the API's port once Serve runs (the "consul" service's)
 	running atomic.Bool
 	blocked atomic.Int64  // requests parked in a blocking query
 	stopped chan struct{} // closed when Run returns: blocking queries answer at once
@@ -178,7 +179,8 @@ func (s *Server) apply(e *registry.Event) {
 			s.agent.remove(inst.Key())
 		}
 		if e.Type == registry.EventDelete || !onlyHeartbeatChanged(e.PrevInstance, inst) {
-			s.notify.instanceChanged(inst.ServiceKey, e.Revision)
+			catalogChanged := e.Type == registry.EventDelete || !s.sameInCatalog(e.PrevInstance, inst)
+			s.notify.instanceChanged(inst.ServiceKey, e.Revision, catalogChanged)
 		}
 	case registry.KindKV:
 		s.notify.kvChanged(e)

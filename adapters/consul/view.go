@@ -44,10 +44,22 @@ func newNodeView(o Options) *nodeView {
 			"lan": o.NodeAddress, "lan_ipv4": o.NodeAddress,
 			"wan": o.NodeAddress, "wan_ipv4": o.NodeAddress,
 		},
-		Meta:        map[string]string{"consul-network-segment": ""},
+		Meta:        nodeMeta(o.NodeMeta),
 		CreateIndex: 1,
 		ModifyIndex: 1,
 	}}
+}
+
+// nodeMeta is the node's metadata: the configured keys and the ones
+// Consul's agent adds to its own node.
+func nodeMeta(configured map[string]string) map[string]string {
+	meta := maps.Clone(configured)
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	meta["consul-network-segment"] = ""
+	meta["consul-version"] = consulVersion
+	return meta
 }
 
 // displayName is the name a service is shown under: the spelling of a
@@ -84,6 +96,10 @@ func (s *Server) serviceView(inst *registry.Instance, name string) *wire.AgentSe
 	if rec != nil {
 		svc.Kind = rec.Kind
 		svc.EnableTagOverride = rec.EnableTagOverride
+		svc.SocketPath = rec.SocketPath
+		if rec.Locality != nil {
+			svc.Locality = &wire.Locality{Region: rec.Locality.Region, Zone: rec.Locality.Zone}
+		}
 		svc.Address = rec.Address
 		if rec.WeightPassing > 0 {
 			svc.Weights = wire.Weights{Passing: rec.WeightPassing, Warning: rec.WeightWarning}
@@ -271,7 +287,8 @@ func (s *Server) catalogView(inst *registry.Instance, name string) *wire.Catalog
 		ServiceTaggedAddresses: svc.TaggedAddresses, ServiceWeights: svc.Weights,
 		ServiceMeta: svc.Meta, ServicePort: svc.Port,
 		ServiceEnableTagOverride: svc.EnableTagOverride,
-		CreateIndex:              svc.CreateIndex, ModifyIndex: svc.ModifyIndex,
+		ServiceSocketPath:        svc.SocketPath, ServiceLocality: svc.Locality,
+		CreateIndex: svc.CreateIndex, ModifyIndex: svc.ModifyIndex,
 	}
 }
 

@@ -15,6 +15,12 @@ type ServiceAddress struct {
 	Port    int
 }
 
+// Locality is where a service runs (region and zone).
+type Locality struct {
+	Region string `json:",omitempty"`
+	Zone   string `json:",omitempty"`
+}
+
 // Weights are a service's DNS weights.
 type Weights struct {
 	Passing int
@@ -24,8 +30,9 @@ type Weights struct {
 // ServiceDefinition is the body of PUT /v1/agent/service/register: every
 // field Consul's agent accepts (structs.ServiceDefinition plus the fields
 // consul/api@v1.34.5 sends), so a strict decode refuses only what Consul
-// refuses. Connect, proxy, multi-port and locality settings are accepted and
-// ignored by the adapter.
+// refuses. The adapter refuses with 400 what it would not keep (Connect,
+// proxy, multi-port Ports, AI, other namespaces and partitions), so
+// nothing is accepted and then dropped.
 type ServiceDefinition struct {
 	Kind              string
 	ID                string
@@ -42,7 +49,7 @@ type ServiceDefinition struct {
 	Weights           *Weights
 	Token             string
 	EnableTagOverride bool
-	Locality          json.RawMessage
+	Locality          *Locality
 	Proxy             json.RawMessage
 	Connect           json.RawMessage
 	AI                json.RawMessage
@@ -352,4 +359,35 @@ func DecodeCheckDefinition(r io.Reader) (*CheckDefinition, error) {
 		return nil, err
 	}
 	return def, nil
+}
+
+// Unsupported names the first field of the registration the adapter does
+// not keep, "" when there is none: set, such a field is refused rather
+// than accepted and dropped. Empty objects and null count as unset;
+// Namespace and Partition may name the default.
+func (d *ServiceDefinition) Unsupported() string {
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"Ports", d.Ports}, {"Proxy", d.Proxy}, {"Connect", d.Connect}, {"AI", d.AI}} {
+		if set(f.raw) {
+			return f.name
+		}
+	}
+	if d.Namespace != "" && d.Namespace != "default" {
+		return "Namespace"
+	}
+	if d.Partition != "" && d.Partition != "default" {
+		return "Partition"
+	}
+	return ""
+}
+
+// set reports whether a raw field carries a value: not absent, null, {} or [].
+func set(raw json.RawMessage) bool {
+	switch strings.Join(strings.Fields(string(raw)), "") {
+	case "", "null", "{}", "[]":
+		return false
+	}
+	return true
 }

@@ -27,10 +27,12 @@ type AgentService struct {
 	TaggedAddresses   map[string]ServiceAddress `json:",omitempty"`
 	Weights           Weights
 	EnableTagOverride bool
-	CreateIndex       uint64 `json:",omitempty"`
-	ModifyIndex       uint64 `json:",omitempty"`
-	ContentHash       string `json:",omitempty"`
-	Datacenter        string `json:",omitempty"`
+	SocketPath        string    `json:",omitempty"`
+	Locality          *Locality `json:",omitempty"`
+	CreateIndex       uint64    `json:",omitempty"`
+	ModifyIndex       uint64    `json:",omitempty"`
+	ContentHash       string    `json:",omitempty"`
+	Datacenter        string    `json:",omitempty"`
 }
 
 // HealthCheckDefinition is the definition a check was registered with.
@@ -100,6 +102,7 @@ type CatalogService struct {
 	ServicePort              int
 	ServiceSocketPath        string
 	ServiceEnableTagOverride bool
+	ServiceLocality          *Locality `json:",omitempty"`
 	ServiceProxy             ServiceProxy
 	ServiceConnect           struct{}
 	CreateIndex              uint64
