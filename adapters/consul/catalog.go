@@ -43,9 +43,7 @@ func (s *Server) readService(r *http.Request, name string) ([]*registry.Instance
 		insts = s.withSelf(insts)
 		display = selfServiceName
 	}
-	if !s.nodeMetaMatches(r) {
-		insts = nil
-	}
+	insts = s.onMatchingNodes(r, insts)
 	if tags, ok := query(r)["tag"]; ok {
 		insts = slices.DeleteFunc(insts, func(i *registry.Instance) bool { return !hasTags(i, tags) })
 	}
@@ -64,10 +62,7 @@ func (s *Server) catalogServices(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		insts = s.withSelf(insts)
-		if !s.nodeMetaMatches(r) {
-			insts = nil
-		}
+		insts = s.onMatchingNodes(r, s.withSelf(insts))
 		names := s.displayNames(insts)
 		rows := make([]*wire.CatalogService, len(insts))
 		for n, i := range insts {
@@ -124,11 +119,12 @@ func (s *Server) catalogService(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) error {
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
 		topic, wake := s.notify.nodesTopic()
-		nodes := []*wire.Node{}
-		if s.nodeMetaMatches(r) {
-			nodes = append(nodes, s.node.node)
+		insts, err := s.servedInstances(r)
+		if err != nil {
+			return readResult{}, nil, err
 		}
-		nodes, err := applyFilter(r, nodes)
+		nodes := slices.DeleteFunc(s.allNodes(insts), func(n *wire.Node) bool { return !nodeMetaMatches(r, n) })
+		nodes, err = applyFilter(r, nodes)
 		if err != nil {
 			return readResult{}, nil, err
 		}
@@ -144,15 +140,16 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
 		topic, wake := s.notify.serviceSetTopic()
-		if node != s.opts.NodeName {
-			return readResult{body: nil, status: http.StatusNotFound, index: topic}, wake, nil
-		}
 		insts, err := s.servedInstances(r)
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		insts = s.withSelf(insts)
-		out := &wire.CatalogNodeServices{Node: s.node.node, Services: map[string]*wire.AgentService{}}
+		insts = slices.DeleteFunc(s.withSelf(insts), func(i *registry.Instance) bool { return !s.onNode(i, node) })
+		if len(insts) == 0 {
+			// Consul answers an unknown node with 200 and null.
+			return readResult{encoded: []byte("null"), index: topic}, wake, nil
+		}
+		out := &wire.CatalogNodeServices{Node: s.nodeOf(insts[0]), Services: map[string]*wire.AgentService{}}
 		names := s.displayNames(insts)
 		for _, i := range insts {
 			out.Services[i.ID] = s.serviceView(i, names[i.ServiceKey])

@@ -2,7 +2,11 @@ package consul
 
 import (
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/meshbridge/meshbridge/adapters/consul/wire"
+	"github.com/meshbridge/meshbridge/registry"
 
 	"github.com/hashicorp/go-bexpr"
 )
@@ -28,14 +32,22 @@ func applyFilter[T any](r *http.Request, rows T) (T, error) {
 }
 
 // nodeMetaMatches applies ?node-meta=key:value (repeatable; every pair
-// must match) to this agent's one node, as Consul applies it to each node:
-// a node that does not match contributes no rows.
-func (s *Server) nodeMetaMatches(r *http.Request) bool {
+// must match) to a node, as Consul does: a node that does not match
+// contributes no rows.
+func nodeMetaMatches(r *http.Request, n *wire.Node) bool {
 	for _, pair := range query(r)["node-meta"] {
 		key, value, _ := strings.Cut(pair, ":")
-		if v, ok := s.node.node.Meta[key]; !ok || v != value {
+		if v, ok := n.Meta[key]; !ok || v != value {
 			return false
 		}
 	}
 	return true
+}
+
+// onMatchingNodes keeps the instances whose node passes ?node-meta=.
+func (s *Server) onMatchingNodes(r *http.Request, insts []*registry.Instance) []*registry.Instance {
+	if _, ok := query(r)["node-meta"]; !ok {
+		return insts
+	}
+	return slices.DeleteFunc(insts, func(i *registry.Instance) bool { return !nodeMetaMatches(r, s.nodeOf(i)) })
 }

@@ -86,7 +86,7 @@ func (s *Server) healthNode(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Missing node name")
 	}
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
-		return s.readChecks(r, func(c *wire.HealthCheck) bool { return node == s.opts.NodeName })
+		return s.readChecks(r, func(c *wire.HealthCheck) bool { return c.Node == node })
 	})
 }
 
@@ -113,12 +113,10 @@ func (s *Server) readChecks(r *http.Request, keep func(*wire.HealthCheck) bool) 
 		return readResult{}, nil, err
 	}
 	idx := indexOf(topic, insts)
-	if !s.nodeMetaMatches(r) {
-		insts, keep = nil, func(*wire.HealthCheck) bool { return false }
-	}
+	insts = s.onMatchingNodes(r, insts)
 	names := s.displayNames(insts)
 	out := []*wire.HealthCheck{}
-	if c := s.serfCheck(); keep(c) {
+	if c := s.serfCheck(); keep(c) && nodeMetaMatches(r, s.node.node) {
 		out = append(out, c)
 	}
 	for _, i := range insts {

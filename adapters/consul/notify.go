@@ -31,8 +31,8 @@ type notifier struct {
 	catalog  topic             // any instance change in the served namespace
 	// serviceSet moves only when a service as the catalog shows it changes
 	// (added, removed, tags, address, port, meta), not on check status or
-	// output, as Consul's services index; nodes moves only on a reset, the
-	// one node being fixed.
+	// output, as Consul's services index; nodes moves when a node
+	// registered through the catalog may have changed.
 	serviceSet topic
 	nodes      topic
 	kv         topic // any key change
@@ -87,14 +87,18 @@ func (n *notifier) reset(rev int64) {
 }
 
 // instanceChanged records a change to one service; catalogChanged says
-// whether the service itself changed, not only its checks.
-func (n *notifier) instanceChanged(serviceKey string, rev int64, catalogChanged bool) {
+// whether the service itself changed, not only its checks, nodesChanged
+// whether a node registered through the catalog may have.
+func (n *notifier) instanceChanged(serviceKey string, rev int64, catalogChanged, nodesChanged bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.serviceTopicLocked(serviceKey).fire(rev)
 	n.catalog.fire(rev)
 	if catalogChanged {
 		n.serviceSet.fire(rev)
+	}
+	if nodesChanged {
+		n.nodes.fire(rev)
 	}
 }
 

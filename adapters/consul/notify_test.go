@@ -14,14 +14,14 @@ func TestNotifierIndexesStayMonotonic(t *testing.T) {
 		t.Fatalf("fresh topic index %d, want the floor 10", idx)
 	}
 	_, ch := n.service("a")
-	n.instanceChanged("a", 15, true)
+	n.instanceChanged("a", 15, true, false)
 	select {
 	case <-ch:
 	default:
 		t.Fatal("change to a did not wake its watcher")
 	}
 	_, chB := n.service("b")
-	n.instanceChanged("a", 16, true)
+	n.instanceChanged("a", 16, true, false)
 	select {
 	case <-chB:
 		t.Fatal("change to a woke b's watcher")

@@ -24,6 +24,8 @@ func (s *Server) routes() http.Handler {
 		"/v1/agent/self":                 {get, s.agentSelf},
 		"/v1/agent/health/service/id/":   {get, s.agentHealthByID},
 		"/v1/agent/health/service/name/": {get, s.agentHealthByName},
+		"/v1/catalog/register":           {put, s.catalogRegister},
+		"/v1/catalog/deregister":         {put, s.catalogDeregister},
 		"/v1/catalog/services":           {get, s.catalogServices},
 		"/v1/catalog/service/":           {get, s.catalogService},
 		"/v1/catalog/nodes":              {get, s.catalogNodes},

@@ -135,7 +135,9 @@ func (s *Server) resync(ctx context.Context) (registry.Watcher, error) {
 	s.agent.reset()
 	now := time.Now()
 	for _, inst := range insts {
-		s.agent.put(inst, now)
+		if local(inst) {
+			s.agent.put(inst, now)
+		}
 	}
 	s.notify.reset(max(rev, 1))
 	s.agent.setApplied(rev)
@@ -172,15 +174,17 @@ func (s *Server) apply(e *registry.Event) {
 		switch {
 		case e.Type == registry.EventDelete:
 			s.agent.remove(inst.Key())
-		case inst.Origin == registry.OriginConsul:
+		case local(inst):
 			s.agent.put(inst, time.Now())
 		default:
-			// Registered again through another protocol: no longer ours.
+			// Registered again through another protocol or on another
+			// node through the catalog: no longer ours.
 			s.agent.remove(inst.Key())
 		}
 		if e.Type == registry.EventDelete || !onlyHeartbeatChanged(e.PrevInstance, inst) {
 			catalogChanged := e.Type == registry.EventDelete || !s.sameInCatalog(e.PrevInstance, inst)
-			s.notify.instanceChanged(inst.ServiceKey, e.Revision, catalogChanged)
+			nodesChanged := catalogChanged && (externalNode(inst) != nil || e.PrevInstance != nil && externalNode(e.PrevInstance) != nil)
+			s.notify.instanceChanged(inst.ServiceKey, e.Revision, catalogChanged, nodesChanged)
 		}
 	case registry.KindKV:
 		s.notify.kvChanged(e)

@@ -175,12 +175,13 @@ func (s *Server) serviceChecks(inst *registry.Instance, name string) []*wire.Hea
 	_, recs := readRecords(inst)
 	tags := nonNilTags(inst.Tags)
 	idx := uint64(inst.Revision)
+	node := s.nodeOf(inst).Node
 	var out []*wire.HealthCheck
 	hasMaint := false
 	for _, c := range recs {
 		hasMaint = hasMaint || c.Type == typeMaintenance
 		hc := &wire.HealthCheck{
-			Node:        s.opts.NodeName,
+			Node:        node,
 			CheckID:     c.ID,
 			Name:        c.Name,
 			Status:      c.Status,
@@ -271,14 +272,20 @@ func (s *Server) synthesizedCheck(inst *registry.Instance, name string, tags []s
 
 // entryView is one row of /v1/health/service.
 func (s *Server) entryView(inst *registry.Instance, name string) *wire.ServiceEntry {
-	checks := append([]*wire.HealthCheck{s.serfCheck()}, s.serviceChecks(inst, name)...)
-	return &wire.ServiceEntry{Node: s.node.node, Service: s.serviceView(inst, name), Checks: checks}
+	var checks []*wire.HealthCheck
+	if externalNode(inst) == nil {
+		// Only this agent's node has a Serf check; a node registered
+		// through the catalog has the checks registered with it.
+		checks = append(checks, s.serfCheck())
+	}
+	checks = append(checks, s.serviceChecks(inst, name)...)
+	return &wire.ServiceEntry{Node: s.nodeOf(inst), Service: s.serviceView(inst, name), Checks: checks}
 }
 
 // catalogView is one row of /v1/catalog/service.
 func (s *Server) catalogView(inst *registry.Instance, name string) *wire.CatalogService {
 	svc := s.serviceView(inst, name)
-	n := s.node.node
+	n := s.nodeOf(inst)
 	return &wire.CatalogService{
 		ID: n.ID, Node: n.Node, Address: n.Address, Datacenter: n.Datacenter,
 		TaggedAddresses: n.TaggedAddresses, NodeMeta: n.Meta,
