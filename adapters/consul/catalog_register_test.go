@@ -96,7 +96,7 @@ func TestCatalogRegisterRefusals(t *testing.T) {
 	env := newEnv(t)
 	svc := &api.AgentService{ID: "redis1", Service: "redis", Port: 8000}
 	for want, reg := range map[string]*api.CatalogRegistration{
-		"without services":  {Node: "foo", Address: "1.1.1.1"},
+		"without services":   {Node: "foo", Address: "1.1.1.1"},
 		"node-level check":   {Node: "foo", Address: "1.1.1.1", Service: svc, Check: &api.AgentCheck{CheckID: "n", Status: api.HealthPassing}},
 		"this agent's":       {Node: "node-1", Address: "127.0.0.1", Service: svc},
 		"Must provide node":  {Address: "1.1.1.1", Service: svc},

@@ -56,11 +56,23 @@ func TestNodeMetaAndNodeMetaFilter(t *testing.T) {
 		name string
 		read func(*api.QueryOptions) (int, error)
 	}{
-		{"catalog services", func(q *api.QueryOptions) (int, error) { m, _, err := env.client.Catalog().Services(q); return len(m), err }},
-		{"catalog service", func(q *api.QueryOptions) (int, error) { s, _, err := env.client.Catalog().Service("web", "", q); return len(s), err }},
+		{"catalog services", func(q *api.QueryOptions) (int, error) {
+			m, _, err := env.client.Catalog().Services(q)
+			return len(m), err
+		}},
+		{"catalog service", func(q *api.QueryOptions) (int, error) {
+			s, _, err := env.client.Catalog().Service("web", "", q)
+			return len(s), err
+		}},
 		{"catalog nodes", func(q *api.QueryOptions) (int, error) { n, _, err := env.client.Catalog().Nodes(q); return len(n), err }},
-		{"health service", func(q *api.QueryOptions) (int, error) { e, _, err := env.client.Health().Service("web", "", false, q); return len(e), err }},
-		{"health state", func(q *api.QueryOptions) (int, error) { c, _, err := env.client.Health().State("any", q); return len(c), err }},
+		{"health service", func(q *api.QueryOptions) (int, error) {
+			e, _, err := env.client.Health().Service("web", "", false, q)
+			return len(e), err
+		}},
+		{"health state", func(q *api.QueryOptions) (int, error) {
+			c, _, err := env.client.Health().State("any", q)
+			return len(c), err
+		}},
 	} {
 		if n, err := c.read(match); err != nil || n == 0 {
 			t.Errorf("%s with matching node-meta: %d rows, %v", c.name, n, err)
