@@ -30,6 +30,8 @@ type Config struct {
 	NodeName string `yaml:"nodeName"`
 	// NodeAddress is the node address, used for services registered without one (default 127.0.0.1).
 	NodeAddress string `yaml:"nodeAddress"`
+	// NodeID is the node's ID, a UUID (default: derived from datacenter and node name).
+	NodeID string `yaml:"nodeID"`
 	// NodeMeta is the node's metadata, shown with Consul's own keys
 	// (consul-network-segment, consul-version) in the catalog (default none).
 	NodeMeta map[string]string `yaml:"nodeMeta"`
@@ -58,6 +60,7 @@ func (c *Config) Validate() error {
 	errs.Add(c.Datacenter != "" && !registry.ValidName(c.Datacenter), "consul.datacenter", "must be a valid name")
 	errs.Add(c.NodeName != "" && !registry.ValidName(c.NodeName), "consul.nodeName", "must be a valid name")
 	errs.Add(c.NodeAddress != "" && !registry.ValidHost(c.NodeAddress), "consul.nodeAddress", "%s, got %q", registry.HostRule, c.NodeAddress)
+	errs.Add(c.NodeID != "" && !validUUID(c.NodeID), "consul.nodeID", "must be a UUID, got %q", c.NodeID)
 	metaErr := wire.ValidateMeta(c.NodeMeta)
 	errs.Add(metaErr != nil, "consul.nodeMeta", "%v", metaErr)
 	errs.Add(c.MaxBodyBytes < 1024, "consul.maxBodyBytes", "must be at least 1024")
@@ -86,7 +89,7 @@ func mount(fc frontend.Config, env frontend.Env) error {
 		return nil
 	}
 	srv := New(env.Registry, Options{
-		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress, NodeMeta: c.NodeMeta,
+		ACLToken: c.ACLToken, Datacenter: c.Datacenter, NodeName: c.NodeName, NodeAddress: c.NodeAddress, NodeID: c.NodeID, NodeMeta: c.NodeMeta,
 		Namespace: namespace, MaxBodyBytes: c.MaxBodyBytes, MaxKVValueBytes: c.MaxKVValueBytes,
 		Timeouts: env.Timeouts, Limits: env.Limits, Logger: env.Logger, Metrics: env.Metrics,
 	})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,9 @@ type Options struct {
 	// NodeAddress is the node's address, used for services registered
 	// without an Address (default "127.0.0.1").
 	NodeAddress string
+	// NodeID is the node's ID, a UUID (default: derived from the
+	// datacenter and node name, so it stays the same across restarts).
+	NodeID string
 	// NodeMeta is the node's metadata besides what Consul sets itself
 	// (consul-network-segment, consul-version).
 	NodeMeta map[string]string
@@ -116,6 +120,9 @@ func (o Options) Validate() error {
 	if o.NodeName != "" && !registry.ValidName(o.NodeName) {
 		errs = append(errs, errors.New("consul.nodeName: must be a valid name"))
 	}
+	if o.NodeID != "" && !validUUID(o.NodeID) {
+		errs = append(errs, errors.New("consul.nodeID: must be a UUID"))
+	}
 	if err := wire.ValidateMeta(o.NodeMeta); err != nil {
 		errs = append(errs, errors.New("consul.nodeMeta: "+err.Error()))
 	}
@@ -123,4 +130,23 @@ func (o Options) Validate() error {
 		errs = append(errs, errors.New("consul.nodeAddress: "+registry.HostRule))
 	}
 	return errors.Join(errs...)
+}
+
+// validUUID reports whether s is a UUID in its usual 8-4-4-4-12 hex form,
+// as Consul requires of node_id.
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
+			return false
+		}
+	}
+	return true
 }

@@ -113,3 +113,16 @@ func TestCachedReadHeaders(t *testing.T) {
 		t.Fatalf("read without ?cached: %d, X-Cache %q", status, hdr.Get("X-Cache"))
 	}
 }
+
+// A configured node ID is the node's, as consul's node_id.
+func TestNodeIDConfigured(t *testing.T) {
+	const id = "fa6fec4d-2e62-1d5e-a504-b4774943accb"
+	env := newEnv(t, func(o *Options) { o.NodeID = id })
+	nodes, _, err := env.client.Catalog().Nodes(nil)
+	if err != nil || len(nodes) != 1 || nodes[0].ID != id {
+		t.Fatalf("nodes = %+v, %v", nodes, err)
+	}
+	if err := (Options{NodeID: "not-a-uuid"}).Validate(); err == nil || !strings.Contains(err.Error(), "consul.nodeID") {
+		t.Fatalf("validate bad node ID = %v", err)
+	}
+}

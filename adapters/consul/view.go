@@ -35,6 +35,9 @@ type nodeView struct {
 func newNodeView(o Options) *nodeView {
 	sum := sha256.Sum256([]byte("meshbridge-consul-node:" + o.Datacenter + "/" + o.NodeName))
 	id := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	if o.NodeID != "" {
+		id = strings.ToLower(o.NodeID)
+	}
 	return &nodeView{node: &wire.Node{
 		ID:         id,
 		Node:       o.NodeName,

@@ -12,6 +12,7 @@ import (
 // adapter and is ignored.
 type testConfig struct {
 	NodeName   string            `json:"node_name"`
+	NodeID     string            `json:"node_id"`
 	NodeMeta   map[string]string `json:"node_meta"`
 	DataDir    string            `json:"data_dir"`
 	Datacenter string            `json:"datacenter"`
@@ -46,6 +47,9 @@ func adapterConfig(tc *testConfig) ([]byte, error) {
 	}
 	if tc.NodeName != "" {
 		consul["nodeName"] = tc.NodeName
+	}
+	if tc.NodeID != "" {
+		consul["nodeID"] = tc.NodeID
 	}
 	if tc.Datacenter != "" {
 		consul["datacenter"] = tc.Datacenter
