@@ -79,6 +79,12 @@ images: build ## build the FROM scratch images meshbridge/<binary>:$(VERSION) fr
 bench: ## run the benchmarks (figures go to docs/benchmarks.md)
 	./scripts/bench.sh
 
+# consul/api's own test suite against registry-adapter (tools/consulshim);
+# about 6 minutes here, so a manual run: figures in docs/conformance.md.
+.PHONY: conformance-consul
+conformance-consul: ## run consul/api's own tests against registry-adapter
+	./scripts/conformance-consul.sh
+
 # go vet runs for macOS too (tests included): developers run make run there.
 lint: ## gofmt check and go vet on every module, for Linux and macOS
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
