@@ -85,6 +85,10 @@ bench: ## run the benchmarks (figures go to docs/benchmarks.md)
 conformance-consul: ## run consul/api's own tests against registry-adapter
 	./scripts/conformance-consul.sh
 
+.PHONY: conformance-fargo
+conformance-fargo: ## run hudl/fargo's own tests against registry-adapter's Eureka
+	./scripts/conformance-fargo.sh
+
 # go vet runs for macOS too (tests included): developers run make run there.
 lint: ## gofmt check and go vet on every module, for Linux and macOS
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
