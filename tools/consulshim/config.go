@@ -20,6 +20,9 @@ type testConfig struct {
 	Ports      struct {
 		HTTP int `json:"http"`
 	} `json:"ports"`
+	Addresses struct {
+		HTTP string `json:"http"`
+	} `json:"addresses"`
 	ACL struct {
 		Enabled bool `json:"enabled"`
 		Tokens  struct {
@@ -33,6 +36,9 @@ type testConfig struct {
 func adapterConfig(tc *testConfig) ([]byte, error) {
 	if tc.Ports.HTTP <= 0 {
 		return nil, errors.New("ports.http: missing (the shim serves only the HTTP API)")
+	}
+	if tc.Addresses.HTTP != "" {
+		return nil, fmt.Errorf("addresses.http: %q not supported (the adapter listens on bind_addr and ports.http, TCP only)", tc.Addresses.HTTP)
 	}
 	if tc.DataDir == "" {
 		return nil, errors.New("data_dir: missing")
