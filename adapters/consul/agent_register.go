@@ -40,6 +40,9 @@ func (s *Server) agentRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.Is(err, registry.ErrNotFound) {
 		return fmt.Errorf("consul: register %q: %w", id, err)
 	}
+	if n := externalNode(prev); prev != nil && n != nil {
+		return errorf(http.StatusBadRequest, "meshbridge: service ID %q of %q is registered on node %q through the catalog; IDs are unique per service here", id, def.Name, n.Node)
+	}
 	inst, err := s.buildInstance(def, id, checks, prev, replace)
 	if err != nil {
 		return err

@@ -30,6 +30,9 @@ type nodeRecord struct {
 // externalNode is the node record of a service registered on another
 // node, nil for this agent's own services and other protocols' instances.
 func externalNode(inst *registry.Instance) *nodeRecord {
+	if inst == nil {
+		return nil
+	}
 	raw, ok := inst.Attributes[attrNode]
 	if !ok {
 		return nil

@@ -111,4 +111,15 @@ func TestCatalogRegisterRefusals(t *testing.T) {
 	if insts := env.instances("redis"); len(insts) != 0 {
 		t.Fatalf("refused registrations were stored: %+v", insts)
 	}
+	// A service on another node keeps its ID: the agent does not take it over.
+	if _, err := env.client.Catalog().Register(&api.CatalogRegistration{Node: "foo", Address: "1.1.1.1", Service: svc}, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := env.client.Agent().ServiceRegister(&api.AgentServiceRegistration{ID: "redis1", Name: "redis", Port: 1})
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), `node "foo"`) {
+		t.Fatalf("agent registration of a catalog service's ID = %v", err)
+	}
+	if rows, _, err := env.client.Catalog().Service("redis", "", nil); err != nil || len(rows) != 1 || rows[0].Node != "foo" || rows[0].ServicePort != 8000 {
+		t.Fatalf("redis after the refused agent registration = %+v, %v", rows, err)
+	}
 }
