@@ -139,23 +139,62 @@ func (s *Server) catalogNode(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, "Missing node name")
 	}
 	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
-		topic, wake := s.notify.serviceSetTopic()
-		insts, err := s.servedInstances(r)
+		n, svcs, topic, wake, err := s.servicesOnNode(r, node)
 		if err != nil {
 			return readResult{}, nil, err
 		}
-		insts = slices.DeleteFunc(s.withSelf(insts), func(i *registry.Instance) bool { return !s.onNode(i, node) })
-		if len(insts) == 0 {
+		if n == nil {
 			// Consul answers an unknown node with 200 and null.
 			return readResult{encoded: []byte("null"), index: topic}, wake, nil
 		}
-		out := &wire.CatalogNodeServices{Node: s.nodeOf(insts[0]), Services: map[string]*wire.AgentService{}}
-		names := s.displayNames(insts)
-		for _, i := range insts {
-			out.Services[i.ID] = s.serviceView(i, names[i.ServiceKey])
+		out := &wire.CatalogNodeServices{Node: n, Services: map[string]*wire.AgentService{}}
+		for _, svc := range svcs {
+			out.Services[svc.ID] = svc
 		}
 		return readResult{body: out, index: topic}, wake, nil
 	})
+}
+
+// catalogNodeServiceList serves GET /v1/catalog/node-services/{node}: the
+// node and its services as a list ({"Node": null, "Services": []} for an
+// unknown node, as Consul).
+func (s *Server) catalogNodeServiceList(w http.ResponseWriter, r *http.Request) error {
+	node := strings.TrimPrefix(r.URL.Path, "/v1/catalog/node-services/")
+	if node == "" {
+		return errorf(http.StatusBadRequest, "Missing node name")
+	}
+	return s.serveRead(w, r, func() (readResult, <-chan struct{}, error) {
+		n, svcs, topic, wake, err := s.servicesOnNode(r, node)
+		if err != nil {
+			return readResult{}, nil, err
+		}
+		svcs, err = applyFilter(r, svcs)
+		if err != nil {
+			return readResult{}, nil, err
+		}
+		return readResult{body: &wire.CatalogNodeServiceList{Node: n, Services: svcs}, index: topic}, wake, nil
+	})
+}
+
+// servicesOnNode is a node (nil when unknown) and its services by ID, with
+// the catalog's service index.
+func (s *Server) servicesOnNode(r *http.Request, node string) (*wire.Node, []*wire.AgentService, int64, <-chan struct{}, error) {
+	topic, wake := s.notify.serviceSetTopic()
+	insts, err := s.servedInstances(r)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	insts = slices.DeleteFunc(s.withSelf(insts), func(i *registry.Instance) bool { return !s.onNode(i, node) })
+	svcs := []*wire.AgentService{}
+	if len(insts) == 0 {
+		return nil, svcs, topic, wake, nil
+	}
+	names := s.displayNames(insts)
+	for _, i := range insts {
+		svcs = append(svcs, s.serviceView(i, names[i.ServiceKey]))
+	}
+	slices.SortFunc(svcs, func(a, b *wire.AgentService) int { return strings.Compare(a.ID, b.ID) })
+	return s.nodeOf(insts[0]), svcs, topic, wake, nil
 }
 
 // catalogDatacenters serves GET /v1/catalog/datacenters.

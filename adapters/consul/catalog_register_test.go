@@ -41,6 +41,10 @@ func TestCatalogRegisterAndDeregister(t *testing.T) {
 	if err != nil || len(nodes) != 2 || nodes[0].Node != "foobar" || nodes[1].Node != "node-1" {
 		t.Fatalf("catalog nodes = %+v, %v", nodes, err)
 	}
+	list, _, err := catalog.NodeServiceList("foobar", nil)
+	if err != nil || list.Node.Node != "foobar" || len(list.Services) != 1 || list.Services[0].ID != "redis1" {
+		t.Fatalf("catalog node-services = %+v, %v", list, err)
+	}
 	if local, err := env.client.Agent().Services(); err != nil || local["redis1"] != nil {
 		t.Fatalf("a catalog service is not the agent's: %v, %v", local, err)
 	}
@@ -87,6 +91,9 @@ func TestCatalogRegisterAndDeregister(t *testing.T) {
 	}
 	if node, _, err := catalog.Node("foobar", nil); err != nil || node != nil {
 		t.Fatalf("node after deregistering it = %+v, %v", node, err)
+	}
+	if list, _, err := catalog.NodeServiceList("foobar", nil); err != nil || list.Node != nil || len(list.Services) != 0 {
+		t.Fatalf("node-services after deregistering the node = %+v, %v", list, err)
 	}
 }
 

@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 		"/v1/catalog/service/":           {get, s.catalogService},
 		"/v1/catalog/nodes":              {get, s.catalogNodes},
 		"/v1/catalog/node/":              {get, s.catalogNode},
+		"/v1/catalog/node-services/":     {get, s.catalogNodeServiceList},
 		"/v1/catalog/datacenters":        {get, s.catalogDatacenters},
 		"/v1/health/service/":            {get, s.healthService},
 		"/v1/health/checks/":             {get, s.healthChecks},

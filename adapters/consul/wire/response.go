@@ -123,6 +123,12 @@ type CatalogNodeServices struct {
 	Services map[string]*AgentService
 }
 
+// CatalogNodeServiceList is /v1/catalog/node-services/{node}.
+type CatalogNodeServiceList struct {
+	Node     *Node
+	Services []*AgentService
+}
+
 // KVPair is one key as /v1/kv writes it (structs.DirEntry). A nil Value
 // encodes as null, as Consul writes empty values.
 type KVPair struct {
