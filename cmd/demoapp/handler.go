@@ -47,6 +47,11 @@ type appConfig struct {
 	Egress    string
 	Propagate []string
 	Fault     fault
+	// Lookup, when set, finds downstream instances in a registry and
+	// calls them directly, as an app without a sidecar does.
+	Lookup interface {
+		Pick(service string) (string, error)
+	}
 }
 
 // Answer is the JSON body of every answer.
@@ -92,6 +97,9 @@ func newDemo(cfg appConfig) (*demo, error) {
 			return nil, fmt.Errorf("demoapp: egress: %w", err)
 		}
 		proxy = http.ProxyURL(u)
+	}
+	if cfg.Lookup != nil {
+		proxy = nil // the lookup gives the instance itself
 	}
 	if cfg.Fault.Status == 0 {
 		cfg.Fault.Status = http.StatusInternalServerError
@@ -212,7 +220,17 @@ func (a *demo) serveCall(w http.ResponseWriter, r *http.Request) {
 		a.write(w, ans)
 		return
 	}
-	target := "http://" + r.PathValue("service") + "/" + r.PathValue("rest")
+	host := r.PathValue("service")
+	if a.cfg.Lookup != nil {
+		addr, err := a.cfg.Lookup.Pick(host)
+		if err != nil {
+			ans.Status, ans.Error = http.StatusServiceUnavailable, "downstream: "+err.Error()
+			a.write(w, ans)
+			return
+		}
+		host = addr
+	}
+	target := "http://" + host + "/" + r.PathValue("rest")
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
