@@ -76,6 +76,11 @@ func (t *Topology) Meshed(s *Service) bool {
 	if s.LegacyRegistry == "" {
 		return false
 	}
+	for _, v := range s.Versions {
+		if v.Mesh {
+			return true // its mesh instances, at least
+		}
+	}
 	for _, sy := range t.Syncers {
 		for _, p := range sy.Pairs {
 			toMesh := p.From == s.LegacyRegistry && p.To == MeshRegistry
@@ -126,7 +131,7 @@ func (t *Topology) ComponentNames() []string {
 	}
 	for _, a := range t.Apps() {
 		out = append(out, a.Name)
-		if a.Service.HasSidecar() {
+		if a.Sidecar() {
 			out = append(out, a.Name+SidecarSuffix)
 		}
 	}

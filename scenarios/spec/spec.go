@@ -166,6 +166,10 @@ type Version struct {
 	Latency     time.Duration `yaml:"latency"`
 	ErrorRate   Share         `yaml:"errorRate"`
 	ErrorStatus int           `yaml:"errorStatus"`
+	// Mesh marks a service's moved instances during a migration: each has
+	// a sidecar and registers in the mesh through the control API, while
+	// the service's other versions stay in its legacyRegistry.
+	Mesh bool `yaml:"mesh"`
 }
 
 // Step is one action; exactly one field is set.
@@ -189,6 +193,10 @@ type Step struct {
 	// AppFault changes a demo app's injected latency and errors.
 	AppFault *AppFault `yaml:"appFault"`
 	Assert   *Assert   `yaml:"assert"`
+	// Migration steps (migration.go).
+	Shift    *Shift `yaml:"shift"`
+	Drain    *Drain `yaml:"drain"`
+	Rollback *Shift `yaml:"rollback"`
 }
 
 // Duration is a time.Duration written as "2s".

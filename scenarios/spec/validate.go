@@ -65,6 +65,7 @@ func (s *Scenario) applyDefaults() {
 		}
 	}
 	for _, st := range s.Steps {
+		s.migrationDefaults(&st)
 		if t := st.Traffic; t != nil {
 			if t.Path == "" {
 				t.Path = "/"
@@ -182,6 +183,7 @@ func (t *Topology) validate(errs *config.Errors) {
 			total += v.Instances
 			errs.Add(v.Latency < 0, vf+".latency", "must not be negative")
 			errs.Add(v.ErrorStatus < 200 || v.ErrorStatus > 599, vf+".errorStatus", "must be 200-599")
+			errs.Add(v.Mesh && svc.LegacyRegistry == "", vf+".mesh", "only for a service with legacyRegistry (its other versions are the legacy instances)")
 			for k := range v.Labels {
 				errs.Add(k == "version", vf+".labels", "version comes from the version name")
 				errs.Add(k == "" || strings.ContainsAny(k, " ,="), vf+".labels", "bad label key %q", k)
@@ -215,13 +217,14 @@ func (v *stepValidator) step(i int, st *Step) {
 	set := 0
 	for _, ok := range []bool{st.Apply != nil, st.Delete != nil, st.Traffic != nil, st.Await != "", st.Wait != nil,
 		st.Kill != "", st.Stop != "", st.Start != "", st.Restart != "", st.Pause != "", st.Resume != "",
-		st.Latency != nil, st.Cut != "", st.Heal != "", st.AppFault != nil, st.Assert != nil} {
+		st.Latency != nil, st.Cut != "", st.Heal != "", st.AppFault != nil, st.Assert != nil,
+		st.Shift != nil, st.Drain != nil, st.Rollback != nil} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		v.errs.Add(true, f, "set exactly one action (apply, delete, traffic, await, wait, kill, stop, start, restart, pause, resume, latency, cut, heal, appFault, assert), got %d", set)
+		v.errs.Add(true, f, "set exactly one action (apply, delete, traffic, await, wait, kill, stop, start, restart, pause, resume, latency, cut, heal, appFault, assert, shift, drain, rollback), got %d", set)
 		return
 	}
 	switch {
@@ -253,6 +256,12 @@ func (v *stepValidator) step(i int, st *Step) {
 		v.errs.Add(a.Status != 0 && (a.Status < 200 || a.Status > 599), f+".appFault.status", "must be 200-599")
 	case st.Assert != nil:
 		v.assert(f+".assert", st.Assert)
+	case st.Shift != nil:
+		v.shift(f+".shift", st.Shift, false)
+	case st.Rollback != nil:
+		v.shift(f+".rollback", st.Rollback, true)
+	case st.Drain != nil:
+		v.drain(f+".drain", st.Drain)
 	default:
 		for name, pat := range map[string]string{"kill": st.Kill, "stop": st.Stop, "start": st.Start, "restart": st.Restart,
 			"pause": st.Pause, "resume": st.Resume, "cut": st.Cut, "heal": st.Heal} {
