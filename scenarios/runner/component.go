@@ -77,6 +77,8 @@ type Component struct {
 	// App details, for assertions.
 	Service, Version string
 	Labels           map[string]string
+	// Moved marks a migrating service's mesh instances (spec: mesh: true).
+	Moved bool
 }
 
 // Net answers addresses once a provider has placed every component.

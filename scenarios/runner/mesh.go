@@ -68,14 +68,19 @@ func poll(ctx context.Context, within, every time.Duration, check func(context.C
 	defer cancel()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last error
 	for {
 		err := check(ctx)
 		if err == nil {
 			return nil
 		}
+		if last == nil || ctx.Err() == nil {
+			// A check cut short by the deadline says less than the one before.
+			last = err
+		}
 		select {
 		case <-ctx.Done():
-			return err
+			return last
 		case <-t.C:
 		}
 	}
@@ -110,7 +115,7 @@ func (r *run) forEachSidecar(ctx context.Context, check func(context.Context, st
 func (r *run) waitMesh(ctx context.Context) error {
 	want := map[string]int{}
 	for _, c := range r.comps {
-		if (c.Role == RoleApp && r.meshed(c.Service)) || c.Role == RoleMock {
+		if (c.Role == RoleApp && (c.Moved || r.meshed(c.Service))) || c.Role == RoleMock {
 			want[strings.ToLower(c.Service)]++
 		}
 	}

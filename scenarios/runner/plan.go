@@ -23,6 +23,10 @@ var registryPorts = map[string][]Port{
 // expiry show within a scenario's time.
 const heartbeat = "1s"
 
+// legacyFetch is how often a demo app without a sidecar fetches Eureka to
+// find its callees (Spring's registry-fetch-interval-seconds, 30 s there).
+const legacyFetch = "1s"
+
 // plan turns a topology into components in start order: registry, extra
 // containers, mocks, edge sidecar, then each instance's sidecar and app. adapterFlags are the
 // flags the registry-adapter binary knows (front-ends it was built with).
@@ -72,9 +76,15 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 		app := a
 		c := &Component{Name: app.Name, Role: RoleApp, Binary: BinDemoApp,
 			Ports: []Port{{Name: "http", Container: 8080}}, Ready: Probe{Port: "http", Path: "/actuator/health"},
-			Service: app.Service.Name, Version: app.Version.Name, Labels: spec.Labels(app.Version)}
+			Service: app.Service.Name, Version: app.Version.Name, Labels: spec.Labels(app.Version), Moved: app.Moved()}
+		// A migrating service's mesh instances register in the mesh,
+		// whatever registry its legacy ones use.
+		kind, where := app.Service.Registry, app.Service.RegistryContainer+app.Service.LegacyRegistry
+		if app.Moved() {
+			kind, where = "control", ""
+		}
 		sc := ""
-		if app.Service.HasSidecar() {
+		if app.Sidecar() {
 			sc = app.Name + spec.SidecarSuffix
 			c.Pod = sc
 			comps = append(comps, sidecar(sc, app.Service.Name, app.Name))
@@ -83,18 +93,24 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 			advertise := n.Dial(c.Name, "http")
 			args := []string{"--service", app.Service.Name, "--app-version", app.Version.Name, "--instance-id", app.Name,
 				"--listen", n.Listen(c.Name, "http"), "--heartbeat", heartbeat,
-				"--metadata", pairs(spec.RoutingLabels(app.Version)), "--registry", app.Service.Registry,
-				"--registry-url", registryURL(n, app.Service.Registry, app.Service.RegistryContainer+app.Service.LegacyRegistry),
+				"--metadata", pairs(spec.RoutingLabels(app.Version)), "--registry", kind,
+				"--registry-url", registryURL(n, kind, where),
 				"--latency", app.Version.Latency.String(),
 				"--error-rate", strconv.FormatFloat(float64(app.Version.ErrorRate), 'f', -1, 64),
 				"--error-status", strconv.Itoa(app.Version.ErrorStatus)}
-			if comp, port := nacosGRPC(s, app.Service); comp != "" {
+			if comp, port := nacosGRPC(s, app.Service); comp != "" && !app.Moved() {
 				_, p, _ := net.SplitHostPort(n.Dial(comp, port))
 				args = append(args, "--nacos-grpc-port", p)
 			}
-			if sc != "" {
+			switch {
+			case sc != "":
 				advertise = n.Dial(sc, "ingress")
 				args = append(args, "--egress", "http://"+n.Local(sc, "egress"))
+			case kind == "eureka":
+				// Without a sidecar it finds its callees in Eureka, as a
+				// Spring client does, fetching every second instead of
+				// every 30 s so that drains wait seconds, not minutes.
+				args = append(args, "--discovery-refresh", legacyFetch)
 			}
 			return append(args, "--advertise", advertise)
 		}

@@ -170,6 +170,14 @@ func describe(st *spec.Step) (action, detail string) {
 		return "appFault", st.AppFault.Component
 	case st.Assert != nil:
 		return "assert", describeAssert(st.Assert)
+	case st.Shift != nil:
+		return "shift", fmt.Sprintf("%s to %s: %s", st.Shift.Service, st.Shift.To, shares(st.Shift.Steps))
+	case st.Rollback != nil:
+		return "rollback", st.Rollback.Service + " to legacy"
+	case st.Drain != nil:
+		return "drain", fmt.Sprintf("%s (wait %s)", st.Drain.Component, st.Drain.Wait)
+	case st.ReleaseBreaker != "":
+		return "releaseBreaker", st.ReleaseBreaker
 	}
 	return "?", ""
 }
@@ -189,14 +197,7 @@ func (r *run) step(ctx context.Context, st *spec.Step) (string, error) {
 		}
 		return summaryLine(t), nil
 	case st.Wait != nil:
-		tm := time.NewTimer(st.Wait.Duration)
-		defer tm.Stop()
-		select {
-		case <-tm.C:
-			return "", nil
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
+		return "", sleep(ctx, st.Wait.Duration)
 	case st.Kill != "":
 		return r.eachComponent(ctx, st.Kill, func(c *Component) error { return r.stop(ctx, c, true) })
 	case st.Stop != "":
@@ -225,8 +226,24 @@ func (r *run) step(ctx context.Context, st *spec.Step) (string, error) {
 		return r.eachComponent(ctx, st.AppFault.Component, func(c *Component) error { return r.appFault(ctx, c, st.AppFault) })
 	case st.Assert != nil:
 		return r.assert(ctx, st.Assert)
+	case st.Shift != nil:
+		return r.shift(ctx, st.Shift, st.Shift.Steps, st.Shift.To)
+	case st.Rollback != nil:
+		return r.shift(ctx, st.Rollback, []spec.Share{1}, spec.SideLegacy)
+	case st.Drain != nil:
+		return r.drain(ctx, st.Drain)
+	case st.ReleaseBreaker != "":
+		return r.releaseBreaker(ctx, st.ReleaseBreaker)
 	}
 	return "", fmt.Errorf("empty step")
+}
+
+func shares(steps []spec.Share) string {
+	parts := make([]string, len(steps))
+	for i, p := range steps {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *run) eachComponent(ctx context.Context, pattern string, f func(*Component) error) (string, error) {
@@ -329,6 +346,9 @@ func (r *run) startTraffic(ctx context.Context, t *spec.Traffic) (string, error)
 	for _, c := range t.Classes {
 		p.Classes = append(p.Classes, traffic.Class{Name: c.Name, Share: float64(c.Share), Headers: c.Headers})
 	}
+	if len(r.s.Topology.Legacy) > 0 {
+		p.Origin = r.origin
+	}
 	before := r.snapshotStats(ctx)
 	tctx, cancel := context.WithCancel(ctx)
 	run, err := traffic.Start(tctx, p)
@@ -346,6 +366,20 @@ func (r *run) startTraffic(ctx context.Context, t *spec.Traffic) (string, error)
 		return "", err
 	}
 	return summaryLine(tr), nil
+}
+
+// origin says whether the instance that answered is one of the legacy
+// registry's (an app of a service with legacyRegistry, not moved) or the
+// mesh's, for the report's timeline.
+func (r *run) origin(_ *http.Response, instance string) string {
+	c := r.byName[instance]
+	if c == nil || c.Role != RoleApp {
+		return ""
+	}
+	if svc := r.service(c.Service); svc != nil && svc.LegacyRegistry != "" && !c.Moved {
+		return spec.SideLegacy
+	}
+	return spec.SideMesh
 }
 
 // dialContainer dials a container's published http port, looked up on

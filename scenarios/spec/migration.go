@@ -19,8 +19,9 @@ type Shift struct {
 	// Steps are the shares, in order ("10%", "0.5"); required for shift,
 	// not set for rollback (which is one step of 100% to legacy).
 	Steps []Share `yaml:"steps"`
-	// Wait follows each change: the callers' cache time (default 3s).
-	Wait time.Duration `yaml:"wait"`
+	// Wait follows each change: the callers' cache time (default 3s; 0s
+	// is no wait, as before any traffic).
+	Wait *time.Duration `yaml:"wait"`
 	// Hold is the window each step's share is measured over (default 3s).
 	Hold time.Duration `yaml:"hold"`
 	// Tolerance in share points for the measured share (default 10%).
@@ -96,8 +97,9 @@ func (s *Scenario) migrationDefaults(st *Step) {
 		if sh.To == "" {
 			sh.To = SideMesh
 		}
-		if sh.Wait == 0 {
-			sh.Wait = 3 * time.Second
+		if sh.Wait == nil {
+			w := 3 * time.Second
+			sh.Wait = &w
 		}
 		if sh.Hold == 0 {
 			sh.Hold = 3 * time.Second
@@ -160,7 +162,7 @@ func (v *stepValidator) shift(f string, sh *Shift, rollback bool) {
 				p, len(legacy), len(mesh), sh.Service, got*100, m, l)
 		}
 	}
-	v.errs.Add(sh.Wait < 0 || sh.Wait > 10*time.Minute, f+".wait", "must be 0-10m")
+	v.errs.Add(*sh.Wait < 0 || *sh.Wait > 10*time.Minute, f+".wait", "must be 0-10m")
 	v.errs.Add(sh.Hold <= 0 || sh.Hold > 10*time.Minute, f+".hold", "must be more than 0 and at most 10m")
 	v.errs.Add(sh.Tolerance < 0 || sh.Tolerance > 1, f+".tolerance", "must be 0%%-100%%")
 	if sh.Traffic != "" {
@@ -187,6 +189,15 @@ func (v *stepValidator) drain(f string, d *Drain) {
 	}
 	v.errs.Add(d.Wait < 0 || d.Wait > 10*time.Minute, f+".wait", "must be 0-10m")
 	v.errs.Add(d.Window <= 0 || d.Window > time.Minute, f+".window", "must be more than 0 and at most 1m")
+}
+
+func (t *Topology) isSyncer(name string) bool {
+	for _, s := range t.Syncers {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Topology) app(name string) *AppComponent {

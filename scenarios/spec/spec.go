@@ -197,6 +197,9 @@ type Step struct {
 	Shift    *Shift `yaml:"shift"`
 	Drain    *Drain `yaml:"drain"`
 	Rollback *Shift `yaml:"rollback"`
+	// ReleaseBreaker releases the open deletion breakers of syncers
+	// (patterns with *), as an operator does once the deletions are meant.
+	ReleaseBreaker string `yaml:"releaseBreaker"`
 }
 
 // Duration is a time.Duration written as "2s".

@@ -218,13 +218,13 @@ func (v *stepValidator) step(i int, st *Step) {
 	for _, ok := range []bool{st.Apply != nil, st.Delete != nil, st.Traffic != nil, st.Await != "", st.Wait != nil,
 		st.Kill != "", st.Stop != "", st.Start != "", st.Restart != "", st.Pause != "", st.Resume != "",
 		st.Latency != nil, st.Cut != "", st.Heal != "", st.AppFault != nil, st.Assert != nil,
-		st.Shift != nil, st.Drain != nil, st.Rollback != nil} {
+		st.Shift != nil, st.Drain != nil, st.Rollback != nil, st.ReleaseBreaker != ""} {
 		if ok {
 			set++
 		}
 	}
 	if set != 1 {
-		v.errs.Add(true, f, "set exactly one action (apply, delete, traffic, await, wait, kill, stop, start, restart, pause, resume, latency, cut, heal, appFault, assert, shift, drain, rollback), got %d", set)
+		v.errs.Add(true, f, "set exactly one action (apply, delete, traffic, await, wait, kill, stop, start, restart, pause, resume, latency, cut, heal, appFault, assert, shift, drain, rollback, releaseBreaker), got %d", set)
 		return
 	}
 	switch {
@@ -262,6 +262,10 @@ func (v *stepValidator) step(i int, st *Step) {
 		v.shift(f+".rollback", st.Rollback, true)
 	case st.Drain != nil:
 		v.drain(f+".drain", st.Drain)
+	case st.ReleaseBreaker != "":
+		for _, n := range v.components(f+".releaseBreaker", st.ReleaseBreaker) {
+			v.errs.Add(!v.s.Topology.isSyncer(n), f+".releaseBreaker", "%q is not a syncer", n)
+		}
 	default:
 		for name, pat := range map[string]string{"kill": st.Kill, "stop": st.Stop, "start": st.Start, "restart": st.Restart,
 			"pause": st.Pause, "resume": st.Resume, "cut": st.Cut, "heal": st.Heal} {

@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/meshbridge/meshbridge/registry"
+	"github.com/meshbridge/meshbridge/scenarios/spec"
+)
+
+// setUp takes an app instance into its callers' views (up) or out of
+// them, through the registry it is in, as docs/migration.md does: a
+// legacy Eureka instance by Eureka's status override, a mesh instance by
+// the control API's. The syncer carries either to the other side.
+func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
+	if c.Moved {
+		cl, err := r.ctl(ctx)
+		if err != nil {
+			return err
+		}
+		key := registry.NewInstanceKey("", "", c.Service, c.Name)
+		if up {
+			_, err = cl.ClearStatus(ctx, key)
+		} else {
+			_, err = cl.SetStatus(ctx, key, registry.StatusOutOfService)
+		}
+		return err
+	}
+	svc := r.service(c.Service)
+	addr, err := r.prov.HostAddr(ctx, svc.LegacyRegistry, spec.ContainerHTTPPort)
+	if err != nil {
+		return err
+	}
+	// Eureka: PUT .../status?value=OUT_OF_SERVICE sets the override;
+	// DELETE .../status?value=UP removes it and leaves the instance UP.
+	u := fmt.Sprintf("http://%s/eureka/apps/%s/%s/status", addr, url.PathEscape(strings.ToUpper(c.Service)), url.PathEscape(c.Name))
+	method, value := http.MethodPut, string(registry.StatusOutOfService)
+	if up {
+		method, value = http.MethodDelete, string(registry.StatusUp)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u+"?value="+value, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("eureka status of %s: %w", c.Name, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("eureka status of %s: %s %s answered %s", c.Name, method, u, resp.Status)
+	}
+	return nil
+}
+
+func (r *run) service(name string) *spec.Service {
+	for i := range r.s.Topology.Services {
+		if r.s.Topology.Services[i].Name == name {
+			return &r.s.Topology.Services[i]
+		}
+	}
+	return nil
+}
+
+// shift runs a shift (or a rollback: one step of 100% to legacy). Each
+// step leaves UP the counts of mesh and legacy instances that make its
+// share, waits the callers' cache time, then measures over the hold what
+// the service's instances received: the mesh's share must be within the
+// tolerance and the traffic run, when named, must not have failed since
+// the step began.
+func (r *run) shift(ctx context.Context, sh *spec.Shift, steps []spec.Share, to string) (string, error) {
+	legacy, mesh := r.s.Topology.MigrationSides(sh.Service)
+	var msgs []string
+	for i, p := range steps {
+		start := time.Now()
+		want := float64(p)
+		if to == spec.SideLegacy {
+			want = 1 - want
+		}
+		m, l, got := spec.ShiftCounts(want, len(legacy), len(mesh))
+		label := fmt.Sprintf("%s to %s (%d mesh + %d legacy UP)", p, to, m, l)
+		r.progress.set(fmt.Sprintf("shift %s %d/%d: %s", sh.Service, i+1, len(steps), label))
+		failedBefore := r.failedSoFar(sh.Traffic)
+		// Bring up what is to be up before taking the rest out, so callers
+		// always have an instance to pick.
+		for _, up := range []bool{true, false} {
+			for j, n := range mesh {
+				if (j < m) == up {
+					if err := r.setUp(ctx, r.byName[n], up); err != nil {
+						return "", err
+					}
+				}
+			}
+			for j, n := range legacy {
+				if (j < l) == up {
+					if err := r.setUp(ctx, r.byName[n], up); err != nil {
+						return "", err
+					}
+				}
+			}
+		}
+		if err := sleep(ctx, *sh.Wait); err != nil {
+			return "", err
+		}
+		if sh.Traffic == "" {
+			// Nothing to measure by: the counts are set, the callers had their time.
+			msgs = append(msgs, label)
+			continue
+		}
+		before := r.snapshotStats(ctx)
+		if err := sleep(ctx, sh.Hold); err != nil {
+			return "", err
+		}
+		after := r.snapshotStats(ctx)
+		toMesh, total := received(before, after, mesh), received(before, after, append(append([]string(nil), legacy...), mesh...))
+		measured := float64(toMesh) / float64(max(total, 1))
+		failed := r.failedSoFar(sh.Traffic) - failedBefore
+		msg := fmt.Sprintf("%s: mesh got %.1f%% of %d requests (want %.1f%% ± %s), %d failed, %s", label, measured*100, total, got*100, sh.Tolerance, failed, time.Since(start).Round(100*time.Millisecond))
+		msgs = append(msgs, msg)
+		switch {
+		case total == 0:
+			return strings.Join(msgs, "; "), fmt.Errorf("%s: no request reached %s during the hold", label, sh.Service)
+		case math.Abs(measured-got) > float64(sh.Tolerance)+1e-9:
+			return strings.Join(msgs, "; "), fmt.Errorf("%s", strings.Join(msgs, "; "))
+		case failed > 0:
+			return strings.Join(msgs, "; "), fmt.Errorf("%s", strings.Join(msgs, "; "))
+		}
+	}
+	return strings.Join(msgs, "; "), nil
+}
+
+// failedSoFar is the named traffic run's failed requests so far (0 for none).
+func (r *run) failedSoFar(name string) int {
+	if t := r.traffic[name]; t != nil {
+		return t.run.Progress().Failed
+	}
+	return 0
+}
+
+// received adds up the plain requests the named apps got between two snapshots.
+func received(before, after statsSnapshot, names []string) int64 {
+	var n int64
+	for _, name := range names {
+		n += after[name].Plain - before[name].Plain
+	}
+	return n
+}
+
+// drain marks the apps OUT_OF_SERVICE through their registry, waits the
+// callers' cache time, checks no request reaches them over the window,
+// then stops them. If requests still arrive they are left running (and
+// marked): stopping them would fail those requests.
+func (r *run) drain(ctx context.Context, d *spec.Drain) (string, error) {
+	names := spec.Match(r.names, d.Component)
+	for _, n := range names {
+		if err := r.setUp(ctx, r.byName[n], false); err != nil {
+			return "", fmt.Errorf("%s: %w", n, err)
+		}
+	}
+	r.progress.set(fmt.Sprintf("drain %s: marked OUT_OF_SERVICE, waiting %s for the callers' caches", strings.Join(names, ", "), d.Wait))
+	if err := sleep(ctx, d.Wait); err != nil {
+		return "", err
+	}
+	before := r.snapshotStats(ctx)
+	if err := sleep(ctx, d.Window); err != nil {
+		return "", err
+	}
+	after := r.snapshotStats(ctx)
+	if n := received(before, after, names); n > 0 {
+		return "", fmt.Errorf("%d requests reached %s within %s after %s of OUT_OF_SERVICE; not stopped", n, strings.Join(names, ", "), d.Window, d.Wait)
+	}
+	if _, err := r.eachComponent(ctx, d.Component, func(c *Component) error { return r.stop(ctx, c, false) }); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s: no request in %s after %s, stopped", strings.Join(names, ", "), d.Window, d.Wait), nil
+}
+
+// breakerWait bounds how long releaseBreaker waits for a breaker to open:
+// a syncer notices deletions at its next look at the source.
+const breakerWait = 10 * time.Second
+
+// releaseBreaker posts /breaker/release to each matching syncer's admin
+// listener (from the runner's host: loopback, as the syncer requires)
+// until it releases a flow, and says how many each released.
+func (r *run) releaseBreaker(ctx context.Context, pattern string) (string, error) {
+	var msgs []string
+	_, err := r.eachComponent(ctx, pattern, func(c *Component) error {
+		start := time.Now()
+		return poll(ctx, breakerWait, 200*time.Millisecond, func(ctx context.Context) error {
+			n, err := r.releaseOnce(ctx, c)
+			if err == nil && n == 0 {
+				err = fmt.Errorf("no deletion breaker of %s opened within %s", c.Name, breakerWait)
+			}
+			if err == nil {
+				msgs = append(msgs, fmt.Sprintf("%s released %d flows after %s", c.Name, n, time.Since(start).Round(100*time.Millisecond)))
+			}
+			return err
+		})
+	})
+	return strings.Join(msgs, ", "), err
+}
+
+func (r *run) releaseOnce(ctx context.Context, c *Component) (int, error) {
+	addr, err := r.prov.HostAddr(ctx, c.Name, "admin")
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/breaker/release", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Released int `json:"released"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("/breaker/release answered %s (%v)", resp.Status, err)
+	}
+	return out.Released, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
