@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/wait"
 	"github.com/meshbridge/meshbridge/registry"
 	"github.com/meshbridge/meshbridge/scenarios/spec"
 )
@@ -230,13 +231,10 @@ func (r *run) releaseOnce(ctx context.Context, c *Component) (int, error) {
 	return out.Released, nil
 }
 
+// sleep waits d, or returns ctx's error when it ends first.
 func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if !wait.Sleep(ctx, d) {
 		return ctx.Err()
 	}
+	return nil
 }
