@@ -118,6 +118,29 @@ var _ = Describe("migration bridge", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("migration from Eureka", func() {
+	It("moves gateway, orders and payments onto the mesh callees first without a failed request, then retires the legacy Eureka", func(ctx SpecContext) {
+		res := run(ctx, "migration-eureka")
+		main := framework.Traffic(res, "main")
+		Expect(main.Summary.Requests).To(Equal(5200))
+		Expect(main.Summary.ErrorRate).To(BeZero())
+		for _, svc := range []string{"payments", "orders", "gateway"} {
+			Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
+			Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)
+		}
+		// The timeline tells the gateway's legacy answers from its mesh ones.
+		origins := map[string]int{}
+		for _, sec := range main.Timeline {
+			for _, s := range sec.Served {
+				origins[s.Origin] += s.Count
+			}
+		}
+		Expect(origins["legacy"]).To(BeNumerically(">", 0))
+		Expect(origins["mesh"]).To(BeNumerically(">", 0))
+		Expect(origins["legacy"] + origins["mesh"]).To(Equal(5200))
+	}, SpecTimeout(specTimeout))
+})
+
 var _ = Describe("the runner itself", func() {
 	It("fails a scenario whose expectation the mesh does not meet, naming the step", func(ctx SpecContext) {
 		s, err := framework.Scenario("../testdata/must-fail.yaml")
