@@ -141,6 +141,27 @@ var _ = Describe("migration from Eureka", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("migration rolled back", func() {
+	It("takes orders back to legacy halfway while payments stays moved, without a failed request", func(ctx SpecContext) {
+		res := run(ctx, "migration-rollback")
+		Expect(framework.Traffic(res, "main").Summary.Requests).To(Equal(3100))
+		Expect(framework.Traffic(res, "main").Summary.ErrorRate).To(BeZero())
+		back := res.Steps[6] // the rollback under traffic (steps 0 and 1 park the mesh instances)
+		Expect(back.Action).To(Equal("rollback"))
+		Expect(back.Message).To(ContainSubstring("mesh got 0.0%"))
+		Expect(framework.Step(res, "drain", "orders-v2").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("migration with the syncer killed mid-shift", func() {
+	It("holds the split while the syncer is down, completes the shift after, and fails no request", func(ctx SpecContext) {
+		res := run(ctx, "migration-syncer-restart")
+		Expect(framework.Traffic(res, "main").Summary.Requests).To(Equal(2200))
+		Expect(framework.Traffic(res, "main").Summary.ErrorRate).To(BeZero())
+		Expect(framework.Step(res, "drain", "payments-v1").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
 var _ = Describe("the runner itself", func() {
 	It("fails a scenario whose expectation the mesh does not meet, naming the step", func(ctx SpecContext) {
 		s, err := framework.Scenario("../testdata/must-fail.yaml")

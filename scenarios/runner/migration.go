@@ -86,6 +86,9 @@ func (r *run) shift(ctx context.Context, sh *spec.Shift, steps []spec.Share, to 
 			want = 1 - want
 		}
 		m, l, got := spec.ShiftCounts(want, len(legacy), len(mesh))
+		if sh.Expect != nil {
+			got = float64(*sh.Expect)
+		}
 		label := fmt.Sprintf("%s to %s (%d mesh + %d legacy UP)", p, to, m, l)
 		r.progress.set(fmt.Sprintf("shift %s %d/%d: %s", sh.Service, i+1, len(steps), label))
 		failedBefore := r.failedSoFar(sh.Traffic)

@@ -29,6 +29,9 @@ type Shift struct {
 	// Traffic, a background run, must have no failed request from the
 	// step's start to the end of its hold (optional).
 	Traffic string `yaml:"traffic"`
+	// Expect, with one step, is the mesh's share to measure instead of the
+	// step's: for a change that cannot reach the callers (the syncer down).
+	Expect *Share `yaml:"expect"`
 }
 
 // Drain takes app instances out of their callers' views and stops them:
@@ -162,6 +165,8 @@ func (v *stepValidator) shift(f string, sh *Shift, rollback bool) {
 				p, len(legacy), len(mesh), sh.Service, got*100, m, l)
 		}
 	}
+	v.errs.Add(sh.Expect != nil && (len(sh.Steps) != 1 || sh.Traffic == ""), f+".expect", "needs exactly one step and a traffic run to measure")
+	v.errs.Add(sh.Expect != nil && (*sh.Expect < 0 || *sh.Expect > 1), f+".expect", "must be 0%%-100%%")
 	v.errs.Add(*sh.Wait < 0 || *sh.Wait > 10*time.Minute, f+".wait", "must be 0-10m")
 	v.errs.Add(sh.Hold <= 0 || sh.Hold > 10*time.Minute, f+".hold", "must be more than 0 and at most 10m")
 	v.errs.Add(sh.Tolerance < 0 || sh.Tolerance > 1, f+".tolerance", "must be 0%%-100%%")
