@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 5s
 
-.PHONY: help build run test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper zookeeper-image chromium
+.PHONY: help build run demo-migration test test-unit test-nethttp test-fuzz test-e2e images bench lint fmt generate clean plugins zookeeper zookeeper-image chromium
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ plugins: ## build every example plugin into bin/plugins/
 
 run: build ## run the demo on embedded defaults
 	./scripts/demo.sh
+
+demo-migration: build ## run the Eureka migration scenario live, the split printed as each service moves
+	$(BIN)/scenario run --bin $(BIN) scenarios/migration-eureka.yaml
 
 test: test-unit test-nethttp test-fuzz ## every test that can run on this machine
 

@@ -90,7 +90,7 @@ func (r *run) shift(ctx context.Context, sh *spec.Shift, steps []spec.Share, to 
 			got = float64(*sh.Expect)
 		}
 		label := fmt.Sprintf("%s to %s (%d mesh + %d legacy UP)", p, to, m, l)
-		r.progress.set(fmt.Sprintf("shift %s %d/%d: %s", sh.Service, i+1, len(steps), label))
+		r.progress.set(fmt.Sprintf("shift %s %d/%d: %s", sh.Service, i+1, len(steps), label), r.liveTraffic)
 		failedBefore := r.failedSoFar(sh.Traffic)
 		// Bring up what is to be up before taking the rest out, so callers
 		// always have an instance to pick.
@@ -128,6 +128,7 @@ func (r *run) shift(ctx context.Context, sh *spec.Shift, steps []spec.Share, to 
 		failed := r.failedSoFar(sh.Traffic) - failedBefore
 		msg := fmt.Sprintf("%s: mesh got %.1f%% of %d requests (want %.1f%% ± %s), %d failed, %s", label, measured*100, total, got*100, sh.Tolerance, failed, time.Since(start).Round(100*time.Millisecond))
 		msgs = append(msgs, msg)
+		r.progress.note("shift " + sh.Service + " " + msg)
 		switch {
 		case total == 0:
 			return strings.Join(msgs, "; "), fmt.Errorf("%s: no request reached %s during the hold", label, sh.Service)
@@ -168,7 +169,7 @@ func (r *run) drain(ctx context.Context, d *spec.Drain) (string, error) {
 			return "", fmt.Errorf("%s: %w", n, err)
 		}
 	}
-	r.progress.set(fmt.Sprintf("drain %s: marked OUT_OF_SERVICE, waiting %s for the callers' caches", strings.Join(names, ", "), d.Wait))
+	r.progress.set(fmt.Sprintf("drain %s: marked OUT_OF_SERVICE, waiting %s for the callers' caches", strings.Join(names, ", "), d.Wait), r.liveTraffic)
 	if err := sleep(ctx, d.Wait); err != nil {
 		return "", err
 	}
@@ -183,7 +184,9 @@ func (r *run) drain(ctx context.Context, d *spec.Drain) (string, error) {
 	if _, err := r.eachComponent(ctx, d.Component, func(c *Component) error { return r.stop(ctx, c, false) }); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s: no request in %s after %s, stopped", strings.Join(names, ", "), d.Window, d.Wait), nil
+	msg := fmt.Sprintf("%s: no request in %s after %s, stopped", strings.Join(names, ", "), d.Window, d.Wait)
+	r.progress.note("drain " + msg)
+	return msg, nil
 }
 
 // breakerWait bounds how long releaseBreaker waits for a breaker to open:

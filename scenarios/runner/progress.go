@@ -85,6 +85,18 @@ func (p *progressLine) set(text string, live ...func() string) {
 	p.mu.Unlock()
 }
 
+// note prints a line that stays above the redrawn one: a result worth
+// keeping on screen, such as each shift step's measured split.
+func (p *progressLine) note(text string) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.clear()
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	fmt.Fprintf(p.w, "[%s] %s\n", p.name, text)
+}
+
 // setLive replaces only the changing part.
 func (p *progressLine) setLive(live func() string) {
 	if p == nil {
