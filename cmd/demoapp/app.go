@@ -86,7 +86,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.errorRate, "error-rate", o.errorRate, "`share` of answers (0-1) that fail with --error-status")
 	fs.IntVar(&o.errorStatus, "error-status", o.errorStatus, "HTTP `status` of injected errors")
 	fs.DurationVar(&o.heartbeat, "heartbeat", o.heartbeat, "registry heartbeat `interval` (the lease is three times this)")
-	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka and no --egress: find downstream services in Eureka, fetching the registry every `interval` (Spring's registry-fetch-interval-seconds, 30s there), UP instances only, round robin (default off)")
+	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka or consul and no --egress: find downstream services in the registry, fetching it every `interval` (Eureka's registry-fetch-interval-seconds, 30s there), UP (Eureka) or passing (Consul) instances only, round robin (default off)")
 	fs.StringVar(&o.log.Level, "log-level", o.log.Level, "debug, info, warn or error")
 	fs.StringVar(&o.log.Format, "log-format", o.log.Format, "text or json")
 }
@@ -125,7 +125,7 @@ func (o *options) Validate() error {
 	bad(o.errorRate < 0 || o.errorRate > 1, "--error-rate: must be between 0 and 1")
 	bad(o.errorStatus < 200 || o.errorStatus > 599, "--error-status: must be 200-599")
 	bad(o.discoveryRefresh < 0, "--discovery-refresh: must not be negative")
-	bad(o.discoveryRefresh > 0 && (o.registry != "eureka" || o.egress != ""), "--discovery-refresh: needs --registry eureka and no --egress (a sidecar finds the callees itself)")
+	bad(o.discoveryRefresh > 0 && ((o.registry != "eureka" && o.registry != "consul") || o.egress != ""), "--discovery-refresh: needs --registry eureka or consul and no --egress (a sidecar finds the callees itself)")
 	bad(o.heartbeat < 100*time.Millisecond, "--heartbeat: must be at least 100ms")
 	if _, err := parsePairs(o.metadata); err != nil {
 		errs = append(errs, fmt.Errorf("--metadata: %w", err))
@@ -201,10 +201,18 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 		Service: o.service, Version: o.appVersion, Instance: id, Egress: o.egress,
 		Propagate: splitList(o.propagate), Fault: fault{Latency: o.latency, ErrorRate: o.errorRate, Status: o.errorStatus},
 	}
-	var lookup *eurekaLookup
-	if o.discoveryRefresh > 0 {
-		lookup = newEurekaLookup(o.registryURL, o.discoveryRefresh, log)
-		cfg.Lookup = lookup
+	var found *lookup
+	switch {
+	case o.discoveryRefresh == 0:
+	case o.registry == "consul":
+		if found, err = newConsulLookup(o.registryURL, o.discoveryRefresh, log); err != nil {
+			return err
+		}
+	default:
+		found = newEurekaLookup(o.registryURL, o.discoveryRefresh, log)
+	}
+	if found != nil {
+		cfg.Lookup = found
 	}
 	d, err := newDemo(cfg)
 	if err != nil {
@@ -231,8 +239,8 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 	}
 	log.Info("demoapp listening", "addr", ln.Addr().String(), "service", o.service, "version", o.appVersion,
 		"instance", id, "registry", o.registry, "advertise", fmt.Sprintf("%s:%d", host, port))
-	if lookup != nil {
-		env.Go(func(ctx context.Context) error { lookup.Run(ctx); return nil })
+	if found != nil {
+		env.Go(func(ctx context.Context) error { found.Run(ctx); return nil })
 	}
 	env.GoFirst(func(ctx context.Context) error {
 		reg.Run(ctx) // retries until ctx ends, then deregisters

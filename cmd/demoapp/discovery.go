@@ -5,40 +5,63 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/hudl/fargo"
 )
 
-// eurekaLookup finds downstream services the way a Spring Cloud Eureka
-// client does without a sidecar: it fetches the whole registry every
-// refresh interval (Spring's eureka.client.registry-fetch-interval-seconds,
-// 30 s by default), keeps UP instances only (filter-only-up-instances) and
-// picks among them round robin. A caller therefore keeps using what it
-// fetched last until the next fetch: that lag is what a drain waits for.
-type eurekaLookup struct {
-	conn    fargo.EurekaConnection
-	refresh time.Duration
-	log     *slog.Logger
-	mu      sync.RWMutex
-	apps    map[string][]string // lower-case app name -> UP host:port
-	fetched bool
-	next    atomic.Uint64
+// lookup finds downstream services the way a Spring Cloud app does
+// without a sidecar: it fetches the registry's selectable instances every
+// refresh interval (Eureka's registry-fetch-interval-seconds, 30 s by
+// default; Spring Cloud LoadBalancer's cache, 35 s, over Consul) and picks
+// among them round robin. A caller therefore keeps using what it fetched
+// last until the next fetch: that lag is what a drain waits for.
+type lookup struct {
+	fetchAll func() (map[string][]string, error) // lower-case service -> host:port
+	refresh  time.Duration
+	log      *slog.Logger
+	mu       sync.RWMutex
+	apps     map[string][]string
+	fetched  bool
+	next     atomic.Uint64
 }
 
-func newEurekaLookup(url string, refresh time.Duration, log *slog.Logger) *eurekaLookup {
+// newEurekaLookup fetches the whole registry, keeping UP instances only
+// (Spring's filter-only-up-instances).
+func newEurekaLookup(url string, refresh time.Duration, log *slog.Logger) *lookup {
 	conn := fargo.NewConn(strings.TrimRight(url, "/"))
 	conn.UseJson = true
-	return &eurekaLookup{conn: conn, refresh: refresh, log: log.With("component", "demoapp.lookup")}
+	return &lookup{fetchAll: func() (map[string][]string, error) { return eurekaView(conn) }, refresh: refresh, log: log.With("component", "demoapp.lookup")}
+}
+
+// newConsulLookup lists the catalog's services and asks each one's
+// passing instances, as Spring Cloud Consul does with query-passing=true
+// (an instance in maintenance is critical, so not listed).
+func newConsulLookup(raw string, refresh time.Duration, log *slog.Logger) (*lookup, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("consul: url: %w", err)
+	}
+	cfg := api.DefaultNonPooledConfig()
+	cfg.Address, cfg.Scheme = u.Host, u.Scheme
+	cfg.HttpClient = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consul: %w", err)
+	}
+	return &lookup{fetchAll: func() (map[string][]string, error) { return consulView(c) }, refresh: refresh, log: log.With("component", "demoapp.lookup")}, nil
 }
 
 // Run fetches the registry now and every refresh interval until ctx ends.
 // A failed fetch keeps the last view, as Eureka clients do.
-func (l *eurekaLookup) Run(ctx context.Context) {
+func (l *lookup) Run(ctx context.Context) {
 	t := time.NewTicker(l.refresh)
 	defer t.Stop()
 	for {
@@ -53,11 +76,22 @@ func (l *eurekaLookup) Run(ctx context.Context) {
 	}
 }
 
-func (l *eurekaLookup) fetch() error {
-	// fargo has no context: each call is bounded by its own HTTP timeouts.
-	apps, err := l.conn.GetApps()
+func (l *lookup) fetch() error {
+	view, err := l.fetchAll()
 	if err != nil {
-		return fmt.Errorf("eureka: fetch: %w", err)
+		return err
+	}
+	l.mu.Lock()
+	l.apps, l.fetched = view, true
+	l.mu.Unlock()
+	return nil
+}
+
+func eurekaView(conn fargo.EurekaConnection) (map[string][]string, error) {
+	// fargo has no context: each call is bounded by its own HTTP timeouts.
+	apps, err := conn.GetApps()
+	if err != nil {
+		return nil, fmt.Errorf("eureka: fetch: %w", err)
 	}
 	view := map[string][]string{}
 	for name, app := range apps {
@@ -72,22 +106,41 @@ func (l *eurekaLookup) fetch() error {
 			view[strings.ToLower(name)] = append(view[strings.ToLower(name)], net.JoinHostPort(host, strconv.Itoa(in.Port)))
 		}
 	}
-	l.mu.Lock()
-	l.apps, l.fetched = view, true
-	l.mu.Unlock()
-	return nil
+	return view, nil
+}
+
+func consulView(c *api.Client) (map[string][]string, error) {
+	services, _, err := c.Catalog().Services(nil)
+	if err != nil {
+		return nil, fmt.Errorf("consul: services: %w", err)
+	}
+	view := map[string][]string{}
+	for name := range services {
+		entries, _, err := c.Health().Service(name, "", true, nil)
+		if err != nil {
+			return nil, fmt.Errorf("consul: health of %s: %w", name, err)
+		}
+		for _, e := range entries {
+			host := e.Service.Address
+			if host == "" {
+				host = e.Node.Address
+			}
+			view[strings.ToLower(name)] = append(view[strings.ToLower(name)], net.JoinHostPort(host, strconv.Itoa(e.Service.Port)))
+		}
+	}
+	return view, nil
 }
 
 // Pick returns the host:port of the next UP instance of service.
-func (l *eurekaLookup) Pick(service string) (string, error) {
+func (l *lookup) Pick(service string) (string, error) {
 	l.mu.RLock()
 	addrs, fetched := l.apps[strings.ToLower(service)], l.fetched
 	l.mu.RUnlock()
 	switch {
 	case !fetched:
-		return "", fmt.Errorf("eureka: no registry fetched yet")
+		return "", fmt.Errorf("no registry fetched yet")
 	case len(addrs) == 0:
-		return "", fmt.Errorf("eureka: no UP instance of %s", service)
+		return "", fmt.Errorf("no selectable instance of %s", service)
 	}
 	return addrs[(l.next.Add(1)-1)%uint64(len(addrs))], nil
 }
