@@ -141,6 +141,19 @@ var _ = Describe("migration from Eureka", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("migration from Consul", func() {
+	It("moves gateway, orders and payments onto the mesh callees first without a failed request, then retires the legacy Consul", func(ctx SpecContext) {
+		res := run(ctx, "migration-consul")
+		main := framework.Traffic(res, "main")
+		Expect(main.Summary.Requests).To(Equal(5200))
+		Expect(main.Summary.ErrorRate).To(BeZero())
+		for _, svc := range []string{"payments", "orders", "gateway"} {
+			Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
+			Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)
+		}
+	}, SpecTimeout(specTimeout))
+})
+
 var _ = Describe("migration rolled back", func() {
 	It("takes orders back to legacy halfway while payments stays moved, without a failed request", func(ctx SpecContext) {
 		res := run(ctx, "migration-rollback")

@@ -18,8 +18,8 @@ import (
 
 // setUp takes an app instance into its callers' views (up) or out of
 // them, through the registry it is in, as docs/migration.md does: a
-// legacy Eureka instance by Eureka's status override, a mesh instance by
-// the control API's. The syncer carries either to the other side.
+// legacy Eureka instance by Eureka's status override, a legacy Consul one
+// by maintenance mode, a mesh instance by the control API's override. The syncer carries either to the other side.
 func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 	if c.Moved {
 		cl, err := r.ctl(ctx)
@@ -39,24 +39,33 @@ func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 	if err != nil {
 		return err
 	}
-	// Eureka: PUT .../status?value=OUT_OF_SERVICE sets the override;
-	// DELETE .../status?value=UP removes it and leaves the instance UP.
-	u := fmt.Sprintf("http://%s/eureka/apps/%s/%s/status", addr, url.PathEscape(strings.ToUpper(c.Service)), url.PathEscape(c.Name))
-	method, value := http.MethodPut, string(registry.StatusOutOfService)
-	if up {
-		method, value = http.MethodDelete, string(registry.StatusUp)
+	var method, u string
+	switch svc.Registry {
+	case "consul":
+		// Consul: maintenance mode, a critical check, so callers that ask
+		// ?passing (Spring's query-passing=true) drop it.
+		method, u = http.MethodPut, fmt.Sprintf("http://%s/v1/agent/service/maintenance/%s?enable=%t&reason=%s",
+			addr, url.PathEscape(c.Name), !up, url.QueryEscape("scenario: drained"))
+	default:
+		// Eureka: PUT .../status?value=OUT_OF_SERVICE sets the override;
+		// DELETE .../status?value=UP removes it and leaves the instance UP.
+		method, u = http.MethodPut, fmt.Sprintf("http://%s/eureka/apps/%s/%s/status?value=%s",
+			addr, url.PathEscape(strings.ToUpper(c.Service)), url.PathEscape(c.Name), registry.StatusOutOfService)
+		if up {
+			method, u = http.MethodDelete, strings.TrimSuffix(u, string(registry.StatusOutOfService))+string(registry.StatusUp)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u+"?value="+value, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("eureka status of %s: %w", c.Name, err)
+		return fmt.Errorf("%s status of %s: %w", svc.Registry, c.Name, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("eureka status of %s: %s %s answered %s", c.Name, method, u, resp.Status)
+		return fmt.Errorf("%s status of %s: %s %s answered %s", svc.Registry, c.Name, method, u, resp.Status)
 	}
 	return nil
 }

@@ -106,10 +106,10 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 			case sc != "":
 				advertise = n.Dial(sc, "ingress")
 				args = append(args, "--egress", "http://"+n.Local(sc, "egress"))
-			case kind == "eureka":
-				// Without a sidecar it finds its callees in Eureka, as a
-				// Spring client does, fetching every second instead of
-				// every 30 s so that drains wait seconds, not minutes.
+			case kind == "eureka" || kind == "consul":
+				// Without a sidecar it finds its callees in its registry,
+				// as a Spring client does, fetching every second instead
+				// of every 30-35 s so that drains wait seconds, not minutes.
 				args = append(args, "--discovery-refresh", legacyFetch)
 			}
 			return append(args, "--advertise", advertise)
