@@ -118,16 +118,23 @@ var _ = Describe("migration bridge", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+// expectMigrated checks a gateway -> orders -> payments migration: every
+// request of its traffic answered, every shift and drain passed.
+func expectMigrated(res *report.Result) *report.TrafficReport {
+	main := framework.Traffic(res, "main")
+	Expect(main.Summary.Requests).To(Equal(5200))
+	Expect(main.Summary.ErrorRate).To(BeZero())
+	for _, svc := range []string{"payments", "orders", "gateway"} {
+		Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
+		Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)
+	}
+	return main
+}
+
 var _ = Describe("migration from Eureka", func() {
 	It("moves gateway, orders and payments onto the mesh callees first without a failed request, then retires the legacy Eureka", func(ctx SpecContext) {
 		res := run(ctx, "migration-eureka")
-		main := framework.Traffic(res, "main")
-		Expect(main.Summary.Requests).To(Equal(5200))
-		Expect(main.Summary.ErrorRate).To(BeZero())
-		for _, svc := range []string{"payments", "orders", "gateway"} {
-			Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
-			Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)
-		}
+		main := expectMigrated(res)
 		// The timeline tells the gateway's legacy answers from its mesh ones.
 		origins := map[string]int{}
 		for _, sec := range main.Timeline {
@@ -144,13 +151,7 @@ var _ = Describe("migration from Eureka", func() {
 var _ = Describe("migration from Consul", func() {
 	It("moves gateway, orders and payments onto the mesh callees first without a failed request, then retires the legacy Consul", func(ctx SpecContext) {
 		res := run(ctx, "migration-consul")
-		main := framework.Traffic(res, "main")
-		Expect(main.Summary.Requests).To(Equal(5200))
-		Expect(main.Summary.ErrorRate).To(BeZero())
-		for _, svc := range []string{"payments", "orders", "gateway"} {
-			Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
-			Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)
-		}
+		expectMigrated(res)
 	}, SpecTimeout(specTimeout))
 })
 
