@@ -124,6 +124,26 @@ func (r *running) counter(t *testing.T, name string, labels map[string]string) f
 	return sum
 }
 
+// caughtUp waits until r leads and every flow has applied what it has
+// seen (no lag). The targets show a write before the syncer has its
+// answer and counts it, so counters are read after this, not after the
+// targets hold what they should.
+func (r *running) caughtUp(t *testing.T) {
+	t.Helper()
+	poll.UntilNil(t, "the syncer caught up", func() error {
+		st := r.Status()
+		if !st.Leader {
+			return fmt.Errorf("not leading")
+		}
+		for _, f := range st.Pairs {
+			if f.LagSeconds != 0 {
+				return fmt.Errorf("%s -> %s lags %.3fs", f.From, f.To, f.LagSeconds)
+			}
+		}
+		return nil
+	}, poll.Within(within))
+}
+
 func (r *running) flow(t *testing.T, from, to string) registrysync.FlowStatus {
 	t.Helper()
 	for _, f := range r.Status().Pairs {

@@ -47,6 +47,7 @@ func TestRule1NoLoops(t *testing.T) {
 		}
 	}
 	// Every write was a first copy of an app's instance: 3 into m, 2 into a.
+	s.caughtUp(t)
 	if got := s.counter(t, "meshbridge_registrysync_writes_total", nil); got != 5 {
 		t.Errorf("%v writes, want 5 (one per app instance)", got)
 	}
