@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/nacos-group/nacos-sdk-go/v2/model"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
 	"github.com/meshbridge/meshbridge/registry"
@@ -22,7 +23,14 @@ var errClosed = errors.New("nacos: connector closed")
 // the connection's whole set for that service: so the sink keeps every
 // copy it wrote, service by service, and sends a service's whole set on
 // each change. The copies live as long as the connection; the client
-// library registers the last set again after it reconnects.
+// library registers the last set again after it (re)connects.
+//
+// That re-registration reads the sets once and sends them one by one, so
+// a set it read before the sink sent a newer one can reach the server
+// after the newer one and replace it (seen just after the first connect,
+// when the library's connect event is handled late). The sink therefore
+// follows every service it writes and, when the server shows other copies
+// than it holds, sends its set again.
 type sink struct {
 	cfg     *Config
 	owner   string
@@ -51,6 +59,9 @@ type sinkClient struct {
 type heldService struct {
 	mu     sync.Mutex // held across the registration, so sets go out in order
 	copies map[string]heldCopy
+	// followed is set once the sink subscribed to the service (or is
+	// subscribing), to see what the server shows of it.
+	followed bool
 }
 
 type heldCopy struct {
@@ -79,7 +90,9 @@ func (s *sink) client(ctx context.Context, namespace string) (*watch, error) {
 			// not fail the connection for the others.
 			nc, err := dial(context.Background(), s.cfg, namespace)
 			if err == nil {
-				c.watch = newWatch(nc, namespace, s.cfg.Timeout, nil)
+				var w *watch
+				w = newWatch(nc, namespace, s.cfg.Timeout, func(ref serviceRef) { s.recheck(w, ref) })
+				c.watch = w
 			}
 			c.err = err
 			close(c.ready)
@@ -139,7 +152,71 @@ func (s *sink) put(ctx context.Context, inst *registry.Instance) error {
 		return fmt.Errorf("nacos: put %s/%s: %w", inst.Service, inst.ID, err)
 	}
 	hs.copies = next
+	if !hs.followed {
+		hs.followed = true
+		go s.follow(w, key, hs)
+	}
 	return nil
+}
+
+// follow subscribes to a service the sink wrote, so that recheck sees
+// what the server shows of it; on failure the next put tries again (and
+// Owned subscribes as well).
+func (s *sink) follow(w *watch, key copyKey, hs *heldService) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+	defer cancel()
+	if err := w.subscribe(ctx, serviceRef{Group: key.Group, Service: key.Service}); err != nil {
+		hs.mu.Lock()
+		hs.followed = false
+		hs.mu.Unlock()
+	}
+}
+
+// recheck runs when the server sent a followed service's instances: if
+// it shows other copies of this syncer than the sink holds, the sink
+// sends its set again (see sink). It works aside: the library calls it
+// on the connection's goroutine.
+func (s *sink) recheck(w *watch, ref serviceRef) {
+	hs := s.held(copyKey{Namespace: w.namespace, Group: ref.Group, Service: ref.Service}, false)
+	if hs == nil {
+		return
+	}
+	go func() {
+		hs.mu.Lock()
+		defer hs.mu.Unlock()
+		hosts, ok := w.instances(ref)
+		if !ok || len(hs.copies) == 0 || !s.differs(hosts, hs.copies) {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Timeout)
+		defer cancel()
+		// A failure leaves it to the next push or the engine's next
+		// listing of the copies (Owned).
+		_ = s.register(ctx, w, copyKey{Namespace: w.namespace, Group: ref.Group, Service: ref.Service}, hs.copies)
+	}()
+}
+
+// differs reports whether hosts (what the server shows of a service)
+// hold other copies of this syncer than copies, or other versions of
+// them. Nacos lists no disabled instance.
+func (s *sink) differs(hosts []model.Instance, copies map[string]heldCopy) bool {
+	shown := map[string]string{}
+	for _, h := range hosts {
+		if h.Metadata[registrysync.MetaOwner] == s.owner && h.Metadata[MetaCopyID] != "" {
+			shown[h.Metadata[MetaCopyID]] = h.Metadata[registrysync.MetaDigest]
+		}
+	}
+	enabled := 0
+	for id, c := range copies {
+		if !c.param.Enable {
+			continue
+		}
+		enabled++
+		if digest, ok := shown[id]; !ok || digest != c.param.Metadata[registrysync.MetaDigest] {
+			return true
+		}
+	}
+	return len(shown) != enabled
 }
 
 // delete implements registrysync.Sink.Delete.
