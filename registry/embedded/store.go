@@ -187,8 +187,13 @@ func (s *Store) commitLocked(events ...registry.Event) error {
 		}
 	}
 	s.pending = append(s.pending, events...)
-	s.fmu.Unlock()
+	// Applied before fmu is released: a flush under way takes pending as
+	// soon as it can and publishes it, and a watcher woken by an event
+	// must find its change in the state (else a Consul blocking query
+	// answers the event's index with the data from before it, and waits
+	// past the change for good).
 	s.state.Apply(events...)
+	s.fmu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
 	default:
