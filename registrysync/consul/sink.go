@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/consul/api"
@@ -120,26 +119,25 @@ func (c *Connector) Put(ctx context.Context, inst *registry.Instance) error {
 }
 
 // local reads a service of the agent and its checks; nil when the agent
-// does not have it.
+// does not have it. One read of that service alone: a filter over
+// /v1/agent/checks would go through every check of the agent on each
+// write (288 ms a write at 10,000 copies).
 func (c *Connector) local(ctx context.Context, id string) (*api.AgentService, []*api.AgentCheck, error) {
 	q, cancel := c.query(ctx)
 	defer cancel()
-	s, _, err := c.client.Agent().Service(id, q)
+	_, info, err := c.client.Agent().AgentHealthServiceByIDOpts(id, q)
 	switch {
-	case statusIs(err, http.StatusNotFound):
-		return nil, nil, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("read the agent's service: %w", err)
+		return nil, nil, fmt.Errorf("read the agent's service and its checks: %w", err)
+	case info == nil || info.Service == nil:
+		return nil, nil, nil // 404: the agent does not have it
 	}
-	checks, err := c.client.Agent().ChecksWithFilterOpts("ServiceID == "+strconv.Quote(id), q)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read the agent's checks: %w", err)
+	out := make([]*api.AgentCheck, 0, len(info.Checks))
+	for _, ch := range info.Checks {
+		out = append(out, &api.AgentCheck{Node: ch.Node, CheckID: ch.CheckID, Name: ch.Name, Status: ch.Status,
+			Notes: ch.Notes, Output: ch.Output, ServiceID: ch.ServiceID, ServiceName: ch.ServiceName, Type: ch.Type})
 	}
-	out := make([]*api.AgentCheck, 0, len(checks))
-	for _, ch := range checks {
-		out = append(out, ch)
-	}
-	return s, out, nil
+	return info.Service, out, nil
 }
 
 func inMaintenance(id string, checks []*api.AgentCheck) bool {
