@@ -198,25 +198,31 @@ func (s *sink) recheck(w *watch, ref serviceRef) {
 
 // differs reports whether hosts (what the server shows of a service)
 // hold other copies of this syncer than copies, or other versions of
-// them. Nacos lists no disabled instance.
+// them. A disabled copy counts either way: Nacos lists no disabled
+// instance to its subscribers (a server that did must not make the sink
+// write on every push).
 func (s *sink) differs(hosts []model.Instance, copies map[string]heldCopy) bool {
-	shown := map[string]string{}
+	shown := map[string]bool{}
 	for _, h := range hosts {
-		if h.Metadata[registrysync.MetaOwner] == s.owner && h.Metadata[MetaCopyID] != "" {
-			shown[h.Metadata[MetaCopyID]] = h.Metadata[registrysync.MetaDigest]
-		}
-	}
-	enabled := 0
-	for id, c := range copies {
-		if !c.param.Enable {
+		id := h.Metadata[MetaCopyID]
+		if h.Metadata[registrysync.MetaOwner] != s.owner || id == "" {
 			continue
 		}
-		enabled++
-		if digest, ok := shown[id]; !ok || digest != c.param.Metadata[registrysync.MetaDigest] {
+		shown[id] = true
+		c, held := copies[id]
+		switch {
+		case !held:
+			return true // a copy the sink no longer holds
+		case c.param.Enable && h.Metadata[registrysync.MetaDigest] != c.param.Metadata[registrysync.MetaDigest]:
+			return true // an older version
+		}
+	}
+	for id, c := range copies {
+		if c.param.Enable && !shown[id] {
 			return true
 		}
 	}
-	return len(shown) != enabled
+	return false
 }
 
 // delete implements registrysync.Sink.Delete.
