@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/config"
-	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
@@ -29,26 +26,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "mockserver ") {
-		t.Fatalf("--version: %d %q", code, out.String())
-	}
-	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-register") || !strings.Contains(errOut.String(), `(default ":8081")`) {
-		t.Fatalf("--help: %d %q", code, errOut.String())
-	}
+	apptest.HelpAndVersion(t, command, "mockserver", "-register", `(default ":8081")`)
 }
 
 // Bad configurations, a bad stub set among them, end the command before
 // anything listens, naming the key, or the file and line.
-func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
-	configtest.RejectsBad(t, func(t *testing.T, path string) error {
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), []string{"--config", path}, &out, &errOut); code != app.ExitUsage {
-			t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitUsage, errOut.String())
-		}
-		return errors.New(errOut.String())
-	})
-}
+func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) { apptest.RejectsBadConfig(t, command) }
 
 func TestShippedConfigLoadsAndDocumentsTheDefaults(t *testing.T) {
 	cfg := DefaultConfig()

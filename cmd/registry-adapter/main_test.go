@@ -21,7 +21,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/control"
 	"github.com/meshbridge/meshbridge/internal/app"
-	"github.com/meshbridge/meshbridge/internal/config/configtest"
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host/plugintest"
@@ -37,28 +37,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "registry-adapter ") {
-		t.Fatalf("--version: %d %q", code, out.String())
-	}
-	out.Reset()
-	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-data-dir") {
-		t.Fatalf("--help: %d %q", code, errOut.String())
-	}
-	errOut.Reset()
-	if code := run(context.Background(), []string{"--bogus"}, &out, &errOut); code != app.ExitUsage {
-		t.Fatalf("unknown flag exit %d", code)
-	}
+	apptest.HelpAndVersion(t, command, "registry-adapter", "-data-dir")
 }
 
 func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
-	configtest.RejectsBad(t, func(t *testing.T, path string) error {
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), []string{"--config", path, "--data-dir", t.TempDir()}, &out, &errOut); code != app.ExitUsage {
-			t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitUsage, errOut.String())
-		}
-		return errors.New(errOut.String())
-	})
+	apptest.RejectsBadConfig(t, command, func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} })
 }
 
 func TestShippedConfigLoads(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,8 +18,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/meshbridge/meshbridge/internal/app"
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/config"
-	"github.com/meshbridge/meshbridge/internal/config/configtest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/plugins/host"
@@ -39,24 +38,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func TestHelpAndVersion(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"--version"}, &out, &errOut); code != app.ExitOK || !strings.HasPrefix(out.String(), "registrysync ") {
-		t.Fatalf("--version: %d %q", code, out.String())
-	}
-	if code := run(context.Background(), []string{"--help"}, &out, &errOut); code != app.ExitOK || !strings.Contains(errOut.String(), "-dry-run") || !strings.Contains(errOut.String(), `(default ":8710")`) {
-		t.Fatalf("--help: %d %q", code, errOut.String())
-	}
+	apptest.HelpAndVersion(t, command, "registrysync", "-dry-run", `(default ":8710")`)
 }
 
-func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) {
-	configtest.RejectsBad(t, func(t *testing.T, path string) error {
-		var out, errOut bytes.Buffer
-		if code := run(context.Background(), []string{"--config", path}, &out, &errOut); code != app.ExitUsage {
-			t.Fatalf("exit %d, want %d; stderr %q", code, app.ExitUsage, errOut.String())
-		}
-		return errors.New(errOut.String())
-	})
-}
+func TestBadConfigIsRejectedWithTheKeyNamed(t *testing.T) { apptest.RejectsBadConfig(t, command) }
 
 func TestShippedConfigLoads(t *testing.T) {
 	cfg := DefaultConfig()
