@@ -1,25 +1,14 @@
 package consul
 
 import (
-	"os"
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/config/configtest"
 )
 
 func decodeFile(t *testing.T, path string) (*Config, error) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := NewConfig()
-	if err := config.Decode(data, cfg); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Validate()
+	return configtest.Load(path, NewConfig())
 }
 
 func TestBadConfigsNameTheField(t *testing.T) {

@@ -1,28 +1,17 @@
 package eureka
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/internal/config"
 	"github.com/meshbridge/meshbridge/internal/config/configtest"
 )
 
 // decodeFile decodes a registry entry's keys strictly onto the defaults
 // and validates them, as registrysync does.
 func decodeFile(t *testing.T, path string) (*Config, error) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := NewConfig()
-	if err := config.Decode(data, cfg); err != nil {
-		return cfg, err
-	}
-	return cfg, cfg.Validate()
+	return configtest.Load(path, NewConfig())
 }
 
 func TestBadConfigsNameTheField(t *testing.T) {

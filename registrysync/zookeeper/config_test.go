@@ -1,7 +1,6 @@
 package zookeeper
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -37,15 +36,8 @@ func TestConfigDecodesOntoDefaults(t *testing.T) {
 
 func TestBadConfigsNameTheField(t *testing.T) {
 	configtest.RejectsBad(t, func(t *testing.T, path string) error {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := NewConfig()
-		if err := config.Decode(data, c); err != nil {
-			return err
-		}
-		return c.Validate()
+		_, err := configtest.Load(path, NewConfig())
+		return err
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/meshbridge/meshbridge/internal/config"
 )
 
 // WantPrefix starts the first line of every bad configuration file; the
@@ -65,4 +67,13 @@ func wantText(path string) (string, error) {
 		return "", fmt.Errorf("%s must start with a line %q followed by the error text", path, WantPrefix+"...")
 	}
 	return want, nil
+}
+
+// Load decodes the file at path strictly onto cfg, which holds the
+// defaults, and validates it, as a binary loads one section of its file.
+func Load[C interface{ Validate() error }](path string, cfg C) (C, error) {
+	if err := config.Load(path, cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
 }
