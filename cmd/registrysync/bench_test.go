@@ -488,7 +488,7 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 // cpu is the process's CPU time so far (user and system), from /proc.
 func (p *proc) cpu(t *testing.T) time.Duration {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +503,7 @@ func (p *proc) cpu(t *testing.T) time.Duration {
 // memory is the process's resident set and its peak, in bytes.
 func (p *proc) memory(t *testing.T) (rss, peak int64) {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/meshbridge/meshbridge/internal/app/apptest"
 	"github.com/meshbridge/meshbridge/internal/loopback"
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
@@ -34,56 +31,10 @@ func size(small, big int) int {
 	return small
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds registrysync once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "registrysync-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "registrysync")
-		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // proc is a running registrysync.
 type proc struct {
-	cmd    *exec.Cmd
-	admin  string
-	out    *lockedBuffer
-	exited chan struct{}
+	*apptest.Process
+	admin string
 }
 
 // startSyncer runs registrysync with the configuration c until the test
@@ -100,24 +51,12 @@ func startSyncer(t *testing.T, c syncerConfig) *proc {
 // whose admin listener is admin, as startSyncer does.
 func startSyncerWith(t *testing.T, config, admin string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), "--config", config)
-	p := &proc{cmd: cmd, admin: admin, out: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(p.exited) }() // killed on purpose: its status says nothing
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("registrysync %s output:\n%s", admin, tail(p.out.String(), 40))
-		}
-	})
+	bin := apptest.Build(t, ".")["registrysync"]
+	p := &proc{Process: apptest.Start(t, bin, "--config", config), admin: admin}
 	poll.UntilNil(t, "registrysync answering", func() error {
 		select {
-		case <-p.exited:
-			t.Fatalf("registrysync exited:\n%s", p.out)
+		case <-p.Exited():
+			t.Fatalf("registrysync exited:\n%s", p.Output())
 		default:
 		}
 		_, err := status(p.admin)
@@ -126,20 +65,12 @@ func startSyncerWith(t *testing.T, config, admin string) *proc {
 	return p
 }
 
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
-}
-
 func (p *proc) kill(t *testing.T) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.exited
+	<-p.Exited()
 }
 
 func (p *proc) status(t *testing.T) registrysync.Status {
