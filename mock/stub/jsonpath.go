@@ -101,7 +101,10 @@ func verbatimInJSON(s string) bool {
 // JSON document text: a string its filters require is not in it. A text
 // with a backslash may escape a string's characters, so it may match.
 // Most filter stubs (Spring Cloud Contract writes one per field) fail
-// here, without decoding or evaluating.
+// here, without decoding or evaluating. Written by hand for the issue's
+// throughput aim: with 33 JSONPath stubs on one URL, BenchmarkServe100Stubs
+// went from 83-92 to 14-18 µs a request and mock/bare throughput from 0.28
+// to 0.73 (docs/benchmarks.md, "Mock server").
 func (p *jsonPath) mayMatch(text string) bool {
 	if len(p.required) == 0 || strings.IndexByte(text, '\\') >= 0 {
 		return true
