@@ -1,14 +1,13 @@
 package zookeepertest
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,19 +16,16 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/meshbridge/meshbridge/internal/loopback"
+	"github.com/meshbridge/meshbridge/internal/zkserver"
 )
 
 const (
-	// debianJar is the server as Debian's zookeeper package installs it;
-	// its manifest's Class-Path names every jar the server needs.
-	debianJar = "/usr/share/java/zookeeper.jar"
 	// EnvClasspath overrides the server's Java class path (a ZooKeeper
 	// unpacked elsewhere: "/opt/zookeeper/lib/*").
-	EnvClasspath = "MESHBRIDGE_ZOOKEEPER_CLASSPATH"
+	EnvClasspath = zkserver.EnvClasspath
 	// EnvRequire, when set, turns a missing java or ZooKeeper into a test
 	// failure instead of a skip: CI installs both and must not skip.
 	EnvRequire = "MESHBRIDGE_REQUIRE_ZOOKEEPER"
-	mainClass  = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 )
 
 // TickTime is the server's tick. ZooKeeper measures sessions in ticks and
@@ -54,6 +50,7 @@ type Server struct {
 	Addr string
 
 	dir, cfg, log string
+	install       zkserver.Installation
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -66,7 +63,7 @@ type Server struct {
 // ZooKeeper the test is skipped (see EnvRequire).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	java, classpath, err := installation()
+	install, err := zkserver.Find()
 	if err != nil {
 		if os.Getenv(EnvRequire) != "" {
 			t.Fatalf("zookeepertest: %v (%s is set)", err, EnvRequire)
@@ -75,77 +72,41 @@ func Start(t testing.TB) *Server {
 	}
 	dir := t.TempDir()
 	s := &Server{
-		Addr: net.JoinHostPort(loopback.Host, strconv.Itoa(loopback.Port(t))),
-		dir:  dir,
-		cfg:  filepath.Join(dir, "zoo.cfg"),
-		log:  filepath.Join(dir, "server.log"),
+		Addr:    net.JoinHostPort(loopback.Host, strconv.Itoa(loopback.Port(t))),
+		dir:     dir,
+		cfg:     filepath.Join(dir, "zoo.cfg"),
+		log:     filepath.Join(dir, "server.log"),
+		install: install,
 	}
 	if err := s.writeConfig(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
-	if err := s.start(java, classpath); err != nil {
+	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// installation finds java and the server's class path.
-func installation() (java, classpath string, err error) {
-	java, err = exec.LookPath("java")
-	if err != nil {
-		return "", "", errors.New("java is not installed")
-	}
-	if cp := os.Getenv(EnvClasspath); cp != "" {
-		return java, cp, nil
-	}
-	if _, err := os.Stat(debianJar); err != nil {
-		return "", "", fmt.Errorf("ZooKeeper is not installed (%s missing, %s not set)", debianJar, EnvClasspath)
-	}
-	return java, debianJar, nil
-}
-
-// writeConfig writes a standalone configuration: loopback only, no admin
-// HTTP server, no four-letter-word commands (nothing but the client port
-// listens).
+// writeConfig writes the standalone configuration (zkserver.Config).
 func (s *Server) writeConfig() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
-	data := strings.Join([]string{
-		"tickTime=" + strconv.Itoa(int(TickTime/time.Millisecond)),
-		"dataDir=" + filepath.Join(s.dir, "data"),
-		"clientPort=" + port,
-		"clientPortAddress=" + loopback.Host,
-		"minSessionTimeout=" + strconv.Itoa(int(MinSessionTimeout/time.Millisecond)),
-		"maxSessionTimeout=" + strconv.Itoa(int(MaxSessionTimeout/time.Millisecond)),
-		"maxClientCnxns=0",
-		"admin.enableServer=false",
-		"4lw.commands.whitelist=",
-		"",
-	}, "\n")
-	if err := os.MkdirAll(filepath.Join(s.dir, "data"), 0o755); err != nil {
-		return fmt.Errorf("zookeepertest: %w", err)
-	}
-	if err := os.WriteFile(s.cfg, []byte(data), 0o644); err != nil {
-		return fmt.Errorf("zookeepertest: write zoo.cfg: %w", err)
-	}
-	return nil
+	n, _ := strconv.Atoi(port)
+	return zkserver.Config{DataDir: filepath.Join(s.dir, "data"), Host: loopback.Host, Port: n,
+		TickTime: TickTime, MinSessionTimeout: MinSessionTimeout, MaxSessionTimeout: MaxSessionTimeout}.Write(s.cfg)
 }
 
-func (s *Server) start(java, classpath string) error {
+func (s *Server) start() error {
 	logFile, err := os.OpenFile(s.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("zookeepertest: %w", err)
 	}
 	defer logFile.Close() // the child has its own descriptor
-	// A small heap and the client compiler: a test server holds little
-	// and should start fast on a shared machine.
-	cmd := exec.Command(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Dzookeeper.admin.enableServer=false", "-Dzookeeper.jmx.log4j.disable=true",
-		"-cp", classpath, mainClass, s.cfg)
+	cmd := exec.Command(s.install.Java, s.install.Args(s.cfg)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("zookeepertest: start %s: %w", java, err)
+		return fmt.Errorf("zookeepertest: start %s: %w", s.install.Java, err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // the exit shows as a failed start or in Stop
@@ -160,7 +121,7 @@ func (s *Server) start(java, classpath string) error {
 			return fmt.Errorf("zookeepertest: the server exited at start: %s", s.logTail())
 		default:
 		}
-		if err := probe(s.Addr); err == nil {
+		if err := zkserver.Probe(context.Background(), s.Addr); err == nil {
 			return nil
 		} else if time.Now().After(deadline) {
 			s.stop(syscall.SIGKILL)
@@ -168,25 +129,6 @@ func (s *Server) start(java, classpath string) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// probe asks the server for a session and closes it: a server that hands
-// out sessions is ready, one that only accepts connections is not yet.
-func probe(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second)) // a failed deadline only leaves the dial's bounds
-	sess, err := handshake(conn, Session{}, 30*time.Second)
-	if err != nil {
-		return err
-	}
-	if sess.ID == 0 {
-		return errors.New("no session granted")
-	}
-	return closeSession(conn)
 }
 
 func (s *Server) logTail() string {
@@ -239,11 +181,7 @@ func (s *Server) Kill(t testing.TB) {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.stop(syscall.SIGTERM)
-	java, classpath, err := installation()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.start(java, classpath); err != nil {
+	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -251,7 +189,7 @@ func (s *Server) Restart(t testing.TB) {
 // Connect returns a client with a session, closed when the test ends.
 func (s *Server) Connect(t testing.TB, sessionTimeout time.Duration) *zk.Conn {
 	t.Helper()
-	conn, events, err := zk.Connect([]string{s.Addr}, sessionTimeout, zk.WithLogger(quiet{}))
+	conn, events, err := zk.Connect([]string{s.Addr}, sessionTimeout, zk.WithLogger(zkserver.Quiet{}))
 	if err != nil {
 		t.Fatalf("zookeepertest: connect %s: %v", s.Addr, err)
 	}
@@ -268,8 +206,3 @@ func (s *Server) Connect(t testing.TB, sessionTimeout time.Duration) *zk.Conn {
 		}
 	}
 }
-
-// quiet drops go-zookeeper's connection chatter.
-type quiet struct{}
-
-func (quiet) Printf(string, ...any) {}

@@ -1,10 +1,13 @@
 package zookeepertest
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/meshbridge/meshbridge/internal/zkserver"
 )
 
 func TestExpireEndsTheSessionAsTheServerWould(t *testing.T) {
@@ -12,7 +15,7 @@ func TestExpireEndsTheSessionAsTheServerWould(t *testing.T) {
 	var sessions Sessions
 	events := make(chan zk.Event, 64)
 	owner, _, err := zk.Connect([]string{srv.Addr}, 4*time.Second, zk.WithDialer(sessions.Dial),
-		zk.WithLogger(quiet{}), zk.WithEventCallback(func(ev zk.Event) {
+		zk.WithLogger(zkserver.Quiet{}), zk.WithEventCallback(func(ev zk.Event) {
 			select {
 			case events <- ev:
 			default: // the test reads only the session states it waits for
@@ -62,7 +65,7 @@ func TestRestartKeepsDataAndAddress(t *testing.T) {
 func TestProbeFailsWithoutServer(t *testing.T) {
 	srv := Start(t)
 	srv.Kill(t)
-	if err := probe(srv.Addr); err == nil {
+	if err := zkserver.Probe(context.Background(), srv.Addr); err == nil {
 		t.Fatal("probe succeeded against a killed server")
 	}
 	if err := expire(srv.Addr, Session{ID: 1}); err == nil {

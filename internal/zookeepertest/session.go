@@ -159,15 +159,6 @@ func decodeConnectResponse(b []byte) (Session, error) {
 	return Session{ID: id, Password: append([]byte(nil), b[20:20+n]...)}, nil
 }
 
-// closeSession asks the server to close the connection's session and
-// waits for its answer.
-func closeSession(conn net.Conn) error {
-	if err := writeFrame(conn, closeSessionRequest()); err != nil {
-		return fmt.Errorf("send closeSession: %w", err)
-	}
-	return readCloseReply(conn)
-}
-
 func closeSessionRequest() []byte {
 	op := opCloseSession // a variable: the conversion of a negative constant does not compile
 	req := binary.BigEndian.AppendUint32(nil, closeXid)
