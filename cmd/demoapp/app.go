@@ -67,7 +67,7 @@ func defaultOptions() *options {
 }
 
 // Registries demoapp can register with.
-var registryKinds = []string{"none", "control", "eureka", "consul", "nacos"}
+var registryKinds = []string{"none", "control", "eureka", "consul", "nacos", "zookeeper"}
 
 // flags binds demoapp's flags to o's fields.
 func (o *options) flags(fs *flag.FlagSet) {
@@ -77,7 +77,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.listen, "listen", o.listen, "HTTP listen `addr`ess")
 	fs.StringVar(&o.advertise, "advertise", o.advertise, "`host:port` registered for this instance, e.g. its sidecar's ingress (default the listen address)")
 	fs.StringVar(&o.registry, "registry", o.registry, "registry to register with: "+strings.Join(registryKinds, ", "))
-	fs.StringVar(&o.registryURL, "registry-url", o.registryURL, "registry `URL`: http://host:8761/eureka, http://host:8500, http://host:8848 (Nacos), http://host:8700 (control API)")
+	fs.StringVar(&o.registryURL, "registry-url", o.registryURL, "registry `URL`: http://host:8761/eureka, http://host:8500, http://host:8848 (Nacos), http://host:8700 (control API); for ZooKeeper the connect string host:2181[,host:port] (spring.cloud.zookeeper.connect-string)")
 	fs.IntVar(&o.nacosGRPCPort, "nacos-grpc-port", o.nacosGRPCPort, "Nacos gRPC `port` (default the HTTP port + 1000)")
 	fs.StringVar(&o.metadata, "metadata", o.metadata, "instance metadata as `k=v,k=v` (version is added from --app-version)")
 	fs.StringVar(&o.egress, "egress", o.egress, "sidecar egress proxy `URL` for downstream calls (default HTTP_PROXY)")
@@ -86,7 +86,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.errorRate, "error-rate", o.errorRate, "`share` of answers (0-1) that fail with --error-status")
 	fs.IntVar(&o.errorStatus, "error-status", o.errorStatus, "HTTP `status` of injected errors")
 	fs.DurationVar(&o.heartbeat, "heartbeat", o.heartbeat, "registry heartbeat `interval` (the lease is three times this)")
-	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka or consul and no --egress: find downstream services in the registry, fetching it every `interval` (Eureka's registry-fetch-interval-seconds, 30s there), UP (Eureka) or passing (Consul) instances only, round robin (default off)")
+	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka, consul or zookeeper and no --egress: find downstream services in the registry, fetching it every `interval` (Eureka's registry-fetch-interval-seconds, 30s there), UP (Eureka, ZooKeeper's instance_status) or passing (Consul) instances only, round robin; ZooKeeper is followed by watches and listed whole every interval besides (at least 1s) (default off)")
 	fs.StringVar(&o.log.Level, "log-level", o.log.Level, "debug, info, warn or error")
 	fs.StringVar(&o.log.Format, "log-format", o.log.Format, "text or json")
 }
@@ -112,7 +112,11 @@ func (o *options) Validate() error {
 		known = known || k == o.registry
 	}
 	bad(!known, "--registry: must be one of %s, got %q", strings.Join(registryKinds, ", "), o.registry)
-	if o.registry != "none" {
+	if o.registry == "zookeeper" {
+		if err := zookeeperConnect(o.registryURL); err != nil {
+			errs = append(errs, err)
+		}
+	} else if o.registry != "none" {
 		u, err := url.Parse(o.registryURL)
 		bad(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "", "--registry-url: must be an http(s) URL, got %q", o.registryURL)
 	}
@@ -125,7 +129,8 @@ func (o *options) Validate() error {
 	bad(o.errorRate < 0 || o.errorRate > 1, "--error-rate: must be between 0 and 1")
 	bad(o.errorStatus < 200 || o.errorStatus > 599, "--error-status: must be 200-599")
 	bad(o.discoveryRefresh < 0, "--discovery-refresh: must not be negative")
-	bad(o.discoveryRefresh > 0 && ((o.registry != "eureka" && o.registry != "consul") || o.egress != ""), "--discovery-refresh: needs --registry eureka or consul and no --egress (a sidecar finds the callees itself)")
+	bad(o.discoveryRefresh > 0 && ((o.registry != "eureka" && o.registry != "consul" && o.registry != "zookeeper") || o.egress != ""), "--discovery-refresh: needs --registry eureka, consul or zookeeper and no --egress (a sidecar finds the callees itself)")
+	bad(o.registry == "zookeeper" && o.discoveryRefresh > 0 && o.discoveryRefresh < time.Second, "--discovery-refresh: with zookeeper, at least 1s (watches report every change; this is the complete listing besides)")
 	bad(o.heartbeat < 100*time.Millisecond, "--heartbeat: must be at least 100ms")
 	if _, err := parsePairs(o.metadata); err != nil {
 		errs = append(errs, fmt.Errorf("--metadata: %w", err))
@@ -206,6 +211,10 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 	case o.discoveryRefresh == 0:
 	case o.registry == "consul":
 		if found, err = newConsulLookup(o.registryURL, o.discoveryRefresh, log); err != nil {
+			return err
+		}
+	case o.registry == "zookeeper":
+		if found, err = newZooKeeperLookup(o.registryURL, o.discoveryRefresh, log); err != nil {
 			return err
 		}
 	default:

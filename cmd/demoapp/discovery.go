@@ -26,11 +26,14 @@ import (
 type lookup struct {
 	fetchAll func() (map[string][]string, error) // lower-case service -> host:port
 	refresh  time.Duration
-	log      *slog.Logger
-	mu       sync.RWMutex
-	apps     map[string][]string
-	fetched  bool
-	next     atomic.Uint64
+	// follow, when set, replaces fetching on a timer: it keeps the view
+	// current through set (a registry with watches) until ctx ends.
+	follow  func(ctx context.Context, set func(map[string][]string))
+	log     *slog.Logger
+	mu      sync.RWMutex
+	apps    map[string][]string
+	fetched bool
+	next    atomic.Uint64
 }
 
 // newEurekaLookup fetches the whole registry, keeping UP instances only
@@ -62,6 +65,10 @@ func newConsulLookup(raw string, refresh time.Duration, log *slog.Logger) (*look
 // Run fetches the registry now and every refresh interval until ctx ends.
 // A failed fetch keeps the last view, as Eureka clients do.
 func (l *lookup) Run(ctx context.Context) {
+	if l.follow != nil {
+		l.follow(ctx, l.set)
+		return
+	}
 	t := time.NewTicker(l.refresh)
 	defer t.Stop()
 	for {
@@ -81,10 +88,14 @@ func (l *lookup) fetch() error {
 	if err != nil {
 		return err
 	}
+	l.set(view)
+	return nil
+}
+
+func (l *lookup) set(view map[string][]string) {
 	l.mu.Lock()
 	l.apps, l.fetched = view, true
 	l.mu.Unlock()
-	return nil
 }
 
 func eurekaView(conn fargo.EurekaConnection) (map[string][]string, error) {

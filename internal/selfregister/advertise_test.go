@@ -45,8 +45,8 @@ func TestAdvertiseHostIsNotLoopback(t *testing.T) {
 }
 
 func TestNewRefusesAnUnknownRegistry(t *testing.T) {
-	_, err := New("zookeeper", Registration{Service: "a", Heartbeat: 1}, nil)
-	if err == nil || !strings.Contains(err.Error(), `unknown registry "zookeeper"`) {
+	_, err := New("etcd", Registration{Service: "a", Heartbeat: 1}, nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown registry "etcd"`) {
 		t.Fatalf("New: %v", err)
 	}
 }

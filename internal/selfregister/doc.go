@@ -4,7 +4,8 @@
 // Eureka (register, heartbeat, register again on a 404),
 // hashicorp/consul/api for Consul (a TTL check kept passing),
 // nacos-sdk-go/v2 for Nacos (an ephemeral instance kept by its gRPC
-// connection) and control.Client for the mesh (a lease it renews). A
-// Registrar retries while the registry is away and deregisters when its
-// context ends.
+// connection), go-zookeeper for ZooKeeper (an ephemeral node in Spring
+// Cloud Zookeeper's layout, kept by its session) and control.Client for
+// the mesh (a lease it renews). A Registrar retries while the registry is
+// away and deregisters when its context ends.
 package selfregister

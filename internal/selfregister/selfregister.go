@@ -12,13 +12,16 @@ import (
 	"github.com/meshbridge/meshbridge/registry"
 )
 
-// Kinds are the registries a Registrar registers with.
+// Kinds are the registries a Registrar registers with through an HTTP
+// URL. New also takes "zookeeper" (a connect string for a URL), which
+// demoapp offers and mockserver's configuration does not yet.
 var Kinds = []string{"eureka", "consul", "nacos", "mesh"}
 
 // Registration is the instance a Registrar keeps registered, and where.
 type Registration struct {
 	// URL is the registry's: http://host:8761/eureka, http://host:8500,
-	// http://host:8848 (Nacos), http://host:8700 (the control API).
+	// http://host:8848 (Nacos), http://host:8700 (the control API); for
+	// ZooKeeper the connect string, host:port[,host:port].
 	URL string
 	// NacosGRPCPort is Nacos's gRPC port (0: the HTTP port + 1000).
 	NacosGRPCPort int
@@ -62,10 +65,12 @@ func New(kind string, r Registration, log *slog.Logger) (Registrar, error) {
 		return newConsul(r, log)
 	case "nacos":
 		return newNacos(r, log)
+	case "zookeeper":
+		return newZooKeeper(r, log)
 	case "mesh":
 		return newMesh(r, log)
 	}
-	return nil, fmt.Errorf("selfregister: unknown registry %q (want one of %s)", kind, strings.Join(Kinds, ", "))
+	return nil, fmt.Errorf("selfregister: unknown registry %q (want one of %s, zookeeper)", kind, strings.Join(Kinds, ", "))
 }
 
 // Known reports whether kind is one of Kinds.
