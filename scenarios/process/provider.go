@@ -166,8 +166,12 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 		return fmt.Errorf("process: %w", err)
 	}
 	args := c.Args(processNet{p})
-	fmt.Fprintf(logf, "--- %s start %s %v\n", time.Now().Format(time.RFC3339Nano), c.Binary, args)
-	cmd := exec.Command(filepath.Join(p.env.BinDir, c.Binary), args...)
+	prog := filepath.Join(p.env.BinDir, c.Binary)
+	if c.Program != "" {
+		prog = c.Program
+	}
+	fmt.Fprintf(logf, "--- %s start %s %v\n", time.Now().Format(time.RFC3339Nano), prog, args)
+	cmd := exec.Command(prog, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
 	cmd.SysProcAttr = procAttr()
@@ -198,7 +202,11 @@ func (pr *proc) done() bool {
 }
 
 func (p *Provider) waitReady(ctx context.Context, c *runner.Component, pr *proc) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	within := readyTimeout
+	if c.Ready.Timeout > 0 {
+		within = c.Ready.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	addr := func(context.Context) (string, error) { return p.addr(c.Name, c.Ready.Port), nil }
 	if err := runner.WaitReady(ctx, c, addr, pr.exited); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/meshbridge/meshbridge/internal/kinds"
+	"github.com/meshbridge/meshbridge/internal/zkserver"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,13 +56,23 @@ type Probe struct {
 	Body   string
 	// Timeout bounds the wait (0: the provider's default).
 	Timeout time.Duration
+	// Protocol is how readiness is asked: "" by the HTTP GET above,
+	// ProbeZooKeeper by a ZooKeeper session on Port (a server that speaks
+	// no HTTP).
+	Protocol string
 }
+
+// ProbeZooKeeper is a readiness probe that asks for a ZooKeeper session.
+const ProbeZooKeeper = "zookeeper"
 
 // Component is one process or container of a topology.
 type Component struct {
 	Name   string
 	Role   string
 	Binary string
+	// Program, for a process, is an installed program run instead of
+	// Binary from the built binaries (a legacy ZooKeeper's java).
+	Program string
 	// Image, for RoleContainer, is the image reference to run instead of a
 	// binary; Env is set in it. Args then replace the image's CMD (nil
 	// keeps it).
@@ -200,6 +211,9 @@ func probe(ctx context.Context, hc *http.Client, c *Component, addr func(context
 	a, err := addr(ctx)
 	if err != nil {
 		return err
+	}
+	if c.Ready.Protocol == ProbeZooKeeper {
+		return zkserver.Probe(ctx, a)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a+c.Ready.Path, nil)
 	if err != nil {

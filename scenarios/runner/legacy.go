@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/meshbridge/meshbridge/internal/selfregister"
 	"github.com/meshbridge/meshbridge/scenarios/spec"
 )
 
@@ -87,6 +88,10 @@ func syncerConfig(n Net, s *spec.Scenario, sy spec.Syncer) string {
 			l := s.Topology.LegacyRegistry(name)
 			addr := n.Dial(name, spec.ContainerHTTPPort)
 			switch l.Protocol {
+			case spec.ProtocolZooKeeper:
+				// Spring Cloud Zookeeper's root; copies of mesh instances
+				// taken out are withheld (downAs: absent, the default).
+				fmt.Fprintf(&b, "  - {name: %s, type: zookeeper, servers: [%q], root: %s}\n", name, n.Dial(name, zkClientPort), selfregister.ZooKeeperRoot)
 			case "eureka":
 				fmt.Fprintf(&b, "  - {name: %s, type: eureka, urls: [%q]}\n", name, "http://"+addr+"/eureka")
 			case "consul":

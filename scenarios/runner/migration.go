@@ -19,7 +19,8 @@ import (
 // setUp takes an app instance into its callers' views (up) or out of
 // them, through the registry it is in, as docs/migration.md does: a
 // legacy Eureka instance by Eureka's status override, a legacy Consul one
-// by maintenance mode, a mesh instance by the control API's override. The syncer carries either to the other side.
+// by maintenance mode, a legacy ZooKeeper one by Spring's instance_status,
+// a mesh instance by the control API's override. The syncer carries either to the other side.
 func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 	if c.Moved {
 		cl, err := r.ctl(ctx)
@@ -35,6 +36,9 @@ func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 		return err
 	}
 	svc := r.service(c.Service)
+	if svc.Registry == spec.ProtocolZooKeeper {
+		return r.setZooKeeperStatus(ctx, c, svc, up)
+	}
 	addr, err := r.prov.HostAddr(ctx, svc.LegacyRegistry, spec.ContainerHTTPPort)
 	if err != nil {
 		return err

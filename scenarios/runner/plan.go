@@ -66,6 +66,14 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 		comps = append(comps, mockComponent(s, &s.Topology.Mocks[i]))
 	}
 	for _, l := range s.Topology.Legacy {
+		if l.Protocol == spec.ProtocolZooKeeper {
+			zk, err := zookeeperComponent(l)
+			if err != nil {
+				return nil, err
+			}
+			comps = append(comps, zk)
+			continue
+		}
 		comps = append(comps, legacyComponent(l, adapterFlags))
 	}
 	for _, sy := range s.Topology.Syncers {
@@ -111,6 +119,10 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 				// as a Spring client does, fetching every second instead
 				// of every 30-35 s so that drains wait seconds, not minutes.
 				args = append(args, "--discovery-refresh", legacyFetch)
+			case kind == spec.ProtocolZooKeeper:
+				// Without a sidecar it follows its callees in ZooKeeper
+				// with watches.
+				args = append(args, "--discovery-refresh", zkResync)
 			}
 			return append(args, "--advertise", advertise)
 		}
@@ -139,8 +151,11 @@ func sidecar(name, service, app string) *Component {
 
 // registryURL is where an app of this registry kind registers: the
 // registry-adapter's front-end, or the port named http of a container or
-// a legacy registry.
+// a legacy registry, or a legacy ZooKeeper's client port.
 func registryURL(n Net, kind, container string) string {
+	if kind == spec.ProtocolZooKeeper {
+		return n.Dial(container, zkClientPort) // a connect string
+	}
 	addr := ""
 	switch {
 	case container != "":

@@ -60,6 +60,8 @@ func (r *run) view(ctx context.Context, kind, from, service string, labels map[s
 		return r.consulView(ctx, src, service)
 	case "nacos":
 		return r.nacosView(ctx, src, service)
+	case spec.ProtocolZooKeeper:
+		return r.zookeeperView(ctx, from, service)
 	}
 	return nil, fmt.Errorf("unknown view %q", kind)
 }

@@ -128,6 +128,7 @@ func (v *stepValidator) trafficTarget(f string, t *Traffic) {
 // from checks a registry view read from a container.
 func (v *stepValidator) from(f, view, from string) {
 	if from == "" {
+		v.errs.Add(view == ProtocolZooKeeper, f+".from", "required with view zookeeper: a legacy ZooKeeper")
 		return
 	}
 	if l := v.s.Topology.LegacyRegistry(from); l != nil {

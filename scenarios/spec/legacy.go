@@ -8,6 +8,11 @@ import (
 	"github.com/meshbridge/meshbridge/internal/config"
 )
 
+// ProtocolZooKeeper is a legacy registry that is a real ZooKeeper server
+// (Debian's), with Spring Cloud Zookeeper's layout: the one legacy
+// registry that is not the registry-adapter standing in.
+const ProtocolZooKeeper = "zookeeper"
+
 // syncDirections are a sync pair's directions.
 var syncDirections = []string{"", "one-way", "both"}
 
@@ -38,7 +43,7 @@ func (t *Topology) validateLegacy(errs *config.Errors) {
 	for i, l := range t.Legacy {
 		f := fmt.Sprintf("topology.legacy[%d]", i)
 		name(f, l.Name, "a legacy registry")
-		errs.Add(!slices.Contains(frontEnds, l.Protocol), f+".protocol", "must be one of %s, got %q", strings.Join(frontEnds, ", "), l.Protocol)
+		errs.Add(!slices.Contains(legacyProtocols, l.Protocol), f+".protocol", "must be one of %s, got %q", strings.Join(legacyProtocols, ", "), l.Protocol)
 	}
 	for i, s := range t.Syncers {
 		f := fmt.Sprintf("topology.syncers[%d]", i)
@@ -55,6 +60,8 @@ func (t *Topology) validateLegacy(errs *config.Errors) {
 		}
 	}
 	for i, svc := range t.Services {
+		errs.Add(svc.Registry == ProtocolZooKeeper && svc.LegacyRegistry == "", fmt.Sprintf("topology.services[%d].registry", i),
+			"zookeeper needs legacyRegistry, a legacy ZooKeeper (the registry-adapter serves no ZooKeeper)")
 		if svc.LegacyRegistry == "" {
 			continue
 		}

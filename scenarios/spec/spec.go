@@ -54,7 +54,10 @@ type Topology struct {
 type Legacy struct {
 	// Name is its component name.
 	Name string `yaml:"name"`
-	// Protocol is the registry it stands in for: eureka, consul or nacos.
+	// Protocol is the registry it stands in for: eureka, consul or nacos
+	// (the registry-adapter serving that one API), or zookeeper (a real
+	// ZooKeeper server, Debian's; services register in Spring Cloud
+	// Zookeeper's layout).
 	Protocol string `yaml:"protocol"`
 }
 
@@ -130,8 +133,8 @@ type Registry struct {
 // Service is one demo service with its versions.
 type Service struct {
 	Name string `yaml:"name"`
-	// Registry is how its instances register: nacos, eureka, consul or
-	// control (default control).
+	// Registry is how its instances register: nacos, eureka, consul,
+	// zookeeper (with a legacyRegistry) or control (default control).
 	Registry string `yaml:"registry"`
 	// Sidecar puts a sidecar beside every instance (default true); without
 	// one the instance registers its own address.
@@ -356,7 +359,8 @@ type Compare struct {
 
 // InstanceCheck: the number of instances of a service a registry view shows.
 type InstanceCheck struct {
-	// View is control (default), eureka, consul or nacos.
+	// View is control (default), eureka, consul, nacos or zookeeper (with
+	// from: a legacy ZooKeeper).
 	View string `yaml:"view"`
 	// From names a container whose port named http serves the view (a
 	// real registry server), or a legacy registry, instead of the

@@ -20,9 +20,12 @@ const (
 
 // Registry kinds the demo apps and views speak.
 var (
-	registryKinds = []string{"control", "eureka", "consul", "nacos"}
+	registryKinds = []string{"control", "eureka", "consul", "nacos", ProtocolZooKeeper}
 	frontEnds     = []string{"eureka", "consul", "nacos"}
-	receivedKinds = []string{"all", "plain", "shadow"}
+	// legacyProtocols are what a legacy registry can be: a front-end of
+	// the registry-adapter standing in, or a real ZooKeeper.
+	legacyProtocols = append(slices.Clone(frontEnds), ProtocolZooKeeper)
+	receivedKinds   = []string{"all", "plain", "shadow"}
 )
 
 // DefaultClass is the class of requests no class coloured.
