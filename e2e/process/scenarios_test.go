@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/meshbridge/meshbridge/e2e/framework"
+	"github.com/meshbridge/meshbridge/internal/zkserver"
+	"github.com/meshbridge/meshbridge/internal/zookeepertest"
 	"github.com/meshbridge/meshbridge/scenarios/report"
 )
 
@@ -152,6 +155,20 @@ var _ = Describe("migration from Consul", func() {
 	It("moves gateway, orders and payments onto the mesh callees first without a failed request, then retires the legacy Consul", func(ctx SpecContext) {
 		res := run(ctx, "migration-consul")
 		expectMigrated(res)
+	}, SpecTimeout(specTimeout))
+})
+
+var _ = Describe("migration from ZooKeeper", func() {
+	It("moves gateway, orders and payments off a real ZooKeeper onto the mesh callees first without a failed request, then retires it", func(ctx SpecContext) {
+		// Without ZooKeeper the runner skips the scenario and says why;
+		// where it is required (CI), a missing one fails instead.
+		if os.Getenv(zookeepertest.EnvRequire) != "" {
+			_, err := zkserver.Find()
+			Expect(err).NotTo(HaveOccurred(), "%s is set", zookeepertest.EnvRequire)
+		}
+		res := run(ctx, "migration-zookeeper")
+		expectMigrated(res)
+		Expect(framework.Step(res, "assert", "legacy ZooKeeper holds only the copies").Status).To(Equal(report.Passed))
 	}, SpecTimeout(specTimeout))
 })
 
