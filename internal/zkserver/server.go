@@ -106,19 +106,31 @@ const probeWithin = 2 * time.Second
 func Probe(ctx context.Context, addr string) error {
 	ctx, cancel := context.WithTimeout(ctx, probeWithin)
 	defer cancel()
-	conn, events, err := zk.Connect([]string{addr}, 4*time.Second, zk.WithLogger(Quiet{}))
+	conn, err := Connect(ctx, addr, 4*time.Second)
 	if err != nil {
-		return fmt.Errorf("zkserver: %w", err)
+		return err
 	}
-	defer conn.Close()
+	conn.Close()
+	return nil
+}
+
+// Connect opens a session with the server at addr, asking for
+// sessionTimeout, and waits for it until ctx ends; the caller closes the
+// connection. go-zookeeper's connection chatter is dropped.
+func Connect(ctx context.Context, addr string, sessionTimeout time.Duration) (*zk.Conn, error) {
+	conn, events, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogger(Quiet{}))
+	if err != nil {
+		return nil, fmt.Errorf("zkserver: %w", err)
+	}
 	for {
 		select {
 		case ev := <-events:
 			if ev.State == zk.StateHasSession {
-				return nil
+				return conn, nil
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("zkserver: no session from %s within %v", addr, probeWithin)
+			conn.Close()
+			return nil, fmt.Errorf("zkserver: no session from %s: %w", addr, ctx.Err())
 		}
 	}
 }

@@ -189,20 +189,12 @@ func (s *Server) Restart(t testing.TB) {
 // Connect returns a client with a session, closed when the test ends.
 func (s *Server) Connect(t testing.TB, sessionTimeout time.Duration) *zk.Conn {
 	t.Helper()
-	conn, events, err := zk.Connect([]string{s.Addr}, sessionTimeout, zk.WithLogger(zkserver.Quiet{}))
+	ctx, cancel := context.WithTimeout(context.Background(), startWithin)
+	defer cancel()
+	conn, err := zkserver.Connect(ctx, s.Addr, sessionTimeout)
 	if err != nil {
-		t.Fatalf("zookeepertest: connect %s: %v", s.Addr, err)
+		t.Fatalf("zookeepertest: %v", err)
 	}
 	t.Cleanup(conn.Close)
-	deadline := time.After(startWithin)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == zk.StateHasSession {
-				return conn
-			}
-		case <-deadline:
-			t.Fatalf("zookeepertest: no session from %s within %v", s.Addr, startWithin)
-		}
-	}
+	return conn
 }

@@ -63,23 +63,9 @@ func (r *run) zkConnect(ctx context.Context, comp string) (*zk.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, events, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogger(zkserver.Quiet{}))
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == zk.StateHasSession {
-				return conn, nil
-			}
-		case <-ctx.Done():
-			conn.Close()
-			return nil, fmt.Errorf("no ZooKeeper session from %s (%s): %w", comp, addr, ctx.Err())
-		}
-	}
+	return zkserver.Connect(ctx, addr, 10*time.Second)
 }
 
 // setZooKeeperStatus takes a legacy instance out of its callers' views
