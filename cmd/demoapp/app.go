@@ -86,7 +86,7 @@ func (o *options) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.errorRate, "error-rate", o.errorRate, "`share` of answers (0-1) that fail with --error-status")
 	fs.IntVar(&o.errorStatus, "error-status", o.errorStatus, "HTTP `status` of injected errors")
 	fs.DurationVar(&o.heartbeat, "heartbeat", o.heartbeat, "registry heartbeat `interval` (the lease is three times this)")
-	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka, consul or zookeeper and no --egress: find downstream services in the registry, fetching it every `interval` (Eureka's registry-fetch-interval-seconds, 30s there), UP (Eureka, ZooKeeper's instance_status) or passing (Consul) instances only, round robin; ZooKeeper is followed by watches and listed whole every interval besides (at least 1s) (default off)")
+	fs.DurationVar(&o.discoveryRefresh, "discovery-refresh", o.discoveryRefresh, "with --registry eureka, consul, nacos or zookeeper and no --egress: find downstream services in the registry, fetching it every `interval` (Eureka's registry-fetch-interval-seconds, 30s there; Nacos pushes changes to the client and this is how long a list is reused, as Spring Cloud LoadBalancer's 35s cache; ZooKeeper is followed by watches and listed whole every interval besides, at least 1s), UP (Eureka, ZooKeeper's instance_status), passing (Consul) or healthy and enabled (Nacos) instances only, round robin (default off)")
 	fs.StringVar(&o.log.Level, "log-level", o.log.Level, "debug, info, warn or error")
 	fs.StringVar(&o.log.Format, "log-format", o.log.Format, "text or json")
 }
@@ -129,7 +129,7 @@ func (o *options) Validate() error {
 	bad(o.errorRate < 0 || o.errorRate > 1, "--error-rate: must be between 0 and 1")
 	bad(o.errorStatus < 200 || o.errorStatus > 599, "--error-status: must be 200-599")
 	bad(o.discoveryRefresh < 0, "--discovery-refresh: must not be negative")
-	bad(o.discoveryRefresh > 0 && ((o.registry != "eureka" && o.registry != "consul" && o.registry != "zookeeper") || o.egress != ""), "--discovery-refresh: needs --registry eureka, consul or zookeeper and no --egress (a sidecar finds the callees itself)")
+	bad(o.discoveryRefresh > 0 && ((o.registry != "eureka" && o.registry != "consul" && o.registry != "nacos" && o.registry != "zookeeper") || o.egress != ""), "--discovery-refresh: needs --registry eureka, consul, nacos or zookeeper and no --egress (a sidecar finds the callees itself)")
 	bad(o.registry == "zookeeper" && o.discoveryRefresh > 0 && o.discoveryRefresh < time.Second, "--discovery-refresh: with zookeeper, at least 1s (watches report every change; this is the complete listing besides)")
 	bad(o.heartbeat < 100*time.Millisecond, "--heartbeat: must be at least 100ms")
 	if _, err := parsePairs(o.metadata); err != nil {
@@ -206,7 +206,10 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 		Service: o.service, Version: o.appVersion, Instance: id, Egress: o.egress,
 		Propagate: splitList(o.propagate), Fault: fault{Latency: o.latency, ErrorRate: o.errorRate, Status: o.errorStatus},
 	}
-	var found *lookup
+	var found interface {
+		Pick(service string) (string, error)
+		Run(ctx context.Context)
+	}
 	switch {
 	case o.discoveryRefresh == 0:
 	case o.registry == "consul":
@@ -215,6 +218,10 @@ func serveDemo(_ context.Context, o *options, env *app.Env) error {
 		}
 	case o.registry == "zookeeper":
 		if found, err = newZooKeeperLookup(o.registryURL, o.discoveryRefresh, log); err != nil {
+			return err
+		}
+	case o.registry == "nacos":
+		if found, err = newNacosLookup(o.registryURL, o.nacosGRPCPort, o.discoveryRefresh, log); err != nil {
 			return err
 		}
 	default:

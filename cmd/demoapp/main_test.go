@@ -31,6 +31,8 @@ func TestRunRejectsBadFlagsNamingThem(t *testing.T) {
 		{[]string{"--service", "a", "--advertise", "nohost"}, "--advertise"},
 		{[]string{"--service", "a", "--metadata", "novalue"}, "--metadata"},
 		{[]string{"--service", "a", "--egress", "socks5://x"}, "--egress"},
+		{[]string{"--service", "a", "--discovery-refresh", "1s"}, "--discovery-refresh"},
+		{[]string{"--service", "a", "--registry", "nacos", "--registry-url", "http://127.0.0.1:8848", "--discovery-refresh", "1s", "--egress", "http://127.0.0.1:15001"}, "--discovery-refresh"},
 		{[]string{"--service", "a", "extra"}, "unexpected arguments"},
 	}
 	for _, c := range cases {

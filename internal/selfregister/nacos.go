@@ -7,11 +7,13 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/clients"
 	"github.com/nacos-group/nacos-sdk-go/v2/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/v2/common/constant"
+	"github.com/nacos-group/nacos-sdk-go/v2/util"
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 )
 
@@ -25,19 +27,51 @@ type nacosRegistrar struct {
 }
 
 func newNacos(r Registration, log *slog.Logger) (*nacosRegistrar, error) {
-	u, err := url.Parse(r.URL)
+	server, err := NacosServer(r.URL, r.NacosGRPCPort)
 	if err != nil {
-		return nil, fmt.Errorf("nacos: url: %w", err)
+		return nil, err
+	}
+	return &nacosRegistrar{r: r, server: server, log: log}, nil
+}
+
+// NacosServer is the server a Nacos client of rawURL (http://host:8848)
+// talks to: its HTTP port and context path /nacos, gRPC on grpcPort (0:
+// the HTTP port + 1000, the clients' default).
+func NacosServer(rawURL string, grpcPort int) (constant.ServerConfig, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return constant.ServerConfig{}, fmt.Errorf("nacos: url: %w", err)
 	}
 	port, err := strconv.ParseUint(u.Port(), 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("nacos: url: a Nacos URL needs a port, got %q", r.URL)
+		return constant.ServerConfig{}, fmt.Errorf("nacos: url: a Nacos URL needs a port, got %q", rawURL)
 	}
 	opts := []constant.ServerOption{constant.WithScheme(u.Scheme), constant.WithContextPath("/nacos")}
-	if r.NacosGRPCPort > 0 {
-		opts = append(opts, constant.WithGrpcPort(uint64(r.NacosGRPCPort)))
+	if grpcPort > 0 {
+		opts = append(opts, constant.WithGrpcPort(uint64(grpcPort)))
 	}
-	return &nacosRegistrar{r: r, server: *constant.NewServerConfig(u.Hostname(), port, opts...), log: log}, nil
+	return *constant.NewServerConfig(u.Hostname(), port, opts...), nil
+}
+
+// findLocalIP: nacos-sdk-go v2.3.2 finds the host's IP on a client's
+// first use into a package variable, unsynchronised; two clients of one
+// process made at once (a registrar and a discovery) race on it. Finding
+// it once before any client leaves only reads.
+var findLocalIP sync.Once
+
+// NewNacosClient opens a naming client of server, as an app's: requests
+// bounded by 5 s, nothing read from a cache file at start, its log and
+// cache files in dir, and a push that empties a service taken as it is
+// (the Java client's default; the Go client's ignores it).
+func NewNacosClient(server constant.ServerConfig, dir string) (naming_client.INamingClient, error) {
+	findLocalIP.Do(func() { util.LocalIP() })
+	return clients.NewNamingClient(vo.NacosClientParam{
+		ClientConfig: constant.NewClientConfig(
+			constant.WithTimeoutMs(5000), constant.WithNotLoadCacheAtStart(true), constant.WithUpdateCacheWhenEmpty(true),
+			constant.WithLogDir(dir), constant.WithCacheDir(dir), constant.WithLogLevel("warn"),
+		),
+		ServerConfigs: []constant.ServerConfig{server},
+	})
 }
 
 func (n *nacosRegistrar) Run(ctx context.Context) {
@@ -57,13 +91,7 @@ func (n *nacosRegistrar) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if client == nil {
-			client, err = clients.NewNamingClient(vo.NacosClientParam{
-				ClientConfig: constant.NewClientConfig(
-					constant.WithTimeoutMs(5000), constant.WithNotLoadCacheAtStart(true),
-					constant.WithLogDir(dir), constant.WithCacheDir(dir), constant.WithLogLevel("warn"),
-				),
-				ServerConfigs: []constant.ServerConfig{n.server},
-			})
+			client, err = NewNacosClient(n.server, dir)
 		}
 		if err == nil {
 			var ok bool
