@@ -60,6 +60,12 @@ steps:
 	if app := strings.Join(byName["pay-v1-0"].Args(fakeNet{}), " "); !strings.Contains(app, "--nacos-grpc-port 2") {
 		t.Errorf("pay-v1-0 args %s", app)
 	}
+	// Legacy apps find their callees in their registry, Nacos too.
+	for _, name := range []string{"billing-v1-0", "pay-v1-0"} {
+		if app := strings.Join(byName[name].Args(fakeNet{}), " "); !strings.Contains(app, "--discovery-refresh "+legacyFetch) {
+			t.Errorf("%s args %s", name, app)
+		}
+	}
 	if byName["syncer"] == nil || byName["syncer"].Binary != BinSyncer {
 		t.Fatalf("syncer: %+v", byName["syncer"])
 	}

@@ -19,8 +19,9 @@ import (
 // setUp takes an app instance into its callers' views (up) or out of
 // them, through the registry it is in, as docs/migration.md does: a
 // legacy Eureka instance by Eureka's status override, a legacy Consul one
-// by maintenance mode, a legacy ZooKeeper one by Spring's instance_status,
-// a mesh instance by the control API's override. The syncer carries either to the other side.
+// by maintenance mode, a legacy Nacos one by enabled=false, a legacy
+// ZooKeeper one by Spring's instance_status, a mesh instance by the
+// control API's override. The syncer carries either to the other side.
 func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 	if c.Moved {
 		cl, err := r.ctl(ctx)
@@ -45,6 +46,8 @@ func (r *run) setUp(ctx context.Context, c *Component, up bool) error {
 	}
 	var method, u string
 	switch svc.Registry {
+	case "nacos":
+		method, u = http.MethodPut, nacosEnableURL(addr, c.Service, r.advertised(c), up)
 	case "consul":
 		// Consul: maintenance mode, a critical check, so callers that ask
 		// ?passing (Spring's query-passing=true) drop it.

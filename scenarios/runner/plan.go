@@ -23,8 +23,9 @@ var registryPorts = map[string][]Port{
 // expiry show within a scenario's time.
 const heartbeat = "1s"
 
-// legacyFetch is how often a demo app without a sidecar fetches Eureka to
-// find its callees (Spring's registry-fetch-interval-seconds, 30 s there).
+// legacyFetch is how often a demo app without a sidecar fetches its
+// registry to find its callees (Spring's registry-fetch-interval-seconds,
+// 30 s there, over Eureka; LoadBalancer's cache, 35 s, over Consul and Nacos).
 const legacyFetch = "1s"
 
 // plan turns a topology into components in start order: registry, extra
@@ -114,10 +115,11 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 			case sc != "":
 				advertise = n.Dial(sc, "ingress")
 				args = append(args, "--egress", "http://"+n.Local(sc, "egress"))
-			case kind == "eureka" || kind == "consul":
+			case kind == "eureka" || kind == "consul" || kind == "nacos":
 				// Without a sidecar it finds its callees in its registry,
 				// as a Spring client does, fetching every second instead
-				// of every 30-35 s so that drains wait seconds, not minutes.
+				// of every 30-35 s so that drains wait seconds, not minutes
+				// (Nacos pushes: a second is how long a list is reused).
 				args = append(args, "--discovery-refresh", legacyFetch)
 			case kind == spec.ProtocolZooKeeper:
 				// Without a sidecar it follows its callees in ZooKeeper

@@ -10,7 +10,7 @@ import (
 // without mesh) and its mesh instances (versions with mesh: true), in
 // steps. The share is a share of instances: at each step the runner
 // leaves so many of each side UP and marks the others OUT_OF_SERVICE
-// through their registry, as docs/migration.md's 2.2 does, so each step
+// (Nacos: disabled) through their registry, as docs/migration.md's 2.2 does, so each step
 // must be a share the instance counts can make.
 type Shift struct {
 	Service string `yaml:"service"`
@@ -35,7 +35,7 @@ type Shift struct {
 }
 
 // Drain takes app instances out of their callers' views and stops them:
-// OUT_OF_SERVICE through their registry, Wait for the callers' caches,
+// OUT_OF_SERVICE (Nacos: disabled) through their registry, Wait for the callers' caches,
 // then no request may reach them during Window, then SIGTERM.
 type Drain struct {
 	// Component names demo apps (patterns with *).
@@ -135,8 +135,8 @@ func (v *stepValidator) shift(f string, sh *Shift, rollback bool) {
 		v.errs.Add(true, f+".service", "%q is not a service of the topology", sh.Service)
 	case svc.LegacyRegistry == "":
 		v.errs.Add(true, f+".service", "%q has no legacyRegistry: there is nothing to shift from", sh.Service)
-	case svc.Registry != "eureka" && svc.Registry != "consul" && svc.Registry != ProtocolZooKeeper:
-		v.errs.Add(true, f+".service", "%q is in a %s legacy registry; shift marks only Eureka, Consul and ZooKeeper instances so far", sh.Service, svc.Registry)
+	case svc.Registry != "eureka" && svc.Registry != "consul" && svc.Registry != "nacos" && svc.Registry != ProtocolZooKeeper:
+		v.errs.Add(true, f+".service", "%q is in a %s legacy registry; shift marks only Eureka, Consul, Nacos and ZooKeeper instances so far", sh.Service, svc.Registry)
 	case len(legacy) == 0 || len(mesh) == 0:
 		v.errs.Add(true, f+".service", "%q needs legacy instances and mesh instances (a version with mesh: true), has %d and %d", sh.Service, len(legacy), len(mesh))
 	}
@@ -190,8 +190,8 @@ func (v *stepValidator) drain(f string, d *Drain) {
 			v.errs.Add(true, f+".component", "%q is not a demo app", n)
 		case !a.Moved() && a.Service.LegacyRegistry == "":
 			v.errs.Add(true, f+".component", "%q is neither in a legacy registry nor a mesh instance (version with mesh: true)", n)
-		case !a.Moved() && a.Service.Registry != "eureka" && a.Service.Registry != "consul" && a.Service.Registry != ProtocolZooKeeper:
-			v.errs.Add(true, f+".component", "%q is in a %s legacy registry; drain marks only Eureka, Consul, ZooKeeper and mesh instances so far", n, a.Service.Registry)
+		case !a.Moved() && a.Service.Registry != "eureka" && a.Service.Registry != "consul" && a.Service.Registry != "nacos" && a.Service.Registry != ProtocolZooKeeper:
+			v.errs.Add(true, f+".component", "%q is in a %s legacy registry; drain marks only Eureka, Consul, Nacos, ZooKeeper and mesh instances so far", n, a.Service.Registry)
 		}
 	}
 	v.errs.Add(d.Wait < 0 || d.Wait > 10*time.Minute, f+".wait", "must be 0-10m")
