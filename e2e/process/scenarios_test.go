@@ -172,6 +172,16 @@ var _ = Describe("migration from ZooKeeper", func() {
 	}, SpecTimeout(specTimeout))
 })
 
+var _ = Describe("migration from Nacos", func() {
+	It("moves gateway, orders and payments onto the mesh callees first, draining by enabled=false, without a failed request, then retires the legacy Nacos", func(ctx SpecContext) {
+		res := run(ctx, "migration-nacos")
+		expectMigrated(res)
+		// The six disables of payments and orders opened the deletion
+		// breaker; it is released before gateway moves.
+		Expect(framework.Step(res, "releaseBreaker", "syncer").Status).To(Equal(report.Passed))
+	}, SpecTimeout(specTimeout))
+})
+
 var _ = Describe("migration rolled back", func() {
 	It("takes orders back to legacy halfway while payments stays moved, without a failed request", func(ctx SpecContext) {
 		res := run(ctx, "migration-rollback")
