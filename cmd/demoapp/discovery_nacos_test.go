@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,15 +13,13 @@ import (
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
 
-	"github.com/meshbridge/meshbridge/adapters/adaptertest"
-	nacosfe "github.com/meshbridge/meshbridge/adapters/nacos"
 	"github.com/meshbridge/meshbridge/internal/poll"
-	"github.com/meshbridge/meshbridge/internal/selfregister"
+	"github.com/meshbridge/meshbridge/registrysync/legacytest"
 )
 
 // TestNacosLookupFollowsPushes registers three payments instances with
-// the registry-adapter's Nacos front-end (HTTP and gRPC) through
-// nacos-sdk-go, one of them unhealthy, and checks that the lookup picks
+// a Nacos stand-in (the registry-adapter's Nacos front-end, HTTP and
+// gRPC) through nacos-sdk-go, one of them unhealthy, and checks that the lookup picks
 // the healthy ones only; then an operator disables one through the HTTP
 // API (PUT /nacos/v1/ns/instance enabled=false) and the lookup stops
 // picking it within a bound shorter than the client's own polling (the
@@ -30,35 +27,9 @@ import (
 // A second lookup whose list is reused for an hour (Spring Cloud
 // LoadBalancer's cache) keeps picking what it read first.
 func TestNacosLookupFollowsPushes(t *testing.T) {
-	store := adaptertest.Store(t)
-	a, err := nacosfe.New(store, nacosfe.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := adaptertest.Start(t, store, adaptertest.Frontend{Serve: a.ServeHTTP, Close: a.Close})
-	grpcLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adaptertest.Go(t, "the Nacos gRPC server", func(ctx context.Context) error { return a.ServeGRPC(ctx, grpcLn) })
-	grpcPort := grpcLn.Addr().(*net.TCPAddr).Port
-
-	sdkServer, err := selfregister.NacosServer(server.URL, grpcPort)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The client library logs process-wide and may write after a close:
-	// its directory is removed without a check.
-	dir, err := os.MkdirTemp("", "demoapp-nacos-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	app, err := selfregister.NewNacosClient(sdkServer, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.CloseClient)
+	server := legacytest.StartNacos(t)
+	base := "http://" + server.HTTPAddr
+	app := server.Client(t)
 	var ins []vo.RegisterInstanceParam
 	for i := range 3 {
 		ins = append(ins, vo.RegisterInstanceParam{Ip: "127.0.0.1", Port: uint64(9000 + i), Weight: 1, Enable: true, Healthy: i < 2, Ephemeral: true})
@@ -67,8 +38,8 @@ func TestNacosLookupFollowsPushes(t *testing.T) {
 		t.Fatalf("register: %v %v", ok, err)
 	}
 
-	fresh := runNacosLookup(t, server.URL, grpcPort, 0)
-	cached := runNacosLookup(t, server.URL, grpcPort, time.Hour)
+	fresh := runNacosLookup(t, base, server.GRPCPort, 0)
+	cached := runNacosLookup(t, base, server.GRPCPort, time.Hour)
 	addr := func(i int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(9000+i)) }
 	both := func(got map[string]int) bool { return got[addr(0)] == 5 && got[addr(1)] == 5 }
 	for _, l := range []*nacosLookup{fresh, cached} {
@@ -78,12 +49,12 @@ func TestNacosLookupFollowsPushes(t *testing.T) {
 		}
 	}
 
-	setEnabled(t, server.URL, 9001, false)
+	setEnabled(t, base, 9001, false)
 	poll.Until(t, "the disabled instance left the picks", func() bool { return nacosPicks(t, fresh)[addr(0)] == 10 }, poll.Within(5*time.Second))
 	if got := nacosPicks(t, cached); !both(got) {
 		t.Fatalf("with an hour's cache: picks %v, want still 5 each", got)
 	}
-	setEnabled(t, server.URL, 9001, true)
+	setEnabled(t, base, 9001, true)
 	poll.Until(t, "the enabled instance back in the picks", func() bool { return both(nacosPicks(t, fresh)) }, poll.Within(5*time.Second))
 
 	if _, err := fresh.Pick("orders"); err == nil {

@@ -3,25 +3,19 @@ package runner
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
 
-	"github.com/meshbridge/meshbridge/adapters/adaptertest"
-	nacosfe "github.com/meshbridge/meshbridge/adapters/nacos"
+	"github.com/meshbridge/meshbridge/registrysync/legacytest"
 )
 
-// TestNacosEnableURLDisablesAndEnables sends the runner's call to the
-// registry-adapter's Nacos front-end (the legacy Nacos of the scenarios)
+// TestNacosEnableURLDisablesAndEnables sends the runner's call to a Nacos
+// stand-in (the registry-adapter's Nacos front-end, as in the scenarios)
 // and checks that a client's listing drops the instance, then has it back.
 func TestNacosEnableURLDisablesAndEnables(t *testing.T) {
-	store := adaptertest.Store(t)
-	a, err := nacosfe.New(store, nacosfe.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := adaptertest.Start(t, store, adaptertest.Frontend{Serve: a.ServeHTTP, Close: a.Close})
+	server := legacytest.StartNacos(t)
+	base := "http://" + server.HTTPAddr
 	call := func(method, u string) string {
 		t.Helper()
 		req, err := http.NewRequest(method, u, nil)
@@ -43,21 +37,21 @@ func TestNacosEnableURLDisablesAndEnables(t *testing.T) {
 		var info struct {
 			Hosts []json.RawMessage `json:"hosts"`
 		}
-		if err := json.Unmarshal([]byte(call(http.MethodGet, server.URL+"/nacos/v1/ns/instance/list?serviceName=pay")), &info); err != nil {
+		if err := json.Unmarshal([]byte(call(http.MethodGet, base+"/nacos/v1/ns/instance/list?serviceName=pay")), &info); err != nil {
 			t.Fatal(err)
 		}
 		return len(info.Hosts)
 	}
 	q := url.Values{"serviceName": {"pay"}, "ip": {"127.0.0.1"}, "port": {"9000"}, "ephemeral": {"false"}}
-	call(http.MethodPost, server.URL+"/nacos/v1/ns/instance?"+q.Encode())
+	call(http.MethodPost, base+"/nacos/v1/ns/instance?"+q.Encode())
 	if n := listed(); n != 1 {
 		t.Fatalf("registered: %d listed", n)
 	}
-	call(http.MethodPut, nacosEnableURL(server.Addr, "pay", "127.0.0.1:9000", false))
+	call(http.MethodPut, nacosEnableURL(server.HTTPAddr, "pay", "127.0.0.1:9000", false))
 	if n := listed(); n != 0 {
 		t.Fatalf("disabled: %d listed, want none", n)
 	}
-	call(http.MethodPut, nacosEnableURL(server.Addr, "pay", "127.0.0.1:9000", true))
+	call(http.MethodPut, nacosEnableURL(server.HTTPAddr, "pay", "127.0.0.1:9000", true))
 	if n := listed(); n != 1 {
 		t.Fatalf("enabled again: %d listed", n)
 	}
