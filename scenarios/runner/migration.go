@@ -209,23 +209,48 @@ func (r *run) drain(ctx context.Context, d *spec.Drain) (string, error) {
 // a syncer notices deletions at its next look at the source.
 const breakerWait = 10 * time.Second
 
+// breakerQuiet is how long a released breaker must stay shut before
+// releaseBreaker is done: a watch (Consul's blocking queries) delivers a
+// drain's deletions in pieces, and the pieces after a release open it again.
+const breakerQuiet = 2 * time.Second
+
 // releaseBreaker posts /breaker/release to each matching syncer's admin
 // listener (from the runner's host: loopback, as the syncer requires)
-// until it releases a flow, and says how many each released.
+// until it releases a flow, then again whenever one opens until none has
+// for breakerQuiet, and says how many each released.
 func (r *run) releaseBreaker(ctx context.Context, pattern string) (string, error) {
 	var msgs []string
 	_, err := r.eachComponent(ctx, pattern, func(c *Component) error {
 		start := time.Now()
-		return poll(ctx, breakerWait, 200*time.Millisecond, func(ctx context.Context) error {
+		released, times := 0, 0
+		err := poll(ctx, breakerWait, 200*time.Millisecond, func(ctx context.Context) error {
 			n, err := r.releaseOnce(ctx, c)
 			if err == nil && n == 0 {
 				err = fmt.Errorf("no deletion breaker of %s opened within %s", c.Name, breakerWait)
 			}
-			if err == nil {
-				msgs = append(msgs, fmt.Sprintf("%s released %d flows after %s", c.Name, n, time.Since(start).Round(100*time.Millisecond)))
-			}
+			released += n
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		times++
+		quiet := time.Now()
+		for time.Since(quiet) < breakerQuiet {
+			if err := sleep(ctx, 200*time.Millisecond); err != nil {
+				return err
+			}
+			n, err := r.releaseOnce(ctx, c)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				released, times, quiet = released+n, times+1, time.Now()
+			}
+		}
+		msgs = append(msgs, fmt.Sprintf("%s released %d flows (%d times) within %s, then stayed shut for %s",
+			c.Name, released, times, time.Since(start).Round(100*time.Millisecond), breakerQuiet))
+		return nil
 	})
 	return strings.Join(msgs, ", "), err
 }
