@@ -109,6 +109,9 @@ var _ = Describe("link faults", func() {
 		res := run(ctx, "link-faults")
 		Expect(framework.Traffic(res, "slow").Summary.P99).To(BeNumerically(">=", 100*time.Millisecond))
 		Expect(framework.Traffic(res, "cut").Summary.ErrorRate).To(BeNumerically("<=", 0.005))
+		// The report counts the sidecars' retries that absorbed the cut.
+		Expect(res.Requests).NotTo(BeNil())
+		Expect(res.Requests.Retried).To(BeNumerically(">", 0))
 	}, SpecTimeout(specTimeout))
 })
 
@@ -122,12 +125,16 @@ var _ = Describe("migration bridge", func() {
 })
 
 // expectMigrated checks a gateway -> orders -> payments migration: every
-// request of its traffic (requests in all) answered, every shift and
-// drain passed.
+// request of its traffic (requests in all) answered (none only after a
+// client re-sent it: the retries behind an answer are the mesh's, which
+// the report counts), every shift and drain passed.
 func expectMigrated(res *report.Result, requests int) *report.TrafficReport {
 	main := framework.Traffic(res, "main")
 	Expect(main.Summary.Requests).To(Equal(requests))
 	Expect(main.Summary.ErrorRate).To(BeZero())
+	Expect(res.Requests).NotTo(BeNil())
+	Expect([]int{res.Requests.Sent, res.Requests.Failed, res.Requests.Resent}).To(Equal([]int{requests, 0, 0}))
+	GinkgoWriter.Printf("%s: %s\n", res.Name, res.Requests)
 	for _, svc := range []string{"payments", "orders", "gateway"} {
 		Expect(framework.Step(res, "shift", svc).Status).To(Equal(report.Passed), svc)
 		Expect(framework.Step(res, "drain", svc).Status).To(Equal(report.Passed), svc)

@@ -158,3 +158,21 @@ func TestAxisAndTicks(t *testing.T) {
 		t.Fatalf("timeTicks(95s) %+v", ticks)
 	}
 }
+
+// The page says the scenario's requests, failures and retries, as the summary does.
+func TestHTMLShowsRequestsAndRetries(t *testing.T) {
+	r := shifted()
+	r.Requests = &Requests{Sent: 2000, Failed: 6, Resent: 1, Retried: 4}
+	var page, summary bytes.Buffer
+	if err := WriteHTML(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	WriteSummary(&summary, []*Result{r})
+	want := "2000 sent, 6 failed (1 re-sent by the client, counted failed), 4 retried by the mesh&#39;s retry policy"
+	if !strings.Contains(page.String(), `<p class="facts" id="requests">Requests: `+want+`.</p>`) {
+		t.Fatalf("page lacks the requests line %q", want)
+	}
+	if !strings.Contains(summary.String(), "  requests: "+strings.ReplaceAll(want, "&#39;", "'")+"\n") {
+		t.Fatalf("summary lacks the requests line:\n%s", summary.String())
+	}
+}

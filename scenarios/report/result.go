@@ -31,11 +31,13 @@ type Result struct {
 	// Setup is how long building and starting the topology took.
 	Setup time.Duration `json:"setup"`
 	// Containers are the extra containers the topology names.
-	Containers []Container       `json:"containers,omitempty"`
-	Steps      []Step            `json:"steps"`
-	Traffic    []TrafficReport   `json:"traffic,omitempty"`
-	WorkDir    string            `json:"workDir,omitempty"`
-	Logs       map[string]string `json:"logs,omitempty"`
+	Containers []Container     `json:"containers,omitempty"`
+	Steps      []Step          `json:"steps"`
+	Traffic    []TrafficReport `json:"traffic,omitempty"`
+	// Requests adds up the traffic runs (nil without traffic).
+	Requests *Requests         `json:"requests,omitempty"`
+	WorkDir  string            `json:"workDir,omitempty"`
+	Logs     map[string]string `json:"logs,omitempty"`
 }
 
 // Step is one step's outcome.
@@ -49,6 +51,22 @@ type Step struct {
 	// Started is when the step began (zero for a skipped one).
 	Started  time.Time     `json:"started,omitzero"`
 	Duration time.Duration `json:"duration"`
+}
+
+// Requests are a scenario's requests over all its traffic runs, and the
+// retries behind them.
+type Requests struct {
+	Sent   int `json:"sent"`
+	Failed int `json:"failed"`
+	// Resent are requests the traffic client's transport sent again; they
+	// are counted in Failed, as a retry that is not the mesh's.
+	Resent int `json:"resent"`
+	// Retried are the attempts the sidecars' retry policy re-sent while
+	// the steps ran (meshbridge_sidecar_retries_total, every sidecar): the
+	// only retries a request counted as answered may have had.
+	Retried int `json:"retried"`
+	// RetriedNote says what Retried may miss.
+	RetriedNote string `json:"retriedNote,omitempty"`
 }
 
 // Container is an extra container of the topology, started from an image.

@@ -163,6 +163,9 @@ func WriteSummary(w io.Writer, results []*Result) {
 				fmt.Fprintln(w, strings.TrimRight(line, " "))
 			}
 		}
+		if q := r.Requests; q != nil {
+			fmt.Fprintf(w, "  requests: %s\n", q)
+		}
 		if r.Failed() && r.WorkDir != "" {
 			fmt.Fprintf(w, "  logs kept in %s\n", r.WorkDir)
 		}
@@ -200,4 +203,13 @@ func FormatShares(shares map[string]float64) string {
 
 func indent(s, pad string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+pad)
+}
+
+// String says the counts in one line, as the summary and the HTML report show them.
+func (q *Requests) String() string {
+	line := fmt.Sprintf("%d sent, %d failed (%d re-sent by the client, counted failed), %d retried by the mesh's retry policy", q.Sent, q.Failed, q.Resent, q.Retried)
+	if q.RetriedNote != "" {
+		line += " (" + q.RetriedNote + ")"
+	}
+	return line
 }

@@ -98,6 +98,9 @@ func (r *run) check(ctx context.Context, a *spec.Assert) (string, error) {
 		c := a.ErrorRate
 		s := traffic.Summarise(r.samples(c.Traffic), c.Class)
 		msg := fmt.Sprintf("%.2f%% of %d failed", s.ErrorRate*100, s.Requests)
+		if s.Resent > 0 {
+			msg += fmt.Sprintf(" (%d of them answered only after the client re-sent them)", s.Resent)
+		}
 		if s.ErrorRate > float64(c.Max) {
 			return "", fmt.Errorf("%s, more than %s; failures: %v", msg, c.Max, s.Errors)
 		}

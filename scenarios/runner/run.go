@@ -61,6 +61,7 @@ type run struct {
 	progress *progressLine
 	net      Net
 	down     map[string]bool // components stopped or killed by a step
+	retries  retryCount
 }
 
 // Run runs one scenario and reports; it never panics on a failed step and
@@ -159,6 +160,7 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	}
 	r.res.Setup = time.Since(r.res.Started)
 	r.announce(ctx)
+	r.beginRetries(ctx)
 	r.runSteps(ctx)
 	return r.res
 }

@@ -75,6 +75,10 @@ func (r *run) runSteps(ctx context.Context) {
 	for _, t := range r.trafficOrder() {
 		r.res.Traffic = append(r.res.Traffic, trafficReport(t))
 	}
+	// The sidecars are read after a cancelled run too, within bounds.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	r.res.Requests = r.requests(rctx)
 	if ctx.Err() != nil && r.res.Reason == "" {
 		r.res.Reason = stopReason(ctx, r.s.Timeout)
 	}
@@ -257,6 +261,7 @@ func (r *run) eachComponent(ctx context.Context, pattern string, f func(*Compone
 }
 
 func (r *run) stop(ctx context.Context, c *Component, kill bool) error {
+	r.bankRetries(ctx, c)
 	if err := r.prov.Stop(ctx, c.Name, kill); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,15 @@ type Sample struct {
 	// Origin is where the answering instance lives ("legacy", "mesh"), as
 	// Plan.Origin tells; empty without one.
 	Origin string `json:"origin,omitempty"`
+	// Resent marks a request the client's transport sent again: Go re-sends
+	// an idempotent request on a new connection when a reused one closes
+	// before an answer. That retry is not the mesh's, so a request answered
+	// only after it counts as failed (Err says so).
+	Resent bool `json:"resent,omitempty"`
 }
+
+// errResent is the failure of a request answered only after the client re-sent it.
+const errResent = "answered only after the client's transport re-sent it (not a mesh retry)"
 
 // OK reports whether the request got a 2xx answer.
 func (s *Sample) OK() bool { return s.Err == "" && s.Status >= 200 && s.Status < 300 }
@@ -154,8 +163,16 @@ func (r *Run) send(ctx context.Context, class *Class, due time.Duration) Sample 
 			req.Header.Set(k, v)
 		}
 	}
+	// Each attempt takes a connection; each answer (a redirect's too) has a
+	// first byte. More connections than answers is a re-sent request.
+	var conns, answers atomic.Int32
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { conns.Add(1) },
+		GotFirstResponseByte: func() { answers.Add(1) },
+	}))
 	start := time.Now()
 	resp, err := r.plan.Client.Do(req)
+	s.Resent = conns.Load() > answers.Load() && err == nil
 	if err != nil {
 		s.Latency = time.Since(start)
 		s.Err = shortErr(err)
@@ -179,6 +196,9 @@ func (r *Run) send(ctx context.Context, class *Class, due time.Duration) Sample 
 	}
 	if r.plan.Origin != nil {
 		s.Origin = r.plan.Origin(resp, s.Instance)
+	}
+	if s.Resent && s.OK() {
+		s.Err = errResent
 	}
 	return s
 }

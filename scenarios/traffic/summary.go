@@ -8,8 +8,11 @@ import (
 
 // Summary describes a set of samples.
 type Summary struct {
-	Requests  int     `json:"requests"`
-	Failed    int     `json:"failed"`
+	Requests int `json:"requests"`
+	Failed   int `json:"failed"`
+	// Resent are requests the client's transport sent again (counted in
+	// Failed: that retry is not the mesh's).
+	Resent    int     `json:"resent,omitempty"`
 	ErrorRate float64 `json:"errorRate"`
 	// Latencies of answered requests (any status).
 	P50 time.Duration `json:"p50"`
@@ -30,6 +33,9 @@ func Summarise(samples []Sample, class string) Summary {
 			continue
 		}
 		s.Requests++
+		if x.Resent {
+			s.Resent++
+		}
 		if !x.OK() {
 			s.Failed++
 			if s.Errors == nil {

@@ -1,9 +1,11 @@
 package traffic
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -212,5 +214,68 @@ func TestPlanValidation(t *testing.T) {
 		if _, err := Start(context.Background(), p); err == nil {
 			t.Fatalf("plan %s accepted", p.Name)
 		}
+	}
+}
+
+// closesSecondRequest is an HTTP/1.1 server that answers the first request
+// of each connection and closes the connection on reading the second,
+// without an answer: Go's transport then re-sends that (idempotent) request
+// on a new connection, and the caller sees a 200.
+func closesSecondRequest(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				body := `{"service":"front","version":"v1","instance":"f-0"}`
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: application/json\r\n\r\n%s", len(body), body)
+				_, _ = http.ReadRequest(br) // then close: no answer to the second
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestRunCountsAClientResendAsFailed(t *testing.T) {
+	addr := closesSecondRequest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}}
+	r, err := Start(ctx, Plan{Name: "t", URL: "http://" + addr + "/", Method: "GET", Rate: 20, Requests: 2,
+		Timeout: 5 * time.Second, MaxInFlight: 1, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	samples := r.Samples()
+	if len(samples) != 2 {
+		t.Fatalf("%d samples, want 2", len(samples))
+	}
+	// The first request had a fresh connection; the second reused it, was
+	// cut, and was answered only on the re-sent attempt.
+	if !samples[0].OK() || samples[0].Resent {
+		t.Fatalf("first request %+v, want answered first time", samples[0])
+	}
+	if samples[1].Status != http.StatusOK || !samples[1].Resent || samples[1].OK() {
+		t.Fatalf("second request %+v, want a 200 marked re-sent and counted failed", samples[1])
+	}
+	s := Summarise(samples, "")
+	if s.Failed != 1 || s.Resent != 1 || s.Errors[errResent] != 1 {
+		t.Fatalf("summary %+v, want 1 failed, 1 re-sent", s)
 	}
 }

@@ -1,0 +1,132 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/meshbridge/meshbridge/scenarios/report"
+)
+
+// retriesMetric counts the attempts a sidecar's retry policy re-sent.
+const retriesMetric = "meshbridge_sidecar_retries_total"
+
+// retryCount follows the sidecars' retries over a run: each sidecar's
+// counter when the steps began (0 for a process started later) and the
+// retries of sidecar processes that have ended, read before they stopped.
+type retryCount struct {
+	base   map[string]float64
+	banked float64
+	// lost names the sidecars whose counter could not be read before
+	// their process ended (killed while paused, or already gone).
+	lost []string
+}
+
+// beginRetries reads every sidecar's counter before the first step.
+func (r *run) beginRetries(ctx context.Context) {
+	r.retries = retryCount{base: map[string]float64{}}
+	for _, n := range r.runningSidecars() {
+		v, err := r.sidecarRetries(ctx, n)
+		if err != nil {
+			r.retries.lost = append(r.retries.lost, n)
+		}
+		r.retries.base[n] = v
+	}
+}
+
+// bankRetries keeps a sidecar's retries before its process ends; the
+// process started after counts from 0.
+func (r *run) bankRetries(ctx context.Context, c *Component) {
+	if c.Role != RoleSidecar || r.retries.base == nil {
+		return
+	}
+	r.mu.Lock()
+	down := r.down[c.Name]
+	r.mu.Unlock()
+	if down {
+		return
+	}
+	v, err := r.sidecarRetries(ctx, c.Name)
+	if err != nil {
+		r.retries.lost = append(r.retries.lost, c.Name)
+	} else {
+		r.retries.banked += v - r.retries.base[c.Name]
+	}
+	r.retries.base[c.Name] = 0
+}
+
+// requests adds up the run's requests over every traffic run and the
+// retries the sidecars made while the steps ran.
+func (r *run) requests(ctx context.Context) *report.Requests {
+	if len(r.res.Traffic) == 0 {
+		return nil
+	}
+	out := &report.Requests{Retried: int(r.retries.banked)}
+	for _, t := range r.res.Traffic {
+		out.Sent += t.Summary.Requests
+		out.Failed += t.Summary.Failed
+		out.Resent += t.Summary.Resent
+	}
+	lost := r.retries.lost
+	for _, n := range r.runningSidecars() {
+		v, err := r.sidecarRetries(ctx, n)
+		if err != nil {
+			lost = append(lost, n)
+			continue
+		}
+		out.Retried += int(v - r.retries.base[n])
+	}
+	if len(lost) > 0 {
+		out.RetriedNote = fmt.Sprintf("at least: the retries of %s could not be read", strings.Join(lost, ", "))
+	}
+	return out
+}
+
+// sidecarRetries reads a sidecar's retries counter, summed over services.
+func (r *run) sidecarRetries(ctx context.Context, name string) (float64, error) {
+	addr, err := r.prov.HostAddr(ctx, name, "admin")
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s /metrics: %s", name, resp.Status)
+	}
+	return counterSum(io.LimitReader(resp.Body, 16<<20), retriesMetric)
+}
+
+// counterSum adds up every series of a counter in the Prometheus text format.
+func counterSum(body io.Reader, name string) (float64, error) {
+	var sum float64
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		fields := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
+		if len(fields) == 0 {
+			return 0, fmt.Errorf("%s: no value in %q", name, line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		sum += v
+	}
+	return sum, sc.Err()
+}
