@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -66,7 +67,12 @@ type Answer struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Downstream is the answer of the service called by /call.
 	Downstream *Answer `json:"downstream,omitempty"`
-	Error      string  `json:"error,omitempty"`
+	// Resent says the call downstream was answered only after this app's
+	// HTTP client sent it again (Go re-sends an idempotent request when a
+	// reused connection closes before an answer): a retry that is not the
+	// mesh's, which the scenario runner counts as a failure.
+	Resent bool   `json:"resent,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // Stats counts what an instance received since it started.
@@ -245,7 +251,14 @@ func (a *demo) serveCall(w http.ResponseWriter, r *http.Request) {
 			req.Header.Set(h, v)
 		}
 	}
+	// Each attempt takes a connection; each answer has a first byte.
+	var conns, answers atomic.Int32
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn:              func(httptrace.GotConnInfo) { conns.Add(1) },
+		GotFirstResponseByte: func() { answers.Add(1) },
+	}))
 	resp, err := a.client.Do(req)
+	ans.Resent = err == nil && conns.Load() > answers.Load()
 	if err != nil {
 		ans.Status, ans.Error = http.StatusBadGateway, "downstream: "+err.Error()
 		a.write(w, ans)

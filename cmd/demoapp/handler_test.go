@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/resendtest"
 )
 
 func newTestApp(t *testing.T, cfg appConfig) *httptest.Server {
@@ -192,5 +194,20 @@ func TestHealthEndpoint(t *testing.T) {
 	}
 	if s := stats(t, srv.URL); s.Requests != 0 {
 		t.Fatalf("health probes counted as traffic: %+v", s)
+	}
+}
+
+// A call downstream answered only after the app's client re-sent it says
+// so in the answer (the scenario runner counts it as failed).
+func TestCallSaysItsClientResentIt(t *testing.T) {
+	// The "egress" answers each connection's first request and cuts the
+	// second: the second call reuses the connection and is re-sent.
+	egress := resendtest.Server(t, `{"service":"payments","version":"v1","instance":"pay-1","path":"/x","status":200}`)
+	front := newTestApp(t, appConfig{Service: "front", Version: "v1", Instance: "front-1", Egress: "http://" + egress})
+	for i, want := range []bool{false, true} {
+		code, ans := get(t, front.URL+"/call/payments/x", nil)
+		if code != 200 || ans.Downstream == nil || ans.Resent != want {
+			t.Fatalf("call %d answered %d %+v, want resent %t", i+1, code, ans, want)
+		}
 	}
 }

@@ -29,15 +29,16 @@ type Sample struct {
 	// Origin is where the answering instance lives ("legacy", "mesh"), as
 	// Plan.Origin tells; empty without one.
 	Origin string `json:"origin,omitempty"`
-	// Resent marks a request the client's transport sent again: Go re-sends
-	// an idempotent request on a new connection when a reused one closes
-	// before an answer. That retry is not the mesh's, so a request answered
-	// only after it counts as failed (Err says so).
+	// Resent marks a request the client's transport sent again, or whose
+	// answer says an app on its path did so with its call downstream: Go
+	// re-sends an idempotent request on a new connection when a reused one
+	// closes before an answer. That retry is not the mesh's, so a request
+	// answered only after it counts as failed (Err says so).
 	Resent bool `json:"resent,omitempty"`
 }
 
 // errResent is the failure of a request answered only after the client re-sent it.
-const errResent = "answered only after the client's transport re-sent it (not a mesh retry)"
+const errResent = "answered only after an HTTP client re-sent it (the generator's or an app's, not a mesh retry)"
 
 // OK reports whether the request got a 2xx answer.
 func (s *Sample) OK() bool { return s.Err == "" && s.Status >= 200 && s.Status < 300 }
@@ -48,6 +49,8 @@ type answer struct {
 	Version    string  `json:"version"`
 	Instance   string  `json:"instance"`
 	Downstream *answer `json:"downstream"`
+	// Resent: the app's own client sent its downstream call again.
+	Resent bool `json:"resent"`
 }
 
 // Run is a running or finished traffic run.
@@ -192,6 +195,7 @@ func (r *Run) send(ctx context.Context, class *Class, due time.Duration) Sample 
 		s.Versions = map[string]string{}
 		for hop := &a; hop != nil; hop = hop.Downstream {
 			s.Versions[strings.ToLower(hop.Service)] = hop.Version
+			s.Resent = s.Resent || hop.Resent
 		}
 	}
 	if r.plan.Origin != nil {

@@ -1,16 +1,16 @@
 package traffic
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/meshbridge/meshbridge/internal/resendtest"
 )
 
 // demoLike answers like the demo app: its version depends on a header, and
@@ -217,40 +217,8 @@ func TestPlanValidation(t *testing.T) {
 	}
 }
 
-// closesSecondRequest is an HTTP/1.1 server that answers the first request
-// of each connection and closes the connection on reading the second,
-// without an answer: Go's transport then re-sends that (idempotent) request
-// on a new connection, and the caller sees a 200.
-func closesSecondRequest(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				body := `{"service":"front","version":"v1","instance":"f-0"}`
-				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: application/json\r\n\r\n%s", len(body), body)
-				_, _ = http.ReadRequest(br) // then close: no answer to the second
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestRunCountsAClientResendAsFailed(t *testing.T) {
-	addr := closesSecondRequest(t)
+	addr := resendtest.Server(t, `{"service":"front","version":"v1","instance":"f-0"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}}
