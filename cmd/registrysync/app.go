@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -30,6 +32,9 @@ const dryRunTimeout = time.Minute
 // adds it and the admin listener to the run group. The syncer stops
 // first, so that /status answers while it drains.
 func serveAll(ctx context.Context, cfg *Config, env *app.Env) error {
+	if cfg.ReleaseBreaker {
+		return releaseBreaker(ctx, cfg.Admin.Listen, env.Stdout)
+	}
 	log := env.Logger
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,4 +131,37 @@ func elector(cfg *Config, log *slog.Logger) (registrysync.Elector, error) {
 	candidate := fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(random))
 	log.Info("campaigning to write", "election", cfg.electionName(), "candidate", candidate, "ttl", cfg.Election.TTL)
 	return mesh.NewElector(settings, cfg.electionName(), candidate, cfg.Election.TTL, log.With("component", "registrysync.election"))
+}
+
+// releaseBreaker posts /breaker/release to the syncer listening on admin
+// on this host, over loopback (the only place it answers from), and copies
+// its answer ({"released": n}) to out.
+func releaseBreaker(ctx context.Context, admin string, out io.Writer) error {
+	host, port, err := net.SplitHostPort(admin)
+	if err != nil {
+		return app.UsageError(fmt.Errorf("admin.listen %q: %w", admin, err))
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		host = "127.0.0.1" // :8710 and 0.0.0.0:8710 answer on loopback too
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+net.JoinHostPort(host, port)+"/breaker/release", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
+	if err != nil {
+		return fmt.Errorf("release breaker: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return fmt.Errorf("release breaker: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("release breaker: %s answered %s: %s", req.URL, resp.Status, body)
+	}
+	_, err = out.Write(body)
+	return err
 }

@@ -26,6 +26,10 @@ type Config struct {
 	Log     logging.Config `yaml:"log"`
 	// DryRun prints the plan and exits (--dry-run only).
 	DryRun bool `yaml:"-"`
+	// ReleaseBreaker releases the running syncer's breakers and exits
+	// (--release-breaker only): the operator's way in where only the
+	// syncer's host (its container) reaches its loopback.
+	ReleaseBreaker bool `yaml:"-"`
 }
 
 // AdminConfig is the admin listener.

@@ -33,6 +33,7 @@ var command = app.Command[Config]{
 		fs.StringVar(&c.Admin.Listen, "admin-listen", c.Admin.Listen, "admin `addr`ess: /status, /metrics (admin.listen)")
 		fs.StringVar(&c.ID, "id", c.ID, "the syncer's `id`, the owner marker on its copies (id)")
 		fs.BoolVar(&c.DryRun, "dry-run", c.DryRun, "list the registries once, print what would be added, updated and removed, and exit")
+		fs.BoolVar(&c.ReleaseBreaker, "release-breaker", c.ReleaseBreaker, "release the open deletion breakers of the syncer running on this host (POST /breaker/release on its admin listener, over loopback), print its answer, and exit")
 	},
 	Log:          func(c *Config) logging.Config { return c.Log },
 	DrainTimeout: func(c *Config) time.Duration { return c.Drain.Timeout },

@@ -375,3 +375,31 @@ func TestTransformerPluginAmendsCopies(t *testing.T) {
 		t.Fatalf("%d copies; the rejected record must not be copied", n)
 	}
 }
+
+// --release-breaker reaches the syncer running on this host through its
+// admin listener's port on loopback, prints its answer and exits; without
+// a syncer it fails saying so.
+func TestReleaseBreakerAsksTheRunningSyncer(t *testing.T) {
+	legacy := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	m := meshtest.Start(t, meshtest.Options{Token: "t0ken"})
+	admin := loopback.Addr(t)
+	cfg := syncerConfig{Registries: []planeRef{{"legacy", legacy.URL}, {"mesh", m.URL}}, Pairs: []pairRef{{"legacy", "mesh", "one-way", ""}}, Admin: admin}.write(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config", cfg, "--release-breaker"}, &out, &errOut); code == app.ExitOK || !strings.Contains(errOut.String(), "release breaker") {
+		t.Fatalf("without a syncer: exit %d, %q", code, errOut.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--config", cfg}, io.Discard, io.Discard) }()
+	defer func() { cancel(); <-done }()
+	poll.UntilNil(t, "the syncer's admin listener", func() error { _, err := status(admin); return err }, poll.Within(15*time.Second))
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"--config", cfg, "--release-breaker"}, &out, &errOut); code != app.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var answer struct{ Released *int }
+	if err := json.Unmarshal(out.Bytes(), &answer); err != nil || answer.Released == nil || *answer.Released != 0 {
+		t.Fatalf("answer %q, want no flow released", out.String())
+	}
+}
