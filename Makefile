@@ -76,7 +76,7 @@ zookeeper-image: ## build the meshbridge/zookeeper:3.8 image from Debian's packa
 	./scripts/zookeeper-image.sh
 
 images: build ## build the FROM scratch images meshbridge/<binary>:$(VERSION) from bin/
-	@set -e; for b in registry-adapter sidecar demoapp mockserver; do \
+	@set -e; for b in registry-adapter sidecar demoapp mockserver registrysync; do \
 		if [ -x $(BIN)/$$b ]; then docker build -q -f build/docker/$$b.Dockerfile -t meshbridge/$$b:$(VERSION) $(BIN); fi; done
 
 bench: ## run the benchmarks (figures go to docs/benchmarks.md)

@@ -18,6 +18,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	tc "github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	tcnetwork "github.com/testcontainers/testcontainers-go/network"
 
@@ -91,7 +92,10 @@ func New() *Provider {
 		ctrs: map[string]*tc.DockerContainer{}, images: map[string]string{}, logs: map[string]*os.File{}, pullTimeout: defaultPullTimeout}
 }
 
-var _ runner.Provider = (*Provider)(nil)
+var (
+	_ runner.Provider = (*Provider)(nil)
+	_ runner.Execer   = (*Provider)(nil)
+)
 
 // owner is the component whose network namespace c lives in.
 func (p *Provider) owner(c string) string {
@@ -260,7 +264,34 @@ func (p *Provider) request(c *runner.Component) tc.ContainerRequest {
 	if c.Image != "" {
 		req.Image = c.Image
 	}
+	if c.Files != nil {
+		// Copied in before the first start; they stay for the next.
+		for path, body := range c.Files(containerNet{p}) {
+			req.Files = append(req.Files, tc.ContainerFile{Reader: strings.NewReader(body), ContainerFilePath: path, FileMode: 0o600})
+		}
+	}
 	return req
+}
+
+// Exec runs cmd in the component's container and returns its output; a
+// command that exits non-zero is an error carrying that output.
+func (p *Provider) Exec(ctx context.Context, comp string, cmd []string) (string, error) {
+	ctr, err := p.container(comp)
+	if err != nil {
+		return "", err
+	}
+	code, r, err := ctr.Exec(ctx, cmd, tcexec.Multiplexed())
+	if err != nil {
+		return "", fmt.Errorf("container provider: exec in %s: %w", comp, err)
+	}
+	out, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("container provider: exec in %s: %w", comp, err)
+	}
+	if code != 0 {
+		return "", fmt.Errorf("container provider: %s in %s exited %d: %s", strings.Join(cmd, " "), comp, code, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
 }
 
 func (p *Provider) container(name string) (*tc.DockerContainer, error) {

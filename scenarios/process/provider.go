@@ -166,6 +166,18 @@ func (p *Provider) Start(ctx context.Context, c *runner.Component) error {
 		return fmt.Errorf("process: %w", err)
 	}
 	args := c.Args(processNet{p})
+	if c.Files != nil {
+		for path, body := range c.Files(processNet{p}) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				logf.Close()
+				return fmt.Errorf("process: %s: %w", c.Name, err)
+			}
+			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+				logf.Close()
+				return fmt.Errorf("process: %s: %w", c.Name, err)
+			}
+		}
+	}
 	prog := filepath.Join(p.env.BinDir, c.Binary)
 	if c.Program != "" {
 		prog = c.Program

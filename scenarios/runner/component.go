@@ -80,7 +80,11 @@ type Component struct {
 	Env   map[string]string
 	Ports []Port
 	// Args builds the command line once every address is known.
-	Args  func(n Net) []string
+	Args func(n Net) []string
+	// Files, when set, are files the component reads at start (a
+	// configuration), by their path as it sees them, under
+	// n.DataDir(name): the provider puts them there before each start.
+	Files func(n Net) map[string]string
 	Ready Probe
 	// Pod names the component whose network namespace this one shares in
 	// containers (an app joins its sidecar); processes ignore it.
@@ -145,6 +149,14 @@ type Provider interface {
 	Logs(comp string) string
 	// Close stops everything the provider started, whatever state it is in.
 	Close(ctx context.Context) error
+}
+
+// Execer is a provider that runs a command inside a component, for what
+// a component answers only from its own host (a syncer's breaker release
+// over loopback) when the runner is not on that host (containers). The
+// command's first word is the binary's path in the component.
+type Execer interface {
+	Exec(ctx context.Context, comp string, cmd []string) (stdout string, err error)
 }
 
 // Factory creates a provider; Available says why it cannot run here ("" if it can).

@@ -3,7 +3,7 @@ package runner
 import (
 	"fmt"
 	"net"
-	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -58,16 +58,16 @@ func knownFrontEnds(adapterFlags map[string]bool) []string {
 func syncerComponent(s *spec.Scenario, sy spec.Syncer) *Component {
 	c := &Component{Name: sy.Name, Role: RoleSyncer, Binary: BinSyncer,
 		Ports: []Port{{Name: "admin", Container: 8710}}, Ready: Probe{Port: "admin", Path: "/healthz"}}
-	c.Args = func(n Net) []string {
-		path := filepath.Join(n.DataDir(c.Name), "registrysync.yaml")
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-			// An error here shows as the process failing to start,
-			// naming the file, in its log.
-			_ = os.WriteFile(path, []byte(syncerConfig(n, s, sy)), 0o600)
-		}
-		return []string{"--config", path}
+	c.Args = func(n Net) []string { return []string{"--config", syncerConfigPath(n, c.Name)} }
+	c.Files = func(n Net) map[string]string {
+		return map[string]string{syncerConfigPath(n, c.Name): syncerConfig(n, s, sy)}
 	}
 	return c
+}
+
+// syncerConfigPath is where a syncer reads its configuration.
+func syncerConfigPath(n Net, name string) string {
+	return path.Join(n.DataDir(name), "registrysync.yaml")
 }
 
 // syncerConfig is the YAML of sy's configuration.

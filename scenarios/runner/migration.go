@@ -256,6 +256,21 @@ func (r *run) releaseBreaker(ctx context.Context, pattern string) (string, error
 }
 
 func (r *run) releaseOnce(ctx context.Context, c *Component) (int, error) {
+	var out struct {
+		Released int `json:"released"`
+	}
+	if ex, ok := r.prov.(Execer); ok {
+		// The runner is not on the syncer's host: its operator command
+		// there asks the admin listener over loopback.
+		stdout, err := ex.Exec(ctx, c.Name, append(append([]string{"/" + c.Binary}, c.Args(r.net)...), "--release-breaker"))
+		if err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			return 0, fmt.Errorf("registrysync --release-breaker printed %q: %w", stdout, err)
+		}
+		return out.Released, nil
+	}
 	addr, err := r.prov.HostAddr(ctx, c.Name, "admin")
 	if err != nil {
 		return 0, err
@@ -269,9 +284,6 @@ func (r *run) releaseOnce(ctx context.Context, c *Component) (int, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	var out struct {
-		Released int `json:"released"`
-	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("/breaker/release answered %s (%v)", resp.Status, err)
 	}

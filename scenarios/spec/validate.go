@@ -143,8 +143,6 @@ func (s *Scenario) Validate() error {
 	s.Topology.validateContainers(&errs, s.ContainerLines)
 	s.validateMocks(&errs)
 	s.Topology.validateLegacy(&errs)
-	errs.Add((len(s.Topology.Legacy) > 0 || len(s.Topology.Syncers) > 0) && s.Provider != ProviderProcess, "topology.legacy",
-		"legacy registries and syncers need provider: process (the container provider does not run them yet)")
 	names := s.Topology.ComponentNames()
 	v := stepValidator{s: s, errs: &errs, names: names, traffic: map[string]*Traffic{}, classes: map[string][]string{}}
 	errs.Add(len(s.Steps) == 0, "steps", "at least one step is required")
