@@ -51,6 +51,8 @@ func (r *run) bankRetries(ctx context.Context, c *Component) {
 		return
 	}
 	v, err := r.sidecarRetries(ctx, c.Name)
+	r.mu.Lock() // drains stop components in parallel
+	defer r.mu.Unlock()
 	if err != nil {
 		r.retries.lost = append(r.retries.lost, c.Name)
 	} else {
