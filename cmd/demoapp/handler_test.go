@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/internal/resendtest"
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 )
 
 func newTestApp(t *testing.T, cfg appConfig) *httptest.Server {
@@ -202,7 +202,7 @@ func TestHealthEndpoint(t *testing.T) {
 func TestCallSaysItsClientResentIt(t *testing.T) {
 	// The "egress" answers each connection's first request and cuts the
 	// second: the second call reuses the connection and is re-sent.
-	egress := resendtest.Server(t, `{"service":"payments","version":"v1","instance":"pay-1","path":"/x","status":200}`)
+	egress := servetest.ResendServer(t, `{"service":"payments","version":"v1","instance":"pay-1","path":"/x","status":200}`)
 	front := newTestApp(t, appConfig{Service: "front", Version: "v1", Instance: "front-1", Egress: "http://" + egress})
 	for i, want := range []bool{false, true} {
 		code, ans := get(t, front.URL+"/call/payments/x", nil)

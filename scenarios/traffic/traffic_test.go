@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/meshbridge/meshbridge/internal/resendtest"
+	"github.com/meshbridge/meshbridge/internal/serve/servetest"
 )
 
 // demoLike answers like the demo app: its version depends on a header, and
@@ -218,7 +218,7 @@ func TestPlanValidation(t *testing.T) {
 }
 
 func TestRunCountsAClientResendAsFailed(t *testing.T) {
-	addr := resendtest.Server(t, `{"service":"front","version":"v1","instance":"f-0"}`)
+	addr := servetest.ResendServer(t, `{"service":"front","version":"v1","instance":"f-0"}`)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 1}}
