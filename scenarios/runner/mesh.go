@@ -24,19 +24,30 @@ type sidecarTable struct {
 	} `json:"table"`
 }
 
-func (r *run) getJSON(ctx context.Context, url string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// call sends a request without a body and returns an answer of status
+// 200, whose body the caller closes.
+func (r *run) call(ctx context.Context, method, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := r.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s %s: %s", method, url, resp.Status)
+	}
+	return resp, nil
+}
+
+func (r *run) getJSON(ctx context.Context, url string, out any) error {
+	resp, err := r.call(ctx, http.MethodGet, url)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
 	return json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 16<<20)).Decode(out)
 }
 

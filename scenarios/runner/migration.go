@@ -291,17 +291,13 @@ func (r *run) releaseOnce(ctx context.Context, c *Component) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/breaker/release", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := r.hc.Do(req)
+	resp, err := r.call(ctx, http.MethodPost, "http://"+addr+"/breaker/release")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("/breaker/release answered %s (%v)", resp.Status, err)
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&out); err != nil {
+		return 0, fmt.Errorf("/breaker/release: %w", err)
 	}
 	return out.Released, nil
 }

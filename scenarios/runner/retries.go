@@ -94,18 +94,11 @@ func (r *run) sidecarRetries(ctx context.Context, name string) (float64, error) 
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := r.hc.Do(req)
+	resp, err := r.call(ctx, http.MethodGet, "http://"+addr+"/metrics")
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("%s /metrics: %s", name, resp.Status)
-	}
 	return counterSum(io.LimitReader(resp.Body, 16<<20), retriesMetric)
 }
 
