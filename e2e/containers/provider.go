@@ -116,6 +116,9 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 		p.comps[c.Name] = c
 	}
 	for _, c := range comps {
+		if c.Program != "" {
+			return nil, fmt.Errorf("container provider: %s runs an installed program (%s), which has no image here yet; use the process provider", c.Name, c.Program)
+		}
 		if p.env.Proxied != nil && p.env.Proxied(c.Name) {
 			return nil, fmt.Errorf("container provider: topology.proxied (%s) needs the process provider; cut and heal use network disconnects here", c.Name)
 		}
