@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET "+ns+"/service/list", s.secured(s.listServices))
 	s.mux.HandleFunc("GET "+ns+"/service", s.secured(s.serviceDetail))
 	s.mux.HandleFunc("GET "+ns+"/operator/metrics", s.secured(s.metrics))
+	s.mux.HandleFunc("GET "+ns+"/catalog/instances", s.secured(s.catalogInstanceList))
 	cs := "/nacos/v1/cs"
 	s.mux.HandleFunc("GET "+cs+"/configs", s.secured(s.getConfig))
 	s.mux.HandleFunc("POST "+cs+"/configs", s.secured(s.publishConfig))
