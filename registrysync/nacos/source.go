@@ -32,6 +32,12 @@ type source struct {
 	changes chan struct{}
 	mu      sync.Mutex
 	dirty   map[sourceRef]struct{}
+
+	// catalog finds the instances the server holds but lists to no
+	// client (disabled ones); known is, per service, what the source last
+	// reported, by address. Both are used by run's goroutine only.
+	catalog *catalog
+	known   map[sourceRef]map[address]model.Instance
 }
 
 // sourceRef is a service of one of the source's namespaces.
@@ -41,7 +47,10 @@ type sourceRef struct {
 }
 
 func newSource(cfg *Config, log *slog.Logger, m *metrics) *source {
-	return &source{cfg: cfg, log: log, metrics: m, changes: make(chan struct{}, 1), dirty: map[sourceRef]struct{}{}}
+	return &source{
+		cfg: cfg, log: log, metrics: m, changes: make(chan struct{}, 1), dirty: map[sourceRef]struct{}{},
+		catalog: newCatalog(cfg), known: map[sourceRef]map[address]model.Instance{},
+	}
 }
 
 // run implements registrysync.Source.Run.
@@ -185,12 +194,17 @@ func (s *source) list(ctx context.Context, watches []*watch, updates chan<- regi
 				}
 				listed[ref] = true
 				hosts, _ := w.instances(ref)
-				groups = append(groups, s.group(sourceRef{w.namespace, ref}, hosts))
+				g, err := s.group(ctx, sourceRef{w.namespace, ref}, hosts)
+				if err != nil {
+					return err
+				}
+				groups = append(groups, g)
 			}
 		}
 		for _, ref := range w.subscribed() {
 			if !listed[ref] {
 				// Gone from the server's list; the complete listing says so.
+				delete(s.known, sourceRef{w.namespace, ref})
 				if err := w.unsubscribe(ref); err != nil {
 					s.log.Warn("nacos unsubscribe failed", "error", err)
 				}
@@ -235,9 +249,18 @@ func (s *source) sendChanges(ctx context.Context, watches []*watch, updates chan
 				continue
 			}
 			// Unsubscribed since: the listing that dropped it said so.
-			if hosts, ok := w.instances(ref.serviceRef); ok {
-				groups = append(groups, s.group(ref, hosts))
+			hosts, ok := w.instances(ref.serviceRef)
+			if !ok {
+				continue
 			}
+			g, err := s.group(ctx, ref, hosts)
+			if err != nil {
+				// Stale beats wrong: the next complete listing, within
+				// listInterval, sends the service again.
+				s.log.Warn("nacos push not sent: the catalog lookup failed; the next listing sends it", "error", err)
+				continue
+			}
+			groups = append(groups, g)
 		}
 	}
 	if len(groups) > 0 {
@@ -245,9 +268,14 @@ func (s *source) sendChanges(ctx context.Context, watches []*watch, updates chan
 	}
 }
 
-// group maps one service's instances; a record the registry model cannot
-// hold is reported and left out, the rest go on.
-func (s *source) group(ref sourceRef, hosts []model.Instance) registrysync.Group {
+// group maps one service's instances, with those the server holds but no
+// longer lists (withHeld); a record the registry model cannot hold is
+// reported and left out, the rest go on.
+func (s *source) group(ctx context.Context, ref sourceRef, hosts []model.Instance) (registrysync.Group, error) {
+	hosts, err := s.withHeld(ctx, ref, hosts)
+	if err != nil {
+		return registrysync.Group{}, err
+	}
 	key := registrysync.ServiceKey{Namespace: ref.Namespace, Group: ref.Group, Service: ref.Service}
 	g := registrysync.Group{Key: key, Instances: make([]*registry.Instance, 0, len(hosts))}
 	for _, h := range hosts {
@@ -261,7 +289,69 @@ func (s *source) group(ref sourceRef, hosts []model.Instance) registrysync.Group
 		}
 		g.Instances = append(g.Instances, inst)
 	}
-	return g
+	return g, nil
+}
+
+// withHeld adds to the instances the server lists for a service those it
+// left out since the source last reported them but still holds. A Nacos
+// 2.x server lists and pushes enabled instances only, so an instance an
+// operator (or Spring Cloud Alibaba's serviceregistry endpoint, status
+// DOWN) disables vanishes from the list as if it had left; its copies
+// would be deleted, and a copy the deletion breaker holds would stay UP.
+// The catalog, which lists disabled instances too, tells the two apart:
+// a vanished instance it still holds is reported as it holds it
+// (enabled=false: Disabled, which every target shows as out of service),
+// one it does not hold has left. Only instances the source saw listed
+// are looked for, one request per cluster of a service that lost some:
+// an instance already disabled when the source started is not seen.
+func (s *source) withHeld(ctx context.Context, ref sourceRef, hosts []model.Instance) ([]model.Instance, error) {
+	listed := make(map[address]bool, len(hosts))
+	for _, h := range hosts {
+		listed[hostAddress(h)] = true
+	}
+	vanished := map[address]model.Instance{}
+	var clusters []string
+	for a, h := range s.known[ref] {
+		if !listed[a] {
+			vanished[a] = h
+			if !slices.Contains(clusters, a.Cluster) {
+				clusters = append(clusters, a.Cluster)
+			}
+		}
+	}
+	out := slices.Clip(hosts) // appending never writes into the watch's list
+	slices.Sort(clusters)
+	for _, cluster := range clusters {
+		held, err := s.catalog.instances(ctx, ref.Namespace, ref.serviceRef, cluster)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range held {
+			old, ok := vanished[hostAddress(h)]
+			if !ok {
+				continue // listed, or never reported: not this lookup's business
+			}
+			if h.InstanceId == "" {
+				h.InstanceId = old.InstanceId
+			}
+			out = append(out, h)
+		}
+	}
+	known := make(map[address]model.Instance, len(out))
+	for _, h := range out {
+		known[hostAddress(h)] = h
+	}
+	s.known[ref] = known
+	return out, nil
+}
+
+// hostAddress is a listed instance's address, with Nacos's default cluster.
+func hostAddress(h model.Instance) address {
+	a := address{IP: h.Ip, Port: h.Port, Cluster: h.ClusterName}
+	if a.Cluster == "" {
+		a.Cluster = naming.DefaultCluster
+	}
+	return a
 }
 
 func send(ctx context.Context, updates chan<- registrysync.Update, u registrysync.Update) error {
