@@ -2,8 +2,9 @@ package registrysync
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -212,8 +213,8 @@ func (s *Syncer) desired(ctx context.Context, f *flow, groups []Group, whole boo
 				s.recordError(f, key, "record", f.from, err)
 				continue
 			}
-			if _, dup := desired[key]; dup {
-				s.recordError(f, key, "record", f.from, errors.New("another instance of the source makes the same copy (same service and id in another namespace or group)"))
+			if first, dup := desired[key]; dup {
+				s.recordError(f, key, "record", f.from, sameCopy(first, c))
 				continue
 			}
 			desired[key] = c
@@ -221,6 +222,18 @@ func (s *Syncer) desired(ctx context.Context, f *flow, groups []Group, whole boo
 	}
 	f.cache = cache
 	return desired, keep
+}
+
+// sameCopy is the error for a source instance whose copy would take the
+// place (service and id) of another's: it names both, so that the
+// operator sees what collided, be it two namespaces or groups, or two
+// hosts the source let hold one id.
+func sameCopy(first, second *registry.Instance) error {
+	where := func(i *registry.Instance) string {
+		return fmt.Sprintf("%s (namespace %q, group %q, cluster %q)", net.JoinHostPort(i.Host, strconv.Itoa(i.Port)), i.Namespace, i.Group, i.Cluster)
+	}
+	return fmt.Errorf("two instances of the source have service %q and id %q: %s, which stays, and %s; a target holds one instance per service and id",
+		first.Service, first.ID, where(first), where(second))
 }
 
 // transformed runs f's transformers over c, or takes their output for

@@ -76,6 +76,48 @@ func fromConsul(e *api.ServiceEntry, datacenter string) *registry.Instance {
 	return inst
 }
 
+// instanceIDs gives each of a service's health entries the id its
+// instance has in the registry model. Consul keeps a service ID unique
+// per agent only (its docs: "must be unique per agent"; an ID left out is
+// the service name), so two nodes may each hold an "orders" of service
+// orders, while the model, and every target, holds one instance per
+// service and id. An ID held on more than one node is therefore
+// qualified with the node, "<id>@<node>", on every node that holds it;
+// an ID on one node stays as registered. The rule depends only on what
+// the service's listing holds, never on which instance came first, so
+// every listing, watch and replica gives the same ids. Qualifying every
+// ID was the other choice: it would rename every Consul copy (a syncer
+// upgrade deleting them all at once, which the breaker stops) to show
+// node names nobody asked for; the price of this one is that a copy is
+// renamed once (removed and written again) when another node starts or
+// stops holding its ID. '@' is one every target takes in an id: Eureka
+// and Consul carry ids in URL paths, ZooKeeper as a node name, Nacos in
+// metadata, and the registry refuses only '/' and control characters.
+func instanceIDs(entries []*api.ServiceEntry) []string {
+	nodes := map[string]map[string]bool{}
+	for _, e := range entries {
+		if nodes[e.Service.ID] == nil {
+			nodes[e.Service.ID] = map[string]bool{}
+		}
+		nodes[e.Service.ID][nodeName(e)] = true
+	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.Service.ID
+		if len(nodes[e.Service.ID]) > 1 {
+			ids[i] += "@" + nodeName(e)
+		}
+	}
+	return ids
+}
+
+func nodeName(e *api.ServiceEntry) string {
+	if e.Node == nil {
+		return ""
+	}
+	return e.Node.Node
+}
+
 // maintenance reports whether a check is Consul's maintenance mode, of
 // the service or of its node.
 func maintenance(checkID string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -202,11 +203,14 @@ func (c *Connector) instances(ctx context.Context, name string, index uint64) (r
 	}
 	c.metrics.queried("health", "ok")
 	g := registrysync.Group{Key: registrysync.ServiceKey{Service: name}}
-	for _, e := range entries {
-		if e.Service == nil || e.Service.Kind != api.ServiceKindTypical {
-			continue // Connect proxies and gateways are not instances of an app
-		}
-		g.Instances = append(g.Instances, fromConsul(e, c.cfg.Datacenter))
+	entries = slices.DeleteFunc(entries, func(e *api.ServiceEntry) bool {
+		return e.Service == nil || e.Service.Kind != api.ServiceKindTypical // Connect proxies and gateways are not instances of an app
+	})
+	ids := instanceIDs(entries)
+	for i, e := range entries {
+		inst := fromConsul(e, c.cfg.Datacenter)
+		inst.ID = ids[i]
+		g.Instances = append(g.Instances, inst)
 	}
 	sortInstances(g.Instances)
 	return g, meta.LastIndex, nil
