@@ -184,8 +184,8 @@ var _ = Describe("migration from Nacos", func() {
 	It("moves gateway, orders and payments onto the mesh callees first, draining by enabled=false, without a failed request, then retires the legacy Nacos", func(ctx SpecContext) {
 		res := run(ctx, "migration-nacos")
 		expectMigrated(res, 5200)
-		// The six disables of payments and orders opened the deletion
-		// breaker; it is released before gateway moves.
+		// The six stopped legacy instances opened the deletion breaker,
+		// its held copies disabled (not routed); it is released at the end.
 		Expect(framework.Step(res, "releaseBreaker", "syncer").Status).To(Equal(report.Passed))
 	}, SpecTimeout(specTimeout))
 })
