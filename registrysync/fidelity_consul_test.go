@@ -3,6 +3,7 @@ package registrysync_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registrysync"
 	"github.com/meshbridge/meshbridge/registrysync/legacytest"
 )
@@ -90,4 +92,43 @@ func sameIDProxy(t *testing.T, addr, from, to string) string {
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String()
+}
+
+// Two source instances that would make one copy (same service and id,
+// here in two namespaces of the mesh, which Eureka cannot tell apart):
+// the error names both, where each is, and which stays; the first is
+// copied, nothing is written for the second.
+func TestSameCopyErrorNamesBothInstances(t *testing.T) {
+	legacy, conn := eurekaLegacy(t, "legacy")
+	blue, green := app("orders", "orders-1"), app("orders", "orders-1")
+	blue.Namespace, green.Namespace, green.Host = "blue", "green", "10.0.0.2"
+	s, _ := pairWithMesh(t, legacy, blue, green)
+
+	poll.UntilNil(t, "the collision reported", func() error {
+		for _, e := range s.flow(t, "mesh", "legacy").Errors {
+			if e.Record == "orders/orders-1" && e.Op == "record" {
+				for _, want := range []string{`service "orders" and id "orders-1"`, `10.0.0.1:8080 (namespace "blue"`, `10.0.0.2:8080 (namespace "green"`, "which stays"} {
+					if !strings.Contains(e.Error, want) {
+						t.Fatalf("error %q does not say %s", e.Error, want)
+					}
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("errors %v", s.flow(t, "mesh", "legacy").Errors)
+	}, poll.Within(within))
+	poll.UntilNil(t, "the first copied to Eureka", func() error {
+		app, err := conn.GetApp("ORDERS")
+		if err != nil {
+			return err
+		}
+		if len(app.Instances) != 1 {
+			return fmt.Errorf("Eureka holds %d orders instances, want the first alone", len(app.Instances))
+		}
+		return nil
+	}, poll.Within(within))
+	s.caughtUp(t)
+	if app, err := conn.GetApp("ORDERS"); err != nil || len(app.Instances) != 1 {
+		t.Fatalf("after the syncer caught up: %v, err %v", app, err)
+	}
 }
