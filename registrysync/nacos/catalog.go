@@ -37,8 +37,11 @@ func newCatalog(cfg *Config) *catalog {
 	return &catalog{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}}
 }
 
-// errNoCluster is the server's 404: no service or no such cluster in it
-// (Nacos keeps a service a while after its last instance left).
+// errNoCluster is the server's 404 for no such service or no such
+// cluster in it ("service G@@S is not found!", "cluster C is not
+// found!"; Nacos keeps a service a while after its last instance left).
+// Any other 404 (a wrong context path, a proxy) is an error: taken for
+// "none", it would remove every disabled instance's copies.
 var errNoCluster = errors.New("no such service or cluster")
 
 // instances lists every instance of one cluster of a service, disabled
@@ -98,7 +101,7 @@ func (c *catalog) getFrom(ctx context.Context, server, path string, q url.Values
 		case code == http.StatusForbidden && tok != "" && attempt == 0:
 			c.forget(tok) // expired early (a server restart): log in again once
 			continue
-		case code == http.StatusNotFound:
+		case code == http.StatusNotFound && strings.Contains(string(body), " is not found!"):
 			return errNoCluster
 		case code != http.StatusOK:
 			return fmt.Errorf("answered %d: %s", code, trim(body))

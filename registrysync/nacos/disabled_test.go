@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/vo"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
 	"github.com/meshbridge/meshbridge/registrysync"
@@ -17,9 +18,9 @@ import (
 func TestSourceReportsADisabledInstanceUntilItLeaves(t *testing.T) {
 	s := startServer(t)
 	app := s.client(t, "dev")
-	reg := vo.RegisterInstanceParam{Ip: "10.0.0.9", Port: 18600, Weight: 2, Enable: true, Healthy: true, Ephemeral: true,
+	app1 := vo.RegisterInstanceParam{Ip: "10.0.0.9", Port: 18600, Weight: 2, Enable: true, Healthy: true, Ephemeral: true,
 		ClusterName: "east", ServiceName: "ledger", GroupName: "blue", Metadata: map[string]string{"version": "v4"}}
-	if ok, err := app.RegisterInstance(reg); err != nil || !ok {
+	if ok, err := app.RegisterInstance(app1); err != nil || !ok {
 		t.Fatalf("register: ok=%v err=%v", ok, err)
 	}
 	// An app of another service keeps the registry from going empty.
@@ -30,7 +31,8 @@ func TestSourceReportsADisabledInstanceUntilItLeaves(t *testing.T) {
 	id := naming.InstanceID("10.0.0.9", 18600, "east", "blue", "ledger")
 	cfg := s.config()
 	cfg.Namespaces, cfg.Groups = []string{"dev"}, []string{"blue"}
-	updates := follow(t, s.connector(t, cfg, "syncer-a"))
+	reg := prometheus.NewRegistry()
+	updates := follow(t, s.connectorWith(t, cfg, registrysync.Env{Owner: "syncer-a", Metrics: reg}))
 	next(t, updates, 10*time.Second, "ledger listed enabled", func(u registrysync.Update) bool {
 		got := find(u, "ledger", id)
 		return u.Complete && got != nil && !got.Disabled
@@ -38,9 +40,9 @@ func TestSourceReportsADisabledInstanceUntilItLeaves(t *testing.T) {
 
 	setEnabled := func(enabled bool) {
 		t.Helper()
-		ok, err := app.UpdateInstance(vo.UpdateInstanceParam{Ip: reg.Ip, Port: reg.Port, Weight: reg.Weight, Enable: enabled,
-			Healthy: true, Ephemeral: true, ClusterName: reg.ClusterName, ServiceName: reg.ServiceName, GroupName: reg.GroupName,
-			Metadata: reg.Metadata})
+		ok, err := app.UpdateInstance(vo.UpdateInstanceParam{Ip: app1.Ip, Port: app1.Port, Weight: app1.Weight, Enable: enabled,
+			Healthy: true, Ephemeral: true, ClusterName: app1.ClusterName, ServiceName: app1.ServiceName, GroupName: app1.GroupName,
+			Metadata: app1.Metadata})
 		if err != nil || !ok {
 			t.Fatalf("set enabled=%v: ok=%v err=%v", enabled, ok, err)
 		}
@@ -58,6 +60,9 @@ func TestSourceReportsADisabledInstanceUntilItLeaves(t *testing.T) {
 		got := find(u, "ledger", id)
 		return u.Complete && got != nil && got.Disabled
 	})
+	if n := counter(t, reg, "meshbridge_registrysync_nacos_catalog_requests_total", "result", "ok"); n < 1 {
+		t.Errorf("catalog_requests_total{result=ok} = %v, want the lookups counted", n)
+	}
 	setEnabled(true)
 	next(t, updates, 10*time.Second, "ledger enabled again", func(u registrysync.Update) bool {
 		got := find(u, "ledger", id)
@@ -68,11 +73,52 @@ func TestSourceReportsADisabledInstanceUntilItLeaves(t *testing.T) {
 		got := find(u, "ledger", id)
 		return got != nil && got.Disabled
 	})
-	if ok, err := app.DeregisterInstance(vo.DeregisterInstanceParam{Ip: reg.Ip, Port: reg.Port, Cluster: reg.ClusterName,
-		ServiceName: reg.ServiceName, GroupName: reg.GroupName, Ephemeral: true}); err != nil || !ok {
+	if ok, err := app.DeregisterInstance(vo.DeregisterInstanceParam{Ip: app1.Ip, Port: app1.Port, Cluster: app1.ClusterName,
+		ServiceName: app1.ServiceName, GroupName: app1.GroupName, Ephemeral: true}); err != nil || !ok {
 		t.Fatalf("deregister: ok=%v err=%v", ok, err)
 	}
 	next(t, updates, 10*time.Second, "a complete listing without ledger", func(u registrysync.Update) bool {
 		return u.Complete && find(u, "ledger", id) == nil && find(u, "stays", naming.InstanceID("10.0.0.9", 18601, "DEFAULT", "blue", "stays")) != nil
 	})
+}
+
+// A catalog the source cannot read (here a wrong contextPath: the HTTP
+// answer is 404 without Nacos's "is not found!") is no proof that a
+// vanished instance left: nothing that drops it is sent, and the failed
+// lookups are counted.
+func TestSourceSendsNoRemovalWhenTheCatalogFails(t *testing.T) {
+	s := startServer(t)
+	app := s.client(t, "public")
+	app1 := vo.RegisterInstanceParam{Ip: "10.0.0.9", Port: 18610, Weight: 1, Enable: true, Healthy: true, Ephemeral: true, ServiceName: "vault"}
+	if ok, err := app.RegisterInstance(app1); err != nil || !ok {
+		t.Fatalf("register: ok=%v err=%v", ok, err)
+	}
+	id := naming.InstanceID("10.0.0.9", 18610, "DEFAULT", "DEFAULT_GROUP", "vault")
+	cfg := s.config()
+	cfg.ContextPath = "/not-nacos"
+	reg := prometheus.NewRegistry()
+	updates := follow(t, s.connectorWith(t, cfg, registrysync.Env{Owner: "syncer-a", Metrics: reg}))
+	next(t, updates, 10*time.Second, "vault listed", func(u registrysync.Update) bool { return u.Complete && find(u, "vault", id) != nil })
+
+	app1.Enable = false
+	if ok, err := app.UpdateInstance(vo.UpdateInstanceParam{Ip: app1.Ip, Port: app1.Port, Weight: 1, Enable: false,
+		Healthy: true, Ephemeral: true, ServiceName: "vault"}); err != nil || !ok {
+		t.Fatalf("disable: ok=%v err=%v", ok, err)
+	}
+	// Nothing to poll for: the claim is that no update drops vault, over
+	// several list intervals and the push.
+	deadline := time.After(2 * time.Second)
+	for done := false; !done; {
+		select {
+		case u := <-updates:
+			if g, ok := group(u, registrysync.ServiceKey{Namespace: "public", Group: "DEFAULT_GROUP", Service: "vault"}); (u.Complete || ok) && find(u, "vault", id) == nil {
+				t.Fatalf("an update without vault while the catalog could not be read: complete=%v, group %v", u.Complete, g)
+			}
+		case <-deadline:
+			done = true
+		}
+	}
+	if n := counter(t, reg, "meshbridge_registrysync_nacos_catalog_requests_total", "result", "error"); n < 1 {
+		t.Errorf("catalog_requests_total{result=error} = %v, want the failed lookups counted", n)
+	}
 }

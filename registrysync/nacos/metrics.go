@@ -13,6 +13,7 @@ type metrics struct {
 	pushes   prometheus.Counter
 	refused  prometheus.Counter
 	requests *prometheus.CounterVec
+	catalog  *prometheus.CounterVec
 }
 
 func newMetrics(registryName string, reg prometheus.Registerer) (*metrics, error) {
@@ -29,11 +30,13 @@ func newMetrics(registryName string, reg prometheus.Registerer) (*metrics, error
 			"Instances the source left out because the registry model cannot hold them (logged with the reason).")),
 		requests: prometheus.NewCounterVec(opts("sink_requests_total",
 			"Registrations the sink sent: op batch (a service's copies) or deregister (its last copy), result ok or error."), []string{"op", "result"}),
+		catalog: prometheus.NewCounterVec(opts("catalog_requests_total",
+			"Catalog lookups of a service's cluster that lost instances (to find disabled ones), result ok or error."), []string{"result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.listings, m.pushes, m.refused, m.requests} {
+	for _, c := range []prometheus.Collector{m.listings, m.pushes, m.refused, m.requests, m.catalog} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("nacos: metrics of registry %q: %w", registryName, err)
 		}

@@ -324,8 +324,10 @@ func (s *source) withHeld(ctx context.Context, ref sourceRef, hosts []model.Inst
 	for _, cluster := range clusters {
 		held, err := s.catalog.instances(ctx, ref.Namespace, ref.serviceRef, cluster)
 		if err != nil {
+			s.metrics.catalog.WithLabelValues("error").Inc()
 			return nil, err
 		}
+		s.metrics.catalog.WithLabelValues("ok").Inc()
 		for _, h := range held {
 			old, ok := vanished[hostAddress(h)]
 			if !ok {
