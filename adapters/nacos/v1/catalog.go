@@ -34,12 +34,9 @@ func (s *Server) catalogInstanceList(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	insts, err := naming.Instances(r.Context(), s.opts.Store, ns, group, service)
+	insts, err := s.serviceInstances(r, ns, group, service)
 	if err != nil {
 		return err
-	}
-	if len(insts) == 0 {
-		return notFound("service " + naming.GroupedName(group, service) + " is not found!")
 	}
 	var list []naming.Instance
 	for _, inst := range insts {

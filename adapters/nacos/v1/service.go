@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
+	"github.com/meshbridge/meshbridge/registry"
 )
 
 type serviceList struct {
@@ -65,12 +66,9 @@ func (s *Server) serviceDetail(w http.ResponseWriter, r *http.Request, p *params
 	if err != nil {
 		return err
 	}
-	insts, err := naming.Instances(r.Context(), s.opts.Store, ns, group, service)
+	insts, err := s.serviceInstances(r, ns, group, service)
 	if err != nil {
 		return err
-	}
-	if len(insts) == 0 {
-		return notFound("service " + naming.GroupedName(group, service) + " is not found!")
 	}
 	seen := map[string]bool{}
 	clusters := []serviceCluster{}
@@ -86,6 +84,20 @@ func (s *Server) serviceDetail(w http.ResponseWriter, r *http.Request, p *params
 		Metadata: map[string]string{}, Selector: map[string]string{"type": "none"}, Clusters: clusters,
 	})
 	return nil
+}
+
+// serviceInstances are a service's instances, disabled ones included;
+// none is Nacos's 404 for a service it does not know (services exist
+// here while they have instances).
+func (s *Server) serviceInstances(r *http.Request, ns, group, service string) ([]*registry.Instance, error) {
+	insts, err := naming.Instances(r.Context(), s.opts.Store, ns, group, service)
+	if err != nil {
+		return nil, err
+	}
+	if len(insts) == 0 {
+		return nil, notFound("service " + naming.GroupedName(group, service) + " is not found!")
+	}
+	return insts, nil
 }
 
 // metrics is the health probe clients call (serverHealthy).
