@@ -4,7 +4,10 @@
 // The source lists the services of the configured namespaces and groups
 // (GetAllServicesInfo, page by page), subscribes to each for pushes, and
 // reports a complete listing every listInterval and a service's group
-// whenever a push changes it. The sink writes copies as ephemeral
+// whenever a push changes it. Servers list enabled instances only, so an
+// instance that vanishes is looked up in the console's catalog (over
+// HTTP), which lists disabled ones too: one the server still holds is
+// reported disabled instead of removed. The sink writes copies as ephemeral
 // instances on a gRPC connection of its own, one service at a time as a
 // batch (BatchRegisterInstance), because a Nacos connection holds one
 // instance per service unless it registers them together; the copies live
