@@ -44,6 +44,10 @@ func newCatalog(cfg *Config) *catalog {
 // "none", it would remove every disabled instance's copies.
 var errNoCluster = errors.New("no such service or cluster")
 
+// errCatalogOff is Nacos 3.x's 410 Gone for the v1 console API, which it
+// serves only with nacos.core.api.compatibility.console.enabled=true.
+var errCatalogOff = errors.New("the v1 console API is off (Nacos 3.x: set nacos.core.api.compatibility.console.enabled=true)")
+
 // instances lists every instance of one cluster of a service, disabled
 // ones included, page by page; none when the server has no such service
 // or cluster.
@@ -59,8 +63,11 @@ func (c *catalog) instances(ctx context.Context, namespace string, ref serviceRe
 			Count int              `json:"count"`
 		}
 		err := c.get(ctx, "/v1/ns/catalog/instances", q, &got)
-		if errors.Is(err, errNoCluster) {
+		switch {
+		case errors.Is(err, errNoCluster):
 			return nil, nil
+		case errors.Is(err, errCatalogOff):
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("nacos: catalog of %s/%s/%s cluster %s: %w", namespace, ref.Group, ref.Service, cluster, err)
@@ -77,7 +84,7 @@ func (c *catalog) get(ctx context.Context, path string, q url.Values, out any) e
 	var errs []error
 	for _, server := range c.cfg.Servers {
 		err := c.getFrom(ctx, server, path, q, out)
-		if err == nil || errors.Is(err, errNoCluster) || ctx.Err() != nil {
+		if err == nil || errors.Is(err, errNoCluster) || errors.Is(err, errCatalogOff) || ctx.Err() != nil {
 			return err
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", server, err))
@@ -103,6 +110,8 @@ func (c *catalog) getFrom(ctx context.Context, server, path string, q url.Values
 			continue
 		case code == http.StatusNotFound && strings.Contains(string(body), " is not found!"):
 			return errNoCluster
+		case code == http.StatusGone:
+			return errCatalogOff
 		case code != http.StatusOK:
 			return fmt.Errorf("answered %d: %s", code, trim(body))
 		}

@@ -1,6 +1,9 @@
 package nacos_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -120,5 +123,45 @@ func TestSourceSendsNoRemovalWhenTheCatalogFails(t *testing.T) {
 	}
 	if n := counter(t, reg, "meshbridge_registrysync_nacos_catalog_requests_total", "result", "error"); n < 1 {
 		t.Errorf("catalog_requests_total{result=error} = %v, want the failed lookups counted", n)
+	}
+}
+
+// Nacos 3.x answers the v1 console API 410 Gone unless its compatibility
+// switch is on: the source cannot tell a disabled instance from a removed
+// one there, and takes it as removed rather than stopping. The 410 comes
+// from a stand-in HTTP server (the adapter serves the catalog); the
+// client's gRPC goes to the adapter.
+func TestSourceTakesVanishedAsRemovedWhenTheCatalogIsOff(t *testing.T) {
+	s := startServer(t)
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone)
+		io.WriteString(w, `{"code":410,"message":"Current API will be deprecated, ... nacos.core.api.compatibility.console.enabled","data":null}`)
+	}))
+	t.Cleanup(gone.Close)
+	app := s.client(t, "public")
+	batch := func(secondEnabled bool) {
+		t.Helper()
+		if ok, err := app.BatchRegisterInstance(vo.BatchRegisterInstanceParam{ServiceName: "till", Instances: []vo.RegisterInstanceParam{
+			{Ip: "10.0.0.9", Port: 18620, Weight: 1, Enable: true, Healthy: true, Ephemeral: true},
+			{Ip: "10.0.0.9", Port: 18621, Weight: 1, Enable: secondEnabled, Healthy: true, Ephemeral: true},
+		}}); err != nil || !ok {
+			t.Fatalf("register: ok=%v err=%v", ok, err)
+		}
+	}
+	batch(true)
+	kept, dropped := naming.InstanceID("10.0.0.9", 18620, "DEFAULT", "DEFAULT_GROUP", "till"), naming.InstanceID("10.0.0.9", 18621, "DEFAULT", "DEFAULT_GROUP", "till")
+	cfg := s.config()
+	cfg.Servers = []string{gone.Listener.Addr().String()}
+	reg := prometheus.NewRegistry()
+	updates := follow(t, s.connectorWith(t, cfg, registrysync.Env{Owner: "syncer-a", Metrics: reg}))
+	next(t, updates, 10*time.Second, "both listed", func(u registrysync.Update) bool {
+		return u.Complete && find(u, "till", kept) != nil && find(u, "till", dropped) != nil
+	})
+	batch(false)
+	next(t, updates, 10*time.Second, "a complete listing without the disabled one", func(u registrysync.Update) bool {
+		return u.Complete && find(u, "till", kept) != nil && find(u, "till", dropped) == nil
+	})
+	if n := counter(t, reg, "meshbridge_registrysync_nacos_catalog_requests_total", "result", "off"); n < 1 {
+		t.Errorf("catalog_requests_total{result=off} = %v, want the refused lookups counted", n)
 	}
 }

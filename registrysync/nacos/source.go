@@ -2,6 +2,7 @@ package nacos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -38,6 +39,9 @@ type source struct {
 	// reported, by address. Both are used by run's goroutine only.
 	catalog *catalog
 	known   map[sourceRef]map[address]model.Instance
+	// catalogOffLogged keeps "the server does not serve the catalog" to
+	// one warning.
+	catalogOffLogged bool
 }
 
 // sourceRef is a service of one of the source's namespaces.
@@ -323,7 +327,18 @@ func (s *source) withHeld(ctx context.Context, ref sourceRef, hosts []model.Inst
 	slices.Sort(clusters)
 	for _, cluster := range clusters {
 		held, err := s.catalog.instances(ctx, ref.Namespace, ref.serviceRef, cluster)
-		if err != nil {
+		switch {
+		case errors.Is(err, errCatalogOff):
+			// A server that does not serve the catalog (Nacos 3.x by
+			// default) can never tell; failing every listing would stop
+			// the source. Vanished instances are taken as gone, as before.
+			s.metrics.catalog.WithLabelValues("off").Inc()
+			if !s.catalogOffLogged {
+				s.catalogOffLogged = true
+				s.log.Warn("nacos catalog not served: a disabled instance is taken as removed", "error", err)
+			}
+			continue
+		case err != nil:
 			s.metrics.catalog.WithLabelValues("error").Inc()
 			return nil, err
 		}
