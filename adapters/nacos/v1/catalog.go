@@ -26,11 +26,7 @@ func (s *Server) catalogInstanceList(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	pageNo, err := intParam(p, "pageNo")
-	if err != nil {
-		return err
-	}
-	pageSize, err := intParam(p, "pageSize")
+	pageNo, pageSize, err := pageParams(p)
 	if err != nil {
 		return err
 	}

@@ -15,11 +15,7 @@ type serviceList struct {
 
 // listServices answers service/list with names without the group prefix.
 func (s *Server) listServices(w http.ResponseWriter, r *http.Request, p *params) error {
-	pageNo, err := intParam(p, "pageNo")
-	if err != nil {
-		return err
-	}
-	pageSize, err := intParam(p, "pageSize")
+	pageNo, pageSize, err := pageParams(p)
 	if err != nil {
 		return err
 	}
@@ -29,6 +25,17 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request, p *params)
 	}
 	writeJSON(w, serviceList{Count: count, Doms: names})
 	return nil
+}
+
+// pageParams are the required pageNo and pageSize of a paged list.
+func pageParams(p *params) (pageNo, pageSize int, err error) {
+	if pageNo, err = intParam(p, "pageNo"); err != nil {
+		return 0, 0, err
+	}
+	if pageSize, err = intParam(p, "pageSize"); err != nil {
+		return 0, 0, err
+	}
+	return pageNo, pageSize, nil
 }
 
 func intParam(p *params, key string) (int, error) {
