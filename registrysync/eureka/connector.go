@@ -38,6 +38,8 @@ type Connector struct {
 	conn    fargo.EurekaConnection
 	http    *http.Client
 	metrics *metrics
+	// deltaSeen is the last delta's instances, decoded (Run's alone).
+	deltaSeen decoded
 
 	keeper *keepalive.Keeper
 	// copies are the copies renewed, by instanceKey.String().

@@ -21,7 +21,7 @@ var errClosed = errors.New("connector closed")
 // fetch, and renews them from then on: a syncer that restarts or takes
 // over keeps its copies alive without writing them again.
 func (c *Connector) Owned(ctx context.Context) ([]*registry.Instance, error) {
-	doc, err := c.fetch(ctx, fullPath)
+	doc, _, err := c.fetch(ctx, fullPath, nil)
 	if err != nil {
 		return nil, fmt.Errorf("eureka: owned: %w", err)
 	}

@@ -94,7 +94,7 @@ func (c *Connector) Run(ctx context.Context, updates chan<- registrysync.Update)
 
 // fullFetch reads the whole registry.
 func (c *Connector) fullFetch(ctx context.Context) (*mirror, error) {
-	doc, err := c.fetch(ctx, fullPath)
+	doc, _, err := c.fetch(ctx, fullPath, nil)
 	if err != nil {
 		c.metrics.fetched("full", "error")
 		return nil, fmt.Errorf("eureka: full fetch: %w", err)
@@ -116,7 +116,7 @@ func (c *Connector) fullFetch(ctx context.Context) (*mirror, error) {
 // groups of the services it changed. After an error known is left
 // half-applied: the caller fetches in full.
 func (c *Connector) applyDelta(ctx context.Context, known *mirror) ([]registrysync.Group, error) {
-	doc, err := c.fetch(ctx, deltaPath)
+	doc, seen, err := c.fetch(ctx, deltaPath, c.deltaSeen)
 	if errors.Is(err, errDeltaRefused) {
 		c.metrics.fetched("delta", "refused")
 		return nil, err
@@ -125,6 +125,7 @@ func (c *Connector) applyDelta(ctx context.Context, known *mirror) ([]registrysy
 		c.metrics.fetched("delta", "error")
 		return nil, fmt.Errorf("eureka: delta: %w", err)
 	}
+	c.deltaSeen = seen
 	changed := map[string]bool{}
 	for _, app := range doc.apps {
 		for _, w := range app.Instances {
