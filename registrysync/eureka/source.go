@@ -168,6 +168,9 @@ type listed struct {
 	status fargo.StatusType
 	vip    string
 	inst   *registry.Instance
+	// from is what it was read from, which a later delta may hand back
+	// (the same bytes: decodeDocument).
+	from *fargo.Instance
 }
 
 func newMirror() *mirror {
@@ -181,11 +184,16 @@ func (m *mirror) upsert(app string, w *fargo.Instance) error {
 
 // upsertChanged records w and reports whether that changed anything.
 func (m *mirror) upsertChanged(app string, w *fargo.Instance) (bool, error) {
+	if old, ok := m.apps[app][w.Id()]; ok && old.from == w {
+		// The very decoding recorded last time: the same bytes
+		// (decodeDocument), nothing to map or compare.
+		return false, nil
+	}
 	inst, err := fromEureka(w, "")
 	if err != nil {
 		return false, err
 	}
-	l := &listed{status: w.Status, vip: w.VipAddress, inst: inst}
+	l := &listed{status: w.Status, vip: w.VipAddress, inst: inst, from: w}
 	if m.apps[app] == nil {
 		m.apps[app] = map[string]*listed{}
 	}
