@@ -3,6 +3,7 @@ package v2
 import (
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +32,9 @@ type conn struct {
 	// published holds the ephemeral instances this connection registered,
 	// per service: one, or a batch.
 	published map[registry.ServiceID][]registry.InstanceKey
-	subs      map[subKey]subscription
+	// serviceLocks order the publishes of one service (lockService).
+	serviceLocks map[registry.ServiceID]*sync.Mutex
+	subs         map[subKey]subscription
 	// configs maps the store key of each listened config item to the key
 	// as the client spelled it (its tenant is echoed in notices).
 	configs    map[string]config.Key
@@ -62,9 +65,10 @@ func newConn(parent context.Context, id, remote string) *conn {
 	ctx, cancel := context.WithCancel(parent)
 	c := &conn{
 		id: id, remote: remote, ctx: ctx, cancel: cancel, out: newOutbox(),
-		published: map[registry.ServiceID][]registry.InstanceKey{},
-		subs:      map[subKey]subscription{},
-		configs:   map[string]config.Key{},
+		published:    map[registry.ServiceID][]registry.InstanceKey{},
+		serviceLocks: map[registry.ServiceID]*sync.Mutex{},
+		subs:         map[subKey]subscription{},
+		configs:      map[string]config.Key{},
 	}
 	c.touch()
 	return c
@@ -83,6 +87,29 @@ func (c *conn) publishedKeys() []registry.InstanceKey {
 		out = append(out, keys...)
 	}
 	return out
+}
+
+// publishedOf returns a copy of what the connection holds for a service
+// (renewLeases rewrites the slices in place).
+func (c *conn) publishedOf(sid registry.ServiceID) []registry.InstanceKey {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.published[sid])
+}
+
+// lockService takes the connection's lock of one service and returns its
+// release: one publish of a service at a time, so that each replaces the
+// one before it whole.
+func (c *conn) lockService(sid registry.ServiceID) func() {
+	c.mu.Lock()
+	l := c.serviceLocks[sid]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.serviceLocks[sid] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
 
 // connTracker remembers the net.Conn behind each remote address so the

@@ -102,10 +102,12 @@ func (s *Server) handleBatchInstance(ctx context.Context, c *conn, p *Payload) (
 }
 
 // publish replaces what c published for a service with insts: Nacos keeps
-// one registration per connection and service (a batch is one).
+// one registration per connection and service (a batch is one). Requests
+// for one service are taken in turn; those for different services run
+// side by side (each store write waits for its fsync, and one connection,
+// a syncer's, may carry a thousand services).
 func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, insts []*registry.Instance) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.lockService(sid)()
 	keys := make([]registry.InstanceKey, 0, len(insts))
 	for _, inst := range insts {
 		stored, err := s.opts.Store.Register(ctx, inst)
@@ -114,12 +116,16 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 		}
 		keys = append(keys, stored.Key())
 	}
-	for _, old := range c.published[sid] {
+	for _, old := range c.publishedOf(sid) {
 		if !slices.Contains(keys, old) {
 			s.deregisterOwned(ctx, c, old)
 		}
 	}
+	c.mu.Lock()
+	// closeConn sets closed before it reads what c published: either it
+	// reads keys, or this sees closed.
 	if c.closed.Load() {
+		c.mu.Unlock()
 		// The connection ended while we registered: do not leave orphans.
 		for _, k := range keys {
 			s.deregisterOwned(ctx, c, k)
@@ -127,27 +133,32 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 		return nil
 	}
 	c.published[sid] = keys
+	c.mu.Unlock()
 	return nil
 }
 
 // unpublish removes the given instances (matched by address and cluster)
 // from what c published for the service, or all of them when insts is nil.
 func (s *Server) unpublish(ctx context.Context, c *conn, sid registry.ServiceID, insts []*registry.Instance) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var keep []registry.InstanceKey
-	for _, k := range c.published[sid] {
+	defer c.lockService(sid)()
+	var keep, gone []registry.InstanceKey
+	for _, k := range c.publishedOf(sid) {
 		if insts != nil && !slices.ContainsFunc(insts, func(i *registry.Instance) bool { return i.Key() == k }) {
 			keep = append(keep, k)
-			continue
+		} else {
+			gone = append(gone, k)
 		}
+	}
+	for _, k := range gone {
 		s.deregisterOwned(ctx, c, k)
 	}
+	c.mu.Lock()
 	if len(keep) == 0 {
 		delete(c.published, sid)
 	} else {
 		c.published[sid] = keep
 	}
+	c.mu.Unlock()
 	return nil
 }
 
