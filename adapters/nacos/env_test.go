@@ -46,10 +46,16 @@ func testOptions() nacos.Options {
 
 func startEnv(t testing.TB, opts nacos.Options) *env {
 	t.Helper()
+	return startEnvOver(t, opts, func(s *embedded.Store) registry.Discovery { return s })
+}
+
+// startEnvOver is startEnv with the adapter over wrap(store).
+func startEnvOver(t testing.TB, opts nacos.Options, wrap func(*embedded.Store) registry.Discovery) *env {
+	t.Helper()
 	store := adaptertest.Store(t, func(o *embedded.Options) {
 		o.Expiry = embedded.ExpiryOptions{Interval: 50 * time.Millisecond, StartupGrace: -1, SelfPreservationThreshold: -1}
 	})
-	a, err := nacos.New(store, opts)
+	a, err := nacos.New(wrap(store), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

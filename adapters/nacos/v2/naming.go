@@ -3,6 +3,7 @@ package v2
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/meshbridge/meshbridge/adapters/nacos/naming"
 	"github.com/meshbridge/meshbridge/registry"
@@ -104,17 +105,40 @@ func (s *Server) handleBatchInstance(ctx context.Context, c *conn, p *Payload) (
 // publish replaces what c published for a service with insts: Nacos keeps
 // one registration per connection and service (a batch is one). Requests
 // for one service are taken in turn; those for different services run
-// side by side (each store write waits for its fsync, and one connection,
-// a syncer's, may carry a thousand services).
+// side by side (each store write waits for an fsync, and one connection,
+// a syncer's, may carry a thousand services). Real Nacos keeps ephemeral
+// instances in memory.
 func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, insts []*registry.Instance) error {
 	defer c.lockService(sid)()
-	keys := make([]registry.InstanceKey, 0, len(insts))
-	for _, inst := range insts {
-		stored, err := s.opts.Store.Register(ctx, inst)
+	// A batch's instances are written together, so that they share the
+	// store's group commits instead of waiting for an fsync each.
+	// An instance named twice is written as its last mention, as one
+	// write after the other would leave it.
+	last := map[registry.InstanceKey]int{}
+	for i, inst := range insts {
+		last[inst.Key()] = i
+	}
+	keys := make([]registry.InstanceKey, len(insts))
+	errs := make([]error, len(insts))
+	var wg sync.WaitGroup
+	for i, inst := range insts {
+		if last[inst.Key()] != i {
+			continue
+		}
+		wg.Go(func() {
+			stored, err := s.opts.Store.Register(ctx, inst)
+			if err == nil {
+				keys[i] = stored.Key()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return err
 		}
-		keys = append(keys, stored.Key())
+		keys[i] = keys[last[insts[i].Key()]]
 	}
 	for _, old := range c.publishedOf(sid) {
 		if !slices.Contains(keys, old) {
