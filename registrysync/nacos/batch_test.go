@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nacos-group/nacos-sdk-go/v2/model"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meshbridge/meshbridge/internal/poll"
 	"github.com/meshbridge/meshbridge/registry"
@@ -150,4 +151,42 @@ func TestSinkRestoresASetTheServerLost(t *testing.T) {
 		}
 	}
 	poll.UntilNil(t, "the sink sends its set again", held, poll.Within(10*time.Second))
+}
+
+// Puts of one service's copies made side by side (the engine writes
+// writeConcurrency at a time, a service's copies together) go out
+// together: every copy lands, in fewer requests than copies. Each put
+// used to send the whole set again, one after the other.
+func TestPutsOfOneServiceGoOutTogether(t *testing.T) {
+	s := startServer(t)
+	reg := prometheus.NewRegistry()
+	c := s.connectorWith(t, s.config(), registrysync.Env{Owner: "syncer-a", Metrics: reg})
+	// The connection and its first set, so that the puts below meet at
+	// the service's lock rather than at the dial.
+	first := connectortest.Copy(connectortest.App("orders", "orders-0", 18200), "legacy-eureka", "syncer-a")
+	if err := c.Put(bounded(t), first); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	errs := make(chan error, n)
+	for i := 1; i <= n; i++ {
+		cp := connectortest.Copy(connectortest.App("orders", fmt.Sprintf("orders-%d", i), 18200+i), "legacy-eureka", "syncer-a")
+		go func() { errs <- c.Put(bounded(t), cp) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"orders-0"}
+	for i := 1; i <= n; i++ {
+		want = append(want, fmt.Sprintf("orders-%d", i))
+	}
+	slices.Sort(want)
+	poll.UntilNil(t, "Owned lists every copy", func() error { return wantOwned(t, c, want...) })
+	if sent := counter(t, reg, "meshbridge_registrysync_nacos_sink_requests_total", "op", "batch"); sent >= n+1 {
+		t.Errorf("%v batch requests for %d puts; want them sent together", sent, n+1)
+	} else {
+		t.Logf("%v batch requests for %d puts", sent, n+1)
+	}
 }

@@ -62,6 +62,22 @@ type heldService struct {
 	// followed is set once the sink subscribed to the service (or is
 	// subscribing), to see what the server shows of it.
 	followed bool
+
+	// queue holds the puts and deletes waiting for mu; whichever of them
+	// gets it first sends them all as one set (see change).
+	queueMu sync.Mutex
+	queue   []*change
+}
+
+// change is a put (copy set) or a delete of one copy of a service. The
+// engine writes a service's copies side by side, and each would send the
+// whole set again, one after the other: 10 copies of a service took 10
+// requests, queued behind each other. Queued, they go out together.
+type change struct {
+	id   string
+	copy *heldCopy // nil for a delete
+	done chan struct{}
+	err  error
 }
 
 type heldCopy struct {
@@ -136,25 +152,90 @@ func (s *sink) put(ctx context.Context, inst *registry.Instance) error {
 	if err != nil {
 		return fmt.Errorf("nacos: put %s/%s: %w", inst.Service, inst.ID, err)
 	}
-	hs := s.held(key, true)
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	next := make(map[string]heldCopy, len(hs.copies)+1)
-	for id, c := range hs.copies {
-		if id != inst.ID && paramAddress(c.param) == paramAddress(param) {
-			return fmt.Errorf("nacos: put %s/%s: copy %s is at the same address %s:%d (cluster %s), and Nacos tells a service's instances apart by it",
-				inst.Service, inst.ID, id, param.Ip, param.Port, param.ClusterName)
-		}
-		next[id] = c
-	}
-	next[inst.ID] = heldCopy{inst: inst.Clone(), param: param}
-	if err := s.register(ctx, w, key, next); err != nil {
+	if err := s.apply(ctx, w, key, s.held(key, true), &change{id: inst.ID, copy: &heldCopy{inst: inst.Clone(), param: param}}); err != nil {
 		return fmt.Errorf("nacos: put %s/%s: %w", inst.Service, inst.ID, err)
 	}
-	hs.copies = next
-	if !hs.followed {
-		hs.followed = true
-		go s.follow(w, key, hs)
+	return nil
+}
+
+// apply queues ch and waits until it is sent: by this call, with every
+// change queued meanwhile, or by a call that got there first.
+func (s *sink) apply(ctx context.Context, w *watch, key copyKey, hs *heldService, ch *change) error {
+	ch.done = make(chan struct{})
+	hs.queueMu.Lock()
+	hs.queue = append(hs.queue, ch)
+	hs.queueMu.Unlock()
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	select {
+	case <-ch.done:
+		return ch.err
+	default:
+	}
+	hs.queueMu.Lock()
+	batch := hs.queue
+	hs.queue = nil
+	hs.queueMu.Unlock()
+
+	next := make(map[string]heldCopy, len(hs.copies)+len(batch))
+	for id, c := range hs.copies {
+		next[id] = c
+	}
+	var (
+		changed bool
+		gone    *vo.RegisterInstanceParam // a copy removed, to deregister the last
+	)
+	for _, c := range batch {
+		if c.copy == nil {
+			if old, ok := next[c.id]; ok {
+				delete(next, c.id)
+				gone, changed = &old.param, true
+			}
+			continue
+		}
+		c.err = collision(next, c.id, c.copy.param)
+		if c.err == nil {
+			next[c.id], changed = *c.copy, true
+		}
+	}
+	var err error
+	switch {
+	case !changed:
+	case len(next) > 0:
+		err = s.register(ctx, w, key, next)
+	case len(hs.copies) > 0:
+		if gone == nil {
+			for _, c := range hs.copies {
+				gone = &c.param
+				break
+			}
+		}
+		err = s.deregister(ctx, w, key, *gone)
+	}
+	if changed && err == nil {
+		hs.copies = next
+		if len(next) > 0 && !hs.followed {
+			hs.followed = true
+			go s.follow(w, key, hs)
+		}
+	}
+	for _, c := range batch {
+		if c.err == nil {
+			c.err = err
+		}
+		close(c.done)
+	}
+	return ch.err
+}
+
+// collision refuses a copy at the address of another copy of the
+// service: Nacos tells a service's instances apart by it.
+func collision(copies map[string]heldCopy, id string, param vo.RegisterInstanceParam) error {
+	for other, c := range copies {
+		if other != id && paramAddress(c.param) == paramAddress(param) {
+			return fmt.Errorf("copy %s is at the same address %s:%d (cluster %s), and Nacos tells a service's instances apart by it",
+				other, param.Ip, param.Port, param.ClusterName)
+		}
 	}
 	return nil
 }
@@ -233,30 +314,18 @@ func (s *sink) delete(ctx context.Context, inst *registry.Instance) error {
 		return nil // never written here, or gone already
 	}
 	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	gone, ok := hs.copies[inst.ID]
+	_, ok := hs.copies[inst.ID]
+	hs.mu.Unlock()
 	if !ok {
 		return nil
 	}
 	w, err := s.client(ctx, key.Namespace)
-	if err != nil {
-		return fmt.Errorf("nacos: delete %s/%s: %w", inst.Service, inst.ID, err)
-	}
-	next := make(map[string]heldCopy, len(hs.copies))
-	for id, c := range hs.copies {
-		if id != inst.ID {
-			next[id] = c
-		}
-	}
-	if len(next) > 0 {
-		err = s.register(ctx, w, key, next)
-	} else {
-		err = s.deregister(ctx, w, key, gone.param)
+	if err == nil {
+		err = s.apply(ctx, w, key, hs, &change{id: inst.ID})
 	}
 	if err != nil {
 		return fmt.Errorf("nacos: delete %s/%s: %w", inst.Service, inst.ID, err)
 	}
-	hs.copies = next
 	return nil
 }
 
