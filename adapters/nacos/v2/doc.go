@@ -10,4 +10,7 @@
 // are removed and subscribers told when it closes or stops answering. Each
 // also holds a registry lease the server renews while the connection lives,
 // so the instances expire even if this process dies without cleaning up.
+// A connection's registrations of different services are served side by
+// side (one connection may carry a syncer's thousand services), and a
+// batch's instances are written to the store together.
 package v2
