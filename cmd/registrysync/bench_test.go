@@ -43,6 +43,9 @@ import (
 // version at the target, as the target's store's watch (Eureka, Consul and
 // Nacos stand-ins, the mesh) or a ZooKeeper client's data watch reports it.
 // The syncer's CPU and RSS are read from /proc.
+// REGISTRYSYNC_BENCH_WRITE_CONCURRENCY sets the engine's writeConcurrency
+// and REGISTRYSYNC_BENCH_EUREKA_POLL the Eureka connector's pollInterval
+// ("500ms"), for comparisons with their defaults.
 
 const benchToken = "t0ken"
 
@@ -336,7 +339,11 @@ func benchLegacy(t *testing.T, kind string) benchEnd {
 	switch kind {
 	case "eureka":
 		e := legacytest.StartEureka(t)
-		return &storeEnd{store: func() *embedded.Store { return e.Store }, keys: fmt.Sprintf("type: eureka\n    urls: [%q]\n", e.URL)}
+		keys := fmt.Sprintf("type: eureka\n    urls: [%q]\n", e.URL)
+		if d := os.Getenv("REGISTRYSYNC_BENCH_EUREKA_POLL"); d != "" {
+			keys += "    pollInterval: " + d + "\n"
+		}
+		return &storeEnd{store: func() *embedded.Store { return e.Store }, keys: keys}
 	case "consul":
 		c := legacytest.StartConsul(t)
 		return &storeEnd{store: func() *embedded.Store { return c.Store }, keys: fmt.Sprintf("type: consul\n    address: %q\n", c.Addr)}
