@@ -120,7 +120,9 @@ type ServiceFilter struct {
 // EngineConfig tunes the passes.
 type EngineConfig struct {
 	// WriteConcurrency bounds the writes in flight to one target
-	// (default 8).
+	// (default 32). Each write waits for the target to take it (a durable
+	// write at the mesh and at registry-adapter's stand-ins), so a burst
+	// of changes goes out at WriteConcurrency per round trip.
 	WriteConcurrency int `yaml:"writeConcurrency"`
 	// AntiEntropyInterval is how often each target's copies are listed
 	// again and compared in full with what the sources hold, repairing a
@@ -157,7 +159,7 @@ type BreakerConfig struct {
 // DefaultEngineConfig is the engine's configuration with every default.
 func DefaultEngineConfig() EngineConfig {
 	return EngineConfig{
-		WriteConcurrency:    8,
+		WriteConcurrency:    32,
 		AntiEntropyInterval: time.Minute,
 		RelistInterval:      10 * time.Minute,
 		RetryInterval:       5 * time.Second,
