@@ -134,11 +134,21 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 		})
 	}
 	wg.Wait()
-	for i, err := range errs {
+	for _, err := range errs {
 		if err != nil {
+			// Nothing of a failed batch stays behind: what it registered
+			// and the connection did not hold would outlive it.
+			held := c.publishedOf(sid)
+			for i, k := range keys {
+				if errs[i] == nil && last[insts[i].Key()] == i && !slices.Contains(held, k) {
+					s.deregisterOwned(context.WithoutCancel(ctx), c, k)
+				}
+			}
 			return err
 		}
-		keys[i] = keys[last[insts[i].Key()]]
+	}
+	for i, inst := range insts {
+		keys[i] = keys[last[inst.Key()]]
 	}
 	for _, old := range c.publishedOf(sid) {
 		if !slices.Contains(keys, old) {
@@ -150,9 +160,10 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 	// reads keys, or this sees closed.
 	if c.closed.Load() {
 		c.mu.Unlock()
-		// The connection ended while we registered: do not leave orphans.
+		// The connection ended while we registered: do not leave orphans
+		// (the request's context may have ended with it).
 		for _, k := range keys {
-			s.deregisterOwned(ctx, c, k)
+			s.deregisterOwned(context.WithoutCancel(ctx), c, k)
 		}
 		return nil
 	}
