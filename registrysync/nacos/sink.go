@@ -265,6 +265,11 @@ func (s *sink) recheck(w *watch, ref serviceRef) {
 	go func() {
 		hs.mu.Lock()
 		defer hs.mu.Unlock()
+		// A sink closed meanwhile removed (or left) its copies: writing
+		// them again would outlive the close.
+		if s.isClosed() {
+			return
+		}
 		hosts, ok := w.instances(ref)
 		if !ok || len(hs.copies) == 0 || !s.differs(hosts, hs.copies) {
 			return
@@ -496,9 +501,20 @@ func (s *sink) removeAll(ctx context.Context, w *watch, key copyKey, hs *heldSer
 		if w == nil {
 			return errors.New("no connection") // cannot happen: a copy was written through it
 		}
-		return s.deregister(ctx, w, key, c.param)
+		if err := s.deregister(ctx, w, key, c.param); err != nil {
+			return err
+		}
+		clear(hs.copies) // nothing of this service is held any more
+		return nil
 	}
 	return nil
+}
+
+// isClosed reports whether close has begun.
+func (s *sink) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // readyWatch returns a dialled client's watch, nil if it is not dialled.
