@@ -60,16 +60,17 @@ func (s *Server) serveStub(w http.ResponseWriter, r *http.Request) {
 }
 
 // match finds the stub that answers req: the first in the set's order
-// whose request pattern req meets and whose scenario, if any, is in the
-// state it requires. Each scenario's state is read once; the winner's
-// move to its next state is a compare-and-swap on the state read, and
-// moved is false when another request moved it first (match again).
-// also lists the other stubs that matched, in order.
+// (of the candidates for its path) whose request pattern req meets and
+// whose scenario, if any, is in the state it requires. Each scenario's
+// state is read once; the winner's move to its next state is a
+// compare-and-swap on the state read, and moved is false when another
+// request moved it first (match again). also lists the other stubs that
+// matched, in order.
 func (s *Server) match(req *stub.Request) (won *stub.Stub, also []string, moved bool) {
-	cur := s.current.Load()
+	cands := s.current.Load().candidates(req.Path)
 	var states map[scenarioKey]string
 	var wonKey scenarioKey
-	for _, p := range cur.ordered {
+	for p := cands.next(); p != nil; p = cands.next() {
 		st := p.stub
 		if !st.Matches(req) {
 			continue

@@ -33,6 +33,11 @@ type placed struct {
 type set struct {
 	ordered []*placed
 	byID    map[string]*placed
+	// byPath lists, by path, the positions in ordered of the stubs with
+	// an exact path (stub.Stub.ExactPath); others those of the rest. A
+	// request needs trying only against its path's and the others.
+	byPath map[string][]int
+	others []int
 	// ambiguous describes stubs that can never answer because an equal
 	// stub shadows them.
 	ambiguous []string
@@ -47,9 +52,15 @@ func newSet(stubs []*placed) *set {
 			cmp.Compare(b.seq, a.seq),
 		)
 	})
+	s.byPath = map[string][]int{}
 	seen := map[string]*placed{}
-	for _, p := range s.ordered {
+	for i, p := range s.ordered {
 		s.byID[p.stub.ID()] = p
+		if path, ok := p.stub.ExactPath(); ok {
+			s.byPath[path] = append(s.byPath[path], i)
+		} else {
+			s.others = append(s.others, i)
+		}
 		key := equalityKey(p.stub)
 		if first, ok := seen[key]; ok {
 			s.ambiguous = append(s.ambiguous, fmt.Sprintf("stub %s (%s) is never used: stub %s (%s) has the same request, priority and scenario state and was added later",
@@ -78,6 +89,31 @@ func equalityKey(s *stub.Stub) string {
 		sc = []string{s.Scenario.Name, s.Scenario.Required, string(key)}
 	}
 	return fmt.Sprintf("%d|%s|%s", s.Priority, req, strings.Join(sc, "|"))
+}
+
+// candidates walks the stubs a request for path may match, in the
+// set's order: those for its path merged with the others.
+func (s *set) candidates(path string) candidates {
+	return candidates{ordered: s.ordered, exact: s.byPath[path], others: s.others}
+}
+
+type candidates struct {
+	ordered       []*placed
+	exact, others []int
+}
+
+// next is the next candidate; nil after the last.
+func (c *candidates) next() *placed {
+	var i int
+	switch {
+	case len(c.exact) > 0 && (len(c.others) == 0 || c.exact[0] < c.others[0]):
+		i, c.exact = c.exact[0], c.exact[1:]
+	case len(c.others) > 0:
+		i, c.others = c.others[0], c.others[1:]
+	default:
+		return nil
+	}
+	return c.ordered[i]
 }
 
 // stubs lists the set's stubs in their order.

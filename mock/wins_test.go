@@ -33,6 +33,14 @@ mappings:
   - {id: plain, request: {method: GET, urlPath: /orders/7}, response: {body: plain}}
   - {id: coloured, request: {method: GET, urlPath: /orders/7, headers: {X-Colour: {equalTo: blue}}}, response: {body: coloured}}
 `}, "coloured", []string{"plain"}},
+		{"stubs for one path and patterns keep one order", map[string]string{"m.yaml": `
+mappings:
+  - {id: late, priority: 9, request: {urlPath: /orders/7}, response: {body: late}}
+  - {id: pattern, priority: 3, request: {urlPathPattern: /orders/.*}, response: {body: pattern}}
+  - {id: query, priority: 1, request: {url: '/orders/7?colour=blue'}, response: {body: query}}
+  - {id: other, priority: 1, request: {urlPath: /orders/8}, response: {body: other}}
+  - {id: exact, priority: 2, request: {url: /orders/7}, response: {body: exact}}
+`}, "exact", []string{"pattern", "late"}},
 		{"then the later in a file", map[string]string{"m.yaml": `
 mappings:
   - {id: first, request: {method: GET, urlPattern: '/orders/[0-9]+'}, response: {body: first}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -174,6 +175,22 @@ func (s *Stub) ID() string { return s.Mapping.ID }
 // Matches reports whether r meets the stub's request pattern (the
 // scenario's state is the caller's to check).
 func (s *Stub) Matches(r *Request) bool { return s.req.matches(r) }
+
+// ExactPath is the path of every request the stub matches: its exact
+// urlPath, or its exact url's part before the query. ok is false for a
+// stub that matches more than one path (a pattern, or no URL condition).
+// Sets index stubs by it, so that a request is not tried against stubs
+// for other paths.
+func (s *Stub) ExactPath() (path string, ok bool) {
+	switch u := s.req.url; u.field {
+	case "urlPath":
+		return u.exact, true
+	case "url":
+		path, _, _ := strings.Cut(u.exact, "?")
+		return path, true
+	}
+	return "", false
+}
 
 // Explain lists the conditions r fails.
 func (s *Stub) Explain(r *Request) []Mismatch { return s.req.explain(r) }
