@@ -28,7 +28,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 			writeAdminError(w, http.StatusBadRequest, "since: not an RFC 3339 time such as 2016-10-05T12:33:01Z", "")
 			return
 		}
-		entries = slices.DeleteFunc(entries, func(e *entry) bool { return !e.at.After(since) })
+		entries = slices.DeleteFunc(entries, func(e entry) bool { return !e.at.After(since) })
 	}
 	out := requestsBody{Requests: []serveEvent{}, Meta: meta{Total: len(entries)}, RequestJournalDisabled: s.opts.JournalEntries == 0}
 	for _, e := range limitOffset(r, entries) {
@@ -39,8 +39,8 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
-	e := s.journal.find(r.PathValue("id"))
-	if e == nil {
+	e, ok := s.journal.find(r.PathValue("id"))
+	if !ok {
 		writeAdminError(w, http.StatusNotFound, fmt.Sprintf("no journal entry with id %q", r.PathValue("id")), "")
 		return
 	}
@@ -48,8 +48,9 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeRequest(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	s.journal.remove(func(e *entry) bool { return e.id == id })
+	if id, ok := parseUUID(r.PathValue("id")); ok {
+		s.journal.remove(func(e *entry) bool { return e.id == id })
+	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
@@ -60,7 +61,7 @@ func (s *Server) resetRequests(w http.ResponseWriter, _ *http.Request) {
 
 // matching returns the journal's entries, oldest first, whose request
 // meets the request pattern in r's body, answering the error itself.
-func (s *Server) matching(w http.ResponseWriter, r *http.Request) ([]*entry, bool) {
+func (s *Server) matching(w http.ResponseWriter, r *http.Request) ([]entry, bool) {
 	body, ok := readBody(w, r)
 	if !ok {
 		return nil, false
@@ -74,10 +75,10 @@ func (s *Server) matching(w http.ResponseWriter, r *http.Request) ([]*entry, boo
 		writeAdminError(w, http.StatusUnprocessableEntity, "invalid request pattern: "+err.Error(), "/")
 		return nil, false
 	}
-	var out []*entry
+	var out []entry
 	entries := s.journal.snapshot()
 	for i := len(entries) - 1; i >= 0; i-- {
-		if pattern.Matches(entries[i].req) {
+		if pattern.Matches(entries[i].request()) {
 			out = append(out, entries[i])
 		}
 	}
@@ -102,14 +103,14 @@ func (s *Server) findRequests(w http.ResponseWriter, r *http.Request) {
 	}
 	out := foundBody{Requests: []loggedRequest{}}
 	for _, e := range found {
-		out.Requests = append(out.Requests, logRequest(e))
+		out.Requests = append(out.Requests, logRequest(&e))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // unmatched lists the unmatched entries, oldest first.
-func (s *Server) unmatched() []*entry {
-	var out []*entry
+func (s *Server) unmatched() []entry {
+	var out []entry
 	entries := s.journal.snapshot()
 	for i := len(entries) - 1; i >= 0; i-- {
 		if entries[i].stub == nil {
@@ -122,7 +123,7 @@ func (s *Server) unmatched() []*entry {
 func (s *Server) unmatchedRequests(w http.ResponseWriter, _ *http.Request) {
 	out := foundBody{Requests: []loggedRequest{}}
 	for _, e := range s.unmatched() {
-		out.Requests = append(out.Requests, logRequest(e))
+		out.Requests = append(out.Requests, logRequest(&e))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -146,9 +147,9 @@ func (s *Server) unmatchedNearMisses(w http.ResponseWriter, _ *http.Request) {
 	}{NearMisses: []nearMissBody{}}
 	byID := s.current.Load().byID
 	for _, e := range s.unmatched() {
-		for _, nm := range s.nearMisses(e.req, s.opts.NearMisses) {
+		for _, nm := range s.nearMisses(e.request(), s.opts.NearMisses) {
 			if p, ok := byID[nm.ID]; ok {
-				out.NearMisses = append(out.NearMisses, nearMissBody{Request: logRequest(e), StubMapping: p.stub.Mapping, MatchResult: matchResult{nm.Distance}, Mismatches: nm.Mismatches})
+				out.NearMisses = append(out.NearMisses, nearMissBody{Request: logRequest(&e), StubMapping: p.stub.Mapping, MatchResult: matchResult{nm.Distance}, Mismatches: nm.Mismatches})
 			}
 		}
 	}

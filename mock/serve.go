@@ -32,28 +32,29 @@ func (s *Server) serveStub(w http.ResponseWriter, r *http.Request) {
 		return // the client went away mid-body
 	}
 	req := stub.NewRequest(r, body)
-	e := &entry{id: newID(), at: time.Now(), clientIP: clientIP(r), req: req}
+	at := time.Now()
 	for range maxMatchAttempts {
 		won, also, moved := s.match(req)
 		if !moved {
 			continue
 		}
-		if won == nil && s.opts.Unmatched != nil {
-			e.served = serveUnmatched(s.opts.Unmatched, w, r, body)
-			s.journal.add(e)
-			s.opts.Served("")
-			return
+		var served stub.Served
+		switch {
+		case won != nil:
+			served = won.Respond(r.Context(), w, req)
+		case s.opts.Unmatched != nil:
+			served = serveUnmatched(s.opts.Unmatched, w, r, body)
+		default:
+			served = s.writeUnmatched(w, req)
+		}
+		if s.journal.on() {
+			s.journal.add(newEntry(at, clientIP(r), req, won, also, served))
 		}
 		if won == nil {
-			e.served = s.writeUnmatched(w, req)
-			s.journal.add(e)
 			s.opts.Served("")
-			return
+		} else {
+			s.opts.Served(won.ID())
 		}
-		e.stub, e.also = won, also
-		e.served = won.Respond(r.Context(), w, req)
-		s.journal.add(e)
-		s.opts.Served(won.ID())
 		return
 	}
 	writeProblem(w, http.StatusServiceUnavailable, "contention", "scenario states changed under this request too often to match it")

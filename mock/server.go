@@ -239,20 +239,40 @@ func (s *Server) Status() Status {
 }
 
 // newID is a random UUID (version 4), as WireMock gives stubs and
-// journal entries. The runtime's generator (ChaCha8, seeded by the
-// system) is ample for ids and costs no system call per request.
-func newID() string {
+// journal entries.
+func newID() string { return formatUUID(newUUID()) }
+
+// newUUID is a random UUID's bytes. The runtime's generator (ChaCha8,
+// seeded by the system) is ample for ids and costs no system call per
+// request.
+func newUUID() [16]byte {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
+	return b
+}
+
+// formatUUID writes id as a UUID: 8-4-4-4-12 hex digits.
+func formatUUID(id [16]byte) string {
 	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	hex.Encode(out[9:13], b[4:6])
-	hex.Encode(out[14:18], b[6:8])
-	hex.Encode(out[19:23], b[8:10])
-	hex.Encode(out[24:], b[10:])
+	hex.Encode(out[0:8], id[0:4])
+	hex.Encode(out[9:13], id[4:6])
+	hex.Encode(out[14:18], id[6:8])
+	hex.Encode(out[19:23], id[8:10])
+	hex.Encode(out[24:], id[10:])
 	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
 	return string(out[:])
+}
+
+// parseUUID reads what formatUUID wrote (hex digits in either case).
+func parseUUID(s string) ([16]byte, bool) {
+	var id [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return id, false
+	}
+	digits := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	_, err := hex.Decode(id[:], []byte(digits))
+	return id, err == nil
 }

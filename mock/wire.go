@@ -68,7 +68,7 @@ type timing struct {
 }
 
 func logRequest(e *entry) loggedRequest {
-	r := e.req
+	r := e.request()
 	out := loggedRequest{
 		URL: r.URL(), AbsoluteURL: r.Scheme + "://" + r.Host + r.URL(), Method: r.Method, ClientIP: e.clientIP,
 		Headers: headerMap(r.Header), Cookies: map[string]any{},
@@ -106,7 +106,7 @@ func oneOrMany(vs []string) any {
 
 func (e *entry) event() serveEvent {
 	out := serveEvent{
-		ID: e.id, Request: logRequest(e),
+		ID: e.ID(), Request: logRequest(e),
 		ResponseDefinition: responseDefinition{Status: e.served.Status, FromConfiguredStub: e.stub != nil},
 		Response: loggedResponse{
 			Status: e.served.Status, Headers: headerMap(e.served.Header), Fault: e.served.Fault,

@@ -20,28 +20,38 @@ type Request struct {
 	Scheme, Host string
 	// Path is the path as sent (escaped); RawQuery the query as sent.
 	Path, RawQuery string
-	Query          url.Values
-	Header         http.Header
-	Cookies        map[string][]string
-	Body           []byte
-	body           *lazyJSON
+	// Query and Cookies are nil when the request has none.
+	Query   url.Values
+	Header  http.Header
+	Cookies map[string][]string
+	Body    []byte
+	body    lazyJSON
 }
 
 // NewRequest builds the view of r, whose body has been read into body.
 func NewRequest(r *http.Request, body []byte) *Request {
-	q, _ := url.ParseQuery(r.URL.RawQuery) // a malformed pair is left out, as Java's servlet does
-	cookies := map[string][]string{}
-	for _, c := range r.Cookies() {
-		cookies[c.Name] = append(cookies[c.Name], c.Value)
-	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return &Request{
-		Method: r.Method, Scheme: scheme, Host: r.Host, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Query: q,
-		Header: r.Header, Cookies: cookies, Body: body, body: &lazyJSON{text: string(body)},
+	return newRequest(r.Method, scheme, r.Host, r.URL.EscapedPath(), r.URL.RawQuery, r.Header, body)
+}
+
+func newRequest(method, scheme, host, path, rawQuery string, header http.Header, body []byte) *Request {
+	req := &Request{
+		Method: method, Scheme: scheme, Host: host, Path: path, RawQuery: rawQuery,
+		Header: header, Body: body, body: lazyJSON{text: string(body)},
 	}
+	if rawQuery != "" {
+		req.Query, _ = url.ParseQuery(rawQuery) // a malformed pair is left out, as Java's servlet does
+	}
+	if len(header["Cookie"]) > 0 {
+		req.Cookies = map[string][]string{}
+		for _, c := range (&http.Request{Header: header}).Cookies() {
+			req.Cookies[c.Name] = append(req.Cookies[c.Name], c.Value)
+		}
+	}
+	return req
 }
 
 // URL is the path and query, as sent.
@@ -246,7 +256,7 @@ func (m *requestMatcher) matches(r *Request) bool {
 		}
 	}
 	for _, b := range m.body {
-		if !b.matchValues(r.bodyValues(), r.body) {
+		if !b.matchValues(r.bodyValues(), &r.body) {
 			return false
 		}
 	}
@@ -282,7 +292,7 @@ func (m *requestMatcher) explain(r *Request) []Mismatch {
 	named("headers", m.headers, r.Header.Values)
 	named("cookies", m.cookies, func(n string) []string { return r.Cookies[n] })
 	for i, b := range m.body {
-		if vs := r.bodyValues(); !b.matchValues(vs, r.body) {
+		if vs := r.bodyValues(); !b.matchValues(vs, &r.body) {
 			out = append(out, Mismatch{fmt.Sprintf("bodyPatterns[%d]", i), b.text, describeValues(vs), otherWeight})
 		}
 	}
