@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,7 +125,7 @@ type namedMatcher struct {
 type urlMatcher struct {
 	field string // url, urlPath, urlPattern, urlPathPattern; "" for any
 	exact string
-	re    *regexp.Regexp
+	re    *whole
 }
 
 func (u *urlMatcher) value(r *Request) string {
