@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/meshbridge/meshbridge/internal/app"
 	"github.com/meshbridge/meshbridge/internal/selfregister"
@@ -53,14 +54,15 @@ func serveMock(ctx context.Context, cfg *Config, env *app.Env) error {
 	env.Cleanup(func() { _ = ln.Close() }) // released if what follows fails; closing twice is harmless
 	timeouts := serve.Timeouts{ReadHeader: cfg.Timeouts.ReadHeader, ReadBody: cfg.Timeouts.ReadBody, Idle: cfg.Timeouts.Idle, Shutdown: cfg.Timeouts.Drain}
 	limits := serve.Limits{HeaderBytes: cfg.Limits.HeaderBytes}
-	stubs := http.NewServeMux()
-	stubs.Handle("/", srv.Handler())
+	adminHere := http.NewServeMux() // the admin API's part on the stubs' listener
+	isAdmin := func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/__admin/") }
 	if cfg.Admin.Listen == "" {
-		stubs.Handle("/__admin/", srv.Admin())
-		stubs.Handle("GET /__admin/metrics", met.handler()) // beside the stubs, /metrics could be a stub's
+		adminHere.Handle("/__admin/", srv.Admin())
+		adminHere.Handle("GET /__admin/metrics", met.handler()) // beside the stubs, /metrics could be a stub's
 	} else {
 		// Registries' health checks call the address they were given.
-		stubs.Handle("GET /__admin/health", srv.Admin())
+		adminHere.Handle("GET /__admin/health", srv.Admin())
+		isAdmin = func(r *http.Request) bool { return r.URL.Path == "/__admin/health" }
 		admin := http.NewServeMux()
 		admin.Handle("/", srv.Admin())
 		admin.Handle("GET /metrics", met.handler())
@@ -68,6 +70,16 @@ func serveMock(ctx context.Context, cfg *Config, env *app.Env) error {
 			return err
 		}
 	}
+	// Every other request goes to the stubs as sent: a ServeMux would
+	// answer a path such as //a or /a/../b with a redirect, not a stub,
+	// and its pattern matching costs a request more than a prefix test.
+	stubs := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAdmin(r) {
+			adminHere.ServeHTTP(w, r)
+			return
+		}
+		srv.Handler().ServeHTTP(w, r)
+	})
 	if err := serve.Join(env.Group, serve.Listener{Name: "stubs", Listener: ln, Handler: stubs}, log, timeouts, limits); err != nil {
 		return err
 	}

@@ -82,5 +82,9 @@ func TestServesStubsAndAdminUntilStopped(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != `{"state":"paid","id":"42"}` {
 		t.Fatalf("GET /payments/42: %d %s", resp.StatusCode, body)
 	}
+	// A path as sent reaches the stubs, not a redirect to its clean form.
+	if code, body := get(t, base+"//payments/42"); code != http.StatusNotFound || !strings.Contains(body, `"url":"//payments/42"`) {
+		t.Fatalf("GET //payments/42: %d %s; want the stubs' 404 for that path", code, body)
+	}
 	stop()
 }

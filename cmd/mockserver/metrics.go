@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,8 +15,12 @@ import (
 // answered (stub "" and result unmatched when none did), the stubs
 // loaded and the journal's dropped entries.
 type metrics struct {
-	reg      *prometheus.Registry
-	requests *prometheus.CounterVec
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	unmatched prometheus.Counter
+	// matched holds each stub's counter by its id: found without
+	// hashing the labels on every request, as WithLabelValues does.
+	matched sync.Map
 }
 
 func newMetrics() *metrics {
@@ -25,16 +30,21 @@ func newMetrics() *metrics {
 		Help: "Requests to the stubs by the stub that answered; result is matched or unmatched (stub empty).",
 	}, []string{"stub", "result"})
 	m.reg.MustRegister(m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.unmatched = m.requests.WithLabelValues("", "unmatched")
 	return m
 }
 
 // served is mock.Options.Served.
 func (m *metrics) served(stubID string) {
 	if stubID == "" {
-		m.requests.WithLabelValues("", "unmatched").Inc()
+		m.unmatched.Inc()
 		return
 	}
-	m.requests.WithLabelValues(stubID, "matched").Inc()
+	c, ok := m.matched.Load(stubID)
+	if !ok {
+		c, _ = m.matched.LoadOrStore(stubID, m.requests.WithLabelValues(stubID, "matched"))
+	}
+	c.(prometheus.Counter).Inc()
 }
 
 // watch adds the series read from srv's status when scraped.

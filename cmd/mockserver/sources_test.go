@@ -50,12 +50,15 @@ func TestOpenAPIOperationsAnsweredAndCounted(t *testing.T) {
 	if code, _ := get(t, base+"/api/charges/seven"); code != http.StatusNotFound {
 		t.Fatalf("GET /api/charges/seven (not an integer): %d, want 404", code)
 	}
+	if code, body := get(t, base+"/__admin/mappings"); code != http.StatusNotFound || !strings.Contains(body, "not_matched") {
+		t.Fatalf("GET /__admin/mappings on the stubs' listener, the admin API elsewhere: %d %s; want the stubs' 404", code, body)
+	}
 
 	code, metrics := get(t, "http://"+admin+"/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d", code)
 	}
-	for _, want := range []string{`mockserver_requests_total{result="unmatched",stub=""} 1`, `mockserver_journal_dropped_total 0`, `mockserver_stubs 4`} {
+	for _, want := range []string{`mockserver_requests_total{result="unmatched",stub=""} 2`, `mockserver_journal_dropped_total 0`, `mockserver_stubs 4`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, metrics)
 		}
