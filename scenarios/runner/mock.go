@@ -3,7 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/meshbridge/meshbridge/scenarios/spec"
@@ -15,20 +19,42 @@ const BinMockserver = "mockserver"
 // RoleMock is a mockserver standing in for a service.
 const RoleMock = "mock"
 
-// mockComponent runs mockserver on the scenario's stub folder, registered
-// in the mesh (the registry-adapter's control API) as m.Service with
-// version m.Version and its own address: no sidecar in front.
+// mockComponent runs mockserver on a copy of the scenario's stub folder
+// (in a container there is no other), registered in the mesh (the
+// registry-adapter's control API) as m.Service with version m.Version and
+// its own address: no sidecar in front.
 func mockComponent(s *spec.Scenario, m *spec.Mock) *Component {
 	c := &Component{Name: m.Name, Role: RoleMock, Binary: BinMockserver,
 		Ports: []Port{{Name: "http", Container: 8080}}, Ready: Probe{Port: "http", Path: "/__admin/health"},
 		Service: m.Service, Version: m.Version, Labels: map[string]string{"version": m.Version, "mock": "true"}}
-	stubs := s.StubsDir(m)
+	stubs := func(n Net) string { return path.Join(n.DataDir(c.Name), "stubs") }
 	c.Args = func(n Net) []string {
-		return []string{"--stubs", stubs, "--listen", n.Listen(c.Name, "http"), "--admin-listen=",
+		return []string{"--stubs", stubs(n), "--listen", n.Listen(c.Name, "http"), "--admin-listen=",
 			"--service", m.Service, "--register", "mesh", "--mesh-url", "http://" + n.Dial(spec.ComponentRegistry, "control"),
 			"--register-version", m.Version, "--advertise", n.Dial(c.Name, "http")}
 	}
+	c.Files = func(n Net) map[string]string { return copyOf(s.StubsDir(m), stubs(n)) }
 	return c
+}
+
+// copyOf maps every regular file under dir to its place under to, with
+// its content. A file that cannot be read is left out: the mock then
+// reports what it lacks (a body file) when it loads, or serves without
+// the mappings it held.
+func copyOf(dir, to string) map[string]string {
+	out := map[string]string{}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error { // never fails: errors are left out within
+		if err != nil || !d.Type().IsRegular() {
+			return nil // see above; folders come with their files
+		}
+		rel, relErr := filepath.Rel(dir, p)
+		body, readErr := os.ReadFile(p)
+		if relErr == nil && readErr == nil {
+			out[path.Join(to, filepath.ToSlash(rel))] = string(body)
+		}
+		return nil
+	})
+	return out
 }
 
 // journalEntry is the part of a WireMock journal entry the check reads.

@@ -65,7 +65,6 @@ func (s *Scenario) validateMocks(errs *config.Errors) {
 		taken = append(taken, m.Name)
 		errs.Add(!nameRE.MatchString(m.Service), f+".service", "required: the service it registers as, got %q", m.Service)
 		errs.Add(!nameRE.MatchString(m.Version), f+".version", "lower-case letters, digits and '-', got %q", m.Version)
-		errs.Add(s.Provider != ProviderProcess, f, "mocks run with the process provider only (the container provider has no mockserver image with the scenario's stubs)")
 		errs.Add(m.Stubs == "", f+".stubs", "required: a stub folder, relative to the scenario file")
 	}
 }
