@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshbridge/meshbridge/e2e/containers"
 	"github.com/meshbridge/meshbridge/e2e/framework"
+	"github.com/meshbridge/meshbridge/scenarios/report"
 )
 
 var bin string
@@ -37,4 +38,20 @@ func TestContainerScenarios(t *testing.T) {
 	SetDefaultEventuallyTimeout(30 * time.Second)
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
 	RunSpecs(t, "container scenarios")
+}
+
+// runPassing runs a shipped scenario (or a file, by its path) with the
+// container provider, skips the spec when the run was skipped, and
+// expects it to pass and leave no container or network behind.
+func runPassing(ctx SpecContext, name string) *report.Result {
+	s, err := framework.Scenario(name)
+	Expect(err).NotTo(HaveOccurred())
+	res := framework.Run(ctx, s, containers.Name, bin)
+	if res.Status == report.Skipped {
+		Skip(res.Reason)
+	}
+	Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
+	Expect(res.Provider).To(Equal(containers.Name))
+	Eventually(func(ctx SpecContext) ([]string, error) { return containers.Leftovers(ctx, s.Name) }).WithContext(ctx).Should(BeEmpty())
+	return res
 }
