@@ -22,7 +22,9 @@
 // path order and in the file; admin additions after all files). Stubs
 // that can never answer because an equal one shadows them are a warning
 // (an error with Options.Strict). The journal records the stub that
-// answered and the others that matched.
+// answered and the others that matched. A set indexes its stubs by exact
+// path (url or urlPath), so a request is tried only against the stubs for
+// its path and those without an exact one (patterns, no URL), in order.
 //
 // Scenario states are read once per request and moved with a
 // compare-and-swap on the state read: of two requests that read the same
