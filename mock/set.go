@@ -34,10 +34,13 @@ type set struct {
 	ordered []*placed
 	byID    map[string]*placed
 	// byPath lists, by path, the positions in ordered of the stubs with
-	// an exact path (stub.Stub.ExactPath); others those of the rest. A
-	// request needs trying only against its path's and the others.
-	byPath map[string][]int
-	others []int
+	// an exact path (stub.Stub.ExactPath); bySegment, by first segment,
+	// those of the URL patterns whose literal prefix holds one
+	// (stub.Stub.FirstSegment); others those of the rest. A request needs
+	// trying only against its path's, its first segment's and the others.
+	byPath    map[string][]int
+	bySegment map[string][]int
+	others    []int
 	// ambiguous describes stubs that can never answer because an equal
 	// stub shadows them.
 	ambiguous []string
@@ -52,12 +55,14 @@ func newSet(stubs []*placed) *set {
 			cmp.Compare(b.seq, a.seq),
 		)
 	})
-	s.byPath = map[string][]int{}
+	s.byPath, s.bySegment = map[string][]int{}, map[string][]int{}
 	seen := map[string]*placed{}
 	for i, p := range s.ordered {
 		s.byID[p.stub.ID()] = p
 		if path, ok := p.stub.ExactPath(); ok {
 			s.byPath[path] = append(s.byPath[path], i)
+		} else if seg, ok := p.stub.FirstSegment(); ok {
+			s.bySegment[seg] = append(s.bySegment[seg], i)
 		} else {
 			s.others = append(s.others, i)
 		}
@@ -92,28 +97,36 @@ func equalityKey(s *stub.Stub) string {
 }
 
 // candidates walks the stubs a request for path may match, in the
-// set's order: those for its path merged with the others.
+// set's order: those for its path and its first segment merged with the
+// others.
 func (s *set) candidates(path string) candidates {
-	return candidates{ordered: s.ordered, exact: s.byPath[path], others: s.others}
+	c := candidates{ordered: s.ordered, lists: [3][]int{s.byPath[path], s.others}}
+	if seg := stub.PathSegment(path); seg != "" {
+		c.lists[2] = s.bySegment[seg]
+	}
+	return c
 }
 
+// candidates merges lists of positions in ordered, each ascending.
 type candidates struct {
-	ordered       []*placed
-	exact, others []int
+	ordered []*placed
+	lists   [3][]int
 }
 
 // next is the next candidate; nil after the last.
 func (c *candidates) next() *placed {
-	var i int
-	switch {
-	case len(c.exact) > 0 && (len(c.others) == 0 || c.exact[0] < c.others[0]):
-		i, c.exact = c.exact[0], c.exact[1:]
-	case len(c.others) > 0:
-		i, c.others = c.others[0], c.others[1:]
-	default:
+	first := -1
+	for i, l := range c.lists {
+		if len(l) > 0 && (first < 0 || l[0] < c.lists[first][0]) {
+			first = i
+		}
+	}
+	if first < 0 {
 		return nil
 	}
-	return c.ordered[i]
+	p := c.ordered[c.lists[first][0]]
+	c.lists[first] = c.lists[first][1:]
+	return p
 }
 
 // stubs lists the set's stubs in their order.

@@ -40,7 +40,9 @@ mappings:
   - {id: query, priority: 1, request: {url: '/orders/7?colour=blue'}, response: {body: query}}
   - {id: other, priority: 1, request: {urlPath: /orders/8}, response: {body: other}}
   - {id: exact, priority: 2, request: {url: /orders/7}, response: {body: exact}}
-`}, "exact", []string{"pattern", "late"}},
+  - {id: any-case, priority: 4, request: {urlPathPattern: '(?i)/ORDERS/7'}, response: {body: any-case}}
+  - {id: elsewhere, priority: 1, request: {urlPathPattern: '/order/.*'}, response: {body: elsewhere}}
+`}, "exact", []string{"pattern", "any-case", "late"}},
 		{"then the later in a file", map[string]string{"m.yaml": `
 mappings:
   - {id: first, request: {method: GET, urlPattern: '/orders/[0-9]+'}, response: {body: first}}

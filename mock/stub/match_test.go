@@ -137,3 +137,35 @@ func TestNewRequestKeepsTheURLAsSent(t *testing.T) {
 		t.Fatalf("url %q, query %v", r.URL(), r.Query)
 	}
 }
+
+// A URL pattern's first segment, by which sets index it, is one every
+// request it matches has in its path; patterns without a sure one have
+// none.
+func TestFirstSegment(t *testing.T) {
+	for _, tc := range []struct {
+		request string
+		match   *Request // a request the stub matches
+		want    string   // "" for none
+	}{
+		{`{"urlPathPattern":"/orders/[0-9]+"}`, request("GET", "/orders/7", ""), "/orders/"},
+		{`{"urlPattern":"/orders/[0-9]+\\?x=1"}`, request("GET", "/orders/7?x=1", ""), "/orders/"},
+		{`{"urlPattern":"/a\\?b/.*"}`, request("GET", "/a?b/c", ""), ""},
+		{`{"urlPathPattern":"(?i)/Orders/.*"}`, request("GET", "/ORDERS/7", ""), ""},
+		{`{"urlPathPattern":"/orders.*"}`, request("GET", "/orders/7", ""), ""},
+		{`{"urlPathPattern":"/v1/orders/.*|/v2/orders/.*"}`, request("GET", "/v2/orders/7", ""), ""},
+		{`{"urlPath":"/orders/7"}`, request("GET", "/orders/7", ""), ""},
+		{`{"method":"GET"}`, request("GET", "/orders/7", ""), ""},
+	} {
+		s := compileJSON(t, `{"request":`+tc.request+`}`)
+		if !s.Matches(tc.match) {
+			t.Fatalf("%s refused %s", tc.request, tc.match.URL())
+		}
+		got, ok := s.FirstSegment()
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: first segment %q %v, want %q", tc.request, got, ok, tc.want)
+		}
+		if ok && PathSegment(tc.match.Path) != got {
+			t.Errorf("%s matches %s, whose first segment is %q, not %q", tc.request, tc.match.Path, PathSegment(tc.match.Path), got)
+		}
+	}
+}

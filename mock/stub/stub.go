@@ -192,6 +192,36 @@ func (s *Stub) ExactPath() (path string, ok bool) {
 	return "", false
 }
 
+// FirstSegment is the start of the path, up to and with its second
+// slash ("/orders/"), of every request the stub matches by a URL
+// pattern whose literal prefix holds it; ok is false for a stub without
+// such a pattern. Sets index patterns by it (see PathSegment).
+func (s *Stub) FirstSegment() (segment string, ok bool) {
+	if s.req.url.re == nil {
+		return "", false
+	}
+	seg := PathSegment(s.req.url.re.prefix)
+	// A url pattern sees the query too: a segment with a '?' could end
+	// in the query, past the path's own first segment.
+	if seg == "" || strings.Contains(seg, "?") {
+		return "", false
+	}
+	return seg, true
+}
+
+// PathSegment is path up to and with its second slash ("/orders/7" →
+// "/orders/"); "" when it has none.
+func PathSegment(path string) string {
+	if len(path) == 0 || path[0] != '/' {
+		return ""
+	}
+	i := strings.IndexByte(path[1:], '/')
+	if i < 0 {
+		return ""
+	}
+	return path[:i+2]
+}
+
 // Explain lists the conditions r fails.
 func (s *Stub) Explain(r *Request) []Mismatch { return s.req.explain(r) }
 
