@@ -6,18 +6,12 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/meshbridge/meshbridge/e2e/containers"
 	"github.com/meshbridge/meshbridge/e2e/framework"
-	"github.com/meshbridge/meshbridge/scenarios/report"
 )
 
 var _ = Describe("a migration step in containers", func() {
 	It("shifts payments from a legacy Eureka container to the mesh 10/50/100%, drains it through the syncer's container, and fails no request", func(ctx SpecContext) {
-		s, err := framework.Scenario("../testdata/container-migration.yaml")
-		Expect(err).NotTo(HaveOccurred())
-		res := framework.Run(ctx, s, containers.Name, bin)
-		Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
-		Expect(res.Provider).To(Equal(containers.Name))
+		res := runPassing(ctx, "../testdata/container-migration.yaml")
 		shift := framework.Step(res, "shift", "payments")
 		Expect(shift.Message).To(ContainSubstring("10% to mesh (1 mesh + 9 legacy UP)"))
 		Expect(shift.Message).To(ContainSubstring("100% to mesh (1 mesh + 0 legacy UP): mesh got 100.0%"))
@@ -26,6 +20,5 @@ var _ = Describe("a migration step in containers", func() {
 		Expect(framework.Step(res, "releaseBreaker", "syncer").Message).To(MatchRegexp(`syncer released [1-9]\d* flows`))
 		Expect(res.Requests).NotTo(BeNil())
 		Expect([]int{res.Requests.Sent, res.Requests.Failed, res.Requests.Resent}).To(Equal([]int{1300, 0, 0}))
-		Eventually(func(ctx SpecContext) ([]string, error) { return containers.Leftovers(ctx, s.Name) }).WithContext(ctx).Should(BeEmpty())
 	}, SpecTimeout(framework.ScenarioTimeout+time.Minute))
 })
