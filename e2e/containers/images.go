@@ -15,6 +15,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	tc "github.com/testcontainers/testcontainers-go"
+
+	"github.com/meshbridge/meshbridge/scenarios/runner"
 )
 
 // defaultPullTimeout bounds pulling one image that topology.containers
@@ -108,7 +110,9 @@ func build(ctx context.Context, tmpRoot, dockerfile string, files []string, ref 
 
 // pullMissing pulls, through testcontainers (its retries, the Docker
 // credentials of this machine), every image of comps that is not present
-// locally. Images built or loaded beforehand are used as they are.
+// locally. Images built or loaded beforehand are used as they are; one
+// that is made on this machine (builtBy) is never pulled: missing, it is a
+// *runner.MissingError naming the command that makes it.
 func (p *Provider) pullMissing(ctx context.Context, comps []*imageComponent) error {
 	done := map[string]bool{}
 	for _, c := range comps {
@@ -123,6 +127,10 @@ func (p *Provider) pullMissing(ctx context.Context, comps []*imageComponent) err
 		if !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("container provider: inspect image %s: %w", c.image, err)
 		}
+		if c.builtBy != "" {
+			return &runner.MissingError{Binary: "image " + c.image + " (" + c.name + ")",
+				Reason: "it is built on this machine, not pulled, and is not built yet; build it with " + c.builtBy}
+		}
 		if err := p.pull(ctx, c); err != nil {
 			return err
 		}
@@ -132,7 +140,7 @@ func (p *Provider) pullMissing(ctx context.Context, comps []*imageComponent) err
 
 // imageComponent is a component run from an image rather than a binary.
 type imageComponent struct {
-	name, image string
+	name, image, builtBy string
 }
 
 func (p *Provider) pull(ctx context.Context, c *imageComponent) error {

@@ -132,7 +132,7 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 	var pulls []*imageComponent
 	for _, c := range comps {
 		if c.Image != "" {
-			pulls = append(pulls, &imageComponent{name: c.Name, image: c.Image})
+			pulls = append(pulls, &imageComponent{name: c.Name, image: c.Image, builtBy: c.BuiltBy})
 			continue
 		}
 		if _, done := p.images[c.Binary]; done {

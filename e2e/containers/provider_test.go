@@ -72,3 +72,34 @@ func TestPrepareNamesAnImageItCannotGet(t *testing.T) {
 		t.Fatalf("left behind: %v %v", left, err)
 	}
 }
+
+// An image made on this machine (BuiltBy) that is missing is not pulled:
+// Prepare says at once how to make it, as a *runner.MissingError (the run
+// is skipped with it), and leaves nothing.
+func TestPrepareNamesHowToBuildAMissingLocalImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if why := Available(ctx); why != "" {
+		t.Skip(why)
+	}
+	p := New()
+	const image = "meshbridge-e2e/no-such-local-image:never"
+	c := &runner.Component{Name: "legacy-zk", Role: runner.RoleLegacy, Image: image, BuiltBy: "make no-such-image",
+		Ports: []runner.Port{{Name: "client", Container: 2181}}, Args: func(runner.Net) []string { return nil }}
+	start := time.Now()
+	_, err := p.Prepare(ctx, []*runner.Component{c}, runner.Env{Scenario: "local-image-test", WorkDir: t.TempDir()})
+	var missing *runner.MissingError
+	if !errors.As(err, &missing) || !strings.Contains(err.Error(), "image "+image+" (legacy-zk)") || !strings.Contains(err.Error(), "build it with make no-such-image") {
+		t.Fatalf("err = %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("took %v: it must not try to pull", took)
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	left, err := Leftovers(ctx, "local-image-test")
+	if err != nil || len(left) > 0 {
+		t.Fatalf("left behind: %v %v", left, err)
+	}
+}

@@ -14,7 +14,8 @@ import (
 )
 
 // MissingError says a binary cannot be had: its command is not in this
-// checkout, or go is not installed. Callers may skip rather than fail.
+// checkout, or go is not installed; or an image made on this machine
+// (Component.BuiltBy) is not made yet. Callers may skip rather than fail.
 type MissingError struct {
 	Binary string
 	Reason string

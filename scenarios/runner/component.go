@@ -73,12 +73,17 @@ type Component struct {
 	// Program, for a process, is an installed program run instead of
 	// Binary from the built binaries (a legacy ZooKeeper's java).
 	Program string
-	// Image, for RoleContainer, is the image reference to run instead of a
+	// Image, for RoleContainer (and a legacy ZooKeeper under a provider
+	// that runs images), is the image reference to run instead of a
 	// binary; Env is set in it. Args then replace the image's CMD (nil
 	// keeps it).
 	Image string
-	Env   map[string]string
-	Ports []Port
+	// BuiltBy, for an Image made on this machine rather than pulled, is
+	// the command that makes it: a provider missing the image says so
+	// (a *MissingError) instead of pulling.
+	BuiltBy string
+	Env     map[string]string
+	Ports   []Port
 	// Args builds the command line once every address is known.
 	Args func(n Net) []string
 	// Files, when set, are files the component reads at start (a

@@ -47,7 +47,7 @@ steps:
 
 func TestPlanStartsContainersAndPointsAppsAtThem(t *testing.T) {
 	s := mustScenario(t, containerScenario)
-	comps, err := plan(s, helpFlags(adapterHelp))
+	comps, err := plan(s, helpFlags(adapterHelp), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ topology:
 steps:
   - traffic: {name: t, service: billing, rate: 10, requests: 10}
 `)
-	comps, err := plan(s, helpFlags(adapterHelp))
+	comps, err := plan(s, helpFlags(adapterHelp), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,9 @@ const legacyFetch = "1s"
 
 // plan turns a topology into components in start order: registry, extra
 // containers, mocks, edge sidecar, then each instance's sidecar and app. adapterFlags are the
-// flags the registry-adapter binary knows (front-ends it was built with).
-func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) {
+// flags the registry-adapter binary knows (front-ends it was built with);
+// images says the provider runs images (Factory.RunsImages).
+func plan(s *spec.Scenario, adapterFlags map[string]bool, images bool) ([]*Component, error) {
 	fronts := s.FrontEnds()
 	for _, fe := range fronts {
 		if !adapterFlags[fe+"-listen"] {
@@ -68,7 +69,7 @@ func plan(s *spec.Scenario, adapterFlags map[string]bool) ([]*Component, error) 
 	}
 	for _, l := range s.Topology.Legacy {
 		if l.Protocol == spec.ProtocolZooKeeper {
-			zk, err := zookeeperComponent(l)
+			zk, err := zookeeperComponent(l, images)
 			if err != nil {
 				return nil, err
 			}

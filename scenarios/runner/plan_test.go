@@ -54,7 +54,7 @@ steps:
 	if !flags["nacos-listen"] || !flags["eureka-listen"] || flags["consul-listen"] {
 		t.Fatalf("flags %v", flags)
 	}
-	comps, err := plan(s, flags)
+	comps, err := plan(s, flags, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ topology:
 steps:
   - wait: 1s
 `)
-	_, err := plan(s, helpFlags(adapterHelp))
+	_, err := plan(s, helpFlags(adapterHelp), false)
 	if err == nil || !strings.Contains(err.Error(), "--consul-listen") {
 		t.Fatalf("err %v", err)
 	}

@@ -128,7 +128,7 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 	if err != nil {
 		return r.fail(report.Error, err.Error())
 	}
-	if r.comps, err = plan(s, flags); err != nil {
+	if r.comps, err = plan(s, flags, factory.RunsImages); err != nil {
 		return r.fail(report.Skipped, err.Error())
 	}
 	for _, c := range r.comps {
@@ -147,6 +147,10 @@ func Run(ctx context.Context, s *spec.Scenario, opts Options) *report.Result {
 		return false
 	}
 	if r.net, err = r.prov.Prepare(ctx, r.comps, Env{BinDir: binDir, Root: root, WorkDir: work, Scenario: s.Name, Proxied: proxied, Log: r.log}); err != nil {
+		var me *MissingError
+		if errors.As(err, &me) {
+			return r.fail(report.Skipped, err.Error()) // an image built here, not yet (Component.BuiltBy)
+		}
 		return r.fail(report.Error, err.Error())
 	}
 	r.progress = newProgressLine(opts.Progress, opts.TTY, s.Name)

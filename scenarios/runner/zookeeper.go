@@ -30,12 +30,29 @@ const zkResync = "1m"
 // two-core machine may take several seconds.
 const zkReadyTimeout = 60 * time.Second
 
-// zookeeperComponent is a legacy ZooKeeper: Debian's server started as
-// internal/zookeepertest starts it (internal/zkserver), standalone, on a
-// loopback port with its data under the run's work directory, ZooKeeper's
-// default tick (2 s: sessions of 4 s to 40 s). Without java or ZooKeeper
-// installed the error says so, and the run is skipped with it.
-func zookeeperComponent(l spec.Legacy) (*Component, error) {
+// ZooKeeperImage is Debian's ZooKeeper as a container image, built on this
+// machine by ZooKeeperImageBuild (scripts/zookeeper-image.sh) and never
+// pulled: its CMD serves standalone on 2181 with its data inside the
+// container and the same tick (2 s) as the process provider's.
+const (
+	ZooKeeperImage      = "meshbridge/zookeeper:3.8"
+	ZooKeeperImageBuild = "make zookeeper-image"
+)
+
+// zookeeperComponent is a legacy ZooKeeper. Under a provider that runs
+// images it is ZooKeeperImage with its own CMD. Otherwise it is Debian's
+// server started as internal/zookeepertest starts it (internal/zkserver),
+// standalone, on a loopback port with its data under the run's work
+// directory, ZooKeeper's default tick (2 s: sessions of 4 s to 40 s);
+// without java or ZooKeeper installed the error says so, and the run is
+// skipped with it. Either way it is ready once it hands out a session.
+func zookeeperComponent(l spec.Legacy, images bool) (*Component, error) {
+	if images {
+		return &Component{Name: l.Name, Role: RoleLegacy, Image: ZooKeeperImage, BuiltBy: ZooKeeperImageBuild,
+			Ports: []Port{{Name: zkClientPort, Container: 2181}},
+			Ready: Probe{Port: zkClientPort, Protocol: ProbeZooKeeper, Timeout: zkReadyTimeout},
+			Args:  func(Net) []string { return nil }}, nil // the image's CMD
+	}
 	in, err := zkserver.Find()
 	if err != nil {
 		return nil, fmt.Errorf("legacy registry %s: %w; install it with `make zookeeper`", l.Name, err)

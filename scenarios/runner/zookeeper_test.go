@@ -18,8 +18,7 @@ type dirNet struct {
 
 func (n dirNet) DataDir(c string) string { return filepath.Join(n.dir, c) }
 
-func TestPlanLegacyZooKeeper(t *testing.T) {
-	s := mustScenario(t, `
+const legacyZooKeeperScenario = `
 name: z
 topology:
   legacy:
@@ -36,8 +35,11 @@ topology:
       versions: [{name: v1}]
 steps:
   - traffic: {name: t, service: billing, rate: 10, requests: 10}
-`)
-	comps, err := plan(s, helpFlags(adapterHelp))
+`
+
+func TestPlanLegacyZooKeeper(t *testing.T) {
+	s := mustScenario(t, legacyZooKeeperScenario)
+	comps, err := plan(s, helpFlags(adapterHelp), false)
 	if _, missing := zkserver.Find(); missing != nil {
 		// Without ZooKeeper the run is skipped with this reason.
 		if err == nil || !strings.Contains(err.Error(), "make zookeeper") {
@@ -71,6 +73,35 @@ steps:
 		t.Errorf("billing-v1-0 args %s", app)
 	}
 	if got := syncerConfig(fakeNet{}, s, s.Topology.Syncers[0]); !strings.Contains(got, `  - {name: legacy-zk, type: zookeeper, servers: ["D-legacy-zk-client:2"], root: /services}`) {
+		t.Errorf("syncer config:\n%s", got)
+	}
+}
+
+// Under a provider that runs images the legacy ZooKeeper is the image
+// made by make zookeeper-image, with its own CMD, whether or not
+// ZooKeeper is installed here; the syncer and the apps dial it by name.
+func TestPlanLegacyZooKeeperImage(t *testing.T) {
+	s := mustScenario(t, legacyZooKeeperScenario)
+	comps, err := plan(s, helpFlags(adapterHelp), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Component{}
+	for _, c := range comps {
+		byName[c.Name] = c
+	}
+	zk := byName["legacy-zk"]
+	if zk == nil || zk.Role != RoleLegacy || zk.Image != ZooKeeperImage || zk.BuiltBy != "make zookeeper-image" || zk.Program != "" ||
+		zk.Ready.Protocol != ProbeZooKeeper || zk.Ready.Port != zkClientPort || len(zk.Ports) != 1 || zk.Ports[0].Container != 2181 {
+		t.Fatalf("legacy-zk: %+v", zk)
+	}
+	if args := zk.Args(fakeNet{}); args != nil {
+		t.Fatalf("legacy-zk args %q, want none (the image's CMD)", args)
+	}
+	if app := strings.Join(byName["billing-v1-0"].Args(fakeNet{}), " "); !strings.Contains(app, "--registry zookeeper --registry-url D-legacy-zk-client:2") {
+		t.Errorf("billing-v1-0 args %s", app)
+	}
+	if got := syncerConfig(fakeNet{}, s, s.Topology.Syncers[0]); !strings.Contains(got, `servers: ["D-legacy-zk-client:2"]`) {
 		t.Errorf("syncer config:\n%s", got)
 	}
 }
