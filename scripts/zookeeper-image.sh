@@ -4,23 +4,28 @@
 # is. debootstrap writes a minimal bookworm with zookeeper and a JRE into a
 # folder, which docker imports as an image. The image is cached: a second
 # run returns at once (REBUILD=1 builds it again). About 1-4 minutes and
-# 900 MB on the project's 2-core machine.
+# 900 MB on the project's 2-core machine. With --deps it only installs
+# what it needs from this machine's apt (debootstrap), so that a caller can
+# do that before running the build beside other apt-get runs (.ci/run).
 set -euo pipefail
 
 IMAGE=${IMAGE:-meshbridge/zookeeper:3.8}
 MIRROR=${MIRROR:-$(awk '/^URIs:/ && !/security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
-if [[ -z "${REBUILD:-}" ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+if [[ "${1:-}" != --deps && -z "${REBUILD:-}" ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
   echo "zookeeper-image: $IMAGE is built"
   exit 0
 fi
 
 sudo=$([ "$(id -u)" = 0 ] || echo sudo)
-if ! command -v debootstrap >/dev/null; then
+# debootstrap checks bookworm's signatures with Debian's keyring, which a
+# Debian machine has (apt needs it) and another one may lack.
+if ! command -v debootstrap >/dev/null || [[ ! -e /usr/share/keyrings/debian-archive-keyring.gpg ]]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap debian-archive-keyring
 fi
+[[ "${1:-}" == --deps ]] && exit 0
 
 root=$(mktemp -d /tmp/meshbridge-zookeeper-image.XXXXXX)
 trap '$sudo rm -rf "$root"' EXIT
