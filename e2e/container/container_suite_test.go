@@ -1,8 +1,9 @@
 // Package container_test runs scenarios with the container provider:
 // images built locally from build/docker, one Docker network; canary by
-// header, restarts, and an extra container from an image built here (a
-// stand-in for a pulled registry image). Without a Docker engine the suite
-// is skipped with the reason.
+// header, restarts, an extra container from an image built here (a
+// stand-in for a pulled registry image), and a migration step from a
+// legacy Eureka container and from a legacy ZooKeeper one. Without a
+// Docker engine the suite is skipped with the reason.
 package container_test
 
 import (

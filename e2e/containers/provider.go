@@ -117,7 +117,9 @@ func (p *Provider) Prepare(ctx context.Context, comps []*runner.Component, env r
 	}
 	for _, c := range comps {
 		if c.Program != "" {
-			return nil, fmt.Errorf("container provider: %s runs an installed program (%s), which has no image here yet; use the process provider", c.Name, c.Program)
+			// The runner plans an image instead (a legacy ZooKeeper's); this
+			// guards callers that drive the provider directly.
+			return nil, fmt.Errorf("container provider: %s runs an installed program (%s), which has no image; use the process provider", c.Name, c.Program)
 		}
 		if p.env.Proxied != nil && p.env.Proxied(c.Name) {
 			return nil, fmt.Errorf("container provider: topology.proxied (%s) needs the process provider; cut and heal use network disconnects here", c.Name)
