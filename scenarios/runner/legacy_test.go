@@ -36,10 +36,7 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Component{}
-	for _, c := range comps {
-		byName[c.Name] = c
-	}
+	byName := componentsByName(comps)
 	// The legacy registry serves its one protocol, none of the mesh's.
 	legacy := byName["old-eureka"]
 	if legacy == nil || legacy.Role != RoleLegacy {

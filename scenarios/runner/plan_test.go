@@ -122,3 +122,12 @@ func TestProviderRegistry(t *testing.T) {
 	}()
 	RegisterProvider("", Factory{})
 }
+
+// componentsByName indexes a plan's components by name.
+func componentsByName(comps []*Component) map[string]*Component {
+	out := map[string]*Component{}
+	for _, c := range comps {
+		out[c.Name] = c
+	}
+	return out
+}

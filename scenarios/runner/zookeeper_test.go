@@ -50,10 +50,7 @@ func TestPlanLegacyZooKeeper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Component{}
-	for _, c := range comps {
-		byName[c.Name] = c
-	}
+	byName := componentsByName(comps)
 	zk := byName["legacy-zk"]
 	if zk == nil || zk.Role != RoleLegacy || filepath.Base(zk.Program) != "java" || zk.Ready.Protocol != ProbeZooKeeper || zk.Ready.Port != zkClientPort {
 		t.Fatalf("legacy-zk: %+v", zk)
@@ -86,10 +83,7 @@ func TestPlanLegacyZooKeeperImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]*Component{}
-	for _, c := range comps {
-		byName[c.Name] = c
-	}
+	byName := componentsByName(comps)
 	zk := byName["legacy-zk"]
 	if zk == nil || zk.Role != RoleLegacy || zk.Image != ZooKeeperImage || zk.BuiltBy != "make zookeeper-image" || zk.Program != "" ||
 		zk.Ready.Protocol != ProbeZooKeeper || zk.Ready.Port != zkClientPort || len(zk.Ports) != 1 || zk.Ports[0].Container != 2181 {
