@@ -33,7 +33,7 @@ topology:
 steps:
   - wait: 1s
 `)
-	comps, err := plan(s, helpFlags(adapterHelp))
+	comps, err := plan(s, helpFlags(adapterHelp), true)
 	if err != nil {
 		t.Fatal(err)
 	}
