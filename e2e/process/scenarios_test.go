@@ -175,7 +175,7 @@ var _ = Describe("migration from ZooKeeper", func() {
 			Expect(err).NotTo(HaveOccurred(), "%s is set", zookeepertest.EnvRequire)
 		}
 		res := run(ctx, "migration-zookeeper")
-		expectMigrated(res, 5200)
+		expectMigrated(res, 6000)
 		Expect(framework.Step(res, "assert", "legacy ZooKeeper holds only the copies").Status).To(Equal(report.Passed))
 	}, SpecTimeout(specTimeout))
 })
@@ -183,9 +183,10 @@ var _ = Describe("migration from ZooKeeper", func() {
 var _ = Describe("migration from Nacos", func() {
 	It("moves gateway, orders and payments onto the mesh callees first, draining by enabled=false, without a failed request, then retires the legacy Nacos", func(ctx SpecContext) {
 		res := run(ctx, "migration-nacos")
-		expectMigrated(res, 5200)
-		// The six stopped legacy instances opened the deletion breaker,
-		// its held copies disabled (not routed); it is released at the end.
+		expectMigrated(res, 6000)
+		// Each service's nine stopped legacy instances opened the deletion
+		// breaker, its held copies disabled (not routed); it is released
+		// after each drain.
 		Expect(framework.Step(res, "releaseBreaker", "syncer").Status).To(Equal(report.Passed))
 	}, SpecTimeout(specTimeout))
 })
