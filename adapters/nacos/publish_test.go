@@ -2,6 +2,7 @@ package nacos_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -72,5 +73,50 @@ func TestBatchesOfOtherServicesDoNotWait(t *testing.T) {
 	}
 	if n := len(listService(t, e.store, "slow")); n != 2 {
 		t.Errorf("slow has %d instances after release, want 2", n)
+	}
+}
+
+// TestBatchWritesOnlyWhatChanged: a batch names every instance of the
+// service again; the store writes (and the subscribers are pushed) only
+// the instances that differ from what the connection registered. Before,
+// a change of one instance of ten was ten durable writes.
+func TestBatchWritesOnlyWhatChanged(t *testing.T) {
+	e := startEnv(t, testOptions())
+	client := e.namingClient(t)
+	batch := func(version string) vo.BatchRegisterInstanceParam {
+		var insts []vo.RegisterInstanceParam
+		for i := range 10 {
+			md := map[string]string{"version": "v1"}
+			if i == 0 {
+				md["version"] = version
+			}
+			insts = append(insts, vo.RegisterInstanceParam{Ip: fmt.Sprintf("10.0.0.%d", i+1), Port: 8080, Weight: 1,
+				Enable: true, Healthy: true, Ephemeral: true, Metadata: md})
+		}
+		return vo.BatchRegisterInstanceParam{ServiceName: "orders", Instances: insts}
+	}
+	register := func(version string) {
+		t.Helper()
+		if ok, err := client.BatchRegisterInstance(batch(version)); err != nil || !ok {
+			t.Fatalf("batch with %s: ok=%v err=%v", version, ok, err)
+		}
+	}
+	register("v1")
+	before := e.store.Revision()
+	register("v2")
+	if writes := e.store.Revision() - before; writes != 1 {
+		t.Errorf("a batch changing one instance of ten made %d store writes, want 1", writes)
+	}
+	versions := map[string]int{}
+	for _, inst := range listService(t, e.store, "orders") {
+		versions[inst.Metadata["version"]]++
+	}
+	if versions["v1"] != 9 || versions["v2"] != 1 {
+		t.Errorf("versions after the change: %v, want 9 v1 and 1 v2", versions)
+	}
+	before = e.store.Revision()
+	register("v2")
+	if writes := e.store.Revision() - before; writes != 0 {
+		t.Errorf("the same batch again made %d store writes, want 0", writes)
 	}
 }

@@ -2,6 +2,7 @@ package v2
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 
@@ -118,6 +119,7 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 	for i, inst := range insts {
 		last[inst.Key()] = i
 	}
+	held := c.publishedOf(sid)
 	keys := make([]registry.InstanceKey, len(insts))
 	errs := make([]error, len(insts))
 	var wg sync.WaitGroup
@@ -126,6 +128,20 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 			continue
 		}
 		wg.Go(func() {
+			// A batch names every instance of the service again; real
+			// Nacos changes (and pushes) only what differs. Writing the
+			// unchanged ones made each change of one instance a durable
+			// write of all of them (the connection's lease renewal keeps
+			// them alive; renewed here as a registration would be).
+			probe := inst.Clone()
+			probe.Normalize() // keyed as the store keys it
+			if slices.Contains(held, probe.Key()) {
+				if prev, err := s.opts.Store.Get(ctx, probe.Key()); err == nil && sameRegistration(prev, inst) &&
+					s.opts.Store.Renew(ctx, prev.Key()) == nil {
+					keys[i] = prev.Key()
+					return
+				}
+			}
 			stored, err := s.opts.Store.Register(ctx, inst)
 			if err == nil {
 				keys[i] = stored.Key()
@@ -138,7 +154,6 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 		if err != nil {
 			// Nothing of a failed batch stays behind: what it registered
 			// and the connection did not hold would outlive it.
-			held := c.publishedOf(sid)
 			for i, k := range keys {
 				if errs[i] == nil && last[insts[i].Key()] == i && !slices.Contains(held, k) {
 					s.deregisterOwned(context.WithoutCancel(ctx), c, k)
@@ -150,7 +165,7 @@ func (s *Server) publish(ctx context.Context, c *conn, sid registry.ServiceID, i
 	for i, inst := range insts {
 		keys[i] = keys[last[inst.Key()]]
 	}
-	for _, old := range c.publishedOf(sid) {
+	for _, old := range held {
 		if !slices.Contains(keys, old) {
 			s.deregisterOwned(ctx, c, old)
 		}
@@ -263,4 +278,15 @@ func (s *Server) handleServiceList(ctx context.Context, c *conn, p *Payload) (st
 		return storeError(err)
 	}
 	return "ServiceListResponse", &serviceListResponse{response: ok(), Count: count, ServiceNames: names}
+}
+
+// sameRegistration reports whether registering inst over prev would change
+// nothing but its times and revision.
+func sameRegistration(prev, inst *registry.Instance) bool {
+	next, err := registry.PrepareRegister(prev, inst, prev.Updated)
+	if err != nil {
+		return false
+	}
+	next.Lease.LastRenewal, next.Revision = prev.Lease.LastRenewal, prev.Revision
+	return reflect.DeepEqual(prev, next)
 }
