@@ -426,6 +426,7 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 			seenAt[id] = now
 		}
 	})
+	syncerWait, selfWait := runWait(p.Cmd.Process.Pid), runWait(os.Getpid())
 	burstCPU, burstStart := p.cpu(t), time.Now()
 	work := make(chan *registry.Instance)
 	var wg sync.WaitGroup
@@ -473,6 +474,7 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	}
 	burstSecs := time.Since(burstStart).Seconds()
 	burst := (p.cpu(t) - burstCPU).Seconds() / burstSecs
+	syncerWait, selfWait = runWait(p.Cmd.Process.Pid)-syncerWait, runWait(os.Getpid())-selfWait
 
 	mu.Lock()
 	var lat []time.Duration
@@ -487,8 +489,10 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	}
 	rss, hwm := p.memory(t)
 	r.resources = fmt.Sprintf("%.0f%% / %.0f%% of a core, %d MiB (peak %d MiB)", idleCPU*100, burst*100, rss>>20, hwm>>20)
-	t.Logf("initial copy %v; burst of %d written in %v; p50 %v p99 %v max %v; %s",
-		r.initial, len(changed), writing, r.p50, r.p99, r.max, r.resources)
+	t.Logf("initial copy %v; burst of %d written in %v; p50 %v p99 %v max %v; %s; "+
+		"in the burst's %.1f s, threads ready to run but waiting for a CPU: the syncer's %v, the test process's %v",
+		r.initial, len(changed), writing, r.p50, r.p99, r.max, r.resources,
+		burstSecs, syncerWait.Round(time.Millisecond), selfWait.Round(time.Millisecond))
 	return r
 }
 
@@ -505,6 +509,23 @@ func (p *proc) cpu(t *testing.T) time.Duration {
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// runWait is the time the threads of process pid spent ready to run but
+// waiting for a CPU (the second field of each thread's schedstat, in ns):
+// on a shared machine it tells waiting for work from waiting for a core.
+// Threads that ended are not counted; 0 where schedstat is missing.
+func runWait(pid int) time.Duration {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var sum int64
+	for _, path := range stats {
+		data, err := os.ReadFile(path)
+		if f := strings.Fields(string(data)); err == nil && len(f) >= 2 {
+			ns, _ := strconv.ParseInt(f[1], 10, 64)
+			sum += ns
+		}
+	}
+	return time.Duration(sum)
 }
 
 // memory is the process's resident set and its peak, in bytes.
