@@ -427,7 +427,7 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 		}
 	})
 	syncerWait, selfWait := runWait(p.Cmd.Process.Pid), runWait(os.Getpid())
-	burstCPU, burstStart := p.cpu(t), time.Now()
+	burstCPU, selfCPU, burstStart := p.cpu(t), cpuOf(t, os.Getpid()), time.Now()
 	work := make(chan *registry.Instance)
 	var wg sync.WaitGroup
 	for range 16 {
@@ -475,6 +475,7 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	burstSecs := time.Since(burstStart).Seconds()
 	burst := (p.cpu(t) - burstCPU).Seconds() / burstSecs
 	syncerWait, selfWait = runWait(p.Cmd.Process.Pid)-syncerWait, runWait(os.Getpid())-selfWait
+	selfCPU = cpuOf(t, os.Getpid()) - selfCPU
 
 	mu.Lock()
 	var lat []time.Duration
@@ -490,16 +491,23 @@ func benchPair(t *testing.T, size benchSize, src, dst benchEnd) benchResult {
 	rss, hwm := p.memory(t)
 	r.resources = fmt.Sprintf("%.0f%% / %.0f%% of a core, %d MiB (peak %d MiB)", idleCPU*100, burst*100, rss>>20, hwm>>20)
 	t.Logf("initial copy %v; burst of %d written in %v; p50 %v p99 %v max %v; %s; "+
-		"in the burst's %.1f s, threads ready to run but waiting for a CPU: the syncer's %v, the test process's %v",
+		"in the burst's %.1f s, threads ready to run but waiting for a CPU: the syncer's %v, the test process's %v "+
+		"(the test process, which holds both registries, used %v of CPU)",
 		r.initial, len(changed), writing, r.p50, r.p99, r.max, r.resources,
-		burstSecs, syncerWait.Round(time.Millisecond), selfWait.Round(time.Millisecond))
+		burstSecs, syncerWait.Round(time.Millisecond), selfWait.Round(time.Millisecond), selfCPU)
 	return r
 }
 
 // cpu is the process's CPU time so far (user and system), from /proc.
 func (p *proc) cpu(t *testing.T) time.Duration {
 	t.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
+	return cpuOf(t, p.Cmd.Process.Pid)
+}
+
+// cpuOf is process pid's CPU time so far (user and system), from /proc.
+func cpuOf(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
