@@ -3,6 +3,7 @@ package stub
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -28,6 +29,10 @@ type jsonPath struct {
 	// (@.sku == 'sku-7', joined by &&): nothing is selected unless each is
 	// a string in the document. See mayMatch.
 	required []string
+	// simple evaluates the expression without ojg when it is one of the
+	// common shapes (fast); see simplePath.
+	simple simplePath
+	fast   bool
 }
 
 func compileJSONPath(text string) (*jsonPath, error) {
@@ -36,6 +41,7 @@ func compileJSONPath(text string) (*jsonPath, error) {
 		return nil, fmt.Errorf("invalid JSONPath %q: %w", text, err)
 	}
 	p := &jsonPath{text: text, definite: true}
+	p.simple, p.fast = compileSimple(expr)
 	start := 0
 	if len(expr) > 0 {
 		switch expr[0].(type) {
@@ -50,7 +56,9 @@ func compileJSONPath(text string) (*jsonPath, error) {
 			p.definite = false
 		case *jp.Filter:
 			p.definite = false
-			p.required = append(p.required, requiredStrings(expr[i].(*jp.Filter).Inspect())...)
+			if form, _ := filterForm(expr[i].(*jp.Filter)); form != nil {
+				p.required = append(p.required, requiredStrings(form)...)
+			}
 			if _, afterDescent := expr[max(i-1, 0)].(jp.Descent); afterDescent {
 				continue
 			}
@@ -130,9 +138,41 @@ func step(frags jp.Expr) jp.Expr { return append(jp.Expr{jp.At('@')}, frags...) 
 // selectFrom returns what the expression selects in doc, a decoded JSON
 // document, and whether it selected anything.
 func (p *jsonPath) selectFrom(doc any) ([]any, bool) {
+	var nodes []any
+	if p.fast {
+		p.simple.walk(doc, func(v any) bool { nodes = append(nodes, v); return true })
+	} else {
+		nodes = p.selectByOJG(doc)
+	}
+	if p.definite {
+		return nodes, len(nodes) == 1 && nodes[0] != nil
+	}
+	return nodes, len(nodes) > 0
+}
+
+// selects tells whether the expression selects anything in doc, as
+// selectFrom does, without collecting what (nor allocating, for a simple
+// path): what a matchesJsonPath without a sub-pattern asks.
+func (p *jsonPath) selects(doc any) bool {
+	if !p.fast {
+		_, ok := p.selectFrom(doc)
+		return ok
+	}
+	if p.definite { // one node at most: found and not null
+		found := false
+		p.simple.walk(doc, func(v any) bool { found = v != nil; return false })
+		return found
+	}
+	found := false
+	p.simple.walk(doc, func(any) bool { found = true; return false })
+	return found
+}
+
+func (p *jsonPath) selectByOJG(doc any) []any {
 	nodes := []any{doc}
 	for _, s := range p.steps {
 		if s.wrap {
+			nodes = slices.DeleteFunc(nodes, func(n any) bool { return n == nil }) // ojg's filters panic on null; they select nothing
 			for j, n := range nodes {
 				if m, ok := n.(map[string]any); ok {
 					nodes[j] = []any{m}
@@ -145,10 +185,7 @@ func (p *jsonPath) selectFrom(doc any) ([]any, bool) {
 		}
 		nodes = next
 	}
-	if p.definite {
-		return nodes, len(nodes) == 1 && nodes[0] != nil
-	}
-	return nodes, len(nodes) > 0
+	return nodes
 }
 
 // texts turns what an expression selected into the strings a matcher

@@ -206,8 +206,7 @@ func matchesJSONPath(p JSONPathPattern, path string) (*valueMatcher, error) {
 			if err != nil {
 				return false
 			}
-			_, ok := jp.selectFrom(d)
-			return ok
+			return jp.selects(d)
 		}, text: "matchesJsonPath " + strconv.Quote(p.Expression)}, nil
 	}
 	sub, err := compilePattern(p.StringPattern, path)
