@@ -241,3 +241,27 @@ func TestJSONPathNullAndPresence(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJSONPathSelects: the benchmark stubs' filter on their body,
+// by simplePath and by ojg, side by side:
+//
+//	go test -run '^$' -bench JSONPathSelects -benchmem ./mock/stub/
+func BenchmarkJSONPathSelects(b *testing.B) {
+	p, err := compileJSONPath("$.items[?(@.sku == 'sku-98')]")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, _ := decodeJSON([]byte(`{"items":[{"sku":"sku-98","qty":1}]}`))
+	for _, fast := range []bool{true, false} {
+		q := *p
+		q.fast = fast
+		b.Run(map[bool]string{true: "simple", false: "ojg"}[fast], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !q.selects(doc) {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}
