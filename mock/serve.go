@@ -184,10 +184,19 @@ func writeProblem(w http.ResponseWriter, status int, code, message string) {
 }
 
 // readStubBody reads r's body up to limit; a request without one (GET)
-// allocates nothing.
+// allocates nothing, one with a Content-Length within the limit one
+// buffer of that size (net/http ends its body there; io.ReadAll would
+// start at 512 bytes and grow).
 func readStubBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
+	}
+	if n := r.ContentLength; 0 < n && n <= limit {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 }
