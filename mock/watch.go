@@ -19,11 +19,14 @@ const DefaultWatchInterval = time.Second
 // later, which is worth more here than an event a few milliseconds
 // sooner. A bad change keeps the last good stubs and is reported (the
 // log and the admin API's status) once, until the files change again.
-// It returns nil when ctx ends.
+// A change is loaded once the files have looked the same for one more
+// interval, so that a file still being written (a copy, a shell's >)
+// is not read half-way. It returns nil when ctx ends.
 func (s *Server) Watch(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
+	var settling string // a changed fingerprint seen once, not yet loaded
 	for wait.Sleep(ctx, interval) {
 		s.mu.Lock()
 		roots, seen := s.roots, s.status.fingerprint
@@ -36,8 +39,14 @@ func (s *Server) Watch(ctx context.Context, interval time.Duration) error {
 			now = "error: " + err.Error()
 		}
 		if now == seen {
+			settling = ""
 			continue
 		}
+		if now != settling {
+			settling = now // still changing, or just changed: look again
+			continue
+		}
+		settling = ""
 		if s.Reload() != nil {
 			// Remember what failed so that it is reported once, not
 			// every interval; a further change is tried again.
