@@ -11,9 +11,9 @@ import (
 // instance of service registered at addr (host:port), as an operator or
 // Spring Cloud Alibaba's serviceregistry endpoint (status DOWN/UP) does:
 // PUT /nacos/v1/ns/instance with enabled. Nacos lists a disabled instance
-// to no client, so its legacy callers drop it at the next push, and so
-// does the syncer, which removes its copy from the mesh: a deletion,
-// which the syncer's deletion breaker counts.
+// to no client, so its legacy callers drop it at the next push; the
+// syncer finds it in Nacos's catalog and keeps its mesh copy, out of
+// service.
 func nacosEnableURL(server, service, addr string, enabled bool) string {
 	host, port, _ := net.SplitHostPort(addr) // an address the runner planned
 	q := url.Values{"serviceName": {service}, "ip": {host}, "port": {port}, "enabled": {strconv.FormatBool(enabled)}}

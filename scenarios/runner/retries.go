@@ -1,13 +1,14 @@
 package runner
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/meshbridge/meshbridge/scenarios/report"
 )
@@ -102,26 +103,17 @@ func (r *run) sidecarRetries(ctx context.Context, name string) (float64, error) 
 	return counterSum(io.LimitReader(resp.Body, 16<<20), retriesMetric)
 }
 
-// counterSum adds up every series of a counter in the Prometheus text format.
+// counterSum adds up every series of a counter in the Prometheus text
+// format (0 when the counter is not there, as before its first retry).
 func counterSum(body io.Reader, name string) (float64, error) {
-	var sum float64
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, name)
-		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
-			continue
-		}
-		fields := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
-		if len(fields) == 0 {
-			return 0, fmt.Errorf("%s: no value in %q", name, line)
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", name, err)
-		}
-		sum += v
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(body)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return sum, sc.Err()
+	var sum float64
+	for _, m := range families[name].GetMetric() {
+		sum += m.GetCounter().GetValue()
+	}
+	return sum, nil
 }
