@@ -8,6 +8,7 @@ package container_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -42,13 +43,18 @@ func TestContainerScenarios(t *testing.T) {
 }
 
 // runPassing runs a shipped scenario (or a file, by its path) with the
-// container provider, skips the spec when the run was skipped, and
+// container provider, skips the spec when the run was skipped (fails
+// it instead where one of requireEnv is 1), and
 // expects it to pass and leave no container or network behind.
-func runPassing(ctx SpecContext, name string) *report.Result {
+func runPassing(ctx SpecContext, name string, requireEnv ...string) *report.Result {
 	s, err := framework.Scenario(name)
 	Expect(err).NotTo(HaveOccurred())
 	res := framework.Run(ctx, s, containers.Name, bin)
 	if res.Status == report.Skipped {
+		// Where what the scenario needs is required (CI), a skip fails.
+		for _, env := range requireEnv {
+			Expect(os.Getenv(env)).NotTo(Equal("1"), "%s=1: %s", env, res.Reason)
+		}
 		Skip(res.Reason)
 	}
 	Expect(res.Status).To(Equal(report.Passed), framework.Summary(res))
